@@ -1,0 +1,5 @@
+"""covet.auth (under construction: see the project's open issues)."""
+
+from covet.auth.__about__ import __version__
+
+__all__ = ["__version__"]

@@ -1,0 +1,3 @@
+from covet._cli import main
+
+raise SystemExit(main())
