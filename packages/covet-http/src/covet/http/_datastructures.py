@@ -1,0 +1,479 @@
+"""Headers, query strings, URLs and form data: the value types requests and responses share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, NamedTuple, TypeVar, overload
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
+
+from covet.http._concurrency import run_in_threadpool
+from covet.http._types import RawHeaders, Scope
+
+__all__ = [
+    "URL",
+    "Address",
+    "FormData",
+    "Headers",
+    "ImmutableMultiDict",
+    "MutableHeaders",
+    "QueryParams",
+    "State",
+    "UploadFile",
+    "route_path",
+]
+
+_T = TypeVar("_T")
+_V = TypeVar("_V")
+
+
+class Address(NamedTuple):
+    host: str
+    port: int
+
+
+class Headers(Mapping[str, str]):
+    """An immutable, case-insensitive, multi-valued view over raw ASGI headers.
+
+    ``headers["set-cookie"]`` returns the first value; ``getlist`` returns all of them.
+    """
+
+    __slots__ = ("_list",)
+
+    def __init__(
+        self,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        raw: RawHeaders | None = None,
+        scope: Scope | None = None,
+    ) -> None:
+        if raw is not None:
+            self._list: RawHeaders = raw
+        elif scope is not None:
+            self._list = scope["headers"] = list(scope["headers"])
+        elif headers is not None:
+            items = headers.items() if isinstance(headers, Mapping) else headers
+            self._list = [
+                (key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in items
+            ]
+        else:
+            self._list = []
+
+    @property
+    def raw(self) -> RawHeaders:
+        return self._list
+
+    def keys(self) -> list[str]:  # type: ignore[override]
+        return [key.decode("latin-1") for key, _ in self._list]
+
+    def values(self) -> list[str]:  # type: ignore[override]
+        return [value.decode("latin-1") for _, value in self._list]
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in self._list]
+
+    def getlist(self, key: str) -> list[str]:
+        wanted = key.lower().encode("latin-1")
+        return [value.decode("latin-1") for name, value in self._list if name.lower() == wanted]
+
+    @overload
+    def get(self, key: str, /) -> str | None: ...
+    @overload
+    def get(self, key: str, /, default: str | _T) -> str | _T: ...
+    def get(self, key: str, /, default: object = None) -> object:
+        wanted = key.lower().encode("latin-1")
+        for name, value in self._list:
+            if name == wanted or name.lower() == wanted:
+                return value.decode("latin-1")
+        return default
+
+    def __getitem__(self, key: str) -> str:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        wanted = key.lower().encode("latin-1")
+        return any(name == wanted or name.lower() == wanted for name, _ in self._list)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Headers):
+            return NotImplemented
+        return sorted((k.lower(), v) for k, v in self._list) == sorted(
+            (k.lower(), v) for k, v in other._list
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def mutablecopy(self) -> MutableHeaders:
+        return MutableHeaders(raw=list(self._list))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.items()!r})"
+
+
+class MutableHeaders(Headers):
+    """Headers that can be changed in place; the raw list is kept, so repeated lines stay apart."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.set(key, value)
+
+    def set(self, key: str, value: str) -> None:
+        """Replace every ``key`` line with a single ``key: value`` line."""
+        name = key.lower().encode("latin-1")
+        encoded = value.encode("latin-1")
+        found = False
+        kept: RawHeaders = []
+        for item in self._list:
+            if item[0].lower() == name:
+                if not found:
+                    kept.append((name, encoded))
+                    found = True
+            else:
+                kept.append(item)
+        if not found:
+            kept.append((name, encoded))
+        self._list[:] = kept
+
+    def append(self, key: str, value: str) -> None:
+        """Add a line without touching existing ones (use for ``Set-Cookie``)."""
+        self._list.append((key.lower().encode("latin-1"), value.encode("latin-1")))
+
+    def setdefault(self, key: str, value: str) -> str:
+        existing = self.get(key)
+        if existing is not None:
+            return existing
+        self.append(key, value)
+        return value
+
+    def __delitem__(self, key: str) -> None:
+        name = key.lower().encode("latin-1")
+        self._list[:] = [item for item in self._list if item[0].lower() != name]
+
+    def update(self, other: Mapping[str, str] | Iterable[tuple[str, str]] = (), /) -> None:
+        items = other.items() if isinstance(other, Mapping) else other
+        for key, value in items:
+            self.set(key, value)
+
+    def add_vary_header(self, vary: str) -> None:
+        existing = self.get("vary")
+        if existing is None:
+            self.set("vary", vary)
+        elif vary.lower() not in {part.strip().lower() for part in existing.split(",")}:
+            self.set("vary", f"{existing}, {vary}")
+
+
+class ImmutableMultiDict(Mapping[str, _V]):
+    """An immutable mapping that keeps every value of repeated keys, in order."""
+
+    __slots__ = ("_dict", "_list")
+
+    def __init__(self, items: Mapping[str, _V] | Iterable[tuple[str, _V]] | None = None) -> None:
+        if items is None:
+            pairs: list[tuple[str, _V]] = []
+        elif isinstance(items, ImmutableMultiDict):
+            pairs = list(items.multi_items())
+        elif isinstance(items, Mapping):
+            pairs = list(items.items())
+        else:
+            pairs = list(items)
+        self._list = pairs
+        self._dict: dict[str, _V] = {}
+        for key, value in pairs:
+            self._dict.setdefault(key, value)
+
+    def getlist(self, key: str) -> list[_V]:
+        return [value for name, value in self._list if name == key]
+
+    def multi_items(self) -> list[tuple[str, _V]]:
+        return list(self._list)
+
+    def __getitem__(self, key: str) -> _V:
+        return self._dict[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._dict
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ImmutableMultiDict):
+            return NotImplemented
+        return sorted(self._list, key=lambda item: item[0]) == sorted(
+            other._list, key=lambda item: item[0]
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._list!r})"
+
+
+class QueryParams(ImmutableMultiDict[str]):
+    """The parsed query string: ``?tag=a&tag=b`` gives ``get("tag") == "a"``, ``getlist`` both."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        params: str | bytes | Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    ) -> None:
+        if isinstance(params, bytes):
+            params = params.decode("latin-1")
+        if isinstance(params, str):
+            super().__init__(parse_qsl(params, keep_blank_values=True))
+        else:
+            super().__init__(params)
+
+    def __str__(self) -> str:
+        return urlencode(self._list)
+
+
+class UploadFile:
+    """An uploaded file, spooled in memory up to a threshold and on disk past it."""
+
+    def __init__(
+        self,
+        file: BinaryIO,
+        *,
+        size: int | None = None,
+        filename: str | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        self.file = file
+        self.size = size
+        self.filename = filename
+        self.headers = headers if headers is not None else Headers()
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    @property
+    def _in_memory(self) -> bool:
+        rolled = getattr(self.file, "_rolled", True)
+        return not rolled
+
+    async def write(self, data: bytes) -> None:
+        if self.size is not None:
+            self.size += len(data)
+        if self._in_memory:
+            self.file.write(data)
+        else:
+            await run_in_threadpool(self.file.write, data)
+
+    async def read(self, size: int = -1) -> bytes:
+        if self._in_memory:
+            return self.file.read(size)
+        return await run_in_threadpool(self.file.read, size)
+
+    async def seek(self, offset: int) -> None:
+        if self._in_memory:
+            self.file.seek(offset)
+        else:
+            await run_in_threadpool(self.file.seek, offset)
+
+    async def close(self) -> None:
+        if self._in_memory:
+            self.file.close()
+        else:
+            await run_in_threadpool(self.file.close)
+
+    def __repr__(self) -> str:
+        return (
+            f"UploadFile(filename={self.filename!r}, size={self.size!r}, "
+            f"content_type={self.content_type!r})"
+        )
+
+
+class FormData(ImmutableMultiDict[str | UploadFile]):
+    """Parsed form fields; file fields are ``UploadFile`` objects. ``await close()`` frees them."""
+
+    __slots__ = ()
+
+    async def close(self) -> None:
+        for _, value in self._list:
+            if not isinstance(value, str):
+                await value.close()
+
+
+class URL:
+    """A parsed URL, built from a string or an ASGI scope."""
+
+    __slots__ = ("_components", "_url")
+
+    def __init__(self, url: str = "", scope: Scope | None = None) -> None:
+        if scope is not None:
+            url = _url_from_scope(scope)
+        self._url = url
+        self._components: SplitResult | None = None
+
+    @property
+    def components(self) -> SplitResult:
+        if self._components is None:
+            self._components = urlsplit(self._url)
+        return self._components
+
+    @property
+    def scheme(self) -> str:
+        return self.components.scheme
+
+    @property
+    def netloc(self) -> str:
+        return self.components.netloc
+
+    @property
+    def path(self) -> str:
+        return self.components.path
+
+    @property
+    def query(self) -> str:
+        return self.components.query
+
+    @property
+    def fragment(self) -> str:
+        return self.components.fragment
+
+    @property
+    def hostname(self) -> str | None:
+        return self.components.hostname
+
+    @property
+    def port(self) -> int | None:
+        return self.components.port
+
+    @property
+    def username(self) -> str | None:
+        return self.components.username
+
+    @property
+    def password(self) -> str | None:
+        return self.components.password
+
+    @property
+    def is_secure(self) -> bool:
+        return self.scheme in ("https", "wss")
+
+    def replace(self, **kwargs: Any) -> URL:
+        """Return a copy with components replaced (``scheme``, ``netloc``, ``path``, ``query``,
+        ``fragment``, or ``hostname``/``port``/``username``/``password``)."""
+        parts = ("hostname", "port", "username", "password")
+        if any(name in kwargs for name in parts):
+            hostname = kwargs.pop("hostname", self.hostname) or ""
+            port = kwargs.pop("port", self.port)
+            username = kwargs.pop("username", self.username)
+            password = kwargs.pop("password", self.password)
+            if ":" in hostname and not hostname.startswith("["):
+                hostname = f"[{hostname}]"
+            netloc = hostname if port is None else f"{hostname}:{port}"
+            if username is not None:
+                userinfo = username if password is None else f"{username}:{password}"
+                netloc = f"{userinfo}@{netloc}"
+            kwargs["netloc"] = netloc
+        return URL(self.components._replace(**kwargs).geturl())
+
+    def include_query_params(self, **params: Any) -> URL:
+        query = dict(QueryParams(self.query))
+        query.update({key: str(value) for key, value in params.items()})
+        return self.replace(query=urlencode(query))
+
+    def replace_query_params(self, **params: Any) -> URL:
+        return self.replace(query=urlencode({key: str(value) for key, value in params.items()}))
+
+    def remove_query_params(self, keys: str | Sequence[str]) -> URL:
+        drop = {keys} if isinstance(keys, str) else set(keys)
+        kept = [(k, v) for k, v in QueryParams(self.query).multi_items() if k not in drop]
+        return self.replace(query=urlencode(kept))
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(self._url)
+
+    def __str__(self) -> str:
+        return self._url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._url!r})"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+_HOST_FORBIDDEN = frozenset("/\\@?# \t")
+
+
+def _url_from_scope(scope: Scope) -> str:
+    scheme = scope.get("scheme", "http")
+    path = scope["path"].replace("?", "%3F").replace("#", "%23")
+    query = scope.get("query_string", b"").decode("latin-1")
+    host = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value.decode("latin-1")
+            break
+    if not host or _HOST_FORBIDDEN.intersection(host):
+        server = scope.get("server")
+        if server is None:
+            if path.startswith("//"):
+                path = "/%2F" + path[2:]
+            return f"{path}?{query}" if query else path
+        host, port = server
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        if port != _DEFAULT_PORTS.get(scheme):
+            host = f"{host}:{port}"
+    return f"{scheme}://{host}{path}?{query}" if query else f"{scheme}://{host}{path}"
+
+
+def route_path(scope: Scope) -> str:
+    """The path below the app's mount point (``path`` minus ``root_path``, ASGI convention)."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    if len(path) == len(root_path):
+        return ""
+    return path[len(root_path) :] if path[len(root_path)] == "/" else path
+
+
+class State:
+    """An attribute bag: ``state.user = ...``; missing attributes raise AttributeError."""
+
+    def __init__(self, state: dict[str, Any] | None = None) -> None:
+        super().__setattr__("_state", state if state is not None else {})
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self._state[key] = value
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._state[key]
+        except KeyError:
+            raise AttributeError(f"'State' object has no attribute {key!r}") from None
+
+    def __delattr__(self, key: str) -> None:
+        try:
+            del self._state[key]
+        except KeyError:
+            raise AttributeError(f"'State' object has no attribute {key!r}") from None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._state
+
+    def __repr__(self) -> str:
+        return f"State({self._state!r})"

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from covet.http._cookies import format_set_cookie, parse_cookies
+
+
+def test_parse_cookies_like_a_browser() -> None:
+    assert parse_cookies('a=1; b=two;c="quoted\\"x"') == {"a": "1", "b": "two", "c": 'quoted"x'}
+    assert parse_cookies("lonely") == {"": "lonely"}
+    assert parse_cookies(" ; a = 1 ;;") == {"a": "1"}
+    assert parse_cookies("a=1; a=2") == {"a": "1"}
+    assert parse_cookies('x="\\303\\251t\\303\\251"')["x"] == "\u00c3\u00a9t\u00c3\u00a9"
+    assert parse_cookies("token=a=b=c") == {"token": "a=b=c"}
+    assert parse_cookies("") == {}
+
+
+def test_format_set_cookie_defaults() -> None:
+    assert format_set_cookie("sid", "abc") == "sid=abc; Path=/; SameSite=Lax"
+
+
+def test_format_set_cookie_all_attributes() -> None:
+    line = format_set_cookie(
+        "sid",
+        "abc",
+        max_age=60,
+        expires=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
+        path="/app",
+        domain="example.com",
+        secure=True,
+        httponly=True,
+        samesite="none",
+        partitioned=True,
+    )
+    assert line == (
+        "sid=abc; Max-Age=60; Expires=Wed, 02 Jan 2030 03:04:05 GMT; Path=/app; "
+        "Domain=example.com; Secure; HttpOnly; SameSite=None; Partitioned"
+    )
+
+
+def test_format_set_cookie_expires_in_seconds_and_string() -> None:
+    assert "Expires=" in format_set_cookie("a", expires=10)
+    assert "GMT" in format_set_cookie("a", expires=10)
+    assert "Expires=Thu, 01 Jan 1970 00:00:00 GMT" in format_set_cookie(
+        "a", expires="Thu, 01 Jan 1970 00:00:00 GMT"
+    )
+
+
+def test_format_set_cookie_quotes_unsafe_values() -> None:
+    assert format_set_cookie("a", 'x;y"z', samesite=None) == 'a="x\\073y\\"z"; Path=/'
+    assert parse_cookies('a="x\\073y\\"z"') == {"a": 'x;y"z'}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"samesite": "none"}, "requires secure"),
+        ({"samesite": "sometimes"}, "samesite must be"),
+        ({"partitioned": True}, "requires secure"),
+        ({"path": "/a;b"}, "must not contain"),
+        ({"domain": "a\r\nb"}, "must not contain"),
+    ],
+)
+def test_format_set_cookie_rejects_unsafe_settings(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        format_set_cookie("a", "b", **kwargs)  # type: ignore[arg-type]
+
+
+def test_format_set_cookie_rejects_bad_names() -> None:
+    with pytest.raises(ValueError, match="invalid cookie name"):
+        format_set_cookie("a b", "1")
+    with pytest.raises(ValueError, match="invalid cookie name"):
+        format_set_cookie("", "1")
