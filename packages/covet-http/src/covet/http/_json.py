@@ -1,0 +1,127 @@
+"""JSON encoding and decoding: orjson when installed, the standard library otherwise.
+
+Both back-ends share one ``default`` hook, so a value encodes the same way with or without
+orjson: datetime/date/time as ISO 8601, UUID and Decimal as strings, Enum as its value,
+dataclasses as objects, sets as arrays, and any object with ``to_dict()`` (or pydantic's
+``model_dump()``) through it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import functools
+import json
+import re
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from covet.http._exceptions import CovetHTTPError
+
+__all__ = ["DEFAULT_MAX_DEPTH", "InvalidJSON", "json_default", "json_dumps", "json_loads"]
+
+DEFAULT_MAX_DEPTH = 64
+
+
+class InvalidJSON(CovetHTTPError, ValueError):
+    """The bytes are not valid JSON, or are nested deeper than allowed."""
+
+
+def json_default(obj: Any) -> Any:
+    """Turn a value the JSON back-ends do not know into one they do."""
+    if isinstance(obj, datetime.date | datetime.time):
+        return obj.isoformat()
+    if isinstance(obj, uuid.UUID | Decimal):
+        return str(obj)
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {field.name: getattr(obj, field.name) for field in dataclasses.fields(obj)}
+    if isinstance(obj, set | frozenset):
+        return list(obj)
+    to_dict = getattr(obj, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    model_dump = getattr(obj, "model_dump", None)
+    if callable(model_dump):
+        return model_dump(mode="json")
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def _stdlib_dumps(obj: Any) -> bytes:
+    return json.dumps(
+        obj, default=json_default, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def _stdlib_loads(data: bytes | str) -> Any:
+    return json.loads(data)
+
+
+json_dumps: Callable[[Any], bytes]
+_loads: Callable[[bytes | str], Any]
+_decode_errors: tuple[type[Exception], ...]
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - exercised by the no-orjson test run
+    json_dumps = _stdlib_dumps
+    _loads = _stdlib_loads
+    _decode_errors = (ValueError,)
+    BACKEND = "json"
+else:
+    _OPTIONS = orjson.OPT_NON_STR_KEYS
+
+    def _orjson_dumps(obj: Any) -> bytes:
+        return orjson.dumps(obj, default=json_default, option=_OPTIONS)
+
+    json_dumps = _orjson_dumps
+    _loads = orjson.loads
+    _decode_errors = (orjson.JSONDecodeError,)
+    BACKEND = "orjson"
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+
+
+@functools.lru_cache(maxsize=8)
+def _opener_run(length: int) -> re.Pattern[bytes]:
+    return re.compile(rb"[\[{]{%d}" % length)
+
+
+def _too_deep(data: bytes, max_depth: int) -> bool:
+    # Fast path: a document with few brackets cannot be deep.
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return False
+    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    # Each pass strips the innermost level everywhere (C-speed replaces, no recursion); brackets
+    # that survive max_depth passes sit deeper than max_depth.
+    run = _opener_run(max_depth + 1)
+    for _ in range(max_depth):
+        if run.search(brackets):
+            return True  # max_depth + 1 openers in a row
+        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if not shorter:
+            return False
+        if len(shorter) == len(brackets):
+            return False  # unbalanced or mismatched: the parser reports it
+        brackets = shorter
+    return True
+
+
+def json_loads(data: bytes | str, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Decode JSON, raising ``InvalidJSON`` on bad input or nesting deeper than ``max_depth``."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if _too_deep(raw, max_depth):
+        raise InvalidJSON(f"JSON nesting is deeper than the limit of {max_depth} levels")
+    try:
+        return _loads(raw)
+    except RecursionError:
+        raise InvalidJSON(f"JSON nesting is deeper than the limit of {max_depth} levels") from None
+    except _decode_errors as exc:
+        raise InvalidJSON(f"Invalid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidJSON(f"Invalid JSON: the body is not UTF-8 ({exc.reason})") from None

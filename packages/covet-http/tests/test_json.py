@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import importlib.util
+import sys
+import uuid
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from covet.http import _json
+from covet.http._json import InvalidJSON, json_dumps, json_loads
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    when: datetime.date
+
+
+class Custom:
+    def to_dict(self) -> dict[str, Any]:
+        return {"custom": True}
+
+
+VALUE = {
+    "dt": datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC),
+    "naive": datetime.datetime(2024, 5, 6, 7, 8, 9),
+    "date": datetime.date(2024, 5, 6),
+    "time": datetime.time(7, 8, 9),
+    "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    "decimal": Decimal("1.10"),
+    "enum": Color.RED,
+    "point": Point(1, datetime.date(2024, 1, 1)),
+    "custom": Custom(),
+    "set": {1},
+    "text": "h\u00e9llo",
+    1: "int key",
+}
+EXPECTED = (
+    '{"dt":"2024-05-06T07:08:09.123456+00:00","naive":"2024-05-06T07:08:09",'
+    '"date":"2024-05-06","time":"07:08:09","uuid":"12345678-1234-5678-1234-567812345678",'
+    '"decimal":"1.10","enum":"red","point":{"x":1,"when":"2024-01-01"},'
+    '"custom":{"custom":true},"set":[1],"text":"h\u00e9llo","1":"int key"}'
+).encode()
+
+
+def load_without_orjson(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.setitem(sys.modules, "orjson", None)  # makes `import orjson` fail
+    spec = importlib.util.spec_from_file_location("_json_stdlib", _json.__file__)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dumps_is_compact_and_encodes_common_types() -> None:
+    assert json_dumps(VALUE) == EXPECTED
+
+
+def test_stdlib_backend_encodes_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    stdlib = load_without_orjson(monkeypatch)
+    assert stdlib.BACKEND == "json"
+    assert stdlib.json_dumps(VALUE) == EXPECTED
+    assert stdlib.json_loads(b'{"a":[1,2]}') == {"a": [1, 2]}
+    with pytest.raises(stdlib.InvalidJSON, match="Invalid JSON"):
+        stdlib.json_loads(b"{")
+    with pytest.raises(stdlib.InvalidJSON, match="deeper than the limit of 64"):
+        stdlib.json_loads(b"[" * 100_000 + b"]" * 100_000)
+
+
+def test_dumps_rejects_unknown_types() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        json_dumps({"x": object()})
+
+
+def test_loads_round_trip_and_str_input() -> None:
+    assert json_loads(b'{"a": [1, 2.5, "x", null, true]}') == {"a": [1, 2.5, "x", None, True]}
+    assert json_loads('{"\u00e9": 1}') == {"\u00e9": 1}
+
+
+@pytest.mark.parametrize("bad", [b"", b"{", b"{'a': 1}", b"[1,]", b"nope", b"\xff\xfe"])
+def test_loads_rejects_bad_json_with_a_clear_message(bad: bytes) -> None:
+    with pytest.raises(InvalidJSON, match="Invalid JSON"):
+        json_loads(bad)
+    assert issubclass(InvalidJSON, ValueError)
+
+
+def test_depth_limit() -> None:
+    assert json_loads(b"[" * 64 + b"]" * 64) is not None
+    with pytest.raises(InvalidJSON, match="deeper than the limit of 64 levels"):
+        json_loads(b"[" * 65 + b"]" * 65)
+    assert json_loads(b'{"a":' * 5 + b"1" + b"}" * 5, max_depth=5) is not None
+    with pytest.raises(InvalidJSON, match="limit of 4 levels"):
+        json_loads(b'{"a":' * 5 + b"1" + b"}" * 5, max_depth=4)
+
+
+def test_depth_limit_ignores_brackets_inside_strings_and_wide_documents() -> None:
+    assert json_loads(b'["' + b"[" * 500 + b'"]') == ["[" * 500]
+    assert json_loads(b'["\\"[[[[[[", 1]', max_depth=1) == ['"[[[[[[', 1]
+    wide = b"[" + b",".join([b'{"a":[1]}'] * 1000) + b"]"
+    assert len(json_loads(wide, max_depth=3)) == 1000
+
+
+def test_depth_bomb_is_refused_cheaply() -> None:
+    with pytest.raises(InvalidJSON, match="deeper"):
+        json_loads(b"[" * 5_000_000 + b"]" * 5_000_000)
+    with pytest.raises(InvalidJSON, match="deeper"):
+        json_loads(b"[" * 1_000_000)
+    with pytest.raises(InvalidJSON, match="deeper"):
+        json_loads(b"[[]" * 1_000_000 + b"]" * 1_000_000)
+    with pytest.raises(InvalidJSON, match="Invalid JSON"):
+        json_loads(b"[]" * 60 + b"[" * 10 + b"}" * 10)  # mismatched: the parser reports it
