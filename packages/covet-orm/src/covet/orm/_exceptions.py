@@ -1,0 +1,110 @@
+"""Exceptions raised by covet.orm.
+
+    ORMError                        root of every error this package raises on purpose
+    ├── ImproperlyConfigured        bad URL, option, Meta.db or model definition
+    ├── SynchronousOnlyError        a sync call on a thread running an event loop (names the a-twin)
+    ├── TransactionManagementError  commit/rollback/savepoint misuse
+    ├── FieldError                  unknown field or lookup in a query
+    ├── ValidationError             full_clean() failed; ``.errors`` maps field -> [messages]
+    ├── DoesNotExist                base of every ``Model.DoesNotExist``
+    ├── MultipleObjectsReturned     base of every ``Model.MultipleObjectsReturned``
+    └── DatabaseError               the database or its driver refused; ``.driver_error`` is the original
+        ├── InterfaceError          the connection itself is unusable (closed, pool shut down)
+        ├── OperationalError        connection lost, lock timeout, server gone, disk full, ...
+        ├── IntegrityError          unique, foreign key, not-null or check constraint violated
+        ├── ProgrammingError        bad SQL, missing table or column
+        ├── DataError               value out of range, invalid for the column type
+        └── NotSupportedError       the backend cannot do what was asked
+
+Every ``DatabaseError`` raised while translating a driver exception is raised ``from`` it, so the
+driver's exception is both ``exc.__cause__`` and ``exc.driver_error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class ORMError(Exception):
+    """Root of the covet.orm exception hierarchy."""
+
+
+class ImproperlyConfigured(ORMError):
+    """The database, a model or an option is configured in a way that cannot work."""
+
+
+class SynchronousOnlyError(ORMError):
+    """A blocking database call was made on a thread that is running an event loop."""
+
+    def __init__(self, method: str, async_method: str | None = None) -> None:
+        self.method = method
+        self.async_method = async_method or _async_name(method)
+        super().__init__(
+            f"{method}() is a blocking call and this thread is running an event loop; "
+            f"use 'await {self.async_method}()' instead (or call {method}() from a worker thread)."
+        )
+
+
+def _async_name(method: str) -> str:
+    head, _, tail = method.rpartition(".")
+    twin = tail[2:] if tail.startswith("__") else "a" + tail
+    return f"{head}.{twin}" if head else twin
+
+
+class TransactionManagementError(ORMError):
+    """A transaction or savepoint was used in a way that cannot work."""
+
+
+class FieldError(ORMError):
+    """A query named a field or lookup that the model does not have."""
+
+
+class ValidationError(ORMError):
+    """Model validation failed; ``errors`` maps a field name (or ``"__all__"``) to messages."""
+
+    def __init__(self, errors: Mapping[str, Sequence[str]] | str) -> None:
+        if isinstance(errors, str):
+            errors = {"__all__": [errors]}
+        self.errors: dict[str, list[str]] = {k: list(v) for k, v in errors.items()}
+        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items())
+        super().__init__(detail)
+
+
+class DoesNotExist(ORMError, LookupError):
+    """No row matched a query that expected exactly one."""
+
+
+class MultipleObjectsReturned(ORMError):
+    """More than one row matched a query that expected exactly one."""
+
+
+class DatabaseError(ORMError):
+    """The database or its driver reported an error; ``driver_error`` is the original exception."""
+
+    def __init__(self, message: str, driver_error: BaseException | None = None) -> None:
+        self.driver_error = driver_error
+        super().__init__(message)
+
+
+class InterfaceError(DatabaseError):
+    """The connection or pool is unusable (closed, shut down, never opened)."""
+
+
+class OperationalError(DatabaseError):
+    """An error in the database's operation: lost connection, lock timeout, server restart."""
+
+
+class IntegrityError(DatabaseError):
+    """A unique, foreign key, not-null or check constraint was violated."""
+
+
+class ProgrammingError(DatabaseError):
+    """The SQL was wrong: syntax error, missing table or column, wrong number of parameters."""
+
+
+class DataError(DatabaseError):
+    """A value was invalid for its column: out of range, too long, wrong type."""
+
+
+class NotSupportedError(DatabaseError):
+    """The backend does not support the requested feature."""

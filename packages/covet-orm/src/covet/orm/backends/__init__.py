@@ -1,0 +1,1 @@
+"""Executors: the only code that talks to a database driver (see ``base``)."""

@@ -1,0 +1,353 @@
+"""Backend and connection interfaces: the only layer of covet.orm that touches a driver.
+
+Contract for backend authors (SQLite here; PostgreSQL/asyncpg and MySQL/asyncmy in
+``backends/postgres.py`` and ``backends/mysql.py``):
+
+* ``DatabaseURL.parse(url)`` splits a URL; ``backend_class(scheme)`` maps its scheme through
+  ``BACKENDS`` (``sqlite``; ``postgresql``/``postgres``; ``mysql``/``mariadb``; a ``+driver`` suffix
+  is ignored) to a ``Backend`` subclass, importing it lazily. A missing driver becomes
+  ``ImproperlyConfigured("... pip install 'covet-orm[postgres]'")``.
+* ``Backend(url, options)`` owns the pools. Subclasses implement four pool hooks and two closers:
+  ``acquire() -> SyncConnection`` / ``release(conn, discard=)`` and
+  ``await aacquire() -> AsyncConnection`` / ``await arelease(conn, discard=)``, ``close()`` /
+  ``await aclose()``. ``discard=True`` means the connection saw an error that may have broken it
+  (drop it, do not reuse). Async pools that belong to one event loop must be keyed by loop.
+* The base class binds a checked-out connection to the current thread (sync) or task (async) with
+  a ``ContextVar`` holding a ``Binding`` (owner, connection, transaction state). A binding made by
+  another thread or task is ignored (contexts are copied into child tasks and ``to_thread`` calls,
+  a transaction must not follow them). ``bound()`` / ``abound()`` return the binding or ``None``.
+* ``SyncConnection`` and ``AsyncConnection`` share one small surface (async methods awaited):
+  ``execute(sql, params) -> ExecResult(rowcount, last_id)``, ``executemany(sql, seq) -> rowcount``,
+  ``fetch_all(sql, params) -> list[Row]`` (rows are tuples or tuple-like records, by position),
+  ``fetch_one(sql, params) -> Row | None``, ``fetch_columns(sql, params) -> (names, rows)`` for
+  dict/raw access, ``begin()``, ``commit()``, ``rollback()``, ``savepoint(name)``, ``release(name)``,
+  ``rollback_to(name)``, ``close()``. SQL arrives in the dialect's placeholder style, params as a
+  tuple or list (never ``None``: MySQL needs an empty tuple to un-double ``%%``).
+* Every driver exception leaving a connection method is translated with ``raise
+  OurError(str(exc), exc) from exc`` into the ``covet.orm`` hierarchy (``IntegrityError`` for
+  unique/FK/not-null/check, ``OperationalError`` for lost connections and lock timeouts, ...).
+* Servers run in UTC sessions; PostgreSQL connections register json/jsonb codecs
+  (``json.dumps``/``json.loads``); MySQL connections use autocommit (see ``sql/dialect.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, NamedTuple
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from covet.orm._exceptions import ImproperlyConfigured
+from covet.orm.sql.dialect import Dialect
+
+Row = Sequence[Any]
+Params = Sequence[Any]
+
+
+class ExecResult(NamedTuple):
+    rowcount: int
+    last_id: Any
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    scheme: str
+    username: str | None = None
+    password: str | None = None
+    host: str | None = None
+    port: int | None = None
+    database: str = ""
+    query: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, url: str) -> DatabaseURL:
+        parts = urlsplit(url)
+        if not parts.scheme:
+            raise ImproperlyConfigured(f"database URL {url!r} has no scheme (sqlite:///app.db)")
+        scheme = parts.scheme.lower().split("+", 1)[0]
+        if scheme == "sqlite":
+            # sqlite:///relative.db, sqlite:////abs/path.db, sqlite:///:memory:, sqlite://
+            path = url.split("://", 1)[1].split("?", 1)[0]
+            database = unquote(path[1:] if path.startswith("/") else path) or ":memory:"
+            return cls(scheme, database=database, query=dict(parse_qsl(parts.query)))
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"bad port in database URL: {exc}") from None
+        return cls(
+            scheme,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            host=parts.hostname,
+            port=port,
+            database=unquote(parts.path.lstrip("/")),
+            query=dict(parse_qsl(parts.query)),
+        )
+
+    def __repr__(self) -> str:  # never print the password
+        auth = f"{self.username}:***@" if self.password else (f"{self.username}@" if self.username else "")
+        where = f"{self.host or ''}{':' + str(self.port) if self.port else ''}"
+        return f"DatabaseURL('{self.scheme}://{auth}{where}/{self.database}')"
+
+
+@dataclass
+class DatabaseOptions:
+    """Options of ``Database(url, **options)``; URL query parameters override nothing set here."""
+
+    #: most connections a pool opens (SQLite: idle connections kept per API)
+    pool_size: int = 10
+    #: connections opened eagerly when a server pool starts
+    min_pool_size: int = 1
+    #: seconds to wait when connecting or waiting for a pooled connection
+    connect_timeout: float = 10.0
+    #: seconds a single statement may run (None: no limit)
+    command_timeout: float | None = None
+    #: prepared statements each connection keeps (asyncpg / sqlite3 statement cache)
+    statement_cache_size: int = 256
+    #: SQLite: seconds to wait for a lock held by another connection
+    busy_timeout: float = 5.0
+    #: SQLite: journal mode for file databases
+    journal_mode: str = "wal"
+    #: extra keyword arguments passed to the driver's connect()
+    connect_args: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, query: dict[str, str], options: dict[str, Any]) -> DatabaseOptions:
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise ImproperlyConfigured(
+                f"unknown database option(s) {', '.join(unknown)}; valid: {', '.join(known)}"
+            )
+        merged: dict[str, Any] = {}
+        for key, raw in query.items():
+            if key not in known or key == "connect_args":
+                continue
+            default = getattr(cls, key, None)
+            try:
+                merged[key] = type(default)(raw) if default is not None else float(raw)
+            except ValueError:
+                raise ImproperlyConfigured(f"bad value {raw!r} for URL option {key}") from None
+        merged.update(options)
+        return cls(**merged)
+
+
+class Binding:
+    """A connection bound to one thread or task, with its transaction state."""
+
+    __slots__ = ("callbacks", "conn", "depth", "owner", "savepoints")
+
+    def __init__(self, owner: object, conn: Any) -> None:
+        self.owner = owner
+        self.conn = conn
+        self.depth = 0
+        self.savepoints = 0
+        self.callbacks: list[Callable[[], Any]] = []
+
+
+class SyncConnection(ABC):
+    """A blocking connection (see the module docstring for the contract)."""
+
+    dialect: Dialect
+
+    @abstractmethod
+    def execute(self, sql: str, params: Params = ()) -> ExecResult: ...
+
+    @abstractmethod
+    def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> int: ...
+
+    @abstractmethod
+    def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    @abstractmethod
+    def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
+
+    @abstractmethod
+    def fetch_columns(self, sql: str, params: Params = ()) -> tuple[list[str], list[Row]]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def begin(self) -> None:
+        self.execute(self.dialect.begin_sql)
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.execute("ROLLBACK")
+
+    def savepoint(self, name: str) -> None:
+        self.execute(self.dialect.savepoint(name))
+
+    def release(self, name: str) -> None:
+        self.execute(self.dialect.release_savepoint(name))
+
+    def rollback_to(self, name: str) -> None:
+        self.execute(self.dialect.rollback_to_savepoint(name))
+
+
+class AsyncConnection(ABC):
+    """An async connection with the same surface as ``SyncConnection``."""
+
+    dialect: Dialect
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Params = ()) -> ExecResult: ...
+
+    @abstractmethod
+    async def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> int: ...
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    @abstractmethod
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
+
+    @abstractmethod
+    async def fetch_columns(self, sql: str, params: Params = ()) -> tuple[list[str], list[Row]]: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def begin(self) -> None:
+        await self.execute(self.dialect.begin_sql)
+
+    async def commit(self) -> None:
+        await self.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        await self.execute("ROLLBACK")
+
+    async def savepoint(self, name: str) -> None:
+        await self.execute(self.dialect.savepoint(name))
+
+    async def release(self, name: str) -> None:
+        await self.execute(self.dialect.release_savepoint(name))
+
+    async def rollback_to(self, name: str) -> None:
+        await self.execute(self.dialect.rollback_to_savepoint(name))
+
+
+class Backend(ABC):
+    """Owns a database's pools; hands out connections and binds them to threads and tasks."""
+
+    #: dialect name: ``sqlite``, ``postgresql`` or ``mysql``
+    name: ClassVar[str]
+
+    def __init__(self, url: DatabaseURL, options: DatabaseOptions) -> None:
+        from covet.orm.sql.dialect import get_dialect
+
+        self.url = url
+        self.options = options
+        self.dialect = get_dialect(self.name)
+        self._sync_binding: ContextVar[Binding | None] = ContextVar(
+            f"covet_orm_sync_{id(self)}", default=None
+        )
+        self._async_binding: ContextVar[Binding | None] = ContextVar(
+            f"covet_orm_async_{id(self)}", default=None
+        )
+
+    # -- pool hooks (subclasses) -------------------------------------------------------------
+    @abstractmethod
+    def acquire(self) -> SyncConnection: ...
+
+    @abstractmethod
+    def release(self, conn: SyncConnection, *, discard: bool = False) -> None: ...
+
+    @abstractmethod
+    async def aacquire(self) -> AsyncConnection: ...
+
+    @abstractmethod
+    async def arelease(self, conn: AsyncConnection, *, discard: bool = False) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    async def aclose(self) -> None: ...
+
+    # -- binding (shared) ----------------------------------------------------------------------
+    def bound(self) -> Binding | None:
+        """The binding of the current thread, if it made one."""
+        b = self._sync_binding.get()
+        if b is not None and b.owner == threading.get_ident():
+            return b
+        return None
+
+    def bind(self, conn: SyncConnection) -> tuple[Binding, Token[Binding | None]]:
+        b = Binding(threading.get_ident(), conn)
+        return b, self._sync_binding.set(b)
+
+    def unbind(self, token: Token[Binding | None]) -> None:
+        try:
+            self._sync_binding.reset(token)
+        except ValueError:  # reset from another context: clear our value instead
+            self._sync_binding.set(None)
+
+    def abound(self) -> Binding | None:
+        """The binding of the current task, if it made one."""
+        b = self._async_binding.get()
+        if b is not None and b.owner is _current_task():
+            return b
+        return None
+
+    def abind(self, conn: AsyncConnection) -> tuple[Binding, Token[Binding | None]]:
+        b = Binding(_current_task(), conn)
+        return b, self._async_binding.set(b)
+
+    def aunbind(self, token: Token[Binding | None]) -> None:
+        try:
+            self._async_binding.reset(token)
+        except ValueError:
+            self._async_binding.set(None)
+
+
+def _current_task() -> object:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
+#: URL scheme -> "module:Class"; extend with ``register_backend``.
+BACKENDS: dict[str, str] = {
+    "sqlite": "covet.orm.backends.sqlite:SqliteBackend",
+    "postgresql": "covet.orm.backends.postgres:PostgresBackend",
+    "postgres": "covet.orm.backends.postgres:PostgresBackend",
+    "mysql": "covet.orm.backends.mysql:MySQLBackend",
+    "mariadb": "covet.orm.backends.mysql:MySQLBackend",
+}
+_EXTRAS = {"asyncpg": "postgres", "psycopg": "postgres", "asyncmy": "mysql", "pymysql": "mysql"}
+
+
+def register_backend(scheme: str, target: str) -> None:
+    """Map a URL scheme to ``"package.module:BackendClass"``."""
+    BACKENDS[scheme] = target
+
+
+def backend_class(scheme: str) -> type[Backend]:
+    try:
+        target = BACKENDS[scheme]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"no backend for URL scheme {scheme!r}; known: {', '.join(sorted(BACKENDS))}"
+        ) from None
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing in _EXTRAS:
+            raise ImproperlyConfigured(
+                f"the {scheme!r} backend needs the {missing} driver: "
+                f"pip install 'covet-orm[{_EXTRAS[missing]}]'"
+            ) from exc
+        raise
+    cls: type[Backend] = getattr(module, attr)
+    return cls

@@ -1,0 +1,1 @@
+"""SQL text: the dialects (one place per construct) and the compiler."""

@@ -1,0 +1,141 @@
+"""Value adapters and converters shared by the dialects (Python <-> stored representation)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+UTC = dt.UTC
+
+
+def aware_utc(value: dt.datetime) -> dt.datetime:
+    """Attach UTC to a naive datetime, convert an aware one to UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def datetime_to_utc_naive(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None)
+    return value
+
+
+def datetime_to_text(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return value
+
+
+def text_to_datetime(value: Any) -> Any:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return aware_utc(value)
+    return value
+
+
+def naive_to_aware(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return aware_utc(value)
+    return value
+
+
+def date_to_text(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def text_to_date(value: Any) -> Any:
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def time_to_text(value: Any) -> Any:
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="microseconds")
+    return value
+
+
+def text_to_time(value: Any) -> Any:
+    if isinstance(value, str):
+        return dt.time.fromisoformat(value)
+    if isinstance(value, dt.timedelta):  # MySQL TIME comes back as a timedelta
+        us = value // dt.timedelta(microseconds=1)
+        return (dt.datetime.min + dt.timedelta(microseconds=us)).time()
+    return value
+
+
+def duration_to_int(value: Any) -> Any:
+    if isinstance(value, dt.timedelta):
+        return value // dt.timedelta(microseconds=1)
+    return value
+
+
+def int_to_duration(value: Any) -> Any:
+    if isinstance(value, int):
+        return dt.timedelta(microseconds=value)
+    return value
+
+
+def decimal_to_text(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def to_decimal(value: Any) -> Any:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def uuid_to_text(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def text_to_uuid(value: Any) -> Any:
+    if isinstance(value, str | bytes):
+        return uuid.UUID(value if isinstance(value, str) else value.decode())
+    return value
+
+
+def json_dumps(value: Any) -> Any:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_loads(value: Any) -> Any:
+    if isinstance(value, str | bytes):
+        return json.loads(value)
+    return value
+
+
+def to_bool(value: Any) -> Any:
+    if value is None:
+        return None
+    return bool(value)
+
+
+def bool_to_int(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def to_bytes(value: Any) -> Any:
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    return value

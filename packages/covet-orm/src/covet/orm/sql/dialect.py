@@ -1,0 +1,207 @@
+"""The Dialect interface: every piece of SQL text that differs between databases lives here.
+
+The compiler (``covet.orm.sql.compiler``) writes SQL through a ``Dialect``; it never spells out a
+database-specific construct itself. Value storage also differs (SQLite keeps datetimes as ISO text,
+MariaDB has no UUID type, asyncpg speaks native types), so a dialect also owns one *adapter*
+(Python -> driver) and one *converter* (driver -> Python) per column kind; fields look them up once
+and the hydrator applies precomputed converters per column.
+
+Column kinds (``Field.kind``): ``autoincrement``, ``bigautoincrement``, ``smallint``, ``integer``,
+``bigint``, ``float``, ``decimal``, ``boolean``, ``varchar``, ``text``, ``date``, ``datetime``,
+``time``, ``duration``, ``uuid``, ``json``, ``binary``.
+
+Placeholders: the compiler numbers parameters from 1 and asks ``param(n)``; ``?`` (SQLite),
+``$n`` (PostgreSQL) or ``%s`` (MySQL). With the ``format`` style every literal ``%`` written in SQL
+text is doubled by ``text()``, and executors ALWAYS pass a params tuple (possibly empty) so the
+driver un-doubles it.
+
+Sessions: PostgreSQL and MySQL connections are expected to run in UTC (``TimeZone=UTC`` /
+``time_zone='+00:00'``) so date-part extraction is in UTC, and MySQL connections in autocommit mode.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+Adapter = Callable[[Any], Any]
+
+DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
+
+
+class Dialect:
+    """Base class: the ANSI spelling; subclasses override what their database spells differently."""
+
+    name: ClassVar[str] = "ansi"
+    param_style: ClassVar[str] = "qmark"
+    quote_char: ClassVar[str] = '"'
+    #: INSERT ... RETURNING
+    supports_returning_insert: ClassVar[bool] = True
+    #: UPDATE/DELETE ... RETURNING
+    supports_returning_update: ClassVar[bool] = True
+    supports_for_update: ClassVar[bool] = True
+    supports_ddl_transactions: ClassVar[bool] = True
+    #: most bound parameters one statement may carry
+    max_params: ClassVar[int] = 32766
+    explain_prefix: ClassVar[str] = "EXPLAIN "
+    begin_sql: ClassVar[str] = "BEGIN"
+    #: text appended after CREATE TABLE (...)
+    create_table_suffix: ClassVar[str] = ""
+    #: column kind -> SQL type template (``{max_length}``, ``{max_digits}``, ``{decimal_places}``)
+    type_names: ClassVar[dict[str, str]] = {}
+    #: column kind -> full column definition of an auto-incrementing primary key
+    auto_pk: ClassVar[dict[str, str]] = {}
+
+    def __init__(self) -> None:
+        self.adapters: dict[str, Adapter] = {}
+        self.converters: dict[str, Adapter] = {}
+
+    # -- identifiers, parameters, literals -------------------------------------------------
+    def quote(self, name: str) -> str:
+        q = self.quote_char
+        return f"{q}{name.replace(q, q + q)}{q}"
+
+    def param(self, index: int) -> str:
+        """The placeholder for the ``index``-th parameter (1-based)."""
+        return "?"
+
+    def text(self, sql: str) -> str:
+        """Literal SQL text as it must be written for this driver (``%`` doubled for ``format``)."""
+        return sql
+
+    def bool_literal(self, value: bool) -> str:
+        return "TRUE" if value else "FALSE"
+
+    def literal(self, value: Any) -> str:
+        """Render a constant inline (DDL only: CHECK constraints cannot take parameters)."""
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return self.bool_literal(value)
+        if isinstance(value, int | float):
+            return repr(value)
+        if isinstance(value, str):
+            return self.text("'" + value.replace("'", "''") + "'")
+        raise TypeError(f"cannot render {type(value).__name__} as an SQL literal")
+
+    # -- types ---------------------------------------------------------------------------
+    def column_type(self, kind: str, **args: Any) -> str:
+        try:
+            template = self.type_names[kind]
+        except KeyError:
+            raise ValueError(f"{self.name} has no column type for {kind!r}") from None
+        return template.format(**args)
+
+    def adapter(self, kind: str) -> Adapter | None:
+        return self.adapters.get(kind)
+
+    def converter(self, kind: str) -> Adapter | None:
+        return self.converters.get(kind)
+
+    # -- clauses ----------------------------------------------------------------------------
+    def limit_offset(self, limit: int | None, offset: int | None) -> str:
+        sql = ""
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        if offset:
+            sql += f" OFFSET {int(offset)}"
+        return sql
+
+    def for_update(self, *, nowait: bool = False, skip_locked: bool = False) -> str:
+        if nowait and skip_locked:
+            raise ValueError("nowait and skip_locked cannot both be set")
+        if not self.supports_for_update:
+            return ""
+        return " FOR UPDATE" + (" NOWAIT" if nowait else "") + (" SKIP LOCKED" if skip_locked else "")
+
+    def returning(self, columns: Sequence[str]) -> str:
+        return " RETURNING " + ", ".join(self.quote(c) for c in columns)
+
+    def insert_default_values(self, table: str) -> str:
+        return f"INSERT INTO {self.quote(table)} DEFAULT VALUES"
+
+    def upsert(self, conflict: Sequence[str], update: Sequence[str]) -> str:
+        """Suffix of an INSERT that updates ``update`` columns when ``conflict`` columns clash."""
+        target = ", ".join(self.quote(c) for c in conflict)
+        if not update:
+            return f" ON CONFLICT ({target}) DO NOTHING"
+        sets = ", ".join(f"{self.quote(c)} = EXCLUDED.{self.quote(c)}" for c in update)
+        return f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+
+    def insert_ignore(self) -> tuple[str, str]:
+        """(verb, suffix) of an INSERT that skips rows that violate a unique constraint."""
+        return "INSERT INTO", " ON CONFLICT DO NOTHING"
+
+    # -- operators --------------------------------------------------------------------------
+    def like(self, lhs: str, rhs: str, *, case_insensitive: bool = False) -> str:
+        """LIKE with ``!`` as the escape character (see ``escape_like``)."""
+        if case_insensitive:
+            return f"LOWER({lhs}) LIKE LOWER({rhs}) ESCAPE '!'"
+        return f"{lhs} LIKE {rhs} ESCAPE '!'"
+
+    @staticmethod
+    def escape_like(value: str) -> str:
+        return value.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+    def iexact(self, lhs: str, rhs: str) -> str:
+        return f"LOWER({lhs}) = LOWER({rhs})"
+
+    def regex(self, lhs: str, rhs: str, *, case_insensitive: bool = False) -> str:
+        raise NotImplementedError
+
+    def date_part(self, part: str, lhs: str) -> str:
+        if part not in DATE_PARTS:
+            raise ValueError(f"unknown date part {part!r}")
+        return f"CAST(EXTRACT({part.upper()} FROM {lhs}) AS INTEGER)"
+
+    def json_key(self, lhs: str, path: str) -> str:
+        """SQL reading the JSON scalar at ``path`` (a placeholder for ``json_path(keys)``)."""
+        raise NotImplementedError
+
+    def json_path(self, keys: Sequence[str]) -> Any:
+        return "$" + "".join(f".{json.dumps(k)}" for k in keys)
+
+    def json_scalar(self, value: Any) -> Any:
+        """A Python value as ``json_key`` yields it, for comparison (text form by default)."""
+        if isinstance(value, str):
+            return value
+        return json.dumps(value)
+
+    # -- DDL --------------------------------------------------------------------------------
+    def create_index(
+        self, name: str, table: str, columns: Sequence[str], *, unique: bool = False
+    ) -> str:
+        cols = ", ".join(self.quote(c) for c in columns)
+        kind = "UNIQUE INDEX" if unique else "INDEX"
+        return f"CREATE {kind} IF NOT EXISTS {self.quote(name)} ON {self.quote(table)} ({cols})"
+
+    def drop_table(self, table: str) -> str:
+        return f"DROP TABLE IF EXISTS {self.quote(table)}"
+
+    # -- transactions -------------------------------------------------------------------------
+    def savepoint(self, name: str) -> str:
+        return f"SAVEPOINT {name}"
+
+    def release_savepoint(self, name: str) -> str:
+        return f"RELEASE SAVEPOINT {name}"
+
+    def rollback_to_savepoint(self, name: str) -> str:
+        return f"ROLLBACK TO SAVEPOINT {name}"
+
+
+def get_dialect(name: str) -> Dialect:
+    """The dialect instance for a backend name (``sqlite``, ``postgresql``, ``mysql``)."""
+    if name == "sqlite":
+        from covet.orm.sql.sqlite import SqliteDialect
+
+        return SqliteDialect()
+    if name == "postgresql":
+        from covet.orm.sql.postgres import PostgresDialect
+
+        return PostgresDialect()
+    if name == "mysql":
+        from covet.orm.sql.mysql import MySQLDialect
+
+        return MySQLDialect()
+    raise ValueError(f"unknown dialect {name!r}")

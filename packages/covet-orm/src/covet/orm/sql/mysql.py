@@ -1,0 +1,112 @@
+"""MySQL/MariaDB spelling: backticks, ``%s`` placeholders (literal ``%`` doubled), binary collation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from covet.orm.sql import _values as v
+from covet.orm.sql.dialect import Dialect
+
+
+class MySQLDialect(Dialect):
+    """MariaDB 10.11 (MySQL 8 best effort).
+
+    Tables are created with ``utf8mb4_bin`` so comparisons, LIKE and unique constraints are case
+    sensitive as on SQLite and PostgreSQL; ``i``-lookups lower both sides.
+    """
+
+    name = "mysql"
+    param_style = "format"
+    quote_char = "`"
+    supports_returning_update = False  # MariaDB: RETURNING on INSERT and DELETE only
+    supports_ddl_transactions = False
+    max_params = 65535
+    begin_sql = "START TRANSACTION"
+    create_table_suffix = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    type_names: ClassVar[dict[str, str]] = {
+        "smallint": "SMALLINT",
+        "integer": "INTEGER",
+        "bigint": "BIGINT",
+        "float": "DOUBLE",
+        "decimal": "DECIMAL({max_digits}, {decimal_places})",
+        "boolean": "BOOL",
+        "varchar": "VARCHAR({max_length})",
+        "text": "LONGTEXT",
+        "date": "DATE",
+        "datetime": "DATETIME(6)",
+        "time": "TIME(6)",
+        "duration": "BIGINT",
+        "uuid": "CHAR(36)",
+        "json": "LONGTEXT",
+        "binary": "LONGBLOB",
+    }
+    auto_pk: ClassVar[dict[str, str]] = {
+        "autoincrement": "INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY",
+        "bigautoincrement": "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.adapters.update(
+            boolean=v.bool_to_int,
+            datetime=v.datetime_to_utc_naive,
+            duration=v.duration_to_int,
+            uuid=v.uuid_to_text,
+            json=v.json_dumps,
+        )
+        self.converters.update(
+            decimal=v.to_decimal,
+            boolean=v.to_bool,
+            datetime=v.naive_to_aware,
+            time=v.text_to_time,
+            duration=v.int_to_duration,
+            uuid=v.text_to_uuid,
+            json=v.json_loads,
+            binary=v.to_bytes,
+        )
+
+    def param(self, index: int) -> str:
+        return "%s"
+
+    def text(self, sql: str) -> str:
+        return sql.replace("%", "%%")
+
+    def bool_literal(self, value: bool) -> str:
+        return "1" if value else "0"
+
+    def limit_offset(self, limit: int | None, offset: int | None) -> str:
+        if offset and limit is None:
+            return f" LIMIT 18446744073709551615 OFFSET {int(offset)}"
+        return super().limit_offset(limit, offset)
+
+    def insert_default_values(self, table: str) -> str:
+        return f"INSERT INTO {self.quote(table)} () VALUES ()"
+
+    def upsert(self, conflict: Sequence[str], update: Sequence[str]) -> str:
+        # MySQL picks the conflicting key itself; ``conflict`` must name a unique key.
+        if not update:
+            pk_noop = self.quote(conflict[0])
+            return f" ON DUPLICATE KEY UPDATE {pk_noop} = {pk_noop}"
+        sets = ", ".join(f"{self.quote(c)} = VALUES({self.quote(c)})" for c in update)
+        return f" ON DUPLICATE KEY UPDATE {sets}"
+
+    def insert_ignore(self) -> tuple[str, str]:
+        return "INSERT IGNORE INTO", ""
+
+    def regex(self, lhs: str, rhs: str, *, case_insensitive: bool = False) -> str:
+        if case_insensitive:
+            return f"{lhs} REGEXP CONCAT('(?i)', {rhs})"
+        return f"{lhs} REGEXP {rhs}"
+
+    def date_part(self, part: str, lhs: str) -> str:
+        return super().date_part(part, lhs).replace("AS INTEGER", "AS SIGNED")
+
+    def json_key(self, lhs: str, path: str) -> str:
+        return f"JSON_UNQUOTE(JSON_EXTRACT({lhs}, {path}))"
+
+    def create_index(
+        self, name: str, table: str, columns: Sequence[str], *, unique: bool = False
+    ) -> str:
+        # MariaDB 10.1.4+ understands IF NOT EXISTS here; MySQL 8 does not (best effort).
+        return super().create_index(name, table, columns, unique=unique)
