@@ -1,0 +1,220 @@
+"""Password hashing schemes: Argon2id, scrypt and PBKDF2-SHA256.
+
+Each scheme writes its parameters into the hash string, so a hash made with old parameters stays
+verifiable after the defaults change, and ``needs_rehash`` can tell that it is out of date.
+Parameters read back from a stored hash are bounded, so a tampered row cannot make ``verify`` spend
+unbounded memory or time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Protocol
+
+from covet.auth._exceptions import AuthConfigurationError, InvalidPasswordHash
+
+try:  # the `argon2` extra
+    import argon2
+    import argon2.exceptions
+except ImportError:  # pragma: no cover - exercised only where argon2-cffi is absent
+    argon2 = None  # type: ignore[assignment]
+
+
+class HashScheme(Protocol):
+    """One password hashing scheme; the hasher holds several and hashes with the first."""
+
+    name: str
+
+    def identify(self, encoded: str) -> bool: ...
+
+    def hash(self, password: bytes) -> str: ...
+
+    def verify(self, password: bytes, encoded: str) -> bool: ...
+
+    def needs_rehash(self, encoded: str) -> bool: ...
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def _b64decode(text: str) -> bytes:
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidPasswordHash("password hash contains invalid base64") from exc
+
+
+class Argon2Hasher:
+    """Argon2id through argon2-cffi; defaults are OWASP's minimum (m=19 MiB, t=2, p=1)."""
+
+    name = "argon2"
+    MIN_MEMORY_KIB = 19 * 1024
+    MIN_TIME_COST = 2
+
+    def __init__(
+        self,
+        *,
+        time_cost: int = 2,
+        memory_cost: int = 19 * 1024,
+        parallelism: int = 1,
+        unsafe_for_testing: bool = False,
+    ) -> None:
+        if argon2 is None:  # pragma: no cover - needs an environment without argon2-cffi
+            raise AuthConfigurationError(
+                "Argon2Hasher needs argon2-cffi: pip install 'covet-auth[argon2]'"
+            )
+        if parallelism < 1 or time_cost < 1 or memory_cost < 8 * parallelism:
+            raise AuthConfigurationError("argon2 parameters must be positive (m >= 8 * p)")
+        if not unsafe_for_testing and (
+            memory_cost < self.MIN_MEMORY_KIB or time_cost < self.MIN_TIME_COST
+        ):
+            raise AuthConfigurationError(
+                f"argon2id below OWASP's minimum (m >= {self.MIN_MEMORY_KIB} KiB, "
+                f"t >= {self.MIN_TIME_COST}); pass unsafe_for_testing=True only in tests"
+            )
+        self._hasher = argon2.PasswordHasher(
+            time_cost=time_cost,
+            memory_cost=memory_cost,
+            parallelism=parallelism,
+            type=argon2.Type.ID,
+        )
+
+    def identify(self, encoded: str) -> bool:
+        return encoded.startswith("$argon2")
+
+    def hash(self, password: bytes) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password: bytes, encoded: str) -> bool:
+        try:
+            params = argon2.extract_parameters(encoded)
+        except argon2.exceptions.InvalidHashError as exc:
+            raise InvalidPasswordHash("malformed argon2 hash") from exc
+        if params.memory_cost > 1024 * 1024 or params.time_cost > 64 or params.parallelism > 64:
+            raise InvalidPasswordHash("argon2 hash parameters are out of the accepted range")
+        try:
+            return self._hasher.verify(encoded, password)
+        except argon2.exceptions.VerifyMismatchError:
+            return False
+        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError) as exc:
+            raise InvalidPasswordHash("unreadable argon2 hash") from exc
+
+    def needs_rehash(self, encoded: str) -> bool:
+        try:
+            return self._hasher.check_needs_rehash(encoded)
+        except argon2.exceptions.InvalidHashError as exc:
+            raise InvalidPasswordHash("malformed argon2 hash") from exc
+
+
+_SCRYPT_RE = re.compile(r"\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([^$]+)\$([^$]+)")
+
+
+class ScryptHasher:
+    """scrypt from the standard library; the default is N=2**17, r=8, p=1 (OWASP)."""
+
+    name = "scrypt"
+
+    def __init__(
+        self,
+        *,
+        log2_n: int = 17,
+        r: int = 8,
+        p: int = 1,
+        unsafe_for_testing: bool = False,
+    ) -> None:
+        if not (1 <= log2_n <= 24 and 1 <= r <= 32 and 1 <= p <= 16):
+            raise AuthConfigurationError("scrypt needs 1 <= log2_n <= 24, 1 <= r <= 32, 1 <= p <= 16")
+        if not unsafe_for_testing and (log2_n < 17 or r < 8):
+            raise AuthConfigurationError(
+                "scrypt below OWASP's minimum (N >= 2**17, r >= 8); "
+                "pass unsafe_for_testing=True only in tests"
+            )
+        self.log2_n, self.r, self.p = log2_n, r, p
+
+    def identify(self, encoded: str) -> bool:
+        return encoded.startswith("$scrypt$")
+
+    @staticmethod
+    def _derive(password: bytes, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
+        n = 1 << log2_n
+        maxmem = 128 * r * (n + p + 2) + (1 << 20)
+        return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=32)
+
+    def hash(self, password: bytes) -> str:
+        salt = secrets.token_bytes(16)
+        digest = self._derive(password, salt, self.log2_n, self.r, self.p)
+        return (
+            f"$scrypt$ln={self.log2_n},r={self.r},p={self.p}"
+            f"${_b64encode(salt)}${_b64encode(digest)}"
+        )
+
+    def _parse(self, encoded: str) -> tuple[int, int, int, bytes, bytes]:
+        match = _SCRYPT_RE.fullmatch(encoded)
+        if match is None:
+            raise InvalidPasswordHash("malformed scrypt hash")
+        log2_n, r, p = int(match[1]), int(match[2]), int(match[3])
+        if not (1 <= log2_n <= 20 and 1 <= r <= 32 and 1 <= p <= 16):
+            raise InvalidPasswordHash("scrypt hash parameters are out of the accepted range")
+        return log2_n, r, p, _b64decode(match[4]), _b64decode(match[5])
+
+    def verify(self, password: bytes, encoded: str) -> bool:
+        log2_n, r, p, salt, expected = self._parse(encoded)
+        digest = self._derive(password, salt, log2_n, r, p)
+        return hmac.compare_digest(digest, expected)
+
+    def needs_rehash(self, encoded: str) -> bool:
+        log2_n, r, p, _salt, _digest = self._parse(encoded)
+        return (log2_n, r, p) != (self.log2_n, self.r, self.p)
+
+
+class PBKDF2Hasher:
+    """PBKDF2-HMAC-SHA256 in Django's format (``pbkdf2_sha256$iterations$salt$hash``).
+
+    Kept so hashes imported from older systems keep working until the user next logs in; as a
+    hashing scheme it needs at least 600,000 iterations (OWASP).
+    """
+
+    name = "pbkdf2_sha256"
+    MIN_ITERATIONS = 600_000
+    MAX_ITERATIONS = 10_000_000
+
+    def __init__(self, *, iterations: int = 600_000, unsafe_for_testing: bool = False) -> None:
+        if iterations < 1 or iterations > self.MAX_ITERATIONS:
+            raise AuthConfigurationError(f"pbkdf2 iterations must be 1..{self.MAX_ITERATIONS}")
+        if not unsafe_for_testing and iterations < self.MIN_ITERATIONS:
+            raise AuthConfigurationError(
+                f"pbkdf2_sha256 needs >= {self.MIN_ITERATIONS} iterations; "
+                "pass unsafe_for_testing=True only in tests"
+            )
+        self.iterations = iterations
+
+    def identify(self, encoded: str) -> bool:
+        return encoded.startswith("pbkdf2_sha256$")
+
+    def hash(self, password: bytes) -> str:
+        salt = secrets.token_urlsafe(16)
+        digest = hashlib.pbkdf2_hmac("sha256", password, salt.encode("ascii"), self.iterations)
+        return f"pbkdf2_sha256${self.iterations}${salt}${base64.b64encode(digest).decode('ascii')}"
+
+    def _parse(self, encoded: str) -> tuple[int, str, bytes]:
+        parts = encoded.split("$")
+        if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isascii() or not parts[2]:
+            raise InvalidPasswordHash("malformed pbkdf2_sha256 hash")
+        iterations = int(parts[1])
+        if not 1 <= iterations <= self.MAX_ITERATIONS:
+            raise InvalidPasswordHash("pbkdf2_sha256 iteration count is out of the accepted range")
+        return iterations, parts[2], _b64decode(parts[3])
+
+    def verify(self, password: bytes, encoded: str) -> bool:
+        iterations, salt, expected = self._parse(encoded)
+        digest = hashlib.pbkdf2_hmac("sha256", password, salt.encode("ascii"), iterations)
+        return hmac.compare_digest(digest, expected)
+
+    def needs_rehash(self, encoded: str) -> bool:
+        return self._parse(encoded)[0] != self.iterations
