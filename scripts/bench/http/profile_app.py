@@ -1,0 +1,173 @@
+"""Drive a benchmark app in-process (no server, no sockets) to time and profile its request path.
+
+    python scripts/bench/http/profile_app.py time                     # µs/request, every app
+    python scripts/bench/http/profile_app.py cprofile covet --top 25  # hot spots per endpoint
+    python scripts/bench/http/profile_app.py pyinstrument covet --endpoints query
+
+Each request gets a fresh scope like uvicorn builds, a receive that yields the body once, and a send
+that collects the answer; the first answer of each endpoint is checked against the expected one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import importlib
+import json
+import pstats
+import sys
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE / "apps")]
+
+from _endpoints import ENDPOINTS, Endpoint  # noqa: E402
+
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]  # noqa: E501
+MODULES = {f: f"app_{f}" for f in ("bare", "starlette", "fastapi", "blacksheep", "covet")}
+
+
+def scope_for(endpoint: Endpoint) -> dict[str, Any]:
+    path, _, query = endpoint.path.partition("?")
+    headers = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
+    if endpoint.body:
+        headers += [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(endpoint.body)).encode())]  # fmt: skip
+    return {
+        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+        "method": endpoint.method, "scheme": "http", "path": path, "raw_path": path.encode(),
+        "query_string": query.encode(), "root_path": "", "headers": headers,
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
+    }  # fmt: skip
+
+
+class Exchange:
+    """receive/send for one request; reusable by calling reset()."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.reset()
+
+    def reset(self) -> None:
+        self.sent_body = False
+        self.status = 0
+        self.chunks: list[bytes] = []
+
+    async def receive(self) -> Message:
+        if self.sent_body:
+            return {"type": "http.disconnect"}
+        self.sent_body = True
+        return {"type": "http.request", "body": self.body, "more_body": False}
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+
+
+async def lifespan_startup(app: ASGIApp) -> None:
+    messages: asyncio.Queue[Message] = asyncio.Queue()
+    done = asyncio.Event()
+    await messages.put({"type": "lifespan.startup"})
+
+    async def send(message: Message) -> None:
+        done.set()
+
+    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},
+                                   messages.get, send))  # fmt: skip
+    await asyncio.wait({task, asyncio.create_task(done.wait())}, timeout=10,
+                       return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+    _tasks.add(task)  # the lifespan task stays alive, as under a server
+
+
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def check(endpoint: Endpoint, exchange: Exchange) -> None:
+    raw = b"".join(exchange.chunks)
+    got: Any = raw.decode() if endpoint.is_text else json.loads(raw)
+    if exchange.status != 200 or got != endpoint.expected:
+        raise SystemExit(f"{endpoint.name}: wrong answer {exchange.status} {raw[:100]!r}")
+
+
+async def drive(app: ASGIApp, endpoint: Endpoint, count: int) -> float:
+    """Send ``count`` requests one after another; return seconds per request."""
+    template = scope_for(endpoint)
+    exchange = Exchange(endpoint.body)
+    await app(dict(template), exchange.receive, exchange.send)
+    check(endpoint, exchange)
+    started = time.perf_counter()
+    for _ in range(count):
+        exchange.reset()
+        await app(dict(template, headers=list(template["headers"])), exchange.receive, exchange.send)
+    return (time.perf_counter() - started) / count
+
+
+def load(framework: str) -> ASGIApp:
+    app: ASGIApp = importlib.import_module(MODULES[framework]).app
+    return app
+
+
+async def time_all(frameworks: list[str], endpoints: list[Endpoint], count: int) -> None:
+    apps = {f: load(f) for f in frameworks}
+    for app in apps.values():
+        await lifespan_startup(app)
+    print("| endpoint (µs/request, in-process) | " + " | ".join(frameworks) + " |")
+    print("| --- |" + " ---: |" * len(frameworks))
+    for endpoint in endpoints:
+        cells = []
+        for framework in frameworks:
+            best = min([await drive(apps[framework], endpoint, count) for _ in range(3)])
+            cells.append(f"{best * 1e6:.1f}")
+        print(f"| {endpoint.name} | " + " | ".join(cells) + " |", flush=True)
+
+
+async def profile(tool: str, framework: str, endpoints: list[Endpoint], count: int, top: int) -> None:
+    app = load(framework)
+    await lifespan_startup(app)
+    for endpoint in endpoints:
+        await drive(app, endpoint, 200)  # warm caches before measuring
+        print(f"\n## {framework} {endpoint.name}: {endpoint.method} {endpoint.path}\n")
+        if tool == "cprofile":
+            profiler = cProfile.Profile()
+            profiler.enable()
+            seconds = await drive(app, endpoint, count)
+            profiler.disable()
+            print(f"{seconds * 1e6:.1f} µs/request under cProfile\n")
+            stats = pstats.Stats(profiler, stream=sys.stdout)
+            stats.sort_stats("tottime").print_stats(top)
+        else:
+            from pyinstrument import Profiler
+
+            with Profiler(interval=0.0001, async_mode="disabled") as profiler:
+                seconds = await drive(app, endpoint, count)
+            print(f"{seconds * 1e6:.1f} µs/request under pyinstrument\n")
+            print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tool", choices=["time", "cprofile", "pyinstrument"])
+    parser.add_argument("frameworks", nargs="*", default=list(MODULES))
+    parser.add_argument("--endpoints", default=",".join(e.name for e in ENDPOINTS))
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--top", type=int, default=20)
+    args = parser.parse_args()
+    endpoints = [e for e in ENDPOINTS if e.name in args.endpoints.split(",")]
+    import uvloop
+
+    if args.tool == "time":
+        uvloop.run(time_all(args.frameworks, endpoints, args.requests))
+    else:
+        for framework in args.frameworks:
+            uvloop.run(profile(args.tool, framework, endpoints, args.requests, args.top))
+
+
+if __name__ == "__main__":
+    main()
