@@ -104,5 +104,7 @@ def verify(port: int, endpoint: Endpoint) -> list[str]:
     for method, path, body in endpoint.rejects:
         status, _, raw = request(port, method, path, body)
         if not 400 <= status < 500:
-            problems.append(f"{method} {path} should be rejected with 4xx, got {status} {raw[:80]!r}")
+            problems.append(
+                f"{method} {path} should be rejected with 4xx, got {status} {raw[:80]!r}"
+            )
     return problems

@@ -65,27 +65,42 @@ def tables(results: Results, frameworks: Sequence[str]) -> list[str]:
         [LABELS[e], *(f"{table[e][f]:,.0f}" if f in table[e] else "n/a" for f in frameworks)]
         for e in endpoints
     ]
-    rows.append(["**geometric mean**", *(f"**{means[f]:,.0f}**" if f in means else "n/a"
-                                          for f in frameworks)])  # fmt: skip
+    rows.append(
+        [
+            "**geometric mean**",
+            *(f"**{means[f]:,.0f}**" if f in means else "n/a" for f in frameworks),
+        ]
+    )
     lines += _table(["endpoint", *names], rows)
     for base in ("bare", "starlette"):
         if base not in frameworks:
             continue
         others = [f for f in frameworks if f != base]
         lines += ["", f"### Ratio to {NAMES[base]}", ""]
-        rows = [[LABELS[e], *(_ratio(table[e].get(f), table[e].get(base)) for f in others)]
-                for e in endpoints]  # fmt: skip
-        rows.append(["**geometric mean**",
-                     *(f"**{_ratio(means.get(f), means.get(base))}**" for f in others)])  # fmt: skip
+        rows = [
+            [LABELS[e], *(_ratio(table[e].get(f), table[e].get(base)) for f in others)]
+            for e in endpoints
+        ]
+        rows.append(
+            [
+                "**geometric mean**",
+                *(f"**{_ratio(means.get(f), means.get(base))}**" for f in others),
+            ]
+        )
         lines += _table(["endpoint", *(NAMES[f] for f in others)], rows)
     if "covet" in frameworks and "fastapi" in frameworks:
         typed = [e for e in TYPED if e in table]
         lines += ["", "### Covet vs FastAPI on the typed endpoints (both validate)", ""]
         rows = [[LABELS[e], *_pair(table[e].get("covet"), table[e].get("fastapi"))] for e in typed]
-        rows.append(["**geometric mean**", *_pair(
-            geometric_mean(table[e].get("covet", 0.0) for e in typed),
-            geometric_mean(table[e].get("fastapi", 0.0) for e in typed),
-        )])  # fmt: skip
+        rows.append(
+            [
+                "**geometric mean**",
+                *_pair(
+                    geometric_mean(table[e].get("covet", 0.0) for e in typed),
+                    geometric_mean(table[e].get("fastapi", 0.0) for e in typed),
+                ),
+            ]
+        )
         lines += _table(["endpoint", "Covet", "FastAPI", "Covet / FastAPI"], rows)
     lines += ["", *targets(means, table)]
     return lines

@@ -1,4 +1,4 @@
-"""Start each benchmark app under the same uvicorn settings, wait until it answers, always stop it."""
+"""Start each benchmark app under the same uvicorn settings, wait until it answers, stop it."""
 
 from __future__ import annotations
 
@@ -18,9 +18,18 @@ from _endpoints import request
 APPS = Path(__file__).resolve().parent / "apps"
 HOST = "127.0.0.1"
 UVICORN_FLAGS = (
-    "--host", HOST, "--loop", "uvloop", "--http", "httptools",
-    "--no-access-log", "--log-level", "warning", "--lifespan", "on",
-)  # fmt: skip
+    "--host",
+    HOST,
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+    "--lifespan",
+    "on",
+)
 
 
 @dataclass
@@ -46,7 +55,16 @@ def free_port() -> int:
 def start(framework: str, module: str, log_dir: Path, python: str = sys.executable) -> Server:
     port = free_port()
     log = log_dir / f"{framework}.log"
-    command = [python, "-m", "uvicorn", f"{module}:app", "--app-dir", str(APPS), "--port", str(port)]
+    command = [
+        python,
+        "-m",
+        "uvicorn",
+        f"{module}:app",
+        "--app-dir",
+        str(APPS),
+        "--port",
+        str(port),
+    ]
     with log.open("wb") as output:
         process = subprocess.Popen(
             [*command, *UVICORN_FLAGS],

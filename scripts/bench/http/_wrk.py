@@ -32,9 +32,14 @@ class Sample:
 
 def run(port: int, endpoint: Endpoint, load: Load) -> Sample:
     command = [
-        "wrk", f"-t{load.threads}", f"-c{load.connections}", f"-d{load.duration}s",
-        "--timeout", "5s", "--latency",
-    ]  # fmt: skip
+        "wrk",
+        f"-t{load.threads}",
+        f"-c{load.connections}",
+        f"-d{load.duration}s",
+        "--timeout",
+        "5s",
+        "--latency",
+    ]
     if endpoint.lua is not None:
         command += ["-s", str(endpoint.lua)]
     command.append(f"http://127.0.0.1:{port}{endpoint.path}")

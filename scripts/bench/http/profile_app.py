@@ -28,7 +28,10 @@ sys.path[:0] = [str(HERE), str(HERE / "apps")]
 from _endpoints import ENDPOINTS, Endpoint  # noqa: E402
 
 Message = MutableMapping[str, Any]
-ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]  # noqa: E501
+ASGIApp = Callable[
+    [dict[str, Any], Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
+    Awaitable[None],
+]
 MODULES = {f: f"app_{f}" for f in ("bare", "starlette", "fastapi", "blacksheep", "covet")}
 
 
@@ -36,14 +39,25 @@ def scope_for(endpoint: Endpoint) -> dict[str, Any]:
     path, _, query = endpoint.path.partition("?")
     headers = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
     if endpoint.body:
-        headers += [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(endpoint.body)).encode())]  # fmt: skip
+        headers += [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(endpoint.body)).encode()),
+        ]
     return {
-        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
-        "method": endpoint.method, "scheme": "http", "path": path, "raw_path": path.encode(),
-        "query_string": query.encode(), "root_path": "", "headers": headers,
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
-    }  # fmt: skip
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": endpoint.method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
 
 
 class Exchange:
@@ -79,10 +93,13 @@ async def lifespan_startup(app: ASGIApp) -> None:
     async def send(message: Message) -> None:
         done.set()
 
-    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},
-                                   messages.get, send))  # fmt: skip
-    await asyncio.wait({task, asyncio.create_task(done.wait())}, timeout=10,
-                       return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+    async def serve() -> None:
+        await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, messages.get, send)
+
+    task = asyncio.create_task(serve())
+    waiter = asyncio.create_task(done.wait())
+    await asyncio.wait({task, waiter}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
     _tasks.add(task)  # the lifespan task stays alive, as under a server
 
 
@@ -105,7 +122,9 @@ async def drive(app: ASGIApp, endpoint: Endpoint, count: int) -> float:
     started = time.perf_counter()
     for _ in range(count):
         exchange.reset()
-        await app(dict(template, headers=list(template["headers"])), exchange.receive, exchange.send)
+        await app(
+            dict(template, headers=list(template["headers"])), exchange.receive, exchange.send
+        )
     return (time.perf_counter() - started) / count
 
 
@@ -128,19 +147,21 @@ async def time_all(frameworks: list[str], endpoints: list[Endpoint], count: int)
         print(f"| {endpoint.name} | " + " | ".join(cells) + " |", flush=True)
 
 
-async def profile(tool: str, framework: str, endpoints: list[Endpoint], count: int, top: int) -> None:
+async def profile(
+    tool: str, framework: str, endpoints: list[Endpoint], count: int, top: int
+) -> None:
     app = load(framework)
     await lifespan_startup(app)
     for endpoint in endpoints:
         await drive(app, endpoint, 200)  # warm caches before measuring
         print(f"\n## {framework} {endpoint.name}: {endpoint.method} {endpoint.path}\n")
         if tool == "cprofile":
-            profiler = cProfile.Profile()
-            profiler.enable()
+            cprofiler = cProfile.Profile()
+            cprofiler.enable()
             seconds = await drive(app, endpoint, count)
-            profiler.disable()
+            cprofiler.disable()
             print(f"{seconds * 1e6:.1f} µs/request under cProfile\n")
-            stats = pstats.Stats(profiler, stream=sys.stdout)
+            stats = pstats.Stats(cprofiler, stream=sys.stdout)
             stats.sort_stats("tottime").print_stats(top)
         else:
             from pyinstrument import Profiler

@@ -1,12 +1,13 @@
-"""HTTP benchmark: bare ASGI, Starlette, FastAPI, BlackSheep and Covet under the same uvicorn, loaded by wrk.
+"""HTTP benchmark: bare ASGI, Starlette, FastAPI, BlackSheep and Covet under one uvicorn setup.
 
-    python scripts/bench/http/run.py --quick        # about 2 minutes
-    python scripts/bench/http/run.py                # full: 5 rounds of 5 s per cell, about 12 minutes
+    python scripts/bench/http/run.py --quick   # about 2 minutes
+    python scripts/bench/http/run.py           # full: 5 rounds of 5 s per cell, about 12 minutes
 
-Every app runs in its own uvicorn process (one worker, uvloop, httptools, no access log) on 127.0.0.1.
-Each endpoint's answer is checked (status, body, and a 4xx for malformed input) before it is loaded.
-Rounds are interleaved: for each endpoint the frameworks take turns (in a rotated order each round), so
-load from other processes on the machine hits every framework alike; the median round is reported.
+Every app runs in its own uvicorn process (one worker, uvloop, httptools, no access log) on
+127.0.0.1, loaded by wrk. Each endpoint's answer is checked (status, body, and a 4xx for malformed
+input) before it is loaded. Rounds are interleaved: for each endpoint the frameworks take turns
+(in a rotated order each round), so load from other processes on the machine hits every framework
+alike; the median round is reported.
 """
 
 from __future__ import annotations
@@ -20,17 +21,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _report  # noqa: E402
-import _servers  # noqa: E402
-import _wrk  # noqa: E402
-from _endpoints import ENDPOINTS, verify  # noqa: E402
+import _report
+import _servers
+import _wrk
+from _endpoints import ENDPOINTS, verify
 
 FRAMEWORKS = {
     "bare": "app_bare",
@@ -39,8 +39,17 @@ FRAMEWORKS = {
     "blacksheep": "app_blacksheep",
     "covet": "app_covet",
 }
-DISTRIBUTIONS = ("uvicorn", "uvloop", "httptools", "starlette", "fastapi", "pydantic", "blacksheep",
-                 "covet-http", "orjson")  # fmt: skip
+DISTRIBUTIONS = (
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "starlette",
+    "fastapi",
+    "pydantic",
+    "blacksheep",
+    "covet-http",
+    "orjson",
+)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -89,15 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     load = _wrk.Load(args.threads, args.connections, args.duration)
     cells = len(frameworks) * len(endpoints)
     estimate = cells * (args.warmup + args.rounds * args.duration)
-    print(f"{cells} cells x {args.rounds} rounds; about {estimate / 60:.1f} min of load", flush=True)
+    print(
+        f"{cells} cells x {args.rounds} rounds; about {estimate / 60:.1f} min of load", flush=True
+    )
     started = dt.datetime.now(dt.UTC)
     load_start = uptime()
     failures: dict[str, str] = {}
     results: _report.Results = {e.name: {} for e in endpoints}
     round_loads: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="covet-bench-") as logs, _servers.running(
-        {f: FRAMEWORKS[f] for f in frameworks}, Path(logs), failures
-    ) as servers:
+    with (
+        tempfile.TemporaryDirectory(prefix="covet-bench-") as logs,
+        _servers.running({f: FRAMEWORKS[f] for f in frameworks}, Path(logs), failures) as servers,
+    ):
         live = [f for f in frameworks if f in servers]
         for endpoint in endpoints:
             for framework in live:
@@ -119,9 +131,12 @@ def main(argv: list[str] | None = None) -> int:
                 for framework in order[shift:] + order[:shift]:
                     sample = _wrk.run(servers[framework].port, endpoint, load)
                     results[endpoint.name][framework].append(sample)
-                    print(f"round {round_number + 1}/{args.rounds} {endpoint.name:9} "
-                          f"{framework:10} {sample.requests_per_second:>10,.0f} req/s "
-                          f"{sample.errors}", flush=True)  # fmt: skip
+                    print(
+                        f"round {round_number + 1}/{args.rounds} {endpoint.name:9} "
+                        f"{framework:10} {sample.requests_per_second:>10,.0f} req/s "
+                        f"{sample.errors}",
+                        flush=True,
+                    )
             round_loads.append(f"{before:.2f} -> {os.getloadavg()[0]:.2f}")
     lines = document(args, frameworks, results, failures, started, load_start, round_loads)
     text = "\n".join(lines) + "\n"

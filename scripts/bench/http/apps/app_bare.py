@@ -1,7 +1,7 @@
 """The floor: a hand-written ASGI app serving the five benchmark endpoints.
 
-No framework, no routing table, no request object: what uvicorn alone costs, plus the least work each
-endpoint needs (int parsing, a query-string split, ``json.loads``/``json.dumps``).
+No framework, no routing table, no request object: what uvicorn alone costs, plus the least work
+each endpoint needs (int parsing, a query-string split, ``json.loads``/``json.dumps``).
 """
 
 from __future__ import annotations

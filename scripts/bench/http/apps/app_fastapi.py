@@ -1,4 +1,4 @@
-"""FastAPI serving the five benchmark endpoints with its defaults (pydantic validation, dict returns)."""
+"""FastAPI serving the five benchmark endpoints with its defaults (pydantic, dict returns)."""
 
 from __future__ import annotations
 
