@@ -19,6 +19,7 @@ Send = Callable[[Message], Awaitable[None]]
 PLAINTEXT = b"Hello, World!"
 TEXT_HEADERS = [(b"content-type", b"text/plain; charset=utf-8")]
 JSON_TYPE = (b"content-type", b"application/json")
+encode_json = json.JSONEncoder(separators=(",", ":")).encode  # built once: json.dumps(**kw) is not
 
 
 async def respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
@@ -33,7 +34,7 @@ async def respond(send: Send, status: int, body: bytes, headers: list[tuple[byte
 
 
 async def respond_json(send: Send, status: int, data: Any) -> None:
-    body = json.dumps(data, separators=(",", ":")).encode()
+    body = encode_json(data).encode()
     await respond(send, status, body, [JSON_TYPE])
 
 
