@@ -1,6 +1,11 @@
-"""covet.http: the ASGI core of CovetPy (under construction)."""
+"""covet.http: CovetPy's async-native ASGI framework."""
 
 from covet.http.__about__ import __version__
+from covet.http._app import Covet
+from covet.http._background import BackgroundTask, BackgroundTasks
+from covet.http._convertors import Convertor, register_convertor
+from covet.http._datastructures import URL, FormData, Headers, QueryParams, State, UploadFile
+from covet.http._errors import error_response, problem_details, problem_response
 from covet.http._exceptions import (
     ConfigurationError,
     CovetHTTPError,
@@ -8,12 +13,57 @@ from covet.http._exceptions import (
     RequestValidationError,
     WebSocketException,
 )
+from covet.http._params import Body, Cookie, Depends, Form, Header, Path, Query
+from covet.http._requests import ClientDisconnect, Request
+from covet.http._responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from covet.http._routing import Mount, NoMatchFound, Route, Router, WebSocketRoute
 
 __all__ = [
+    "BackgroundTask",
+    "BackgroundTasks",
+    "Body",
+    "ClientDisconnect",
     "ConfigurationError",
+    "Convertor",
+    "Cookie",
+    "Covet",
     "CovetHTTPError",
+    "Depends",
+    "Form",
+    "FormData",
+    "HTMLResponse",
     "HTTPException",
+    "Header",
+    "Headers",
+    "JSONResponse",
+    "Mount",
+    "NoMatchFound",
+    "Path",
+    "PlainTextResponse",
+    "Query",
+    "QueryParams",
+    "RedirectResponse",
+    "Request",
     "RequestValidationError",
+    "Response",
+    "Route",
+    "Router",
+    "State",
+    "StreamingResponse",
+    "URL",
+    "UploadFile",
     "WebSocketException",
+    "WebSocketRoute",
     "__version__",
+    "error_response",
+    "problem_details",
+    "problem_response",
+    "register_convertor",
 ]

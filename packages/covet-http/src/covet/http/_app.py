@@ -1,0 +1,254 @@
+"""The application object: routes, settings, middleware, lifespan and the development server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from covet.http._datastructures import State
+from covet.http._endpoint import Settings
+from covet.http._errors import ExceptionHandler, ExceptionHandlerKey, error_response
+from covet.http._exceptions import ConfigurationError
+from covet.http._lifespan import Hook, Lifespan
+from covet.http._params import Depends
+from covet.http._requests import DEFAULT_MAX_BODY_SIZE
+from covet.http._routing import BaseRoute, Route, Router, TrailingSlash, WebSocketRoute
+from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+
+F = TypeVar("F", bound=Callable[..., Any])
+Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
+
+
+class Covet:
+    """A CovetPy application: an ASGI callable with a router, settings and middleware.
+
+    Middleware added later wraps middleware added earlier (the last one added sees the request
+    first), as in Starlette. The stack is built once, at start-up or on the first request.
+    """
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        routes: Sequence[BaseRoute] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+        exception_handlers: Mapping[ExceptionHandlerKey, ExceptionHandler] | None = None,
+        lifespan: Callable[..., Any] | None = None,
+        on_startup: Sequence[Hook] = (),
+        on_shutdown: Sequence[Hook] = (),
+        dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        max_json_depth: int = 64,
+        max_form_parts: int = 1000,
+        max_field_size: int = 1024 * 1024,
+        max_file_size: int = 100 * 1024 * 1024,
+        thread_limit: int = 40,
+        trailing_slash: TrailingSlash = "redirect",
+        root_path: str = "",
+    ) -> None:
+        if thread_limit < 1:
+            raise ConfigurationError("thread_limit must be at least 1")
+        self.settings = Settings(
+            debug=debug,
+            max_body_size=max_body_size,
+            max_json_depth=max_json_depth,
+            max_form_parts=max_form_parts,
+            max_field_size=max_field_size,
+            max_file_size=max_file_size,
+            thread_limit=thread_limit,
+        )
+        for key, handler in (exception_handlers or {}).items():
+            self.settings.exception_handlers.add(key, handler)
+        self.router = Router(routes, dependencies=dependencies, trailing_slash=trailing_slash,
+                             settings=self.settings)
+        self.state = State()
+        self.root_path = root_path.rstrip("/")
+        self._lifespan = Lifespan(lifespan, on_startup, on_shutdown)
+        self.user_middleware: list[Middleware] = list(middleware or [])
+        self._stack: ASGIApp | None = None
+
+    # -- settings ---------------------------------------------------------------------------
+
+    @property
+    def debug(self) -> bool:
+        return self.settings.debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.settings.debug = value
+
+    @property
+    def dependency_overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]:
+        """``app.dependency_overrides[real] = fake`` swaps a dependency (tests do this)."""
+        return self.settings.dependency_overrides
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return self.router.routes
+
+    # -- routes -----------------------------------------------------------------------------
+
+    def route(self, path: str, methods: Iterable[str] | None = None, **options: Any
+              ) -> Callable[[F], F]:
+        """Register the decorated handler for ``path`` and ``methods`` (default ``["GET"]``).
+
+        Options: ``name``, ``dependencies``, ``status_code``, ``max_body_size``.
+        """
+        return self.router.route(path, methods, **options)
+
+    def get(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.route(path, ["GET"], **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.route(path, ["POST"], **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.route(path, ["PUT"], **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.route(path, ["PATCH"], **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.route(path, ["DELETE"], **options)
+
+    def websocket(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.websocket(path, **options)
+
+    def add_route(self, path: str, endpoint: Callable[..., Any],
+                  methods: Iterable[str] | None = None, **options: Any) -> Route:
+        return self.router.add_route(path, endpoint, methods, **options)
+
+    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], **options: Any
+                            ) -> WebSocketRoute:
+        return self.router.add_websocket_route(path, endpoint, **options)
+
+    def include_router(self, router: Router, *, prefix: str = "",
+                       dependencies: Sequence[Depends | Callable[..., Any]] | None = None) -> None:
+        self.router.include_router(router, prefix=prefix, dependencies=dependencies)
+
+    def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+        """Serve ``app`` (any ASGI app) below ``path``; it sees ``root_path`` + ``path``."""
+        self.router.mount(path, app, name=name)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        return self.router.url_path_for(name, **path_params)
+
+    def url_for(self, name: str, /, **path_params: Any) -> str:
+        """The path of the route called ``name`` below the app's ``root_path``."""
+        return self.root_path + self.router.url_path_for(name, **path_params)
+
+    # -- errors, hooks, middleware ------------------------------------------------------------
+
+    def exception_handler(self, key: ExceptionHandlerKey) -> Callable[[F], F]:
+        """Handle an exception class (and subclasses) or an HTTP status code: ``f(request, exc)``."""
+        def decorator(func: F) -> F:
+            self.add_exception_handler(key, func)
+            return func
+
+        return decorator
+
+    def add_exception_handler(self, key: ExceptionHandlerKey, handler: ExceptionHandler) -> None:
+        self.settings.exception_handlers.add(key, handler)
+
+    def on_startup(self, func: F) -> F:
+        self._lifespan.on_startup.append(func)
+        return func
+
+    def on_shutdown(self, func: F) -> F:
+        self._lifespan.on_shutdown.append(func)
+        return func
+
+    def add_middleware(self, middleware_class: Callable[..., ASGIApp], **options: Any) -> None:
+        """Wrap the app in a pure-ASGI middleware: ``middleware_class(app, **options)``."""
+        if self._stack is not None:
+            raise ConfigurationError(
+                "cannot add middleware after the application has started; add it at import time"
+            )
+        self.user_middleware.append((middleware_class, options))
+
+    def build_middleware_stack(self) -> ASGIApp:
+        if self._stack is None:
+            app: ASGIApp = self._inner
+            for cls, options in self.user_middleware:
+                app = cls(app, **options)
+            if self.user_middleware:
+                app = _ServerErrors(app, self.settings)
+            self._stack = app
+        return self._stack
+
+    # -- ASGI -------------------------------------------------------------------------------
+
+    async def _inner(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(self, scope, receive, send)
+        else:
+            await self.router(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        stack = self._stack or self.build_middleware_stack()
+        await stack(scope, receive, send)
+
+    # -- the development server ---------------------------------------------------------------
+
+    def run(self, host: str = "127.0.0.1", port: int = 8000, *, reload: bool = False,
+            workers: int = 1, **options: Any) -> None:
+        """Serve the app with uvicorn (``pip install covet-http[server]``)."""
+        uvicorn = import_uvicorn()
+        target: Any = self
+        if reload or workers > 1:
+            target, app_dir = self._import_string()
+            options.setdefault("app_dir", app_dir)
+        uvicorn.run(target, host=host, port=port, reload=reload, workers=workers, **options)
+
+    def _import_string(self) -> tuple[str, str]:
+        for module_name, module in list(sys.modules.items()):
+            for attribute, value in list(vars(module).items()):
+                if value is self:
+                    file = getattr(module, "__file__", None)
+                    if module_name == "__main__" and file:
+                        return f"{Path(file).stem}:{attribute}", str(Path(file).parent)
+                    return f"{module_name}:{attribute}", "."
+        raise ConfigurationError(
+            "reload and workers need the app importable as 'module:attribute'; "
+            "assign it to a module-level name or use 'covet run module:app'"
+        )
+
+
+def import_uvicorn() -> Any:
+    try:
+        import uvicorn
+    except ImportError:
+        raise ConfigurationError(
+            "running the server needs uvicorn: pip install 'covet-http[server]'"
+        ) from None
+    return uvicorn
+
+
+class _ServerErrors:
+    """Outermost guard: an exception escaping user middleware still gets a 500 (once)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, guarded_send)
+        except Exception as exc:
+            response = error_response(exc, scope, debug=self.settings.debug)
+            if not started:
+                await response(scope, receive, send)

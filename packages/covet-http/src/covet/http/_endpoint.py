@@ -1,0 +1,304 @@
+"""Running a matched route: solve its parameters, call it, turn the result into a response.
+
+The common case (no dependencies, no body, a dict/str/bytes/None result) goes straight from the
+extractors to two ASGI messages; nothing else is allocated on the way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from covet.http._concurrency import create_limiter, run_sync
+from covet.http._errors import ExceptionHandlers, error_response
+from covet.http._exceptions import HTTPException, RequestValidationError, WebSocketException
+from covet.http._json import json_dumps
+from covet.http._requests import (
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_FIELD_SIZE,
+    DEFAULT_MAX_FILE_SIZE,
+    DEFAULT_MAX_FORM_PARTS,
+    DEFAULT_MAX_JSON_DEPTH,
+    DEFAULT_SPOOL_THRESHOLD,
+    ClientDisconnect,
+    Request,
+)
+from covet.http._responses import Response
+from covet.http._solve import RequestContext, extract, solve
+from covet.http._types import Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from anyio import CapacityLimiter
+    from covet.http._routing import Route, WebSocketRoute
+
+logger = logging.getLogger("covet.http")
+
+_JSON = b"application/json"
+_TEXT = b"text/plain; charset=utf-8"
+_OCTET = b"application/octet-stream"
+_START = "http.response.start"
+_BODY = "http.response.body"
+_EMPTY_204: Message = {"type": _START, "status": 204, "headers": []}
+
+
+class Settings:
+    """Per-app configuration the routes read at request time (one object, shared)."""
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
+        max_form_parts: int = DEFAULT_MAX_FORM_PARTS,
+        max_field_size: int = DEFAULT_MAX_FIELD_SIZE,
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+        spool_threshold: int = DEFAULT_SPOOL_THRESHOLD,
+        thread_limit: int = 40,
+    ) -> None:
+        self.debug = debug
+        self.max_body_size = max_body_size
+        self.max_json_depth = max_json_depth
+        self.max_form_parts = max_form_parts
+        self.max_field_size = max_field_size
+        self.max_file_size = max_file_size
+        self.spool_threshold = spool_threshold
+        self.thread_limit = thread_limit
+        self._limiter: CapacityLimiter | None = None
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.exception_handlers = ExceptionHandlers()
+
+    @property
+    def limiter(self) -> CapacityLimiter:
+        if self._limiter is None:
+            self._limiter = create_limiter(self.thread_limit)
+        return self._limiter
+
+    def request(self, scope: Scope, receive: Receive, send: Send, body_limit: Any) -> Request:
+        return Request(
+            scope,
+            receive,
+            send,
+            max_body_size=self.max_body_size if body_limit is _DEFAULT else body_limit,
+            max_json_depth=self.max_json_depth,
+            max_form_parts=self.max_form_parts,
+            max_field_size=self.max_field_size,
+            max_file_size=self.max_file_size,
+            spool_threshold=self.spool_threshold,
+        )
+
+    async def handle_error(self, exc: BaseException, request: Request, send: Send) -> None:
+        """Answer ``exc`` with its registered handler's response, or the default problem."""
+        if isinstance(exc, ClientDisconnect):
+            return
+        scope = request.scope
+        handler = self.exception_handlers.lookup(exc)
+        response: Response | None = None
+        if handler is not None:
+            try:
+                result = handler(request, exc)  # type: ignore[arg-type]
+                if hasattr(result, "__await__"):
+                    result = await result
+                response = to_response(result)
+            except Exception as handler_exc:  # a broken handler must not hide the original
+                logger.exception("exception handler %r failed", handler)
+                exc = handler_exc
+        if response is None:
+            response = error_response(exc, scope, debug=self.debug)
+        await response(scope, request._receive, send)
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+_DEFAULT: Any = _Default()
+
+
+def to_response(
+    result: Any, status_code: int | None = None, headers: Mapping[str, str] | None = None
+) -> Response:
+    """Turn any handler return value into a Response object (the general, slower path)."""
+    from covet.http._responses import JSONResponse
+
+    if isinstance(result, Response):
+        if status_code is not None and status_code != result.status_code and headers is None:
+            result.status_code = status_code
+        if headers:
+            for key, value in headers.items():
+                result.headers[key] = value
+        return result
+    if isinstance(result, tuple):
+        if not 2 <= len(result) <= 3 or not isinstance(result[1], int):
+            raise TypeError(
+                "a handler may return (body, status) or (body, status, headers); "
+                f"got a tuple of {len(result)} items"
+            )
+        extra = dict(result[2]) if len(result) == 3 and result[2] else None
+        return to_response(result[0], result[1], extra)
+    if result is None:
+        return Response(status_code=status_code or 204, headers=headers)
+    if isinstance(result, str):
+        return Response(result, status_code or 200, headers, media_type="text/plain")
+    if isinstance(result, bytes | bytearray | memoryview):
+        return Response(bytes(result), status_code or 200, headers,
+                        media_type="application/octet-stream")
+    return JSONResponse(_jsonable(result), status_code or 200, headers)
+
+
+def _jsonable(result: Any) -> Any:
+    if isinstance(result, dict | list):
+        return result
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return result
+    to_dict = getattr(result, "to_dict", None) or getattr(result, "model_dump", None)
+    if callable(to_dict):
+        return result
+    struct_fields = getattr(result, "__struct_fields__", None)
+    if struct_fields is not None:
+        import msgspec
+
+        return msgspec.to_builtins(result)
+    raise TypeError(
+        f"cannot turn a {type(result).__name__} returned by a handler into a response; return "
+        "a dict, list, dataclass, str, bytes, None, a Response, or an object with to_dict()"
+    )
+
+
+async def send_result(
+    result: Any, scope: Scope, receive: Receive, send: Send, status_code: int | None
+) -> None:
+    """Send ``result`` as the response: the hot path for plain values, Response otherwise."""
+    kind = type(result)
+    if kind is dict or kind is list:
+        body = json_dumps(result)
+        content_type = _JSON
+    elif kind is str:
+        body = result.encode()
+        content_type = _TEXT
+    elif result is None and status_code is None:
+        await send(_EMPTY_204)
+        await send({"type": _BODY, "body": b""})
+        return
+    elif kind is bytes:
+        body = result
+        content_type = _OCTET
+    else:
+        response = to_response(result, status_code)
+        if scope["method"] == "HEAD":
+            send = _head_send(send)
+        await response(scope, receive, send)
+        return
+    await send(
+        {
+            "type": _START,
+            "status": status_code or 200,
+            "headers": [(b"content-type", content_type),
+                        (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": _BODY, "body": body if scope["method"] != "HEAD" else b""})
+
+
+def _head_send(send: Send) -> Send:
+    async def head_send(message: Message) -> None:
+        if message["type"] == _BODY:
+            if message.get("more_body", False):
+                return
+            message = {"type": _BODY, "body": b""}
+        await send(message)
+
+    return head_send
+
+
+async def handle_http(
+    route: Route, scope: Scope, receive: Receive, send: Send, settings: Settings
+) -> None:
+    request = settings.request(scope, receive, send, route.max_body_size)
+    plan = route.plan
+    ctx: RequestContext | None = None
+    try:
+        if route.fast:
+            kwargs: dict[str, Any] = {}
+            if plan.extractors:
+                errors = extract(plan, request, kwargs)
+                if errors:
+                    raise RequestValidationError(errors)
+            if plan.is_async:
+                result = await plan.call(**kwargs)
+            else:
+                call = functools.partial(plan.call, **kwargs) if kwargs else plan.call
+                result = await run_sync(call, limiter=settings.limiter)
+        else:
+            ctx = RequestContext(settings.limiter, settings.dependency_overrides)
+            kwargs = await solve(plan, request, ctx, route.dependencies)
+            if plan.is_async:
+                result = await plan.call(**kwargs)
+            else:
+                result = await run_sync(functools.partial(plan.call, **kwargs),
+                                        limiter=settings.limiter)
+    except Exception as exc:
+        if ctx is not None:
+            try:
+                await ctx.close(exc)
+            except Exception as cleanup_exc:
+                exc = cleanup_exc if cleanup_exc is not exc else exc
+        await settings.handle_error(exc, request, send)
+        return
+    try:
+        await send_result(result, scope, receive, send, route.status_code)
+    except Exception as exc:
+        if ctx is not None:
+            await ctx.close(exc)
+        if isinstance(exc, TypeError | HTTPException):  # an unconvertible return value
+            await settings.handle_error(exc, request, send)
+            return
+        raise
+    if ctx is not None:
+        try:
+            if ctx.background is not None:
+                await ctx.background()
+        finally:
+            await ctx.close()
+
+
+async def handle_websocket(
+    route: WebSocketRoute, scope: Scope, receive: Receive, send: Send, settings: Settings
+) -> None:
+    from covet.http._websockets import WebSocket
+
+    websocket = WebSocket(scope, receive, send)
+    request = settings.request(scope, receive, send, _DEFAULT)
+    ctx = RequestContext(settings.limiter, settings.dependency_overrides, websocket)
+    error: BaseException | None = None
+    try:
+        kwargs = await solve(route.plan, request, ctx, route.dependencies)
+        await route.plan.call(**kwargs)
+    except WebSocketException as exc:
+        error = exc
+        await _close(websocket, exc.code, exc.reason)
+    except RequestValidationError as exc:
+        error = exc
+        await _close(websocket, 1008, "invalid parameters: " + "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors)[:120])
+    except HTTPException as exc:
+        error = exc
+        await _close(websocket, 1008, str(exc.detail)[:120])
+    except Exception as exc:
+        error = exc
+        logger.error("Unhandled exception in websocket %s", scope.get("path"),
+                     exc_info=(type(exc), exc, exc.__traceback__))
+        await _close(websocket, 1011, "internal error")
+    finally:
+        await ctx.close(error)
+
+
+async def _close(websocket: Any, code: int, reason: str) -> None:
+    try:
+        await websocket.close(code=code, reason=reason)
+    except Exception:  # noqa: S110 - already closed or the client is gone
+        pass

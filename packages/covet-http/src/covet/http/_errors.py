@@ -1,0 +1,168 @@
+"""Error rendering: RFC 9457 problem details, the debug traceback page, handler dispatch.
+
+:func:`error_response` is the one public entry point a foreign app's error middleware needs: it turns
+an exception and the request scope into a :class:`Response` without touching the app.
+"""
+
+from __future__ import annotations
+
+import html
+import http
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from covet.http._exceptions import HTTPException, RequestValidationError, WebSocketException
+from covet.http._json import json_dumps
+
+if TYPE_CHECKING:
+    from covet.http._requests import Request
+    from covet.http._responses import Response
+    from covet.http._types import Scope
+
+logger = logging.getLogger("covet.http")
+
+PROBLEM_JSON = "application/problem+json"
+
+ExceptionHandler = Callable[["Request", Exception], Any | Awaitable[Any]]
+ExceptionHandlerKey = int | type[Exception]
+
+
+def _phrase(status_code: int) -> str:
+    try:
+        return http.HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem_details(
+    status_code: int,
+    detail: Any = None,
+    *,
+    title: str | None = None,
+    type: str | None = None,
+    instance: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The RFC 9457 body: ``type``, ``title``, ``status``, ``detail`` and any extension members."""
+    body: dict[str, Any] = {
+        "type": type or "about:blank",
+        "title": title or _phrase(status_code),
+        "status": status_code,
+    }
+    if detail is not None and detail != "" and detail != body["title"]:
+        body["detail"] = detail
+    if instance is not None:
+        body["instance"] = instance
+    body.update(extra)
+    return body
+
+
+def problem_response(
+    status_code: int,
+    detail: Any = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    title: str | None = None,
+    type: str | None = None,
+    **extra: Any,
+) -> Response:
+    """An ``application/problem+json`` response (no body for 204/304)."""
+    from covet.http._responses import Response
+
+    if status_code in (204, 304) or status_code < 200:
+        return Response(status_code=status_code, headers=dict(headers or {}))
+    body = problem_details(status_code, detail, title=title, type=type, **extra)
+    return Response(
+        json_dumps(body), status_code=status_code, headers=dict(headers or {}),
+        media_type=PROBLEM_JSON,
+    )
+
+
+def http_exception_response(exc: HTTPException) -> Response:
+    extra: dict[str, Any] = {}
+    if isinstance(exc, RequestValidationError):
+        extra["errors"] = exc.errors
+    return problem_response(
+        exc.status_code, exc.detail, headers=exc.headers, title=exc.title, type=exc.type, **extra
+    )
+
+
+def _wants_html(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"accept":
+            accept = value.decode("latin-1").lower()
+            return "text/html" in accept and "json" not in accept.split("text/html")[0]
+    return False
+
+
+def debug_response(exc: BaseException, scope: Scope) -> Response:
+    """The traceback, as an HTML page or problem+json by the request's ``Accept`` header."""
+    from covet.http._responses import HTMLResponse, Response
+
+    frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    title = f"{type(exc).__name__}: {exc}"
+    if _wants_html(scope):
+        page = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>500 Internal Server Error"
+            f"</title></head><body><h1>500 Internal Server Error</h1><h2>{html.escape(title)}"
+            f"</h2><pre>{html.escape(''.join(frames))}</pre></body></html>"
+        )
+        return HTMLResponse(page, status_code=500)
+    body = problem_details(500, title, traceback=[line.rstrip("\n") for line in frames])
+    return Response(json_dumps(body), status_code=500, media_type=PROBLEM_JSON)
+
+
+def error_response(exc: BaseException, scope: Scope, *, debug: bool = False) -> Response:
+    """The default response for ``exc``: its problem details, or a 500 that hides the traceback.
+
+    Unhandled exceptions are logged on the ``covet.http`` logger. With ``debug=True`` the 500
+    carries the traceback (HTML when the client accepts ``text/html``, JSON otherwise).
+    """
+    if isinstance(exc, HTTPException):
+        return http_exception_response(exc)
+    logger.error(
+        "Unhandled exception in %s %s",
+        scope.get("method", scope.get("type", "?")),
+        scope.get("path", "?"),
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    if debug:
+        return debug_response(exc, scope)
+    return problem_response(500, "The server could not complete the request.")
+
+
+class ExceptionHandlers:
+    """Handlers registered by exception class (most specific first) or by HTTP status code."""
+
+    __slots__ = ("by_class", "by_status")
+
+    def __init__(self, handlers: Mapping[ExceptionHandlerKey, ExceptionHandler] | None = None):
+        self.by_class: dict[type[BaseException], ExceptionHandler] = {}
+        self.by_status: dict[int, ExceptionHandler] = {}
+        for key, handler in (handlers or {}).items():
+            self.add(key, handler)
+
+    def add(self, key: ExceptionHandlerKey, handler: ExceptionHandler) -> None:
+        if isinstance(key, int):
+            self.by_status[key] = handler
+        elif isinstance(key, type) and issubclass(key, BaseException):
+            self.by_class[key] = handler
+        else:
+            raise TypeError(f"exception handlers are keyed by status code or exception class: {key!r}")
+
+    def lookup(self, exc: BaseException) -> ExceptionHandler | None:
+        """A status handler for an HTTPException, else the closest class handler, else 500's."""
+        is_http = isinstance(exc, HTTPException)
+        if is_http and self.by_status:
+            handler = self.by_status.get(exc.status_code)  # type: ignore[union-attr]
+            if handler is not None:
+                return handler
+        for cls in type(exc).__mro__:
+            handler = self.by_class.get(cls)
+            if handler is not None:
+                return handler
+        if not is_http and not isinstance(exc, WebSocketException):
+            return self.by_status.get(500)
+        return None

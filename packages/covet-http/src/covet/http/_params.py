@@ -1,0 +1,138 @@
+"""Parameter markers for ``typing.Annotated`` handler parameters.
+
+    async def handler(
+        q: Annotated[str, Query(alias="search")] = "",
+        token: Annotated[str, Header()],               # header X-Token? no: header "token"
+        x_request_id: Annotated[str | None, Header()] = None,   # header X-Request-Id
+        session: Annotated[str, Cookie()],
+        user: Annotated[User, Depends(current_user)],
+    ) -> ...
+
+A marker may also be given as the default value (``q: str = Query("")``), FastAPI style.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Final[Any] = _Missing()
+
+
+class Param:
+    """Base of the source markers: where a handler parameter's value comes from."""
+
+    source: str = ""
+    __slots__ = ("alias", "default", "description")
+
+    def __init__(
+        self, default: Any = MISSING, *, alias: str | None = None, description: str | None = None
+    ) -> None:
+        self.default = default
+        self.alias = alias
+        self.description = description
+
+    def __repr__(self) -> str:
+        args = [] if self.default is MISSING else [repr(self.default)]
+        if self.alias is not None:
+            args.append(f"alias={self.alias!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
+
+
+class Query(Param):
+    """The value comes from the query string (``alias`` names the key)."""
+
+    source = "query"
+    __slots__ = ()
+
+
+class Path(Param):
+    """The value comes from the path (the default for names that appear in the route path)."""
+
+    source = "path"
+    __slots__ = ()
+
+
+class Header(Param):
+    """The value comes from a request header; ``x_token`` reads ``X-Token`` unless ``alias`` is set.
+
+    Pass ``convert_underscores=False`` to keep underscores in the header name.
+    """
+
+    source = "header"
+    __slots__ = ("convert_underscores",)
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        *,
+        alias: str | None = None,
+        convert_underscores: bool = True,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(default, alias=alias, description=description)
+        self.convert_underscores = convert_underscores
+
+
+class Cookie(Param):
+    """The value comes from a request cookie."""
+
+    source = "cookie"
+    __slots__ = ()
+
+
+class Body(Param):
+    """The value is the JSON body, or with ``embed=True`` (or several body parameters) a key of it."""
+
+    source = "body"
+    __slots__ = ("embed",)
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        *,
+        alias: str | None = None,
+        embed: bool = False,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(default, alias=alias, description=description)
+        self.embed = embed
+
+
+class Form(Param):
+    """The value is a field of a urlencoded or multipart form (``UploadFile`` for files)."""
+
+    source = "form"
+    __slots__ = ()
+
+
+class Depends:
+    """The value is what ``dependency`` returns (or yields); resolved once per request.
+
+    ``dependency`` may be a ``def`` or ``async def`` function, or a generator of either kind whose
+    code after ``yield`` runs once the response has been sent. Its own parameters are resolved the
+    same way as a handler's. ``use_cache=False`` calls it again each time it is asked for.
+    """
+
+    __slots__ = ("dependency", "use_cache")
+
+    def __init__(self, dependency: Callable[..., Any], *, use_cache: bool = True) -> None:
+        if not callable(dependency):
+            raise TypeError(f"Depends() takes a callable, got {dependency!r}")
+        self.dependency = dependency
+        self.use_cache = use_cache
+
+    def __repr__(self) -> str:
+        name = getattr(self.dependency, "__qualname__", repr(self.dependency))
+        return f"Depends({name})"

@@ -1,0 +1,337 @@
+"""The HTTP request: a lazy view over the ASGI scope plus the body, read within limits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import anyio
+
+from covet.http._cookies import parse_cookies
+from covet.http._datastructures import URL, Address, FormData, Headers, QueryParams, State
+from covet.http._exceptions import CovetHTTPError, HTTPException
+from covet.http._types import Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from covet.http._app import Covet
+
+DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
+DEFAULT_MAX_JSON_DEPTH = 64
+DEFAULT_MAX_FORM_PARTS = 1000
+DEFAULT_MAX_FIELD_SIZE = 1024 * 1024
+DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
+DEFAULT_SPOOL_THRESHOLD = 1024 * 1024
+
+
+class ClientDisconnect(CovetHTTPError):
+    """The client went away while the request body was being read."""
+
+
+async def empty_receive() -> Message:
+    raise RuntimeError("this Request was created without a receive channel")
+
+
+async def empty_send(message: Message) -> None:
+    raise RuntimeError("this Request was created without a send channel")
+
+
+def parse_query(query_string: bytes) -> dict[str, list[str]]:
+    """``a=1&a=2&b`` -> ``{"a": ["1", "2"], "b": [""]}`` (percent-decoding only when needed)."""
+    if not query_string:
+        return {}
+    text = query_string.decode("latin-1")
+    out: dict[str, list[str]] = {}
+    if "%" in text or "+" in text:
+        for key, value in parse_qsl(text, keep_blank_values=True):
+            out.setdefault(key, []).append(value)
+        return out
+    for pair in text.split("&"):
+        if pair:
+            key, _, value = pair.partition("=")
+            if key in out:
+                out[key].append(value)
+            else:
+                out[key] = [value]
+    return out
+
+
+class Request:
+    """An incoming HTTP request.
+
+    Parsing is lazy: ``headers``, ``query_params`` and ``cookies`` are built on first access, and
+    the body is read at most once, never beyond ``max_body_size`` (413 otherwise).
+    """
+
+    __slots__ = (
+        "_body",
+        "_cookies",
+        "_form",
+        "_header_map",
+        "_headers",
+        "_json",
+        "_query_map",
+        "_query_params",
+        "_receive",
+        "_send",
+        "_stream_consumed",
+        "_url",
+        "max_body_size",
+        "max_field_size",
+        "max_file_size",
+        "max_form_parts",
+        "max_json_depth",
+        "scope",
+        "spool_threshold",
+    )
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive = empty_receive,
+        send: Send = empty_send,
+        *,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
+        max_form_parts: int = DEFAULT_MAX_FORM_PARTS,
+        max_field_size: int = DEFAULT_MAX_FIELD_SIZE,
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+        spool_threshold: int = DEFAULT_SPOOL_THRESHOLD,
+    ) -> None:
+        assert scope["type"] == "http", "Request takes an HTTP scope (use WebSocket for websockets)"
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self.max_body_size = max_body_size
+        self.max_json_depth = max_json_depth
+        self.max_form_parts = max_form_parts
+        self.max_field_size = max_field_size
+        self.max_file_size = max_file_size
+        self.spool_threshold = spool_threshold
+        self._body: bytes | None = None
+        self._json: Any = _UNSET
+        self._form: FormData | None = None
+        self._stream_consumed = False
+        self._headers: Headers | None = None
+        self._header_map: dict[str, list[str]] | None = None
+        self._query_params: QueryParams | None = None
+        self._query_map: dict[str, list[str]] | None = None
+        self._cookies: dict[str, str] | None = None
+        self._url: URL | None = None
+
+    # -- the scope --------------------------------------------------------------------------
+
+    @property
+    def app(self) -> Covet:
+        return self.scope["app"]  # type: ignore[no-any-return]
+
+    @property
+    def method(self) -> str:
+        return self.scope["method"]  # type: ignore[no-any-return]
+
+    @property
+    def path(self) -> str:
+        return self.scope["path"]  # type: ignore[no-any-return]
+
+    @property
+    def url(self) -> URL:
+        if self._url is None:
+            self._url = URL(scope=self.scope)
+        return self._url
+
+    @property
+    def base_url(self) -> URL:
+        scope = dict(self.scope)
+        scope["path"] = scope.get("app_root_path", scope.get("root_path", "")) + "/"
+        scope["query_string"] = b""
+        return URL(scope=scope)
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        return self.scope.get("path_params", {})  # type: ignore[no-any-return]
+
+    @property
+    def query_params(self) -> QueryParams:
+        if self._query_params is None:
+            self._query_params = QueryParams(self.scope.get("query_string", b""))
+        return self._query_params
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(raw=self.scope["headers"])
+        return self._headers
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            values = self.header_map().get("cookie")
+            self._cookies = parse_cookies("; ".join(values)) if values else {}
+        return self._cookies
+
+    @property
+    def client(self) -> Address | None:
+        client = self.scope.get("client")
+        return Address(*client) if client else None
+
+    @property
+    def state(self) -> State:
+        return State(self.scope.setdefault("state", {}))
+
+    @property
+    def session(self) -> dict[str, Any]:
+        return self._from_scope("session", "SessionMiddleware")  # type: ignore[no-any-return]
+
+    @property
+    def user(self) -> Any:
+        return self._from_scope("user", "AuthenticationMiddleware")
+
+    @property
+    def auth(self) -> Any:
+        return self._from_scope("auth", "AuthenticationMiddleware")
+
+    def _from_scope(self, key: str, middleware: str) -> Any:
+        if key not in self.scope:
+            raise AssertionError(
+                f"{middleware} must be installed to access request.{key} "
+                f"(it sets scope[{key!r}])"
+            )
+        return self.scope[key]
+
+    def url_for(self, name: str, /, **path_params: Any) -> URL:
+        """The absolute URL of the route called ``name``, below this request's ``root_path``."""
+        app = self.scope.get("app")
+        if app is None:
+            raise RuntimeError("request.url_for needs scope['app'] (set by Covet)")
+        path = app.url_path_for(name, **path_params)
+        base = str(self.base_url).rstrip("/")
+        return URL(base + path)
+
+    # fast internal views used by the parameter extractors
+    def header_map(self) -> dict[str, list[str]]:
+        if self._header_map is None:
+            headers: dict[str, list[str]] = {}
+            for name, value in self.scope["headers"]:
+                key = name.decode("latin-1").lower()
+                if key in headers:
+                    headers[key].append(value.decode("latin-1"))
+                else:
+                    headers[key] = [value.decode("latin-1")]
+            self._header_map = headers
+        return self._header_map
+
+    def query_map(self) -> dict[str, list[str]]:
+        if self._query_map is None:
+            self._query_map = parse_query(self.scope.get("query_string", b""))
+        return self._query_map
+
+    # -- the body ---------------------------------------------------------------------------
+
+    def _check_declared_length(self) -> None:
+        limit = self.max_body_size
+        if limit is None:
+            return
+        declared = self.header_map().get("content-length")
+        if declared:
+            try:
+                length = int(declared[0])
+            except ValueError:
+                raise HTTPException(400, "Content-Length is not a number") from None
+            if length > limit:
+                raise _too_large(limit)
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body in chunks as they arrive (413 as soon as it passes ``max_body_size``)."""
+        if self._body is not None:
+            yield self._body
+            yield b""
+            return
+        if self._stream_consumed:
+            raise RuntimeError("the request body stream was already consumed")
+        self._stream_consumed = True
+        self._check_declared_length()
+        limit = self.max_body_size
+        received = 0
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.request":
+                chunk: bytes = message.get("body", b"")
+                if chunk:
+                    received += len(chunk)
+                    if limit is not None and received > limit:
+                        raise _too_large(limit)
+                    yield chunk
+                if not message.get("more_body", False):
+                    break
+            elif message["type"] == "http.disconnect":
+                raise ClientDisconnect("the client disconnected while sending the body")
+        yield b""
+
+    async def body(self) -> bytes:
+        if self._body is None:
+            chunks = [chunk async for chunk in self.stream()]
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def json(self) -> Any:
+        """The body decoded as JSON; 400 if it is not valid JSON or nests too deeply."""
+        if self._json is _UNSET:
+            from covet.http._json import InvalidJSON, json_loads
+
+            body = await self.body()
+            try:
+                self._json = json_loads(body, max_depth=self.max_json_depth)
+            except InvalidJSON as exc:
+                raise HTTPException(400, f"Invalid JSON body: {exc}") from None
+        return self._json
+
+    async def form(self) -> FormData:
+        """The urlencoded or multipart form, within the configured part and size limits."""
+        if self._form is None:
+            from covet.http._forms import parse_form
+
+            self._check_declared_length()
+            self._form = await parse_form(
+                self.headers,
+                self.stream(),
+                max_parts=self.max_form_parts,
+                max_field_size=self.max_field_size,
+                max_file_size=self.max_file_size,
+                spool_threshold=self.spool_threshold,
+            )
+        return self._form
+
+    async def close(self) -> None:
+        if self._form is not None:
+            await self._form.close()
+
+    async def is_disconnected(self) -> bool:
+        """True once the client has gone (checks without waiting)."""
+        if self.scope.get("covet.disconnected"):
+            return True
+        message: Message = {}
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            message = await self._receive()
+        if message.get("type") == "http.disconnect":
+            self.scope["covet.disconnected"] = True
+            return True
+        return False
+
+    async def send_push_promise(self, path: str) -> None:  # pragma: no cover - server specific
+        if "http.response.push" in self.scope.get("extensions", {}):
+            await self._send({"type": "http.response.push", "path": path, "headers": []})
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path!r}>"
+
+
+class _Unset:
+    __slots__ = ()
+
+
+_UNSET: Any = _Unset()
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"Request body is larger than the limit of {limit} bytes")

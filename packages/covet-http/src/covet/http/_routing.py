@@ -1,0 +1,425 @@
+"""Routes, mounts and the Router: registration, the compiled tree, dispatch and ``url_path_for``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+from covet.http._convertors import Convertor
+from covet.http._endpoint import _DEFAULT, Settings, handle_http, handle_websocket
+from covet.http._exceptions import ConfigurationError, HTTPException
+from covet.http._params import Depends
+from covet.http._requests import Request
+from covet.http._signature import analyse, path_param_types
+from covet.http._tree import Node, match, parse_path, split_path, split_raw_path
+from covet.http._types import ASGIApp, Receive, Scope, Send
+
+F = TypeVar("F", bound=Callable[..., Any])
+TrailingSlash = Literal["redirect", "strict", "ignore"]
+
+
+class NoMatchFound(ConfigurationError, KeyError):
+    """``url_path_for`` was asked for a route name (or parameters) that does not exist."""
+
+
+def _as_depends(items: Iterable[Depends | Callable[..., Any]] | None) -> list[Depends]:
+    return [item if isinstance(item, Depends) else Depends(item) for item in items or ()]
+
+
+class BaseRoute:
+    path: str
+    name: str | None
+    segments: list[Any]
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        raise NoMatchFound(name)
+
+    def _build_path(self, params: dict[str, Any]) -> str:
+        names = {seg[0] for seg in self.segments if isinstance(seg, tuple)}
+        if set(params) != names:
+            raise NoMatchFound(
+                f"route {self.name!r} takes path parameters {sorted(names)}, got {sorted(params)}"
+            )
+        parts: list[str] = []
+        for segment in self.segments:
+            if isinstance(segment, str):
+                parts.append(quote(segment, safe=""))
+                continue
+            name, convertor = segment
+            text = convertor.to_string(params[name])
+            parts.append(quote(text, safe="/" if convertor.greedy else ""))
+        return "/" + "/".join(parts)
+
+
+class Route(BaseRoute):
+    """An HTTP endpoint: a path, its methods and the analysed handler."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Iterable[str] | None = None,
+        name: str | None = None,
+        dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+        status_code: int | None = None,
+        max_body_size: int | None = _DEFAULT,
+        include_in_schema: bool = True,
+    ) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self.methods = {method.upper() for method in (methods or ("GET",))}
+        if "GET" in self.methods:
+            self.methods.add("HEAD")
+        self.name = name if name is not None else getattr(endpoint, "__name__", None)
+        self.dependencies = _as_depends(dependencies)
+        self.status_code = status_code
+        self.max_body_size = max_body_size
+        self.include_in_schema = include_in_schema
+        self.segments = parse_path(path)
+        self.convertors: dict[str, Convertor] = {s[0]: s[1] for s in self.segments
+                                                 if isinstance(s, tuple)}
+        self.plan = analyse(endpoint, path_param_types(self.convertors))
+        self.fast = self.plan.simple and not self.dependencies
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        if name != self.name:
+            raise NoMatchFound(name)
+        return self._build_path(params)
+
+    def copy(self, prefix: str, dependencies: list[Depends]) -> Route:
+        return Route(
+            prefix + self.path,
+            self.endpoint,
+            methods=self.methods - {"HEAD"} if "GET" in self.methods else self.methods,
+            name=self.name,
+            dependencies=[*dependencies, *self.dependencies],
+            status_code=self.status_code,
+            max_body_size=self.max_body_size,
+            include_in_schema=self.include_in_schema,
+        )
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, settings: Settings) -> None:
+        await handle_http(self, scope, receive, send, settings)
+
+    def __repr__(self) -> str:
+        return f"Route(path={self.path!r}, name={self.name!r}, methods={sorted(self.methods)!r})"
+
+
+class WebSocketRoute(BaseRoute):
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+    ) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            raise ConfigurationError(f"websocket handler {endpoint!r} must be an async def")
+        self.path = path
+        self.endpoint = endpoint
+        self.name = name if name is not None else getattr(endpoint, "__name__", None)
+        self.dependencies = _as_depends(dependencies)
+        self.segments = parse_path(path)
+        convertors = {s[0]: s[1] for s in self.segments if isinstance(s, tuple)}
+        self.plan = analyse(endpoint, path_param_types(convertors), websocket=True)
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        if name != self.name:
+            raise NoMatchFound(name)
+        return self._build_path(params)
+
+    def copy(self, prefix: str, dependencies: list[Depends]) -> WebSocketRoute:
+        return WebSocketRoute(prefix + self.path, self.endpoint, name=self.name,
+                              dependencies=[*dependencies, *self.dependencies])
+
+    def __repr__(self) -> str:
+        return f"WebSocketRoute(path={self.path!r}, name={self.name!r})"
+
+
+class Mount(BaseRoute):
+    """Any ASGI app below a path prefix; it sees ``root_path`` extended by the prefix."""
+
+    def __init__(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+        path = path.rstrip("/")
+        self.path = path
+        self.app = app
+        self.name = name
+        self.segments = parse_path(path or "/")
+        if any(isinstance(s, tuple) and s[1].greedy for s in self.segments):
+            raise ConfigurationError(f"a mount prefix cannot use the path converter: {path!r}")
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        if self.name is None or not name.startswith(self.name + ":"):
+            raise NoMatchFound(name)
+        inner = getattr(self.app, "url_path_for", None)
+        if inner is None:
+            raise NoMatchFound(name)
+        own = {k: params.pop(k) for k in list(params)
+               if any(isinstance(s, tuple) and s[0] == k for s in self.segments)}
+        prefix = self._build_path(own) if self.path else ""
+        return prefix.rstrip("/") + str(inner(name[len(self.name) + 1:], **params))
+
+    def copy(self, prefix: str, dependencies: list[Depends]) -> Mount:
+        return Mount(prefix + self.path, self.app, name=self.name)
+
+    def __repr__(self) -> str:
+        return f"Mount(path={self.path!r}, app={self.app!r})"
+
+
+class Router:
+    """A set of routes compiled into one tree; itself an ASGI app.
+
+    ``app.include_router(router, prefix=...)`` copies its routes into the app, with the router's
+    and the include call's ``dependencies`` run before every one of them.
+    """
+
+    def __init__(
+        self,
+        routes: Sequence[BaseRoute] | None = None,
+        *,
+        dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+        trailing_slash: TrailingSlash = "redirect",
+        settings: Settings | None = None,
+    ) -> None:
+        if trailing_slash not in ("redirect", "strict", "ignore"):
+            raise ConfigurationError("trailing_slash must be 'redirect', 'strict' or 'ignore'")
+        self.routes: list[BaseRoute] = []
+        self.dependencies = _as_depends(dependencies)
+        self.trailing_slash = trailing_slash
+        self.settings = settings or Settings()
+        self._root: Node | None = None
+        self._static: dict[str, Node] = {}
+        for route in routes or ():
+            self._append(route)
+
+    # -- registration -----------------------------------------------------------------------
+
+    def _append(self, route: BaseRoute) -> None:
+        if self.dependencies and isinstance(route, Route | WebSocketRoute):
+            route = route.copy("", self.dependencies)
+        self.routes.append(route)
+        self._root = None
+
+    def add_route(self, path: str, endpoint: Callable[..., Any], methods: Iterable[str] | None
+                  = None, *, name: str | None = None, **options: Any) -> Route:
+        route = Route(path, endpoint, methods=methods, name=name, **options)
+        self._append(route)
+        return route
+
+    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], *,
+                            name: str | None = None,
+                            dependencies: Sequence[Depends | Callable[..., Any]] | None = None
+                            ) -> WebSocketRoute:
+        route = WebSocketRoute(path, endpoint, name=name, dependencies=dependencies)
+        self._append(route)
+        return route
+
+    def route(self, path: str, methods: Iterable[str] | None = None, **options: Any
+              ) -> Callable[[F], F]:
+        """Register the decorated function for ``path`` and ``methods`` (default GET)."""
+        def decorator(func: F) -> F:
+            self.add_route(path, func, methods, **options)
+            return func
+
+        return decorator
+
+    def get(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.route(path, ["GET"], **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.route(path, ["POST"], **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.route(path, ["PUT"], **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.route(path, ["PATCH"], **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.route(path, ["DELETE"], **options)
+
+    def websocket(self, path: str, **options: Any) -> Callable[[F], F]:
+        def decorator(func: F) -> F:
+            self.add_websocket_route(path, func, **options)
+            return func
+
+        return decorator
+
+    def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+        self._append(Mount(path, app, name=name))
+
+    def include_router(
+        self,
+        router: Router,
+        *,
+        prefix: str = "",
+        dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+    ) -> None:
+        """Copy ``router``'s routes under ``prefix``; ``dependencies`` run before each of them."""
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ConfigurationError(f"a router prefix must start and not end with '/': {prefix!r}")
+        extra = _as_depends(dependencies)
+        for route in router.routes:
+            self._append(route.copy(prefix, extra))  # type: ignore[attr-defined]
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        for route in self.routes:
+            try:
+                return route.url_path_for(name, **params)
+            except NoMatchFound:
+                continue
+        raise NoMatchFound(f"no route named {name!r} with parameters {sorted(params)}")
+
+    # -- the tree ---------------------------------------------------------------------------
+
+    def compile(self) -> Node:
+        root = Node()
+        static: dict[str, Node] = {}
+        for route in self.routes:
+            node = root
+            for segment in route.segments:
+                node = node.child(segment)
+            if isinstance(route, Route):
+                for method in route.methods:
+                    node.http.setdefault(method, route)
+                if all(isinstance(s, str) for s in route.segments):
+                    static.setdefault(route.path if route.segments else "/", node)
+            elif isinstance(route, WebSocketRoute):
+                if node.websocket is None:
+                    node.websocket = route
+            elif isinstance(route, Mount) and node.mount is None:
+                node.mount = route
+        root.finish()
+        self._static = static
+        self._root = root
+        return root
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        root = self._root or self.compile()
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(root, scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(root, scope, receive, send)
+        elif kind == "lifespan":
+            await _bare_lifespan(receive, send)
+
+    def _segments(self, scope: Scope) -> tuple[list[str], str]:
+        path: str = scope["path"]
+        root_path: str = scope.get("root_path", "")
+        skip = 0
+        if root_path and path.startswith(root_path) and (
+            len(path) == len(root_path) or path[len(root_path)] == "/"
+        ):
+            path = path[len(root_path):] or "/"
+            skip = len(split_path(root_path))
+        raw: bytes | None = scope.get("raw_path")
+        if raw is not None and b"%" in raw:
+            raw = raw.split(b"?", 1)[0]
+            return split_raw_path(raw)[skip:], path
+        return split_path(path), path
+
+    async def _http(self, root: Node, scope: Scope, receive: Receive, send: Send) -> None:
+        method: str = scope["method"]
+        raw = scope.get("raw_path")
+        if not scope.get("root_path") and (raw is None or b"%" not in raw):
+            node = self._static.get(scope["path"])
+            if node is not None:
+                route = node.http.get(method)
+                if route is not None:
+                    scope["path_params"] = {}
+                    await route.handle(scope, receive, send, self.settings)  # type: ignore[attr-defined]
+                    return
+        segments, path = self._segments(scope)
+        params: dict[str, Any] = {}
+        found, mount, consumed = match(root, segments, 0, params, method)
+        if found is not None:
+            scope["path_params"] = params
+            await found.http[method].handle(scope, receive, send, self.settings)  # type: ignore[attr-defined]
+            return
+        if mount is not None:
+            await _enter_mount(mount, segments[:consumed], params, scope, receive, send)
+            return
+        params.clear()
+        found, _, _ = match(root, segments, 0, params, "*")
+        if found is not None:
+            if method == "OPTIONS":
+                await send({"type": "http.response.start", "status": 204,
+                            "headers": [(b"allow", found.allow.encode())]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            await self._error(HTTPException(405, headers={"Allow": found.allow}), scope, receive,
+                              send)
+            return
+        if self.trailing_slash != "strict" and segments:
+            other = segments[:-1] if segments[-1] == "" else [*segments, ""]
+            params.clear()
+            found, _, _ = match(root, other, 0, params, method)
+            if found is not None:
+                if self.trailing_slash == "ignore":
+                    scope["path_params"] = params
+                    await found.http[method].handle(scope, receive, send, self.settings)  # type: ignore[attr-defined]
+                    return
+                await self._redirect_slash(scope, send, segments[-1] == "")
+                return
+        await self._error(HTTPException(404), scope, receive, send)
+
+    async def _redirect_slash(self, scope: Scope, send: Send, strip: bool) -> None:
+        raw = scope.get("raw_path")
+        path = raw.split(b"?", 1)[0].decode("latin-1") if raw else quote(scope["path"])
+        path = path[:-1] if strip else path + "/"
+        if path.startswith("//"):
+            path = "/" + path.lstrip("/")
+        query = scope.get("query_string", b"")
+        location = path + ("?" + query.decode("latin-1") if query else "")
+        await send({"type": "http.response.start", "status": 307,
+                    "headers": [(b"location", location.encode("latin-1")),
+                                (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _error(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        await self.settings.handle_error(exc, request, send)
+
+    async def _websocket(self, root: Node, scope: Scope, receive: Receive, send: Send) -> None:
+        segments, _ = self._segments(scope)
+        params: dict[str, Any] = {}
+        found, mount, consumed = match(root, segments, 0, params, "websocket")
+        if found is not None and found.websocket is not None:
+            scope["path_params"] = params
+            await handle_websocket(found.websocket, scope, receive, send, self.settings)  # type: ignore[arg-type]
+        elif mount is not None:
+            await _enter_mount(mount, segments[:consumed], params, scope, receive, send)
+        else:
+            await send({"type": "websocket.close", "code": 1000, "reason": "no such route"})
+
+
+async def _enter_mount(
+    mount: Mount, consumed: list[str], params: dict[str, Any], scope: Scope, receive: Receive,
+    send: Send,
+) -> None:
+    prefix = "/" + "/".join(consumed) if consumed else ""
+    root_path = scope.get("root_path", "")
+    child = dict(scope)
+    child["root_path"] = root_path + prefix
+    child["app_root_path"] = scope.get("app_root_path", root_path)
+    child["path_params"] = {**scope.get("path_params", {}), **params}
+    if root_path and not scope["path"].startswith(root_path):  # a server without the convention
+        child["path"] = root_path + scope["path"]
+    await mount.app(child, receive, send)
+
+
+async def _bare_lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,341 @@
+"""Handler analysis: a signature becomes a list of extractors, once, at registration.
+
+Per request only the extractors run. An extractor reads one value from the request (path, query,
+header, cookie) and converts it; the JSON body, form fields and dependencies are resolved by
+:mod:`covet.http._solve` using the same plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, get_args, get_origin, get_type_hints, is_typeddict
+
+from covet.http._datastructures import UploadFile
+from covet.http._exceptions import ConfigurationError
+from covet.http._params import MISSING, Body, Cookie, Depends, Form, Header, Param, Path, Query
+from covet.http._requests import Request
+from covet.http._validation import (
+    Invalid,
+    sequence_builder,
+    sequence_item,
+    text_validator,
+    unwrap_optional,
+    value_validator,
+)
+
+Extractor = Callable[[Request], Any]
+
+
+class HandlerPlan:
+    """What a handler (or dependency) needs, worked out once from its signature."""
+
+    __slots__ = (
+        "background",
+        "body",
+        "body_embedded",
+        "call",
+        "dependencies",
+        "extractors",
+        "form",
+        "is_async",
+        "is_generator",
+        "name",
+        "simple",
+        "websocket",
+    )
+
+    def __init__(self, call: Callable[..., Any]) -> None:
+        self.call = call
+        self.name = getattr(call, "__qualname__", repr(call))
+        self.is_async = inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)
+        self.is_generator = inspect.isgeneratorfunction(call) or inspect.isasyncgenfunction(call)
+        #: (kwarg name, extractor) for path/query/header/cookie/request values
+        self.extractors: list[tuple[str, Extractor]] = []
+        #: (kwarg name, Depends) in declaration order
+        self.dependencies: list[tuple[str, Depends]] = []
+        #: (kwarg name, key in the JSON object or None for the whole body, validator, default)
+        self.body: list[tuple[str, str | None, Callable[[Any, tuple[Any, ...]], Any], Any]] = []
+        self.body_embedded = False
+        #: (kwarg name, field name, converter or None for UploadFile, is sequence, default)
+        self.form: list[tuple[str, str, Callable[[str], Any] | None, bool, Any]] = []
+        self.background: str | None = None
+        self.websocket: str | None = None
+        #: nothing but extractors: no body, form, dependencies or background tasks
+        self.simple = False
+
+
+def _resolve_hints(call: Callable[..., Any]) -> dict[str, Any]:
+    target = call if inspect.isfunction(call) or inspect.ismethod(call) else None
+    if target is None:
+        target = getattr(type(call), "__call__", call) if not inspect.isclass(call) else call
+        if inspect.isclass(call):
+            target = call.__init__
+    try:
+        return get_type_hints(target, include_extras=True)
+    except (NameError, TypeError) as exc:
+        raise ConfigurationError(
+            f"cannot resolve the type hints of {getattr(call, '__qualname__', call)!r}: {exc}; "
+            "names used in annotations must be importable at module level"
+        ) from exc
+
+
+def _split_annotated(annotation: Any) -> tuple[Any, list[Any]]:
+    if get_origin(annotation) is Annotated:
+        args = get_args(annotation)
+        return args[0], list(args[1:])
+    return annotation, []
+
+
+def _is_body_type(tp: Any) -> bool:
+    tp, _ = unwrap_optional(tp)
+    origin = get_origin(tp) or tp
+    if origin is dict or tp in (list, set, tuple):
+        return True
+    if dataclasses.is_dataclass(tp) or is_typeddict(tp):
+        return True
+    item = sequence_item(tp)
+    if item is not None:
+        return _is_body_type(item) or not _is_text_type(item)
+    return _is_model(tp)
+
+
+def _is_text_type(tp: Any) -> bool:
+    try:
+        text_validator(tp)
+    except TypeError:
+        return False
+    return True
+
+
+def _is_model(tp: Any) -> bool:
+    for module, base in (("pydantic", "BaseModel"), ("msgspec", "Struct")):
+        mod = __import__("sys").modules.get(module)
+        if mod is not None and isinstance(tp, type) and issubclass(tp, getattr(mod, base)):
+            return True
+    return False
+
+
+def _is_upload(tp: Any) -> bool:
+    tp, _ = unwrap_optional(tp)
+    item = sequence_item(tp)
+    return (item if item is not None else tp) is UploadFile
+
+
+def analyse(
+    call: Callable[..., Any],
+    path_params: Mapping[str, type] | None = None,
+    *,
+    websocket: bool = False,
+) -> HandlerPlan:
+    """Build the plan for ``call``; ``path_params`` maps path names to their converter's type."""
+    from covet.http._background import BackgroundTasks
+
+    try:
+        from covet.http._websockets import WebSocket
+    except ImportError:  # TEMPORARY until http-io lands _websockets
+        WebSocket = type("WebSocket", (), {})  # type: ignore[misc,assignment]  # noqa: N806
+
+    path_params = path_params or {}
+    plan = HandlerPlan(call)
+    hints = _resolve_hints(call)
+    try:
+        signature = inspect.signature(call)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read the signature of {call!r}: {exc}") from exc
+    body_params: list[tuple[str, Any, Body, Any]] = []
+    for name, parameter in signature.parameters.items():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        annotation = hints.get(name, Any)
+        tp, metadata = _split_annotated(annotation)
+        marker: Param | Depends | None = next(
+            (m for m in metadata if isinstance(m, Param | Depends)), None
+        )
+        default = parameter.default if parameter.default is not parameter.empty else MISSING
+        if isinstance(default, Param | Depends):
+            marker, default = default, getattr(default, "default", MISSING)
+        elif isinstance(marker, Param) and marker.default is not MISSING and default is MISSING:
+            default = marker.default
+        if isinstance(marker, Depends):
+            plan.dependencies.append((name, marker))
+            continue
+        base = tp if not isinstance(tp, type) else tp
+        if marker is None:
+            if name == "request" or (isinstance(base, type) and issubclass(base, Request)):
+                plan.extractors.append((name, _identity))
+                continue
+            if name == "websocket" or (isinstance(base, type) and issubclass(base, WebSocket)):
+                if not websocket:
+                    raise ConfigurationError(
+                        f"{plan.name}: parameter {name!r} asks for a WebSocket on an HTTP route"
+                    )
+                plan.websocket = name
+                continue
+            if isinstance(base, type) and issubclass(base, BackgroundTasks):
+                plan.background = name
+                continue
+            if name in path_params:
+                marker = Path()
+            elif _is_upload(tp):
+                marker = Form()
+            elif _is_body_type(tp):
+                marker = Body()
+            else:
+                marker = Query()
+        where = f"{plan.name}: parameter {name!r}"
+        if isinstance(marker, Path):
+            plan.extractors.append((name, _path_extractor(name, tp, path_params, where)))
+        elif isinstance(marker, Query | Header | Cookie):
+            plan.extractors.append((name, _text_extractor(name, tp, marker, default, where)))
+        elif isinstance(marker, Body):
+            body_params.append((name, tp, marker, default))
+        elif isinstance(marker, Form):
+            key = marker.alias or name
+            converter = None if _is_upload(tp) else _text_validator(tp, where)
+            plan.form.append((name, key, converter, sequence_item(unwrap_optional(tp)[0]) is not None,
+                              default))
+    plan.body_embedded = len(body_params) > 1 or any(m.embed for _, _, m, _ in body_params)
+    for name, tp, marker, default in body_params:
+        key = (marker.alias or name) if plan.body_embedded else None
+        try:
+            validator = value_validator(tp)
+        except TypeError as exc:
+            raise ConfigurationError(f"{plan.name}: body parameter {name!r}: {exc}") from exc
+        if default is MISSING and unwrap_optional(tp)[1]:
+            default = None
+        plan.body.append((name, key, validator, default))
+    if plan.body and plan.form:
+        raise ConfigurationError(f"{plan.name}: a handler cannot take both a JSON body and a form")
+    if websocket and plan.websocket is None:
+        raise ConfigurationError(
+            f"{plan.name}: a websocket handler needs a parameter named 'websocket' "
+            "or annotated WebSocket"
+        )
+    plan.simple = not (plan.body or plan.form or plan.dependencies or plan.background)
+    return plan
+
+
+def _identity(request: Request) -> Request:
+    return request
+
+
+def _text_validator(tp: Any, where: str) -> Callable[[str], Any]:
+    inner, _ = unwrap_optional(tp)
+    item = sequence_item(inner)
+    try:
+        return text_validator(item if item is not None else inner)
+    except TypeError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from exc
+
+
+def _path_extractor(
+    name: str, tp: Any, path_params: Mapping[str, type], where: str
+) -> Extractor:
+    if name not in path_params:
+        raise ConfigurationError(f"{where} is declared Path() but the route path has no {{{name}}}")
+    produced = path_params[name]
+    inner, _ = unwrap_optional(tp)
+    if inner is Any or inner is str or produced is not str:
+        def passthrough(request: Request) -> Any:
+            return request.scope["path_params"][name]
+
+        return passthrough
+    convert = _text_validator(tp, where)
+
+    def convert_path(request: Request) -> Any:
+        value = request.scope["path_params"][name]
+        try:
+            return convert(value if type(value) is str else str(value))
+        except Invalid as exc:
+            raise _located(exc, ("path", name)) from None
+
+    return convert_path
+
+
+def _located(exc: Invalid, loc: tuple[str, ...]) -> Invalid:
+    return Invalid([{**e, "loc": [*loc, *e["loc"]]} for e in exc.errors])
+
+
+def _text_extractor(name: str, tp: Any, marker: Param, default: Any, where: str) -> Extractor:
+    inner, optional = unwrap_optional(tp)
+    if default is MISSING and optional:
+        default = None
+    convert = _text_validator(tp, where)
+    is_sequence = sequence_item(inner) is not None
+    build = sequence_builder(inner) if is_sequence else list
+    source = marker.source
+    if isinstance(marker, Header):
+        key = (marker.alias or (name.replace("_", "-") if marker.convert_underscores else name))
+        key = key.lower()
+    else:
+        key = marker.alias or name
+    loc = (source, key)
+    required = default is MISSING
+
+    def missing() -> Any:
+        if required:
+            raise Invalid([{"loc": list(loc), "msg": "Field required", "type": "missing"}])
+        return default
+
+    if source == "cookie":
+        def get_cookie(request: Request) -> Any:
+            value = request.cookies.get(key)
+            if value is None:
+                return missing()
+            try:
+                return convert(value)
+            except Invalid as exc:
+                raise _located(exc, loc) from None
+
+        return get_cookie
+
+    read: Callable[[Request], dict[str, list[str]]] = (
+        Request.query_map if source == "query" else Request.header_map
+    )
+    if is_sequence:
+        def get_many(request: Request) -> Any:
+            values = read(request).get(key)
+            if not values:
+                return missing() if required or default is not None else default
+            out, errors = [], []
+            for index, value in enumerate(values):
+                try:
+                    out.append(convert(value))
+                except Invalid as exc:
+                    errors.extend(_located(exc, (*loc, index)).errors)  # type: ignore[arg-type]
+            if errors:
+                raise Invalid(errors)
+            return build(out)
+
+        return get_many
+
+    if convert is str:
+        def get_text(request: Request) -> Any:
+            values = read(request).get(key)
+            return values[-1] if values else missing()
+
+        return get_text
+
+    def get_one(request: Request) -> Any:
+        values = read(request).get(key)
+        if not values:
+            return missing()
+        try:
+            return convert(values[-1])
+        except Invalid as exc:
+            raise _located(exc, loc) from None
+
+    return get_one
+
+
+def path_param_types(convertors: Mapping[str, Any]) -> dict[str, type]:
+    """Map each path parameter to the Python type its converter produces."""
+    types_: dict[str, type] = {}
+    for name, convertor in convertors.items():
+        hints = typing.get_type_hints(convertor.convert)
+        produced = hints.get("return", Any)
+        types_[name] = produced if isinstance(produced, type) else object
+    return types_

@@ -1,0 +1,220 @@
+"""Per-request resolution of a handler plan: extractors, body, form and dependencies."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from covet.http._concurrency import run_sync
+from covet.http._exceptions import HTTPException, RequestValidationError
+from covet.http._params import MISSING, Depends
+from covet.http._requests import Request
+from covet.http._signature import HandlerPlan, analyse
+from covet.http._validation import Invalid
+
+if TYPE_CHECKING:
+    from anyio import CapacityLimiter
+
+    from covet.http._background import BackgroundTasks
+
+_plans: dict[Callable[..., Any], HandlerPlan] = {}
+
+
+def dependency_plan(call: Callable[..., Any]) -> HandlerPlan:
+    """The (memoised) plan of a dependency callable."""
+    plan = _plans.get(call)
+    if plan is None:
+        plan = _plans[call] = analyse(call, websocket=False)
+    return plan
+
+
+class RequestContext:
+    """What one request accumulates while its dependencies resolve."""
+
+    __slots__ = ("background", "cache", "exit_stack", "limiter", "overrides", "websocket")
+
+    def __init__(
+        self,
+        limiter: CapacityLimiter | None,
+        overrides: dict[Callable[..., Any], Callable[..., Any]],
+        websocket: Any = None,
+    ) -> None:
+        self.limiter = limiter
+        self.overrides = overrides
+        self.cache: dict[Callable[..., Any], Any] = {}
+        self.exit_stack: contextlib.AsyncExitStack | None = None
+        self.background: BackgroundTasks | None = None
+        self.websocket = websocket
+
+    def get_background(self) -> BackgroundTasks:
+        if self.background is None:
+            from covet.http._background import BackgroundTasks
+
+            self.background = BackgroundTasks()
+        return self.background
+
+    async def close(self, exc: BaseException | None = None) -> None:
+        """Run the code after ``yield`` in generator dependencies (newest first)."""
+        stack, self.exit_stack = self.exit_stack, None
+        if stack is not None:
+            if exc is None:
+                await stack.aclose()
+            else:
+                await stack.__aexit__(type(exc), exc, exc.__traceback__)
+
+
+def extract(plan: HandlerPlan, request: Request, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run the plain extractors into ``kwargs``; return the field errors (usually none)."""
+    errors: list[dict[str, Any]] = []
+    for name, extractor in plan.extractors:
+        try:
+            kwargs[name] = extractor(request)
+        except Invalid as exc:
+            errors.extend(exc.errors)
+    return errors
+
+
+async def solve(
+    plan: HandlerPlan,
+    request: Request | None,
+    ctx: RequestContext,
+    pre: list[Depends] | None = None,
+) -> dict[str, Any]:
+    """Everything the handler takes, as keyword arguments; 422 with every field error."""
+    errors: list[dict[str, Any]] = []
+    if pre:
+        for dep in pre:
+            await _resolve(dep, request, ctx, errors)
+    kwargs: dict[str, Any] = {}
+    if plan.extractors:
+        assert request is not None
+        errors.extend(extract(plan, request, kwargs))
+    for name, dep in plan.dependencies:
+        value = await _resolve(dep, request, ctx, errors)
+        if value is not MISSING:
+            kwargs[name] = value
+    if plan.body:
+        assert request is not None
+        await _read_body(plan, request, kwargs, errors)
+    if plan.form:
+        assert request is not None
+        await _read_form(plan, request, kwargs, errors)
+    if plan.background is not None:
+        kwargs[plan.background] = ctx.get_background()
+    if plan.websocket is not None:
+        kwargs[plan.websocket] = ctx.websocket
+    if errors:
+        raise RequestValidationError(errors)
+    return kwargs
+
+
+async def _resolve(
+    dep: Depends, request: Request | None, ctx: RequestContext, errors: list[dict[str, Any]]
+) -> Any:
+    call = dep.dependency
+    if ctx.overrides:
+        call = ctx.overrides.get(call, call)
+    if dep.use_cache and call in ctx.cache:
+        return ctx.cache[call]
+    plan = dependency_plan(call)
+    try:
+        kwargs = await solve(plan, request, ctx)
+    except RequestValidationError as exc:
+        errors.extend(exc.errors)
+        return MISSING
+    value = await call_plan(plan, kwargs, ctx)
+    if dep.use_cache:
+        ctx.cache[call] = value
+    return value
+
+
+async def call_plan(plan: HandlerPlan, kwargs: dict[str, Any], ctx: RequestContext) -> Any:
+    call = plan.call
+    if plan.is_generator:
+        if ctx.exit_stack is None:
+            ctx.exit_stack = contextlib.AsyncExitStack()
+        if plan.is_async:
+            manager: Any = contextlib.asynccontextmanager(call)(**kwargs)
+            return await ctx.exit_stack.enter_async_context(manager)
+        sync_manager = contextlib.contextmanager(call)(**kwargs)
+        value = await run_sync(sync_manager.__enter__, limiter=ctx.limiter)
+        ctx.exit_stack.push_async_exit(_threaded_exit(sync_manager, ctx))
+        return value
+    if plan.is_async:
+        return await call(**kwargs)
+    return await run_sync(functools.partial(call, **kwargs), limiter=ctx.limiter)
+
+
+def _threaded_exit(manager: Any, ctx: RequestContext) -> Callable[..., Any]:
+    async def exit_(exc_type: Any, exc: Any, tb: Any) -> bool:
+        return bool(await run_sync(manager.__exit__, exc_type, exc, tb, limiter=ctx.limiter))
+
+    return exit_
+
+
+async def _read_body(
+    plan: HandlerPlan, request: Request, kwargs: dict[str, Any], errors: list[dict[str, Any]]
+) -> None:
+    from covet.http._json import InvalidJSON, json_loads
+
+    raw = await request.body()
+    data: Any = MISSING
+    if raw.strip():
+        try:
+            data = json_loads(raw, max_depth=request.max_json_depth)
+        except InvalidJSON as exc:
+            errors.append({"loc": ["body"], "msg": f"Invalid JSON: {exc}", "type": "json_invalid"})
+            return
+        request._json = data
+    if plan.body_embedded and data is not MISSING and type(data) is not dict:
+        errors.append({"loc": ["body"], "msg": "Input should be a JSON object", "type": "dict_type"})
+        return
+    for name, key, validate, default in plan.body:
+        if key is None:
+            value = data
+            loc: tuple[Any, ...] = ("body",)
+        else:
+            value = data.get(key, MISSING) if data is not MISSING else MISSING
+            loc = ("body", key)
+        if value is MISSING:
+            if default is MISSING:
+                errors.append({"loc": list(loc), "msg": "Field required", "type": "missing"})
+            else:
+                kwargs[name] = default
+            continue
+        try:
+            kwargs[name] = validate(value, loc)
+        except Invalid as exc:
+            errors.extend(exc.errors)
+
+
+async def _read_form(
+    plan: HandlerPlan, request: Request, kwargs: dict[str, Any], errors: list[dict[str, Any]]
+) -> None:
+    try:
+        form = await request.form()
+    except HTTPException:
+        raise
+    for name, key, convert, many, default in plan.form:
+        values = form.getlist(key)
+        loc = ["form", key]
+        if not values:
+            if default is MISSING:
+                errors.append({"loc": loc, "msg": "Field required", "type": "missing"})
+            else:
+                kwargs[name] = default
+            continue
+        try:
+            if convert is None:
+                kwargs[name] = values if many else values[-1]
+            else:
+                texts = [v for v in values if isinstance(v, str)]
+                if len(texts) != len(values):
+                    raise Invalid([{"loc": [], "msg": "Expected a text field, got a file",
+                                    "type": "string_type"}])
+                converted = [convert(v) for v in texts]
+                kwargs[name] = converted if many else converted[-1]
+        except Invalid as exc:
+            errors.extend({**e, "loc": [*loc, *e["loc"]]} for e in exc.errors)
