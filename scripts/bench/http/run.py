@@ -74,6 +74,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def mode_of(args: argparse.Namespace) -> str:
+    if args.quick:
+        return "quick"
+    return "full" if (args.rounds, args.duration, args.warmup) == (5, 5, 2) else "custom"
+
+
 def uptime() -> str:
     completed = subprocess.run(["uptime"], capture_output=True, text=True, check=False)
     return completed.stdout.strip()
@@ -143,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + text)
     if not args.no_save:
         RESULTS.mkdir(exist_ok=True)
-        stem = started.strftime("%Y-%m-%dT%H%MZ") + ("-quick" if args.quick else "")
+        stem = started.strftime("%Y-%m-%dT%H%MZ") + (
+            "" if mode_of(args) == "full" else f"-{mode_of(args)}"
+        )
         (RESULTS / f"{stem}.md").write_text(text)
         raw = {e: {f: [asdict(s) for s in v] for f, v in by.items()} for e, by in results.items()}
         (RESULTS / f"{stem}.json").write_text(json.dumps(raw, indent=1) + "\n")
@@ -160,7 +168,7 @@ def document(
     load_start: str,
     round_loads: list[str],
 ) -> list[str]:
-    mode = "quick" if args.quick else "full"
+    mode = mode_of(args)
     lines = [
         f"## HTTP benchmark, {started:%Y-%m-%d %H:%M} UTC ({mode})",
         "",
