@@ -107,9 +107,10 @@ class Argon2Hasher:
 
     def needs_rehash(self, encoded: str) -> bool:
         try:
-            return self._hasher.check_needs_rehash(encoded)
+            params = argon2.extract_parameters(encoded)
         except argon2.exceptions.InvalidHashError as exc:
             raise InvalidPasswordHash("malformed argon2 hash") from exc
+        return params.type is not argon2.Type.ID or self._hasher.check_needs_rehash(encoded)
 
 
 _SCRYPT_RE = re.compile(r"\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([^$]+)\$([^$]+)")

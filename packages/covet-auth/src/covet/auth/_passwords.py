@@ -113,7 +113,8 @@ class PasswordHasher:
     def needs_rehash(self, encoded: str) -> bool:
         """True when ``encoded`` was made by another scheme or with other parameters."""
         scheme = self._scheme_for(encoded)
-        return scheme is not self.current or scheme.needs_rehash(encoded)
+        outdated = scheme.needs_rehash(encoded)  # also validates the hash
+        return scheme is not self.current or outdated
 
     def verify_and_update(self, password: str, encoded: str) -> tuple[bool, str | None]:
         """``(matched, new_hash)``: ``new_hash`` is set when the stored hash should be replaced."""

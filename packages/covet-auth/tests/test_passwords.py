@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import threading
+
+import pytest
+
+from covet.auth import (
+    Argon2Hasher,
+    AuthConfigurationError,
+    InvalidPasswordHash,
+    PasswordHasher,
+    PasswordTooLong,
+    PBKDF2Hasher,
+    ScryptHasher,
+)
+from covet.auth._passwords import default_schemes
+
+FAST = PasswordHasher.for_testing()
+
+
+def django_pbkdf2(password: str, iterations: int = 260_000, salt: str = "legacysalt") -> str:
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)
+    return f"pbkdf2_sha256${iterations}${salt}${base64.b64encode(digest).decode()}"
+
+
+def test_default_hasher_uses_owasp_argon2id_then_scrypt_then_pbkdf2() -> None:
+    hasher = PasswordHasher()
+    assert [s.name for s in hasher.schemes] == ["argon2", "scrypt", "pbkdf2_sha256"]
+    encoded = hasher.hash("correct horse")
+    assert encoded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert hasher.verify("correct horse", encoded)
+    assert not hasher.verify("correct hors", encoded)
+    assert not hasher.needs_rehash(encoded)
+
+
+def test_real_scrypt_parameters_are_in_the_hash() -> None:
+    scrypt = ScryptHasher()
+    encoded = scrypt.hash(b"pw")
+    assert encoded.startswith("$scrypt$ln=17,r=8,p=1$")
+    assert scrypt.verify(b"pw", encoded)
+    assert not scrypt.verify(b"pW", encoded)
+    assert not scrypt.needs_rehash(encoded)
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    [
+        Argon2Hasher(time_cost=1, memory_cost=64, unsafe_for_testing=True),
+        ScryptHasher(log2_n=4, r=1, unsafe_for_testing=True),
+        PBKDF2Hasher(iterations=1000, unsafe_for_testing=True),
+    ],
+    ids=lambda s: s.name,
+)
+def test_each_scheme_hashes_verifies_and_salts(scheme: object) -> None:
+    hasher = PasswordHasher([scheme])  # type: ignore[list-item]
+    first, second = hasher.hash("pässwörd"), hasher.hash("pässwörd")
+    assert first != second
+    assert hasher.verify("pässwörd", first) and hasher.verify("pässwörd", second)
+    assert not hasher.verify("passwörd", first)
+    assert not hasher.needs_rehash(first)
+
+
+def test_changed_parameters_need_rehash() -> None:
+    old = PasswordHasher([ScryptHasher(log2_n=4, r=1, unsafe_for_testing=True)])
+    new = PasswordHasher([ScryptHasher(log2_n=5, r=1, unsafe_for_testing=True)])
+    encoded = old.hash("pw")
+    assert new.verify("pw", encoded)
+    assert new.needs_rehash(encoded)
+    argon_old = PasswordHasher([Argon2Hasher(time_cost=1, memory_cost=64, unsafe_for_testing=True)])
+    argon_new = PasswordHasher([Argon2Hasher(time_cost=2, memory_cost=64, unsafe_for_testing=True)])
+    assert argon_new.needs_rehash(argon_old.hash("pw"))
+    pbkdf2 = PasswordHasher([PBKDF2Hasher()])
+    assert pbkdf2.needs_rehash(django_pbkdf2("pw"))
+    assert pbkdf2.current.name == "pbkdf2_sha256"
+
+
+def test_legacy_pbkdf2_hash_is_upgraded_by_verify_and_update() -> None:
+    legacy = django_pbkdf2("hunter2")
+    matched, new_hash = FAST.verify_and_update("hunter2", legacy)
+    assert matched and new_hash is not None
+    assert new_hash.startswith("$argon2id$")
+    assert FAST.verify("hunter2", new_hash)
+    assert FAST.verify_and_update("hunter2", new_hash) == (True, None)
+    assert FAST.verify_and_update("wrong", legacy) == (False, None)
+
+
+def test_real_pbkdf2_hashes_with_600k_iterations() -> None:
+    encoded = PBKDF2Hasher().hash(b"pw")
+    assert encoded.startswith("pbkdf2_sha256$600000$")
+    assert PBKDF2Hasher().verify(b"pw", encoded)
+
+
+def test_password_over_the_limit_is_refused_before_hashing() -> None:
+    hasher = PasswordHasher.for_testing(max_bytes=16)
+    with pytest.raises(PasswordTooLong) as info:
+        hasher.hash("é" * 9)  # 18 bytes in UTF-8
+    assert (info.value.length, info.value.limit) == (18, 16)
+    encoded = hasher.hash("x" * 16)
+    assert not hasher.verify("x" * 17, encoded)
+
+
+def test_default_limit_is_1024_bytes() -> None:
+    with pytest.raises(PasswordTooLong):
+        FAST.hash("a" * 1025)
+    assert FAST.verify("a" * 1024, FAST.hash("a" * 1024))
+
+
+def test_non_string_password_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="must be str"):
+        FAST.hash(b"bytes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        "",
+        "plaintext",
+        "$2b$12$abcdefghijklmnopqrstuv",  # bcrypt is not configured
+        "$argon2id$v=19$m=abc",
+        "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",  # 4 GiB of memory
+        "$scrypt$ln=4,r=1,p=1$###$###",
+        "$scrypt$ln=30,r=8,p=1$c2FsdA$aGFzaA",  # N=2**30
+        "$scrypt$ln=4,r=1",
+        "pbkdf2_sha256$abc$salt$hash",
+        "pbkdf2_sha256$99999999999$salt$aGFzaA==",
+        "pbkdf2_sha256$1000$salt",
+    ],
+)
+def test_unreadable_or_hostile_hashes_raise_invalid_password_hash(encoded: str) -> None:
+    with pytest.raises(InvalidPasswordHash):
+        FAST.verify("pw", encoded)
+
+
+def test_needs_rehash_of_malformed_hashes_raises() -> None:
+    for encoded in ("$argon2id$nope", "$scrypt$bad", "pbkdf2_sha256$x"):
+        with pytest.raises(InvalidPasswordHash):
+            FAST.needs_rehash(encoded)
+
+
+def test_argon2_hash_that_cannot_be_verified_is_invalid() -> None:
+    encoded = FAST.hash("pw")
+    mangled = encoded[:-4] + "!!!!"
+    with pytest.raises(InvalidPasswordHash):
+        FAST.verify("pw", mangled)
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda: Argon2Hasher(memory_cost=8192), "OWASP"),
+        (lambda: Argon2Hasher(time_cost=1), "OWASP"),
+        (lambda: Argon2Hasher(parallelism=0), "positive"),
+        (lambda: ScryptHasher(log2_n=16), "OWASP"),
+        (lambda: ScryptHasher(log2_n=40), "log2_n"),
+        (lambda: PBKDF2Hasher(iterations=100_000), "600000"),
+        (lambda: PBKDF2Hasher(iterations=0), "iterations"),
+        (lambda: PasswordHasher([]), "at least one scheme"),
+        (lambda: PasswordHasher(max_bytes=4), "max_bytes"),
+        (lambda: PasswordHasher(threads=0), "threads"),
+    ],
+)
+def test_weak_or_impossible_parameters_are_refused(factory: object, message: str) -> None:
+    with pytest.raises(AuthConfigurationError, match=message):
+        factory()  # type: ignore[operator]
+
+
+def test_cheap_test_schemes_are_flagged_and_cheap() -> None:
+    schemes = default_schemes(unsafe_for_testing=True)
+    assert [s.name for s in schemes] == ["argon2", "scrypt", "pbkdf2_sha256"]
+    assert FAST.hash("pw").startswith("$argon2id$v=19$m=64,t=1,p=1$")
+
+
+async def test_async_helpers_run_off_the_event_loop_thread() -> None:
+    seen: list[int] = []
+
+    class Spy(PBKDF2Hasher):
+        def hash(self, password: bytes) -> str:
+            seen.append(threading.get_ident())
+            return super().hash(password)
+
+    hasher = PasswordHasher([Spy(iterations=1000, unsafe_for_testing=True)])
+    encoded = await hasher.ahash("pw")
+    assert seen and seen[0] != threading.get_ident()
+    assert await hasher.averify("pw", encoded)
+    assert await hasher.averify_and_update("pw", encoded) == (True, None)
+    await hasher.adummy_verify("pw")
+
+
+async def test_async_hashing_is_bounded_by_the_thread_limit() -> None:
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+    gate = threading.Event()
+
+    class Slow(PBKDF2Hasher):
+        def hash(self, password: bytes) -> str:
+            nonlocal active, peak
+            with lock:
+                active += 1
+                peak = max(peak, active)
+            gate.wait(5)
+            with lock:
+                active -= 1
+            return "pbkdf2_sha256$1$s$aGFzaA=="
+
+    hasher = PasswordHasher([Slow(iterations=1000, unsafe_for_testing=True)], threads=2)
+    tasks = [asyncio.ensure_future(hasher.ahash("pw")) for _ in range(6)]
+    while peak < 2:
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(0.01)
+    assert active == 2
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert peak == 2
