@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import importlib
 import json
@@ -85,25 +86,38 @@ class Exchange:
             self.chunks.append(message.get("body", b""))
 
 
-async def lifespan_startup(app: ASGIApp) -> None:
-    messages: asyncio.Queue[Message] = asyncio.Queue()
-    done = asyncio.Event()
-    await messages.put({"type": "lifespan.startup"})
+class Lifespan:
+    """Run the app's lifespan protocol around the requests, as a server would."""
 
-    async def send(message: Message) -> None:
-        done.set()
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.messages: asyncio.Queue[Message] = asyncio.Queue()
+        self.replies: asyncio.Queue[Message] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
 
-    async def serve() -> None:
-        await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, messages.get, send)
+    async def _serve(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        with contextlib.suppress(Exception):  # an app without lifespan support may raise
+            await self.app(scope, self.messages.get, self.replies.put)
 
-    task = asyncio.create_task(serve())
-    waiter = asyncio.create_task(done.wait())
-    await asyncio.wait({task, waiter}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    waiter.cancel()
-    _tasks.add(task)  # the lifespan task stays alive, as under a server
+    async def _step(self, message: str) -> None:
+        assert self.task is not None
+        await self.messages.put({"type": message})
+        reply = asyncio.create_task(self.replies.get())
+        await asyncio.wait({self.task, reply}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        reply.cancel()
 
+    async def __aenter__(self) -> None:
+        self.task = asyncio.create_task(self._serve())
+        await self._step("lifespan.startup")
 
-_tasks: set[asyncio.Task[None]] = set()
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._step("lifespan.shutdown")
+        assert self.task is not None
+        if not self.task.done():
+            self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
 
 
 def check(endpoint: Endpoint, exchange: Exchange) -> None:
@@ -135,8 +149,14 @@ def load(framework: str) -> ASGIApp:
 
 async def time_all(frameworks: list[str], endpoints: list[Endpoint], count: int) -> None:
     apps = {f: load(f) for f in frameworks}
-    for app in apps.values():
-        await lifespan_startup(app)
+    async with contextlib.AsyncExitStack() as stack:
+        for app in apps.values():
+            await stack.enter_async_context(Lifespan(app))
+        await _time_table(apps, endpoints, count)
+
+
+async def _time_table(apps: dict[str, ASGIApp], endpoints: list[Endpoint], count: int) -> None:
+    frameworks = list(apps)
     print("| endpoint (µs/request, in-process) | " + " | ".join(frameworks) + " |")
     print("| --- |" + " ---: |" * len(frameworks))
     for endpoint in endpoints:
@@ -151,7 +171,13 @@ async def profile(
     tool: str, framework: str, endpoints: list[Endpoint], count: int, top: int
 ) -> None:
     app = load(framework)
-    await lifespan_startup(app)
+    async with Lifespan(app):
+        await _profile(tool, framework, app, endpoints, count, top)
+
+
+async def _profile(
+    tool: str, framework: str, app: ASGIApp, endpoints: list[Endpoint], count: int, top: int
+) -> None:
     for endpoint in endpoints:
         await drive(app, endpoint, 200)  # warm caches before measuring
         print(f"\n## {framework} {endpoint.name}: {endpoint.method} {endpoint.path}\n")
