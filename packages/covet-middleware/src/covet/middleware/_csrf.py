@@ -1,0 +1,223 @@
+"""``CSRFMiddleware``: an Origin / Sec-Fetch-Site check, then a signed double-submit token."""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlsplit
+
+from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
+from covet.http._datastructures import route_path
+from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.middleware._paths import PathMatcher
+from covet.middleware._responses import send_problem
+from covet.middleware._signing import BadSignature, Signer
+
+__all__ = ["CSRFMiddleware", "get_csrf_token"]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def get_csrf_token(scope: Scope) -> str:
+    """The CSRF token for this request (put it in forms or the ``X-CSRF-Token`` header)."""
+    try:
+        token: str = scope["state"]["csrf_token"]
+    except KeyError:
+        raise LookupError("no CSRF token: is CSRFMiddleware installed around this app?") from None
+    return token
+
+
+def _origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    port = parts.port
+    netloc = (
+        parts.hostname
+        if port is None or str(port) == _DEFAULT_PORTS[parts.scheme]
+        else (f"{parts.hostname}:{port}")
+    )
+    return f"{parts.scheme}://{netloc}".lower()
+
+
+class _Rejected(Exception):
+    pass
+
+
+class CSRFMiddleware:
+    """Refuse cross-site state-changing requests.
+
+    For every method except GET, HEAD, OPTIONS and TRACE (and paths not in ``exempt_paths``):
+
+    1. ``Origin`` (or, without it, ``Referer``) must be this site's own origin or one of
+       ``trusted_origins``; ``Sec-Fetch-Site: cross-site`` / ``same-site`` without such an origin is
+       refused.
+    2. The request must carry the token from the ``csrftoken`` cookie (signed with ``secret_key``)
+       in the ``X-CSRF-Token`` header or the ``csrf_token`` form field; tokens are compared in
+       constant time.
+
+    Anything else gets 403 problem details. Handlers read the token with
+    ``get_csrf_token(scope)`` (or ``request.state.csrf_token``); the cookie is set when missing.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        secret_key: str | bytes | Iterable[str | bytes],
+        *,
+        trusted_origins: Iterable[str] = (),
+        exempt_paths: Iterable[str] = (),
+        cookie_name: str = "csrftoken",
+        header_name: str = "x-csrf-token",
+        form_field: str = "csrf_token",
+        cookie_secure: bool = True,
+        cookie_samesite: SameSite = "lax",
+        cookie_path: str = "/",
+        cookie_domain: str | None = None,
+        max_body_size: int = 1024 * 1024,
+    ) -> None:
+        self.app = app
+        keys = [secret_key] if isinstance(secret_key, (str, bytes)) else list(secret_key)
+        self.signer = Signer(keys, salt="covet.csrf", owner="CSRFMiddleware")
+        self.trusted_origins = frozenset(o.lower().rstrip("/") for o in trusted_origins)
+        self.exempt = PathMatcher(exempt_paths)
+        self.cookie_name = cookie_name
+        self.header_name = header_name.lower().encode("latin-1")
+        self.form_field = form_field
+        self.cookie = {
+            "secure": cookie_secure,
+            "samesite": cookie_samesite,
+            "path": cookie_path,
+            "domain": cookie_domain,
+        }
+        self.max_body_size = max_body_size
+        self._multipart_field = re.compile(
+            rb'content-disposition:[ \t]*form-data;[ \t]*name="'
+            + re.escape(form_field.encode())
+            + rb'"[ \t]*\r\n(?:[^\r\n]+\r\n)*\r\n(.*?)\r\n--',
+            re.IGNORECASE | re.DOTALL,
+        )
+
+    def new_token(self) -> str:
+        return self.signer.sign(secrets.token_bytes(32))
+
+    def _valid(self, token: str | None) -> bool:
+        if not token:
+            return False
+        try:
+            self.signer.unsign(token)
+        except BadSignature:
+            return False
+        return True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers: dict[bytes, str] = {}
+        for name, value in scope["headers"]:
+            if name in headers and name == b"cookie":
+                headers[name] += "; " + value.decode("latin-1")
+            else:
+                headers.setdefault(name, value.decode("latin-1"))
+        cookie_token = parse_cookies(headers.get(b"cookie", "")).get(self.cookie_name)
+        if not self._valid(cookie_token):
+            cookie_token = None
+        token = cookie_token or self.new_token()
+        scope.setdefault("state", {})["csrf_token"] = token
+
+        if scope["method"] not in SAFE_METHODS and not self.exempt.matches(route_path(scope)):
+            try:
+                self.check_origin(scope, headers)
+                submitted = headers.get(self.header_name)
+                if submitted is None:
+                    submitted, receive = await self.form_token(headers, receive)
+                if cookie_token is None:
+                    raise _Rejected("CSRF cookie missing or invalid")
+                if submitted is None or not hmac.compare_digest(
+                    submitted.encode("latin-1", "replace"), cookie_token.encode("latin-1")
+                ):
+                    raise _Rejected("CSRF token missing or incorrect")
+            except _Rejected as exc:
+                await send_problem(send, 403, str(exc))
+                return
+
+        if cookie_token is not None:
+            await self.app(scope, receive, send)
+            return
+        set_cookie = format_set_cookie(
+            self.cookie_name,
+            token,
+            httponly=False,
+            **self.cookie,  # type: ignore[arg-type]
+        ).encode("latin-1")
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), (b"set-cookie", set_cookie)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+    def check_origin(self, scope: Scope, headers: dict[bytes, str]) -> None:
+        origin = headers.get(b"origin")
+        if origin is None and b"referer" in headers:
+            origin = _origin_of(headers[b"referer"]) or "null"
+        if origin is None:
+            if headers.get(b"sec-fetch-site", "").lower() in ("cross-site", "same-site"):
+                raise _Rejected("cross-site request without an Origin")
+            return
+        origin = origin.lower().rstrip("/")
+        host = headers.get(b"host", "")
+        own = _origin_of(f"{scope.get('scheme', 'http')}://{host}") if host else None
+        if origin == "null" or (origin != own and origin not in self.trusted_origins):
+            raise _Rejected(f"origin {origin!r} is not trusted")
+
+    async def form_token(
+        self, headers: dict[bytes, str], receive: Receive
+    ) -> tuple[str | None, Receive]:
+        """Look for the token in a form body; return it and a ``receive`` that replays the body."""
+        content_type = headers.get(b"content-type", "").lower()
+        media = content_type.split(";", 1)[0].strip()
+        if media not in _FORM_TYPES:
+            return None, receive
+        boundary = None
+        if media == "multipart/form-data":
+            match = re.search(r'boundary="?([^";]+)"?', headers.get(b"content-type", ""))
+            if match is None:
+                return None, receive
+            boundary = match.group(1).encode("latin-1")
+        buffered: list[Message] = []
+        body = b""
+        more = True
+        token: str | None = None
+        while more:
+            message = await receive()
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_body_size:
+                raise _Rejected("CSRF token not found within the first max_body_size bytes")
+            if boundary is not None:
+                found = self._multipart_field.search(body)
+                if found:
+                    token = found.group(1).decode("latin-1")
+                    break
+        if boundary is None and not more:
+            for key, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
+                if key == self.form_field:
+                    token = value
+                    break
+
+        async def replay() -> Message:
+            if buffered:
+                return buffered.pop(0)
+            return await receive()
+
+        return token, replay

@@ -1,0 +1,198 @@
+"""Rate limiting: ``RateLimit`` rules, ``RateLimitMiddleware`` and a per-route dependency."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Literal
+
+from covet.http._datastructures import route_path
+from covet.http._exceptions import HTTPException
+from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.middleware._paths import PathMatcher
+from covet.middleware._proxy import client_host
+from covet.middleware._responses import send_problem
+from covet.middleware._stores import MemoryStore, RateLimitResult, Store, seconds_header
+
+__all__ = ["RateLimit", "RateLimitMiddleware", "RateLimiter"]
+
+KeyFunc = Callable[[Scope], "str | Awaitable[str | None] | None"]
+Algorithm = Literal["fixed", "sliding"]
+
+
+def by_client(scope: Scope) -> str | None:
+    """The default key: the client address resolved by ``ProxyHeadersMiddleware``."""
+    return client_host(scope) or "unknown"
+
+
+class RateLimit:
+    """One rule: at most ``limit`` requests per ``window`` seconds for each key.
+
+    ``key`` maps a scope to a bucket name (default: the client address); returning ``None``
+    exempts the request. ``paths`` restricts the rule to matching paths (exact, ``/prefix/*`` or
+    ``^regex``) and ``methods`` to those methods. ``algorithm="sliding"`` (the default) never lets
+    more than ``limit`` requests through in any ``window``-long interval; ``"fixed"`` is cheaper and
+    allows a burst of up to ``2 * limit`` across a window boundary.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        key: KeyFunc = by_client,
+        paths: str | Iterable[str] = (),
+        methods: Iterable[str] | None = None,
+        algorithm: Algorithm = "sliding",
+        name: str | None = None,
+    ) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("RateLimit needs limit >= 1 and a positive window in seconds")
+        if algorithm not in ("fixed", "sliding"):
+            raise ValueError(f"algorithm must be 'fixed' or 'sliding', not {algorithm!r}")
+        self.limit = limit
+        self.window = window
+        self.key = key
+        path_list = [paths] if isinstance(paths, str) else list(paths)
+        self.paths = PathMatcher(path_list)
+        self.methods = None if methods is None else frozenset(m.upper() for m in methods)
+        self.algorithm = algorithm
+        if name is None:
+            scope_parts = [",".join(sorted(self.methods or ()))]
+            scope_parts += sorted(path_list)
+            name = f"{limit}/{window:g}s/{algorithm}:{'|'.join(scope_parts)}"
+        self.name = name
+
+    def applies(self, scope: Scope) -> bool:
+        if self.methods is not None and scope.get("method") not in self.methods:
+            return False
+        return not self.paths or self.paths.matches(route_path(scope))
+
+    async def hit(self, store: Store, scope: Scope) -> RateLimitResult | None:
+        key = self.key(scope)
+        if not isinstance(key, (str, type(None))):
+            key = await key
+        if key is None:
+            return None
+        bucket = f"{self.name}:{key}"
+        if self.algorithm == "fixed":
+            return await store.hit_fixed_window(bucket, self.limit, self.window)
+        return await store.hit_sliding_window(bucket, self.limit, self.window)
+
+
+def _headers(result: RateLimitResult) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"ratelimit-limit", str(result.limit).encode()),
+        (b"ratelimit-remaining", str(result.remaining).encode()),
+        (b"ratelimit-reset", seconds_header(result.reset_after).encode()),
+    ]
+    if not result.allowed:
+        headers.append((b"retry-after", seconds_header(result.retry_after).encode()))
+    return headers
+
+
+async def _check(rules: Sequence[RateLimit], store: Store, scope: Scope) -> RateLimitResult | None:
+    """Hit every matching rule; return the refusal, or else the tightest allowed result."""
+    tightest: RateLimitResult | None = None
+    for rule in rules:
+        if not rule.applies(scope):
+            continue
+        result = await rule.hit(store, scope)
+        if result is None:
+            continue
+        if not result.allowed:
+            return result
+        if tightest is None or result.remaining < tightest.remaining:
+            tightest = result
+    return tightest
+
+
+class RateLimitMiddleware:
+    """Answer 429 (problem details, ``Retry-After``) once a client exceeds a ``RateLimit``.
+
+    ``store`` is shared state: the default ``MemoryStore`` limits per process; a ``RedisStore``
+    makes every worker share the same counters. Allowed responses carry ``RateLimit-Limit``,
+    ``RateLimit-Remaining`` and ``RateLimit-Reset`` for the tightest matching rule. Put
+    ``ProxyHeadersMiddleware`` outside this one so the key is the real client, not the proxy.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: RateLimit | Iterable[RateLimit] | None = None,
+        *,
+        limit: int | None = None,
+        window: float = 60.0,
+        store: Store | None = None,
+        prefix: str = "ratelimit:",
+        headers: bool = True,
+    ) -> None:
+        rules = [limits] if isinstance(limits, RateLimit) else list(limits or ())
+        if limit is not None:
+            rules.append(RateLimit(limit, window))
+        if not rules:
+            raise TypeError("RateLimitMiddleware needs limits=[RateLimit(...)] or limit=")
+        self.app = app
+        self.rules = rules
+        self.store = (store or MemoryStore()).prefixed(prefix)
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        result = await _check(self.rules, self.store, scope)
+        if result is None:
+            await self.app(scope, receive, send)
+            return
+        if not result.allowed:
+            await send_problem(
+                send, 429, "Rate limit exceeded; retry later.", headers=_headers(result)
+            )
+            return
+        if not self.headers:
+            await self.app(scope, receive, send)
+            return
+        extra = _headers(result)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RateLimiter:
+    """A rate limit for one route, used as a dependency: raises ``HTTPException(429)``.
+
+    Works with any framework whose dependencies receive an object with a ``scope`` (a Covet or
+    Starlette ``Request``): ``await limiter.check(request.scope)``, or call the limiter with the
+    request.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        store: Store | None = None,
+        key: KeyFunc = by_client,
+        algorithm: Algorithm = "sliding",
+        name: str | None = None,
+        prefix: str = "ratelimit:",
+    ) -> None:
+        self.rule = RateLimit(limit, window, key=key, algorithm=algorithm, name=name)
+        self.store = (store or MemoryStore()).prefixed(prefix)
+
+    async def check(self, scope: Scope) -> RateLimitResult | None:
+        result = await self.rule.hit(self.store, scope)
+        if result is not None and not result.allowed:
+            raise HTTPException(
+                429,
+                "Rate limit exceeded; retry later.",
+                headers={k.decode(): v.decode() for k, v in _headers(result)},
+            )
+        return result
+
+    async def __call__(self, request: Any) -> None:
+        await self.check(request.scope)
