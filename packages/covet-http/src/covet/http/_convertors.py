@@ -38,8 +38,8 @@ class StringConvertor(Convertor):
 
     def to_string(self, value: Any) -> str:
         text = str(value)
-        if "/" in text or not text:
-            raise ValueError(f"{text!r} is not a valid path segment")
+        if not text:
+            raise ValueError("a path segment cannot be empty")
         return text
 
 

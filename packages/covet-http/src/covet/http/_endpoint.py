@@ -269,7 +269,7 @@ async def handle_http(
 async def handle_websocket(
     route: WebSocketRoute, scope: Scope, receive: Receive, send: Send, settings: Settings
 ) -> None:
-    from covet.http._websockets import WebSocket
+    from covet.http._websockets import WebSocket, WebSocketDisconnect
 
     websocket = WebSocket(scope, receive, send)
     request = settings.request(scope, receive, send, _DEFAULT)
@@ -278,6 +278,8 @@ async def handle_websocket(
     try:
         kwargs = await solve(route.plan, request, ctx, route.dependencies)
         await route.plan.call(**kwargs)
+    except WebSocketDisconnect:
+        pass
     except WebSocketException as exc:
         error = exc
         await _close(websocket, exc.code, exc.reason)

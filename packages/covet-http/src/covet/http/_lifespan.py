@@ -90,7 +90,7 @@ class Lifespan:
                 started = True
                 message = await receive()
                 assert message["type"] == "lifespan.shutdown", message
-        except BaseException as exc:
+        except Exception as exc:
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             if started:
                 logger.error("Application shutdown failed:\n%s", text)
@@ -98,7 +98,5 @@ class Lifespan:
             else:
                 logger.error("Application startup failed:\n%s", text)
                 await send({"type": "lifespan.startup.failed", "message": text})
-            if not isinstance(exc, Exception):
-                raise
             return
         await send({"type": "lifespan.shutdown.complete"})

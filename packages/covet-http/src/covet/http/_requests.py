@@ -98,7 +98,7 @@ class Request:
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         spool_threshold: int = DEFAULT_SPOOL_THRESHOLD,
     ) -> None:
-        assert scope["type"] == "http", "Request takes an HTTP scope (use WebSocket for websockets)"
+        assert scope["type"] in ("http", "websocket"), "Request takes an HTTP scope"
         self.scope = scope
         self._receive = receive
         self._send = send
@@ -142,7 +142,7 @@ class Request:
     @property
     def base_url(self) -> URL:
         scope = dict(self.scope)
-        scope["path"] = scope.get("app_root_path", scope.get("root_path", "")) + "/"
+        scope["path"] = scope.get("root_path", "") + "/"
         scope["query_string"] = b""
         return URL(scope=scope)
 

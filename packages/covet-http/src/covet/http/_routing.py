@@ -408,7 +408,7 @@ async def _enter_mount(
     root_path = scope.get("root_path", "")
     child = dict(scope)
     child["root_path"] = root_path + prefix
-    child["app_root_path"] = scope.get("app_root_path", root_path)
+    child["app_root_path"] = child["root_path"]  # Starlette builds url_for's base from it
     child["path_params"] = {**scope.get("path_params", {}), **params}
     if root_path and not scope["path"].startswith(root_path):  # a server without the convention
         child["path"] = root_path + scope["path"]

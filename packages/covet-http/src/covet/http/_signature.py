@@ -133,10 +133,7 @@ def analyse(
     """Build the plan for ``call``; ``path_params`` maps path names to their converter's type."""
     from covet.http._background import BackgroundTasks
 
-    try:
-        from covet.http._websockets import WebSocket
-    except ImportError:  # TEMPORARY until http-io lands _websockets
-        WebSocket = type("WebSocket", (), {})  # type: ignore[misc,assignment]  # noqa: N806
+    from covet.http._websockets import WebSocket
 
     path_params = path_params or {}
     plan = HandlerPlan(call)

@@ -1,0 +1,337 @@
+import uuid
+from typing import Annotated, Any
+
+import pytest
+from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import JSONResponse as StarletteJSON
+from starlette.routing import Route as StarletteRoute
+
+from covet.http import (
+    ConfigurationError,
+    Convertor,
+    Covet,
+    Depends,
+    Header,
+    HTTPException,
+    NoMatchFound,
+    Request,
+    Router,
+    register_convertor,
+)
+from covet.http.testing import TestClient
+
+
+def make_app(**options: Any) -> Covet:
+    app = Covet(**options)
+
+    @app.get("/")
+    async def home() -> str:
+        return "home"
+
+    @app.get("/users/{id:int}", name="user")
+    async def user(id: int) -> dict[str, Any]:
+        return {"id": id, "type": type(id).__name__}
+
+    @app.get("/users/me")
+    async def me() -> str:
+        return "me"
+
+    @app.get("/items/{n}")
+    async def item(n: int) -> dict[str, int]:
+        return {"n": n}
+
+    @app.get("/files/{name}")
+    async def file(name: str) -> str:
+        return name
+
+    @app.get("/static/{rest:path}")
+    async def static(rest: str) -> str:
+        return rest
+
+    @app.get("/uuid/{u:uuid}")
+    async def by_uuid(u: uuid.UUID) -> str:
+        return u.hex
+
+    @app.get("/price/{p:float}")
+    async def price(p: float) -> dict[str, float]:
+        return {"p": p}
+
+    @app.route("/things", methods=["GET", "POST"])
+    async def things(request: Request) -> str:
+        return request.method
+
+    @app.delete("/things")
+    async def delete_things() -> None:
+        return None
+
+    @app.get("/slash/")
+    async def slash() -> str:
+        return "slash"
+
+    return app
+
+
+@pytest.fixture
+def client() -> TestClient:
+    return TestClient(make_app())
+
+
+def test_static_and_converted_paths(client: TestClient) -> None:
+    assert client.get("/").text == "home"
+    response = client.get("/users/42")
+    assert response.json() == {"id": 42, "type": "int"}
+    assert client.get("/users/me").text == "me"  # static segment wins over the int parameter
+    assert client.get("/uuid/" + "a" * 32).text == "a" * 32
+    assert client.get("/price/1.5").json() == {"p": 1.5}
+
+
+def test_converter_mismatch_is_404_but_annotation_mismatch_is_422(client: TestClient) -> None:
+    response = client.get("/users/abc")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 404
+    response = client.get("/items/abc")
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"loc": ["path", "n"], "msg": "Input should be a valid integer", "type": "int_parsing"}
+    ]
+    assert client.get("/items/7").json() == {"n": 7}
+    assert client.get("/uuid/not-a-uuid").status_code == 404
+    assert client.get("/price/nan").status_code == 404
+
+
+def test_encoded_slash_stays_inside_its_segment(client: TestClient) -> None:
+    assert client.get("/files/a%2Fb").text == "a/b"
+    assert client.get("/files/a/b").status_code == 404
+    assert client.get("/files/caf%C3%A9").text == "café"
+
+
+def test_path_converter_takes_the_rest(client: TestClient) -> None:
+    assert client.get("/static/css/site.css").text == "css/site.css"
+    assert client.get("/static/").text == ""
+
+
+def test_405_lists_every_method_and_options_is_automatic(client: TestClient) -> None:
+    response = client.put("/things")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, POST"
+    assert response.json()["title"] == "Method Not Allowed"
+    response = client.options("/things")
+    assert response.status_code == 204
+    assert response.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, POST"
+    assert client.delete("/things").status_code == 204
+    assert client.post("/things").text == "POST"
+
+
+def test_head_has_the_get_headers_and_no_body(client: TestClient) -> None:
+    get = client.get("/users/5")
+    head = client.head("/users/5")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"] == "21"
+    assert head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_trailing_slash_redirects_with_a_relative_location(client: TestClient) -> None:
+    response = client.get("/users/5/?x=1", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/users/5?x=1"
+    response = client.get("/slash", follow_redirects=False)
+    assert response.headers["location"] == "/slash/"
+    assert client.get("/slash").text == "slash"
+
+
+def test_trailing_slash_strict_and_ignore() -> None:
+    strict = TestClient(make_app(trailing_slash="strict"))
+    assert strict.get("/users/5/", follow_redirects=False).status_code == 404
+    ignore = TestClient(make_app(trailing_slash="ignore"))
+    response = ignore.get("/users/5/", follow_redirects=False)
+    assert response.status_code == 200
+    assert response.json()["id"] == 5
+    with pytest.raises(ConfigurationError):
+        Covet(trailing_slash="sometimes")  # type: ignore[arg-type]
+
+
+def test_url_for_and_root_path() -> None:
+    app = make_app(root_path="/api")
+    assert app.url_path_for("user", id=3) == "/users/3"
+    assert app.url_for("user", id=3) == "/api/users/3"
+    assert app.url_path_for("static", rest="a/b c") == "/static/a/b%20c"
+    assert app.url_path_for("file", name="a/b") == "/files/a%2Fb"
+    with pytest.raises(NoMatchFound):
+        app.url_path_for("nope")
+    with pytest.raises(NoMatchFound):
+        app.url_path_for("user")
+
+    @app.get("/link")
+    async def link(request: Request) -> str:
+        return str(request.url_for("user", id=9))
+
+    client = TestClient(app, root_path="/prefix")
+    assert client.get("/prefix/link").text == "http://testserver/prefix/users/9"
+
+
+def test_bad_paths_are_rejected_at_registration() -> None:
+    app = Covet()
+    with pytest.raises(ConfigurationError, match="whole segment"):
+        app.add_route("/a/x{id}", lambda: None)
+    with pytest.raises(ConfigurationError, match="unknown path converter"):
+        app.add_route("/a/{id:nope}", lambda: None)
+    with pytest.raises(ConfigurationError, match="must come last"):
+        app.add_route("/a/{p:path}/b", lambda: None)
+    with pytest.raises(ConfigurationError, match="start with"):
+        app.add_route("a", lambda: None)
+
+
+class EvenConvertor(Convertor):
+    priority = 5
+
+    def convert(self, value: str) -> int:
+        number = int(value)
+        if number % 2:
+            raise ValueError("odd")
+        return number
+
+
+register_convertor("even", EvenConvertor())
+
+
+def test_custom_converter() -> None:
+    app = Covet()
+
+    @app.get("/n/{n:even}")
+    async def even(n: int) -> str:
+        return f"even {n}"
+
+    @app.get("/n/{n:int}")
+    async def odd(n: int) -> str:
+        return f"odd {n}"
+
+    client = TestClient(app)
+    assert client.get("/n/4").text == "even 4"
+    assert client.get("/n/5").text == "odd 5"
+    assert app.url_path_for("even", n=8) == "/n/8"
+
+
+def test_include_router_prefix_and_dependencies() -> None:
+    calls: list[str] = []
+
+    def guard(x_key: Annotated[str | None, Header()] = None) -> None:
+        calls.append("guard")
+        if x_key != "ok":
+            raise HTTPException(401, "missing key")
+
+    def audit() -> None:
+        calls.append("audit")
+
+    router = Router(dependencies=[audit])
+
+    @router.get("/{org}/members")
+    async def members(org: str) -> dict[str, str]:
+        return {"org": org}
+
+    @router.get("/")
+    async def index() -> str:
+        return "index"
+
+    app = Covet()
+    app.include_router(router, prefix="/orgs", dependencies=[Depends(guard)])
+    client = TestClient(app)
+    response = client.get("/orgs/acme/members")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "missing key"
+    assert calls == ["guard"]
+    calls.clear()
+    response = client.get("/orgs/acme/members", headers={"X-Key": "ok"})
+    assert response.json() == {"org": "acme"}
+    assert calls == ["guard", "audit"]
+    assert client.get("/orgs/", headers={"X-Key": "ok"}).text == "index"
+    assert app.url_path_for("members", org="x") == "/orgs/x/members"
+    with pytest.raises(ConfigurationError):
+        app.include_router(router, prefix="orgs/")
+
+
+def starlette_app() -> Starlette:
+    async def where(request: StarletteRequest) -> StarletteJSON:
+        return StarletteJSON(
+            {
+                "path": request.url.path,
+                "root_path": request.scope["root_path"],
+                "id": request.path_params.get("id"),
+                "url": str(request.url_for("where", id=1)),
+            }
+        )
+
+    return Starlette(routes=[StarletteRoute("/things/{id:int}", where, name="where")])
+
+
+def test_mount_a_starlette_app() -> None:
+    app = Covet()
+    app.mount("/legacy", starlette_app())
+
+    @app.get("/legacy-not-mounted")
+    async def other() -> str:
+        return "other"
+
+    client = TestClient(app)
+    assert client.get("/legacy/things/3").json() == {
+        "path": "/legacy/things/3",
+        "root_path": "/legacy",
+        "id": 3,
+        "url": "http://testserver/legacy/things/1",
+    }
+    assert client.get("/legacy/nothing").status_code == 404
+    assert client.get("/legacy-not-mounted").text == "other"
+    behind_proxy = TestClient(app, root_path="/edge")
+    assert behind_proxy.get("/edge/legacy/things/4").json()["url"] == (
+        "http://testserver/edge/legacy/things/1"
+    )
+
+
+def test_mount_a_fastapi_app() -> None:
+    api = FastAPI()
+
+    @api.get("/items/{item_id}")
+    async def read_item(item_id: int, q: str | None = None) -> dict[str, Any]:
+        return {"item_id": item_id, "q": q}
+
+    app = Covet()
+    app.mount("/v2", api)
+    client = TestClient(app)
+    assert client.get("/v2/items/5?q=x").json() == {"item_id": 5, "q": "x"}
+    assert client.get("/v2/items/x").status_code == 422
+    assert client.get("/v2/openapi.json").json()["paths"]["/items/{item_id}"]
+
+
+def test_mount_a_covet_app_and_route_priority() -> None:
+    inner = Covet()
+
+    @inner.get("/hello/{name}", name="hello")
+    async def hello(name: str, request: Request) -> dict[str, str]:
+        return {"hello": name, "root_path": request.scope["root_path"]}
+
+    app = Covet()
+    app.mount("/inner", inner, name="inner")
+
+    @app.get("/inner/exact")
+    async def exact() -> str:
+        return "outer wins"
+
+    client = TestClient(app)
+    assert client.get("/inner/hello/bob").json() == {"hello": "bob", "root_path": "/inner"}
+    assert client.get("/inner/exact").text == "outer wins"
+    assert app.url_path_for("inner:hello", name="x") == "/inner/hello/x"
+
+
+def test_add_route_and_router_as_asgi_app() -> None:
+    router = Router()
+
+    def plain() -> str:
+        return "plain"
+
+    router.add_route("/plain", plain)
+    client = TestClient(router)
+    assert client.get("/plain").text == "plain"
+    assert client.get("/missing").status_code == 404
