@@ -1,0 +1,108 @@
+"""Pieces both test clients share: building a scope from an httpx request, driving the lifespan."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+from urllib.parse import unquote
+
+import anyio
+
+try:
+    import httpx
+except ImportError as exc:  # pragma: no cover - exercised only without httpx
+    raise ImportError(
+        "covet.http.testing needs httpx; install it with: pip install 'covet-http[testing]'"
+    ) from exc
+
+from covet.http._types import ASGIApp, Message, Scope
+
+__all__ = ["Lifespan", "build_scope", "httpx"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def build_scope(
+    request: httpx.Request,
+    kind: Literal["http", "websocket"],
+    *,
+    root_path: str,
+    client: tuple[str, int],
+    state: dict[str, Any],
+) -> Scope:
+    url = request.url
+    scheme = url.scheme
+    if kind == "websocket":
+        scheme = {"http": "ws", "https": "wss"}.get(scheme, scheme)
+    raw_path, _, query = url.raw_path.partition(b"?")
+    scope: Scope = {
+        "type": kind,
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "scheme": scheme,
+        "path": unquote(raw_path.decode("ascii")),
+        "raw_path": raw_path,
+        "query_string": query,
+        "root_path": root_path,
+        "headers": [(name.lower(), value) for name, value in request.headers.raw],
+        "client": client,
+        "server": (url.host, url.port or _DEFAULT_PORTS.get(scheme, 80)),
+        "extensions": {},
+        "state": dict(state),
+    }
+    if kind == "http":
+        scope["method"] = request.method
+    return scope
+
+
+class Lifespan:
+    """Drives the ASGI lifespan protocol. ``run()`` is the app's task; ``startup()`` and
+    ``shutdown()`` are awaited on the same event loop by the client."""
+
+    def __init__(self, app: ASGIApp, state: dict[str, Any], raise_errors: bool) -> None:
+        self.app = app
+        self.state = state
+        self.raise_errors = raise_errors
+        self._to_app, self._app_receive = anyio.create_memory_object_stream[Message](math.inf)
+        self._app_send, self._from_app = anyio.create_memory_object_stream[Message](math.inf)
+        self.exited = False
+        self.error: Exception | None = None
+
+    async def run(self) -> None:
+        scope = {
+            "type": "lifespan",
+            "asgi": {"version": "3.0", "spec_version": "2.0"},
+            "state": self.state,
+        }
+        try:
+            await self.app(scope, self._app_receive.receive, self._app_send.send)
+        except Exception as exc:
+            self.error = exc
+        finally:
+            self._app_send.send_nowait({"type": "lifespan.exited"})
+
+    async def _next(self) -> Message:
+        message = await self._from_app.receive()
+        if message["type"] == "lifespan.exited":
+            self.exited = True
+        return message
+
+    async def startup(self) -> None:
+        await self._to_app.send({"type": "lifespan.startup"})
+        message = await self._next()
+        if message["type"] == "lifespan.startup.failed":
+            raise RuntimeError(f"lifespan startup failed: {message.get('message', '')}")
+        if self.exited and self.error is not None and self.raise_errors:
+            raise self.error
+
+    async def shutdown(self) -> None:
+        if self.exited:
+            return
+        await self._to_app.send({"type": "lifespan.shutdown"})
+        message = await self._next()
+        if message["type"] == "lifespan.shutdown.failed":
+            raise RuntimeError(f"lifespan shutdown failed: {message.get('message', '')}")
+        while not self.exited:
+            await self._next()
+        if self.error is not None and self.raise_errors:
+            raise self.error
