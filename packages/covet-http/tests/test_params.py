@@ -1,0 +1,387 @@
+"""Parameter injection; this module uses postponed annotations on purpose (get_type_hints path)."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any, Literal, TypedDict
+
+import msgspec
+import pydantic
+import pytest
+
+from covet.http import (
+    BackgroundTasks,
+    Body,
+    ConfigurationError,
+    Cookie,
+    Covet,
+    Depends,
+    Header,
+    Query,
+    Request,
+)
+from covet.http.testing import TestClient
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@dataclasses.dataclass
+class Address:
+    city: str
+    zip: str | None = None
+
+
+@dataclasses.dataclass
+class Person:
+    name: str
+    age: int
+    address: Address
+    tags: list[str] = dataclasses.field(default_factory=list)
+
+
+class Point(TypedDict):
+    x: int
+    y: int
+
+
+class PydanticUser(pydantic.BaseModel):
+    name: str
+    age: int
+
+
+class MsgspecUser(msgspec.Struct):
+    name: str
+    age: int
+
+
+def query_app() -> Covet:
+    app = Covet()
+
+    @app.get("/q")
+    async def q(
+        a: int,
+        b: float = 1.5,
+        flag: bool = False,
+        name: str | None = None,
+        ids: list[int] = [],  # noqa: B006 - default never mutated
+        color: Color = Color.RED,
+        mode: Literal["x", "y"] = "x",
+        u: uuid.UUID | None = None,
+        search: Annotated[str, Query(alias="q")] = "",
+    ) -> dict[str, Any]:
+        return {
+            "a": a, "b": b, "flag": flag, "name": name, "ids": ids, "color": color.value,
+            "mode": mode, "u": str(u) if u else None, "search": search,
+        }
+
+    return app
+
+
+def test_query_parameters_are_converted() -> None:
+    client = TestClient(query_app())
+    assert client.get("/q?a=1").json() == {
+        "a": 1, "b": 1.5, "flag": False, "name": None, "ids": [], "color": "red", "mode": "x",
+        "u": None, "search": "",
+    }
+    body = client.get(
+        "/q", params=[("a", "2"), ("b", "0.25"), ("flag", "yes"), ("name", "Zoë"), ("ids", "3"),
+                      ("ids", "4"), ("color", "blue"), ("mode", "y"), ("q", "hello world"),
+                      ("u", "12345678123456781234567812345678")]
+    ).json()
+    assert body == {
+        "a": 2, "b": 0.25, "flag": True, "name": "Zoë", "ids": [3, 4], "color": "blue",
+        "mode": "y", "u": "12345678-1234-5678-1234-567812345678", "search": "hello world",
+    }
+    for text, expected in (("true", True), ("1", True), ("on", True), ("off", False), ("0", False)):
+        assert client.get(f"/q?a=1&flag={text}").json()["flag"] is expected
+
+
+def test_every_query_error_is_listed_in_one_422() -> None:
+    client = TestClient(query_app())
+    response = client.get("/q?b=x&flag=maybe&ids=1&ids=z&color=green&mode=q")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422
+    assert [(e["loc"], e["type"]) for e in problem["errors"]] == [
+        (["query", "a"], "missing"),
+        (["query", "b"], "float_parsing"),
+        (["query", "flag"], "bool_parsing"),
+        (["query", "ids", 1], "int_parsing"),
+        (["query", "color"], "enum"),
+        (["query", "mode"], "literal_error"),
+    ]
+    assert all(isinstance(e["msg"], str) and e["msg"] for e in problem["errors"])
+
+
+def test_headers_and_cookies() -> None:
+    app = Covet()
+
+    @app.get("/h")
+    async def h(
+        x_token: Annotated[str, Header()],
+        user_agent: Annotated[str | None, Header()] = None,
+        raw: Annotated[str | None, Header(alias="X-Custom_Name")] = None,
+        accept_values: Annotated[list[str], Header(alias="accept")] = [],  # noqa: B006
+        session: Annotated[str | None, Cookie()] = None,
+        count: Annotated[int, Cookie()] = 0,
+    ) -> dict[str, Any]:
+        return {"x_token": x_token, "ua": user_agent, "raw": raw, "accept": accept_values,
+                "session": session, "count": count}
+
+    client = TestClient(app)
+    response = client.get(
+        "/h",
+        headers=[("X-Token", "t1"), ("User-Agent", "ua/1"), ("x-custom_name", "r"),
+                 ("Accept", "a/b"), ("Accept", "c/d"), ("Cookie", "session=abc; count=3")],
+    )
+    assert response.json() == {"x_token": "t1", "ua": "ua/1", "raw": "r",
+                               "accept": ["a/b", "c/d"], "session": "abc", "count": 3}
+    response = client.get("/h", headers={"Cookie": "count=x"})
+    assert [e["loc"] for e in response.json()["errors"]] == [["header", "x-token"],
+                                                              ["cookie", "count"]]
+
+
+def body_app() -> Covet:
+    app = Covet()
+
+    @app.post("/dict")
+    async def as_dict(data: dict) -> dict[str, Any]:  # type: ignore[type-arg]
+        return {"got": data}
+
+    @app.post("/list")
+    async def as_list(items: Annotated[list[int], Body()]) -> list[int]:
+        return [i * 2 for i in items]
+
+    @app.post("/bare-list")
+    async def bare_list(items: list) -> int:  # type: ignore[type-arg]
+        return len(items)
+
+    @app.post("/person")
+    async def person(p: Person) -> dict[str, Any]:
+        assert isinstance(p.address, Address)
+        return {"name": p.name, "age": p.age, "city": p.address.city, "tags": p.tags}
+
+    @app.post("/point")
+    async def point(pt: Point) -> int:
+        return pt["x"] + pt["y"]
+
+    @app.post("/pydantic")
+    async def pyd(user: PydanticUser) -> PydanticUser:
+        return user
+
+    @app.post("/msgspec")
+    async def ms(user: MsgspecUser) -> dict[str, Any]:
+        return {"name": user.name, "age": user.age}
+
+    @app.post("/embed")
+    async def embed(
+        name: Annotated[str, Body()], point: Point, verbose: bool = False
+    ) -> dict[str, Any]:
+        return {"name": name, "sum": point["x"] + point["y"], "verbose": verbose}
+
+    @app.post("/optional")
+    async def optional(data: dict | None = None) -> str:  # type: ignore[type-arg]
+        return "none" if data is None else "some"
+
+    return app
+
+
+def test_json_bodies_of_every_kind() -> None:
+    client = TestClient(body_app())
+    assert client.post("/dict", json={"a": 1}).json() == {"got": {"a": 1}}
+    assert client.post("/list", json=[1, 2]).json() == [2, 4]
+    assert client.post("/bare-list", json=["a", 1]).json() == 2
+    assert client.post(
+        "/person", json={"name": "Ann", "age": 30, "address": {"city": "Oslo"}}
+    ).json() == {"name": "Ann", "age": 30, "city": "Oslo", "tags": []}
+    assert client.post("/point", json={"x": 1, "y": 2}).json() == 3
+    assert client.post("/pydantic", json={"name": "P", "age": "7"}).json() == {"name": "P", "age": 7}
+    assert client.post("/msgspec", json={"name": "M", "age": 8}).json() == {"name": "M", "age": 8}
+    assert client.post("/embed", json={"name": "n", "point": {"x": 2, "y": 3}}).json() == {
+        "name": "n", "sum": 5, "verbose": False}
+    assert client.post("/optional").text == "none"
+    assert client.post("/optional", json={}).text == "some"
+
+
+def test_body_errors_have_locations() -> None:
+    client = TestClient(body_app())
+    errors = client.post(
+        "/person", json={"name": 5, "age": "x", "address": {"zip": 1}}
+    ).json()["errors"]
+    assert [(e["loc"], e["type"]) for e in errors] == [
+        (["body", "name"], "string_type"),
+        (["body", "age"], "int_type"),
+        (["body", "address", "city"], "missing"),
+        (["body", "address", "zip"], "string_type"),
+    ]
+    assert client.post("/dict", json=[1]).json()["errors"][0]["type"] == "dict_type"
+    assert client.post("/dict").json()["errors"] == [
+        {"loc": ["body"], "msg": "Field required", "type": "missing"}]
+    assert client.post("/list", json=[1, "a"]).json()["errors"][0]["loc"] == ["body", 1]
+    assert client.post("/point", json={"x": 1}).json()["errors"][0]["loc"] == ["body", "y"]
+    response = client.post("/pydantic", json={"name": "P"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "age"]
+    response = client.post("/msgspec", json={"name": "M", "age": "x"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "age"]
+    errors = client.post("/embed", json={"point": {"x": 1, "y": 1}}).json()["errors"]
+    assert errors == [{"loc": ["body", "name"], "msg": "Field required", "type": "missing"}]
+    response = client.post("/dict", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["type"] == "json_invalid"
+
+
+def get_db() -> Iterator[dict[str, Any]]:
+    db = {"open": True, "thread": threading.get_ident()}
+    EVENTS.append("db open")
+    yield db
+    db["open"] = False
+    EVENTS.append("db closed")
+
+
+async def get_user(db: Annotated[dict[str, Any], Depends(get_db)], name: str = "anon") -> str:
+    EVENTS.append("user")
+    return f"{name}@{'open' if db['open'] else 'closed'}"
+
+
+async def tracer() -> AsyncIterator[str]:
+    EVENTS.append("trace start")
+    try:
+        yield "trace"
+    except ValueError:
+        EVENTS.append("trace saw ValueError")
+        raise
+    finally:
+        EVENTS.append("trace end")
+
+
+EVENTS: list[str] = []
+
+
+def deps_app() -> Covet:
+    app = Covet()
+
+    @app.get("/me")
+    async def me(
+        user: Annotated[str, Depends(get_user)],
+        db: Annotated[dict[str, Any], Depends(get_db)],
+        trace: Annotated[str, Depends(tracer)],
+        tasks: BackgroundTasks,
+    ) -> dict[str, Any]:
+        EVENTS.append("handler")
+        tasks.add_task(EVENTS.append, "background")
+        return {"user": user, "db_open": db["open"], "trace": trace}
+
+    @app.get("/fail")
+    async def fail(trace: Annotated[str, Depends(tracer)]) -> None:
+        raise ValueError("boom")
+
+    return app
+
+
+@pytest.fixture(autouse=True)
+def clear_events() -> None:
+    EVENTS.clear()
+
+
+def test_dependencies_are_cached_and_cleaned_up_after_the_response() -> None:
+    client = TestClient(deps_app())
+    response = client.get("/me?name=zed")
+    assert response.json() == {"user": "zed@open", "db_open": True, "trace": "trace"}
+    assert EVENTS == ["db open", "user", "trace start", "handler", "background", "trace end",
+                      "db closed"]
+
+
+def test_generator_dependency_sees_the_handler_exception() -> None:
+    client = TestClient(deps_app())
+    response = client.get("/fail")
+    assert response.status_code == 500
+    assert EVENTS == ["trace start", "trace saw ValueError", "trace end"]
+
+
+def test_dependency_overrides() -> None:
+    app = deps_app()
+
+    def fake_user() -> str:
+        return "fake"
+
+    app.dependency_overrides[get_user] = fake_user
+    client = TestClient(app)
+    assert client.get("/me").json()["user"] == "fake"
+    app.dependency_overrides.clear()
+    assert client.get("/me").json()["user"] == "anon@open"
+
+
+def test_dependency_parameter_errors_join_the_handler_errors() -> None:
+    app = Covet()
+
+    def paging(page: int = 1, size: int = 10) -> tuple[int, int]:
+        return page, size
+
+    @app.get("/list")
+    async def listing(
+        paging: Annotated[tuple[int, int], Depends(paging)], q: int
+    ) -> list[int]:
+        return [*paging, q]
+
+    client = TestClient(app)
+    assert client.get("/list?q=1&page=2").json() == [2, 10, 1]
+    errors = client.get("/list?page=x&q=y").json()["errors"]
+    assert sorted(e["loc"][1] for e in errors) == ["page", "q"]
+
+
+def test_sync_handlers_run_in_a_worker_thread() -> None:
+    app = Covet(thread_limit=2)
+    loop_thread: list[int] = []
+
+    @app.get("/async")
+    async def on_loop() -> int:
+        loop_thread.append(threading.get_ident())
+        return 0
+
+    @app.get("/sync")
+    def in_thread() -> int:
+        return threading.get_ident()
+
+    client = TestClient(app)
+    client.get("/async")
+    assert client.get("/sync").json() != loop_thread[0]
+    assert app.settings.limiter.total_tokens == 2
+    with pytest.raises(ConfigurationError):
+        Covet(thread_limit=0)
+
+
+def test_request_parameter_by_name_or_annotation() -> None:
+    app = Covet()
+
+    @app.get("/r/{x}")
+    async def r(req: Request, request: Request, x: str) -> list[str]:
+        assert req is request
+        return [request.method, request.path_params["x"], x]
+
+    assert TestClient(app).get("/r/1").json() == ["GET", "1", "1"]
+
+
+class Unknown:
+    pass
+
+
+def test_unresolvable_annotations_fail_at_registration() -> None:
+    app = Covet()
+
+    async def handler(x: NotDefinedAnywhere) -> None:  # type: ignore[name-defined]  # noqa: F821
+        return None
+
+    with pytest.raises(ConfigurationError, match="type hints"):
+        app.add_route("/x", handler)
+    with pytest.raises(ConfigurationError, match="asks for a WebSocket"):
+        app.add_route("/y", lambda websocket: None)
