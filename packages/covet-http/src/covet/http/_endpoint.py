@@ -151,7 +151,7 @@ def to_response(
 
 
 def _jsonable(result: Any) -> Any:
-    if isinstance(result, dict | list):
+    if isinstance(result, dict | list | int | float):
         return result
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         return result

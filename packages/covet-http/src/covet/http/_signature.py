@@ -7,8 +7,10 @@ header, cookie) and converts it; the JSON body, form fields and dependencies are
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
+import sys
 import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, get_args, get_origin, get_type_hints, is_typeddict
@@ -75,11 +77,21 @@ def _resolve_hints(call: Callable[..., Any]) -> dict[str, Any]:
             target = call.__init__
     try:
         return get_type_hints(target, include_extras=True)
-    except (NameError, TypeError) as exc:
-        raise ConfigurationError(
-            f"cannot resolve the type hints of {getattr(call, '__qualname__', call)!r}: {exc}; "
-            "names used in annotations must be importable at module level"
-        ) from exc
+    except NameError as exc:
+        # postponed annotations naming locals of the function that registers the route
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_globals.get("__name__", "").startswith("covet.http"):
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is not None:
+            with contextlib.suppress(NameError, TypeError):
+                return get_type_hints(target, localns=dict(frame.f_locals), include_extras=True)
+        error: Exception = exc
+    except TypeError as exc:
+        error = exc
+    raise ConfigurationError(
+        f"cannot resolve the type hints of {getattr(call, '__qualname__', call)!r}: {error}; "
+        "names used in annotations must be importable at module level"
+    ) from error
 
 
 def _split_annotated(annotation: Any) -> tuple[Any, list[Any]]:
