@@ -62,8 +62,9 @@ def _ms(seconds: float) -> int:
 class RedisStore(Store):
     """A ``Store`` in Redis, shared by every process that uses the same server and prefix.
 
-    Pass ``url`` (one connection pool is created and closed by ``close()``) or an existing
-    ``redis.asyncio.Redis`` client (left open; it must return bytes, i.e. no ``decode_responses``).
+    Pass ``url`` (one pool of up to ``max_connections`` connections is created, callers wait up to
+    ``pool_timeout`` seconds for a free one, and ``close()`` closes it) or an existing
+    ``redis.asyncio.Redis`` client (left open by ``close()``).
     Counters and rate limits run as Lua scripts, so concurrent workers never lose an update.
     """
 
@@ -73,20 +74,25 @@ class RedisStore(Store):
         *,
         client: Redis | None = None,
         prefix: str = "covet:",
+        max_connections: int = 64,
+        pool_timeout: float = 10.0,
         **pool_options: Any,
     ) -> None:
         super().__init__(prefix=prefix)
         if (url is None) == (client is None):
             raise ValueError("RedisStore needs exactly one of url= or client=")
         try:
-            from redis.asyncio import Redis
+            from redis.asyncio import BlockingConnectionPool, Redis
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
                 "RedisStore needs the redis package: pip install 'covet-middleware[redis]'"
             ) from exc
         if client is None:
             assert url is not None
-            client = Redis.from_url(url, **pool_options)
+            pool = BlockingConnectionPool.from_url(
+                url, max_connections=max_connections, timeout=pool_timeout, **pool_options
+            )
+            client = Redis.from_pool(pool)
             self._owns_client = True
         else:
             self._owns_client = False
