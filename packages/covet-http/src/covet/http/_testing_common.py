@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -79,30 +80,50 @@ class Lifespan:
         except Exception as exc:
             self.error = exc
         finally:
-            self._app_send.send_nowait({"type": "lifespan.exited"})
+            with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                self._app_send.send_nowait({"type": "lifespan.exited"})
+            self._app_send.close()
+            self._app_receive.close()
 
-    async def _next(self) -> Message:
+    async def _next(self, expected: str) -> Message:
         message = await self._from_app.receive()
-        if message["type"] == "lifespan.exited":
+        kind = message["type"]
+        if kind == "lifespan.exited":
             self.exited = True
+        elif not kind.startswith(expected):
+            raise RuntimeError(
+                f"the app sent {kind!r} during the lifespan {expected.rsplit('.', 2)[-2]}; "
+                "use the client without `with` for apps that do not speak the lifespan protocol"
+            )
         return message
 
+    def close(self) -> None:
+        self._to_app.close()
+        self._from_app.close()
+
     async def startup(self) -> None:
-        await self._to_app.send({"type": "lifespan.startup"})
-        message = await self._next()
-        if message["type"] == "lifespan.startup.failed":
-            raise RuntimeError(f"lifespan startup failed: {message.get('message', '')}")
-        if self.exited and self.error is not None and self.raise_errors:
-            raise self.error
+        try:
+            await self._to_app.send({"type": "lifespan.startup"})
+            message = await self._next("lifespan.startup.")
+            if message["type"] == "lifespan.startup.failed":
+                raise RuntimeError(f"lifespan startup failed: {message.get('message', '')}")
+            if self.exited and self.error is not None and self.raise_errors:
+                raise self.error
+        except BaseException:
+            self.close()
+            raise
 
     async def shutdown(self) -> None:
-        if self.exited:
-            return
-        await self._to_app.send({"type": "lifespan.shutdown"})
-        message = await self._next()
-        if message["type"] == "lifespan.shutdown.failed":
-            raise RuntimeError(f"lifespan shutdown failed: {message.get('message', '')}")
-        while not self.exited:
-            await self._next()
-        if self.error is not None and self.raise_errors:
-            raise self.error
+        try:
+            if self.exited:
+                return
+            await self._to_app.send({"type": "lifespan.shutdown"})
+            message = await self._next("lifespan.shutdown.")
+            if message["type"] == "lifespan.shutdown.failed":
+                raise RuntimeError(f"lifespan shutdown failed: {message.get('message', '')}")
+            while not self.exited:
+                await self._next("lifespan.shutdown.")
+            if self.error is not None and self.raise_errors:
+                raise self.error
+        finally:
+            self.close()

@@ -71,6 +71,7 @@ class WebSocketTestSession:
                 self._error = exc
                 self._from_app.put({"type": "covet.testclient.error"})
             finally:
+                app_receive.close()
                 self._from_app.put({"type": "covet.testclient.exited"})
 
         try:
@@ -122,7 +123,10 @@ class WebSocketTestSession:
             if self._future is not None:
                 self._future.result()
         finally:
-            self._stack.close()
+            try:
+                self._portal.call(self._to_app.close)
+            finally:
+                self._stack.close()
 
     def __exit__(
         self,

@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+import os
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from covet.http._fileresponse import FileResponse, parse_ranges
+from covet.http._types import Message, Scope
+from covet.http.testing import TestClient
+
+CONTENT = bytes(range(256)) * 40  # 10240 bytes
+
+
+@pytest.fixture
+def data_file(tmp_path: Path) -> Path:
+    path = tmp_path / "data.bin"
+    path.write_bytes(CONTENT)
+    return path
+
+
+def client_for(path: Path, **kwargs: Any) -> TestClient:
+    return TestClient(FileResponse(path, **kwargs))
+
+
+async def call_asgi(app: Any, scope: Scope) -> list[Message]:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+def test_whole_file_with_validators(data_file: Path) -> None:
+    reply = client_for(data_file).get("/")
+    assert reply.status_code == 200
+    assert reply.content == CONTENT
+    assert reply.headers["content-length"] == str(len(CONTENT))
+    assert reply.headers["content-type"] == "application/octet-stream"
+    assert reply.headers["accept-ranges"] == "bytes"
+    st = data_file.stat()
+    assert reply.headers["last-modified"] == formatdate(st.st_mtime, usegmt=True)
+    assert reply.headers["etag"] == f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+
+
+def test_media_type_guess_and_download_filename(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<h1>hi</h1>")
+    reply = client_for(page).get("/")
+    assert reply.headers["content-type"] == "text/html; charset=utf-8"
+    reply = client_for(page, filename="report.csv").get("/")
+    assert reply.headers["content-type"] == "text/csv; charset=utf-8"
+    assert reply.headers["content-disposition"] == 'attachment; filename="report.csv"'
+    reply = client_for(page, filename="r\u00e9sum\u00e9.txt").get("/")
+    assert (
+        reply.headers["content-disposition"] == "attachment; filename*=utf-8''r%C3%A9sum%C3%A9.txt"
+    )
+
+
+def test_conditional_get_answers_304(data_file: Path) -> None:
+    client = client_for(data_file)
+    first = client.get("/")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    reply = client.get("/", headers={"If-None-Match": etag})
+    assert reply.status_code == 304
+    assert reply.content == b""
+    assert reply.headers["etag"] == etag
+    assert "content-length" not in reply.headers
+    assert client.get("/", headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
+    assert client.get("/", headers={"If-None-Match": "*"}).status_code == 304
+    assert client.get("/", headers={"If-None-Match": '"other"'}).status_code == 200
+    assert client.get("/", headers={"If-Modified-Since": modified}).status_code == 304
+    old = formatdate(data_file.stat().st_mtime - 3600, usegmt=True)
+    assert client.get("/", headers={"If-Modified-Since": old}).status_code == 200
+    assert client.get("/", headers={"If-Modified-Since": "garbage"}).status_code == 200
+    # If-None-Match wins over If-Modified-Since
+    both = {"If-None-Match": '"other"', "If-Modified-Since": modified}
+    assert client.get("/", headers=both).status_code == 200
+
+
+def test_single_range(data_file: Path) -> None:
+    client = client_for(data_file)
+    reply = client.get("/", headers={"Range": "bytes=10-19"})
+    assert reply.status_code == 206
+    assert reply.content == CONTENT[10:20]
+    assert reply.headers["content-range"] == f"bytes 10-19/{len(CONTENT)}"
+    assert reply.headers["content-length"] == "10"
+    reply = client.get("/", headers={"Range": "bytes=-5"})
+    assert reply.content == CONTENT[-5:]
+    reply = client.get("/", headers={"Range": "bytes=10000-"})
+    assert reply.content == CONTENT[10000:]
+    reply = client.get("/", headers={"Range": "bytes=10000-999999"})
+    assert reply.content == CONTENT[10000:]
+    assert reply.headers["content-range"] == f"bytes 10000-10239/{len(CONTENT)}"
+
+
+def test_multiple_ranges_are_multipart_byteranges(data_file: Path) -> None:
+    reply = client_for(data_file).get("/", headers={"Range": "bytes=0-2, 100-104"})
+    assert reply.status_code == 206
+    content_type = reply.headers["content-type"]
+    assert content_type.startswith("multipart/byteranges; boundary=")
+    boundary = content_type.split("boundary=")[1].encode()
+    assert int(reply.headers["content-length"]) == len(reply.content)
+    expected = (
+        b"--" + boundary + b"\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Range: bytes 0-2/10240\r\n\r\n" + CONTENT[0:3] + b"\r\n"
+        b"--" + boundary + b"\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Range: bytes 100-104/10240\r\n\r\n" + CONTENT[100:105] + b"\r\n"
+        b"--" + boundary + b"--\r\n"
+    )
+    assert reply.content == expected
+
+
+def test_overlapping_ranges_merge_into_one(data_file: Path) -> None:
+    reply = client_for(data_file).get("/", headers={"Range": "bytes=0-9,5-14"})
+    assert reply.status_code == 206
+    assert reply.headers["content-range"] == "bytes 0-14/10240"
+    assert reply.content == CONTENT[:15]
+
+
+def test_unsatisfiable_range_is_416(data_file: Path) -> None:
+    reply = client_for(data_file).get("/", headers={"Range": "bytes=20000-"})
+    assert reply.status_code == 416
+    assert reply.headers["content-range"] == "bytes */10240"
+
+
+@pytest.mark.parametrize("header", ["items=0-1", "bytes=5-2", "bytes=a-b", "bytes=", "bytes=1"])
+def test_invalid_range_headers_are_ignored(data_file: Path, header: str) -> None:
+    reply = client_for(data_file).get("/", headers={"Range": header})
+    assert reply.status_code == 200
+    assert reply.content == CONTENT
+
+
+def test_if_range(data_file: Path) -> None:
+    client = client_for(data_file)
+    etag = client.get("/").headers["etag"]
+    modified = client.get("/").headers["last-modified"]
+    matching = client.get("/", headers={"Range": "bytes=0-0", "If-Range": etag})
+    assert matching.status_code == 206
+    by_date = client.get("/", headers={"Range": "bytes=0-0", "If-Range": modified})
+    assert by_date.status_code == 206
+    stale = client.get("/", headers={"Range": "bytes=0-0", "If-Range": '"stale"'})
+    assert stale.status_code == 200
+    assert stale.content == CONTENT
+    weak = client.get("/", headers={"Range": "bytes=0-0", "If-Range": f"W/{etag}"})
+    assert weak.status_code == 200  # If-Range needs a strong match
+
+
+async def test_head_sends_headers_only(data_file: Path) -> None:
+    sent = await call_asgi(
+        FileResponse(data_file), {"type": "http", "method": "HEAD", "headers": []}
+    )
+    assert sent[0]["status"] == 200
+    assert (b"content-length", b"10240") in sent[0]["headers"]
+    assert sent[1:] == [{"type": "http.response.body", "body": b""}]
+    sent = await call_asgi(
+        FileResponse(data_file),
+        {"type": "http", "method": "HEAD", "headers": [(b"range", b"bytes=0-9")]},
+    )
+    assert sent[0]["status"] == 206
+    assert (b"content-length", b"10") in sent[0]["headers"]
+    assert sent[1:] == [{"type": "http.response.body", "body": b""}]
+
+
+async def test_range_bytes_as_asgi_messages(data_file: Path) -> None:
+    scope = {"type": "http", "method": "GET", "headers": [(b"range", b"bytes=65530-")]}
+    big = data_file.with_name("big.bin")
+    big.write_bytes(b"a" * 65536 + b"b" * 10)
+    sent = await call_asgi(FileResponse(big), scope)
+    assert sent[0]["status"] == 206
+    body = b"".join(message["body"] for message in sent[1:])
+    assert body == b"a" * 6 + b"b" * 10
+    assert sent[-1].get("more_body", False) is False
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.touch()
+    reply = client_for(empty).get("/")
+    assert reply.status_code == 200
+    assert reply.content == b""
+    assert reply.headers["content-length"] == "0"
+    assert client_for(empty).get("/", headers={"Range": "bytes=-1"}).status_code == 416
+
+
+def test_stat_once_from_stat_result(data_file: Path) -> None:
+    st = data_file.stat()
+    response = FileResponse(data_file, stat_result=st)
+    os.utime(data_file, (st.st_atime, st.st_mtime + 100))  # changed on disk, not re-read
+    assert TestClient(response).get("/").headers["etag"] == f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+
+
+def test_missing_file_raises(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="does not exist"):
+        client_for(tmp_path / "nope").get("/")
+    with pytest.raises(RuntimeError, match="is not a file"):
+        client_for(tmp_path).get("/")
+
+
+def test_parse_ranges() -> None:
+    assert parse_ranges("bytes=0-0", 10) == [(0, 1)]
+    assert parse_ranges("bytes=0-1,3-4,2-2", 10) == [(0, 5)]
+    assert parse_ranges("bytes=-3", 10) == [(7, 10)]
+    assert parse_ranges("bytes=-30", 10) == [(0, 10)]
+    assert parse_ranges("bytes=20-30", 10) == []
+    assert parse_ranges("bytes=0-1,20-30", 10) == [(0, 2)]
+    assert parse_ranges("BYTES = 1-2", 10) == [(1, 3)]
+    assert parse_ranges("bytes=" + ",".join(["0-1"] * 65), 10) is None
+    assert parse_ranges("bytes=1-2-3", 10) is None
+
+
+def test_post_ignores_conditionals(data_file: Path) -> None:
+    client = client_for(data_file)
+    reply = client.post("/", headers={"If-None-Match": "*", "Range": "bytes=0-1"})
+    assert reply.status_code == 200
+    assert reply.content == CONTENT

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from covet.http._sse import EventSourceResponse, ServerSentEvent, encode_event
+from covet.http._types import Message
+from covet.http.testing import AsyncTestClient, TestClient
+
+
+def test_event_formatting() -> None:
+    assert encode_event("hello") == b"data: hello\n\n"
+    assert encode_event("a\nb\r\nc") == b"data: a\ndata: b\ndata: c\n\n"
+    assert encode_event({"event": "update", "data": {"n": 1}, "id": 7, "retry": 3000}) == (
+        b'id: 7\nevent: update\nretry: 3000\ndata: {"n":1}\n\n'
+    )
+    assert encode_event({"comment": "keep"}) == b": keep\n\n"
+    assert encode_event({"n": 1}) == b'data: {"n":1}\n\n'  # a plain dict is data
+    assert encode_event([1, 2]) == b"data: [1,2]\n\n"
+    assert encode_event(b"raw") == b"data: raw\n\n"
+    assert encode_event(ServerSentEvent("")) == b"data: \n\n"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        ServerSentEvent("x", event="a\nb"),
+        ServerSentEvent("x", id="1\r2"),
+        ServerSentEvent("x", retry="soon"),  # type: ignore[arg-type]
+    ],
+)
+def test_event_fields_cannot_inject_lines(event: ServerSentEvent) -> None:
+    with pytest.raises(ValueError, match="SSE"):
+        event.encode()
+
+
+def test_headers_and_body_through_the_test_client() -> None:
+    async def events() -> Any:
+        yield {"event": "greeting", "data": "hi"}
+        yield ServerSentEvent({"n": 2}, id="2")
+
+    reply = TestClient(EventSourceResponse(events())).get("/")
+    assert reply.headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert reply.headers["cache-control"] == "no-cache"
+    assert reply.headers["x-accel-buffering"] == "no"
+    assert reply.text == 'event: greeting\ndata: hi\n\nid: 2\ndata: {"n":2}\n\n'
+
+
+def test_ping_is_sent_while_the_generator_is_idle() -> None:
+    async def slow() -> Any:
+        await anyio.sleep(0.2)
+        yield "late"
+
+    reply = TestClient(EventSourceResponse(slow(), ping=0.01)).get("/")
+    assert reply.text.startswith(": ping\n\n")
+    assert reply.text.endswith("data: late\n\n")
+
+
+def test_ping_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="ping"):
+        EventSourceResponse(iter([]), ping=0)
+
+
+async def test_disconnect_stops_an_endless_generator() -> None:
+    closed = anyio.Event()
+
+    async def endless() -> Any:
+        try:
+            number = 0
+            while True:
+                number += 1
+                yield {"id": number, "data": "tick"}
+                await anyio.lowlevel.checkpoint()
+        finally:
+            closed.set()
+
+    lines = []
+    async with AsyncTestClient(EventSourceResponse(endless())).stream("GET", "/") as reply:
+        async for line in reply.aiter_lines():
+            lines.append(line)
+            if len(lines) == 6:
+                break
+    with anyio.fail_after(5):
+        await closed.wait()
+    assert lines[:3] == ["id: 1", "data: tick", ""]
+
+
+async def test_disconnect_as_raw_asgi_messages() -> None:
+    produced = 0
+    closed = False
+    gone = anyio.Event()
+
+    async def endless() -> Any:
+        nonlocal produced, closed
+        try:
+            while True:
+                produced += 1
+                if produced == 2:
+                    gone.set()
+                yield "x"
+                await anyio.lowlevel.checkpoint()
+        finally:
+            closed = True
+
+    first = True
+
+    async def receive() -> Message:
+        nonlocal first
+        if first:
+            first = False
+            return {"type": "http.request", "body": b""}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "headers": []}
+    with anyio.fail_after(5):
+        await EventSourceResponse(endless(), ping=None)(scope, receive, send)
+    assert closed
+    assert sent[1]["body"] == b"data: x\n\n"
+
+
+def test_head_request_gets_no_events() -> None:
+    async def events() -> Any:
+        yield "never"
+
+    reply = TestClient(EventSourceResponse(events())).head("/")
+    assert reply.status_code == 200
+    assert reply.content == b""
