@@ -1,0 +1,189 @@
+"""MySQL/MariaDB backend: asyncmy for the async API and, on private event loops, for the sync API.
+
+URL: ``mysql://user:password@host:3306/dbname`` or ``mariadb://...`` (``?unix_socket=/run/mysqld/
+mysqld.sock`` for a socket). MariaDB 10.11 is tested; MySQL 8 is best effort.
+
+Every connection runs with ``autocommit=True`` (a pooled connection in a transaction would hold
+snapshots and metadata locks: ``DROP TABLE`` would hang), transactions are explicit ``START
+TRANSACTION``; ``charset=utf8mb4``; ``time_zone='+00:00'`` (``DATETIME(6)`` holds UTC); a strict
+``sql_mode``. ``command_timeout`` becomes MariaDB's ``max_statement_time`` (MySQL:
+``max_execution_time``). Errors are mapped by MySQL error code (1062 -> IntegrityError, ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import asyncmy
+import asyncmy.errors as myerr
+
+from covet.orm import _exceptions as exc
+from covet.orm.backends._server import ServerBackend, ServerConnection, socket_readable
+from covet.orm.backends.base import ExecResult, Params, Row
+
+SQL_MODE = (
+    "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+    "NO_ENGINE_SUBSTITUTION"
+)
+
+_CODES: dict[type[exc.DatabaseError], frozenset[int]] = {
+    # duplicate key, foreign keys, NOT NULL, no default for a NOT NULL column, CHECK constraints
+    exc.IntegrityError: frozenset(
+        {1022, 1048, 1062, 1169, 1216, 1217, 1364, 1451, 1452, 1557, 1586, 3819, 4025}
+    ),
+    # out of range, truncated, wrong value for the column, too long, invalid JSON
+    exc.DataError: frozenset(
+        {1264, 1265, 1292, 1365, 1366, 1367, 1406, 1411, 1416, 1690, 3140, 4038}
+    ),
+    # syntax, unknown table/column/database, already exists, ambiguous, bad index
+    exc.ProgrammingError: frozenset(
+        {1044, 1049, 1050, 1051, 1052, 1054, 1060, 1061, 1064, 1072, 1091, 1109, 1110, 1142,
+         1146, 1149, 1193}
+    ),
+    exc.NotSupportedError: frozenset({1235, 1295}),
+    # lock wait timeout, deadlock, gone away, lost, killed, too many connections, timeouts
+    exc.OperationalError: frozenset(
+        {1040, 1045, 1053, 1152, 1158, 1159, 1160, 1161, 1205, 1213, 1927, 1969, 2002, 2003,
+         2006, 2013, 2055, 3024, 3572}
+    ),
+}  # fmt: skip
+_BY_CODE = {code: cls for cls, codes in _CODES.items() for code in codes}
+_BY_CLASS: list[tuple[type[BaseException], type[exc.DatabaseError]]] = [
+    (myerr.IntegrityError, exc.IntegrityError),
+    (myerr.DataError, exc.DataError),
+    (myerr.ProgrammingError, exc.ProgrammingError),
+    (myerr.NotSupportedError, exc.NotSupportedError),
+    (myerr.OperationalError, exc.OperationalError),
+    (myerr.InterfaceError, exc.OperationalError),  # "Not connected": the server dropped us
+    (myerr.InternalError, exc.DatabaseError),
+    (myerr.Error, exc.DatabaseError),
+]
+
+
+def translate(error: BaseException) -> exc.DatabaseError | None:
+    """The covet.orm error for an asyncmy (or socket) error; None for anything else."""
+    if isinstance(error, myerr.Error):
+        args = error.args
+        code = args[0] if args and isinstance(args[0], int) else None
+        message = f"({code}) {args[1]}" if code is not None and len(args) > 1 else str(error)
+        cls = _BY_CODE.get(code) if code is not None else None
+        if cls is None:
+            cls = next(ours for theirs, ours in _BY_CLASS if isinstance(error, theirs))
+        return cls(message, error)
+    if isinstance(error, OSError | TimeoutError | EOFError):
+        return exc.OperationalError(str(error) or type(error).__name__, error)
+    return None
+
+
+class MySQLConnection(ServerConnection):
+    raw: Any  # asyncmy.Connection
+
+    async def _do_execute(self, sql: str, params: Params) -> ExecResult:
+        async with self.raw.cursor() as cur:
+            await cur.execute(sql, params)
+            return ExecResult(cur.rowcount, cur.lastrowid)
+
+    async def _do_executemany(self, sql: str, seq: list[Params]) -> int:
+        if not seq:
+            return 0
+        async with self.raw.cursor() as cur:
+            await cur.executemany(sql, seq)
+            count: int = cur.rowcount
+            return count
+
+    async def _do_fetch_all(self, sql: str, params: Params) -> list[Row]:
+        async with self.raw.cursor() as cur:
+            await cur.execute(sql, params)
+            rows: list[Row] = await cur.fetchall()
+            return rows
+
+    async def _do_fetch_one(self, sql: str, params: Params) -> Row | None:
+        async with self.raw.cursor() as cur:
+            await cur.execute(sql, params)
+            row: Row | None = await cur.fetchone()
+            return row
+
+    async def _do_fetch_columns(self, sql: str, params: Params) -> tuple[list[str], list[Row]]:
+        async with self.raw.cursor() as cur:
+            await cur.execute(sql, params)
+            rows: list[Row] = await cur.fetchall()
+            return [d[0] for d in cur.description or ()], list(rows)
+
+    def translate(self, error: BaseException) -> exc.DatabaseError | None:
+        return translate(error)
+
+    def not_executed(self, error: BaseException) -> bool:
+        return False  # a dropped MySQL connection never says whether the statement ran
+
+    def alive(self) -> bool:
+        raw = self.raw
+        if not raw.connected or raw._stream_broken:
+            return False
+        transport = raw._transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        return sock is not None and not socket_readable(sock.fileno())
+
+    def terminate(self) -> None:
+        with contextlib.suppress(Exception):  # its loop may be gone: nothing to schedule on
+            self.raw.close()
+
+    async def _close_raw(self) -> None:
+        await self.raw.ensure_closed()
+
+
+class MySQLBackend(ServerBackend):
+    """MariaDB 10.5+ / MySQL 8 through asyncmy (``pip install 'covet-orm[mysql]'``)."""
+
+    name = "mysql"
+
+    def _connect_kwargs(self) -> dict[str, Any]:
+        url, opts = self.url, self.options
+        kwargs: dict[str, Any] = {
+            "host": url.host or "127.0.0.1",
+            "port": url.port or 3306,
+            "user": url.username or "root",
+            "password": url.password or "",
+            "database": url.database or None,
+            "unix_socket": url.query.get("unix_socket"),
+            "charset": "utf8mb4",
+            "autocommit": True,
+            "connect_timeout": max(1, round(opts.connect_timeout)),
+            "init_command": f"SET time_zone = '+00:00', sql_mode = '{SQL_MODE}'",
+        }
+        kwargs.update(opts.connect_args)
+        return {k: v for k, v in kwargs.items() if v is not None}
+
+    async def _open_raw(self) -> Any:
+        try:
+            raw = await asyncmy.connect(**self._connect_kwargs())
+        except Exception as error:
+            translated = translate(error)
+            if translated is None:
+                raise
+            if not isinstance(translated, exc.ProgrammingError):  # 1049 unknown database stays
+                translated = exc.OperationalError(
+                    f"cannot connect to MySQL at {self.url!r}: {error}", error
+                )
+            raise translated from error
+        timeout = self.options.command_timeout
+        if timeout:
+            try:
+                await self._set_timeout(raw, timeout)
+            except BaseException:
+                raw.close()
+                raise
+        return raw
+
+    @staticmethod
+    async def _set_timeout(raw: Any, seconds: float) -> None:
+        async with raw.cursor() as cur:
+            try:
+                await cur.execute("SET SESSION max_statement_time = %s", (float(seconds),))
+            except myerr.Error as error:
+                if not error.args or error.args[0] != 1193:  # not MariaDB: MySQL 8 spells it in ms
+                    raise translate(error) or error from error
+                await cur.execute("SET SESSION max_execution_time = %s", (int(seconds * 1000),))
+
+    async def connect(self) -> MySQLConnection:
+        return MySQLConnection(self.dialect, self._open_raw, await self._open_raw())

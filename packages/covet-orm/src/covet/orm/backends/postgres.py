@@ -1,0 +1,182 @@
+"""PostgreSQL backend: asyncpg for the async API and, on private event loops, for the sync API.
+
+URL: ``postgresql://user:password@host:5432/dbname`` (``postgres://`` too; ``?host=/run/postgresql``
+for a Unix socket). Sessions run with ``TimeZone=UTC``; ``json``/``jsonb`` use ``json.dumps`` /
+``json.loads`` (registered on every new connection, before it joins a pool). Options used here:
+``pool_size``, ``connect_timeout``, ``command_timeout``, ``statement_cache_size`` (asyncpg's
+prepared-statement cache; set 0 behind pgbouncer in transaction mode) and ``connect_args``
+(passed to ``asyncpg.connect``).
+
+Errors are mapped by SQLSTATE class: 23 -> IntegrityError, 22 -> DataError, 42/3D/3F ->
+ProgrammingError, 0A -> NotSupportedError, 08/40/53/55/57/58 -> OperationalError; lost
+connections and timeouts -> OperationalError.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import asyncpg.exceptions as pgexc  # type: ignore[import-untyped]
+from asyncpg.exceptions._base import DataError as ClientDataError  # type: ignore[import-untyped]
+
+from covet.orm import _exceptions as exc
+from covet.orm.backends._server import ServerBackend, ServerConnection, socket_readable
+from covet.orm.backends.base import ExecResult, Params, Row
+
+_SQLSTATE_CLASS: dict[str, type[exc.DatabaseError]] = {
+    "23": exc.IntegrityError,
+    "22": exc.DataError,
+    "42": exc.ProgrammingError,
+    "3D": exc.ProgrammingError,
+    "3F": exc.ProgrammingError,
+    "0A": exc.NotSupportedError,
+    "08": exc.OperationalError,
+    "25": exc.OperationalError,
+    "40": exc.OperationalError,
+    "53": exc.OperationalError,
+    "54": exc.OperationalError,
+    "55": exc.OperationalError,
+    "57": exc.OperationalError,
+    "58": exc.OperationalError,
+    "28": exc.OperationalError,
+}
+#: the server ended the session before running the statement (admin/crash shutdown, starting up)
+_NOT_EXECUTED = {"57P01", "57P02", "57P03"}
+_ROWCOUNT = re.compile(r"(\d+)$")
+
+
+def translate(error: BaseException) -> exc.DatabaseError | None:
+    """The covet.orm error for an asyncpg (or socket) error; None for anything else."""
+    message = str(error) or type(error).__name__
+    if isinstance(error, pgexc.PostgresError):
+        state = getattr(error, "sqlstate", None) or ""
+        cls = _SQLSTATE_CLASS.get(state[:2], exc.DatabaseError)
+        return cls(message, error)
+    if isinstance(error, ClientDataError):  # a Python value the column's type cannot take
+        return exc.DataError(message, error)
+    if isinstance(error, pgexc.InterfaceError):
+        if "closed" in message or "another operation is in progress" in message:
+            return exc.InterfaceError(message, error)
+        return exc.ProgrammingError(message, error)
+    if isinstance(error, pgexc.InternalClientError):
+        return exc.DatabaseError(message, error)
+    if isinstance(error, OSError | TimeoutError | EOFError):
+        return exc.OperationalError(message, error)
+    return None
+
+
+def _rowcount(status: str | None) -> int:
+    if not status:
+        return -1
+    found = _ROWCOUNT.search(status)
+    return int(found.group(1)) if found else -1
+
+
+class PostgresConnection(ServerConnection):
+    raw: asyncpg.Connection
+
+    async def _do_execute(self, sql: str, params: Params) -> ExecResult:
+        if params:
+            status = await self.raw.execute(sql, *params)
+        else:  # simple protocol: several statements allowed, no prepared statement
+            status = await self.raw.execute(sql)
+        return ExecResult(_rowcount(status), None)
+
+    async def _do_executemany(self, sql: str, seq: list[Params]) -> int:
+        if not seq:
+            return 0
+        # orm-servers: asyncpg's executemany reports no row count; this is the number of
+        # parameter sets executed (the rows written by an INSERT, an upper bound for UPDATE).
+        await self.raw.executemany(sql, seq)
+        return len(seq)
+
+    async def _do_fetch_all(self, sql: str, params: Params) -> list[Row]:
+        rows: list[Row] = await self.raw.fetch(sql, *params)
+        return rows
+
+    async def _do_fetch_one(self, sql: str, params: Params) -> Row | None:
+        row: Row | None = await self.raw.fetchrow(sql, *params)
+        return row
+
+    async def _do_fetch_columns(self, sql: str, params: Params) -> tuple[list[str], list[Row]]:
+        rows = await self.raw.fetch(sql, *params)
+        if rows:
+            return list(rows[0].keys()), rows
+        stmt = await self.raw.prepare(sql)
+        return [a.name for a in stmt.get_attributes()], []
+
+    def translate(self, error: BaseException) -> exc.DatabaseError | None:
+        return translate(error)
+
+    def not_executed(self, error: BaseException) -> bool:
+        return getattr(error, "sqlstate", None) in _NOT_EXECUTED
+
+    def alive(self) -> bool:
+        raw = self.raw
+        if raw.is_closed():
+            return False
+        transport = raw._transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        return sock is not None and not socket_readable(sock.fileno())
+
+    def terminate(self) -> None:
+        with contextlib.suppress(Exception):  # its loop may be gone: nothing to schedule on
+            self.raw.terminate()
+
+    async def _close_raw(self) -> None:
+        await self.raw.close(timeout=5)
+
+
+def _json_codecs() -> dict[str, Any]:
+    return {"encoder": json.dumps, "decoder": json.loads, "schema": "pg_catalog"}
+
+
+class PostgresBackend(ServerBackend):
+    """PostgreSQL 12+ through asyncpg (``pip install 'covet-orm[postgres]'``)."""
+
+    name = "postgresql"
+
+    def _connect_kwargs(self) -> dict[str, Any]:
+        url, opts = self.url, self.options
+        kwargs: dict[str, Any] = {
+            "host": url.host or url.query.get("host"),
+            "port": url.port,
+            "user": url.username,
+            "password": url.password,
+            "database": url.database or None,
+            "timeout": opts.connect_timeout,
+            "command_timeout": opts.command_timeout,
+            "statement_cache_size": opts.statement_cache_size,
+            "server_settings": {"TimeZone": "UTC", "application_name": "covet-orm"},
+        }
+        if "sslmode" in url.query:
+            kwargs["ssl"] = url.query["sslmode"]
+        kwargs.update(opts.connect_args)
+        return {k: v for k, v in kwargs.items() if v is not None}
+
+    async def _open_raw(self) -> asyncpg.Connection:
+        try:
+            raw = await asyncpg.connect(**self._connect_kwargs())
+            try:
+                await raw.set_type_codec("jsonb", **_json_codecs())
+                await raw.set_type_codec("json", **_json_codecs())
+            except BaseException:
+                raw.terminate()
+                raise
+        except Exception as error:
+            translated = translate(error)
+            if translated is None:
+                raise
+            if not isinstance(translated, exc.ProgrammingError):  # 3D000 unknown database stays
+                translated = exc.OperationalError(
+                    f"cannot connect to PostgreSQL at {self.url!r}: {error}", error
+                )
+            raise translated from error
+        return raw
+
+    async def connect(self) -> PostgresConnection:
+        return PostgresConnection(self.dialect, self._open_raw, await self._open_raw())
