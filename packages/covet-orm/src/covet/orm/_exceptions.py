@@ -39,9 +39,12 @@ class SynchronousOnlyError(ORMError):
     def __init__(self, method: str, async_method: str | None = None) -> None:
         self.method = method
         self.async_method = async_method or _async_name(method)
+        hint = self.async_method
+        if not hint.startswith("async "):
+            hint = f"await {hint}()"
         super().__init__(
             f"{method}() is a blocking call and this thread is running an event loop; "
-            f"use 'await {self.async_method}()' instead (or call {method}() from a worker thread)."
+            f"use '{hint}' instead (or call {method}() from a worker thread)."
         )
 
 

@@ -40,6 +40,10 @@ class Dialect:
     supports_returning_insert: ClassVar[bool] = True
     #: UPDATE/DELETE ... RETURNING
     supports_returning_update: ClassVar[bool] = True
+    #: INSERT ... ON CONFLICT/DUPLICATE KEY ... RETURNING
+    supports_returning_upsert: ClassVar[bool] = True
+    #: a single-row INSERT reports the new auto key as the cursor's last id (no RETURNING needed)
+    insert_returns_last_id: ClassVar[bool] = False
     supports_for_update: ClassVar[bool] = True
     supports_ddl_transactions: ClassVar[bool] = True
     #: most bound parameters one statement may carry

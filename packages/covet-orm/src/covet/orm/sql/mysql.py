@@ -17,6 +17,8 @@ class MySQLDialect(Dialect):
     """
 
     name = "mysql"
+    insert_returns_last_id = True
+    supports_returning_upsert = False
     param_style = "format"
     quote_char = "`"
     supports_returning_update = False  # MariaDB: RETURNING on INSERT and DELETE only

@@ -12,6 +12,7 @@ _STRFTIME = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "
 
 class SqliteDialect(Dialect):
     name = "sqlite"
+    insert_returns_last_id = True
     param_style = "qmark"
     supports_for_update = False  # writers are serialised by BEGIN IMMEDIATE instead
     explain_prefix = "EXPLAIN QUERY PLAN "

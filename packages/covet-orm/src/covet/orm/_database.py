@@ -1,0 +1,445 @@
+"""``Database``: a URL, a backend, transactions, and the two loops that drive every operation.
+
+Every ORM operation is a generator that yields ``Stmt`` (an operation name, SQL and parameters)
+and receives the connection method's result (or has the ``DatabaseError`` thrown into it). The
+sync API drives it with ``Database.run`` and the async API with ``Database.arun``: the business logic
+exists once.
+"""
+
+from __future__ import annotations
+
+import inspect
+from asyncio import _get_running_loop
+from collections.abc import Callable, Generator, Iterable, Sequence
+from contextvars import Token
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+import anyio
+
+from covet.orm._exceptions import (
+    DatabaseError,
+    ImproperlyConfigured,
+    InterfaceError,
+    OperationalError,
+    SynchronousOnlyError,
+    TransactionManagementError,
+)
+from covet.orm.backends.base import (
+    AsyncConnection,
+    Backend,
+    Binding,
+    DatabaseOptions,
+    DatabaseURL,
+    ExecResult,
+    Row,
+    SyncConnection,
+    backend_class,
+)
+
+if TYPE_CHECKING:
+    from covet.orm._model import Model
+
+T = TypeVar("T")
+
+
+class Stmt(NamedTuple):
+    """One step of an operation: ``op`` is a connection method name; ``sql`` a savepoint name
+    for the savepoint methods."""
+
+    op: str
+    sql: str
+    params: Any = ()
+
+
+Op = Generator[Stmt, Any, T]
+
+_default: Database | None = None
+
+
+def get_default_database() -> Database:
+    if _default is None:
+        raise ImproperlyConfigured(
+            "no database: create a Database(url) (the first one becomes the default) "
+            "or set Meta.db on the model"
+        )
+    return _default
+
+
+def _drive(gen: Op[T], conn: SyncConnection) -> T:
+    result: Any = None
+    error: DatabaseError | None = None
+    while True:
+        try:
+            stmt = gen.send(result) if error is None else gen.throw(error)
+        except StopIteration as stop:
+            value: T = stop.value
+            return value
+        try:
+            if stmt.op in _NO_PARAMS:
+                result = getattr(conn, stmt.op)(stmt.sql)
+            else:
+                result = getattr(conn, stmt.op)(stmt.sql, stmt.params)
+            error = None
+        except DatabaseError as exc:
+            result, error = None, exc
+
+
+async def _adrive(gen: Op[T], conn: AsyncConnection) -> T:
+    result: Any = None
+    error: DatabaseError | None = None
+    while True:
+        try:
+            stmt = gen.send(result) if error is None else gen.throw(error)
+        except StopIteration as stop:
+            value: T = stop.value
+            return value
+        try:
+            if stmt.op in _NO_PARAMS:
+                result = await getattr(conn, stmt.op)(stmt.sql)
+            else:
+                result = await getattr(conn, stmt.op)(stmt.sql, stmt.params)
+            error = None
+        except DatabaseError as exc:
+            result, error = None, exc
+
+
+_NO_PARAMS = frozenset({"savepoint", "release", "rollback_to"})
+_BROKEN = (OperationalError, InterfaceError)
+
+
+class Database:
+    """A database reached through a URL; see ``DatabaseOptions`` for ``**options`` and defaults.
+
+    ``sqlite:///app.db``, ``sqlite:///:memory:``, ``postgresql://user@host/db``,
+    ``mysql://root@host/db`` (or ``mariadb://``). The first Database created becomes the default
+    database of models without ``Meta.db`` unless ``default=False``.
+    """
+
+    def __init__(self, url: str, *, default: bool | None = None, **options: Any) -> None:
+        global _default
+        self.url = DatabaseURL.parse(url)
+        self.options = DatabaseOptions.build(self.url.query, options)
+        self.backend: Backend = backend_class(self.url.scheme)(self.url, self.options)
+        self.dialect = self.backend.dialect
+        self.closed = False
+        if default or (default is None and _default is None):
+            _default = self
+
+    def __repr__(self) -> str:
+        return f"Database({self.url!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        global _default
+        self._guard("Database.close", "Database.aclose")
+        self.closed = True
+        self.backend.close()
+        if _default is self:
+            _default = None
+
+    async def aclose(self) -> None:
+        global _default
+        self.closed = True
+        await self.backend.aclose()
+        if _default is self:
+            _default = None
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- the two loops -----------------------------------------------------------------------
+    @staticmethod
+    def _guard(method: str, async_method: str | None = None) -> None:
+        if _get_running_loop() is not None:
+            raise SynchronousOnlyError(method, async_method)
+
+    def run(self, gen: Op[T], method: str, *, atomic: bool = False, hint: str | None = None) -> T:
+        """Drive an operation with the sync API; ``method`` (and ``hint``) name it in errors."""
+        if _get_running_loop() is not None:
+            gen.close()
+            raise SynchronousOnlyError(method, hint)
+        backend = self.backend
+        binding = backend.bound()
+        if binding is not None and not atomic:
+            return _drive(gen, binding.conn)
+        if atomic:
+            with self.transaction():
+                bound = backend.bound()
+                assert bound is not None
+                return _drive(gen, bound.conn)
+        conn = backend.acquire()
+        discard = False
+        try:
+            return _drive(gen, conn)
+        except _BROKEN:
+            discard = True
+            raise
+        finally:
+            backend.release(conn, discard=discard)
+
+    async def arun(self, gen: Op[T], *, atomic: bool = False) -> T:
+        """Drive an operation with the async API."""
+        backend = self.backend
+        binding = backend.abound()
+        if binding is not None and not atomic:
+            return await _adrive(gen, binding.conn)
+        if atomic:
+            async with self.transaction():
+                bound = backend.abound()
+                assert bound is not None
+                return await _adrive(gen, bound.conn)
+        conn = await backend.aacquire()
+        discard = False
+        try:
+            return await _adrive(gen, conn)
+        except _BROKEN:
+            discard = True
+            raise
+        finally:
+            await backend.arelease(conn, discard=discard)
+
+    # -- raw SQL -----------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> ExecResult:
+        """Run one statement; returns ``(rowcount, last_id)``. Placeholders are the driver's."""
+        return self.run(_one("execute", sql, params), "Database.execute")
+
+    async def aexecute(self, sql: str, params: Sequence[Any] = ()) -> ExecResult:
+        return await self.arun(_one("execute", sql, params))
+
+    def executemany(self, sql: str, seq_of_params: Iterable[Sequence[Any]]) -> int:
+        return self.run(_one("executemany", sql, list(seq_of_params)), "Database.executemany")
+
+    async def aexecutemany(self, sql: str, seq_of_params: Iterable[Sequence[Any]]) -> int:
+        return await self.arun(_one("executemany", sql, list(seq_of_params)))
+
+    def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows as dicts keyed by column name."""
+        return self.run(_dicts(sql, params), "Database.fetch_all")
+
+    async def afetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return await self.arun(_dicts(sql, params))
+
+    def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.run(_dicts(sql, params), "Database.fetch_one")
+        return rows[0] if rows else None
+
+    async def afetch_one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = await self.arun(_dicts(sql, params))
+        return rows[0] if rows else None
+
+    def param(self, index: int = 1) -> str:
+        """This database's placeholder for the ``index``-th parameter (``?``, ``$1``, ``%s``)."""
+        return self.dialect.param(index)
+
+    # -- schema ------------------------------------------------------------------------------
+    def create_tables(self, models: Iterable[type[Model]]) -> None:
+        """CREATE TABLE / INDEX ... IF NOT EXISTS for each model, in order."""
+        from covet.orm.sql.compiler import create_table_sql
+
+        stmts = [s for m in models for s in create_table_sql(m, self.dialect)]
+        self.run(_script(stmts), "Database.create_tables")
+
+    async def acreate_tables(self, models: Iterable[type[Model]]) -> None:
+        from covet.orm.sql.compiler import create_table_sql
+
+        stmts = [s for m in models for s in create_table_sql(m, self.dialect)]
+        await self.arun(_script(stmts))
+
+    def drop_tables(self, models: Iterable[type[Model]]) -> None:
+        """DROP TABLE IF EXISTS for each model, in reverse order."""
+        stmts = [self.dialect.drop_table(m._meta.table_name) for m in reversed(list(models))]
+        self.run(_script(stmts), "Database.drop_tables")
+
+    async def adrop_tables(self, models: Iterable[type[Model]]) -> None:
+        stmts = [self.dialect.drop_table(m._meta.table_name) for m in reversed(list(models))]
+        await self.arun(_script(stmts))
+
+    # -- transactions ------------------------------------------------------------------------
+    def transaction(self) -> Transaction:
+        """``with db.transaction():`` or ``async with db.transaction():``; nested = savepoint."""
+        return Transaction(self)
+
+    def in_transaction(self) -> bool:
+        if _get_running_loop() is not None and self.backend.abound() is not None:
+            return True
+        return self.backend.bound() is not None
+
+    def on_commit(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` after the outermost transaction commits (now, if none is open).
+
+        Callbacks registered inside a savepoint that rolls back are dropped. In async transactions
+        a callback may return an awaitable; it is awaited.
+        """
+        binding = self.backend.abound() if _get_running_loop() is not None else None
+        if binding is None:
+            binding = self.backend.bound()
+        if binding is None:
+            result = callback()
+            if inspect.isawaitable(result):
+                raise TransactionManagementError(
+                    "an async on_commit callback needs an open async transaction"
+                )
+            return
+        binding.callbacks.append(callback)
+
+
+def _one(op: str, sql: str, params: Any) -> Op[Any]:
+    result = yield Stmt(op, sql, params)
+    return result
+
+
+def _dicts(sql: str, params: Sequence[Any]) -> Op[list[dict[str, Any]]]:
+    names, rows = yield Stmt("fetch_columns", sql, params)
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _script(statements: list[str]) -> Op[None]:
+    for sql in statements:
+        yield Stmt("execute", sql, ())
+
+
+class Transaction:
+    """A transaction (outermost) or savepoint (nested), sync or async."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._binding: Binding | None = None
+        self._token: Token[Binding | None] | None = None
+        self._savepoint: str | None = None
+        self._mark = 0
+
+    # -- sync --------------------------------------------------------------------------------
+    def __enter__(self) -> Transaction:
+        self.db._guard("Database.transaction().__enter__", "async with db.transaction")
+        backend = self.db.backend
+        binding = backend.bound()
+        if binding is None:
+            conn = backend.acquire()
+            try:
+                conn.begin()
+            except BaseException as exc:
+                backend.release(conn, discard=isinstance(exc, DatabaseError))
+                raise
+            self._binding, self._token = backend.bind(conn)
+            self._binding.depth = 1
+        else:
+            self._enter_savepoint(binding)
+            binding.conn.savepoint(self._savepoint)
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        binding = self._binding
+        assert binding is not None
+        binding.depth -= 1
+        if self._savepoint is not None:
+            if et is None:
+                binding.conn.release(self._savepoint)
+            else:
+                del binding.callbacks[self._mark :]
+                binding.conn.rollback_to(self._savepoint)
+                binding.conn.release(self._savepoint)
+            return
+        backend = self.db.backend
+        committed = discard = False
+        try:
+            if et is None:
+                binding.conn.commit()
+                committed = True
+            else:
+                binding.conn.rollback()
+        except BaseException:
+            discard = True
+            if et is None:
+                try:
+                    binding.conn.rollback()
+                except DatabaseError:
+                    pass
+            raise
+        finally:
+            assert self._token is not None
+            backend.unbind(self._token)
+            backend.release(binding.conn, discard=discard)
+        if committed:
+            for callback in binding.callbacks:
+                callback()
+
+    # -- async -------------------------------------------------------------------------------
+    async def __aenter__(self) -> Transaction:
+        backend = self.db.backend
+        binding = backend.abound()
+        if binding is None:
+            conn = await backend.aacquire()
+            try:
+                await conn.begin()
+            except BaseException as exc:
+                with anyio.CancelScope(shield=True):
+                    await backend.arelease(conn, discard=isinstance(exc, DatabaseError))
+                raise
+            self._binding, self._token = backend.abind(conn)
+            self._binding.depth = 1
+        else:
+            self._enter_savepoint(binding)
+            await binding.conn.savepoint(self._savepoint)
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        binding = self._binding
+        assert binding is not None
+        binding.depth -= 1
+        if self._savepoint is not None:
+            if et is None:
+                await binding.conn.release(self._savepoint)
+            else:
+                del binding.callbacks[self._mark :]
+                with anyio.CancelScope(shield=True):
+                    await binding.conn.rollback_to(self._savepoint)
+                    await binding.conn.release(self._savepoint)
+            return
+        backend = self.db.backend
+        committed = discard = False
+        try:
+            with anyio.CancelScope(shield=et is not None):
+                if et is None:
+                    await binding.conn.commit()
+                    committed = True
+                else:
+                    await binding.conn.rollback()
+        except BaseException:
+            discard = True
+            raise
+        finally:
+            assert self._token is not None
+            backend.aunbind(self._token)
+            with anyio.CancelScope(shield=True):
+                await backend.arelease(binding.conn, discard=discard)
+        if committed:
+            for callback in binding.callbacks:
+                result = callback()
+                if inspect.isawaitable(result):
+                    await result
+
+    def _enter_savepoint(self, binding: Binding) -> None:
+        binding.savepoints += 1
+        self._binding = binding
+        self._savepoint = f"covet_sp_{binding.savepoints}"
+        self._mark = len(binding.callbacks)
+        binding.depth += 1
+
+
+def rows_of(result: Any) -> list[Row]:
+    rows: list[Row] = result
+    return rows

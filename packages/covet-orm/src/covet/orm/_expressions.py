@@ -1,0 +1,354 @@
+"""SQL expression nodes: columns, values, F, Q, lookups, transforms and aggregates.
+
+Each node writes itself with ``as_sql(ctx)``, appending its parameters to ``ctx`` in text order
+(Peewee's idea). User-facing ``F``/``Q``/aggregates are *unresolved*; ``resolve(scope)`` turns names
+into ``Col`` nodes through the query's scope, which is where joins will plug in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from covet.orm._exceptions import FieldError
+from covet.orm._fields import (
+    DateField,
+    DateTimeField,
+    Field,
+    FloatField,
+    IntegerField,
+    JSONField,
+)
+from covet.orm.sql.dialect import DATE_PARTS
+
+if TYPE_CHECKING:
+    from covet.orm.sql.compiler import Ctx, Scope
+
+LOOKUPS = frozenset(
+    {
+        "exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith",
+        "iendswith", "in", "gt", "gte", "lt", "lte", "range", "isnull", "regex", "iregex",
+    }
+)  # fmt: skip
+_COMPARE = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_LIKE = {
+    "contains": ("%{}%", False), "icontains": ("%{}%", True),
+    "startswith": ("{}%", False), "istartswith": ("{}%", True),
+    "endswith": ("%{}", False), "iendswith": ("%{}", True),
+}  # fmt: skip
+
+
+class Expr:
+    """Base of every SQL expression."""
+
+    output_field: Field[Any] | None = None
+    contains_aggregate = False
+
+    def as_sql(self, ctx: Ctx) -> str:
+        raise NotImplementedError
+
+    def resolve(self, scope: Scope) -> Expr:
+        return self
+
+    def _combine(self, op: str, other: Any, reverse: bool = False) -> Combined:
+        other_expr = other if isinstance(other, Expr) else Value(other)
+        return Combined(other_expr, op, self) if reverse else Combined(self, op, other_expr)
+
+    def __add__(self, other: Any) -> Combined:
+        return self._combine("+", other)
+
+    def __sub__(self, other: Any) -> Combined:
+        return self._combine("-", other)
+
+    def __mul__(self, other: Any) -> Combined:
+        return self._combine("*", other)
+
+    def __truediv__(self, other: Any) -> Combined:
+        return self._combine("/", other)
+
+    def __radd__(self, other: Any) -> Combined:
+        return self._combine("+", other, reverse=True)
+
+    def __rsub__(self, other: Any) -> Combined:
+        return self._combine("-", other, reverse=True)
+
+    def __rmul__(self, other: Any) -> Combined:
+        return self._combine("*", other, reverse=True)
+
+
+class Col(Expr):
+    __slots__ = ("field", "table")
+
+    def __init__(self, table: str, field: Field[Any]) -> None:
+        self.table = table
+        self.field = field
+
+    @property
+    def output_field(self) -> Field[Any]:  # type: ignore[override]
+        return self.field
+
+    def as_sql(self, ctx: Ctx) -> str:
+        q = ctx.dialect.quote
+        return f"{q(self.table)}.{q(self.field.column)}"
+
+
+class Ref(Expr):
+    """A reference to an annotation by its alias (ORDER BY / HAVING)."""
+
+    def __init__(self, name: str, expr: Expr) -> None:
+        self.name = name
+        self.expr = expr
+        self.output_field = expr.output_field
+        self.contains_aggregate = expr.contains_aggregate
+
+    def as_sql(self, ctx: Ctx) -> str:
+        return self.expr.as_sql(ctx)
+
+
+class Value(Expr):
+    def __init__(self, value: Any, field: Field[Any] | None = None) -> None:
+        self.value = value
+        self.output_field = field
+
+    def as_sql(self, ctx: Ctx) -> str:
+        value = self.value
+        if self.output_field is not None:
+            value = self.output_field.adapter(ctx.dialect)(value)
+        return ctx.param(value)
+
+
+class Combined(Expr):
+    def __init__(self, lhs: Expr, op: str, rhs: Expr) -> None:
+        self.lhs, self.op, self.rhs = lhs, op, rhs
+        self.output_field = lhs.output_field or rhs.output_field
+        self.contains_aggregate = lhs.contains_aggregate or rhs.contains_aggregate
+
+    def resolve(self, scope: Scope) -> Expr:
+        return Combined(self.lhs.resolve(scope), self.op, self.rhs.resolve(scope))
+
+    def as_sql(self, ctx: Ctx) -> str:
+        return f"({self.lhs.as_sql(ctx)} {self.op} {self.rhs.as_sql(ctx)})"
+
+
+class F(Expr):
+    """A reference to a field (or annotation) of the queried model: ``F("views") + 1``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"F({self.name!r})"
+
+    def resolve(self, scope: Scope) -> Expr:
+        return scope.ref(self.name)
+
+    def as_sql(self, ctx: Ctx) -> str:
+        raise FieldError(f"F({self.name!r}) used outside a query")
+
+
+class DatePart(Expr):
+    def __init__(self, lhs: Expr, part: str) -> None:
+        self.lhs, self.part = lhs, part
+        self.output_field = IntegerField()
+
+    def as_sql(self, ctx: Ctx) -> str:
+        return ctx.dialect.date_part(self.part, self.lhs.as_sql(ctx))
+
+
+class JsonKey(Expr):
+    def __init__(self, lhs: Expr, keys: list[str]) -> None:
+        self.lhs, self.keys = lhs, keys
+
+    def as_sql(self, ctx: Ctx) -> str:
+        lhs = self.lhs.as_sql(ctx)
+        return ctx.dialect.json_key(lhs, ctx.param(ctx.dialect.json_path(self.keys)))
+
+
+class Lookup(Expr):
+    """``lhs <lookup> rhs``: one keyword argument of ``filter()``."""
+
+    def __init__(self, lhs: Expr, lookup: str, rhs: Any) -> None:
+        self.lhs, self.lookup, self.rhs = lhs, lookup, rhs
+        self.contains_aggregate = lhs.contains_aggregate
+
+    def _adapt(self, ctx: Ctx) -> Callable[[Any], Any]:
+        if isinstance(self.lhs, JsonKey):
+            return ctx.dialect.json_scalar
+        field = self.lhs.output_field
+        return field.adapter(ctx.dialect) if field is not None else _same
+
+    def as_sql(self, ctx: Ctx) -> str:
+        lookup, rhs, d = self.lookup, self.rhs, ctx.dialect
+        lhs = self.lhs.as_sql(ctx)
+        if lookup == "isnull" or (lookup == "exact" and rhs is None):
+            return f"{lhs} IS NULL" if lookup == "exact" or rhs else f"{lhs} IS NOT NULL"
+        if lookup == "in":
+            adapt = self._adapt(ctx)
+            values = list(rhs)
+            if not values:
+                return "1 = 0"
+            return f"{lhs} IN ({', '.join(ctx.param(adapt(v)) for v in values)})"
+        if lookup == "range":
+            adapt = self._adapt(ctx)
+            low, high = rhs
+            return f"{lhs} BETWEEN {ctx.param(adapt(low))} AND {ctx.param(adapt(high))}"
+        if lookup in _LIKE:
+            if not isinstance(rhs, str):
+                raise FieldError(f"{lookup} needs a string, got {type(rhs).__name__}")
+            pattern, ci = _LIKE[lookup]
+            return d.like(lhs, ctx.param(pattern.format(d.escape_like(rhs))), case_insensitive=ci)
+        value = rhs.as_sql(ctx) if isinstance(rhs, Expr) else ctx.param(self._adapt(ctx)(rhs))
+        if lookup == "exact":
+            return f"{lhs} = {value}"
+        if lookup == "iexact":
+            return d.iexact(lhs, value)
+        if lookup in _COMPARE:
+            return f"{lhs} {_COMPARE[lookup]} {value}"
+        if lookup in ("regex", "iregex"):
+            return d.regex(lhs, value, case_insensitive=lookup == "iregex")
+        raise FieldError(f"unsupported lookup {lookup!r}")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def build_lookup(scope: Scope, key: str, value: Any) -> Lookup:
+    """Turn ``filter(name__lookup=value)`` into a resolved ``Lookup``."""
+    parts = key.split("__")
+    lhs = scope.ref(parts[0])
+    rest = parts[1:]
+    field = lhs.output_field
+    lookup = "exact"
+    if rest and rest[-1] in LOOKUPS:
+        lookup = rest.pop()
+    if isinstance(field, JSONField) and rest:
+        lhs = JsonKey(lhs, rest)
+        rest = []
+    elif rest and rest[0] in DATE_PARTS and isinstance(field, DateField | DateTimeField):
+        lhs = DatePart(lhs, rest.pop(0))
+    if rest:
+        raise FieldError(
+            f"cannot resolve {key!r}: {'__'.join(rest)!r} is not a lookup; "
+            f"use one of {', '.join(sorted(LOOKUPS))}"
+        )
+    if isinstance(value, Expr):
+        value = value.resolve(scope)
+    if lookup in ("in", "range") and (isinstance(value, str | bytes) or not isinstance(value, Iterable)):
+        raise FieldError(f"{key}: '{lookup}' needs a list of values")
+    return Lookup(lhs, lookup, value)
+
+
+class Q:
+    """Filter conditions combined with ``&``, ``|`` and ``~``."""
+
+    def __init__(self, *args: Q, **kwargs: Any) -> None:
+        self.children: list[Q | tuple[str, Any]] = [*args, *sorted(kwargs.items())]
+        self.connector = "AND"
+        self.negated = False
+
+    def _new(self, connector: str, children: list[Q | tuple[str, Any]], negated: bool) -> Q:
+        q = Q()
+        q.connector, q.children, q.negated = connector, children, negated
+        return q
+
+    def __and__(self, other: Q) -> Q:
+        return self._new("AND", [self, other], False)
+
+    def __or__(self, other: Q) -> Q:
+        return self._new("OR", [self, other], False)
+
+    def __invert__(self) -> Q:
+        return self._new(self.connector, list(self.children), not self.negated)
+
+    def __repr__(self) -> str:
+        return f"<Q {'NOT ' if self.negated else ''}{self.connector}: {self.children!r}>"
+
+    def resolve(self, scope: Scope) -> Where:
+        nodes: list[Expr] = []
+        for child in self.children:
+            if isinstance(child, Q):
+                nodes.append(child.resolve(scope))
+            else:
+                nodes.append(build_lookup(scope, child[0], child[1]))
+        return Where(nodes, self.connector, self.negated)
+
+
+class Where(Expr):
+    def __init__(self, children: list[Expr], connector: str = "AND", negated: bool = False) -> None:
+        self.children, self.connector, self.negated = children, connector, negated
+        self.contains_aggregate = any(c.contains_aggregate for c in children)
+
+    def as_sql(self, ctx: Ctx) -> str:
+        if not self.children:
+            sql = "1 = 1"
+        elif len(self.children) == 1:
+            sql = self.children[0].as_sql(ctx)
+        else:
+            sql = f" {self.connector} ".join(f"({c.as_sql(ctx)})" for c in self.children)
+        return f"NOT ({sql})" if self.negated else sql
+
+
+class Aggregate(Expr):
+    """``Count("id")``, ``Sum("price")``, ...: the argument is a field name or an expression."""
+
+    function = ""
+    contains_aggregate = True
+
+    def __init__(self, expression: str | Expr, *, distinct: bool = False) -> None:
+        self.expression = F(expression) if isinstance(expression, str) else expression
+        self.distinct = distinct
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.expression!r})"
+
+    def resolve(self, scope: Scope) -> Expr:
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.expression = self.expression.resolve(scope)
+        new.output_field = self._output(new.expression)
+        return new
+
+    def _output(self, arg: Expr) -> Field[Any] | None:
+        return arg.output_field
+
+    def as_sql(self, ctx: Ctx) -> str:
+        inner = self.expression.as_sql(ctx)
+        return f"{self.function}({'DISTINCT ' if self.distinct else ''}{inner})"
+
+
+class _Star(Expr):
+    def as_sql(self, ctx: Ctx) -> str:
+        return "*"
+
+
+class Count(Aggregate):
+    function = "COUNT"
+
+    def __init__(self, expression: str | Expr = "*", *, distinct: bool = False) -> None:
+        if expression == "*":
+            super().__init__(_Star(), distinct=distinct)
+        else:
+            super().__init__(expression, distinct=distinct)
+
+    def _output(self, arg: Expr) -> Field[Any] | None:
+        return IntegerField()
+
+
+class Sum(Aggregate):
+    function = "SUM"
+
+
+class Avg(Aggregate):
+    function = "AVG"
+
+    def _output(self, arg: Expr) -> Field[Any] | None:
+        return FloatField()
+
+
+class Min(Aggregate):
+    function = "MIN"
+
+
+class Max(Aggregate):
+    function = "MAX"

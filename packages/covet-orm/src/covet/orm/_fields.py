@@ -1,0 +1,480 @@
+"""Model fields: typed descriptors carrying column metadata, validation and value conversion.
+
+A field is a non-data descriptor: a loaded instance keeps its values in ``__dict__`` (attribute
+access runs at C speed); ``Model.field`` returns the ``Field``. Values reach the driver through
+``adapter(dialect)`` and come back through ``converter(dialect)``, both composed once per dialect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
+
+from covet.orm._exceptions import ImproperlyConfigured
+from covet.orm.sql._values import aware_utc
+
+if TYPE_CHECKING:
+    from covet.orm._model import Model
+    from covet.orm.sql.dialect import Dialect
+
+T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
+Validator = Callable[[Any], None]
+
+
+class _NotProvided:
+    def __repr__(self) -> str:
+        return "NOT_PROVIDED"
+
+
+NOT_PROVIDED: Any = _NotProvided()
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class Field(Generic[T]):
+    """Base of every field. ``kind`` names the column kind a ``Dialect`` maps to an SQL type."""
+
+    kind = "text"
+    auto = False  # filled by the database on insert
+
+    def __init__(
+        self,
+        *,
+        null: bool = False,
+        default: Any = NOT_PROVIDED,
+        unique: bool = False,
+        index: bool = False,
+        primary_key: bool = False,
+        choices: Iterable[Any] | None = None,
+        validators: Sequence[Validator] = (),
+        db_column: str | None = None,
+    ) -> None:
+        self.null = null
+        self.default = default
+        self.unique = unique or primary_key
+        self.index = index
+        self.primary_key = primary_key
+        self.choices = self._choice_values(choices)
+        self.validators = list(validators)
+        self.db_column = db_column
+        self.name = ""
+        self.column = db_column or ""
+        self.model: type[Model] | None = None
+        self._adapters: dict[str, Callable[[Any], Any]] = {}
+        self._converters: dict[str, Callable[[Any], Any] | None] = {}
+
+    @staticmethod
+    def _choice_values(choices: Iterable[Any] | None) -> list[Any] | None:
+        if choices is None:
+            return None
+        out = []
+        for choice in choices:
+            out.append(choice[0] if isinstance(choice, tuple | list) else choice)
+        return out
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.column = self.db_column or name
+
+    def clone(self) -> Self:
+        """A copy for a subclass of an abstract model."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._adapters, new._converters = {}, {}
+        return new
+
+    @overload
+    def __get__(self, instance: None, owner: Any) -> Self: ...
+
+    @overload
+    def __get__(self, instance: object, owner: Any) -> T: ...
+
+    def __get__(self, instance: object | None, owner: Any) -> Self | T:
+        if instance is None:
+            return self
+        # not in __dict__: the field was deferred by only()/defer()
+        from covet.orm._model import Model
+
+        assert isinstance(instance, Model)
+        instance.refresh_from_db(fields=[self.name])
+        value: T = instance.__dict__[self.name]
+        return value
+
+    def __repr__(self) -> str:
+        owner = self.model.__name__ + "." if self.model else ""
+        return f"<{type(self).__name__}: {owner}{self.name}>"
+
+    # -- values ------------------------------------------------------------------------------
+    def has_default(self) -> bool:
+        return self.default is not NOT_PROVIDED
+
+    def get_default(self) -> Any:
+        if self.default is NOT_PROVIDED:
+            return None
+        return self.default() if callable(self.default) else self.default
+
+    def pre_save(self, instance: Model, add: bool) -> Any:
+        return instance.__dict__.get(self.name)
+
+    def to_python(self, value: Any) -> Any:
+        """Coerce a value to this field's Python type (raise ValueError/TypeError if impossible)."""
+        return value
+
+    def prep(self, value: Any) -> Any:
+        """The Python value as the driver should see it, before the dialect's adapter."""
+        return value
+
+    def validate(self, value: Any) -> list[str]:
+        """Messages for everything wrong with ``value`` (empty when valid)."""
+        if value is None:
+            return [] if self.null or self.auto else ["this field cannot be null"]
+        try:
+            value = self.to_python(value)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            return [f"invalid value: {exc}"]
+        errors = self.check(value)
+        if self.choices is not None and value not in self.choices:
+            errors.append(f"{value!r} is not one of the choices")
+        for validator in self.validators:
+            try:
+                validator(value)
+            except (ValueError, TypeError) as exc:
+                errors.append(str(exc))
+        return errors
+
+    def check(self, value: Any) -> list[str]:
+        return []
+
+    # -- per-dialect -------------------------------------------------------------------------
+    def db_type(self, dialect: Dialect) -> str:
+        return dialect.column_type(self.kind)
+
+    def adapter(self, dialect: Dialect) -> Callable[[Any], Any]:
+        """Python value -> driver parameter (None passes through)."""
+        try:
+            return self._adapters[dialect.name]
+        except KeyError:
+            pass
+        prep = self.prep if type(self).prep is not Field.prep else None
+        db = dialect.adapter(self.kind)
+        fn: Callable[[Any], Any]
+        if prep and db:
+            fn = lambda v: None if v is None else db(prep(v))  # noqa: E731
+        elif prep:
+            fn = lambda v: None if v is None else prep(v)  # noqa: E731
+        elif db:
+            fn = db
+        else:
+            fn = _identity
+        self._adapters[dialect.name] = fn
+        return fn
+
+    def converter(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """Driver value -> Python value, or None when the driver's value is already right.
+
+        Never called with None."""
+        try:
+            return self._converters[dialect.name]
+        except KeyError:
+            pass
+        fn = self.from_db(dialect.converter(self.kind))
+        self._converters[dialect.name] = fn
+        return fn
+
+    def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+        return db
+
+
+class IntegerField(Field[int]):
+    kind = "integer"
+    bounds = (-(2**31), 2**31 - 1)
+
+    def to_python(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | str | float | decimal.Decimal):
+            raise TypeError(f"expected an integer, got {type(value).__name__}")
+        result = int(value)
+        if isinstance(value, float | decimal.Decimal) and result != value:
+            raise ValueError(f"{value!r} is not a whole number")
+        return result
+
+    def check(self, value: Any) -> list[str]:
+        lo, hi = self.bounds
+        return [] if lo <= value <= hi else [f"{value} is out of range [{lo}, {hi}]"]
+
+
+class SmallIntegerField(IntegerField):
+    kind = "smallint"
+    bounds = (-(2**15), 2**15 - 1)
+
+
+class BigIntegerField(IntegerField):
+    kind = "bigint"
+    bounds = (-(2**63), 2**63 - 1)
+
+
+class AutoField(IntegerField):
+    """An auto-incrementing integer primary key."""
+
+    kind = "autoincrement"
+    auto = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("primary_key", True)
+        super().__init__(**kwargs)
+
+    def db_type(self, dialect: Dialect) -> str:
+        return dialect.auto_pk[self.kind]
+
+
+class BigAutoField(AutoField):
+    kind = "bigautoincrement"
+    bounds = BigIntegerField.bounds
+
+
+class FloatField(Field[float]):
+    kind = "float"
+
+    def to_python(self, value: Any) -> float:
+        if isinstance(value, bool):
+            raise TypeError("expected a number, got bool")
+        return float(value)
+
+    def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+        return float
+
+
+class DecimalField(Field[decimal.Decimal]):
+    kind = "decimal"
+
+    def __init__(self, *, max_digits: int, decimal_places: int, **kwargs: Any) -> None:
+        if decimal_places > max_digits:
+            raise ImproperlyConfigured("decimal_places cannot exceed max_digits")
+        super().__init__(**kwargs)
+        self.max_digits = max_digits
+        self.decimal_places = decimal_places
+        self._quantum = decimal.Decimal(1).scaleb(-decimal_places)
+
+    def db_type(self, dialect: Dialect) -> str:
+        return dialect.column_type(
+            self.kind, max_digits=self.max_digits, decimal_places=self.decimal_places
+        )
+
+    def to_python(self, value: Any) -> decimal.Decimal:
+        if isinstance(value, float):
+            return decimal.Decimal(repr(value))
+        if isinstance(value, bool):
+            raise TypeError("expected a decimal, got bool")
+        return decimal.Decimal(value)
+
+    def check(self, value: Any) -> list[str]:
+        if not value.is_finite():
+            return ["must be a finite number"]
+        _, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)
+        places = max(-exponent, 0)
+        whole = max(len(digits) + exponent, 0)
+        errors = []
+        if places > self.decimal_places:
+            errors.append(f"at most {self.decimal_places} decimal places")
+        if whole > self.max_digits - self.decimal_places:
+            errors.append(f"at most {self.max_digits - self.decimal_places} digits before the point")
+        return errors
+
+    def prep(self, value: Any) -> Any:
+        return self.to_python(value).quantize(self._quantum)
+
+    def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+        quantum = self._quantum
+
+        def convert(value: Any) -> decimal.Decimal:
+            if not isinstance(value, decimal.Decimal):
+                value = decimal.Decimal(str(value))
+            return value.quantize(quantum)
+
+        return convert
+
+
+class BooleanField(Field[bool]):
+    kind = "boolean"
+
+    def to_python(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if value in (0, 1):
+            return bool(value)
+        raise TypeError(f"expected a bool, got {value!r}")
+
+
+class CharField(Field[str]):
+    kind = "varchar"
+
+    def __init__(self, *, max_length: int = 255, **kwargs: Any) -> None:
+        if max_length < 1:
+            raise ImproperlyConfigured("max_length must be positive")
+        super().__init__(**kwargs)
+        self.max_length = max_length
+
+    def db_type(self, dialect: Dialect) -> str:
+        return dialect.column_type(self.kind, max_length=self.max_length)
+
+    def to_python(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        return value
+
+    def check(self, value: Any) -> list[str]:
+        if len(value) > self.max_length:
+            return [f"at most {self.max_length} characters (it has {len(value)})"]
+        return []
+
+
+class TextField(Field[str]):
+    kind = "text"
+
+    def to_python(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        return value
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+class EmailField(CharField):
+    def __init__(self, *, max_length: int = 254, **kwargs: Any) -> None:
+        super().__init__(max_length=max_length, **kwargs)
+
+    def check(self, value: Any) -> list[str]:
+        return super().check(value) + ([] if _EMAIL.match(value) else ["not a valid email address"])
+
+
+class URLField(CharField):
+    def __init__(self, *, max_length: int = 2000, **kwargs: Any) -> None:
+        super().__init__(max_length=max_length, **kwargs)
+
+    def check(self, value: Any) -> list[str]:
+        return super().check(value) + ([] if _URL.match(value) else ["not a valid http(s) URL"])
+
+
+class DateField(Field[dt.date]):
+    kind = "date"
+
+    def to_python(self, value: Any) -> dt.date:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            return dt.date.fromisoformat(value)
+        raise TypeError(f"expected a date, got {type(value).__name__}")
+
+
+class DateTimeField(Field[dt.datetime]):
+    """A timezone-aware datetime stored in UTC; naive values are taken as UTC."""
+
+    kind = "datetime"
+
+    def __init__(self, *, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.auto_now = auto_now
+        self.auto_now_add = auto_now_add
+
+    def pre_save(self, instance: Model, add: bool) -> Any:
+        if self.auto_now or (self.auto_now_add and add):
+            value = dt.datetime.now(dt.UTC)
+            instance.__dict__[self.name] = value
+            return value
+        return super().pre_save(instance, add)
+
+    def to_python(self, value: Any) -> dt.datetime:
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        return aware_utc(value)
+
+
+class TimeField(Field[dt.time]):
+    kind = "time"
+
+    def to_python(self, value: Any) -> dt.time:
+        if isinstance(value, str):
+            return dt.time.fromisoformat(value)
+        if not isinstance(value, dt.time):
+            raise TypeError(f"expected a time, got {type(value).__name__}")
+        return value
+
+
+class DurationField(Field[dt.timedelta]):
+    kind = "duration"
+
+    def to_python(self, value: Any) -> dt.timedelta:
+        if not isinstance(value, dt.timedelta):
+            raise TypeError(f"expected a timedelta, got {type(value).__name__}")
+        return value
+
+
+class UUIDField(Field[uuid.UUID]):
+    kind = "uuid"
+
+    def to_python(self, value: Any) -> uuid.UUID:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+    def prep(self, value: Any) -> Any:
+        return self.to_python(value)
+
+
+class JSONField(Field[Any]):
+    """Any JSON-serialisable value; ``None`` is SQL NULL."""
+
+    kind = "json"
+
+
+class BinaryField(Field[bytes]):
+    kind = "binary"
+
+    def to_python(self, value: Any) -> bytes:
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise TypeError(f"expected bytes, got {type(value).__name__}")
+        return bytes(value)
+
+    def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+        return bytes
+
+
+class EnumField(Field[E]):
+    """A Python ``enum`` member stored as its value (VARCHAR for str values, INTEGER for int)."""
+
+    def __init__(self, enum_type: type[E], *, max_length: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.enum_type = enum_type
+        values = [m.value for m in enum_type]
+        if all(isinstance(v, int) for v in values):
+            self.kind = "integer"
+            self.max_length = 0
+        elif all(isinstance(v, str) for v in values):
+            self.kind = "varchar"
+            self.max_length = max_length or max(max((len(v) for v in values), default=1), 16)
+        else:
+            raise ImproperlyConfigured(f"{enum_type.__name__} values must be all str or all int")
+
+    def db_type(self, dialect: Dialect) -> str:
+        return dialect.column_type(self.kind, max_length=self.max_length)
+
+    def to_python(self, value: Any) -> E:
+        return value if isinstance(value, self.enum_type) else self.enum_type(value)
+
+    def prep(self, value: Any) -> Any:
+        return self.to_python(value).value
+
+    def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+        return self.enum_type

@@ -1,0 +1,340 @@
+"""``Model``: the metaclass that turns a class body into table metadata, and the instance API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from covet.orm import _exceptions as exc
+from covet.orm._database import Database, Op, Stmt, get_default_database
+from covet.orm._expressions import Q
+from covet.orm._fields import NOT_PROVIDED, BigAutoField, CharField, Field
+from covet.orm._query import Manager
+from covet.orm.sql import compiler
+
+if TYPE_CHECKING:
+    from covet.orm.sql.dialect import Dialect
+
+_META_OPTIONS = {
+    "db", "table_name", "ordering", "indexes", "unique_together", "constraints", "abstract",
+}  # fmt: skip
+
+
+class Index:
+    """``Meta.indexes = [Index(fields=["a", "b"], unique=False, name=None)]``."""
+
+    def __init__(self, *, fields: Sequence[str], name: str | None = None, unique: bool = False) -> None:
+        self.fields, self.name, self.unique = list(fields), name, unique
+
+
+class UniqueConstraint:
+    def __init__(self, *, fields: Sequence[str], name: str) -> None:
+        self.fields, self.name = list(fields), name
+
+
+class CheckConstraint:
+    """``CheckConstraint(check=Q(price__gte=0), name="price_positive")``."""
+
+    def __init__(self, *, check: Q, name: str) -> None:
+        self.check, self.name = check, name
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+class Options:
+    """``Model._meta``: the table, its fields and the caches derived from them."""
+
+    def __init__(self, model: type[Model], meta: dict[str, Any], fields: list[Field[Any]]) -> None:
+        self.model = model
+        self.abstract = bool(meta.get("abstract", False))
+        self.table_name: str = meta.get("table_name") or _snake(model.__name__)
+        self.db: Database | None = meta.get("db")
+        self.ordering: list[str] = list(meta.get("ordering", ()))
+        self.indexes: list[Index] = list(meta.get("indexes", ()))
+        together = list(meta.get("unique_together", ()))
+        if together and all(isinstance(x, str) for x in together):
+            together = [tuple(together)]
+        self.unique_together: list[tuple[str, ...]] = [tuple(u) for u in together]
+        self.constraints: list[Any] = list(meta.get("constraints", ()))
+        self.raw = meta
+        self.fields = fields
+        self.fields_map = {f.name: f for f in fields}
+        self.columns_map = {f.column: f for f in fields}
+        pks = [f for f in fields if f.primary_key]
+        if len(pks) > 1:
+            raise exc.ImproperlyConfigured(f"{model.__name__} has more than one primary key")
+        self.pk: Field[Any] = pks[0] if pks else fields[0]
+        self.char_limits = [(f.name, f.max_length) for f in fields if isinstance(f, CharField)]
+        self.cache: dict[Any, Any] = {}
+
+    @property
+    def database(self) -> Database:
+        return self.db if self.db is not None else get_default_database()
+
+    def get_field(self, name: str) -> Field[Any]:
+        if name == "pk":
+            return self.pk
+        try:
+            return self.fields_map[name]
+        except KeyError:
+            raise exc.FieldError(
+                f"{self.model.__name__} has no field {name!r}; fields: {', '.join(self.fields_map)}"
+            ) from None
+
+
+class ModelBase(type):
+    def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kw: Any) -> ModelBase:
+        parents = [b for b in bases if isinstance(b, ModelBase)]
+        if not parents:
+            return super().__new__(mcs, name, bases, ns, **kw)
+        meta_cls = ns.pop("Meta", None)
+        meta: dict[str, Any] = {}
+        inherited: dict[str, Field[Any]] = {}
+        for parent in reversed([c for b in parents for c in b.__mro__ if isinstance(c, ModelBase)]):
+            popts = parent.__dict__.get("_meta")
+            if popts is None:
+                continue
+            if not popts.abstract:
+                raise exc.ImproperlyConfigured(
+                    f"{name} subclasses the concrete model {parent.__name__}; "
+                    "only Meta.abstract = True models can be subclassed"
+                )
+            meta.update({k: v for k, v in popts.raw.items() if k != "abstract"})
+            for field in popts.fields:
+                if not (field.auto and field.name == "id" and getattr(field, "_implicit", False)):
+                    inherited[field.name] = field
+        own = {k: v for k, v in vars(meta_cls).items() if not k.startswith("__")} if meta_cls else {}
+        unknown = set(own) - _META_OPTIONS
+        if unknown:
+            raise exc.ImproperlyConfigured(
+                f"{name}.Meta has unknown option(s) {', '.join(sorted(unknown))}; "
+                f"valid: {', '.join(sorted(_META_OPTIONS))}"
+            )
+        if "table_name" in meta and "table_name" not in own:
+            del meta["table_name"]
+        meta.update(own)
+        if "db" in meta and meta["db"] is not None and not isinstance(meta["db"], Database):
+            raise exc.ImproperlyConfigured(
+                f"{name}.Meta.db is {meta['db']!r}, not a covet.orm.Database. Note that "
+                "`class Meta: db = db` reads the MODULE-level name `db` (a class body cannot see "
+                "the enclosing function's locals): bind the Database to a module-level name, or "
+                "give it another name (`db = app_db`)"
+            )
+        for fname, field in inherited.items():
+            if fname not in ns:
+                ns[fname] = field.clone()
+        # inherited fields first, in their order, then the class's own
+        ordered = {k: ns[k] for k in inherited if isinstance(ns.get(k), Field)}
+        ordered.update({k: v for k, v in ns.items() if isinstance(v, Field) and k not in ordered})
+        if not meta.get("abstract") and not any(f.primary_key for f in ordered.values()):
+            if "id" in ordered:
+                raise exc.ImproperlyConfigured(f"{name}.id must be the primary key")
+            auto = BigAutoField()
+            auto._implicit = True  # type: ignore[attr-defined]
+            ns["id"] = auto
+            ordered = {"id": auto, **ordered}
+        cls = super().__new__(mcs, name, bases, ns, **kw)
+        fields = list(ordered.values())
+        for fname, field in ordered.items():
+            field.name = fname
+            field.column = field.db_column or fname
+            field.model = cls  # type: ignore[assignment]
+        if not fields:
+            fields = []
+        opts = Options.__new__(Options)
+        if fields:
+            opts.__init__(cls, meta, fields)  # type: ignore[misc]
+        else:
+            opts.model, opts.abstract, opts.raw, opts.fields = cls, True, meta, []  # type: ignore[assignment]
+        cls._meta = opts  # type: ignore[attr-defined]
+        cls.DoesNotExist = type("DoesNotExist", (exc.DoesNotExist,), {"__module__": cls.__module__, "__qualname__": f"{name}.DoesNotExist"})  # type: ignore[attr-defined]  # noqa: E501
+        cls.MultipleObjectsReturned = type("MultipleObjectsReturned", (exc.MultipleObjectsReturned,), {"__module__": cls.__module__, "__qualname__": f"{name}.MultipleObjectsReturned"})  # type: ignore[attr-defined]  # noqa: E501
+        return cls
+
+
+class Model(metaclass=ModelBase):
+    """Base class of every model. Subclass it, declare fields, optionally a ``Meta``."""
+
+    _meta: ClassVar[Options]
+    DoesNotExist: ClassVar[type[exc.DoesNotExist]]
+    MultipleObjectsReturned: ClassVar[type[exc.MultipleObjectsReturned]]
+    objects: ClassVar[Manager[Self]] = Manager()  # type: ignore[misc]
+    _adding = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        meta = self._meta
+        if meta.abstract:
+            raise TypeError(f"{type(self).__name__} is abstract and cannot be instantiated")
+        d = self.__dict__
+        if "pk" in kwargs:
+            kwargs[meta.pk.name] = kwargs.pop("pk")
+        for field in meta.fields:
+            value = kwargs.pop(field.name, NOT_PROVIDED)
+            d[field.name] = field.get_default() if value is NOT_PROVIDED else value
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected field(s) {', '.join(sorted(kwargs))}"
+            )
+        d["_adding"] = True
+
+    @property
+    def pk(self) -> Any:
+        return self.__dict__.get(self._meta.pk.name)
+
+    @pk.setter
+    def pk(self, value: Any) -> None:
+        self.__dict__[self._meta.pk.name] = value
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: pk={self.pk!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Model) or type(other) is not type(self):
+            return NotImplemented
+        return self.pk is not None and self.pk == other.pk
+
+    def __hash__(self) -> int:
+        if self.pk is None:
+            raise TypeError("a model instance without a primary key is unhashable")
+        return hash((type(self), self.pk))
+
+    def to_dict(self, fields: Iterable[str] | None = None) -> dict[str, Any]:
+        """Loaded field values by name (deferred fields are left out)."""
+        names = list(fields) if fields is not None else [f.name for f in self._meta.fields]
+        d = self.__dict__
+        return {n: d[n] for n in names if n in d}
+
+    def full_clean(self, exclude: Iterable[str] = ()) -> None:
+        """Validate every field; raise ``ValidationError`` with all messages per field."""
+        skip = set(exclude)
+        errors: dict[str, list[str]] = {}
+        for field in self._meta.fields:
+            if field.name in skip or field.name not in self.__dict__:
+                continue
+            messages = field.validate(self.__dict__[field.name])
+            if messages:
+                errors[field.name] = messages
+        if errors:
+            raise exc.ValidationError(errors)
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, *, update_fields: Iterable[str] | None = None, force_insert: bool = False) -> None:
+        """INSERT a new object or UPDATE a loaded one (only ``update_fields`` if given)."""
+        db = self._meta.database
+        db.run(self._save_op(db.dialect, update_fields, force_insert), "save")
+
+    async def asave(
+        self, *, update_fields: Iterable[str] | None = None, force_insert: bool = False
+    ) -> None:
+        db = self._meta.database
+        await db.arun(self._save_op(db.dialect, update_fields, force_insert))
+
+    def delete(self) -> int:
+        db = self._meta.database
+        return db.run(self._delete_op(db.dialect), "delete")
+
+    async def adelete(self) -> int:
+        db = self._meta.database
+        return await db.arun(self._delete_op(db.dialect))
+
+    def refresh_from_db(self, fields: Iterable[str] | None = None) -> None:
+        db = self._meta.database
+        db.run(self._refresh_op(db.dialect, fields), "refresh_from_db")
+
+    async def arefresh_from_db(self, fields: Iterable[str] | None = None) -> None:
+        db = self._meta.database
+        await db.arun(self._refresh_op(db.dialect, fields))
+
+    def _save_op(
+        self, dialect: Dialect, update_fields: Iterable[str] | None, force_insert: bool
+    ) -> Op[None]:
+        meta = self._meta
+        d = self.__dict__
+        pk = meta.pk
+        add = self._adding or force_insert or d.get(pk.name) is None
+        if update_fields is not None:
+            if add:
+                raise ValueError("update_fields needs an object loaded from or saved to the database")
+            names = {meta.get_field(n).name for n in update_fields}
+            fields = [f for f in meta.fields if f.name in names and not f.primary_key]
+        elif add:
+            fields = [f for f in meta.fields if not (f.auto and d.get(f.name) is None)]
+        else:
+            fields = [f for f in meta.fields if not f.primary_key]
+        values = [f.pre_save(self, add) for f in fields]
+        _check_lengths(meta, fields, values)
+        params = [f.adapter(dialect)(v) for f, v in zip(fields, values, strict=True)]
+        if not add:
+            if not fields:
+                return
+            key = ("update", dialect.name, tuple(f.name for f in fields))
+            sql = meta.cache.get(key)
+            if sql is None:
+                q = dialect.quote
+                sets = ", ".join(f"{q(f.column)} = {dialect.param(i + 1)}" for i, f in enumerate(fields))
+                sql = f"UPDATE {q(meta.table_name)} SET {sets} WHERE {q(pk.column)} = {dialect.param(len(fields) + 1)}"
+                meta.cache[key] = sql
+            result = yield Stmt("execute", sql, [*params, pk.adapter(dialect)(d[pk.name])])
+            if result.rowcount or update_fields is not None:
+                return
+            fields = [f for f in meta.fields if not (f.auto and d.get(f.name) is None)]
+            values = [f.pre_save(self, True) for f in fields]
+            params = [f.adapter(dialect)(v) for f, v in zip(fields, values, strict=True)]
+        needs_pk = d.get(pk.name) is None
+        columns = [f.column for f in fields]
+        use_returning = needs_pk and not dialect.insert_returns_last_id
+        key = ("insert", dialect.name, tuple(columns), use_returning)
+        sql = meta.cache.get(key)
+        if sql is None:
+            sql, _ = compiler.insert(
+                meta.table_name, columns, [params], dialect,
+                returning=[pk.column] if use_returning else (),
+            )  # fmt: skip
+            meta.cache[key] = sql
+        if use_returning:
+            rows = yield Stmt("fetch_all", sql, params)
+            d[pk.name] = rows[0][0]
+        else:
+            result = yield Stmt("execute", sql, params)
+            if needs_pk:
+                d[pk.name] = result.last_id
+        d["_adding"] = False
+
+    def _delete_op(self, dialect: Dialect) -> Op[int]:
+        meta = self._meta
+        if self.pk is None:
+            raise ValueError(f"cannot delete a {type(self).__name__} without a primary key")
+        q = dialect.quote
+        sql = f"DELETE FROM {q(meta.table_name)} WHERE {q(meta.pk.column)} = {dialect.param(1)}"
+        result = yield Stmt("execute", sql, [meta.pk.adapter(dialect)(self.pk)])
+        self.__dict__[meta.pk.name] = None
+        self.__dict__["_adding"] = True
+        count: int = result.rowcount
+        return count
+
+    def _refresh_op(self, dialect: Dialect, names: Iterable[str] | None) -> Op[None]:
+        meta = self._meta
+        qs = type(self).objects.filter(pk=self.pk)
+        if names is not None:
+            qs = qs.only(*names)
+        rows = yield from qs._fetch_op(dialect)
+        if not rows:
+            raise self.DoesNotExist(f"{type(self).__name__} with pk={self.pk!r} no longer exists")
+        fresh = rows[0]
+        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k in meta.fields_map})
+
+
+def _check_lengths(meta: Options, fields: list[Field[Any]], values: list[Any]) -> None:
+    if not meta.char_limits:
+        return
+    limits = dict(meta.char_limits)
+    errors = {}
+    for field, value in zip(fields, values, strict=True):
+        limit = limits.get(field.name)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            errors[field.name] = [f"at most {limit} characters (it has {len(value)})"]
+    if errors:
+        raise exc.ValidationError(errors)

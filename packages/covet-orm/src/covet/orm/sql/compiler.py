@@ -1,0 +1,323 @@
+"""The compiler: a ``Query`` (pure data) plus a ``Dialect`` becomes ``(sql, params)``.
+
+``Scope`` resolves names (``"views"``, ``"pk"``, an annotation) to expressions; it is the one place
+relations will add joins. The statement builders (``select``, ``count``, ``update``, ``delete``,
+``insert``, ``create_table_sql``) write clauses through the dialect and never format a value into SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from covet.orm._exceptions import FieldError
+from covet.orm._expressions import Col, Expr, Ref, Where
+from covet.orm._fields import Field
+
+if TYPE_CHECKING:
+    from covet.orm._model import Model
+    from covet.orm.sql.dialect import Dialect
+
+
+class Ctx:
+    """Collects parameters while nodes write SQL; ``inline`` renders literals instead (DDL)."""
+
+    __slots__ = ("dialect", "inline", "params")
+
+    def __init__(self, dialect: Dialect, *, inline: bool = False) -> None:
+        self.dialect = dialect
+        self.params: list[Any] = []
+        self.inline = inline
+
+    def param(self, value: Any) -> str:
+        if self.inline:
+            return self.dialect.literal(value)
+        self.params.append(value)
+        return self.dialect.param(len(self.params))
+
+
+class Scope:
+    """Name resolution for one query: fields of the model, then annotations."""
+
+    def __init__(self, model: type[Model], annotations: dict[str, Expr] | None = None) -> None:
+        self.model = model
+        self.table = model._meta.table_name
+        self.annotations = annotations or {}
+
+    def field(self, name: str) -> Field[Any]:
+        return self.model._meta.get_field(name)
+
+    def ref(self, name: str) -> Expr:
+        if name in self.annotations:
+            return Ref(name, self.annotations[name])
+        return Col(self.table, self.field(name))
+
+
+class Query:
+    """The state of a QuerySet, cloned by every builder method."""
+
+    __slots__ = (
+        "annotations", "defer", "distinct", "for_update", "limit", "model", "offset", "only",
+        "order_by", "values", "where",
+    )  # fmt: skip
+
+    def __init__(self, model: type[Model]) -> None:
+        self.model = model
+        self.where: list[Expr] = []
+        self.order_by: tuple[str, ...] | None = None
+        self.limit: int | None = None
+        self.offset = 0
+        self.distinct = False
+        self.only: tuple[str, ...] | None = None
+        self.defer: tuple[str, ...] = ()
+        self.annotations: dict[str, Expr] = {}
+        self.values: tuple[str, ...] | None = None
+        self.for_update: tuple[bool, bool] | None = None
+
+    def clone(self) -> Query:
+        new = object.__new__(Query)
+        for slot in Query.__slots__:
+            setattr(new, slot, getattr(self, slot))
+        new.where = list(self.where)
+        new.annotations = dict(self.annotations)
+        return new
+
+    def scope(self) -> Scope:
+        return Scope(self.model, self.annotations)
+
+    @property
+    def sliced(self) -> bool:
+        return self.limit is not None or bool(self.offset)
+
+
+class Selected(NamedTuple):
+    sql: str
+    params: list[Any]
+    names: list[str]
+    converters: list[tuple[int, Callable[[Any], Any]]]
+
+
+def _selection(q: Query, scope: Scope) -> list[tuple[str, Expr]]:
+    meta = q.model._meta
+    if q.values is not None:
+        names = q.values or (*[f.name for f in meta.fields], *q.annotations)
+        return [(name, scope.ref(name)) for name in names]
+    fields = meta.fields
+    if q.only is not None:
+        wanted = {meta.get_field(n).name for n in q.only} | {meta.pk.name}
+        fields = [f for f in fields if f.name in wanted]
+    if q.defer:
+        dropped = {meta.get_field(n).name for n in q.defer} - {meta.pk.name}
+        fields = [f for f in fields if f.name not in dropped]
+    out: list[tuple[str, Expr]] = [(f.name, Col(scope.table, f)) for f in fields]
+    out.extend((name, Ref(name, expr)) for name, expr in q.annotations.items())
+    return out
+
+
+def _from_where(q: Query, scope: Scope, ctx: Ctx, *, group: Sequence[Expr] = ()) -> str:
+    d = ctx.dialect
+    sql = f" FROM {d.quote(scope.table)}"
+    where = [w for w in q.where if not w.contains_aggregate]
+    having = [w for w in q.where if w.contains_aggregate]
+    if where:
+        sql += " WHERE " + Where(where).as_sql(ctx)
+    if group:
+        sql += " GROUP BY " + ", ".join(g.as_sql(ctx) for g in group)
+    if having:
+        sql += " HAVING " + Where(having).as_sql(ctx)
+    return sql
+
+
+def _order(q: Query, scope: Scope, ctx: Ctx) -> str:
+    order = q.order_by if q.order_by is not None else tuple(q.model._meta.ordering)
+    if not order:
+        return ""
+    parts = []
+    for item in order:
+        desc = item.startswith("-")
+        expr = scope.ref(item.lstrip("-+"))
+        parts.append(expr.as_sql(ctx) + (" DESC" if desc else ""))
+    return " ORDER BY " + ", ".join(parts)
+
+
+def select(q: Query, dialect: Dialect) -> Selected:
+    scope = q.scope()
+    ctx = Ctx(dialect)
+    selection = _selection(q, scope)
+    cols = []
+    converters = []
+    for i, (name, expr) in enumerate(selection):
+        sql = expr.as_sql(ctx)
+        cols.append(sql if isinstance(expr, Col) else f"{sql} AS {dialect.quote(name)}")
+        field = expr.output_field
+        conv = field.converter(dialect) if field is not None else None
+        if conv is not None:
+            converters.append((i, conv))
+    group: list[Expr] = []
+    if any(e.contains_aggregate for e in q.annotations.values()):
+        group = [e for _, e in selection if not e.contains_aggregate]
+    sql = "SELECT " + ("DISTINCT " if q.distinct else "") + ", ".join(cols)
+    sql += _from_where(q, scope, ctx, group=group)
+    sql += _order(q, scope, ctx)
+    sql += dialect.limit_offset(q.limit, q.offset)
+    if q.for_update is not None:
+        sql += dialect.for_update(nowait=q.for_update[0], skip_locked=q.for_update[1])
+    return Selected(sql, ctx.params, [n for n, _ in selection], converters)
+
+
+def count(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
+    if q.distinct or q.sliced or any(e.contains_aggregate for e in q.annotations.values()):
+        inner = select(q, dialect)
+        return f"SELECT COUNT(*) FROM ({inner.sql}) AS {dialect.quote('sub')}", inner.params
+    scope = q.scope()
+    ctx = Ctx(dialect)
+    return "SELECT COUNT(*)" + _from_where(q, scope, ctx), ctx.params
+
+
+def exists(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
+    scope = q.scope()
+    ctx = Ctx(dialect)
+    sql = "SELECT 1" + _from_where(q, scope, ctx)
+    return sql + dialect.limit_offset(1, q.offset), ctx.params
+
+
+def aggregate(q: Query, dialect: Dialect, aggs: dict[str, Expr]) -> Selected:
+    if q.sliced or q.distinct:
+        raise FieldError("aggregate() on a sliced or distinct QuerySet is not supported")
+    scope = q.scope()
+    ctx = Ctx(dialect)
+    cols, converters = [], []
+    for i, (name, agg) in enumerate(aggs.items()):
+        expr = agg.resolve(scope)
+        cols.append(f"{expr.as_sql(ctx)} AS {dialect.quote(name)}")
+        field = expr.output_field
+        conv = field.converter(dialect) if field is not None else None
+        if conv is not None:
+            converters.append((i, conv))
+    sql = "SELECT " + ", ".join(cols) + _from_where(q, scope, ctx)
+    return Selected(sql, ctx.params, list(aggs), converters)
+
+
+def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, list[Any]]:
+    if q.sliced:
+        raise FieldError("cannot update a sliced QuerySet")
+    scope = q.scope()
+    ctx = Ctx(dialect)
+    sets = []
+    for name, value in values.items():
+        field = scope.field(name)
+        if isinstance(value, Expr):
+            rhs = value.resolve(scope).as_sql(ctx)
+        else:
+            rhs = ctx.param(field.adapter(dialect)(value))
+        sets.append(f"{dialect.quote(field.column)} = {rhs}")
+    sql = f"UPDATE {dialect.quote(scope.table)} SET {', '.join(sets)}"
+    where = [w for w in q.where]
+    if where:
+        sql += " WHERE " + Where(where).as_sql(ctx)
+    return sql, ctx.params
+
+
+def delete(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
+    if q.sliced:
+        raise FieldError("cannot delete from a sliced QuerySet")
+    scope = q.scope()
+    ctx = Ctx(dialect)
+    sql = f"DELETE FROM {dialect.quote(scope.table)}"
+    if q.where:
+        sql += " WHERE " + Where(q.where).as_sql(ctx)
+    return sql, ctx.params
+
+
+class Conflict(NamedTuple):
+    """What an INSERT does on a unique clash: ``ignore``, or update ``update`` columns."""
+
+    ignore: bool
+    target: tuple[str, ...] = ()
+    update: tuple[str, ...] = ()
+
+
+def insert(
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    dialect: Dialect,
+    *,
+    returning: Sequence[str] = (),
+    conflict: Conflict | None = None,
+) -> tuple[str, list[Any]]:
+    q = dialect.quote
+    verb, suffix = "INSERT INTO", ""
+    if conflict is not None:
+        if conflict.ignore:
+            verb, suffix = dialect.insert_ignore()
+        else:
+            suffix = dialect.upsert(conflict.target, conflict.update)
+    if not columns:
+        if len(rows) != 1 or conflict is not None:
+            raise FieldError("a multi-row insert needs at least one column")
+        sql = dialect.insert_default_values(table)
+        return sql + (dialect.returning(returning) if returning else ""), []
+    params: list[Any] = []
+    groups = []
+    n = 0
+    param = dialect.param
+    width = len(columns)
+    for row in rows:
+        if len(row) != width:
+            raise ValueError("every inserted row needs one value per column")
+        groups.append("(" + ", ".join(param(n + i + 1) for i in range(width)) + ")")
+        n += width
+        params.extend(row)
+    sql = f"{verb} {q(table)} ({', '.join(q(c) for c in columns)}) VALUES {', '.join(groups)}"
+    sql += suffix
+    if returning:
+        sql += dialect.returning(returning)
+    return sql, params
+
+
+def create_table_sql(model: type[Model], dialect: Dialect) -> list[str]:
+    """CREATE TABLE and CREATE INDEX statements, all ``IF NOT EXISTS``."""
+    from covet.orm._model import CheckConstraint, UniqueConstraint
+
+    meta = model._meta
+    q = dialect.quote
+    lines = []
+    for field in meta.fields:
+        if field.auto:
+            lines.append(f"{q(field.column)} {field.db_type(dialect)}")
+            continue
+        line = f"{q(field.column)} {field.db_type(dialect)}"
+        if not field.null:
+            line += " NOT NULL"
+        if field.primary_key:
+            line += " PRIMARY KEY"
+        elif field.unique:
+            line += " UNIQUE"
+        lines.append(line)
+    for names in meta.unique_together:
+        cols = ", ".join(q(meta.get_field(n).column) for n in names)
+        lines.append(f"UNIQUE ({cols})")
+    for constraint in meta.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            cols = ", ".join(q(meta.get_field(n).column) for n in constraint.fields)
+            lines.append(f"CONSTRAINT {q(constraint.name)} UNIQUE ({cols})")
+        elif isinstance(constraint, CheckConstraint):
+            ctx = Ctx(dialect, inline=True)
+            check = constraint.check.resolve(Scope(model)).as_sql(ctx)
+            lines.append(f"CONSTRAINT {q(constraint.name)} CHECK ({_unqualify(check, meta.table_name, dialect)})")
+    body = ",\n  ".join(lines)
+    stmts = [f"CREATE TABLE IF NOT EXISTS {q(meta.table_name)} (\n  {body}\n){dialect.create_table_suffix}"]
+    for field in meta.fields:
+        if field.index and not field.unique:
+            name = f"{meta.table_name}_{field.column}_idx"
+            stmts.append(dialect.create_index(name, meta.table_name, [field.column]))
+    for index in meta.indexes:
+        cols = [meta.get_field(n.lstrip("-")).column for n in index.fields]
+        name = index.name or f"{meta.table_name}_{'_'.join(cols)}_idx"
+        stmts.append(dialect.create_index(name, meta.table_name, cols, unique=index.unique))
+    return stmts
+
+
+def _unqualify(sql: str, table: str, dialect: Dialect) -> str:
+    return sql.replace(f"{dialect.quote(table)}.", "")
