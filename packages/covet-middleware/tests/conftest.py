@@ -348,6 +348,12 @@ async def open_redis_store() -> AsyncIterator[RedisStore]:
 
 
 @pytest.fixture
+def open_redis() -> Callable[[], contextlib.AbstractAsyncContextManager[RedisStore]]:
+    """``async with open_redis() as store:`` for tests that need a store inside the test body."""
+    return open_redis_store
+
+
+@pytest.fixture
 async def redis_store() -> AsyncIterator[RedisStore]:
     async with open_redis_store() as store:
         yield store

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from covet.http import ConfigurationError
+from covet.middleware import CSRFMiddleware
+
+SECRET = "csrf-secret-" + "k" * 40
+OWN = "https://testserver"
+OPTIONS = {"secret_key": SECRET, "trusted_origins": ["https://partner.example.com"]}
+
+
+@contextlib.asynccontextmanager
+async def session(
+    build: Any, make_client: Any, **options: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """A client that has visited a page and holds the CSRF cookie, and the token."""
+    app = build((CSRFMiddleware, {**OPTIONS, **options}))
+    async with make_client(app) as client:
+        response = await client.get("/csrf-token")
+        assert response.status_code == 200
+        token = response.json()["token"]
+        assert client.cookies["csrftoken"] == token
+        yield client, token
+
+
+async def test_cookie_is_set_once_with_safe_attributes(build: Any, make_client: Any) -> None:
+    app = build((CSRFMiddleware, OPTIONS))
+    async with make_client(app) as client:
+        first = await client.get("/text")
+        second = await client.get("/text")
+    cookie = first.headers["set-cookie"]
+    assert "Secure" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "HttpOnly" not in cookie  # the page's script must read it for the header
+    assert "set-cookie" not in second.headers
+
+
+async def test_header_token_from_own_origin_passes(build: Any, make_client: Any) -> None:
+    async with session(build, make_client) as (client, token):
+        response = await client.post(
+            "/echo", json={"a": 1}, headers={"x-csrf-token": token, "origin": OWN}
+        )
+    assert response.status_code == 200
+    assert response.json()["body"] == '{"a":1}'
+
+
+async def test_non_browser_client_without_origin_passes_with_token(
+    build: Any, make_client: Any
+) -> None:
+    async with session(build, make_client) as (client, token):
+        response = await client.delete("/echo", headers={"x-csrf-token": token})
+    assert response.status_code == 200
+
+
+async def test_form_field_token_and_body_is_replayed(build: Any, make_client: Any) -> None:
+    async with session(build, make_client) as (client, token):
+        response = await client.post(
+            "/echo", data={"name": "x" * 5000, "csrf_token": token}, headers={"origin": OWN}
+        )
+    assert response.status_code == 200
+    assert response.json()["body_length"] == len(f"name={'x' * 5000}&csrf_token={token}")
+
+
+async def test_multipart_token_and_body_is_replayed(build: Any, make_client: Any) -> None:
+    async with session(build, make_client) as (client, token):
+        response = await client.post(
+            "/echo",
+            data={"csrf_token": token},
+            files={"upload": ("a.bin", b"\x00" * 70000, "application/octet-stream")},
+            headers={"origin": OWN},
+        )
+    assert response.status_code == 200
+    assert response.json()["body_length"] > 70000
+
+
+async def test_trusted_origin_passes(build: Any, make_client: Any) -> None:
+    async with session(build, make_client) as (client, token):
+        response = await client.put(
+            "/echo",
+            headers={"x-csrf-token": token, "origin": "https://partner.example.com"},
+        )
+    assert response.status_code == 200
+
+
+async def test_exempt_paths_skip_the_checks(build: Any, make_client: Any) -> None:
+    app = build((CSRFMiddleware, {**OPTIONS, "exempt_paths": ["/echo"]}))
+    async with make_client(app) as client:
+        response = await client.post(
+            "/echo", content=b"{}", headers={"origin": "https://evil.example"}
+        )
+    assert response.status_code == 200
+
+
+BYPASSES: list[tuple[str, dict[str, Any]]] = [
+    ("no token, json", {"json": {"a": 1}}),
+    ("text/plain body", {"content": b"a=1", "headers": {"content-type": "text/plain"}}),
+    (
+        "text/plain; application/json",
+        {"content": b'{"a":1}', "headers": {"content-type": "text/plain; application/json"}},
+    ),
+    ("urlencoded without token", {"data": {"a": "1"}}),
+    ("multipart without token", {"files": {"f": ("a.txt", b"hello", "text/plain")}}),
+    ("token in query string only", {"params": {"csrf_token": "TOKEN"}}),
+    ("cross-site origin with valid token", {"headers": {"origin": "https://evil.example"}}),
+    ("suffix origin", {"headers": {"origin": "https://testserver.evil.example"}}),
+    ("scheme downgrade origin", {"headers": {"origin": "http://testserver"}}),
+    ("null origin", {"headers": {"origin": "null"}}),
+    ("sec-fetch-site cross-site", {"headers": {"sec-fetch-site": "cross-site"}, "no_header": 1}),
+    ("cross-site referer", {"headers": {"referer": "https://evil.example/page"}}),
+    ("wrong header token", {"headers": {"x-csrf-token": "WRONG"}}),
+    ("empty header token", {"headers": {"x-csrf-token": ""}}),
+    ("no cookie", {"drop_cookie": 1}),
+    ("forged unsigned cookie", {"forge": 1}),
+    ("attacker's own valid token", {"foreign": 1}),
+    ("form token past max_body_size", {"deep_form": 1}),
+]
+
+
+@pytest.mark.parametrize(("name", "spec"), BYPASSES, ids=[name for name, _ in BYPASSES])
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+async def test_every_bypass_gets_403(
+    build: Any, make_client: Any, name: str, spec: dict[str, Any], method: str
+) -> None:
+    spec = dict(spec)
+    flags = {
+        flag
+        for flag in ("no_header", "drop_cookie", "forge", "foreign", "deep_form")
+        if spec.pop(flag, None)
+    }
+    async with session(build, make_client, max_body_size=4096) as (client, token):
+        headers = {"x-csrf-token": token, "origin": OWN}
+        if name.startswith(("no token", "text/plain", "urlencoded", "multipart", "token in")):
+            del headers["x-csrf-token"]
+        if name in ("sec-fetch-site cross-site", "cross-site referer"):
+            del headers["origin"]
+        if "params" in spec:
+            spec["params"] = {"csrf_token": token}
+        headers.update(spec.pop("headers", {}))
+        if "drop_cookie" in flags:
+            client.cookies.clear()
+        if "forge" in flags:
+            client.cookies.clear()
+            client.cookies.set("csrftoken", "forged.value")
+            headers["x-csrf-token"] = "forged.value"
+        if "foreign" in flags:
+            async with session(build, make_client) as (_, other_token):
+                headers["x-csrf-token"] = other_token
+        if "deep_form" in flags:
+            del headers["x-csrf-token"]
+            spec["data"] = {"padding": "p" * 8000, "csrf_token": token}
+        response = await client.request(method, "/echo", headers=headers, **spec)
+    assert response.status_code == 403, name
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_short_secret_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="at least 32 bytes"):
+        CSRFMiddleware(lambda *a: None, secret_key="short")  # type: ignore[arg-type, return-value]
+
+
+async def test_rotated_secret_keeps_old_tokens_valid(build: Any, make_client: Any) -> None:
+    old = "old-secret-" + "o" * 40
+    async with session(build, make_client, secret_key=old) as (client, token):
+        cookies = client.cookies
+    app = build((CSRFMiddleware, {"secret_key": ["new-secret-" + "n" * 40, old]}))
+    async with make_client(app, cookies=cookies) as rotated:
+        response = await rotated.post("/echo", headers={"x-csrf-token": token, "origin": OWN})
+    assert response.status_code == 200
