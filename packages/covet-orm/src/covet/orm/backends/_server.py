@@ -64,6 +64,25 @@ def socket_readable(fileno: int) -> bool:
     return bool(readable)
 
 
+def drop_transport(transport: Any) -> None:
+    """Close a driver's asyncio transport now, even when its event loop is already closed.
+
+    ``transport.abort()`` schedules the socket's close on the loop; a closed loop (``asyncio.run``
+    has returned, a test's loop is gone) would never run it and the socket would leak.
+    """
+    if transport is None:
+        return
+    loop = getattr(transport, "_loop", None)
+    if loop is not None and not loop.is_closed():
+        transport.abort()
+        return
+    sock = getattr(transport, "_sock", None)  # selector transports: close the socket ourselves
+    if sock is not None:
+        sock.close()
+        transport._sock = None
+    transport._closing = True
+
+
 class ServerConnection(AsyncConnection):
     """An async driver connection with transaction tracking and one guarded retry.
 

@@ -19,7 +19,12 @@ import asyncmy
 import asyncmy.errors as myerr
 
 from covet.orm import _exceptions as exc
-from covet.orm.backends._server import ServerBackend, ServerConnection, socket_readable
+from covet.orm.backends._server import (
+    ServerBackend,
+    ServerConnection,
+    drop_transport,
+    socket_readable,
+)
 from covet.orm.backends.base import ExecResult, Params, Row
 
 SQL_MODE = (
@@ -125,8 +130,11 @@ class MySQLConnection(ServerConnection):
         return sock is not None and not socket_readable(sock.fileno())
 
     def terminate(self) -> None:
-        with contextlib.suppress(Exception):  # its loop may be gone: nothing to schedule on
-            self.raw.close()
+        raw = self.raw
+        with contextlib.suppress(Exception):
+            drop_transport(raw._transport)  # noqa: SLF001
+        with contextlib.suppress(Exception):
+            raw.close()
 
     async def _close_raw(self) -> None:
         await self.raw.ensure_closed()
@@ -158,14 +166,11 @@ class MySQLBackend(ServerBackend):
         try:
             raw = await asyncmy.connect(**self._connect_kwargs())
         except Exception as error:
-            translated = translate(error)
-            if translated is None:
+            if translate(error) is None:
                 raise
-            if not isinstance(translated, exc.ProgrammingError):  # 1049 unknown database stays
-                translated = exc.OperationalError(
-                    f"cannot connect to MySQL at {self.url!r}: {error}", error
-                )
-            raise translated from error
+            raise exc.OperationalError(
+                f"cannot connect to MySQL at {self.url!r}: {error}", error
+            ) from error
         timeout = self.options.command_timeout
         if timeout:
             try:

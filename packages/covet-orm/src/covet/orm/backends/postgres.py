@@ -24,7 +24,12 @@ import asyncpg.exceptions as pgexc  # type: ignore[import-untyped]
 from asyncpg.exceptions._base import DataError as ClientDataError  # type: ignore[import-untyped]
 
 from covet.orm import _exceptions as exc
-from covet.orm.backends._server import ServerBackend, ServerConnection, socket_readable
+from covet.orm.backends._server import (
+    ServerBackend,
+    ServerConnection,
+    drop_transport,
+    socket_readable,
+)
 from covet.orm.backends.base import ExecResult, Params, Row
 
 _SQLSTATE_CLASS: dict[str, type[exc.DatabaseError]] = {
@@ -124,8 +129,12 @@ class PostgresConnection(ServerConnection):
         return sock is not None and not socket_readable(sock.fileno())
 
     def terminate(self) -> None:
-        with contextlib.suppress(Exception):  # its loop may be gone: nothing to schedule on
-            self.raw.terminate()
+        raw = self.raw
+        if raw.is_closed():
+            return
+        with contextlib.suppress(Exception):
+            drop_transport(raw._transport)  # noqa: SLF001
+        raw._aborted = True  # noqa: SLF001 - what asyncpg's own terminate() records
 
     async def _close_raw(self) -> None:
         await self.raw.close(timeout=5)
@@ -155,7 +164,9 @@ class PostgresBackend(ServerBackend):
         }
         if "sslmode" in url.query:
             kwargs["ssl"] = url.query["sslmode"]
-        kwargs.update(opts.connect_args)
+        extra = dict(opts.connect_args)
+        kwargs["server_settings"].update(extra.pop("server_settings", {}))
+        kwargs.update(extra)
         return {k: v for k, v in kwargs.items() if v is not None}
 
     async def _open_raw(self) -> asyncpg.Connection:
@@ -168,14 +179,11 @@ class PostgresBackend(ServerBackend):
                 raw.terminate()
                 raise
         except Exception as error:
-            translated = translate(error)
-            if translated is None:
+            if translate(error) is None:
                 raise
-            if not isinstance(translated, exc.ProgrammingError):  # 3D000 unknown database stays
-                translated = exc.OperationalError(
-                    f"cannot connect to PostgreSQL at {self.url!r}: {error}", error
-                )
-            raise translated from error
+            raise exc.OperationalError(
+                f"cannot connect to PostgreSQL at {self.url!r}: {error}", error
+            ) from error
         return raw
 
     async def connect(self) -> PostgresConnection:
