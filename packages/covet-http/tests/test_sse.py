@@ -49,14 +49,31 @@ def test_headers_and_body_through_the_test_client() -> None:
     assert reply.text == 'event: greeting\ndata: hi\n\nid: 2\ndata: {"n":2}\n\n'
 
 
-def test_ping_is_sent_while_the_generator_is_idle() -> None:
-    async def slow() -> Any:
-        await anyio.sleep(0.2)
-        yield "late"
+async def test_ping_is_sent_while_the_generator_is_idle() -> None:
+    pinged = anyio.Event()
 
-    reply = TestClient(EventSourceResponse(slow(), ping=0.01)).get("/")
-    assert reply.text.startswith(": ping\n\n")
-    assert reply.text.endswith("data: late\n\n")
+    async def waits_for_a_ping() -> Any:
+        await pinged.wait()
+        yield "after ping"
+
+    async def receive() -> Message:
+        await anyio.sleep_forever()
+        raise AssertionError
+
+    bodies: list[bytes] = []
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            bodies.append(message["body"])
+            if message["body"] == b": ping\n\n":
+                pinged.set()
+
+    scope = {"type": "http", "method": "GET", "headers": []}
+    with anyio.fail_after(5):
+        await EventSourceResponse(waits_for_a_ping(), ping=0.001)(scope, receive, send)
+    assert bodies[0] == b": ping\n\n"
+    assert b"data: after ping\n\n" in bodies
+    assert bodies[-1] == b""
 
 
 def test_ping_must_be_positive() -> None:
