@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+
+import pytest
+
+from covet.http._datastructures import Headers, UploadFile
+from covet.http._exceptions import ConfigurationError, HTTPException
+from covet.http._forms import parse_form
+
+BOUNDARY = "----covetboundary"
+
+
+def multipart_body(*parts: tuple[str, str | None, bytes, str | None]) -> bytes:
+    """parts: (name, filename, data, content_type)"""
+    chunks = []
+    for name, filename, data, content_type in parts:
+        disposition = f'form-data; name="{name}"'
+        if filename is not None:
+            disposition += f'; filename="{filename}"'
+        head = f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n"
+        if content_type:
+            head += f"Content-Type: {content_type}\r\n"
+        chunks.append(head.encode() + b"\r\n" + data + b"\r\n")
+    return b"".join(chunks) + f"--{BOUNDARY}--\r\n".encode()
+
+
+def multipart_headers() -> Headers:
+    return Headers({"content-type": f"multipart/form-data; boundary={BOUNDARY}"})
+
+
+def urlencoded_headers() -> Headers:
+    return Headers({"content-type": "application/x-www-form-urlencoded"})
+
+
+async def chunked(body: bytes, size: int = 7) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+async def test_urlencoded_fields_repeat_and_decode() -> None:
+    body = b"name=J%C3%BCrgen+X&tag=a&tag=b&empty=&flag"
+    form = await parse_form(urlencoded_headers(), chunked(body))
+    assert form["name"] == "J\u00fcrgen X"
+    assert form.getlist("tag") == ["a", "b"]
+    assert form["empty"] == ""
+    assert form["flag"] == ""
+
+
+async def test_urlencoded_limits() -> None:
+    with pytest.raises(HTTPException) as info:
+        await parse_form(urlencoded_headers(), chunked(b"a=1&b=2&c=3"), max_parts=2)
+    assert info.value.status_code == 413
+    with pytest.raises(HTTPException) as info:
+        await parse_form(urlencoded_headers(), chunked(b"a=" + b"x" * 100), max_field_size=50)
+    assert info.value.status_code == 413
+    with pytest.raises(HTTPException) as info:
+        await parse_form(urlencoded_headers(), chunked(b"a=%ff%fe"))
+    assert info.value.status_code == 400
+
+
+async def test_multipart_fields_and_files() -> None:
+    body = multipart_body(
+        ("title", None, "h\u00e9llo".encode(), None),
+        ("tags", None, b"a", None),
+        ("tags", None, b"b", None),
+        ("upload", "notes.txt", b"line 1\r\nline 2\r\n", "text/plain"),
+        ("empty", "", b"", "application/octet-stream"),
+    )
+    form = await parse_form(multipart_headers(), chunked(body))
+    assert form["title"] == "h\u00e9llo"
+    assert form.getlist("tags") == ["a", "b"]
+    upload = form["upload"]
+    assert isinstance(upload, UploadFile)
+    assert upload.filename == "notes.txt"
+    assert upload.content_type == "text/plain"
+    assert upload.size == len(b"line 1\r\nline 2\r\n")
+    assert await upload.read() == b"line 1\r\nline 2\r\n"
+    empty = form["empty"]
+    assert isinstance(empty, UploadFile)
+    assert empty.filename == ""
+    assert empty.size == 0
+    await form.close()
+    assert upload.file.closed
+
+
+async def test_big_uploads_spool_to_disk() -> None:
+    data = bytes(range(256)) * 1000
+    body = multipart_body(("file", "big.bin", data, "application/octet-stream"))
+    form = await parse_form(multipart_headers(), chunked(body, 4096), spool_threshold=1024)
+    upload = form["file"]
+    assert isinstance(upload, UploadFile)
+    assert not upload._in_memory
+    assert await upload.read() == data
+    await form.close()
+
+
+async def test_multipart_limits_answer_413() -> None:
+    too_many = multipart_body(*[(f"f{i}", None, b"x", None) for i in range(5)])
+    with pytest.raises(HTTPException) as info:
+        await parse_form(multipart_headers(), chunked(too_many), max_parts=4)
+    assert info.value.status_code == 413
+    assert "more than 4 parts" in str(info.value.detail)
+
+    big_field = multipart_body(("f", None, b"x" * 200, None))
+    with pytest.raises(HTTPException) as info:
+        await parse_form(multipart_headers(), chunked(big_field), max_field_size=100)
+    assert info.value.status_code == 413
+
+    big_file = multipart_body(("f", "a.bin", b"x" * 200, None))
+    with pytest.raises(HTTPException) as info:
+        await parse_form(multipart_headers(), chunked(big_file), max_file_size=100)
+    assert info.value.status_code == 413
+    assert "larger than 100 bytes" in str(info.value.detail)
+    # the file limit does not apply to plain fields, and vice versa
+    form = await parse_form(multipart_headers(), chunked(big_file), max_field_size=10)
+    await form.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"garbage without boundaries", "malformed|ended before"),
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="a"\r\n\r\nno end'.encode(),
+            "ended before",
+        ),
+        (
+            f"--{BOUNDARY}\r\nContent-Type: text/plain\r\n\r\nx\r\n--{BOUNDARY}--\r\n".encode(),
+            "no Content-Disposition",
+        ),
+        (
+            f"--{BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--{BOUNDARY}--".encode(),
+            "no name",
+        ),
+    ],
+)
+async def test_malformed_multipart_answers_400(body: bytes, message: str) -> None:
+    with pytest.raises(HTTPException, match=message) as info:
+        await parse_form(multipart_headers(), chunked(body))
+    assert info.value.status_code == 400
+
+
+async def test_missing_boundary_and_wrong_content_type() -> None:
+    headers = Headers({"content-type": "multipart/form-data"})
+    with pytest.raises(HTTPException, match="boundary") as info:
+        await parse_form(headers, chunked(b""))
+    assert info.value.status_code == 400
+    with pytest.raises(HTTPException) as info:
+        await parse_form(Headers({"content-type": "application/json"}), chunked(b"{}"))
+    assert info.value.status_code == 415
+    assert len(await parse_form(Headers(), chunked(b""))) == 0
+
+
+async def test_missing_python_multipart_gives_install_advice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "python_multipart", None)
+    with pytest.raises(ConfigurationError, match=r"pip install 'covet-http\[forms\]'"):
+        await parse_form(urlencoded_headers(), chunked(b"a=1"))
