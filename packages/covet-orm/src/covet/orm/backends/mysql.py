@@ -132,7 +132,7 @@ class MySQLConnection(ServerConnection):
     def terminate(self) -> None:
         raw = self.raw
         with contextlib.suppress(Exception):
-            drop_transport(raw._transport)  # noqa: SLF001
+            drop_transport(raw._transport)
         with contextlib.suppress(Exception):
             raw.close()
 

@@ -133,8 +133,8 @@ class PostgresConnection(ServerConnection):
         if raw.is_closed():
             return
         with contextlib.suppress(Exception):
-            drop_transport(raw._transport)  # noqa: SLF001
-        raw._aborted = True  # noqa: SLF001 - what asyncpg's own terminate() records
+            drop_transport(raw._transport)
+        raw._aborted = True  # what asyncpg's own terminate() records
 
     async def _close_raw(self) -> None:
         await self.raw.close(timeout=5)
