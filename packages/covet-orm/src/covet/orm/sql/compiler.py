@@ -129,7 +129,10 @@ def _from_where(q: Query, scope: Scope, ctx: Ctx, *, group: Sequence[Expr] = ())
 
 
 def _order(q: Query, scope: Scope, ctx: Ctx) -> str:
-    order = q.order_by if q.order_by is not None else tuple(q.model._meta.ordering)
+    order = q.order_by
+    if order is None:
+        # the default ordering would have to be selected too under DISTINCT of chosen columns
+        order = () if (q.distinct and q.values is not None) else tuple(q.model._meta.ordering)
     if not order:
         return ""
     parts = []
@@ -167,6 +170,9 @@ def select(q: Query, dialect: Dialect) -> Selected:
 
 def count(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
     if q.distinct or q.sliced or any(e.contains_aggregate for e in q.annotations.values()):
+        if not q.sliced:
+            q = q.clone()
+            q.order_by = ()
         inner = select(q, dialect)
         return f"SELECT COUNT(*) FROM ({inner.sql}) AS {dialect.quote('sub')}", inner.params
     scope = q.scope()
