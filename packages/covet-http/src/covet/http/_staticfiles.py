@@ -1,0 +1,112 @@
+"""StaticFiles: serve a directory safely, reusing FileResponse for ETag, 304 and ranges."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import anyio.to_thread
+
+from covet.http._datastructures import URL, route_path
+from covet.http._exceptions import ConfigurationError
+from covet.http._fileresponse import FileResponse
+from covet.http._json import json_dumps
+from covet.http._responses import RedirectResponse, Response
+from covet.http._types import Receive, Scope, Send
+
+__all__ = ["StaticFiles"]
+
+
+def _problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None
+) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return Response(json_dumps(body), status, headers, media_type="application/problem+json")
+
+
+class StaticFiles:
+    """An ASGI app serving files under ``directory``.
+
+    Requests can never reach outside the directory: ``..`` segments, absolute paths and
+    (unless ``follow_symlink=True``) symlinks that lead out are answered with 404. With
+    ``html=True``, ``/docs/`` serves ``docs/index.html``, ``/docs`` redirects to ``/docs/``,
+    and a ``404.html`` at the top is used for missing files.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        html: bool = False,
+        check_dir: bool = True,
+        follow_symlink: bool = False,
+    ) -> None:
+        self.directory = os.path.realpath(os.fspath(directory))
+        self.html = html
+        self.follow_symlink = follow_symlink
+        if check_dir and not os.path.isdir(self.directory):
+            raise ConfigurationError(
+                f"StaticFiles directory {os.fspath(directory)!r} does not exist"
+            )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            raise ConfigurationError("StaticFiles only answers HTTP requests")
+        response = await self.get_response(route_path(scope), scope)
+        await response(scope, receive, send)
+
+    def resolve(self, path: str) -> str | None:
+        """The file system path for a URL path, or None when it would leave the directory."""
+        parts = []
+        for part in path.split("/"):
+            if part in ("", "."):
+                continue
+            if part == ".." or "\\" in part or "\x00" in part or os.sep in part:
+                return None
+            parts.append(part)
+        candidate = os.path.join(self.directory, *parts)
+        full = os.path.abspath(candidate) if self.follow_symlink else os.path.realpath(candidate)
+        if full != self.directory and not full.startswith(self.directory + os.sep):
+            return None
+        return full
+
+    def _lookup(self, path: str) -> tuple[str | None, os.stat_result | None]:
+        full = self.resolve(path)
+        if full is None:
+            return None, None
+        try:
+            return full, os.stat(full)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            return full, None
+        except OSError:  # e.g. a name too long: still just "not here"
+            return None, None
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if scope["method"] not in ("GET", "HEAD"):
+            return _problem(
+                405,
+                "Method Not Allowed",
+                "static files answer GET and HEAD",
+                {"Allow": "GET, HEAD"},
+            )
+        full, st = await anyio.to_thread.run_sync(self._lookup, path)
+        if st is not None and full is not None:
+            if stat.S_ISREG(st.st_mode):
+                return FileResponse(full, stat_result=st)
+            if stat.S_ISDIR(st.st_mode) and self.html:
+                index, index_st = await anyio.to_thread.run_sync(
+                    self._lookup, path.rstrip("/") + "/index.html"
+                )
+                if index is not None and index_st is not None and stat.S_ISREG(index_st.st_mode):
+                    if not scope["path"].endswith("/"):
+                        url = URL(scope=scope)
+                        return RedirectResponse(url.replace(path=url.path + "/"), 307)
+                    return FileResponse(index, stat_result=index_st)
+        if self.html:
+            page, page_st = await anyio.to_thread.run_sync(self._lookup, "/404.html")
+            if page is not None and page_st is not None and stat.S_ISREG(page_st.st_mode):
+                return FileResponse(page, status_code=404, stat_result=page_st)
+        return _problem(404, "Not Found", "no such file")
+
+    def __repr__(self) -> str:
+        return f"StaticFiles(directory={self.directory!r}, html={self.html!r})"

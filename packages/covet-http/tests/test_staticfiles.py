@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from covet.http._exceptions import ConfigurationError
+from covet.http._staticfiles import StaticFiles
+from covet.http._types import Message
+from covet.http.testing import TestClient
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    (root / "docs").mkdir(parents=True)
+    (root / "app.css").write_text("body {}")
+    (root / "docs" / "index.html").write_text("<h1>docs</h1>")
+    (root / "empty-dir").mkdir()
+    (tmp_path / "secret.txt").write_text("top secret")
+    return root
+
+
+async def get(app: StaticFiles, path: str, root_path: str = "", method: str = "GET") -> Any:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "root_path": root_path,
+        "headers": [(b"host", b"testserver")],
+        "query_string": b"",
+        "scheme": "http",
+    }
+    await app(scope, receive, send)
+    body = b"".join(message.get("body", b"") for message in sent[1:])
+    return sent[0]["status"], dict(sent[0]["headers"]), body
+
+
+def test_serves_files_with_validators_and_ranges(site: Path) -> None:
+    client = TestClient(StaticFiles(directory=site))
+    reply = client.get("/app.css")
+    assert reply.status_code == 200
+    assert reply.text == "body {}"
+    assert reply.headers["content-type"] == "text/css; charset=utf-8"
+    assert "content-disposition" not in reply.headers
+    etag = reply.headers["etag"]
+    assert client.get("/app.css", headers={"If-None-Match": etag}).status_code == 304
+    ranged = client.get("/app.css", headers={"Range": "bytes=0-3"})
+    assert ranged.status_code == 206
+    assert ranged.text == "body"
+    assert client.head("/app.css").content == b""
+
+
+def test_missing_files_are_404_problem_details(site: Path) -> None:
+    reply = TestClient(StaticFiles(directory=site)).get("/nope.css")
+    assert reply.status_code == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "no such file",
+    }
+    assert TestClient(StaticFiles(directory=site)).get("/docs").status_code == 404  # html=False
+
+
+def test_only_get_and_head(site: Path) -> None:
+    reply = TestClient(StaticFiles(directory=site)).post("/app.css")
+    assert reply.status_code == 405
+    assert reply.headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.txt",
+        "/docs/../../secret.txt",
+        "/%2e%2e/secret.txt",  # a server that did not decode it: still refused by name
+        "//etc/passwd",
+        "/..\\secret.txt",
+        "/app.css\x00.png",
+    ],
+)
+async def test_path_traversal_is_refused(site: Path, path: str) -> None:
+    app = StaticFiles(directory=site)
+    status, _, body = await get(app, path)
+    assert status == 404
+    assert b"secret" not in body
+    if "%" in path:
+        status, _, _ = await get(app, path.replace("%2e", "."))
+        assert status == 404
+
+
+def test_encoded_dot_dot_through_the_client(site: Path) -> None:
+    client = TestClient(StaticFiles(directory=site))
+    for path in ["/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/docs/%2e%2e/%2e%2e/secret.txt"]:
+        reply = client.get(path)
+        assert reply.status_code == 404
+        assert "top secret" not in reply.text
+
+
+async def test_absolute_path_resolution_stays_inside(site: Path) -> None:
+    app = StaticFiles(directory=site)
+    assert app.resolve("/etc/passwd") == os.path.join(app.directory, "etc", "passwd")
+    assert app.resolve("/../x") is None
+
+
+async def test_symlinks_out_of_the_directory(site: Path, tmp_path: Path) -> None:
+    (site / "link.txt").symlink_to(tmp_path / "secret.txt")
+    (site / "inner.css").symlink_to(site / "app.css")
+    status, _, _ = await get(StaticFiles(directory=site), "/link.txt")
+    assert status == 404
+    status, _, body = await get(StaticFiles(directory=site), "/inner.css")
+    assert (status, body) == (200, b"body {}")
+    status, _, body = await get(StaticFiles(directory=site, follow_symlink=True), "/link.txt")
+    assert (status, body) == (200, b"top secret")
+
+
+def test_html_mode_serves_index_and_redirects(site: Path) -> None:
+    client = TestClient(StaticFiles(directory=site, html=True), follow_redirects=False)
+    reply = client.get("/docs/")
+    assert reply.status_code == 200
+    assert reply.text == "<h1>docs</h1>"
+    reply = client.get("/docs")
+    assert reply.status_code == 307
+    assert reply.headers["location"] == "http://testserver/docs/"
+    assert client.get("/empty-dir/").status_code == 404
+
+
+def test_html_mode_uses_404_page(site: Path) -> None:
+    (site / "404.html").write_text("<p>lost</p>")
+    reply = TestClient(StaticFiles(directory=site, html=True)).get("/missing")
+    assert reply.status_code == 404
+    assert reply.text == "<p>lost</p>"
+    assert reply.headers["content-type"] == "text/html; charset=utf-8"
+
+
+async def test_mounted_under_root_path(site: Path) -> None:
+    app = StaticFiles(directory=site)
+    status, _, body = await get(app, "/static/app.css", root_path="/static")
+    assert (status, body) == (200, b"body {}")
+    status, _, body = await get(app, "/app.css", root_path="/static")  # root_path excluded
+    assert (status, body) == (200, b"body {}")
+
+
+def test_directory_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        StaticFiles(directory=tmp_path / "missing")
+    StaticFiles(
+        directory=tmp_path / "missing", check_dir=False
+    )  # created later, checked per request
