@@ -133,7 +133,7 @@ class RateLimitMiddleware:
             raise TypeError("RateLimitMiddleware needs limits=[RateLimit(...)] or limit=")
         self.app = app
         self.rules = rules
-        self.store = (store or MemoryStore()).prefixed(prefix)
+        self.store = (store if store is not None else MemoryStore()).prefixed(prefix)
         self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -182,7 +182,7 @@ class RateLimiter:
         prefix: str = "ratelimit:",
     ) -> None:
         self.rule = RateLimit(limit, window, key=key, algorithm=algorithm, name=name)
-        self.store = (store or MemoryStore()).prefixed(prefix)
+        self.store = (store if store is not None else MemoryStore()).prefixed(prefix)
 
     async def check(self, scope: Scope) -> RateLimitResult | None:
         result = await self.rule.hit(self.store, scope)
