@@ -1,0 +1,137 @@
+"""CovetPy demo: a small notes service on SQLite.
+
+    ./scripts/demo                       # from the repository root
+    python examples/demo/app.py          # inside the workspace environment
+
+Then open http://127.0.0.1:8000/ (an HTML page) or try the JSON API:
+
+    curl -s localhost:8000/api/notes -d '{"title": "Buy milk", "body": "semi-skimmed"}' \
+         -H 'content-type: application/json'
+    curl -s 'localhost:8000/api/notes?done=false&limit=10'
+    curl -s -X PATCH localhost:8000/api/notes/1 -d '{"done": true}' -H 'content-type: application/json'
+    curl -s localhost:8000/api/stats
+
+Async handlers use the ORM's async API (aiosqlite underneath); plain ``def`` handlers use the
+synchronous API (stdlib sqlite3) on the app's worker threads. Both are first-class.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+
+from typing import Annotated
+
+from covet.http import Covet, HTMLResponse, HTTPException, Query
+from covet.orm import BooleanField, CharField, Count, Database, DateTimeField, Model, TextField
+
+DATABASE_URL = os.environ.get("COVET_DEMO_DATABASE_URL", "sqlite:///covet-demo.db")
+db = Database(DATABASE_URL)
+
+
+class Note(Model):
+    title = CharField(max_length=200)
+    body = TextField(default="")
+    done = BooleanField(default=False)
+    created_at = DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db = db
+        ordering = ["-created_at", "-id"]
+
+
+@dataclass
+class NewNote:
+    title: str
+    body: str = ""
+
+
+async def lifespan(app: Covet):  # type: ignore[no-untyped-def]
+    await db.acreate_tables([Note])
+    yield
+    await db.aclose()
+
+
+app = Covet(lifespan=lifespan)
+
+
+@app.get("/")
+async def index() -> HTMLResponse:
+    notes = [note async for note in Note.objects.all()[:50]]
+    items = "".join(
+        f"<li>{'✔' if note.done else '•'} <b>{html.escape(note.title)}</b> {html.escape(note.body)}</li>"
+        for note in notes
+    )
+    return HTMLResponse(
+        "<!doctype html><title>CovetPy notes</title><h1>Notes</h1>"
+        f"<ul>{items or '<li>No notes yet: POST one to /api/notes</li>'}</ul>"
+    )
+
+
+@app.get("/api/notes")
+async def list_notes(
+    done: bool | None = None,
+    q: Annotated[str | None, Query(alias="search")] = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> list[dict]:
+    if not 1 <= limit <= 100:
+        raise HTTPException(422, "limit must be between 1 and 100")
+    notes = Note.objects.all()
+    if done is not None:
+        notes = notes.filter(done=done)
+    if q:
+        notes = notes.filter(title__icontains=q)
+    return [note.to_dict() async for note in notes[offset : offset + limit]]
+
+
+@app.post("/api/notes", status_code=201)
+async def create_note(data: NewNote) -> dict:
+    if not data.title.strip():
+        raise HTTPException(422, "title must not be empty")
+    note = await Note.objects.acreate(title=data.title.strip(), body=data.body)
+    return note.to_dict()
+
+
+@app.get("/api/notes/{note_id:int}", name="note")
+def get_note(note_id: int) -> dict:
+    # a plain def handler: runs on a worker thread and uses the synchronous ORM API
+    try:
+        return Note.objects.get(id=note_id).to_dict()
+    except Note.DoesNotExist:
+        raise HTTPException(404, f"note {note_id} does not exist") from None
+
+
+@app.patch("/api/notes/{note_id:int}")
+def update_note(note_id: int, data: dict) -> dict:
+    allowed = {"title", "body", "done"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise HTTPException(422, f"unknown fields: {', '.join(sorted(unknown))}")
+    with db.transaction():
+        try:
+            note = Note.objects.select_for_update().get(id=note_id)
+        except Note.DoesNotExist:
+            raise HTTPException(404, f"note {note_id} does not exist") from None
+        for key, value in data.items():
+            setattr(note, key, value)
+        note.full_clean()
+        note.save(update_fields=list(data))
+    return note.to_dict()
+
+
+@app.delete("/api/notes/{note_id:int}")
+async def delete_note(note_id: int) -> None:
+    deleted = await Note.objects.filter(id=note_id).adelete()
+    if not deleted:
+        raise HTTPException(404, f"note {note_id} does not exist")
+
+
+@app.get("/api/stats")
+async def stats() -> dict:
+    return await Note.objects.aaggregate(total=Count("id"))
+
+
+if __name__ == "__main__":
+    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8000")))
