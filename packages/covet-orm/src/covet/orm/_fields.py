@@ -135,7 +135,8 @@ class Field(Generic[T]):
     def validate(self, value: Any) -> list[str]:
         """Messages for everything wrong with ``value`` (empty when valid)."""
         if value is None:
-            return [] if self.null or self.auto else ["this field cannot be null"]
+            filled = self.auto or getattr(self, "auto_now", False) or getattr(self, "auto_now_add", False)
+            return [] if self.null or filled else ["this field cannot be null"]
         try:
             value = self.to_python(value)
         except (TypeError, ValueError, ArithmeticError) as exc:
