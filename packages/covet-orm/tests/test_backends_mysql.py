@@ -1,0 +1,125 @@
+"""MySQL/MariaDB backend (asyncmy): session setup, autocommit, error codes, options."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import asyncmy.errors
+import pytest
+
+from covet.orm import Database, DataError, IntegrityError, OperationalError, ProgrammingError
+
+pytestmark = pytest.mark.parametrize("server", ["mysql"])
+
+
+@pytest.fixture
+def my(server_db_url: str) -> Iterator[Database]:
+    db = Database(server_db_url, default=False)
+    db.execute("DROP TABLE IF EXISTS my_things")
+    db.execute(
+        "CREATE TABLE my_things (id INTEGER PRIMARY KEY, n SMALLINT NOT NULL, u VARCHAR(8) UNIQUE)"
+        " CHARACTER SET utf8mb4"
+    )
+    try:
+        yield db
+    finally:
+        db.execute("DROP TABLE IF EXISTS my_things")
+        db.close()
+
+
+async def test_session_is_utc_autocommit_utf8mb4(my: Database, api) -> None:
+    row = await api(
+        my,
+        "fetch_one",
+        "SELECT @@session.time_zone AS tz, @@autocommit AS ac, @@character_set_client AS cs",
+    )
+    assert row == {"tz": "+00:00", "ac": 1, "cs": "utf8mb4"}
+    await api(my, "execute", "INSERT INTO my_things VALUES (%s, %s, %s)", [1, 1, "😀é"])
+    assert await api(my, "fetch_one", "SELECT u FROM my_things") == {"u": "😀é"}
+
+
+async def test_percent_in_sql_text_with_parameters(my: Database, api) -> None:
+    row = await api(my, "fetch_one", "SELECT CONCAT(%s, '%%') AS p", ["100"])
+    assert row == {"p": "100%"}
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "error", "code"),
+    [
+        ("INSERT INTO my_things VALUES (%s, %s, %s)", [1, 1, "dup"], IntegrityError, 1062),
+        ("INSERT INTO my_things (id, n) VALUES (%s, NULL)", [3], IntegrityError, 1048),
+        ("INSERT INTO my_things (id, n) VALUES (%s, %s)", [4, 40000], DataError, 1264),
+        ("INSERT INTO my_things (id, n, u) VALUES (%s, %s, %s)", [5, 1, "x" * 9], DataError, 1406),
+        ("SELEC 1", [], ProgrammingError, 1064),
+        ("SELECT * FROM my_no_such_table", [], ProgrammingError, 1146),
+    ],
+)
+async def test_error_codes_map_onto_the_hierarchy(
+    my: Database, api, sql: str, params: list[object], error: type[Exception], code: int
+) -> None:
+    await api(my, "execute", "INSERT INTO my_things VALUES (%s, %s, %s)", [2, 1, "dup"])
+    with pytest.raises(error) as info:
+        await api(my, "execute", sql, params)
+    assert type(info.value) is error
+    driver = info.value.driver_error
+    assert driver is info.value.__cause__
+    assert isinstance(driver, asyncmy.errors.Error)
+    assert driver.args[0] == code
+    assert await api(my, "fetch_one", "SELECT COUNT(*) AS n FROM my_things") == {"n": 1}
+
+
+async def test_autocommit_pooled_connections_hold_no_locks(
+    my: Database, server_db_url: str, api
+) -> None:
+    """A read on a pooled connection must not keep a snapshot or a metadata lock (DROP hangs)."""
+    await api(my, "execute", "INSERT INTO my_things VALUES (1, 1, 'a')")
+    assert await api(my, "fetch_all", "SELECT id FROM my_things") == [{"id": 1}]
+    other = Database(server_db_url, default=False)
+    try:
+        # another connection's write is visible at once: no snapshot held by the idle connection
+        await api(other, "execute", "INSERT INTO my_things VALUES (2, 1, 'b')")
+        assert await api(my, "fetch_all", "SELECT id FROM my_things ORDER BY id") == [
+            {"id": 1},
+            {"id": 2},
+        ]
+
+        def drop() -> None:
+            with other.transaction():
+                other.execute("SET SESSION lock_wait_timeout = 5")
+                other.execute("DROP TABLE my_things")
+
+        await asyncio.to_thread(drop)
+        with pytest.raises(ProgrammingError):
+            await api(my, "fetch_all", "SELECT id FROM my_things")
+    finally:
+        await asyncio.to_thread(other.close)
+
+
+async def test_command_timeout_uses_max_statement_time(server_db_url: str, api) -> None:
+    db = Database(server_db_url, default=False, command_timeout=0.3)
+    try:
+        with pytest.raises(OperationalError) as info:
+            await api(db, "fetch_all", "SELECT SLEEP(3) FROM (SELECT 1 UNION SELECT 2) AS t")
+        assert info.value.driver_error.args[0] == 1969
+        assert await api(db, "fetch_one", "SELECT 1 AS one") == {"one": 1}
+    finally:
+        await asyncio.to_thread(db.close)
+
+
+async def test_executemany_and_last_id(server_db_url: str, api) -> None:
+    db = Database(server_db_url, default=False)
+    try:
+        await api(db, "execute", "DROP TABLE IF EXISTS my_auto")
+        await api(
+            db, "execute", "CREATE TABLE my_auto (id BIGINT AUTO_INCREMENT PRIMARY KEY, n INT)"
+        )
+        result = await api(db, "execute", "INSERT INTO my_auto (n) VALUES (%s)", [10])
+        assert (result.rowcount, result.last_id) == (1, 1)
+        count = await api(db, "executemany", "INSERT INTO my_auto (n) VALUES (%s)", [[1], [2]])
+        assert count == 2
+        rows = await api(db, "fetch_all", "SELECT id, n FROM my_auto ORDER BY id")
+        assert rows == [{"id": 1, "n": 10}, {"id": 2, "n": 1}, {"id": 3, "n": 2}]
+        await api(db, "execute", "DROP TABLE my_auto")
+    finally:
+        await asyncio.to_thread(db.close)

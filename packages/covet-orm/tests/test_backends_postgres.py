@@ -1,0 +1,191 @@
+"""PostgreSQL backend (asyncpg): session setup, error mapping, options, pools per event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import asyncpg
+import pytest
+
+from covet.orm import (
+    Database,
+    DataError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    SynchronousOnlyError,
+)
+
+pytestmark = pytest.mark.parametrize("server", ["postgres"])
+
+
+@pytest.fixture
+def app_name() -> str:
+    return f"covet-test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def pg(server_db_url: str, app_name: str) -> Iterator[Database]:
+    db = Database(
+        server_db_url,
+        default=False,
+        connect_args={"server_settings": {"application_name": app_name}},
+    )
+    db.execute("DROP TABLE IF EXISTS pg_things")
+    db.execute(
+        "CREATE TABLE pg_things (id INTEGER PRIMARY KEY, n SMALLINT NOT NULL, u TEXT UNIQUE)"
+    )
+    try:
+        yield db
+    finally:
+        db.execute("DROP TABLE IF EXISTS pg_things")
+        db.close()
+
+
+def connections_named(url: str, app_name: str) -> int:
+    """Server-side sessions with this application_name, once the server has caught up."""
+    with Database(url, default=False) as admin:
+        deadline = time.monotonic() + 10
+        while True:
+            row = admin.fetch_one(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1", [app_name]
+            )
+            assert row is not None
+            if row["n"] == 0 or time.monotonic() > deadline:
+                return int(row["n"])
+            time.sleep(0.05)
+
+
+async def test_session_runs_in_utc_with_json_codecs(pg: Database, api) -> None:
+    row = await api(pg, "fetch_one", "SHOW TimeZone")
+    assert row == {"TimeZone": "UTC"}
+    doc = {"a": [1, "é"], "b": None}
+    row = await api(pg, "fetch_one", "SELECT $1::jsonb AS jb, $2::json AS j", [doc, doc])
+    assert row == {"jb": doc, "j": doc}
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "error"),
+    [
+        ("INSERT INTO pg_things VALUES ($1, $2, $3)", [1, 1, "dup"], IntegrityError),
+        ("INSERT INTO pg_things (id, n) VALUES ($1, NULL)", [3], IntegrityError),
+        ("INSERT INTO pg_things (id, n) VALUES ($1, $2)", [4, 40000], DataError),
+        ("INSERT INTO pg_things (id, n) VALUES ($1, $2)", [5, "not a number"], DataError),
+        ("SELEC 1", [], ProgrammingError),
+        ("SELECT * FROM pg_no_such_table", [], ProgrammingError),
+    ],
+)
+async def test_driver_errors_map_onto_the_hierarchy(
+    pg: Database, api, sql: str, params: list[object], error: type[Exception]
+) -> None:
+    await api(pg, "execute", "INSERT INTO pg_things VALUES ($1, $2, $3)", [2, 1, "dup"])
+    with pytest.raises(error) as info:
+        await api(pg, "execute", sql, params)
+    assert info.value.driver_error is info.value.__cause__
+    assert isinstance(info.value.driver_error, asyncpg.PostgresError | asyncpg.InterfaceError)
+    assert type(info.value) is error  # not merely a subclass of it
+    # the connection is still usable afterwards
+    assert await api(pg, "fetch_one", "SELECT count(*) AS n FROM pg_things") == {"n": 1}
+
+
+async def test_unique_violation_keeps_the_sqlstate(pg: Database, api) -> None:
+    await api(pg, "execute", "INSERT INTO pg_things VALUES (1, 1, 'x')")
+    with pytest.raises(IntegrityError) as info:
+        await api(pg, "execute", "INSERT INTO pg_things VALUES (2, 1, 'x')")
+    assert isinstance(info.value.driver_error, asyncpg.UniqueViolationError)
+    assert info.value.driver_error.sqlstate == "23505"
+
+
+async def test_command_timeout_is_an_operational_error(server_db_url: str, api) -> None:
+    db = Database(server_db_url, default=False, command_timeout=0.2)
+    try:
+        with pytest.raises(OperationalError):
+            await api(db, "execute", "SELECT pg_sleep(3)")
+        assert await api(db, "fetch_one", "SELECT 1 AS one") == {"one": 1}
+    finally:
+        await api(db, "close")
+
+
+async def test_statement_cache_can_be_disabled(server_db_url: str, api) -> None:
+    db = Database(server_db_url, default=False, statement_cache_size=0)
+    try:
+        for i in range(3):
+            assert await api(db, "fetch_one", "SELECT $1::int AS i", [i]) == {"i": i}
+    finally:
+        await api(db, "close")
+
+
+async def test_executemany_and_rowcounts(pg: Database, api) -> None:
+    rows = [[i, i, f"u{i}"] for i in range(5)]
+    assert await api(pg, "executemany", "INSERT INTO pg_things VALUES ($1, $2, $3)", rows) == 5
+    result = await api(pg, "execute", "UPDATE pg_things SET n = n + 1 WHERE id < $1", [3])
+    assert result.rowcount == 3
+    result = await api(pg, "execute", "DELETE FROM pg_things")
+    assert result.rowcount == 5
+
+
+def test_one_pool_per_event_loop_and_close_drops_them(server_db_url: str, app_name: str) -> None:
+    db = Database(
+        server_db_url,
+        default=False,
+        connect_args={"server_settings": {"application_name": app_name}},
+    )
+
+    async def query(i: int) -> int:
+        row = await db.afetch_one("SELECT $1::int AS i", [i])
+        assert row is not None
+        return int(row["i"])
+
+    async def many() -> list[int]:
+        return list(await asyncio.gather(*(query(i) for i in range(4))))
+
+    assert asyncio.run(many()) == [0, 1, 2, 3]
+    assert asyncio.run(many()) == [0, 1, 2, 3]  # a new loop gets its own pool
+    assert db.fetch_one("SELECT 7 AS i") == {"i": 7}  # and the sync API its pairs
+    db.close()
+    assert connections_named(server_db_url, app_name) == 0
+
+
+async def test_aclose_closes_every_pooled_connection(server_db_url: str, app_name: str) -> None:
+    db = Database(
+        server_db_url,
+        default=False,
+        connect_args={"server_settings": {"application_name": app_name}},
+    )
+    await asyncio.gather(*(db.afetch_one("SELECT pg_sleep(0.05)") for _ in range(3)))
+    await asyncio.to_thread(db.fetch_one, "SELECT 1")
+    await db.aclose()
+    assert await asyncio.to_thread(connections_named, server_db_url, app_name) == 0
+
+
+def test_waiting_for_a_pooled_connection_times_out(server_db_url: str) -> None:
+    db = Database(server_db_url, default=False, pool_size=1, connect_timeout=0.3)
+    errors: list[BaseException] = []
+
+    def other_thread() -> None:
+        try:
+            db.fetch_one("SELECT 1")
+        except BaseException as error:
+            errors.append(error)
+
+    try:
+        with db.transaction():
+            db.execute("SELECT 1")
+            worker = threading.Thread(target=other_thread)
+            worker.start()
+            worker.join()
+        assert len(errors) == 1
+        assert isinstance(errors[0], OperationalError)
+        assert "pool_size" in str(errors[0])
+        assert db.fetch_one("SELECT 1 AS one") == {"one": 1}  # released: available again
+    finally:
+        db.close()
+
+
+async def test_sync_call_on_the_event_loop_thread_is_refused(pg: Database) -> None:
+    with pytest.raises(SynchronousOnlyError, match="afetch_one"):
+        pg.fetch_one("SELECT 1")
