@@ -97,13 +97,17 @@ class Lifespan:
             )
         return message
 
+    async def _tell_app(self, kind: str) -> None:
+        with contextlib.suppress(anyio.BrokenResourceError):  # the app has already returned
+            await self._to_app.send({"type": kind})
+
     def close(self) -> None:
         self._to_app.close()
         self._from_app.close()
 
     async def startup(self) -> None:
         try:
-            await self._to_app.send({"type": "lifespan.startup"})
+            await self._tell_app("lifespan.startup")
             message = await self._next("lifespan.startup.")
             if message["type"] == "lifespan.startup.failed":
                 raise RuntimeError(f"lifespan startup failed: {message.get('message', '')}")
@@ -117,7 +121,7 @@ class Lifespan:
         try:
             if self.exited:
                 return
-            await self._to_app.send({"type": "lifespan.shutdown"})
+            await self._tell_app("lifespan.shutdown")
             message = await self._next("lifespan.shutdown.")
             if message["type"] == "lifespan.shutdown.failed":
                 raise RuntimeError(f"lifespan shutdown failed: {message.get('message', '')}")

@@ -146,7 +146,9 @@ class WebSocketTestSession:
     # Client -> app ---------------------------------------------------------------------------
 
     def send(self, message: Message) -> None:
-        self._portal.call(self._to_app.send, message)
+        """Send a raw ASGI message to the app (dropped once the app has returned)."""
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            self._portal.call(self._to_app.send, message)
 
     def send_text(self, data: str) -> None:
         self.send({"type": "websocket.receive", "text": data})

@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from covet.http._json import InvalidJSON
+from covet.http._responses import PlainTextResponse
+from covet.http._types import Receive, Scope, Send
+from covet.http._websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from covet.http.testing import TestClient, WebSocketDenialResponse
+
+
+def websocket_app(handler: Any) -> Any:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await handler(WebSocket(scope, receive, send))
+
+    return app
+
+
+def test_echo_text_bytes_and_json() -> None:
+    async def echo(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send_text(await ws.receive_text())
+        await ws.send_bytes(await ws.receive_bytes())
+        await ws.send_json(await ws.receive_json())
+        await ws.send_json(await ws.receive_json(mode="binary"), mode="binary")
+        await ws.close()
+
+    with TestClient(websocket_app(echo)).websocket_connect("/ws") as session:
+        session.send_text("hello")
+        assert session.receive_text() == "hello"
+        session.send_bytes(b"\x00\x01")
+        assert session.receive_bytes() == b"\x00\x01"
+        session.send_json({"a": [1, 2]})
+        assert session.receive_json() == {"a": [1, 2]}
+        session.send_json({"b": 1}, mode="binary")
+        assert session.receive_json(mode="binary") == {"b": 1}
+        with pytest.raises(WebSocketDisconnect) as info:
+            session.receive_text()
+        assert info.value.code == 1000
+
+
+def test_connection_details() -> None:
+    seen: dict[str, Any] = {}
+
+    async def handler(ws: WebSocket) -> None:
+        seen.update(
+            url=str(ws.url),
+            query=ws.query_params.getlist("tag"),
+            header=ws.headers["x-token"],
+            cookies=ws.cookies,
+            path_params=ws.path_params,
+            client=ws.client,
+        )
+        await ws.accept(subprotocol="chat.v2", headers={"X-Server": "covet"})
+        await ws.close(4000, "bye")
+
+    client = TestClient(websocket_app(handler), cookies={"sid": "abc"})
+    with client.websocket_connect(
+        "/ws?tag=a&tag=b", subprotocols=["chat.v1", "chat.v2"], headers={"X-Token": "t"}
+    ) as session:
+        assert session.accepted_subprotocol == "chat.v2"
+        assert (b"x-server", b"covet") in session.extra_headers
+        with pytest.raises(WebSocketDisconnect) as info:
+            session.receive_text()
+    assert (info.value.code, info.value.reason) == (4000, "bye")
+    assert seen["url"] == "ws://testserver/ws?tag=a&tag=b"
+    assert seen["query"] == ["a", "b"]
+    assert seen["header"] == "t"
+    assert seen["cookies"] == {"sid": "abc"}
+    assert seen["path_params"] == {}
+    assert seen["client"] == ("testclient", 50000)
+
+
+def test_iteration_ends_when_the_client_disconnects() -> None:
+    received: list[Any] = []
+    states: list[WebSocketState] = []
+
+    async def handler(ws: WebSocket) -> None:
+        await ws.accept()
+        async for message in ws.iter_json():
+            received.append(message)
+        states.append(ws.client_state)
+
+    with TestClient(websocket_app(handler)).websocket_connect("/") as session:
+        session.send_json(1)
+        session.send_json({"two": 2})
+        session.close(1001)
+    assert received == [1, {"two": 2}]
+    assert states == [WebSocketState.DISCONNECTED]
+
+
+def test_receive_after_disconnect_raises_with_the_code() -> None:
+    codes: list[int] = []
+
+    async def handler(ws: WebSocket) -> None:
+        await ws.accept()
+        try:
+            await ws.receive_text()
+        except WebSocketDisconnect as exc:
+            codes.append(exc.code)
+
+    with TestClient(websocket_app(handler)).websocket_connect("/") as session:
+        session.close(1001, "going away")
+    assert codes == [1001]
+
+
+def test_iter_text_and_iter_bytes() -> None:
+    async def handler(ws: WebSocket) -> None:
+        await ws.accept()
+        texts = []
+        async for text in ws.iter_text():
+            texts.append(text)
+            if text == "end":
+                break
+        async for data in ws.iter_bytes():
+            await ws.send_text(",".join(texts) + data.decode())
+
+    with TestClient(websocket_app(handler)).websocket_connect("/") as session:
+        session.send_text("a")
+        session.send_text("end")
+        session.send_bytes(b"!")
+        assert session.receive_text() == "a,end!"
+
+
+def test_rejecting_before_accept_closes_the_handshake() -> None:
+    async def handler(ws: WebSocket) -> None:
+        await ws.close(1008, "no token")
+
+    with pytest.raises(WebSocketDisconnect) as info:
+        TestClient(websocket_app(handler)).websocket_connect("/").__enter__()
+    assert (info.value.code, info.value.reason) == (1008, "no token")
+
+
+def test_denial_response() -> None:
+    async def handler(ws: WebSocket) -> None:
+        await ws.send_denial_response(PlainTextResponse("go away", status_code=403))
+
+    with pytest.raises(WebSocketDenialResponse) as info:
+        TestClient(websocket_app(handler)).websocket_connect("/").__enter__()
+    assert info.value.status_code == 403
+    assert info.value.content == b"go away"
+
+
+def test_state_machine_refuses_out_of_order_messages() -> None:
+    errors: list[str] = []
+
+    async def handler(ws: WebSocket) -> None:
+        try:
+            await ws.send_text("too early")
+        except RuntimeError as exc:
+            errors.append(str(exc))
+        try:
+            await ws.receive_text()
+        except RuntimeError as exc:
+            errors.append(str(exc))
+        await ws.accept()
+        await ws.close()
+        try:
+            await ws.send_text("too late")
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    with (
+        pytest.raises(WebSocketDisconnect),
+        TestClient(websocket_app(handler)).websocket_connect("/") as session,
+    ):
+        session.receive_text()
+    assert errors == [
+        "'websocket.send' before the websocket was accepted; accept() first",
+        "the websocket is not connected; call accept() first",
+        "cannot send: the websocket is already closed",
+    ]
+
+
+def test_wrong_frame_type_and_bad_json() -> None:
+    problems: list[str] = []
+
+    async def handler(ws: WebSocket) -> None:
+        await ws.accept()
+        try:
+            await ws.receive_bytes()
+        except TypeError as exc:
+            problems.append(str(exc))
+        try:
+            await ws.receive_json()
+        except InvalidJSON as exc:
+            problems.append(type(exc).__name__)
+        await ws.close()
+
+    with TestClient(websocket_app(handler)).websocket_connect("/") as session:
+        session.send_text("text")
+        session.send_text("{not json")
+        with pytest.raises(WebSocketDisconnect):
+            session.receive_text()
+    assert problems == ["expected a binary frame, received a text frame", "InvalidJSON"]
+
+
+def test_app_errors_reach_the_test() -> None:
+    async def handler(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.receive_text()
+        raise LookupError("handler bug")
+
+    with TestClient(websocket_app(handler)).websocket_connect("/") as session:
+        session.send_text("x")
+        with pytest.raises(LookupError, match="handler bug"):
+            session.receive_text()
+
+
+def test_websocket_requires_a_websocket_scope() -> None:
+    async def receive() -> Any:
+        raise AssertionError
+
+    async def send(message: Any) -> None:
+        raise AssertionError
+
+    with pytest.raises(ValueError, match="websocket"):
+        WebSocket({"type": "http"}, receive, send)
