@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import anyio.to_thread
+import pytest
+
+from covet.orm import CharField, Database, ImproperlyConfigured, IntegerField, Model, ProgrammingError
+from covet.orm.backends.base import DatabaseURL
+
+
+class Item(Model):
+    name = CharField(max_length=20)
+    n = IntegerField(default=0)
+
+    class Meta:
+        table_name = "test_item"
+
+
+def test_url_parsing() -> None:
+    assert DatabaseURL.parse("sqlite:///app.db").database == "app.db"
+    assert DatabaseURL.parse("sqlite:////tmp/abs.db").database == "/tmp/abs.db"
+    assert DatabaseURL.parse("sqlite:///:memory:").database == ":memory:"
+    assert DatabaseURL.parse("sqlite://").database == ":memory:"
+    url = DatabaseURL.parse("postgresql+asyncpg://u:secret@h:5433/d?pool_size=3")
+    assert (url.scheme, url.username, url.host, url.port, url.database) == ("postgresql", "u", "h", 5433, "d")
+    assert "secret" not in repr(url)
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(ImproperlyConfigured, match="unknown database option"):
+        Database("sqlite:///:memory:", default=False, pool_sise=3)
+    with pytest.raises(ImproperlyConfigured, match="no backend"):
+        Database("oracle://x/y", default=False)
+    db = Database("sqlite:///:memory:?busy_timeout=1.5", default=False, pool_size=2)
+    assert (db.options.busy_timeout, db.options.pool_size) == (1.5, 2)
+    db.close()
+
+
+def test_pragmas_and_regexp(tmp_path) -> None:
+    with Database(f"sqlite:///{tmp_path / 'p.db'}", default=False) as db:
+        assert db.fetch_one("PRAGMA journal_mode") == {"journal_mode": "wal"}
+        assert db.fetch_one("PRAGMA foreign_keys") == {"foreign_keys": 1}
+        assert db.fetch_one("SELECT 'abc' REGEXP 'b+' AS m") == {"m": 1}
+        assert db.fetch_one("SELECT 'abc' LIKE 'A%' AS m") == {"m": 0}  # case-sensitive LIKE
+        with pytest.raises(ProgrammingError):
+            db.execute("SELECT * FROM missing_table")
+
+
+async def test_memory_database_is_shared_by_sync_and_async() -> None:
+    db = Database("sqlite:///:memory:", default=False)
+    Item._meta.db = db
+    try:
+        await db.acreate_tables([Item])
+        await Item.objects.acreate(name="async")
+        await anyio.to_thread.run_sync(lambda: Item.objects.create(name="sync"))
+        assert sorted(await Item.objects.values_list("name", flat=True).alist()) == ["async", "sync"]
+        assert await anyio.to_thread.run_sync(Item.objects.count) == 2
+        # concurrent users of the one connection take turns instead of sharing a transaction
+        async def tx(i: int) -> None:
+            async with db.transaction():
+                await Item.objects.acreate(name=f"t{i}")
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*(tx(i) for i in range(5)))
+        assert await Item.objects.acount() == 7
+    finally:
+        Item._meta.db = None
+        await db.aclose()
+
+
+def test_bulk_insert_is_chunked_under_the_variable_limit(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'c.db'}", default=False)
+    Item._meta.db = db
+    try:
+        db.create_tables([Item])
+        db.dialect.max_params = 10  # type: ignore[misc]  # 5 rows of 2 columns per INSERT
+        items = Item.objects.bulk_create([Item(name=f"i{i}", n=i) for i in range(23)])
+        assert [i.pk for i in items] == list(range(1, 24))
+        assert Item.objects.count() == 23
+    finally:
+        Item._meta.db = None
+        db.close()
+
+
+def test_file_database_pools_connections(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'pool.db'}", default=False, pool_size=1)
+    Item._meta.db = db
+    try:
+        db.create_tables([Item])
+        Item.objects.create(name="x")
+        assert len(db.backend._idle) == 1  # type: ignore[attr-defined]
+        with db.transaction():
+            Item.objects.create(name="y")
+            assert len(db.backend._idle) == 0  # type: ignore[attr-defined]
+        assert isinstance(db.backend._idle[0].raw, sqlite3.Connection)  # type: ignore[attr-defined]
+    finally:
+        Item._meta.db = None
+        db.close()
+    with pytest.raises(Exception, match="closed"):
+        db.execute("SELECT 1")
