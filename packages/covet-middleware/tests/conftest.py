@@ -240,6 +240,12 @@ def framework(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def probe_var() -> contextvars.ContextVar[str | None]:
+    """The context variable the ``/contextvar`` endpoint sets."""
+    return PROBE
+
+
+@pytest.fixture
 def gate() -> Gate:
     return Gate()
 

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from covet.http import ConfigurationError
+from covet.middleware import (
+    HTTPSRedirectMiddleware,
+    ProxyHeadersMiddleware,
+    RequestIDLogFilter,
+    RequestIDMiddleware,
+    SecurityHeadersMiddleware,
+    TimeoutMiddleware,
+    TrustedHostMiddleware,
+    get_request_id,
+)
+
+
+async def test_security_headers_defaults(build: Any, make_client: Any) -> None:
+    app = build((SecurityHeadersMiddleware, {}))
+    async with make_client(app) as client:
+        secure = await client.get("/text")
+    async with make_client(app, base_url="http://testserver") as client:
+        plain = await client.get("/text")
+    assert secure.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
+    assert secure.headers["x-content-type-options"] == "nosniff"
+    assert secure.headers["x-frame-options"] == "DENY"
+    assert secure.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert secure.headers["cross-origin-opener-policy"] == "same-origin"
+    assert "content-security-policy" not in secure.headers
+    assert "strict-transport-security" not in plain.headers  # HSTS only over HTTPS
+
+
+async def test_security_headers_csp_and_app_values_win(asgi_call: Any) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"x-frame-options", b"SAMEORIGIN")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    mw = SecurityHeadersMiddleware(
+        app, content_security_policy="default-src 'self'", hsts_preload=True
+    )
+    sent = await asgi_call(mw)
+    headers = dict(sent[0]["headers"])
+    assert headers[b"x-frame-options"] == b"SAMEORIGIN"
+    assert headers[b"content-security-policy"] == b"default-src 'self'"
+    assert headers[b"strict-transport-security"].endswith(b"; preload")
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("example.com", 200),
+        ("example.com:8443", 200),
+        ("api.example.com", 200),
+        ("deep.api.example.com", 200),
+        ("evil.com", 400),
+        ("example.com.evil.com", 400),
+        ("notexample.com", 400),
+        ("", 400),
+    ],
+)
+async def test_trusted_host(build: Any, make_client: Any, host: str, status: int) -> None:
+    app = build((TrustedHostMiddleware, {"allowed_hosts": ["example.com", "*.example.com"]}))
+    async with make_client(app) as client:
+        response = await client.get("/text", headers={"host": host})
+    assert response.status_code == status
+
+
+def test_trusted_host_refuses_bad_configuration() -> None:
+    with pytest.raises(ConfigurationError, match="empty"):
+        TrustedHostMiddleware(lambda *a: None, allowed_hosts=[])  # type: ignore[arg-type, return-value]
+    with pytest.raises(ConfigurationError, match="wildcard"):
+        TrustedHostMiddleware(lambda *a: None, allowed_hosts=["ex*.com"])  # type: ignore[arg-type, return-value]
+
+
+async def test_https_redirect(build: Any, make_client: Any) -> None:
+    app = build((HTTPSRedirectMiddleware, {}))
+    async with make_client(app, base_url="http://testserver") as client:
+        response = await client.post("/echo?a=1&b=%20", content=b"x")
+    assert response.status_code == 308
+    assert response.headers["location"] == "https://testserver/echo?a=1&b=%20"
+    async with make_client(app) as client:
+        assert (await client.get("/text")).status_code == 200
+
+
+async def test_https_redirect_honours_trusted_proxy(build: Any, make_client: Any) -> None:
+    app = build(
+        (ProxyHeadersMiddleware, {"trusted_proxies": ["10.0.0.1"]}),
+        (HTTPSRedirectMiddleware, {}),
+    )
+    headers = {"x-forwarded-proto": "https", "x-forwarded-for": "198.51.100.1"}
+    async with make_client(app, base_url="http://testserver", peer="10.0.0.1") as client:
+        assert (await client.get("/text", headers=headers)).status_code == 200
+    async with make_client(app, base_url="http://testserver", peer="203.0.113.1") as client:
+        assert (await client.get("/text", headers=headers)).status_code == 308
+
+
+async def test_https_redirect_refuses_a_host_that_is_not_a_host(asgi_call: Any) -> None:
+    mw = HTTPSRedirectMiddleware(lambda *a: None)  # type: ignore[arg-type, return-value]
+    sent = await asgi_call(mw, {"scheme": "http", "headers": [(b"host", b"evil.com/x?")]})
+    assert sent[0]["status"] == 400
+
+
+async def test_request_id_generated_propagated_and_sanitised(build: Any, make_client: Any) -> None:
+    app = build((RequestIDMiddleware, {}))
+    async with make_client(app) as client:
+        generated = await client.get("/request-id")
+        given = await client.get("/request-id", headers={"x-request-id": "abc-123"})
+        hostile = await client.get("/request-id", headers={"x-request-id": "a\tb<script>"})
+    data = generated.json()
+    assert data["request_id"] == data["state"] == generated.headers["x-request-id"]
+    assert len(data["request_id"]) == 32
+    assert given.json()["request_id"] == "abc-123" == given.headers["x-request-id"]
+    assert hostile.json()["request_id"] != "a\tb<script>"
+    assert get_request_id() is None
+
+
+async def test_request_id_untrusted_incoming_is_replaced(build: Any, make_client: Any) -> None:
+    app = build((RequestIDMiddleware, {"trust_incoming": False}))
+    async with make_client(app) as client:
+        response = await client.get("/request-id", headers={"x-request-id": "abc-123"})
+    assert response.json()["request_id"] != "abc-123"
+    assert response.headers.get_list("x-request-id") == [response.json()["request_id"]]
+
+
+async def test_request_id_reaches_log_records(asgi_call: Any) -> None:
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("test.request_id")
+    handler = Keep()
+    handler.addFilter(RequestIDLogFilter())
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        logger.info("inside")
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    try:
+        await asgi_call(RequestIDMiddleware(app), {"headers": [(b"x-request-id", b"log-1")]})
+        logger.info("outside")
+    finally:
+        logger.removeHandler(handler)
+    assert [r.request_id for r in records] == ["log-1", "-"]  # type: ignore[attr-defined]
+
+
+async def test_timeout_answers_504(build: Any, make_client: Any) -> None:
+    app = build((TimeoutMiddleware, {"timeout": 0.05}))
+    async with make_client(app) as client:
+        slow = await client.get("/slow")
+        fast = await client.get("/text")
+    assert slow.status_code == 504
+    assert slow.headers["content-type"] == "application/problem+json"
+    assert fast.status_code == 200
+
+
+async def test_timeout_does_not_cut_a_started_stream(build: Any, gate: Any, asgi_call: Any) -> None:
+    import asyncio
+
+    app = build((TimeoutMiddleware, {"timeout": 0.05}))
+
+    async def open_gate_later() -> None:
+        await asyncio.sleep(0.2)
+        gate.event.set()
+
+    opener = asyncio.create_task(open_gate_later())
+    sent = await asgi_call(app, {"path": "/stream", "raw_path": b"/stream"})
+    await opener
+    assert sent[0]["status"] == 200
+    assert (
+        b"".join(m.get("body", b"") for m in sent[1:])
+        == (b"covet middleware compresses this line nicely. " * 500)[:2000]
+    )
+
+
+def test_timeout_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        TimeoutMiddleware(lambda *a: None, timeout=0)  # type: ignore[arg-type, return-value]
