@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
 import threading
@@ -341,20 +342,25 @@ def test_dependency_parameter_errors_join_the_handler_errors() -> None:
 
 def test_sync_handlers_run_in_a_worker_thread() -> None:
     app = Covet(thread_limit=2)
-    loop_thread: list[int] = []
+
+    def loop_running() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
 
     @app.get("/async")
-    async def on_loop() -> int:
-        loop_thread.append(threading.get_ident())
-        return 0
+    async def on_loop() -> bool:
+        return loop_running()
 
     @app.get("/sync")
-    def in_thread() -> int:
-        return threading.get_ident()
+    def in_thread() -> bool:
+        return loop_running()
 
-    client = TestClient(app)
-    client.get("/async")
-    assert client.get("/sync").json() != loop_thread[0]
+    with TestClient(app) as client:
+        assert client.get("/async").json() is True
+        assert client.get("/sync").json() is False
     assert app.settings.limiter.total_tokens == 2
     with pytest.raises(ConfigurationError):
         Covet(thread_limit=0)

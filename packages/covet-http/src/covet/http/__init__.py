@@ -1,10 +1,22 @@
-"""covet.http: CovetPy's async-native ASGI framework."""
+"""covet.http: CovetPy's async-native ASGI framework.
+
+The test clients live in :mod:`covet.http.testing` (they need the ``testing`` extra, httpx).
+"""
 
 from covet.http.__about__ import __version__
 from covet.http._app import Covet
 from covet.http._background import BackgroundTask, BackgroundTasks
 from covet.http._convertors import Convertor, register_convertor
-from covet.http._datastructures import URL, FormData, Headers, QueryParams, State, UploadFile
+from covet.http._datastructures import (
+    URL,
+    Address,
+    FormData,
+    Headers,
+    MutableHeaders,
+    QueryParams,
+    State,
+    UploadFile,
+)
 from covet.http._errors import error_response, problem_details, problem_response
 from covet.http._exceptions import (
     ConfigurationError,
@@ -13,6 +25,7 @@ from covet.http._exceptions import (
     RequestValidationError,
     WebSocketException,
 )
+from covet.http._fileresponse import FileResponse
 from covet.http._params import Body, Cookie, Depends, Form, Header, Path, Query
 from covet.http._requests import ClientDisconnect, Request
 from covet.http._responses import (
@@ -24,8 +37,13 @@ from covet.http._responses import (
     StreamingResponse,
 )
 from covet.http._routing import Mount, NoMatchFound, Route, Router, WebSocketRoute
+from covet.http._sse import EventSourceResponse, ServerSentEvent
+from covet.http._staticfiles import StaticFiles
+from covet.http._websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 __all__ = [
+    "URL",
+    "Address",
     "BackgroundTask",
     "BackgroundTasks",
     "Body",
@@ -36,6 +54,8 @@ __all__ = [
     "Covet",
     "CovetHTTPError",
     "Depends",
+    "EventSourceResponse",
+    "FileResponse",
     "Form",
     "FormData",
     "HTMLResponse",
@@ -44,6 +64,7 @@ __all__ = [
     "Headers",
     "JSONResponse",
     "Mount",
+    "MutableHeaders",
     "NoMatchFound",
     "Path",
     "PlainTextResponse",
@@ -55,12 +76,16 @@ __all__ = [
     "Response",
     "Route",
     "Router",
+    "ServerSentEvent",
     "State",
+    "StaticFiles",
     "StreamingResponse",
-    "URL",
     "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
     "WebSocketException",
     "WebSocketRoute",
+    "WebSocketState",
     "__version__",
     "error_response",
     "problem_details",

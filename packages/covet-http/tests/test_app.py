@@ -1,0 +1,276 @@
+import dataclasses
+import datetime
+import sys
+import uuid
+from typing import Annotated, Any
+
+import pytest
+
+from covet.http import (
+    BackgroundTasks,
+    ConfigurationError,
+    Covet,
+    Depends,
+    JSONResponse,
+    PlainTextResponse,
+    Query,
+    StreamingResponse,
+    WebSocket,
+    WebSocketDisconnect,
+    WebSocketException,
+)
+from covet.http._types import Message, Receive, Scope, Send
+from covet.http.testing import TestClient
+
+
+@dataclasses.dataclass
+class Pet:
+    name: str
+    born: datetime.date
+    id: uuid.UUID
+
+
+class Invoice:
+    def to_dict(self) -> dict[str, int]:
+        return {"total": 12}
+
+
+def returns_app() -> Covet:
+    app = Covet()
+    pet = Pet("Rex", datetime.date(2020, 1, 2), uuid.UUID(int=1))
+    cases: dict[str, Any] = {
+        "dict": {"a": 1},
+        "list": [1, "two"],
+        "dataclass": pet,
+        "str": "héllo",
+        "bytes": b"\x00\x01",
+        "none": None,
+        "tuple2": ({"created": True}, 201),
+        "tuple3": ("teapot", 418, {"X-Extra": "1"}),
+        "response": PlainTextResponse("custom", status_code=203),
+        "to_dict": Invoice(),
+        "number": 1.5,
+    }
+    for name, value in cases.items():
+        app.add_route(f"/{name}", lambda value=value: value, name=name)
+
+    @app.post("/created", status_code=201)
+    async def created() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.delete("/gone", status_code=202)
+    async def gone() -> None:
+        return None
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        async def chunks() -> Any:
+            yield b"a"
+            yield b"b"
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "content_type", "body"),
+    [
+        ("/dict", 200, "application/json", b'{"a":1}'),
+        ("/list", 200, "application/json", b'[1,"two"]'),
+        ("/dataclass", 200, "application/json",
+         b'{"name":"Rex","born":"2020-01-02","id":"00000000-0000-0000-0000-000000000001"}'),
+        ("/str", 200, "text/plain; charset=utf-8", "héllo".encode()),
+        ("/bytes", 200, "application/octet-stream", b"\x00\x01"),
+        ("/none", 204, None, b""),
+        ("/tuple2", 201, "application/json", b'{"created":true}'),
+        ("/tuple3", 418, "text/plain; charset=utf-8", b"teapot"),
+        ("/response", 203, "text/plain; charset=utf-8", b"custom"),
+        ("/to_dict", 200, "application/json", b'{"total":12}'),
+        ("/number", 200, "application/json", b"1.5"),
+    ],
+)
+def test_return_values_become_responses(
+    path: str, status: int, content_type: str | None, body: bytes
+) -> None:
+    response = TestClient(returns_app()).get(path)
+    assert response.status_code == status
+    assert response.headers.get("content-type") == content_type
+    assert response.content == body
+    if status != 204:
+        assert response.headers["content-length"] == str(len(body))
+    if path == "/tuple3":
+        assert response.headers["x-extra"] == "1"
+
+
+def test_route_status_code_and_head_on_streams() -> None:
+    client = TestClient(returns_app())
+    assert client.post("/created").status_code == 201
+    response = client.delete("/gone")
+    assert (response.status_code, response.content) == (202, b"")
+    assert client.get("/stream").text == "ab"
+    response = client.head("/stream")
+    assert (response.status_code, response.content) == (200, b"")
+
+
+class TagMiddleware:
+    def __init__(self, app: Any, tag: str) -> None:
+        self.app = app
+        self.tag = tag
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("tags", []).append(self.tag)
+
+        async def tagged_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message["headers"], (b"x-tag", self.tag.encode())]
+            await send(message)
+
+        await self.app(scope, receive, tagged_send)
+
+
+class BrokenMiddleware:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/broken":
+            raise RuntimeError("middleware bug")
+        await self.app(scope, receive, send)
+
+
+def test_pure_asgi_middleware_order_and_errors() -> None:
+    app = Covet()
+    app.add_middleware(TagMiddleware, tag="inner")
+    app.add_middleware(TagMiddleware, tag="outer")
+    app.add_middleware(BrokenMiddleware)
+
+    @app.get("/tags")
+    async def tags(request: Any) -> list[str]:
+        return request.scope["tags"]  # type: ignore[no-any-return]
+
+    client = TestClient(app)
+    response = client.get("/tags")
+    assert response.json() == ["outer", "inner"]  # the last added sees the request first
+    assert response.headers.get_list("x-tag") == ["inner", "outer"]
+    response = client.get("/broken")
+    assert response.status_code == 500
+    assert response.json()["title"] == "Internal Server Error"
+    with pytest.raises(ConfigurationError):
+        app.add_middleware(TagMiddleware, tag="late")
+
+
+def test_state_and_scope_conventions(caplog: pytest.LogCaptureFixture) -> None:
+    app = Covet()
+    app.state.greeting = "hi"
+
+    class SessionLike:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            scope["session"] = {"uid": 7}
+            scope["user"] = "alice"
+            scope["auth"] = ["read"]
+            await self.inner(scope, receive, send)
+
+    @app.get("/me")
+    async def me(request: Any) -> dict[str, Any]:
+        request.state.seen = True
+        return {"greeting": request.app.state.greeting, "session": request.session,
+                "user": request.user, "auth": request.auth, "seen": request.state.seen}
+
+    @app.get("/bare")
+    async def bare(request: Any) -> str:
+        return str(request.session)
+
+    assert TestClient(app).get("/bare").status_code == 500
+    assert "SessionMiddleware must be installed to access request.session" in caplog.text
+    app2 = Covet()
+    app2.router = app.router
+    app2.state = app.state
+    app2.add_middleware(SessionLike)
+    assert TestClient(app2).get("/me").json() == {
+        "greeting": "hi", "session": {"uid": 7}, "user": "alice", "auth": ["read"], "seen": True}
+
+
+def test_websocket_route_with_path_params_and_dependencies() -> None:
+    app = Covet()
+
+    def room_prefix(prefix: Annotated[str, Query()] = ">") -> str:
+        return prefix
+
+    @app.websocket("/ws/{room}")
+    async def chat(websocket: WebSocket, room: str,
+                   prefix: Annotated[str, Depends(room_prefix)]) -> None:
+        await websocket.accept()
+        async for text in websocket.iter_text():
+            await websocket.send_text(f"{prefix}{room}:{text}")
+
+    @app.websocket("/guarded")
+    async def guarded(ws: WebSocket) -> None:
+        raise WebSocketException(4403, "forbidden")
+
+    @app.websocket("/numbers/{n:int}")
+    async def numbers(websocket: WebSocket, n: int) -> None:
+        await websocket.accept()
+        await websocket.send_json({"n": n, "type": type(n).__name__})
+        await websocket.close()
+
+    client = TestClient(app)
+    with client.websocket_connect("/ws/lobby?prefix=%23") as ws:
+        ws.send_text("hello")
+        assert ws.receive_text() == "#lobby:hello"
+    with client.websocket_connect("/numbers/3") as ws:
+        assert ws.receive_json() == {"n": 3, "type": "int"}
+    with pytest.raises(WebSocketDisconnect) as info:
+        with client.websocket_connect("/guarded") as ws:
+            ws.receive_text()
+    assert info.value.code == 4403
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect("/nowhere") as ws:
+            ws.receive_text()
+
+
+def test_websocket_handler_must_take_the_socket() -> None:
+    app = Covet()
+    with pytest.raises(ConfigurationError, match="needs a parameter named 'websocket'"):
+        app.add_websocket_route("/ws", lambda_handler)
+    with pytest.raises(ConfigurationError, match="must be an async def"):
+        app.add_websocket_route("/ws", lambda websocket: None)
+
+
+async def lambda_handler(other: str) -> None:
+    return None
+
+
+def test_background_tasks_run_after_the_response() -> None:
+    app = Covet()
+    done: list[str] = []
+
+    @app.post("/signup")
+    async def signup(tasks: BackgroundTasks) -> JSONResponse:
+        tasks.add_task(done.append, "email sent")
+        return JSONResponse({"queued": True})
+
+    response = TestClient(app).post("/signup")
+    assert response.json() == {"queued": True}
+    assert done == ["email sent"]
+
+
+def test_run_without_uvicorn_gives_install_advice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # makes `import uvicorn` fail
+    with pytest.raises(ConfigurationError, match=r"pip install 'covet-http\[server\]'"):
+        Covet().run()
+
+
+module_app = Covet()
+
+
+def test_run_with_reload_needs_an_import_string() -> None:
+    assert module_app._import_string() == (f"{__name__}:module_app", ".")
+    with pytest.raises(ConfigurationError, match="module:attribute"):
+        Covet()._import_string()

@@ -1,0 +1,234 @@
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from covet.http import (
+    Covet,
+    HTTPException,
+    JSONResponse,
+    PlainTextResponse,
+    Request,
+    RequestValidationError,
+    error_response,
+    problem_details,
+)
+from covet.http.testing import AsyncTestClient, TestClient
+
+
+class PaymentRequired(Exception):
+    pass
+
+
+class CardDeclined(PaymentRequired):
+    pass
+
+
+def make_app(**options: Any) -> Covet:
+    app = Covet(**options)
+
+    @app.get("/teapot")
+    async def teapot() -> None:
+        raise HTTPException(418, "I am a teapot", headers={"X-Tea": "earl grey"},
+                            type="https://example.com/tea")
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret detail")
+
+    @app.get("/declined")
+    def declined() -> None:
+        raise CardDeclined("card 4242 declined")
+
+    @app.post("/echo")
+    async def echo(data: dict[str, Any]) -> dict[str, Any]:
+        return data
+
+    @app.post("/raw")
+    async def raw(request: Request) -> int:
+        return len(await request.body())
+
+    @app.post("/small", max_body_size=10)
+    async def small(request: Request) -> int:
+        return len(await request.body())
+
+    @app.post("/json")
+    async def parse(request: Request) -> Any:
+        return await request.json()
+
+    return app
+
+
+def test_http_exception_is_problem_details() -> None:
+    response = TestClient(make_app()).get("/teapot")
+    assert response.status_code == 418
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-tea"] == "earl grey"
+    assert response.json() == {
+        "type": "https://example.com/tea",
+        "title": "I'm a Teapot",
+        "status": 418,
+        "detail": "I am a teapot",
+    }
+
+
+def test_unhandled_exception_is_a_500_without_the_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="covet.http"):
+        response = TestClient(make_app()).get("/boom")
+    assert response.status_code == 500
+    assert "secret detail" not in response.text
+    assert response.json()["title"] == "Internal Server Error"
+    assert "secret detail" in caplog.text  # logged for the operator, not sent to the client
+
+
+def test_debug_shows_the_traceback_as_json_or_html() -> None:
+    client = TestClient(make_app(debug=True))
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["detail"] == "RuntimeError: secret detail"
+    assert any("raise RuntimeError" in line for line in body["traceback"])
+    response = client.get("/boom", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "RuntimeError: secret detail" in response.text
+    assert "<pre>" in response.text
+
+
+def test_exception_handlers_by_class_and_status() -> None:
+    app = make_app()
+
+    @app.exception_handler(PaymentRequired)
+    async def payment(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": str(exc), "path": request.url.path}, status_code=402)
+
+    @app.exception_handler(404)
+    def not_found(request: Request, exc: Exception) -> tuple[str, int]:
+        return f"nothing at {request.url.path}", 404
+
+    @app.exception_handler(500)
+    async def server_error(request: Request, exc: Exception) -> PlainTextResponse:
+        return PlainTextResponse("custom 500", status_code=500)
+
+    client = TestClient(app)
+    response = client.get("/declined")
+    assert response.status_code == 402
+    assert response.json() == {"error": "card 4242 declined", "path": "/declined"}
+    response = client.get("/missing")
+    assert (response.status_code, response.text) == (404, "nothing at /missing")
+    assert client.get("/boom").text == "custom 500"
+    assert client.get("/teapot").status_code == 418  # no handler for 418: the default
+
+
+def test_a_failing_exception_handler_falls_back_to_500() -> None:
+    app = make_app()
+
+    @app.exception_handler(HTTPException)
+    async def broken(request: Request, exc: Exception) -> None:
+        raise ValueError("handler bug")
+
+    response = TestClient(app).get("/teapot")
+    assert response.status_code == 500
+
+
+def test_validation_errors_can_be_customised() -> None:
+    app = make_app()
+
+    @app.exception_handler(RequestValidationError)
+    async def flat(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"fields": [e["loc"][-1] for e in exc.errors]}, status_code=400)
+
+    response = TestClient(app).post("/echo", json=[1])
+    assert response.status_code == 400
+    assert response.json() == {"fields": ["body"]}
+
+
+def test_body_over_the_limit_is_413_from_content_length() -> None:
+    client = TestClient(make_app(max_body_size=100))
+    response = client.post("/raw", content=b"x" * 101)
+    assert response.status_code == 413
+    assert response.json()["detail"] == "Request body is larger than the limit of 100 bytes"
+    assert client.post("/raw", content=b"x" * 100).json() == 100
+    assert client.post("/small", content=b"x" * 11).status_code == 413  # per-route limit
+    assert client.post("/echo", content=b"[" * 50 + b"]" * 50 + b" " * 60).status_code == 413
+
+
+async def test_body_over_the_limit_is_413_when_content_length_lies() -> None:
+    app = make_app(max_body_size=100)
+    chunks_read = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal chunks_read
+        chunks_read += 1
+        return {"type": "http.request", "body": b"y" * 60, "more_body": chunks_read < 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": "/raw", "raw_path": b"/raw",
+        "query_string": b"", "root_path": "", "scheme": "http", "http_version": "1.1",
+        "headers": [(b"content-length", b"10")], "server": ("t", 80), "client": ("c", 1),
+    }
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 413
+    assert chunks_read == 2  # stopped as soon as the limit was passed
+
+
+async def test_streamed_body_without_length_is_counted() -> None:
+    app = make_app(max_body_size=1000)
+
+    async def chunks() -> Any:
+        for _ in range(20):
+            yield b"z" * 100
+
+    async with AsyncTestClient(app) as client:
+        response = await client.post("/raw", content=chunks())
+    assert response.status_code == 413
+
+
+def test_json_too_deep_or_invalid_is_a_client_error() -> None:
+    client = TestClient(make_app(max_json_depth=10))
+    deep = "[" * 11 + "]" * 11
+    response = client.post("/echo", content=deep)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["type"] == "json_invalid"
+    assert client.post("/json", content=deep).status_code == 400
+    assert client.post("/json", content=b"\xff\xfe").status_code == 400
+    assert client.post("/json", content="[" * 9 + "]" * 9).json() == [[[[[[[[[]]]]]]]]]
+
+
+def test_error_response_is_reusable_outside_the_app() -> None:
+    scope = {"type": "http", "method": "GET", "path": "/x", "headers": []}
+    response = error_response(HTTPException(404, "gone"), scope)
+    assert response.status_code == 404
+    assert json.loads(response.body) == {"type": "about:blank", "title": "Not Found",
+                                         "status": 404, "detail": "gone"}
+    response = error_response(KeyError("k"), scope, debug=False)
+    assert response.status_code == 500
+    assert b"KeyError" not in response.body
+    response = error_response(KeyError("k"), scope, debug=True)
+    assert b"KeyError" in response.body
+    validation = error_response(RequestValidationError([{"loc": ["query", "a"], "msg": "m",
+                                                         "type": "t"}]), scope)
+    assert json.loads(validation.body)["errors"] == [{"loc": ["query", "a"], "msg": "m",
+                                                      "type": "t"}]
+    assert problem_details(409, "dup", instance="/x", extra=1) == {
+        "type": "about:blank", "title": "Conflict", "status": 409, "detail": "dup",
+        "instance": "/x", "extra": 1}
+
+
+def test_unconvertible_return_value_is_a_clear_500(caplog: pytest.LogCaptureFixture) -> None:
+    app = Covet()
+
+    @app.get("/obj")
+    async def obj() -> object:
+        return object()
+
+    with caplog.at_level(logging.ERROR, logger="covet.http"):
+        assert TestClient(app).get("/obj").status_code == 500
+    assert "cannot turn a object returned by a handler into a response" in caplog.text

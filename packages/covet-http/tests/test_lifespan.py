@@ -1,0 +1,113 @@
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from covet.http import Covet, Request
+from covet.http.testing import AsyncTestClient, TestClient
+
+
+async def drive_lifespan(app: Covet, *messages: str) -> list[dict[str, Any]]:
+    """Speak the lifespan protocol to ``app`` the way a server does."""
+    inbox = [{"type": m} for m in messages]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+    return sent
+
+
+def test_lifespan_context_manager_and_hooks_run_in_order() -> None:
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Covet) -> AsyncIterator[dict[str, Any]]:
+        events.append("lifespan enter")
+        app.state.ready = True
+        yield {"pool": "the-pool"}
+        events.append("lifespan exit")
+
+    app = Covet(lifespan=lifespan, on_startup=[lambda: events.append("startup arg")])
+
+    @app.on_startup
+    async def startup() -> None:
+        events.append("startup hook")
+
+    @app.on_shutdown
+    def shutdown() -> None:
+        events.append("shutdown hook")
+
+    @app.get("/")
+    async def index(request: Request) -> dict[str, Any]:
+        return {"pool": request.state.pool, "ready": request.app.state.ready}
+
+    with TestClient(app) as client:
+        assert events == ["startup arg", "startup hook", "lifespan enter"]
+        assert client.get("/").json() == {"pool": "the-pool", "ready": True}
+    assert events[3:] == ["lifespan exit", "shutdown hook"]
+
+
+def test_bare_async_generator_lifespan_without_app_argument() -> None:
+    events: list[str] = []
+
+    async def lifespan() -> AsyncIterator[None]:
+        events.append("up")
+        yield
+        events.append("down")
+
+    with TestClient(Covet(lifespan=lifespan)):
+        assert events == ["up"]
+    assert events == ["up", "down"]
+
+
+async def test_startup_failure_is_reported_per_the_spec(caplog: pytest.LogCaptureFixture) -> None:
+    app = Covet()
+
+    @app.on_startup
+    async def fail() -> None:
+        raise RuntimeError("database unreachable")
+
+    sent = await drive_lifespan(app, "lifespan.startup")
+    assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
+    assert "database unreachable" in sent[0]["message"]
+    assert "Application startup failed" in caplog.text
+
+
+async def test_shutdown_failure_is_reported() -> None:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Covet) -> AsyncIterator[None]:
+        yield
+        raise RuntimeError("could not flush")
+
+    sent = await drive_lifespan(Covet(lifespan=lifespan), "lifespan.startup", "lifespan.shutdown")
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.failed"]
+    assert "could not flush" in sent[1]["message"]
+
+
+async def test_app_serves_when_the_server_sends_no_lifespan() -> None:
+    started: list[bool] = []
+    app = Covet(on_startup=[lambda: started.append(True)])
+
+    @app.get("/")
+    async def index() -> str:
+        return "ok"
+
+    client = AsyncTestClient(app)  # not entered: no lifespan events at all
+    response = await client.get("/")
+    assert response.text == "ok"
+    assert started == []
+    await client.aclose()
+
+
+async def test_middleware_stack_is_built_at_startup() -> None:
+    app = Covet()
+    sent = await drive_lifespan(app, "lifespan.startup", "lifespan.shutdown")
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    with pytest.raises(Exception, match="after the application has started"):
+        app.add_middleware(type("M", (), {}))
