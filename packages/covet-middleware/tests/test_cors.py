@@ -69,9 +69,12 @@ async def browser_fetch(
         names = [
             n.lower() for n in split_list(preflight.headers.get("access-control-allow-headers"))
         ]
-        if method not in methods and method not in SAFELISTED_METHODS:
-            if credentials or "*" not in methods:
-                return False, responses
+        if (
+            method not in methods
+            and method not in SAFELISTED_METHODS
+            and (credentials or "*" not in methods)
+        ):
+            return False, responses
         if "authorization" in unsafe and "authorization" not in names:
             return False, responses
         for name in unsafe:

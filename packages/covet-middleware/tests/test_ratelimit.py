@@ -199,14 +199,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def start_servers(ports: list[int], env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    return [subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env) for port in ports]
+
+
+def stop_servers(servers: list[subprocess.Popen[bytes]]) -> None:
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 @pytest.mark.slow
 async def test_two_processes_share_one_limit_through_redis(redis_store: Any) -> None:
     ports = [free_port(), free_port()]
     redis_url = os.environ.get("COVET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     env = {**os.environ, "REDIS_URL": redis_url, "PREFIX": redis_store.prefix}
-    servers = [
-        subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env) for port in ports
-    ]
+    servers = start_servers(ports, env)
     try:
         limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
         async with httpx.AsyncClient(limits=limits, timeout=30) as client:
@@ -223,14 +236,7 @@ async def test_two_processes_share_one_limit_through_redis(redis_store: Any) -> 
             urls = [f"http://127.0.0.1:{ports[i % 2]}/limited" for i in range(1000)]
             responses = await asyncio.gather(*(client.get(url) for url in urls))
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        await asyncio.to_thread(stop_servers, servers)
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {200: 100, 429: 900}
     # Two separate OS processes answered, and together they admitted exactly the limit.
