@@ -25,21 +25,27 @@ def test_placeholders_and_quoting() -> None:
     qs = Thing.objects.filter(name="a", n__gt=1)[2:7]
     assert sql("sqlite", qs) == (
         'SELECT "thing"."id", "thing"."name", "thing"."n" FROM "thing" WHERE ("thing"."name" = ?) '
-        'AND ("thing"."n" > ?) ORDER BY "thing"."n" DESC LIMIT 5 OFFSET 2', ["a", 1])
-    assert sql("postgresql", qs)[0].endswith('("thing"."name" = $1) AND ("thing"."n" > $2) ORDER BY "thing"."n" DESC LIMIT 5 OFFSET 2')
+        'AND ("thing"."n" > ?) ORDER BY "thing"."n" DESC LIMIT 5 OFFSET 2',
+        ["a", 1],
+    )
+    assert sql("postgresql", qs)[0].endswith(
+        '("thing"."name" = $1) AND ("thing"."n" > $2) ORDER BY "thing"."n" DESC LIMIT 5 OFFSET 2'
+    )
     assert "WHERE (`thing`.`name` = %s) AND (`thing`.`n` > %s)" in sql("mysql", qs)[0]
 
 
 def test_like_escaping_and_case() -> None:
     qs = Thing.objects.filter(name__icontains="50%_!")
     text, params = sql("postgresql", qs)
-    assert "ILIKE $1 ESCAPE '!'" in text and params == ["%50!%!_!!%"]
+    assert "ILIKE $1 ESCAPE '!'" in text
+    assert params == ["%50!%!_!!%"]
     assert "LOWER(`thing`.`name`) LIKE LOWER(%s) ESCAPE '!'" in sql("mysql", qs)[0]
 
 
 def test_mysql_doubles_literal_percent() -> None:
     d = get_dialect("mysql")
-    assert d.literal("100%") == "'100%%'" and d.text("a % b") == "a %% b"
+    assert d.literal("100%") == "'100%%'"
+    assert d.text("a % b") == "a %% b"
 
 
 @pytest.mark.parametrize(
@@ -53,14 +59,22 @@ def test_mysql_doubles_literal_percent() -> None:
 def test_upsert(dialect: str, expected: str) -> None:
     conflict = compiler.Conflict(ignore=False, target=("name",), update=("n",))
     text, params = compiler.insert(
-        "thing", ["name", "n"], [["a", 1], ["b", 2]], get_dialect(dialect), returning=["id"], conflict=conflict
+        "thing",
+        ["name", "n"],
+        [["a", 1], ["b", 2]],
+        get_dialect(dialect),
+        returning=["id"],
+        conflict=conflict,
     )
-    assert text.endswith(expected) and params == ["a", 1, "b", 2]
+    assert text.endswith(expected)
+    assert params == ["a", 1, "b", 2]
 
 
 def test_date_parts_regex_json_for_update() -> None:
     assert get_dialect("sqlite").date_part("month", "x") == "CAST(strftime('%m', x) AS INTEGER)"
-    assert get_dialect("postgresql").date_part("year", "x") == "CAST(EXTRACT(YEAR FROM x) AS INTEGER)"
+    assert (
+        get_dialect("postgresql").date_part("year", "x") == "CAST(EXTRACT(YEAR FROM x) AS INTEGER)"
+    )
     assert get_dialect("mysql").date_part("day", "x") == "CAST(EXTRACT(DAY FROM x) AS SIGNED)"
     assert get_dialect("postgresql").regex("a", "$1", case_insensitive=True) == "a::text ~* $1"
     assert get_dialect("sqlite").for_update(nowait=True) == ""
@@ -72,12 +86,17 @@ def test_date_parts_regex_json_for_update() -> None:
 
 def test_update_with_f_and_count_of_slice() -> None:
     d = get_dialect("postgresql")
-    text, params = compiler.update(Thing.objects.filter(Q(n=1) | ~Q(name="x"))._query, d, {"n": F("n") + 1})
-    assert text == ('UPDATE "thing" SET "n" = ("thing"."n" + $1) WHERE ("thing"."n" = $2) OR '
-                    '(NOT ("thing"."name" = $3))')
+    text, params = compiler.update(
+        Thing.objects.filter(Q(n=1) | ~Q(name="x"))._query, d, {"n": F("n") + 1}
+    )
+    assert text == (
+        'UPDATE "thing" SET "n" = ("thing"."n" + $1) WHERE ("thing"."n" = $2) OR '
+        '(NOT ("thing"."name" = $3))'
+    )
     assert params == [1, 1, "x"]
     text, _ = compiler.count(Thing.objects.all()[:3]._query, d)
-    assert text.startswith("SELECT COUNT(*) FROM (SELECT") and text.endswith(') AS "sub"')
+    assert text.startswith("SELECT COUNT(*) FROM (SELECT")
+    assert text.endswith(') AS "sub"')
 
 
 def test_ddl() -> None:

@@ -69,10 +69,13 @@ def test_metadata() -> None:
     assert [f.name for f in meta.fields] == [
         "id", "created", "updated", "sku", "name", "price", "stock", "shop", "email", "site",
     ]  # fmt: skip
-    assert isinstance(meta.pk, BigAutoField) and meta.table_name == "test_product"
-    assert meta.ordering == ["-id"] and meta.unique_together == [("shop", "name")]
+    assert isinstance(meta.pk, BigAutoField)
+    assert meta.table_name == "test_product"
+    assert meta.ordering == ["-id"]
+    assert meta.unique_together == [("shop", "name")]
     assert Product.created is not Timestamped.created  # each subclass owns a copy
-    assert Note._meta.pk.name == "code" and Note._meta.get_field("body").column == "note_body"
+    assert Note._meta.pk.name == "code"
+    assert Note._meta.get_field("body").column == "note_body"
     assert Product.DoesNotExist is not Note.DoesNotExist
     with pytest.raises(TypeError, match="abstract"):
         Timestamped()
@@ -120,7 +123,9 @@ def test_meta_db_binds_the_model(tmp_path) -> None:
 
 def test_instances_eq_repr_hash_to_dict() -> None:
     a, b = Note(code="x", body="1"), Note(code="x", body="2")
-    assert a == b and hash(a) == hash(b) and a != Note(code="y")
+    assert a == b
+    assert hash(a) == hash(b)
+    assert a != Note(code="y")
     assert repr(a) == "<Note: pk='x'>"
     assert a.to_dict() == {"code": "x", "body": "1"}
     assert Product(sku="s") != Product(sku="s")  # no pk yet: never equal
@@ -130,14 +135,18 @@ def test_instances_eq_repr_hash_to_dict() -> None:
 
 
 def test_full_clean_reports_every_field() -> None:
-    p = Product(sku="toolongsku", name=None, price="12345.678", stock=3, email="nope", site="ftp://x")
+    p = Product(
+        sku="toolongsku", name=None, price="12345.678", stock=3, email="nope", site="ftp://x"
+    )
     with pytest.raises(ValidationError) as info:
         p.full_clean()
     errors = info.value.errors
     assert set(errors) == {"sku", "name", "price", "stock", "email", "site"}
     assert "at most 8 characters" in errors["sku"][0]
     assert errors["name"] == ["this field cannot be null"]
-    Product(sku="ok", name="n", price="12.5", stock=10, email="a@b.co", site="https://x.org").full_clean()
+    Product(
+        sku="ok", name="n", price="12.5", stock=10, email="a@b.co", site="https://x.org"
+    ).full_clean()
 
 
 @pytest.mark.usefixtures("tables")
@@ -157,14 +166,16 @@ async def test_save_enforces_max_length_and_constraints(api) -> None:
 async def test_auto_now_and_defaults(api) -> None:
     before = dt.datetime.now(dt.UTC)
     p = await api(Product.objects, "create", sku="t", name="n")
-    assert p.stock == 5 and p.shop == "main" and p.created >= before and p.updated >= p.created
+    assert p.stock == 5
+    assert p.shop == "main"
+    assert p.created >= before
+    assert p.updated >= p.created
     first_updated = p.updated
     p.name = "m"
     await api(p, "save")
     fresh = await api(Product.objects, "get", pk=p.pk)
-    assert fresh.updated >= first_updated and fresh.created == p.created.replace(
-        microsecond=p.created.microsecond
-    )
+    assert fresh.updated >= first_updated
+    assert fresh.created == p.created.replace(microsecond=p.created.microsecond)
 
 
 @pytest.mark.usefixtures("tables")

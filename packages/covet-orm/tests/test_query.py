@@ -67,7 +67,10 @@ async def test_create_get_save_delete(api) -> None:
     art = await api(Article.objects, "create", title="Hello", views=1)
     assert isinstance(art.pk, int)
     got = await api(Article.objects, "get", pk=art.pk)
-    assert got == art and got.title == "Hello" and got.body == "" and got.rating is None
+    assert got == art
+    assert got.title == "Hello"
+    assert got.body == ""
+    assert got.rating is None
     got.views = 5
     await api(got, "save")
     await api(art, "refresh_from_db")
@@ -150,7 +153,12 @@ async def test_q_f_exclude(api) -> None:
 
 async def test_order_slice_first_last(api) -> None:
     await seed(api)
-    assert await titles(api, Article.objects.order_by("-views")) == ["Gamma", "beta", "Alpha", "delta"]
+    assert await titles(api, Article.objects.order_by("-views")) == [
+        "Gamma",
+        "beta",
+        "Alpha",
+        "delta",
+    ]
     assert await titles(api, Article.objects.order_by("views")[1:3]) == ["Alpha", "beta"]
     assert await titles(api, Article.objects.all()[2:]) == ["Gamma", "delta"]
     assert await titles(api, Article.objects.all()[1:][:2]) == ["beta", "Gamma"]
@@ -166,8 +174,8 @@ async def test_values_and_values_list(api) -> None:
     rows = await api(Article.objects.filter(views=10).values("title", "published"), "list")
     assert rows == [{"title": "Alpha", "published": T0}]
     rows = await api(Article.objects.filter(views=10).values(), "list")
-    assert rows[0]["data"] == {"tag": "news", "n": 1} and set(rows[0]) == {
-        "id", "title", "body", "views", "rating", "published", "data"}  # fmt: skip
+    assert rows[0]["data"] == {"tag": "news", "n": 1}
+    assert set(rows[0]) == {"id", "title", "body", "views", "rating", "published", "data"}
     pairs = await api(Article.objects.order_by("views").values_list("title", "views"), "list")
     assert pairs[:2] == [("delta", 0), ("Alpha", 10)]
     assert await api(Article.objects.values_list("views", flat=True).distinct(), "count") == 4
@@ -180,7 +188,8 @@ async def test_only_defer(api, backend) -> None:
     obj = (await api(Article.objects.only("title").filter(views=10), "list"))[0]
     assert obj.to_dict() == {"id": obj.pk, "title": "Alpha"}
     obj = (await api(Article.objects.defer("body", "data").filter(views=10), "list"))[0]
-    assert "body" not in obj.to_dict() and obj.to_dict()["views"] == 10
+    assert "body" not in obj.to_dict()
+    assert obj.to_dict()["views"] == 10
     if api.is_async:
         with pytest.raises(SynchronousOnlyError, match="arefresh_from_db"):
             _ = obj.body
@@ -202,7 +211,9 @@ async def test_count_exists_aggregate_annotate(api) -> None:
         n=Count("id"), total=Sum("views"), avg=Avg("views"), lo=Min("views"), hi=Max("views"),
         rated=Count("rating"),
     )  # fmt: skip
-    assert agg["n"] == 4 and int(agg["total"]) == 60 and agg["avg"] == pytest.approx(15.0)
+    assert agg["n"] == 4
+    assert int(agg["total"]) == 60
+    assert agg["avg"] == pytest.approx(15.0)
     assert (agg["lo"], agg["hi"], agg["rated"]) == (0, 30, 3)
     empty = await api(Article.objects.filter(views=-1), "aggregate", total=Sum("views"))
     assert empty == {"total": None}
@@ -210,7 +221,8 @@ async def test_count_exists_aggregate_annotate(api) -> None:
         Article.objects.values("body").annotate(n=Count("id")).filter(n__gte=1).order_by("body"),
         "list",
     )
-    assert rows[0] == {"body": "", "n": 1} and len(rows) == 4
+    assert rows[0] == {"body": "", "n": 1}
+    assert len(rows) == 4
     objs = await api(Article.objects.annotate(double=F("views") * 2).order_by("-double"), "list")
     assert [(o.title, o.double) for o in objs][:2] == [("Gamma", 60), ("beta", 40)]
 
@@ -227,26 +239,38 @@ async def test_queryset_update_delete(api) -> None:
 
 async def test_get_or_create_and_update_or_create(api) -> None:
     obj, created = await api(Article.objects, "get_or_create", title="A", defaults={"views": 3})
-    assert created and obj.views == 3 and obj.pk is not None
+    assert created
+    assert obj.views == 3
+    assert obj.pk is not None
     again, created = await api(Article.objects, "get_or_create", title="A", defaults={"views": 9})
-    assert not created and again == obj and again.views == 3
+    assert not created
+    assert again == obj
+    assert again.views == 3
     upd, created = await api(Article.objects, "update_or_create", title="A", defaults={"views": 7})
-    assert not created and upd.views == 7
+    assert not created
+    assert upd.views == 7
     assert (await api(Article.objects, "get", title="A")).views == 7
     new, created = await api(Article.objects, "update_or_create", title="B", defaults={"views": 1})
-    assert created and new.views == 1
+    assert created
+    assert new.views == 1
     assert await api(Article.objects, "count") == 2
 
 
 async def test_bulk_create_keys_and_upsert(api) -> None:
     objs = [Article(title=f"t{i}", views=i) for i in range(50)]
     created = await api(Article.objects, "bulk_create", objs, batch_size=7)
-    assert [o.pk for o in created] == sorted({o.pk for o in created}) and None not in [o.pk for o in created]
+    assert [o.pk for o in created] == sorted({o.pk for o in created})
+    assert None not in [o.pk for o in created]
     got = await api(Article.objects, "in_bulk", [objs[0].pk, objs[49].pk])
     assert {k: v.title for k, v in got.items()} == {objs[0].pk: "t0", objs[49].pk: "t49"}
     with pytest.raises(IntegrityError):
         await api(Article.objects, "bulk_create", [Article(title="t1")])
-    await api(Article.objects, "bulk_create", [Article(title="t1"), Article(title="new")], ignore_conflicts=True)
+    await api(
+        Article.objects,
+        "bulk_create",
+        [Article(title="t1"), Article(title="new")],
+        ignore_conflicts=True,
+    )
     assert await api(Article.objects, "count") == 51
     ups = [Article(title="t2", views=1000), Article(title="fresh", views=5)]
     await api(
@@ -272,11 +296,15 @@ async def test_bulk_update_in_bulk_raw_explain(api, db: Database) -> None:
     everything = await api(Article.objects, "in_bulk")
     assert set(everything) == {o.pk for o in objs}
     table = db.dialect.quote("test_article")
-    raw = Article.objects.raw(f"SELECT * FROM {table} WHERE views > {db.param(1)} ORDER BY id", [1010])
+    raw = Article.objects.raw(
+        f"SELECT * FROM {table} WHERE views > {db.param(1)} ORDER BY id", [1010]
+    )
     found = await api.list(raw)
-    assert [a.title for a in found] == ["beta", "Gamma"] and found[0].published.tzinfo is not None
+    assert [a.title for a in found] == ["beta", "Gamma"]
+    assert found[0].published.tzinfo is not None
     plan = await api(Article.objects.filter(views=1), "explain")
-    assert isinstance(plan, str) and plan
+    assert isinstance(plan, str)
+    assert plan
 
 
 async def test_select_for_update(api, db: Database) -> None:
@@ -285,7 +313,9 @@ async def test_select_for_update(api, db: Database) -> None:
         await api(Article.objects.select_for_update(), "list")
     if api.is_async:
         async with db.transaction():
-            rows = await Article.objects.select_for_update(skip_locked=True).filter(views=10).alist()
+            rows = (
+                await Article.objects.select_for_update(skip_locked=True).filter(views=10).alist()
+            )
     else:
 
         def locked() -> list[Article]:

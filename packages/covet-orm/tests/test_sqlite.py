@@ -6,7 +6,14 @@ import sqlite3
 import anyio.to_thread
 import pytest
 
-from covet.orm import CharField, Database, ImproperlyConfigured, IntegerField, Model, ProgrammingError
+from covet.orm import (
+    CharField,
+    Database,
+    ImproperlyConfigured,
+    IntegerField,
+    Model,
+    ProgrammingError,
+)
 from covet.orm.backends.base import DatabaseURL
 
 
@@ -24,7 +31,13 @@ def test_url_parsing() -> None:
     assert DatabaseURL.parse("sqlite:///:memory:").database == ":memory:"
     assert DatabaseURL.parse("sqlite://").database == ":memory:"
     url = DatabaseURL.parse("postgresql+asyncpg://u:secret@h:5433/d?pool_size=3")
-    assert (url.scheme, url.username, url.host, url.port, url.database) == ("postgresql", "u", "h", 5433, "d")
+    assert (url.scheme, url.username, url.host, url.port, url.database) == (
+        "postgresql",
+        "u",
+        "h",
+        5433,
+        "d",
+    )
     assert "secret" not in repr(url)
 
 
@@ -55,8 +68,12 @@ async def test_memory_database_is_shared_by_sync_and_async() -> None:
         await db.acreate_tables([Item])
         await Item.objects.acreate(name="async")
         await anyio.to_thread.run_sync(lambda: Item.objects.create(name="sync"))
-        assert sorted(await Item.objects.values_list("name", flat=True).alist()) == ["async", "sync"]
+        assert sorted(await Item.objects.values_list("name", flat=True).alist()) == [
+            "async",
+            "sync",
+        ]
         assert await anyio.to_thread.run_sync(Item.objects.count) == 2
+
         # concurrent users of the one connection take turns instead of sharing a transaction
         async def tx(i: int) -> None:
             async with db.transaction():

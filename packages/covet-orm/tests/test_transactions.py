@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import anyio.to_thread
 import pytest
@@ -24,6 +25,18 @@ class Boom(Exception):
     pass
 
 
+def create_then_fail(db: Database, name: str) -> None:
+    with db.transaction():
+        Entry.objects.create(name=name)
+        raise Boom
+
+
+async def acreate_then_fail(db: Database, name: str) -> None:
+    async with db.transaction():
+        await Entry.objects.acreate(name=name)
+        raise Boom
+
+
 def names() -> list[str]:
     return sorted(Entry.objects.values_list("name", flat=True))
 
@@ -36,16 +49,14 @@ def test_sync_commit_rollback_savepoints(db: Database) -> None:
     with db.transaction():
         Entry.objects.create(name="outer")
         assert db.in_transaction()
-        with pytest.raises(Boom), db.transaction():
-            Entry.objects.create(name="inner")
-            raise Boom
+        with pytest.raises(Boom):
+            create_then_fail(db, "inner")
         with db.transaction():
             Entry.objects.create(name="kept")
     assert not db.in_transaction()
     assert names() == ["kept", "outer"]
-    with pytest.raises(Boom), db.transaction():
-        Entry.objects.create(name="gone")
-        raise Boom
+    with pytest.raises(Boom):
+        create_then_fail(db, "gone")
     assert names() == ["kept", "outer"]
 
 
@@ -53,16 +64,12 @@ async def test_async_commit_rollback_savepoints(db: Database) -> None:
     async with db.transaction():
         await Entry.objects.acreate(name="outer")
         with pytest.raises(Boom):
-            async with db.transaction():
-                await Entry.objects.acreate(name="inner")
-                raise Boom
+            await acreate_then_fail(db, "inner")
         async with db.transaction():
             await Entry.objects.acreate(name="kept")
     assert await anames() == ["kept", "outer"]
     with pytest.raises(Boom):
-        async with db.transaction():
-            await Entry.objects.acreate(name="gone")
-            raise Boom
+        await acreate_then_fail(db, "gone")
     assert await anames() == ["kept", "outer"]
 
 
@@ -71,9 +78,16 @@ def test_integrity_error_in_savepoint_keeps_outer_transaction(db: Database) -> N
         Entry.objects.create(name="a")
         with pytest.raises(IntegrityError) as info, db.transaction():
             Entry.objects.create(name="a")
-        assert info.value.driver_error is not None and info.value.__cause__ is info.value.driver_error
+        assert info.value.driver_error is not None
+        assert info.value.__cause__ is info.value.driver_error
         Entry.objects.create(name="b")
     assert names() == ["a", "b"]
+
+
+def register_then_fail(db: Database, callback: Callable[[], object]) -> None:
+    with db.transaction():
+        db.on_commit(callback)
+        raise Boom
 
 
 def test_on_commit_sync(db: Database) -> None:
@@ -81,16 +95,14 @@ def test_on_commit_sync(db: Database) -> None:
     db.on_commit(lambda: calls.append("immediate"))
     with db.transaction():
         db.on_commit(lambda: calls.append("outer"))
-        with pytest.raises(Boom), db.transaction():
-            db.on_commit(lambda: calls.append("rolled back"))
-            raise Boom
+        with pytest.raises(Boom):
+            register_then_fail(db, lambda: calls.append("rolled back"))
         with db.transaction():
             db.on_commit(lambda: calls.append("savepoint"))
         assert calls == ["immediate"]
     assert calls == ["immediate", "outer", "savepoint"]
-    with pytest.raises(Boom), db.transaction():
-        db.on_commit(lambda: calls.append("never"))
-        raise Boom
+    with pytest.raises(Boom):
+        register_then_fail(db, lambda: calls.append("never"))
     assert "never" not in calls
 
 
@@ -126,7 +138,8 @@ async def test_tasks_never_share_a_transaction(db: Database) -> None:
         release.set()
 
     results = await asyncio.gather(writer(), reader(), return_exceptions=True)
-    assert isinstance(results[0], Boom) and results[1] is None
+    assert isinstance(results[0], Boom)
+    assert results[1] is None
     assert seen["reader"] == []
     assert await anames() == []
 
@@ -134,6 +147,7 @@ async def test_tasks_never_share_a_transaction(db: Database) -> None:
 async def test_child_task_does_not_inherit_transaction(db: Database) -> None:
     async with db.transaction():
         await Entry.objects.acreate(name="parent")
+
         async def probe() -> object:
             return db.backend.abound()
 
@@ -164,9 +178,9 @@ def test_threads_never_share_a_transaction(db: Database) -> None:
 
 
 async def test_sync_transaction_on_loop_is_refused(db: Database) -> None:
-    with pytest.raises(SynchronousOnlyError, match="async with db.transaction"):
-        with db.transaction():
-            pass
+    tx = db.transaction()
+    with pytest.raises(SynchronousOnlyError, match=r"async with db\.transaction"):
+        tx.__enter__()
 
 
 async def test_sync_transaction_in_worker_thread_while_loop_runs(db: Database) -> None:

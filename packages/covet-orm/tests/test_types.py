@@ -106,7 +106,8 @@ async def test_nulls_round_trip(api) -> None:
 async def test_decimal_precision_and_quantize(api) -> None:
     obj = await api(Sample.objects, "create", dec=Decimal("0.1"))
     got = await api(Sample.objects, "get", pk=obj.pk)
-    assert got.dec == Decimal("0.1000") and str(got.dec) == "0.1000"
+    assert got.dec == Decimal("0.1000")
+    assert str(got.dec) == "0.1000"
 
 
 async def test_filters_on_typed_values(api) -> None:

@@ -48,7 +48,8 @@ def bulk_create_op(
             key = tuple(obj.__dict__.get(f.name) for f in targets)
             if key in seen:
                 raise ValueError(
-                    f"bulk_create(update_conflicts=True) got two objects with {unique_fields}={key}; "
+                    f"bulk_create(update_conflicts=True) got two objects with "
+                    f"{unique_fields}={key}; "
                     "a row cannot be upserted twice in one statement"
                 )
             seen.add(key)
@@ -104,7 +105,8 @@ def bulk_update_op(
     pk = meta.pk
     q = dialect.quote
     sets = ", ".join(f"{q(f.column)} = {dialect.param(i + 1)}" for i, f in enumerate(fields))
-    sql = f"UPDATE {q(meta.table_name)} SET {sets} WHERE {q(pk.column)} = {dialect.param(len(fields) + 1)}"
+    where = f"{q(pk.column)} = {dialect.param(len(fields) + 1)}"
+    sql = f"UPDATE {q(meta.table_name)} SET {sets} WHERE {where}"  # noqa: S608 (quoted names)
     adapters = [f.adapter(dialect) for f in fields]
     pk_adapt = pk.adapter(dialect)
     rows = []

@@ -2,12 +2,13 @@
 
 Every ORM operation is a generator that yields ``Stmt`` (an operation name, SQL and parameters)
 and receives the connection method's result (or has the ``DatabaseError`` thrown into it). The
-sync API drives it with ``Database.run`` and the async API with ``Database.arun``: the business logic
-exists once.
+sync API drives it with ``Database.run`` and the async API with ``Database.arun``: the business
+logic exists once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from asyncio import _get_running_loop
 from collections.abc import Callable, Generator, Iterable, Sequence
@@ -211,16 +212,21 @@ class Database:
     # -- raw SQL -----------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] = ()) -> ExecResult:
         """Run one statement; returns ``(rowcount, last_id)``. Placeholders are the driver's."""
-        return self.run(_one("execute", sql, params), "Database.execute")
+        result: ExecResult = self.run(_one("execute", sql, params), "Database.execute")
+        return result
 
     async def aexecute(self, sql: str, params: Sequence[Any] = ()) -> ExecResult:
-        return await self.arun(_one("execute", sql, params))
+        result: ExecResult = await self.arun(_one("execute", sql, params))
+        return result
 
     def executemany(self, sql: str, seq_of_params: Iterable[Sequence[Any]]) -> int:
-        return self.run(_one("executemany", sql, list(seq_of_params)), "Database.executemany")
+        op = _one("executemany", sql, list(seq_of_params))
+        count: int = self.run(op, "Database.executemany")
+        return count
 
     async def aexecutemany(self, sql: str, seq_of_params: Iterable[Sequence[Any]]) -> int:
-        return await self.arun(_one("executemany", sql, list(seq_of_params)))
+        count: int = await self.arun(_one("executemany", sql, list(seq_of_params)))
+        return count
 
     def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows as dicts keyed by column name."""
@@ -362,10 +368,8 @@ class Transaction:
         except BaseException:
             discard = True
             if et is None:
-                try:
+                with contextlib.suppress(DatabaseError):
                     binding.conn.rollback()
-                except DatabaseError:
-                    pass
             raise
         finally:
             assert self._token is not None

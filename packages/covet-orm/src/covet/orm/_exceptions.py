@@ -8,7 +8,7 @@
     ├── ValidationError             full_clean() failed; ``.errors`` maps field -> [messages]
     ├── DoesNotExist                base of every ``Model.DoesNotExist``
     ├── MultipleObjectsReturned     base of every ``Model.MultipleObjectsReturned``
-    └── DatabaseError               the database or its driver refused; ``.driver_error`` is the original
+    └── DatabaseError               the database refused; ``.driver_error`` is the original
         ├── InterfaceError          the connection itself is unusable (closed, pool shut down)
         ├── OperationalError        connection lost, lock timeout, server gone, disk full, ...
         ├── IntegrityError          unique, foreign key, not-null or check constraint violated

@@ -234,7 +234,9 @@ def build_lookup(scope: Scope, key: str, value: Any) -> Lookup:
         )
     if isinstance(value, Expr):
         value = value.resolve(scope)
-    if lookup in ("in", "range") and (isinstance(value, str | bytes) or not isinstance(value, Iterable)):
+    if lookup in ("in", "range") and (
+        isinstance(value, str | bytes) or not isinstance(value, Iterable)
+    ):
         raise FieldError(f"{key}: '{lookup}' needs a list of values")
     return Lookup(lhs, lookup, value)
 

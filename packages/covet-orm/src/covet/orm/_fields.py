@@ -135,7 +135,11 @@ class Field(Generic[T]):
     def validate(self, value: Any) -> list[str]:
         """Messages for everything wrong with ``value`` (empty when valid)."""
         if value is None:
-            filled = self.auto or getattr(self, "auto_now", False) or getattr(self, "auto_now_add", False)
+            filled = (
+                self.auto
+                or getattr(self, "auto_now", False)
+                or getattr(self, "auto_now_add", False)
+            )
             return [] if self.null or filled else ["this field cannot be null"]
         try:
             value = self.to_python(value)
@@ -286,7 +290,9 @@ class DecimalField(Field[decimal.Decimal]):
         if places > self.decimal_places:
             errors.append(f"at most {self.decimal_places} decimal places")
         if whole > self.max_digits - self.decimal_places:
-            errors.append(f"at most {self.max_digits - self.decimal_places} digits before the point")
+            errors.append(
+                f"at most {self.max_digits - self.decimal_places} digits before the point"
+            )
         return errors
 
     def prep(self, value: Any) -> Any:
@@ -296,9 +302,8 @@ class DecimalField(Field[decimal.Decimal]):
         quantum = self._quantum
 
         def convert(value: Any) -> decimal.Decimal:
-            if not isinstance(value, decimal.Decimal):
-                value = decimal.Decimal(str(value))
-            return value.quantize(quantum)
+            dec = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
+            return dec.quantize(quantum)
 
         return convert
 
@@ -384,7 +389,9 @@ class DateTimeField(Field[dt.datetime]):
 
     kind = "datetime"
 
-    def __init__(self, *, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.auto_now = auto_now
         self.auto_now_add = auto_now_add

@@ -24,7 +24,9 @@ _META_OPTIONS = {
 class Index:
     """``Meta.indexes = [Index(fields=["a", "b"], unique=False, name=None)]``."""
 
-    def __init__(self, *, fields: Sequence[str], name: str | None = None, unique: bool = False) -> None:
+    def __init__(
+        self, *, fields: Sequence[str], name: str | None = None, unique: bool = False
+    ) -> None:
         self.fields, self.name, self.unique = list(fields), name, unique
 
 
@@ -86,7 +88,9 @@ class Options:
 
 
 class ModelBase(type):
-    def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kw: Any) -> ModelBase:
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kw: Any
+    ) -> ModelBase:
         parents = [b for b in bases if isinstance(b, ModelBase)]
         if not parents:
             return super().__new__(mcs, name, bases, ns, **kw)
@@ -106,7 +110,9 @@ class ModelBase(type):
             for field in popts.fields:
                 if not (field.auto and field.name == "id" and getattr(field, "_implicit", False)):
                     inherited[field.name] = field
-        own = {k: v for k, v in vars(meta_cls).items() if not k.startswith("__")} if meta_cls else {}
+        own = (
+            {k: v for k, v in vars(meta_cls).items() if not k.startswith("__")} if meta_cls else {}
+        )
         unknown = set(own) - _META_OPTIONS
         if unknown:
             raise exc.ImproperlyConfigured(
@@ -141,7 +147,7 @@ class ModelBase(type):
         for fname, field in ordered.items():
             field.name = fname
             field.column = field.db_column or fname
-            field.model = cls  # type: ignore[assignment]
+            field.model = cls
         if not fields:
             fields = []
         opts = Options.__new__(Options)
@@ -149,9 +155,18 @@ class ModelBase(type):
             opts.__init__(cls, meta, fields)  # type: ignore[misc]
         else:
             opts.model, opts.abstract, opts.raw, opts.fields = cls, True, meta, []  # type: ignore[assignment]
-        cls._meta = opts  # type: ignore[attr-defined]
-        cls.DoesNotExist = type("DoesNotExist", (exc.DoesNotExist,), {"__module__": cls.__module__, "__qualname__": f"{name}.DoesNotExist"})  # type: ignore[attr-defined]  # noqa: E501
-        cls.MultipleObjectsReturned = type("MultipleObjectsReturned", (exc.MultipleObjectsReturned,), {"__module__": cls.__module__, "__qualname__": f"{name}.MultipleObjectsReturned"})  # type: ignore[attr-defined]  # noqa: E501
+        model: Any = cls
+        model._meta = opts
+        model.DoesNotExist = type(
+            "DoesNotExist",
+            (exc.DoesNotExist,),
+            {"__module__": cls.__module__, "__qualname__": f"{name}.DoesNotExist"},
+        )
+        model.MultipleObjectsReturned = type(
+            "MultipleObjectsReturned",
+            (exc.MultipleObjectsReturned,),
+            {"__module__": cls.__module__, "__qualname__": f"{name}.MultipleObjectsReturned"},
+        )
         return cls
 
 
@@ -161,7 +176,7 @@ class Model(metaclass=ModelBase):
     _meta: ClassVar[Options]
     DoesNotExist: ClassVar[type[exc.DoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[exc.MultipleObjectsReturned]]
-    objects: ClassVar[Manager[Self]] = Manager()  # type: ignore[misc]
+    objects: ClassVar[Manager[Self]] = Manager()
     _adding = False
 
     def __init__(self, **kwargs: Any) -> None:
@@ -221,7 +236,9 @@ class Model(metaclass=ModelBase):
             raise exc.ValidationError(errors)
 
     # -- persistence -------------------------------------------------------------------------
-    def save(self, *, update_fields: Iterable[str] | None = None, force_insert: bool = False) -> None:
+    def save(
+        self, *, update_fields: Iterable[str] | None = None, force_insert: bool = False
+    ) -> None:
         """INSERT a new object or UPDATE a loaded one (only ``update_fields`` if given)."""
         db = self._meta.database
         db.run(self._save_op(db.dialect, update_fields, force_insert), "save")
@@ -257,7 +274,9 @@ class Model(metaclass=ModelBase):
         add = self._adding or force_insert or d.get(pk.name) is None
         if update_fields is not None:
             if add:
-                raise ValueError("update_fields needs an object loaded from or saved to the database")
+                raise ValueError(
+                    "update_fields needs an object loaded from or saved to the database"
+                )
             names = {meta.get_field(n).name for n in update_fields}
             fields = [f for f in meta.fields if f.name in names and not f.primary_key]
         elif add:
@@ -270,12 +289,15 @@ class Model(metaclass=ModelBase):
         if not add:
             if not fields:
                 return
-            key = ("update", dialect.name, tuple(f.name for f in fields))
+            key: tuple[Any, ...] = ("update", dialect.name, tuple(f.name for f in fields))
             sql = meta.cache.get(key)
             if sql is None:
                 q = dialect.quote
-                sets = ", ".join(f"{q(f.column)} = {dialect.param(i + 1)}" for i, f in enumerate(fields))
-                sql = f"UPDATE {q(meta.table_name)} SET {sets} WHERE {q(pk.column)} = {dialect.param(len(fields) + 1)}"
+                sets = ", ".join(
+                    f"{q(f.column)} = {dialect.param(i + 1)}" for i, f in enumerate(fields)
+                )
+                where = f"{q(pk.column)} = {dialect.param(len(fields) + 1)}"
+                sql = f"UPDATE {q(meta.table_name)} SET {sets} WHERE {where}"  # noqa: S608
                 meta.cache[key] = sql
             result = yield Stmt("execute", sql, [*params, pk.adapter(dialect)(d[pk.name])])
             if result.rowcount or update_fields is not None:
@@ -308,7 +330,8 @@ class Model(metaclass=ModelBase):
         if self.pk is None:
             raise ValueError(f"cannot delete a {type(self).__name__} without a primary key")
         q = dialect.quote
-        sql = f"DELETE FROM {q(meta.table_name)} WHERE {q(meta.pk.column)} = {dialect.param(1)}"
+        where = f"{q(meta.pk.column)} = {dialect.param(1)}"
+        sql = f"DELETE FROM {q(meta.table_name)} WHERE {where}"  # noqa: S608 (quoted names)
         result = yield Stmt("execute", sql, [meta.pk.adapter(dialect)(self.pk)])
         self.__dict__[meta.pk.name] = None
         self.__dict__["_adding"] = True

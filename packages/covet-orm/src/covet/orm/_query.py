@@ -6,6 +6,7 @@ statements; ``Database.run`` (sync) and ``Database.arun`` (async) drive it.
 
 from __future__ import annotations
 
+import builtins
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
@@ -213,12 +214,16 @@ class QuerySet(Generic[M]):
     def db(self) -> Database:
         return self.model._meta.database
 
-    def _run(self, gen: Op[Any], method: str, *, atomic: bool = False, hint: str | None = None) -> Any:
+    def _run(
+        self, gen: Op[Any], method: str, *, atomic: bool = False, hint: str | None = None
+    ) -> Any:
         db = self.db
         if self._query.for_update is not None and not db.in_transaction():
             gen.close()
             raise exc.TransactionManagementError("select_for_update() needs an open transaction")
-        return db.run(gen, f"QuerySet.{method}" if hint is None else method, atomic=atomic, hint=hint)
+        return db.run(
+            gen, f"QuerySet.{method}" if hint is None else method, atomic=atomic, hint=hint
+        )
 
     async def _arun(self, gen: Op[Any], *, atomic: bool = False) -> Any:
         db = self.db
@@ -261,7 +266,9 @@ class QuerySet(Generic[M]):
         return [dict(zip(names, t)) for t in tuples]  # noqa: B905
 
     def __iter__(self) -> Iterator[M]:
-        rows: list[M] = self._run(self._fetch_op(self.db.dialect), "iterating a QuerySet", hint=_ITER_HINT)
+        rows: list[M] = self._run(
+            self._fetch_op(self.db.dialect), "iterating a QuerySet", hint=_ITER_HINT
+        )
         return iter(rows)
 
     async def __aiter__(self) -> AsyncIterator[M]:
@@ -269,18 +276,18 @@ class QuerySet(Generic[M]):
         for row in rows:
             yield row
 
-    def list(self) -> list[M]:
+    def list(self) -> builtins.list[M]:
         """Evaluate the query: ``list(qs)`` for the sync API, ``await qs.alist()`` for async."""
-        result: list[M] = self._run(self._fetch_op(self.db.dialect), "list")
+        result: builtins.list[M] = self._run(self._fetch_op(self.db.dialect), "list")
         return result
 
-    async def alist(self) -> list[M]:
-        result: list[M] = await self._arun(self._fetch_op(self.db.dialect))
+    async def alist(self) -> builtins.list[M]:
+        result: builtins.list[M] = await self._arun(self._fetch_op(self.db.dialect))
         return result
 
     # -- single objects ------------------------------------------------------------------------
     def get(self, *args: Q, **kwargs: Any) -> M:
-        """The one matching object; ``Model.DoesNotExist`` / ``MultipleObjectsReturned`` otherwise."""
+        """The one matching object, else ``Model.DoesNotExist`` / ``MultipleObjectsReturned``."""
         result: M = self._run(self._get_op(self.db.dialect, args, kwargs), "get")
         return result
 
@@ -291,7 +298,7 @@ class QuerySet(Generic[M]):
     def _get_op(self, dialect: Dialect, args: Sequence[Q], kwargs: dict[str, Any]) -> Op[M]:
         model = self.model
         if not args and len(kwargs) == 1 and self._is_plain():
-            (key, value), = kwargs.items()
+            ((key, value),) = kwargs.items()
             meta = model._meta
             if key in ("pk", meta.pk.name) and value is not None and not isinstance(value, Expr):
                 cached = meta.cache.get(("get", dialect.name))
@@ -318,7 +325,7 @@ class QuerySet(Generic[M]):
             and not q.defer and q.for_update is None and not q.sliced
         )  # fmt: skip
 
-    def _one(self, rows: list[Any]) -> M:
+    def _one(self, rows: builtins.list[Any]) -> M:
         if len(rows) == 1:
             found: M = rows[0]
             return found
@@ -357,11 +364,15 @@ class QuerySet(Generic[M]):
 
     # -- counting and aggregates -------------------------------------------------------------
     def count(self) -> int:
-        result: int = self._run(self._scalar_op(*compiler.count(self._query, self.db.dialect)), "count")
+        result: int = self._run(
+            self._scalar_op(*compiler.count(self._query, self.db.dialect)), "count"
+        )
         return result
 
     async def acount(self) -> int:
-        result: int = await self._arun(self._scalar_op(*compiler.count(self._query, self.db.dialect)))
+        result: int = await self._arun(
+            self._scalar_op(*compiler.count(self._query, self.db.dialect))
+        )
         return result
 
     def exists(self) -> bool:
@@ -373,7 +384,7 @@ class QuerySet(Generic[M]):
         return await self._arun(self._scalar_op(sql, params)) is not None
 
     @staticmethod
-    def _scalar_op(sql: str, params: list[Any]) -> Op[Any]:
+    def _scalar_op(sql: str, params: builtins.list[Any]) -> Op[Any]:
         row = yield Stmt("fetch_one", sql, params)
         return None if row is None else row[0]
 
@@ -389,14 +400,20 @@ class QuerySet(Generic[M]):
     def _aggregate_op(self, aggregates: dict[str, Expr]) -> Op[dict[str, Any]]:
         sel = compiler.aggregate(self._query, self.db.dialect, aggregates)
         row = yield Stmt("fetch_one", sel.sql, sel.params)
-        values = _convert_rows([row], sel.converters)[0] if row is not None else (None,) * len(sel.names)
+        values = (
+            _convert_rows([row], sel.converters)[0] if row is not None else (None,) * len(sel.names)
+        )
         return dict(zip(sel.names, values, strict=True))
 
-    def in_bulk(self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk") -> dict[Any, M]:
+    def in_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
         result: dict[Any, M] = self._run(self._in_bulk_op(id_list, field_name), "in_bulk")
         return result
 
-    async def ain_bulk(self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk") -> dict[Any, M]:
+    async def ain_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
         result: dict[Any, M] = await self._arun(self._in_bulk_op(id_list, field_name))
         return result
 
@@ -459,18 +476,26 @@ class QuerySet(Generic[M]):
         await obj.asave(force_insert=True)
         return obj
 
-    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[M, bool]:
+    def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
         """``(object, created)``; safe against a concurrent insert of the same unique values."""
-        result: tuple[M, bool] = self._run(self._get_or_create_op(defaults, kwargs), "get_or_create", atomic=True)
+        result: tuple[M, bool] = self._run(
+            self._get_or_create_op(defaults, kwargs), "get_or_create", atomic=True
+        )
         return result
 
     async def aget_or_create(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
-        result: tuple[M, bool] = await self._arun(self._get_or_create_op(defaults, kwargs), atomic=True)
+        result: tuple[M, bool] = await self._arun(
+            self._get_or_create_op(defaults, kwargs), atomic=True
+        )
         return result
 
-    def _get_or_create_op(self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]) -> Op[tuple[M, bool]]:
+    def _get_or_create_op(
+        self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
+    ) -> Op[tuple[M, bool]]:
         dialect = self.db.dialect
         try:
             found = yield from self._get_op(dialect, (), kwargs)
@@ -512,7 +537,9 @@ class QuerySet(Generic[M]):
     async def aupdate_or_create(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
-        result: tuple[M, bool] = await self._arun(self._update_or_create_op(defaults, kwargs), atomic=True)
+        result: tuple[M, bool] = await self._arun(
+            self._update_or_create_op(defaults, kwargs), atomic=True
+        )
         return result
 
     def _update_or_create_op(
@@ -539,14 +566,14 @@ class QuerySet(Generic[M]):
         update_conflicts: bool = False,
         unique_fields: Sequence[str] | None = None,
         update_fields: Sequence[str] | None = None,
-    ) -> list[M]:
+    ) -> builtins.list[M]:
         """INSERT many objects in batches (one transaction); sets their primary keys where the
         database returns them. ``update_conflicts=True`` upserts on ``unique_fields``."""
         from covet.orm._bulk import bulk_create_op
 
         op = bulk_create_op(self.model, list(objs), self.db.dialect, batch_size, ignore_conflicts,
                             update_conflicts, unique_fields, update_fields)  # fmt: skip
-        result: list[M] = self._run(op, "bulk_create", atomic=True)
+        result: builtins.list[M] = self._run(op, "bulk_create", atomic=True)
         return result
 
     async def abulk_create(
@@ -558,15 +585,17 @@ class QuerySet(Generic[M]):
         update_conflicts: bool = False,
         unique_fields: Sequence[str] | None = None,
         update_fields: Sequence[str] | None = None,
-    ) -> list[M]:
+    ) -> builtins.list[M]:
         from covet.orm._bulk import bulk_create_op
 
         op = bulk_create_op(self.model, list(objs), self.db.dialect, batch_size, ignore_conflicts,
                             update_conflicts, unique_fields, update_fields)  # fmt: skip
-        result: list[M] = await self._arun(op, atomic=True)
+        result: builtins.list[M] = await self._arun(op, atomic=True)
         return result
 
-    def bulk_update(self, objs: Iterable[M], fields: Sequence[str], *, batch_size: int | None = None) -> int:
+    def bulk_update(
+        self, objs: Iterable[M], fields: Sequence[str], *, batch_size: int | None = None
+    ) -> int:
         """UPDATE ``fields`` of many loaded objects (one transaction); returns rows matched."""
         from covet.orm._bulk import bulk_update_op
 
@@ -613,7 +642,9 @@ class RawQuerySet(Generic[M]):
         return _hydrator(self.model, names, converters)(rows)
 
     def __iter__(self) -> Iterator[M]:
-        rows: list[M] = self.model._meta.database.run(self._op(), "iterating a RawQuerySet", hint=_ITER_HINT)
+        rows: list[M] = self.model._meta.database.run(
+            self._op(), "iterating a RawQuerySet", hint=_ITER_HINT
+        )
         return iter(rows)
 
     async def __aiter__(self) -> AsyncIterator[M]:
@@ -636,4 +667,3 @@ class Manager(Generic[M]):
         if owner._meta.abstract:
             raise AttributeError(f"{owner.__name__} is abstract and has no table to query")
         return QuerySet(owner)
-

@@ -20,9 +20,9 @@ Contract for backend authors (SQLite here; PostgreSQL/asyncpg and MySQL/asyncmy 
   ``execute(sql, params) -> ExecResult(rowcount, last_id)``, ``executemany(sql, seq) -> rowcount``,
   ``fetch_all(sql, params) -> list[Row]`` (rows are tuples or tuple-like records, by position),
   ``fetch_one(sql, params) -> Row | None``, ``fetch_columns(sql, params) -> (names, rows)`` for
-  dict/raw access, ``begin()``, ``commit()``, ``rollback()``, ``savepoint(name)``, ``release(name)``,
-  ``rollback_to(name)``, ``close()``. SQL arrives in the dialect's placeholder style, params as a
-  tuple or list (never ``None``: MySQL needs an empty tuple to un-double ``%%``).
+  dict/raw access, ``begin()``, ``commit()``, ``rollback()``, ``savepoint(name)``,
+  ``release(name)``, ``rollback_to(name)``, ``close()``. SQL arrives in the dialect's placeholder
+  style, params as a tuple or list (never ``None``: MySQL needs an empty tuple to un-double ``%%``).
 * Every driver exception leaving a connection method is translated with ``raise
   OurError(str(exc), exc) from exc`` into the ``covet.orm`` hierarchy (``IntegrityError`` for
   unique/FK/not-null/check, ``OperationalError`` for lost connections and lock timeouts, ...).
@@ -90,7 +90,11 @@ class DatabaseURL:
         )
 
     def __repr__(self) -> str:  # never print the password
-        auth = f"{self.username}:***@" if self.password else (f"{self.username}@" if self.username else "")
+        auth = (
+            f"{self.username}:***@"
+            if self.password
+            else (f"{self.username}@" if self.username else "")
+        )
         where = f"{self.host or ''}{':' + str(self.port) if self.port else ''}"
         return f"DatabaseURL('{self.scheme}://{auth}{where}/{self.database}')"
 

@@ -77,7 +77,7 @@ def translate(error: sqlite3.Error) -> exc.DatabaseError:
 
 def open_connection(path: str, options: DatabaseOptions) -> sqlite3.Connection:
     try:
-        conn = sqlite3.connect(
+        conn: sqlite3.Connection = sqlite3.connect(
             path,
             isolation_level=None,
             check_same_thread=False,
@@ -188,7 +188,7 @@ class AsyncSqliteConnection(AsyncConnection):
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         try:
-            return await self.aio._execute(fn, self.raw, *args)
+            return await self.aio._execute(fn, self.raw, *args)  # type: ignore[no-untyped-call]
         except sqlite3.Error as error:
             raise translate(error) from error
         except ValueError as error:  # aiosqlite: "Connection closed"

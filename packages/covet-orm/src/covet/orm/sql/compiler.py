@@ -2,7 +2,8 @@
 
 ``Scope`` resolves names (``"views"``, ``"pk"``, an annotation) to expressions; it is the one place
 relations will add joins. The statement builders (``select``, ``count``, ``update``, ``delete``,
-``insert``, ``create_table_sql``) write clauses through the dialect and never format a value into SQL.
+``insert``, ``create_table_sql``) write clauses through the dialect and never format a value
+into SQL. (Hence the ``noqa: S608``: only quoted identifiers and placeholders are interpolated.)
 """
 
 from __future__ import annotations
@@ -174,7 +175,8 @@ def count(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
             q = q.clone()
             q.order_by = ()
         inner = select(q, dialect)
-        return f"SELECT COUNT(*) FROM ({inner.sql}) AS {dialect.quote('sub')}", inner.params
+        sql = f"SELECT COUNT(*) FROM ({inner.sql}) AS {dialect.quote('sub')}"  # noqa: S608
+        return sql, inner.params
     scope = q.scope()
     ctx = Ctx(dialect)
     return "SELECT COUNT(*)" + _from_where(q, scope, ctx), ctx.params
@@ -217,10 +219,9 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
         else:
             rhs = ctx.param(field.adapter(dialect)(value))
         sets.append(f"{dialect.quote(field.column)} = {rhs}")
-    sql = f"UPDATE {dialect.quote(scope.table)} SET {', '.join(sets)}"
-    where = [w for w in q.where]
-    if where:
-        sql += " WHERE " + Where(where).as_sql(ctx)
+    sql = f"UPDATE {dialect.quote(scope.table)} SET {', '.join(sets)}"  # noqa: S608
+    if q.where:
+        sql += " WHERE " + Where(q.where).as_sql(ctx)
     return sql, ctx.params
 
 
@@ -229,7 +230,7 @@ def delete(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
         raise FieldError("cannot delete from a sliced QuerySet")
     scope = q.scope()
     ctx = Ctx(dialect)
-    sql = f"DELETE FROM {dialect.quote(scope.table)}"
+    sql = f"DELETE FROM {dialect.quote(scope.table)}"  # noqa: S608
     if q.where:
         sql += " WHERE " + Where(q.where).as_sql(ctx)
     return sql, ctx.params
@@ -311,17 +312,19 @@ def create_table_sql(model: type[Model], dialect: Dialect) -> list[str]:
         elif isinstance(constraint, CheckConstraint):
             ctx = Ctx(dialect, inline=True)
             check = constraint.check.resolve(Scope(model)).as_sql(ctx)
-            lines.append(f"CONSTRAINT {q(constraint.name)} CHECK ({_unqualify(check, meta.table_name, dialect)})")
+            check = _unqualify(check, meta.table_name, dialect)
+            lines.append(f"CONSTRAINT {q(constraint.name)} CHECK ({check})")
     body = ",\n  ".join(lines)
-    stmts = [f"CREATE TABLE IF NOT EXISTS {q(meta.table_name)} (\n  {body}\n){dialect.create_table_suffix}"]
+    suffix = dialect.create_table_suffix
+    stmts = [f"CREATE TABLE IF NOT EXISTS {q(meta.table_name)} (\n  {body}\n){suffix}"]
     for field in meta.fields:
         if field.index and not field.unique:
             name = f"{meta.table_name}_{field.column}_idx"
             stmts.append(dialect.create_index(name, meta.table_name, [field.column]))
     for index in meta.indexes:
-        cols = [meta.get_field(n.lstrip("-")).column for n in index.fields]
-        name = index.name or f"{meta.table_name}_{'_'.join(cols)}_idx"
-        stmts.append(dialect.create_index(name, meta.table_name, cols, unique=index.unique))
+        columns = [meta.get_field(n.lstrip("-")).column for n in index.fields]
+        name = index.name or f"{meta.table_name}_{'_'.join(columns)}_idx"
+        stmts.append(dialect.create_index(name, meta.table_name, columns, unique=index.unique))
     return stmts
 
 

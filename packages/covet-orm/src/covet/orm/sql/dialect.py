@@ -117,7 +117,9 @@ class Dialect:
             raise ValueError("nowait and skip_locked cannot both be set")
         if not self.supports_for_update:
             return ""
-        return " FOR UPDATE" + (" NOWAIT" if nowait else "") + (" SKIP LOCKED" if skip_locked else "")
+        return (
+            " FOR UPDATE" + (" NOWAIT" if nowait else "") + (" SKIP LOCKED" if skip_locked else "")
+        )
 
     def returning(self, columns: Sequence[str]) -> str:
         return " RETURNING " + ", ".join(self.quote(c) for c in columns)

@@ -1,4 +1,4 @@
-"""MySQL/MariaDB spelling: backticks, ``%s`` placeholders (literal ``%`` doubled), binary collation."""
+"""MySQL/MariaDB spelling: backticks, ``%s`` placeholders (``%`` doubled), binary collation."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ class MySQLDialect(Dialect):
         return super().limit_offset(limit, offset)
 
     def insert_default_values(self, table: str) -> str:
-        return f"INSERT INTO {self.quote(table)} () VALUES ()"
+        return f"INSERT INTO {self.quote(table)} () VALUES ()"  # noqa: S608
 
     def upsert(self, conflict: Sequence[str], update: Sequence[str]) -> str:
         # MySQL picks the conflicting key itself; ``conflict`` must name a unique key.
