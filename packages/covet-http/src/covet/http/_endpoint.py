@@ -248,6 +248,8 @@ async def handle_http(
             except Exception as cleanup_exc:
                 exc = cleanup_exc if cleanup_exc is not exc else exc
         await settings.handle_error(exc, request, send)
+        if request._form is not None:
+            await request.close()
         return
     try:
         await send_result(result, scope, receive, send, route.status_code)
@@ -264,6 +266,8 @@ async def handle_http(
                 await ctx.background()
         finally:
             await ctx.close()
+    if request._form is not None:  # uploaded files spooled to disk
+        await request.close()
 
 
 async def handle_websocket(
