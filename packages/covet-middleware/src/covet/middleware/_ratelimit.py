@@ -165,9 +165,9 @@ class RateLimitMiddleware:
 class RateLimiter:
     """A rate limit for one route, used as a dependency: raises ``HTTPException(429)``.
 
-    Works with any framework whose dependencies receive an object with a ``scope`` (a Covet or
-    Starlette ``Request``): ``await limiter.check(request.scope)``, or call the limiter with the
-    request.
+    In a Covet app: ``@app.get("/", dependencies=[Depends(limiter.dependency)])``. Elsewhere,
+    call ``await limiter.check(request.scope)`` from the framework's own dependency (see the
+    FastAPI example in the docs).
     """
 
     def __init__(
@@ -194,5 +194,8 @@ class RateLimiter:
             )
         return result
 
-    async def __call__(self, request: Any) -> None:
+    async def dependency(self, request: Any) -> None:
+        """The dependency form: takes the request (anything with ``.scope``)."""
         await self.check(request.scope)
+
+    __call__ = dependency
