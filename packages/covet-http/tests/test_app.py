@@ -78,8 +78,12 @@ def returns_app() -> Covet:
     [
         ("/dict", 200, "application/json", b'{"a":1}'),
         ("/list", 200, "application/json", b'[1,"two"]'),
-        ("/dataclass", 200, "application/json",
-         b'{"name":"Rex","born":"2020-01-02","id":"00000000-0000-0000-0000-000000000001"}'),
+        (
+            "/dataclass",
+            200,
+            "application/json",
+            b'{"name":"Rex","born":"2020-01-02","id":"00000000-0000-0000-0000-000000000001"}',
+        ),
         ("/str", 200, "text/plain; charset=utf-8", "héllo".encode()),
         ("/bytes", 200, "application/octet-stream", b"\x00\x01"),
         ("/none", 204, None, b""),
@@ -180,8 +184,13 @@ def test_state_and_scope_conventions(caplog: pytest.LogCaptureFixture) -> None:
     @app.get("/me")
     async def me(request: Any) -> dict[str, Any]:
         request.state.seen = True
-        return {"greeting": request.app.state.greeting, "session": request.session,
-                "user": request.user, "auth": request.auth, "seen": request.state.seen}
+        return {
+            "greeting": request.app.state.greeting,
+            "session": request.session,
+            "user": request.user,
+            "auth": request.auth,
+            "seen": request.state.seen,
+        }
 
     @app.get("/bare")
     async def bare(request: Any) -> str:
@@ -194,7 +203,12 @@ def test_state_and_scope_conventions(caplog: pytest.LogCaptureFixture) -> None:
     app2.state = app.state
     app2.add_middleware(SessionLike)
     assert TestClient(app2).get("/me").json() == {
-        "greeting": "hi", "session": {"uid": 7}, "user": "alice", "auth": ["read"], "seen": True}
+        "greeting": "hi",
+        "session": {"uid": 7},
+        "user": "alice",
+        "auth": ["read"],
+        "seen": True,
+    }
 
 
 def test_websocket_route_with_path_params_and_dependencies() -> None:
@@ -204,8 +218,9 @@ def test_websocket_route_with_path_params_and_dependencies() -> None:
         return prefix
 
     @app.websocket("/ws/{room}")
-    async def chat(websocket: WebSocket, room: str,
-                   prefix: Annotated[str, Depends(room_prefix)]) -> None:
+    async def chat(
+        websocket: WebSocket, room: str, prefix: Annotated[str, Depends(room_prefix)]
+    ) -> None:
         await websocket.accept()
         async for text in websocket.iter_text():
             await websocket.send_text(f"{prefix}{room}:{text}")
@@ -226,13 +241,11 @@ def test_websocket_route_with_path_params_and_dependencies() -> None:
         assert ws.receive_text() == "#lobby:hello"
     with client.websocket_connect("/numbers/3") as ws:
         assert ws.receive_json() == {"n": 3, "type": "int"}
-    with pytest.raises(WebSocketDisconnect) as info:
-        with client.websocket_connect("/guarded") as ws:
-            ws.receive_text()
+    with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect("/guarded") as ws:
+        ws.receive_text()
     assert info.value.code == 4403
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect("/nowhere") as ws:
-            ws.receive_text()
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/nowhere") as ws:
+        ws.receive_text()
 
 
 def test_websocket_handler_must_take_the_socket() -> None:

@@ -86,7 +86,9 @@ def test_clear_errors_for_bad_targets(app_dir: Path, capsys: pytest.CaptureFixtu
 
 def test_help_summary_is_the_docstring_first_line() -> None:
     assert (run_command.__doc__ or "").splitlines()[0].startswith("Serve an app with uvicorn")
-    assert (routes_command.__doc__ or "").splitlines()[0] == "List an app's routes: covet routes module:app."
+    assert (routes_command.__doc__ or "").splitlines()[
+        0
+    ] == "List an app's routes: covet routes module:app."
 
 
 def free_port() -> int:
@@ -99,9 +101,22 @@ def free_port() -> int:
 def test_run_serves_the_app_with_uvicorn(app_dir: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "covet.http", "run", f"{module_name(app_dir)}:app",
-         "--port", str(port), "--app-dir", str(app_dir), "--log-level", "warning"],
-        cwd=app_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "covet.http",
+            "run",
+            f"{module_name(app_dir)}:app",
+            "--port",
+            str(port),
+            "--app-dir",
+            str(app_dir),
+            "--log-level",
+            "warning",
+        ],
+        cwd=app_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         for _ in range(100):

@@ -30,8 +30,9 @@ def make_app(**options: Any) -> Covet:
 
     @app.get("/teapot")
     async def teapot() -> None:
-        raise HTTPException(418, "I am a teapot", headers={"X-Tea": "earl grey"},
-                            type="https://example.com/tea")
+        raise HTTPException(
+            418, "I am a teapot", headers={"X-Tea": "earl grey"}, type="https://example.com/tea"
+        )
 
     @app.get("/boom")
     async def boom() -> None:
@@ -170,9 +171,17 @@ async def test_body_over_the_limit_is_413_when_content_length_lies() -> None:
         sent.append(message)
 
     scope = {
-        "type": "http", "method": "POST", "path": "/raw", "raw_path": b"/raw",
-        "query_string": b"", "root_path": "", "scheme": "http", "http_version": "1.1",
-        "headers": [(b"content-length", b"10")], "server": ("t", 80), "client": ("c", 1),
+        "type": "http",
+        "method": "POST",
+        "path": "/raw",
+        "raw_path": b"/raw",
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "http_version": "1.1",
+        "headers": [(b"content-length", b"10")],
+        "server": ("t", 80),
+        "client": ("c", 1),
     }
     await app(scope, receive, send)
     assert sent[0]["status"] == 413
@@ -206,20 +215,31 @@ def test_error_response_is_reusable_outside_the_app() -> None:
     scope = {"type": "http", "method": "GET", "path": "/x", "headers": []}
     response = error_response(HTTPException(404, "gone"), scope)
     assert response.status_code == 404
-    assert json.loads(response.body) == {"type": "about:blank", "title": "Not Found",
-                                         "status": 404, "detail": "gone"}
+    assert json.loads(response.body) == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "gone",
+    }
     response = error_response(KeyError("k"), scope, debug=False)
     assert response.status_code == 500
     assert b"KeyError" not in response.body
     response = error_response(KeyError("k"), scope, debug=True)
     assert b"KeyError" in response.body
-    validation = error_response(RequestValidationError([{"loc": ["query", "a"], "msg": "m",
-                                                         "type": "t"}]), scope)
-    assert json.loads(validation.body)["errors"] == [{"loc": ["query", "a"], "msg": "m",
-                                                      "type": "t"}]
+    validation = error_response(
+        RequestValidationError([{"loc": ["query", "a"], "msg": "m", "type": "t"}]), scope
+    )
+    assert json.loads(validation.body)["errors"] == [
+        {"loc": ["query", "a"], "msg": "m", "type": "t"}
+    ]
     assert problem_details(409, "dup", instance="/x", extra=1) == {
-        "type": "about:blank", "title": "Conflict", "status": 409, "detail": "dup",
-        "instance": "/x", "extra": 1}
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "dup",
+        "instance": "/x",
+        "extra": 1,
+    }
 
 
 def test_unconvertible_return_value_is_a_clear_500(caplog: pytest.LogCaptureFixture) -> None:

@@ -78,8 +78,15 @@ def query_app() -> Covet:
         search: Annotated[str, Query(alias="q")] = "",
     ) -> dict[str, Any]:
         return {
-            "a": a, "b": b, "flag": flag, "name": name, "ids": ids, "color": color.value,
-            "mode": mode, "u": str(u) if u else None, "search": search,
+            "a": a,
+            "b": b,
+            "flag": flag,
+            "name": name,
+            "ids": ids,
+            "color": color.value,
+            "mode": mode,
+            "u": str(u) if u else None,
+            "search": search,
         }
 
     return app
@@ -88,17 +95,41 @@ def query_app() -> Covet:
 def test_query_parameters_are_converted() -> None:
     client = TestClient(query_app())
     assert client.get("/q?a=1").json() == {
-        "a": 1, "b": 1.5, "flag": False, "name": None, "ids": [], "color": "red", "mode": "x",
-        "u": None, "search": "",
+        "a": 1,
+        "b": 1.5,
+        "flag": False,
+        "name": None,
+        "ids": [],
+        "color": "red",
+        "mode": "x",
+        "u": None,
+        "search": "",
     }
     body = client.get(
-        "/q", params=[("a", "2"), ("b", "0.25"), ("flag", "yes"), ("name", "Zoë"), ("ids", "3"),
-                      ("ids", "4"), ("color", "blue"), ("mode", "y"), ("q", "hello world"),
-                      ("u", "12345678123456781234567812345678")]
+        "/q",
+        params=[
+            ("a", "2"),
+            ("b", "0.25"),
+            ("flag", "yes"),
+            ("name", "Zoë"),
+            ("ids", "3"),
+            ("ids", "4"),
+            ("color", "blue"),
+            ("mode", "y"),
+            ("q", "hello world"),
+            ("u", "12345678123456781234567812345678"),
+        ],
     ).json()
     assert body == {
-        "a": 2, "b": 0.25, "flag": True, "name": "Zoë", "ids": [3, 4], "color": "blue",
-        "mode": "y", "u": "12345678-1234-5678-1234-567812345678", "search": "hello world",
+        "a": 2,
+        "b": 0.25,
+        "flag": True,
+        "name": "Zoë",
+        "ids": [3, 4],
+        "color": "blue",
+        "mode": "y",
+        "u": "12345678-1234-5678-1234-567812345678",
+        "search": "hello world",
     }
     for text, expected in (("true", True), ("1", True), ("on", True), ("off", False), ("0", False)):
         assert client.get(f"/q?a=1&flag={text}").json()["flag"] is expected
@@ -134,20 +165,40 @@ def test_headers_and_cookies() -> None:
         session: Annotated[str | None, Cookie()] = None,
         count: Annotated[int, Cookie()] = 0,
     ) -> dict[str, Any]:
-        return {"x_token": x_token, "ua": user_agent, "raw": raw, "accept": accept_values,
-                "session": session, "count": count}
+        return {
+            "x_token": x_token,
+            "ua": user_agent,
+            "raw": raw,
+            "accept": accept_values,
+            "session": session,
+            "count": count,
+        }
 
     client = TestClient(app)
     response = client.get(
         "/h",
-        headers=[("X-Token", "t1"), ("User-Agent", "ua/1"), ("x-custom_name", "r"),
-                 ("Accept", "a/b"), ("Accept", "c/d"), ("Cookie", "session=abc; count=3")],
+        headers=[
+            ("X-Token", "t1"),
+            ("User-Agent", "ua/1"),
+            ("x-custom_name", "r"),
+            ("Accept", "a/b"),
+            ("Accept", "c/d"),
+            ("Cookie", "session=abc; count=3"),
+        ],
     )
-    assert response.json() == {"x_token": "t1", "ua": "ua/1", "raw": "r",
-                               "accept": ["a/b", "c/d"], "session": "abc", "count": 3}
+    assert response.json() == {
+        "x_token": "t1",
+        "ua": "ua/1",
+        "raw": "r",
+        "accept": ["a/b", "c/d"],
+        "session": "abc",
+        "count": 3,
+    }
     response = client.get("/h", headers={"Cookie": "count=x"})
-    assert [e["loc"] for e in response.json()["errors"]] == [["header", "x-token"],
-                                                              ["cookie", "count"]]
+    assert [e["loc"] for e in response.json()["errors"]] == [
+        ["header", "x-token"],
+        ["cookie", "count"],
+    ]
 
 
 def body_app() -> Covet:
@@ -204,19 +255,25 @@ def test_json_bodies_of_every_kind() -> None:
         "/person", json={"name": "Ann", "age": 30, "address": {"city": "Oslo"}}
     ).json() == {"name": "Ann", "age": 30, "city": "Oslo", "tags": []}
     assert client.post("/point", json={"x": 1, "y": 2}).json() == 3
-    assert client.post("/pydantic", json={"name": "P", "age": "7"}).json() == {"name": "P", "age": 7}
+    assert client.post("/pydantic", json={"name": "P", "age": "7"}).json() == {
+        "name": "P",
+        "age": 7,
+    }
     assert client.post("/msgspec", json={"name": "M", "age": 8}).json() == {"name": "M", "age": 8}
     assert client.post("/embed", json={"name": "n", "point": {"x": 2, "y": 3}}).json() == {
-        "name": "n", "sum": 5, "verbose": False}
+        "name": "n",
+        "sum": 5,
+        "verbose": False,
+    }
     assert client.post("/optional").text == "none"
     assert client.post("/optional", json={}).text == "some"
 
 
 def test_body_errors_have_locations() -> None:
     client = TestClient(body_app())
-    errors = client.post(
-        "/person", json={"name": 5, "age": "x", "address": {"zip": 1}}
-    ).json()["errors"]
+    errors = client.post("/person", json={"name": 5, "age": "x", "address": {"zip": 1}}).json()[
+        "errors"
+    ]
     assert [(e["loc"], e["type"]) for e in errors] == [
         (["body", "name"], "string_type"),
         (["body", "age"], "int_type"),
@@ -225,7 +282,8 @@ def test_body_errors_have_locations() -> None:
     ]
     assert client.post("/dict", json=[1]).json()["errors"][0]["type"] == "dict_type"
     assert client.post("/dict").json()["errors"] == [
-        {"loc": ["body"], "msg": "Field required", "type": "missing"}]
+        {"loc": ["body"], "msg": "Field required", "type": "missing"}
+    ]
     assert client.post("/list", json=[1, "a"]).json()["errors"][0]["loc"] == ["body", 1]
     assert client.post("/point", json={"x": 1}).json()["errors"][0]["loc"] == ["body", "y"]
     response = client.post("/pydantic", json={"name": "P"})
@@ -236,7 +294,9 @@ def test_body_errors_have_locations() -> None:
     assert response.json()["errors"][0]["loc"] == ["body", "age"]
     errors = client.post("/embed", json={"point": {"x": 1, "y": 1}}).json()["errors"]
     assert errors == [{"loc": ["body", "name"], "msg": "Field required", "type": "missing"}]
-    response = client.post("/dict", content=b"{not json", headers={"content-type": "application/json"})
+    response = client.post(
+        "/dict", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["type"] == "json_invalid"
 
@@ -298,8 +358,15 @@ def test_dependencies_are_cached_and_cleaned_up_after_the_response() -> None:
     client = TestClient(deps_app())
     response = client.get("/me?name=zed")
     assert response.json() == {"user": "zed@open", "db_open": True, "trace": "trace"}
-    assert EVENTS == ["db open", "user", "trace start", "handler", "background", "trace end",
-                      "db closed"]
+    assert EVENTS == [
+        "db open",
+        "user",
+        "trace start",
+        "handler",
+        "background",
+        "trace end",
+        "db closed",
+    ]
 
 
 def test_generator_dependency_sees_the_handler_exception() -> None:
@@ -329,9 +396,7 @@ def test_dependency_parameter_errors_join_the_handler_errors() -> None:
         return page, size
 
     @app.get("/list")
-    async def listing(
-        paging: Annotated[tuple[int, int], Depends(paging)], q: int
-    ) -> list[int]:
+    async def listing(paging: Annotated[tuple[int, int], Depends(paging)], q: int) -> list[int]:
         return [*paging, q]
 
     client = TestClient(app)

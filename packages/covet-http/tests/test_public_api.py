@@ -27,11 +27,33 @@ def test_all_is_complete() -> None:
 
 def test_issue_api_is_exported() -> None:
     required = {
-        "Covet", "Router", "Request", "WebSocket", "Response", "JSONResponse", "HTMLResponse",
-        "PlainTextResponse", "RedirectResponse", "StreamingResponse", "FileResponse",
-        "EventSourceResponse", "HTTPException", "StaticFiles", "BackgroundTasks", "Query",
-        "Header", "Cookie", "Body", "Depends", "WebSocketDisconnect", "Headers", "QueryParams",
-        "URL", "UploadFile", "FormData", "State",
+        "Covet",
+        "Router",
+        "Request",
+        "WebSocket",
+        "Response",
+        "JSONResponse",
+        "HTMLResponse",
+        "PlainTextResponse",
+        "RedirectResponse",
+        "StreamingResponse",
+        "FileResponse",
+        "EventSourceResponse",
+        "HTTPException",
+        "StaticFiles",
+        "BackgroundTasks",
+        "Query",
+        "Header",
+        "Cookie",
+        "Body",
+        "Depends",
+        "WebSocketDisconnect",
+        "Headers",
+        "QueryParams",
+        "URL",
+        "UploadFile",
+        "FormData",
+        "State",
     }
     assert required <= set(covet.http.__all__)
     for name in covet.http.__all__:

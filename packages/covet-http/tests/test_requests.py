@@ -9,19 +9,32 @@ from covet.http.testing import TestClient
 
 def http_scope(**overrides: Any) -> dict[str, Any]:
     scope: dict[str, Any] = {
-        "type": "http", "method": "GET", "path": "/a b", "raw_path": b"/a%20b",
-        "query_string": b"x=1&x=2&y=%C3%A9&z", "root_path": "", "scheme": "https",
-        "http_version": "1.1", "server": ("example.com", 443), "client": ("10.0.0.1", 5000),
-        "headers": [(b"host", b"example.com"), (b"x-multi", b"1"), (b"x-multi", b"2"),
-                    (b"cookie", b"a=1; b=\"two\"")],
+        "type": "http",
+        "method": "GET",
+        "path": "/a b",
+        "raw_path": b"/a%20b",
+        "query_string": b"x=1&x=2&y=%C3%A9&z",
+        "root_path": "",
+        "scheme": "https",
+        "http_version": "1.1",
+        "server": ("example.com", 443),
+        "client": ("10.0.0.1", 5000),
+        "headers": [
+            (b"host", b"example.com"),
+            (b"x-multi", b"1"),
+            (b"x-multi", b"2"),
+            (b"cookie", b'a=1; b="two"'),
+        ],
     }
     scope.update(overrides)
     return scope
 
 
 def receiver(*chunks: bytes, disconnect: bool = False) -> Any:
-    messages = [{"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
-                for i, chunk in enumerate(chunks)]
+    messages = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        for i, chunk in enumerate(chunks)
+    ]
     if disconnect:
         messages[-1]["more_body"] = True
         messages.append({"type": "http.disconnect"})
@@ -99,8 +112,11 @@ async def test_disconnect_while_reading_and_is_disconnected() -> None:
 
 def test_missing_middleware_values_fail_clearly() -> None:
     request = Request(http_scope())
-    for name, middleware in (("session", "SessionMiddleware"), ("user", "AuthenticationMiddleware"),
-                             ("auth", "AuthenticationMiddleware")):
+    for name, middleware in (
+        ("session", "SessionMiddleware"),
+        ("user", "AuthenticationMiddleware"),
+        ("auth", "AuthenticationMiddleware"),
+    ):
         with pytest.raises(AssertionError, match=f"{middleware} must be installed"):
             getattr(request, name)
     assert Request(http_scope(session={"k": 1})).session == {"k": 1}
@@ -114,8 +130,11 @@ def test_forms_and_uploads_through_the_app() -> None:
         data = await request.form()
         upload = data["file"]
         assert isinstance(upload, UploadFile)
-        return {"name": data["name"], "file": (await upload.read()).decode(),
-                "filename": upload.filename}
+        return {
+            "name": data["name"],
+            "file": (await upload.read()).decode(),
+            "filename": upload.filename,
+        }
 
     client = TestClient(app)
     response = client.post("/form", data={"name": "n"}, files={"file": ("a.txt", b"hello")})
@@ -139,12 +158,15 @@ def test_form_parameters_and_upload_annotations() -> None:
 
     client = TestClient(app)
     response = client.post(
-        "/profile", data={"name": "Ann", "age": "5", "tag": ["a", "b"]},
+        "/profile",
+        data={"name": "Ann", "age": "5", "tag": ["a", "b"]},
         files={"avatar": ("a.png", b"PNG")},
     )
     assert response.json() == {"name": "Ann", "age": 5, "avatar": "PNG", "tags": ["a", "b"]}
     response = client.post("/profile", data={"age": "old"})
     assert response.status_code == 422
     assert [(e["loc"], e["type"]) for e in response.json()["errors"]] == [
-        (["form", "name"], "missing"), (["form", "age"], "int_parsing"),
-        (["form", "avatar"], "missing")]
+        (["form", "name"], "missing"),
+        (["form", "age"], "int_parsing"),
+        (["form", "avatar"], "missing"),
+    ]

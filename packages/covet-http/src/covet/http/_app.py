@@ -61,8 +61,9 @@ class Covet:
         )
         for key, handler in (exception_handlers or {}).items():
             self.settings.exception_handlers.add(key, handler)
-        self.router = Router(routes, dependencies=dependencies, trailing_slash=trailing_slash,
-                             settings=self.settings)
+        self.router = Router(
+            routes, dependencies=dependencies, trailing_slash=trailing_slash, settings=self.settings
+        )
         self.state = State()
         self.root_path = root_path.rstrip("/")
         self._lifespan = Lifespan(lifespan, on_startup, on_shutdown)
@@ -90,8 +91,9 @@ class Covet:
 
     # -- routes -----------------------------------------------------------------------------
 
-    def route(self, path: str, methods: Iterable[str] | None = None, **options: Any
-              ) -> Callable[[F], F]:
+    def route(
+        self, path: str, methods: Iterable[str] | None = None, **options: Any
+    ) -> Callable[[F], F]:
         """Register the decorated handler for ``path`` and ``methods`` (default ``["GET"]``).
 
         Options: ``name``, ``dependencies``, ``status_code``, ``max_body_size``.
@@ -116,16 +118,27 @@ class Covet:
     def websocket(self, path: str, **options: Any) -> Callable[[F], F]:
         return self.router.websocket(path, **options)
 
-    def add_route(self, path: str, endpoint: Callable[..., Any],
-                  methods: Iterable[str] | None = None, **options: Any) -> Route:
+    def add_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: Iterable[str] | None = None,
+        **options: Any,
+    ) -> Route:
         return self.router.add_route(path, endpoint, methods, **options)
 
-    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], **options: Any
-                            ) -> WebSocketRoute:
+    def add_websocket_route(
+        self, path: str, endpoint: Callable[..., Any], **options: Any
+    ) -> WebSocketRoute:
         return self.router.add_websocket_route(path, endpoint, **options)
 
-    def include_router(self, router: Router, *, prefix: str = "",
-                       dependencies: Sequence[Depends | Callable[..., Any]] | None = None) -> None:
+    def include_router(
+        self,
+        router: Router,
+        *,
+        prefix: str = "",
+        dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+    ) -> None:
         self.router.include_router(router, prefix=prefix, dependencies=dependencies)
 
     def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
@@ -142,7 +155,8 @@ class Covet:
     # -- errors, hooks, middleware ------------------------------------------------------------
 
     def exception_handler(self, key: ExceptionHandlerKey) -> Callable[[F], F]:
-        """Handle an exception class (and subclasses) or an HTTP status code: ``f(request, exc)``."""
+        """Handle an exception class (with subclasses) or a status code: ``f(request, exc)``."""
+
         def decorator(func: F) -> F:
             self.add_exception_handler(key, func)
             return func
@@ -193,8 +207,15 @@ class Covet:
 
     # -- the development server ---------------------------------------------------------------
 
-    def run(self, host: str = "127.0.0.1", port: int = 8000, *, reload: bool = False,
-            workers: int = 1, **options: Any) -> None:
+    def run(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        reload: bool = False,
+        workers: int = 1,
+        **options: Any,
+    ) -> None:
         """Serve the app with uvicorn (``pip install covet-http[server]``)."""
         uvicorn = import_uvicorn()
         target: Any = self

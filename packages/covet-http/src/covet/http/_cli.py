@@ -32,7 +32,9 @@ def load_app(target: str, app_dir: str = ".") -> Any:
         try:
             app = getattr(app, part)
         except AttributeError:
-            raise ConfigurationError(f"module {module_name!r} has no attribute {attribute!r}") from None
+            raise ConfigurationError(
+                f"module {module_name!r} has no attribute {attribute!r}"
+            ) from None
     return app
 
 
@@ -46,8 +48,11 @@ def run_command(argv: Sequence[str]) -> int:
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--app-dir", default=".", help="directory to import the app from")
     parser.add_argument("--root-path", default="", help="ASGI root_path when behind a proxy prefix")
-    parser.add_argument("--log-level", default="info",
-                        choices=["critical", "error", "warning", "info", "debug", "trace"])
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug", "trace"],
+    )
     args = parser.parse_args(list(argv))
     try:
         from covet.http._app import import_uvicorn
@@ -77,16 +82,22 @@ def _rows(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, str, s
     for route in routes:
         if isinstance(route, Route):
             methods = ",".join(sorted(route.methods - {"HEAD"})) or "HEAD"
-            endpoint = getattr(route.endpoint, "__module__", "?") + "." + getattr(
-                route.endpoint, "__qualname__", "?")
+            endpoint = (
+                getattr(route.endpoint, "__module__", "?")
+                + "."
+                + getattr(route.endpoint, "__qualname__", "?")
+            )
             yield methods, prefix + route.path, route.name or "", endpoint
         elif isinstance(route, WebSocketRoute):
             endpoint = f"{route.endpoint.__module__}.{route.endpoint.__qualname__}"
             yield "WS", prefix + route.path, route.name or "", endpoint
         elif isinstance(route, Mount):
             inner = getattr(route.app, "routes", None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], Route | WebSocketRoute |
-                                                                Mount):
+            if (
+                isinstance(inner, list)
+                and inner
+                and isinstance(inner[0], Route | WebSocketRoute | Mount)
+            ):
                 yield from _rows(inner, prefix + route.path)
             else:
                 yield "MOUNT", prefix + (route.path or "/"), route.name or "", repr(route.app)
@@ -110,6 +121,9 @@ def routes_command(argv: Sequence[str]) -> int:
     rows = [("METHODS", "PATH", "NAME", "ENDPOINT"), *_rows(routes)]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-              + "  " + row[3])
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+            + "  "
+            + row[3]
+        )
     return 0

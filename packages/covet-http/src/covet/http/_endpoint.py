@@ -6,6 +6,7 @@ extractors to two ASGI messages; nothing else is allocated on the way.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -32,6 +33,7 @@ from covet.http._types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from anyio import CapacityLimiter
+
     from covet.http._routing import Route, WebSocketRoute
 
 logger = logging.getLogger("covet.http")
@@ -145,8 +147,9 @@ def to_response(
     if isinstance(result, str):
         return Response(result, status_code or 200, headers, media_type="text/plain")
     if isinstance(result, bytes | bytearray | memoryview):
-        return Response(bytes(result), status_code or 200, headers,
-                        media_type="application/octet-stream")
+        return Response(
+            bytes(result), status_code or 200, headers, media_type="application/octet-stream"
+        )
     return JSONResponse(_jsonable(result), status_code or 200, headers)
 
 
@@ -197,8 +200,10 @@ async def send_result(
         {
             "type": _START,
             "status": status_code or 200,
-            "headers": [(b"content-type", content_type),
-                        (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": _BODY, "body": body if scope["method"] != "HEAD" else b""})
@@ -239,8 +244,9 @@ async def handle_http(
             if plan.is_async:
                 result = await plan.call(**kwargs)
             else:
-                result = await run_sync(functools.partial(plan.call, **kwargs),
-                                        limiter=settings.limiter)
+                result = await run_sync(
+                    functools.partial(plan.call, **kwargs), limiter=settings.limiter
+                )
     except Exception as exc:
         if ctx is not None:
             try:
@@ -289,22 +295,27 @@ async def handle_websocket(
         await _close(websocket, exc.code, exc.reason)
     except RequestValidationError as exc:
         error = exc
-        await _close(websocket, 1008, "invalid parameters: " + "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors)[:120])
+        await _close(
+            websocket,
+            1008,
+            "invalid parameters: "
+            + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors)[:120],
+        )
     except HTTPException as exc:
         error = exc
         await _close(websocket, 1008, str(exc.detail)[:120])
     except Exception as exc:
         error = exc
-        logger.error("Unhandled exception in websocket %s", scope.get("path"),
-                     exc_info=(type(exc), exc, exc.__traceback__))
+        logger.error(
+            "Unhandled exception in websocket %s",
+            scope.get("path"),
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
         await _close(websocket, 1011, "internal error")
     finally:
         await ctx.close(error)
 
 
 async def _close(websocket: Any, code: int, reason: str) -> None:
-    try:
+    with contextlib.suppress(Exception):  # already closed, or the client is gone
         await websocket.close(code=code, reason=reason)
-    except Exception:  # noqa: S110 - already closed or the client is gone
-        pass

@@ -1,6 +1,6 @@
 """Error rendering: RFC 9457 problem details, the debug traceback page, handler dispatch.
 
-:func:`error_response` is the one public entry point a foreign app's error middleware needs: it turns
+:func:`error_response` is the entry point a foreign app's error middleware needs: it turns
 an exception and the request scope into a :class:`Response` without touching the app.
 """
 
@@ -75,7 +75,9 @@ def problem_response(
         return Response(status_code=status_code, headers=dict(headers or {}))
     body = problem_details(status_code, detail, title=title, type=type, **extra)
     return Response(
-        json_dumps(body), status_code=status_code, headers=dict(headers or {}),
+        json_dumps(body),
+        status_code=status_code,
+        headers=dict(headers or {}),
         media_type=PROBLEM_JSON,
     )
 
@@ -150,13 +152,15 @@ class ExceptionHandlers:
         elif isinstance(key, type) and issubclass(key, BaseException):
             self.by_class[key] = handler
         else:
-            raise TypeError(f"exception handlers are keyed by status code or exception class: {key!r}")
+            raise TypeError(
+                f"exception handlers are keyed by status code or exception class: {key!r}"
+            )
 
     def lookup(self, exc: BaseException) -> ExceptionHandler | None:
         """A status handler for an HTTPException, else the closest class handler, else 500's."""
         is_http = isinstance(exc, HTTPException)
-        if is_http and self.by_status:
-            handler = self.by_status.get(exc.status_code)  # type: ignore[union-attr]
+        if isinstance(exc, HTTPException) and self.by_status:
+            handler = self.by_status.get(exc.status_code)
             if handler is not None:
                 return handler
         for cls in type(exc).__mro__:

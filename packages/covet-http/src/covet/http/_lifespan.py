@@ -27,7 +27,7 @@ LifespanFactory = Callable[..., contextlib.AbstractAsyncContextManager[Mapping[s
 
 
 def as_lifespan(lifespan: Callable[..., Any]) -> LifespanFactory:
-    """Accept ``@asynccontextmanager`` functions and bare async generators, with or without ``app``."""
+    """Accept ``@asynccontextmanager`` functions or bare async generators, taking ``app`` or not."""
     func = lifespan
     if inspect.isasyncgenfunction(func):
         func = contextlib.asynccontextmanager(func)

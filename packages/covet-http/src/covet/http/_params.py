@@ -1,11 +1,10 @@
 """Parameter markers for ``typing.Annotated`` handler parameters.
 
     async def handler(
-        q: Annotated[str, Query(alias="search")] = "",
-        token: Annotated[str, Header()],               # header X-Token? no: header "token"
-        x_request_id: Annotated[str | None, Header()] = None,   # header X-Request-Id
-        session: Annotated[str, Cookie()],
-        user: Annotated[User, Depends(current_user)],
+        user: Annotated[User, Depends(current_user)],         # what current_user returns
+        session: Annotated[str, Cookie()],                    # the "session" cookie
+        x_request_id: Annotated[str | None, Header()] = None, # the X-Request-Id header
+        q: Annotated[str, Query(alias="search")] = "",        # ?search=...
     ) -> ...
 
 A marker may also be given as the default value (``q: str = Query("")``), FastAPI style.
@@ -93,7 +92,7 @@ class Cookie(Param):
 
 
 class Body(Param):
-    """The value is the JSON body, or with ``embed=True`` (or several body parameters) a key of it."""
+    """The value is the JSON body, or with ``embed=True`` (or several body params) a key of it."""
 
     source = "body"
     __slots__ = ("embed",)

@@ -193,8 +193,7 @@ class Request:
     def _from_scope(self, key: str, middleware: str) -> Any:
         if key not in self.scope:
             raise AssertionError(
-                f"{middleware} must be installed to access request.{key} "
-                f"(it sets scope[{key!r}])"
+                f"{middleware} must be installed to access request.{key} (it sets scope[{key!r}])"
             )
         return self.scope[key]
 

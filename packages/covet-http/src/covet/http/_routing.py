@@ -79,8 +79,9 @@ class Route(BaseRoute):
         self.max_body_size = max_body_size
         self.include_in_schema = include_in_schema
         self.segments = parse_path(path)
-        self.convertors: dict[str, Convertor] = {s[0]: s[1] for s in self.segments
-                                                 if isinstance(s, tuple)}
+        self.convertors: dict[str, Convertor] = {
+            s[0]: s[1] for s in self.segments if isinstance(s, tuple)
+        }
         self.plan = analyse(endpoint, path_param_types(self.convertors))
         self.fast = self.plan.simple and not self.dependencies
 
@@ -133,8 +134,12 @@ class WebSocketRoute(BaseRoute):
         return self._build_path(params)
 
     def copy(self, prefix: str, dependencies: list[Depends]) -> WebSocketRoute:
-        return WebSocketRoute(prefix + self.path, self.endpoint, name=self.name,
-                              dependencies=[*dependencies, *self.dependencies])
+        return WebSocketRoute(
+            prefix + self.path,
+            self.endpoint,
+            name=self.name,
+            dependencies=[*dependencies, *self.dependencies],
+        )
 
     def __repr__(self) -> str:
         return f"WebSocketRoute(path={self.path!r}, name={self.name!r})"
@@ -158,10 +163,13 @@ class Mount(BaseRoute):
         inner = getattr(self.app, "url_path_for", None)
         if inner is None:
             raise NoMatchFound(name)
-        own = {k: params.pop(k) for k in list(params)
-               if any(isinstance(s, tuple) and s[0] == k for s in self.segments)}
+        own = {
+            k: params.pop(k)
+            for k in list(params)
+            if any(isinstance(s, tuple) and s[0] == k for s in self.segments)
+        }
         prefix = self._build_path(own) if self.path else ""
-        return prefix.rstrip("/") + str(inner(name[len(self.name) + 1:], **params))
+        return prefix.rstrip("/") + str(inner(name[len(self.name) + 1 :], **params))
 
     def copy(self, prefix: str, dependencies: list[Depends]) -> Mount:
         return Mount(prefix + self.path, self.app, name=self.name)
@@ -204,23 +212,36 @@ class Router:
         self.routes.append(route)
         self._root = None
 
-    def add_route(self, path: str, endpoint: Callable[..., Any], methods: Iterable[str] | None
-                  = None, *, name: str | None = None, **options: Any) -> Route:
+    def add_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: Iterable[str] | None = None,
+        *,
+        name: str | None = None,
+        **options: Any,
+    ) -> Route:
         route = Route(path, endpoint, methods=methods, name=name, **options)
         self._append(route)
         return route
 
-    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], *,
-                            name: str | None = None,
-                            dependencies: Sequence[Depends | Callable[..., Any]] | None = None
-                            ) -> WebSocketRoute:
+    def add_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+    ) -> WebSocketRoute:
         route = WebSocketRoute(path, endpoint, name=name, dependencies=dependencies)
         self._append(route)
         return route
 
-    def route(self, path: str, methods: Iterable[str] | None = None, **options: Any
-              ) -> Callable[[F], F]:
+    def route(
+        self, path: str, methods: Iterable[str] | None = None, **options: Any
+    ) -> Callable[[F], F]:
         """Register the decorated function for ``path`` and ``methods`` (default GET)."""
+
         def decorator(func: F) -> F:
             self.add_route(path, func, methods, **options)
             return func
@@ -314,10 +335,12 @@ class Router:
         path: str = scope["path"]
         root_path: str = scope.get("root_path", "")
         skip = 0
-        if root_path and path.startswith(root_path) and (
-            len(path) == len(root_path) or path[len(root_path)] == "/"
+        if (
+            root_path
+            and path.startswith(root_path)
+            and (len(path) == len(root_path) or path[len(root_path)] == "/")
         ):
-            path = path[len(root_path):] or "/"
+            path = path[len(root_path) :] or "/"
             skip = len(split_path(root_path))
         raw: bytes | None = scope.get("raw_path")
         if raw is not None and b"%" in raw:
@@ -336,7 +359,7 @@ class Router:
                     scope["path_params"] = {}
                     await route.handle(scope, receive, send, self.settings)  # type: ignore[attr-defined]
                     return
-        segments, path = self._segments(scope)
+        segments, _ = self._segments(scope)
         params: dict[str, Any] = {}
         found, mount, consumed = match(root, segments, 0, params, method)
         if found is not None:
@@ -350,12 +373,18 @@ class Router:
         found, _, _ = match(root, segments, 0, params, "*")
         if found is not None:
             if method == "OPTIONS":
-                await send({"type": "http.response.start", "status": 204,
-                            "headers": [(b"allow", found.allow.encode())]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 204,
+                        "headers": [(b"allow", found.allow.encode())],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b""})
                 return
-            await self._error(HTTPException(405, headers={"Allow": found.allow}), scope, receive,
-                              send)
+            await self._error(
+                HTTPException(405, headers={"Allow": found.allow}), scope, receive, send
+            )
             return
         if self.trailing_slash != "strict" and segments:
             other = segments[:-1] if segments[-1] == "" else [*segments, ""]
@@ -378,9 +407,13 @@ class Router:
             path = "/" + path.lstrip("/")
         query = scope.get("query_string", b"")
         location = path + ("?" + query.decode("latin-1") if query else "")
-        await send({"type": "http.response.start", "status": 307,
-                    "headers": [(b"location", location.encode("latin-1")),
-                                (b"content-length", b"0")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 307,
+                "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")],
+            }
+        )
         await send({"type": "http.response.body", "body": b""})
 
     async def _error(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
@@ -401,7 +434,11 @@ class Router:
 
 
 async def _enter_mount(
-    mount: Mount, consumed: list[str], params: dict[str, Any], scope: Scope, receive: Receive,
+    mount: Mount,
+    consumed: list[str],
+    params: dict[str, Any],
+    scope: Scope,
+    receive: Receive,
     send: Send,
 ) -> None:
     prefix = "/" + "/".join(consumed) if consumed else ""

@@ -70,11 +70,12 @@ class HandlerPlan:
 
 
 def _resolve_hints(call: Callable[..., Any]) -> dict[str, Any]:
-    target = call if inspect.isfunction(call) or inspect.ismethod(call) else None
-    if target is None:
-        target = getattr(type(call), "__call__", call) if not inspect.isclass(call) else call
-        if inspect.isclass(call):
-            target = call.__init__
+    if inspect.isclass(call):
+        target: Any = call.__init__
+    elif inspect.isfunction(call) or inspect.ismethod(call):
+        target = call
+    else:  # a callable instance
+        target = type(call).__call__
     try:
         return get_type_hints(target, include_extras=True)
     except NameError as exc:
@@ -144,7 +145,6 @@ def analyse(
 ) -> HandlerPlan:
     """Build the plan for ``call``; ``path_params`` maps path names to their converter's type."""
     from covet.http._background import BackgroundTasks
-
     from covet.http._websockets import WebSocket
 
     path_params = path_params or {}
@@ -171,7 +171,7 @@ def analyse(
         if isinstance(marker, Depends):
             plan.dependencies.append((name, marker))
             continue
-        base = tp if not isinstance(tp, type) else tp
+        base = tp
         if marker is None:
             if name == "request" or (isinstance(base, type) and issubclass(base, Request)):
                 plan.extractors.append((name, _identity))
@@ -204,18 +204,19 @@ def analyse(
         elif isinstance(marker, Form):
             key = marker.alias or name
             converter = None if _is_upload(tp) else _text_validator(tp, where)
-            plan.form.append((name, key, converter, sequence_item(unwrap_optional(tp)[0]) is not None,
-                              default))
+            plan.form.append(
+                (name, key, converter, sequence_item(unwrap_optional(tp)[0]) is not None, default)
+            )
     plan.body_embedded = len(body_params) > 1 or any(m.embed for _, _, m, _ in body_params)
     for name, tp, marker, default in body_params:
-        key = (marker.alias or name) if plan.body_embedded else None
+        body_key = (marker.alias or name) if plan.body_embedded else None
         try:
             validator = value_validator(tp)
         except TypeError as exc:
             raise ConfigurationError(f"{plan.name}: body parameter {name!r}: {exc}") from exc
         if default is MISSING and unwrap_optional(tp)[1]:
             default = None
-        plan.body.append((name, key, validator, default))
+        plan.body.append((name, body_key, validator, default))
     if plan.body and plan.form:
         raise ConfigurationError(f"{plan.name}: a handler cannot take both a JSON body and a form")
     if websocket and plan.websocket is None:
@@ -240,14 +241,13 @@ def _text_validator(tp: Any, where: str) -> Callable[[str], Any]:
         raise ConfigurationError(f"{where}: {exc}") from exc
 
 
-def _path_extractor(
-    name: str, tp: Any, path_params: Mapping[str, type], where: str
-) -> Extractor:
+def _path_extractor(name: str, tp: Any, path_params: Mapping[str, type], where: str) -> Extractor:
     if name not in path_params:
         raise ConfigurationError(f"{where} is declared Path() but the route path has no {{{name}}}")
     produced = path_params[name]
     inner, _ = unwrap_optional(tp)
     if inner is Any or inner is str or produced is not str:
+
         def passthrough(request: Request) -> Any:
             return request.scope["path_params"][name]
 
@@ -277,7 +277,7 @@ def _text_extractor(name: str, tp: Any, marker: Param, default: Any, where: str)
     build = sequence_builder(inner) if is_sequence else list
     source = marker.source
     if isinstance(marker, Header):
-        key = (marker.alias or (name.replace("_", "-") if marker.convert_underscores else name))
+        key = marker.alias or (name.replace("_", "-") if marker.convert_underscores else name)
         key = key.lower()
     else:
         key = marker.alias or name
@@ -290,6 +290,7 @@ def _text_extractor(name: str, tp: Any, marker: Param, default: Any, where: str)
         return default
 
     if source == "cookie":
+
         def get_cookie(request: Request) -> Any:
             value = request.cookies.get(key)
             if value is None:
@@ -305,6 +306,7 @@ def _text_extractor(name: str, tp: Any, marker: Param, default: Any, where: str)
         Request.query_map if source == "query" else Request.header_map
     )
     if is_sequence:
+
         def get_many(request: Request) -> Any:
             values = read(request).get(key)
             if not values:
@@ -322,6 +324,7 @@ def _text_extractor(name: str, tp: Any, marker: Param, default: Any, where: str)
         return get_many
 
     if convert is str:
+
         def get_text(request: Request) -> Any:
             values = read(request).get(key)
             return values[-1] if values else missing()

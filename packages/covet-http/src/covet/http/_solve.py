@@ -169,7 +169,9 @@ async def _read_body(
             return
         request._json = data
     if plan.body_embedded and data is not MISSING and type(data) is not dict:
-        errors.append({"loc": ["body"], "msg": "Input should be a JSON object", "type": "dict_type"})
+        errors.append(
+            {"loc": ["body"], "msg": "Input should be a JSON object", "type": "dict_type"}
+        )
         return
     for name, key, validate, default in plan.body:
         if key is None:
@@ -212,8 +214,15 @@ async def _read_form(
             else:
                 texts = [v for v in values if isinstance(v, str)]
                 if len(texts) != len(values):
-                    raise Invalid([{"loc": [], "msg": "Expected a text field, got a file",
-                                    "type": "string_type"}])
+                    raise Invalid(
+                        [
+                            {
+                                "loc": [],
+                                "msg": "Expected a text field, got a file",
+                                "type": "string_type",
+                            }
+                        ]
+                    )
                 converted = [convert(v) for v in texts]
                 kwargs[name] = converted if many else converted[-1]
         except Invalid as exc:

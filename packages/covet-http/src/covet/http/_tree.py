@@ -102,7 +102,8 @@ def match(
     """Find the node for ``segments[index:]``.
 
     ``want`` is an HTTP method (the node must serve it), ``"*"`` (any HTTP method), or
-    ``"websocket"``. Returns ``(node, None, _)``, ``(None, mount, consumed)`` or ``(None, None, 0)``.
+    ``"websocket"``. Returns ``(node, None, 0)``, ``(None, mount, consumed)`` or
+    ``(None, None, 0)``.
     """
     if index == len(segments):
         if _serves(node, want):

@@ -134,7 +134,7 @@ def text_validator(tp: Any) -> TextValidator:
         return _enum_text(tp)
     if get_origin(tp) is Literal:
         return _literal_text(get_args(tp))
-    if isinstance(tp, type) and tp.__init__ is not object.__init__:
+    if isinstance(tp, type) and tp.__init__ is not object.__init__:  # type: ignore[misc]
         return _parser(tp, f"Input should be a valid {tp.__name__}", "value_error")
     raise TypeError(f"cannot read {tp!r} from a string")
 
@@ -153,8 +153,10 @@ def _enum_text(cls: type[enum.Enum]) -> TextValidator:
 
 
 def _literal_text(choices: tuple[Any, ...]) -> TextValidator:
-    members = {str(choice).lower() if isinstance(choice, bool) else str(choice): choice
-               for choice in choices}
+    members = {
+        str(choice).lower() if isinstance(choice, bool) else str(choice): choice
+        for choice in choices
+    }
     expected = ", ".join(repr(key) for key in members)
 
     def parse(value: str) -> Any:
@@ -194,8 +196,9 @@ def _value_validator(tp: Any) -> ValueValidator:
         return _union_validator([_value_validator(arg) for arg in get_args(tp)])
     if origin is Literal:
         choices = get_args(tp)
-        return _check(lambda v: v in choices, f"Input should be one of {list(choices)!r}",
-                      "literal_error")
+        return _check(
+            lambda v: v in choices, f"Input should be one of {list(choices)!r}", "literal_error"
+        )
     if tp is dict or origin is dict:
         args = get_args(tp)
         return _dict_validator(_value_validator(args[1]) if len(args) == 2 else None)
@@ -203,8 +206,9 @@ def _value_validator(tp: Any) -> ValueValidator:
     if item is not None:
         return _list_validator(_value_validator(item), sequence_builder(tp))
     if tp is bool:
-        return _check(lambda v: v is True or v is False, "Input should be a valid boolean",
-                      "bool_type")
+        return _check(
+            lambda v: v is True or v is False, "Input should be a valid boolean", "bool_type"
+        )
     if tp is int:
         return _int_value
     if tp is float:
@@ -280,7 +284,16 @@ def _dict_validator(item: ValueValidator | None) -> ValueValidator:
             raise error(loc, "Input should be a valid dictionary", "dict_type")
         if item is None:
             return value
-        return _collect({key: (lambda v=v, k=key: item(v, (*loc, k))) for key, v in value.items()})
+        errors: list[dict[str, Any]] = []
+        out: dict[str, Any] = {}
+        for key, element in value.items():
+            try:
+                out[key] = item(element, (*loc, key))
+            except Invalid as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise Invalid(errors)
+        return out
 
     return check
 
@@ -303,26 +316,11 @@ def _list_validator(item: ValueValidator, build: Callable[[list[Any]], Any]) -> 
     return check
 
 
-def _collect(thunks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
-    errors: list[dict[str, Any]] = []
-    out: dict[str, Any] = {}
-    for key, thunk in thunks.items():
-        try:
-            out[key] = thunk()
-        except Invalid as exc:
-            errors.extend(exc.errors)
-    if errors:
-        raise Invalid(errors)
-    return out
-
-
 def _dataclass_required(cls: type) -> set[str]:
     return {
         f.name
         for f in dataclasses.fields(cls)
-        if f.init
-        and f.default is dataclasses.MISSING
-        and f.default_factory is dataclasses.MISSING
+        if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     }
 
 
