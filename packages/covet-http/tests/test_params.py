@@ -456,3 +456,34 @@ def test_unresolvable_annotations_fail_at_registration() -> None:
         app.add_route("/x", handler)
     with pytest.raises(ConfigurationError, match="asks for a WebSocket"):
         app.add_route("/y", lambda websocket: None)
+
+
+class Limiter:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    async def __call__(self, request: Request) -> int:
+        return self.limit - len(request.query_params)
+
+
+def test_callable_instances_and_classes_as_dependencies() -> None:
+    app = Covet()
+
+    @dataclasses.dataclass
+    class Paging:
+        page: int = 1
+        size: int = 10
+
+    @app.get("/x")
+    async def x(
+        remaining: Annotated[int, Depends(Limiter(5))],
+        paging: Annotated[Paging, Depends(Paging)],
+    ) -> list[int]:
+        return [remaining, paging.page, paging.size]
+
+    assert TestClient(app).get("/x?page=3").json() == [4, 3, 10]
+    plan = app.routes[0].plan  # type: ignore[attr-defined]
+    limiter_dep = plan.dependencies[0][1]
+    from covet.http._solve import dependency_plan
+
+    assert dependency_plan(limiter_dep.dependency).is_async  # runs on the loop, not a thread

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import inspect
 import sys
 import typing
@@ -52,8 +53,11 @@ class HandlerPlan:
     def __init__(self, call: Callable[..., Any]) -> None:
         self.call = call
         self.name = getattr(call, "__qualname__", repr(call))
-        self.is_async = inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)
-        self.is_generator = inspect.isgeneratorfunction(call) or inspect.isasyncgenfunction(call)
+        target = _unwrap(call)
+        self.is_async = inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target)
+        self.is_generator = inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(
+            target
+        )
         #: (kwarg name, extractor) for path/query/header/cookie/request values
         self.extractors: list[tuple[str, Extractor]] = []
         #: (kwarg name, Depends) in declaration order
@@ -67,6 +71,15 @@ class HandlerPlan:
         self.websocket: str | None = None
         #: nothing but extractors: no body, form, dependencies or background tasks
         self.simple = False
+
+
+def _unwrap(call: Callable[..., Any]) -> Any:
+    """The function whose kind (async, generator) decides how ``call`` runs."""
+    while isinstance(call, functools.partial):
+        call = call.func
+    if inspect.isfunction(call) or inspect.ismethod(call) or inspect.isclass(call):
+        return call
+    return getattr(type(call), "__call__", call)
 
 
 def _resolve_hints(call: Callable[..., Any]) -> dict[str, Any]:
