@@ -79,7 +79,7 @@ def _unwrap(call: Callable[..., Any]) -> Any:
         call = call.func
     if inspect.isfunction(call) or inspect.ismethod(call) or inspect.isclass(call):
         return call
-    return getattr(type(call), "__call__", call)
+    return type(call).__call__
 
 
 def _resolve_hints(call: Callable[..., Any]) -> dict[str, Any]:
