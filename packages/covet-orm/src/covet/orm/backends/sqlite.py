@@ -290,6 +290,7 @@ class SqliteBackend(Backend):
             return conn
 
         aio = aiosqlite.Connection(connector, 64)
+        aio._thread.daemon = True  # a forgotten close() must not hang interpreter exit
         await aio
         return AsyncSqliteConnection(aio, opened[0], self.dialect)
 
