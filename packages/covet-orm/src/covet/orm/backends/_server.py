@@ -150,6 +150,9 @@ class ServerConnection(AsyncConnection):
             translated = self.translate(error)
             if translated is None:
                 raise
+            if not isinstance(translated, exc.OperationalError) and not self.alive():
+                # whatever the driver said, the connection is gone: that is a lost connection
+                translated = exc.OperationalError(f"connection lost: {translated}", error)
             if not self.retryable(translated, error, sql):
                 raise translated from error
             self.terminate()
@@ -194,8 +197,13 @@ class ServerConnection(AsyncConnection):
             self.in_transaction = False
 
     async def rollback(self) -> None:
+        """Roll back; on a connection the server has dropped, the server already did."""
         try:
-            await self.execute("ROLLBACK")
+            if self.alive():
+                await self.execute("ROLLBACK")
+        except exc.DatabaseError:
+            if self.alive():
+                raise
         finally:
             self.in_transaction = False
 

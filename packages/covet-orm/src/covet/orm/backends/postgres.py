@@ -64,7 +64,9 @@ def translate(error: BaseException) -> exc.DatabaseError | None:
     if isinstance(error, ClientDataError):  # a Python value the column's type cannot take
         return exc.DataError(message, error)
     if isinstance(error, pgexc.InterfaceError):
-        if "closed" in message or "another operation is in progress" in message:
+        if "connection is closed" in message:  # the server (or the network) dropped it
+            return exc.OperationalError(f"connection lost: {message}", error)
+        if "another operation is in progress" in message:
             return exc.InterfaceError(message, error)
         return exc.ProgrammingError(message, error)
     if isinstance(error, pgexc.InternalClientError):
