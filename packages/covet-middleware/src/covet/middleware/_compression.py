@@ -6,8 +6,9 @@ import zlib
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from covet.http._datastructures import MutableHeaders
+from covet.http._datastructures import Headers
 from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.middleware._headers import add_vary, header_list, remove_header, set_header
 
 __all__ = ["CompressionMiddleware"]
 
@@ -119,6 +120,7 @@ class CompressionMiddleware:
         self.brotli_quality = brotli_quality
         self.excluded = tuple({"text/event-stream", *(t.lower() for t in exclude_media_types)})
         self.available = ("br", "gzip") if brotli and _brotli is not None else ("gzip",)
+        self._choices: dict[str, str | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -130,7 +132,11 @@ class CompressionMiddleware:
                 accept = (
                     f"{accept},{value.decode('latin-1')}" if accept else value.decode("latin-1")
                 )
-        coding = choose_encoding(accept, self.available) if accept else None
+        coding = self._choices.get(accept) if accept else None
+        if accept and accept not in self._choices:
+            if len(self._choices) > 512:
+                self._choices.clear()
+            coding = self._choices[accept] = choose_encoding(accept, self.available)
         await self.app(scope, receive, _Responder(self, coding, send).send)
 
     def encoder(self, coding: str) -> _Encoder:
@@ -138,7 +144,7 @@ class CompressionMiddleware:
             return _Brotli(self.brotli_quality)
         return _Gzip(self.gzip_level)
 
-    def eligible(self, message: Message, headers: MutableHeaders) -> bool:
+    def eligible(self, message: Message, headers: Headers) -> bool:
         if message.get("status", 200) in _NEVER_COMPRESSED_STATUS or "content-encoding" in headers:
             return False
         if "no-transform" in headers.get("cache-control", "").lower():
@@ -155,7 +161,7 @@ class _Responder:
         self.coding = coding
         self.send_ = send
         self.start: Message | None = None
-        self.headers: MutableHeaders | None = None
+        self.headers: Headers | None = None
         self.encoder: _Encoder | None = None
         self.passthrough = False
 
@@ -164,8 +170,7 @@ class _Responder:
         if self.passthrough or kind not in ("http.response.start", "http.response.body"):
             await self.send_(message)
         elif kind == "http.response.start":
-            headers = MutableHeaders(raw=list(message.get("headers", ())))
-            message["headers"] = headers.raw
+            headers = Headers(raw=header_list(message))
             if self.middleware.eligible(message, headers):
                 self.start, self.headers = message, headers
             else:
@@ -190,23 +195,24 @@ class _Responder:
             await self.send_(start)
             await self.send_(message)
             return
-        headers.add_vary_header("Accept-Encoding")
+        raw = headers.raw
+        add_vary(raw, (b"Accept-Encoding",))
         if self.coding is None:
             await self.send_(start)
             await self.send_(message)
             return
         self.passthrough = False
         encoder = self.encoder = self.middleware.encoder(self.coding)
-        headers["content-encoding"] = self.coding
+        set_header(raw, b"content-encoding", self.coding.encode())
         etag = headers.get("etag")
         if etag is not None and not etag.startswith("W/"):
-            headers["etag"] = f"W/{etag}"
+            set_header(raw, b"etag", f"W/{etag}".encode("latin-1"))
         compressed = encoder.compress(body)
         if more:
-            del headers["content-length"]
+            remove_header(raw, b"content-length")
         else:
             compressed += encoder.finish()
-            headers["content-length"] = str(len(compressed))
+            set_header(raw, b"content-length", str(len(compressed)).encode())
         await self.send_(start)
         update: dict[str, Any] = {"body": compressed}
         await self.send_({**message, **update})

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from covet.http._datastructures import MutableHeaders
 from covet.http._exceptions import ConfigurationError
 from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.middleware._headers import add_vary, header_list, set_header
 from covet.middleware._responses import send_response
 
 __all__ = ["CORSMiddleware"]
@@ -16,6 +16,9 @@ __all__ = ["CORSMiddleware"]
 SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
 # Request headers a preflight may always name (content-type appears there only with a non-simple
 # value such as application/json; allowing it is what every API expects).
+_ACAO = b"access-control-allow-origin"
+_ACAC = b"access-control-allow-credentials"
+_ACEH = b"access-control-expose-headers"
 ALWAYS_ALLOWED_HEADERS = frozenset(
     {"accept", "accept-language", "content-language", "content-type"}
 )
@@ -80,7 +83,7 @@ class CORSMiddleware:
         self.allow_all_headers = "*" in headers
         self.allow_headers = frozenset(headers) - {"*"} | ALWAYS_ALLOWED_HEADERS
         self.allow_credentials = allow_credentials
-        self.expose_headers = ", ".join(expose_headers)
+        self.expose_headers = ", ".join(expose_headers).encode("latin-1")
         if max_age < 0:
             raise ConfigurationError("CORSMiddleware: max_age must not be negative")
         self.max_age = str(max_age)
@@ -122,18 +125,16 @@ class CORSMiddleware:
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(raw=list(message.get("headers", ())))
-                message["headers"] = headers.raw
+                headers = header_list(message)
                 if allowed:
                     assert origin is not None
-                    value = self._allow_origin_value(origin).decode("latin-1")
-                    headers.set("access-control-allow-origin", value)
+                    set_header(headers, _ACAO, self._allow_origin_value(origin))
                     if self.allow_credentials:
-                        headers.set("access-control-allow-credentials", "true")
+                        set_header(headers, _ACAC, b"true")
                     if self.expose_headers:
-                        headers.set("access-control-expose-headers", self.expose_headers)
+                        set_header(headers, _ACEH, self.expose_headers)
                 if self.varies:
-                    headers.add_vary_header("Origin")
+                    add_vary(headers, (b"Origin",))
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

@@ -88,12 +88,18 @@ class CSRFMiddleware:
         self.cookie_name = cookie_name
         self.header_name = header_name.lower().encode("latin-1")
         self.form_field = form_field
-        self.cookie = {
-            "secure": cookie_secure,
-            "samesite": cookie_samesite,
-            "path": cookie_path,
-            "domain": cookie_domain,
-        }
+        # Tokens are base64url and ".", safe in a cookie as they are: format the attributes once
+        # (which also refuses bad options at start-up).
+        sample = format_set_cookie(
+            cookie_name,
+            "x",
+            httponly=False,
+            secure=cookie_secure,
+            samesite=cookie_samesite,
+            path=cookie_path,
+            domain=cookie_domain,
+        )
+        self.cookie_attributes = sample[len(cookie_name) + 2 :]
         self.max_body_size = max_body_size
         self._multipart_field = re.compile(
             rb'content-disposition:[ \t]*form-data;[ \t]*name="'
@@ -149,12 +155,7 @@ class CSRFMiddleware:
         if cookie_token is not None:
             await self.app(scope, receive, send)
             return
-        set_cookie = format_set_cookie(
-            self.cookie_name,
-            token,
-            httponly=False,
-            **self.cookie,  # type: ignore[arg-type]
-        ).encode("latin-1")
+        set_cookie = f"{self.cookie_name}={token}{self.cookie_attributes}".encode("latin-1")
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":

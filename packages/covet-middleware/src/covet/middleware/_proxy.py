@@ -86,6 +86,7 @@ class ProxyHeadersMiddleware:
         entries = [trusted_proxies] if isinstance(trusted_proxies, str) else list(trusted_proxies)
         self.trust_all = "*" in entries
         self.networks: list[_Network] = []
+        self._decisions: dict[str, bool] = {}
         for entry in entries:
             if entry == "*":
                 continue
@@ -101,6 +102,14 @@ class ProxyHeadersMiddleware:
             return True
         if not host:
             return False
+        known = self._decisions.get(host)
+        if known is None:
+            if len(self._decisions) > 4096:
+                self._decisions.clear()
+            known = self._decisions[host] = self._in_networks(host)
+        return known
+
+    def _in_networks(self, host: str) -> bool:
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
