@@ -14,6 +14,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from covet.orm import _exceptions as exc
 from covet.orm._database import Database, Op, Stmt
 from covet.orm._expressions import Expr, Q, Where, build_lookup
+from covet.orm._hydrate import (
+    Builder,
+    Converters,
+    dict_builder,
+    flat_builder,
+    model_builder,
+    tuple_builder,
+)
 from covet.orm.sql import compiler
 from covet.orm.sql.compiler import Query, Selected
 
@@ -26,53 +34,12 @@ _savepoints = itertools.count(1)
 _ITER_HINT = "async for obj in queryset"
 
 
-def _hydrator(
-    model: type[Model], names: Sequence[str], converters: Sequence[tuple[int, Callable[[Any], Any]]]
-) -> Callable[[Iterable[Sequence[Any]]], list[Any]]:
-    new = object.__new__
-    names = tuple(names)
-    if not converters:
-
-        def build(rows: Iterable[Sequence[Any]]) -> list[Any]:
-            out = []
-            for row in rows:
-                obj = new(model)
-                obj.__dict__ = dict(zip(names, row))  # noqa: B905
-                out.append(obj)
-            return out
-
-        return build
-
-    def build_converted(rows: Iterable[Sequence[Any]]) -> list[Any]:
-        out = []
-        for row in rows:
-            values = list(row)
-            for i, conv in converters:
-                v = values[i]
-                if v is not None:
-                    values[i] = conv(v)
-            obj = new(model)
-            obj.__dict__ = dict(zip(names, values))  # noqa: B905
-            out.append(obj)
-        return out
-
-    return build_converted
+def _hydrator(model: type[Model], names: Sequence[str], converters: Converters) -> Builder:
+    return model_builder(model, names, converters)
 
 
-def _convert_rows(
-    rows: Iterable[Sequence[Any]], converters: Sequence[tuple[int, Callable[[Any], Any]]]
-) -> list[tuple[Any, ...]]:
-    if not converters:
-        return [tuple(r) for r in rows]
-    out = []
-    for row in rows:
-        values = list(row)
-        for i, conv in converters:
-            v = values[i]
-            if v is not None:
-                values[i] = conv(v)
-        out.append(tuple(values))
-    return out
+def _convert_rows(rows: Sequence[Sequence[Any]], converters: Converters) -> list[tuple[Any, ...]]:
+    return tuple_builder(len(rows[0]) if rows else 0, converters)(rows)
 
 
 class QuerySet(Generic[M]):
@@ -247,23 +214,21 @@ class QuerySet(Generic[M]):
 
     def _hydrate(self, rows: list[Sequence[Any]], sel: Selected) -> list[Any]:
         kind = self._kind
-        if kind == "model":
-            key = ("hydrate", tuple(sel.names), tuple((i, id(c)) for i, c in sel.converters))
-            cache = self.model._meta.cache
-            build = cache.get(key)
-            if build is None:
-                build = cache[key] = _hydrator(self.model, sel.names, sel.converters)
-            return build(rows)
-        if kind == "flat":
-            conv = sel.converters[0][1] if sel.converters else None
-            if conv is None:
-                return [r[0] for r in rows]
-            return [None if r[0] is None else conv(r[0]) for r in rows]
-        tuples = _convert_rows(rows, sel.converters)
-        if kind == "tuples":
-            return tuples
-        names = sel.names
-        return [dict(zip(names, t)) for t in tuples]  # noqa: B905
+        key = (kind, tuple(sel.names), tuple((i, id(c)) for i, c in sel.converters))
+        cache = self.model._meta.cache
+        build = cache.get(key)
+        if build is None:
+            if kind == "model":
+                build = model_builder(self.model, sel.names, sel.converters)
+            elif kind == "flat":
+                build = flat_builder(sel.converters)
+            elif kind == "tuples":
+                build = tuple_builder(len(sel.names), sel.converters)
+            else:
+                build = dict_builder(sel.names, sel.converters)
+            cache[key] = build
+        result: list[Any] = build(rows)
+        return result
 
     def __iter__(self) -> Iterator[M]:
         rows: list[M] = self._run(

@@ -27,16 +27,20 @@ def datetime_to_utc_naive(value: Any) -> Any:
 
 
 def datetime_to_text(value: Any) -> Any:
+    """Fixed-width UTC text with an explicit offset: sorts as text, parses back aware in one call."""
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.isoformat(sep=" ", timespec="microseconds")
     return value
 
 
+_fromisoformat = dt.datetime.fromisoformat
+
+
 def text_to_datetime(value: Any) -> Any:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
+    if type(value) is str:
+        parsed = _fromisoformat(value)
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
     if isinstance(value, dt.datetime):
         return aware_utc(value)
     return value
