@@ -27,7 +27,7 @@ def datetime_to_utc_naive(value: Any) -> Any:
 
 
 def datetime_to_text(value: Any) -> Any:
-    """Fixed-width UTC text with an explicit offset: sorts as text, parses back aware in one call."""
+    """Fixed-width UTC text with an explicit offset: sorts as text, parses back in one call."""
     if isinstance(value, dt.datetime):
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value.isoformat(sep=" ", timespec="microseconds")
