@@ -28,7 +28,7 @@ from covet.middleware import MemoryStore, RedisStore, Store, get_request_id
 FRAMEWORKS = ["asgi", "starlette", "fastapi"]
 PROBE: contextvars.ContextVar[str | None] = contextvars.ContextVar("probe", default=None)
 BIG = ("covet middleware compresses this line nicely. " * 500).encode()
-Layer = tuple[type, dict[str, Any]]
+Layer = tuple[Any, dict[str, Any]]
 
 
 class Gate:
@@ -173,6 +173,7 @@ def asgi_app(gate: Gate) -> ASGIApp:
         from urllib.parse import parse_qsl
 
         query = dict(parse_qsl(scope["query_string"].decode()))
+        headers: list[tuple[str, str]]
         if path not in ROUTES:
             status, headers, payload = 404, [], b"not found"
         else:

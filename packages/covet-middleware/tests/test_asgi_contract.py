@@ -90,7 +90,7 @@ async def test_http_disconnect_passes_through(cls: Any, options: dict[str, Any])
             if message["type"] == "http.disconnect":
                 return
 
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"type": "http.request", "body": b"part", "more_body": True},
         {"type": "http.disconnect"},
     ]

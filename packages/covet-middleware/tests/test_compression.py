@@ -5,7 +5,7 @@ import gzip
 import zlib
 from typing import Any
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 import pytest
 
 from covet.middleware import CompressionMiddleware

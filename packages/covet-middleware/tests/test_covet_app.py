@@ -10,6 +10,7 @@ from covet.middleware import (
     ProxyHeadersMiddleware,
     RateLimiter,
     RateLimitMiddleware,
+    Session,
     SessionMiddleware,
     StoreBackend,
     get_csrf_token,
@@ -28,7 +29,8 @@ def make_app() -> Covet:
 
     @app.get("/login")
     async def login(request: Request) -> dict[str, str]:
-        request.session.cycle()
+        session: Session = request.scope["session"]
+        session.cycle()
         request.session["user"] = "ada"
         return {"token": get_csrf_token(request.scope)}
 
@@ -38,7 +40,8 @@ def make_app() -> Covet:
 
     @app.post("/logout")
     async def logout(request: Request) -> dict[str, bool]:
-        request.session.invalidate()
+        session: Session = request.scope["session"]
+        session.invalidate()
         return {"ok": True}
 
     app.add_middleware(CSRFMiddleware, secret_key=KEY)

@@ -94,7 +94,7 @@ async def test_path_rules_custom_keys_and_exemptions(build: Any, make_client: An
     def by_api_key(scope: Any) -> str | None:
         for name, value in scope["headers"]:
             if name == b"x-api-key":
-                return value.decode()
+                return str(value.decode())
         return None  # no key: this rule does not apply
 
     rules = [
@@ -129,7 +129,7 @@ def test_bad_rules_are_refused() -> None:
     with pytest.raises(ValueError, match="algorithm"):
         RateLimit(1, 10, algorithm="leaky")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="limits"):
-        RateLimitMiddleware(lambda *a: None)  # type: ignore[arg-type, return-value]
+        RateLimitMiddleware(lambda *a: None)  # type: ignore[arg-type]
 
 
 async def test_rate_limiter_dependency_raises_429() -> None:

@@ -192,11 +192,11 @@ def test_short_keys_are_refused(backend: Any) -> None:
 
 def test_session_middleware_needs_a_key_or_backend() -> None:
     with pytest.raises(TypeError, match="secret_key"):
-        SessionMiddleware(lambda *a: None)  # type: ignore[arg-type, return-value]
+        SessionMiddleware(lambda *a: None)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError):
-        SessionMiddleware(lambda *a: None, secret_key="short")  # type: ignore[arg-type, return-value]
+        SessionMiddleware(lambda *a: None, secret_key="short")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="secure"):
-        SessionMiddleware(lambda *a: None, secret_key=KEY, samesite="none", secure=False)  # type: ignore[arg-type, return-value]
+        SessionMiddleware(lambda *a: None, secret_key=KEY, samesite="none", secure=False)  # type: ignore[arg-type]
 
 
 async def test_oversized_cookie_session_fails_loudly(build: Any, make_client: Any) -> None:

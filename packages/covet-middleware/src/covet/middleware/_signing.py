@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from covet.http._exceptions import ConfigurationError
 
-__all__ = ["BadSignature", "Signer", "secret_keys"]
+__all__ = ["BadSignature", "Signer"]
 
 MIN_KEY_BYTES = 32
 
