@@ -7,6 +7,7 @@ PUBLIC_MODULES = [
     "_cors",
     "_csrf",
     "_errors",
+    "_orm_sessions",
     "_proxy",
     "_ratelimit",
     "_redis_store",

@@ -9,6 +9,7 @@ from covet.middleware._compression import CompressionMiddleware
 from covet.middleware._cors import CORSMiddleware
 from covet.middleware._csrf import CSRFMiddleware, get_csrf_token
 from covet.middleware._errors import ErrorMiddleware
+from covet.middleware._orm_sessions import DatabaseSessionBackend
 from covet.middleware._proxy import ProxyHeadersMiddleware, client_host
 from covet.middleware._ratelimit import RateLimit, RateLimiter, RateLimitMiddleware
 from covet.middleware._redis_store import RedisStore
@@ -34,6 +35,7 @@ __all__ = [
     "CORSMiddleware",
     "CSRFMiddleware",
     "CompressionMiddleware",
+    "DatabaseSessionBackend",
     "EncryptedCookieBackend",
     "ErrorMiddleware",
     "HTTPSRedirectMiddleware",
