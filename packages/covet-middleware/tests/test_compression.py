@@ -157,6 +157,24 @@ async def test_streamed_bodies_are_compressed_chunk_by_chunk(
     await asyncio.wait_for(task, timeout=10)
 
 
+async def test_pathsend_releases_the_held_start_uncompressed(asgi_call: Any) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"text/plain"), (b"content-length", b"9999")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.pathsend", "path": "/tmp/file"})
+
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "headers": [(b"accept-encoding", b"gzip")]}
+    await CompressionMiddleware(app)(scope, None, send)  # type: ignore[arg-type]
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
+    assert (b"content-length", b"9999") in sent[0]["headers"]
+    assert b"content-encoding" not in dict(sent[0]["headers"])
+
+
 def test_choose_encoding_handles_malformed_q() -> None:
     assert choose_encoding("gzip;q=abc, br", ["br", "gzip"]) == "br"
     assert choose_encoding("gzip;q=abc", ["br", "gzip"]) is None

@@ -167,7 +167,13 @@ class _Responder:
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
-        if self.passthrough or kind not in ("http.response.start", "http.response.body"):
+        if self.passthrough:
+            await self.send_(message)
+        elif kind not in ("http.response.start", "http.response.body"):
+            if self.start is not None and self.encoder is None:
+                # e.g. http.response.pathsend: the body does not pass through us; send as is.
+                self.passthrough = True
+                await self.send_(self.start)
             await self.send_(message)
         elif kind == "http.response.start":
             headers = Headers(raw=header_list(message))
