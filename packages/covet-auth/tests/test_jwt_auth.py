@@ -150,8 +150,9 @@ _WORKER = textwrap.dedent(
     from covet.auth import AuthenticationFailed, JWTAuth
     from covet.middleware import RedisStore
 
-    async def main(url, prefix, tokens):
+    async def main(url, prefix):
         store = RedisStore(url, prefix=prefix)
+        tokens = json.loads(await store.get("tokens"))
         auth = JWTAuth(secret="k" * 64, store=store)
         await store.incr("ready", ttl=60)
         while await store.get("go") is None:
@@ -167,7 +168,7 @@ _WORKER = textwrap.dedent(
         await store.close()
         print(json.dumps({"results": out, "saw_revocation": revoked}))
 
-    asyncio.run(main(sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())))
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
     """
 )
 
@@ -175,7 +176,7 @@ _WORKER = textwrap.dedent(
 async def test_redis_store_from_two_processes_at_once(redis_store: RedisStore) -> None:
     auth = JWTAuth(secret=SECRET, store=redis_store)
     pairs = [await auth.issue_tokens(f"user{i}") for i in range(30)]
-    tokens = json.dumps([p.refresh_token for p in pairs])
+    await redis_store.set("tokens", json.dumps([p.refresh_token for p in pairs]), ttl=60)
     await redis_store.set("covet-auth:revoked:revoked-by-parent", b"1", ttl=60)
     procs = [
         await asyncio.create_subprocess_exec(
@@ -184,16 +185,19 @@ async def test_redis_store_from_two_processes_at_once(redis_store: RedisStore) -
             _WORKER,
             REDIS_URL,
             redis_store.prefix,
-            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
         for _ in range(2)
     ]
     # release both workers together, once both interpreters are up and connected
-    while await redis_store.get("ready") != b"2":
+    for _ in range(3000):
+        if await redis_store.get("ready") == b"2":
+            break
         await asyncio.sleep(0.01)
+    else:
+        pytest.fail("the two worker processes did not start within 30 s")
     await redis_store.set("go", b"1", ttl=60)
-    outputs = await asyncio.gather(*(p.communicate(tokens.encode()) for p in procs))
+    outputs = await asyncio.gather(*(p.communicate() for p in procs))
     assert all(p.returncode == 0 for p in procs)
     reports = [json.loads(stdout) for stdout, _ in outputs]
     assert all(r["saw_revocation"] for r in reports)
