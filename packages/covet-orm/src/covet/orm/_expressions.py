@@ -7,7 +7,7 @@ into ``Col`` nodes through the query's scope, which is where joins will plug in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sized
 from typing import TYPE_CHECKING, Any
 
 from covet.orm._exceptions import FieldError
@@ -50,6 +50,14 @@ class Expr:
     def resolve(self, scope: Scope) -> Expr:
         return self
 
+    def shape(self) -> Hashable | None:
+        """What the SQL text depends on (not the values), or None if not cacheable."""
+        return None
+
+    def collect(self, ctx: Ctx) -> None:
+        """Append this node's parameters exactly as ``as_sql`` would (cache hits)."""
+        raise NotImplementedError
+
     def _combine(self, op: str, other: Any, reverse: bool = False) -> Combined:
         other_expr = other if isinstance(other, Expr) else Value(other)
         return Combined(other_expr, op, self) if reverse else Combined(self, op, other_expr)
@@ -91,6 +99,12 @@ class Col(Expr):
         q = ctx.dialect.quote
         return f"{q(self.table)}.{q(self.field.column)}"
 
+    def shape(self) -> Hashable | None:
+        return ("c", self.table, self.field.column)
+
+    def collect(self, ctx: Ctx) -> None:
+        pass
+
 
 class Ref(Expr):
     """A reference to an annotation by its alias (ORDER BY / HAVING)."""
@@ -116,6 +130,12 @@ class Value(Expr):
             value = self.output_field.adapter(ctx.dialect)(value)
         return ctx.param(value)
 
+    def shape(self) -> Hashable | None:
+        return ("v", id(self.output_field))
+
+    def collect(self, ctx: Ctx) -> None:
+        self.as_sql(ctx)
+
 
 class Combined(Expr):
     def __init__(self, lhs: Expr, op: str, rhs: Expr) -> None:
@@ -128,6 +148,14 @@ class Combined(Expr):
 
     def as_sql(self, ctx: Ctx) -> str:
         return f"({self.lhs.as_sql(ctx)} {self.op} {self.rhs.as_sql(ctx)})"
+
+    def shape(self) -> Hashable | None:
+        lhs, rhs = self.lhs.shape(), self.rhs.shape()
+        return None if lhs is None or rhs is None else ("op", self.op, lhs, rhs)
+
+    def collect(self, ctx: Ctx) -> None:
+        self.lhs.collect(ctx)
+        self.rhs.collect(ctx)
 
 
 class F(Expr):
@@ -154,6 +182,13 @@ class DatePart(Expr):
     def as_sql(self, ctx: Ctx) -> str:
         return ctx.dialect.date_part(self.part, self.lhs.as_sql(ctx))
 
+    def shape(self) -> Hashable | None:
+        lhs = self.lhs.shape()
+        return None if lhs is None else ("dp", self.part, lhs)
+
+    def collect(self, ctx: Ctx) -> None:
+        self.lhs.collect(ctx)
+
 
 class JsonKey(Expr):
     def __init__(self, lhs: Expr, keys: list[str]) -> None:
@@ -162,6 +197,14 @@ class JsonKey(Expr):
     def as_sql(self, ctx: Ctx) -> str:
         lhs = self.lhs.as_sql(ctx)
         return ctx.dialect.json_key(lhs, ctx.param(ctx.dialect.json_path(self.keys)))
+
+    def shape(self) -> Hashable | None:
+        lhs = self.lhs.shape()
+        return None if lhs is None else ("json", lhs)
+
+    def collect(self, ctx: Ctx) -> None:
+        self.lhs.collect(ctx)
+        ctx.params.append(ctx.dialect.json_path(self.keys))
 
 
 class Lookup(Expr):
@@ -208,6 +251,40 @@ class Lookup(Expr):
             return d.regex(lhs, value, case_insensitive=lookup == "iregex")
         raise FieldError(f"unsupported lookup {lookup!r}")
 
+    def shape(self) -> Hashable | None:
+        lhs = self.lhs.shape()
+        if lhs is None:
+            return None
+        lookup, rhs = self.lookup, self.rhs
+        if lookup == "isnull" or (lookup == "exact" and rhs is None):
+            rhs_shape: Hashable = ("null", bool(rhs))
+        elif lookup == "in":
+            rhs_shape = ("in", len(rhs) if isinstance(rhs, Sized) else None)
+            if rhs_shape[1] is None:
+                return None
+        elif isinstance(rhs, Expr):
+            rhs_shape = rhs.shape()
+            if rhs_shape is None:
+                return None
+        else:
+            rhs_shape = "p"
+        return ("l", lookup, lhs, rhs_shape)
+
+    def collect(self, ctx: Ctx) -> None:
+        lookup, rhs, params = self.lookup, self.rhs, ctx.params
+        self.lhs.collect(ctx)
+        if lookup == "isnull" or (lookup == "exact" and rhs is None):
+            return
+        if lookup in ("in", "range"):
+            adapt = self._adapt(ctx)
+            params.extend(adapt(v) for v in rhs)
+        elif lookup in _LIKE:
+            params.append(_LIKE[lookup][0].format(ctx.dialect.escape_like(rhs)))
+        elif isinstance(rhs, Expr):
+            rhs.collect(ctx)
+        else:
+            params.append(self._adapt(ctx)(rhs))
+
 
 def _same(value: Any) -> Any:
     return value
@@ -234,10 +311,10 @@ def build_lookup(scope: Scope, key: str, value: Any) -> Lookup:
         )
     if isinstance(value, Expr):
         value = value.resolve(scope)
-    if lookup in ("in", "range") and (
-        isinstance(value, str | bytes) or not isinstance(value, Iterable)
-    ):
-        raise FieldError(f"{key}: '{lookup}' needs a list of values")
+    if lookup in ("in", "range"):
+        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+            raise FieldError(f"{key}: '{lookup}' needs a list of values")
+        value = list(value)
     return Lookup(lhs, lookup, value)
 
 
@@ -289,6 +366,14 @@ class Where(Expr):
         else:
             sql = f" {self.connector} ".join(f"({c.as_sql(ctx)})" for c in self.children)
         return f"NOT ({sql})" if self.negated else sql
+
+    def shape(self) -> Hashable | None:
+        shapes = tuple(c.shape() for c in self.children)
+        return None if None in shapes else ("w", self.connector, self.negated, shapes)
+
+    def collect(self, ctx: Ctx) -> None:
+        for child in self.children:
+            child.collect(ctx)
 
 
 class Aggregate(Expr):

@@ -8,7 +8,7 @@ into SQL. (Hence the ``noqa: S608``: only quoted identifiers and placeholders ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from covet.orm._exceptions import FieldError
@@ -86,6 +86,18 @@ class Query:
     def scope(self) -> Scope:
         return Scope(self.model, self.annotations)
 
+    def shape(self) -> Hashable | None:
+        """Everything the SELECT text depends on, or None when it is not cached."""
+        if self.annotations:
+            return None
+        where = tuple(w.shape() for w in self.where)
+        if None in where:
+            return None
+        return (
+            where, self.order_by, self.limit, self.offset, self.distinct, self.only, self.defer,
+            self.values, self.for_update,
+        )  # fmt: skip
+
     @property
     def sliced(self) -> bool:
         return self.limit is not None or bool(self.offset)
@@ -144,7 +156,31 @@ def _order(q: Query, scope: Scope, ctx: Ctx) -> str:
     return " ORDER BY " + ", ".join(parts)
 
 
+_CACHE_LIMIT = 512
+
+
 def select(q: Query, dialect: Dialect) -> Selected:
+    """The SELECT for ``q``; the text is cached per query shape and only parameters are redone."""
+    shape = q.shape()
+    if shape is None:
+        return _select(q, dialect)
+    cache = q.model._meta.cache
+    key = ("select", dialect.name, shape)
+    hit: Selected | None = cache.get(key)
+    if hit is not None:
+        ctx = Ctx(dialect)
+        for node in q.where:
+            node.collect(ctx)
+        return Selected(hit.sql, ctx.params, hit.names, hit.converters)
+    sel = _select(q, dialect)
+    if len(cache) > _CACHE_LIMIT:
+        for old in [k for k in cache if k[0] == "select"]:
+            del cache[old]
+    cache[key] = sel
+    return sel
+
+
+def _select(q: Query, dialect: Dialect) -> Selected:
     scope = q.scope()
     ctx = Ctx(dialect)
     selection = _selection(q, scope)
