@@ -67,6 +67,7 @@ class Covet:
         self.state = State()
         self.root_path = root_path.rstrip("/")
         self._lifespan = Lifespan(lifespan, on_startup, on_shutdown)
+        self.router.lifespan_handler = self._run_lifespan
         self.user_middleware: list[Middleware] = list(middleware or [])
         self._stack: ASGIApp | None = None
 
@@ -184,7 +185,7 @@ class Covet:
 
     def build_middleware_stack(self) -> ASGIApp:
         if self._stack is None:
-            app: ASGIApp = self._inner
+            app: ASGIApp = self.router
             for cls, options in self.user_middleware:
                 app = cls(app, **options)
             if self.user_middleware:
@@ -194,11 +195,8 @@ class Covet:
 
     # -- ASGI -------------------------------------------------------------------------------
 
-    async def _inner(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(self, scope, receive, send)
-        else:
-            await self.router(scope, receive, send)
+    async def _run_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._lifespan(self, scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self

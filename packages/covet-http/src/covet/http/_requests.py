@@ -230,14 +230,15 @@ class Request:
         limit = self.max_body_size
         if limit is None:
             return
-        declared = self.header_map().get("content-length")
-        if declared:
-            try:
-                length = int(declared[0])
-            except ValueError:
-                raise HTTPException(400, "Content-Length is not a number") from None
-            if length > limit:
-                raise _too_large(limit)
+        for name, value in self.scope["headers"]:
+            if name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    raise HTTPException(400, "Content-Length is not a number") from None
+                if length > limit:
+                    raise _too_large(limit)
+                return
 
     async def stream(self) -> AsyncIterator[bytes]:
         """The body in chunks as they arrive (413 as soon as it passes ``max_body_size``)."""
@@ -267,9 +268,37 @@ class Request:
         yield b""
 
     async def body(self) -> bytes:
-        if self._body is None:
-            chunks = [chunk async for chunk in self.stream()]
-            self._body = b"".join(chunks)
+        """The whole body (read once, then cached; 413 past ``max_body_size``)."""
+        if self._body is not None:
+            return self._body
+        if self._stream_consumed:
+            raise RuntimeError("the request body stream was already consumed")
+        self._stream_consumed = True
+        self._check_declared_length()
+        limit = self.max_body_size
+        message = await self._receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            body: bytes = message.get("body", b"")  # the common case: one message
+            if limit is not None and len(body) > limit:
+                raise _too_large(limit)
+            self._body = body
+            return body
+        chunks: list[bytes] = []
+        received = 0
+        while True:
+            if message["type"] == "http.request":
+                chunk: bytes = message.get("body", b"")
+                if chunk:
+                    received += len(chunk)
+                    if limit is not None and received > limit:
+                        raise _too_large(limit)
+                    chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            elif message["type"] == "http.disconnect":
+                raise ClientDisconnect("the client disconnected while sending the body")
+            message = await self._receive()
+        self._body = b"".join(chunks)
         return self._body
 
     async def json(self) -> Any:

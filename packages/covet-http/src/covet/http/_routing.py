@@ -200,6 +200,8 @@ class Router:
         self.trailing_slash = trailing_slash
         self.settings = settings or Settings()
         self._root: Node | None = None
+        #: who answers lifespan events (Covet sets it; a bare Router just acknowledges them)
+        self.lifespan_handler: ASGIApp | None = None
         self._static: dict[str, Node] = {}
         for route in routes or ():
             self._append(route)
@@ -325,11 +327,23 @@ class Router:
         root = self._root or self.compile()
         kind = scope["type"]
         if kind == "http":
+            raw = scope.get("raw_path")
+            if not scope.get("root_path") and (raw is None or b"%" not in raw):
+                node = self._static.get(scope["path"])
+                if node is not None:
+                    route = node.http.get(scope["method"])
+                    if route is not None:  # the fast path: a static path, a served method
+                        scope["path_params"] = {}
+                        await handle_http(route, scope, receive, send, self.settings)
+                        return
             await self._http(root, scope, receive, send)
         elif kind == "websocket":
             await self._websocket(root, scope, receive, send)
         elif kind == "lifespan":
-            await _bare_lifespan(receive, send)
+            if self.lifespan_handler is not None:
+                await self.lifespan_handler(scope, receive, send)
+            else:
+                await _bare_lifespan(receive, send)
 
     def _segments(self, scope: Scope) -> tuple[list[str], str]:
         path: str = scope["path"]
@@ -350,21 +364,12 @@ class Router:
 
     async def _http(self, root: Node, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
-        raw = scope.get("raw_path")
-        if not scope.get("root_path") and (raw is None or b"%" not in raw):
-            node = self._static.get(scope["path"])
-            if node is not None:
-                route = node.http.get(method)
-                if route is not None:
-                    scope["path_params"] = {}
-                    await route.handle(scope, receive, send, self.settings)  # type: ignore[attr-defined]
-                    return
         segments, _ = self._segments(scope)
         params: dict[str, Any] = {}
         found, mount, consumed = match(root, segments, 0, params, method)
         if found is not None:
             scope["path_params"] = params
-            await found.http[method].handle(scope, receive, send, self.settings)  # type: ignore[attr-defined]
+            await handle_http(found.http[method], scope, receive, send, self.settings)
             return
         if mount is not None:
             await _enter_mount(mount, segments[:consumed], params, scope, receive, send)
@@ -393,7 +398,7 @@ class Router:
             if found is not None:
                 if self.trailing_slash == "ignore":
                     scope["path_params"] = params
-                    await found.http[method].handle(scope, receive, send, self.settings)  # type: ignore[attr-defined]
+                    await handle_http(found.http[method], scope, receive, send, self.settings)
                     return
                 await self._redirect_slash(scope, send, segments[-1] == "")
                 return
@@ -426,7 +431,7 @@ class Router:
         found, mount, consumed = match(root, segments, 0, params, "websocket")
         if found is not None and found.websocket is not None:
             scope["path_params"] = params
-            await handle_websocket(found.websocket, scope, receive, send, self.settings)  # type: ignore[arg-type]
+            await handle_websocket(found.websocket, scope, receive, send, self.settings)
         elif mount is not None:
             await _enter_mount(mount, segments[:consumed], params, scope, receive, send)
         else:

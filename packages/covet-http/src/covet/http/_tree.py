@@ -14,7 +14,7 @@ from covet.http._convertors import Convertor, get_convertor
 from covet.http._exceptions import ConfigurationError
 
 if TYPE_CHECKING:
-    from covet.http._routing import BaseRoute, Mount
+    from covet.http._routing import Mount, Route, WebSocketRoute
 
 Segment = str | tuple[str, Convertor]
 
@@ -68,8 +68,8 @@ class Node:
         self.static: dict[str, Node] = {}
         self.params: list[tuple[str, Convertor, Node]] = []
         self.greedy: list[tuple[str, Convertor, Node]] = []
-        self.http: dict[str, BaseRoute] = {}
-        self.websocket: BaseRoute | None = None
+        self.http: dict[str, Route] = {}
+        self.websocket: WebSocketRoute | None = None
         self.mount: Mount | None = None
         self.allow = ""
 

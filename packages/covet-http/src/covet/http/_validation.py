@@ -201,10 +201,14 @@ def _value_validator(tp: Any) -> ValueValidator:
         )
     if tp is dict or origin is dict:
         args = get_args(tp)
-        return _dict_validator(_value_validator(args[1]) if len(args) == 2 else None)
+        has_items = len(args) == 2 and args[1] not in (Any, object)
+        return _dict_validator(_value_validator(args[1]) if has_items else None)
     item = sequence_item(tp) if tp not in (list, set, frozenset, tuple) else Any
     if item is not None:
-        return _list_validator(_value_validator(item), sequence_builder(tp))
+        build = sequence_builder(tp)
+        if item in (Any, object) and build is list:
+            return _check(lambda v: type(v) is list, "Input should be a valid list", "list_type")
+        return _list_validator(_value_validator(item), build)
     if tp is bool:
         return _check(
             lambda v: v is True or v is False, "Input should be a valid boolean", "bool_type"
