@@ -172,3 +172,44 @@ async def test_rotated_secret_keeps_old_tokens_valid(build: Any, make_client: An
     async with make_client(app, cookies=cookies) as rotated:
         response = await rotated.post("/echo", headers={"x-csrf-token": token, "origin": OWN})
     assert response.status_code == 200
+
+
+async def test_replayed_form_body_then_disconnect_reach_the_app() -> None:
+    middleware = CSRFMiddleware(lambda *a: None, SECRET)  # type: ignore[arg-type]
+    token = middleware.new_token()
+    body = f"a=1&csrf_token={token}".encode()
+    received: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] == "http.disconnect":
+                return
+
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": body[:10], "more_body": True},
+        {"type": "http.request", "body": body[10:], "more_body": False},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: Any) -> None:
+        raise AssertionError(f"the app sends nothing, got {message}")
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "scheme": "https",
+        "path": "/",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"cookie", f"csrftoken={token}".encode()),
+        ],
+    }
+    await CSRFMiddleware(app, SECRET)(scope, receive, send)
+    assert b"".join(m.get("body", b"") for m in received) == body
+    assert received[-1] == {"type": "http.disconnect"}
