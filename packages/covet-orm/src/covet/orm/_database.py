@@ -209,6 +209,41 @@ class Database:
         finally:
             await backend.arelease(conn, discard=discard)
 
+    def fetch_rows(self, sql: str, params: Sequence[Any], method: str) -> list[Row]:
+        """One SELECT straight through the executor (the hot path of ``get`` by primary key)."""
+        if _get_running_loop() is not None:
+            raise SynchronousOnlyError(method)
+        backend = self.backend
+        binding = backend.bound()
+        if binding is not None:
+            rows: list[Row] = binding.conn.fetch_all(sql, params)
+            return rows
+        conn = backend.acquire()
+        discard = False
+        try:
+            return conn.fetch_all(sql, params)
+        except _BROKEN:
+            discard = True
+            raise
+        finally:
+            backend.release(conn, discard=discard)
+
+    async def afetch_rows(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        backend = self.backend
+        binding = backend.abound()
+        if binding is not None:
+            rows: list[Row] = await binding.conn.fetch_all(sql, params)
+            return rows
+        conn = await backend.aacquire()
+        discard = False
+        try:
+            return await conn.fetch_all(sql, params)
+        except _BROKEN:
+            discard = True
+            raise
+        finally:
+            await backend.arelease(conn, discard=discard)
+
     # -- raw SQL -----------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] = ()) -> ExecResult:
         """Run one statement; returns ``(rowcount, last_id)``. Placeholders are the driver's."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from covet.orm import _exceptions as exc
@@ -70,6 +70,7 @@ class Options:
             raise exc.ImproperlyConfigured(f"{model.__name__} has more than one primary key")
         self.pk: Field[Any] = pks[0] if pks else fields[0]
         self.char_limits = [(f.name, f.max_length) for f in fields if isinstance(f, CharField)]
+        self.char_limits_map = dict(self.char_limits)
         self.cache: dict[Any, Any] = {}
 
     @property
@@ -271,51 +272,34 @@ class Model(metaclass=ModelBase):
         meta = self._meta
         d = self.__dict__
         pk = meta.pk
-        add = self._adding or force_insert or d.get(pk.name) is None
-        if update_fields is not None:
-            if add:
-                raise ValueError(
-                    "update_fields needs an object loaded from or saved to the database"
-                )
-            names = {meta.get_field(n).name for n in update_fields}
-            fields = [f for f in meta.fields if f.name in names and not f.primary_key]
-        elif add:
-            fields = [f for f in meta.fields if not (f.auto and d.get(f.name) is None)]
-        else:
-            fields = [f for f in meta.fields if not f.primary_key]
-        values = [f.pre_save(self, add) for f in fields]
-        _check_lengths(meta, fields, values)
-        params = [f.adapter(dialect)(v) for f, v in zip(fields, values, strict=True)]
-        if not add:
+        if not (self._adding or force_insert or d.get(pk.name) is None):
+            names = None if update_fields is None else tuple(update_fields)
+            plan = meta.cache.get(("update", dialect.name, names))
+            if plan is None:
+                plan = _update_plan(meta, dialect, names)
+            fields, adapters, sql = plan
             if not fields:
                 return
-            key: tuple[Any, ...] = ("update", dialect.name, tuple(f.name for f in fields))
-            sql = meta.cache.get(key)
-            if sql is None:
-                q = dialect.quote
-                sets = ", ".join(
-                    f"{q(f.column)} = {dialect.param(i + 1)}" for i, f in enumerate(fields)
-                )
-                where = f"{q(pk.column)} = {dialect.param(len(fields) + 1)}"
-                sql = f"UPDATE {q(meta.table_name)} SET {sets} WHERE {where}"  # noqa: S608
-                meta.cache[key] = sql
-            result = yield Stmt("execute", sql, [*params, pk.adapter(dialect)(d[pk.name])])
+            values = [f.pre_save(self, False) for f in fields]
+            if meta.char_limits:
+                _check_lengths(meta, fields, values)
+            params = [a(v) for a, v in zip(adapters, values)]  # noqa: B905
+            params.append(pk.adapter(dialect)(d[pk.name]))
+            result = yield Stmt("execute", sql, params)
             if result.rowcount or update_fields is not None:
                 return
-            fields = [f for f in meta.fields if not (f.auto and d.get(f.name) is None)]
-            values = [f.pre_save(self, True) for f in fields]
-            params = [f.adapter(dialect)(v) for f, v in zip(fields, values, strict=True)]
+        elif update_fields is not None:
+            raise ValueError("update_fields needs an object loaded from or saved to the database")
         needs_pk = d.get(pk.name) is None
-        columns = [f.column for f in fields]
         use_returning = needs_pk and not dialect.insert_returns_last_id
-        key = ("insert", dialect.name, tuple(columns), use_returning)
-        sql = meta.cache.get(key)
-        if sql is None:
-            sql, _ = compiler.insert(
-                meta.table_name, columns, [params], dialect,
-                returning=[pk.column] if use_returning else (),
-            )  # fmt: skip
-            meta.cache[key] = sql
+        plan = meta.cache.get(("insert", dialect.name, needs_pk, use_returning))
+        if plan is None:
+            plan = _insert_plan(meta, dialect, needs_pk, use_returning)
+        fields, adapters, sql = plan
+        values = [f.pre_save(self, True) for f in fields]
+        if meta.char_limits:
+            _check_lengths(meta, fields, values)
+        params = [a(v) for a, v in zip(adapters, values)]  # noqa: B905
         if use_returning:
             rows = yield Stmt("fetch_all", sql, params)
             d[pk.name] = rows[0][0]
@@ -350,10 +334,41 @@ class Model(metaclass=ModelBase):
         self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k in meta.fields_map})
 
 
+_Plan = tuple[list[Field[Any]], list[Callable[[Any], Any]], str]
+
+
+def _update_plan(meta: Options, dialect: Dialect, names: tuple[str, ...] | None) -> _Plan:
+    if names is None:
+        fields = [f for f in meta.fields if not f.primary_key]
+    else:
+        wanted = {meta.get_field(n).name for n in names}
+        fields = [f for f in meta.fields if f.name in wanted and not f.primary_key]
+    q = dialect.quote
+    sets = ", ".join(f"{q(f.column)} = {dialect.param(i + 1)}" for i, f in enumerate(fields))
+    where = f"{q(meta.pk.column)} = {dialect.param(len(fields) + 1)}"
+    sql = f"UPDATE {q(meta.table_name)} SET {sets} WHERE {where}"  # noqa: S608 (quoted names)
+    plan = (fields, [f.adapter(dialect) for f in fields], sql)
+    meta.cache[("update", dialect.name, names)] = plan
+    return plan
+
+
+def _insert_plan(meta: Options, dialect: Dialect, needs_pk: bool, returning: bool) -> _Plan:
+    fields = [f for f in meta.fields if not (needs_pk and f.primary_key)]
+    columns = [f.column for f in fields]
+    placeholders = [[None] * len(fields)]
+    sql, _ = compiler.insert(
+        meta.table_name, columns, placeholders, dialect,
+        returning=[meta.pk.column] if returning else (),
+    )  # fmt: skip
+    plan = (fields, [f.adapter(dialect) for f in fields], sql)
+    meta.cache[("insert", dialect.name, needs_pk, returning)] = plan
+    return plan
+
+
 def _check_lengths(meta: Options, fields: list[Field[Any]], values: list[Any]) -> None:
     if not meta.char_limits:
         return
-    limits = dict(meta.char_limits)
+    limits = meta.char_limits_map
     errors = {}
     for field, value in zip(fields, values, strict=True):
         limit = limits.get(field.name)

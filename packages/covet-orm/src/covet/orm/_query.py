@@ -45,13 +45,20 @@ def _convert_rows(rows: Sequence[Sequence[Any]], converters: Converters) -> list
 class QuerySet(Generic[M]):
     """A lazy query over one model. Builder methods return new QuerySets."""
 
-    __slots__ = ("_kind", "_query", "_selected", "model")
+    __slots__ = ("_kind", "_qry", "_selected", "model")
 
     def __init__(self, model: type[M], query: Query | None = None, kind: str = "model") -> None:
         self.model = model
-        self._query = query or Query(model)
+        self._qry = query  # None: a fresh QuerySet from the manager (made on first use)
         self._kind = kind  # model | dicts | tuples | flat
         self._selected: tuple[str, Selected] | None = None
+
+    @property
+    def _query(self) -> Query:
+        q = self._qry
+        if q is None:
+            q = self._qry = Query(self.model)
+        return q
 
     def __repr__(self) -> str:
         return f"<QuerySet of {self.model.__name__}>"
@@ -253,29 +260,46 @@ class QuerySet(Generic[M]):
     # -- single objects ------------------------------------------------------------------------
     def get(self, *args: Q, **kwargs: Any) -> M:
         """The one matching object, else ``Model.DoesNotExist`` / ``MultipleObjectsReturned``."""
+        if not args and self._qry is None and len(kwargs) == 1 and self._kind == "model":
+            plan = self._pk_plan(kwargs)
+            if plan is not None:  # get by primary key: one cached statement, no generator
+                db, sql, params, build = plan
+                return self._one(build(db.fetch_rows(sql, params, "QuerySet.get")))
         result: M = self._run(self._get_op(self.db.dialect, args, kwargs), "get")
         return result
 
     async def aget(self, *args: Q, **kwargs: Any) -> M:
+        if not args and self._qry is None and len(kwargs) == 1 and self._kind == "model":
+            plan = self._pk_plan(kwargs)
+            if plan is not None:
+                db, sql, params, build = plan
+                return self._one(build(await db.afetch_rows(sql, params)))
         result: M = await self._arun(self._get_op(self.db.dialect, args, kwargs))
         return result
 
+    def _pk_plan(
+        self, kwargs: dict[str, Any]
+    ) -> tuple[Database, str, builtins.list[Any], Builder] | None:
+        ((key, value),) = kwargs.items()
+        meta = self.model._meta
+        if (key != "pk" and key != meta.pk.name) or value is None or isinstance(value, Expr):
+            return None
+        db = meta.database
+        dialect = db.dialect
+        cached = meta.cache.get(("get", dialect.name))
+        if cached is None:
+            sel = QuerySet(self.model).filter(pk=value)[:21]._compiled(dialect)
+            build = model_builder(self.model, sel.names, sel.converters)
+            cached = meta.cache[("get", dialect.name)] = (sel.sql, meta.pk.adapter(dialect), build)
+        sql, adapt, build = cached
+        return db, sql, [adapt(value)], build
+
     def _get_op(self, dialect: Dialect, args: Sequence[Q], kwargs: dict[str, Any]) -> Op[M]:
-        model = self.model
         if not args and len(kwargs) == 1 and self._is_plain():
-            ((key, value),) = kwargs.items()
-            meta = model._meta
-            if key in ("pk", meta.pk.name) and value is not None and not isinstance(value, Expr):
-                cached = meta.cache.get(("get", dialect.name))
-                if cached is None:
-                    sel = QuerySet(model).filter(pk=value)[:21]._compiled(dialect)
-                    cached = meta.cache[("get", dialect.name)] = (
-                        sel.sql,
-                        meta.pk.adapter(dialect),
-                        _hydrator(model, sel.names, sel.converters),
-                    )
-                sql, adapt, build = cached
-                rows = yield Stmt("fetch_all", sql, [adapt(value)])
+            plan = self._pk_plan(kwargs)
+            if plan is not None:
+                _, sql, params, build = plan
+                rows = yield Stmt("fetch_all", sql, params)
                 return self._one(build(rows))
         qs = self.filter(*args, **kwargs) if (args or kwargs) else self
         if not qs._query.sliced:
