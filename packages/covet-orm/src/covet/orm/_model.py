@@ -313,9 +313,12 @@ class Model(metaclass=ModelBase):
         meta = self._meta
         if self.pk is None:
             raise ValueError(f"cannot delete a {type(self).__name__} without a primary key")
-        q = dialect.quote
-        where = f"{q(meta.pk.column)} = {dialect.param(1)}"
-        sql = f"DELETE FROM {q(meta.table_name)} WHERE {where}"  # noqa: S608 (quoted names)
+        sql = meta.cache.get(("delete", dialect.name))
+        if sql is None:
+            q = dialect.quote
+            where = f"{q(meta.pk.column)} = {dialect.param(1)}"
+            sql = f"DELETE FROM {q(meta.table_name)} WHERE {where}"  # noqa: S608 (quoted names)
+            meta.cache[("delete", dialect.name)] = sql
         result = yield Stmt("execute", sql, [meta.pk.adapter(dialect)(self.pk)])
         self.__dict__[meta.pk.name] = None
         self.__dict__["_adding"] = True
