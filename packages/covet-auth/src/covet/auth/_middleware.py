@@ -1,0 +1,192 @@
+"""``AuthenticationMiddleware``: Bearer header or cookie in, ``scope["user"]``/``scope["auth"]`` out."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
+from covet.http._types import ASGIApp, Receive, Scope, Send
+from covet.middleware import CSRFMiddleware
+from covet.middleware._responses import send_problem
+
+from covet.auth._exceptions import AuthConfigurationError, AuthenticationFailed, FailureReason
+from covet.auth._jwt_auth import JWTAuth
+from covet.auth._tokens import VerifiedToken
+from covet.auth._users import AnonymousUser, AuthCredentials, TokenUser
+
+UserLoader = Callable[[VerifiedToken], Awaitable[Any] | Any]
+
+
+def www_authenticate(
+    failure: AuthenticationFailed | None = None,
+    *,
+    realm: str = "api",
+    error: str | None = None,
+    scope: str | None = None,
+) -> str:
+    """A ``WWW-Authenticate: Bearer`` challenge (RFC 6750 section 3)."""
+    parts = [f'realm="{realm}"']
+    if failure is not None:
+        parts.append('error="invalid_token"')
+        parts.append(f'error_description="{failure.reason.value}"')
+    elif error is not None:
+        parts.append(f'error="{error}"')
+    if scope:
+        parts.append(f'scope="{scope}"')
+    return "Bearer " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class AuthCookie:
+    """How the access token travels in cookie mode: ``HttpOnly``, ``Secure``, ``SameSite=Lax``."""
+
+    name: str = "access_token"
+    path: str = "/"
+    domain: str | None = None
+    secure: bool = True
+    samesite: SameSite = "lax"
+
+    def set_cookie_header(self, token: str, max_age: int) -> str:
+        """The ``Set-Cookie`` value that stores ``token`` for ``max_age`` seconds."""
+        return format_set_cookie(
+            self.name,
+            token,
+            max_age=max_age,
+            path=self.path,
+            domain=self.domain,
+            secure=self.secure,
+            httponly=True,
+            samesite=self.samesite,
+        )
+
+    def delete_cookie_header(self) -> str:
+        return format_set_cookie(
+            self.name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            path=self.path,
+            domain=self.domain,
+            secure=self.secure,
+            httponly=True,
+            samesite=self.samesite,
+        )
+
+
+class AuthenticationMiddleware:
+    """Authenticate every HTTP and websocket request from its access token.
+
+    The token comes from ``Authorization: Bearer <token>`` or, when ``cookie`` is given, from that
+    cookie. A request without credentials runs as :class:`AnonymousUser`. A request whose
+    credentials are refused runs as anonymous too, with ``request.auth.failure`` set, so public
+    routes answer normally and guarded routes answer 401 ``error="invalid_token"``; with
+    ``on_invalid="reject"`` it is answered 401 right here instead.
+
+    ``user_loader(token)`` (sync or async) turns a verified token into your user object; returning
+    None (deleted or deactivated user) counts as invalid credentials. In cookie mode, requests
+    that authenticate by cookie go through covet.middleware's ``CSRFMiddleware`` (``csrf_secret``
+    is required), so a cross-site form cannot act with the victim's cookie.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        backend: JWTAuth,
+        *,
+        user_loader: UserLoader | None = None,
+        cookie: AuthCookie | None = None,
+        csrf_secret: str | bytes | None = None,
+        csrf_trusted_origins: Iterable[str] = (),
+        on_invalid: Literal["anonymous", "reject"] = "anonymous",
+        realm: str = "api",
+    ) -> None:
+        if on_invalid not in ("anonymous", "reject"):
+            raise AuthConfigurationError("on_invalid must be 'anonymous' or 'reject'")
+        if cookie is not None and csrf_secret is None:
+            raise AuthConfigurationError(
+                "cookie mode needs CSRF protection: pass csrf_secret=... (a random secret)"
+            )
+        self.app = app
+        self.backend = backend
+        self.user_loader = user_loader
+        self.cookie = cookie
+        self.on_invalid = on_invalid
+        self.realm = realm
+        self.csrf_app: ASGIApp | None = None
+        if cookie is not None and csrf_secret is not None:
+            self.csrf_app = CSRFMiddleware(
+                app,
+                csrf_secret,
+                trusted_origins=csrf_trusted_origins,
+                cookie_secure=cookie.secure,
+                cookie_samesite=cookie.samesite,
+            )
+
+    def _credentials(self, scope: Scope) -> tuple[str | None, bool]:
+        """(token, came from the cookie)."""
+        cookie_header: list[str] = []
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                scheme, _, credentials = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and credentials.strip():
+                    return credentials.strip(), False
+            elif name == b"cookie" and self.cookie is not None:
+                cookie_header.append(value.decode("latin-1"))
+        if self.cookie is not None and cookie_header:
+            token = parse_cookies("; ".join(cookie_header)).get(self.cookie.name)
+            if token:
+                return token, True
+        return None, False
+
+    async def authenticate(self, token: str) -> tuple[Any, AuthCredentials]:
+        verified = await self.backend.verify(token)
+        if self.user_loader is None:
+            return TokenUser(verified), AuthCredentials.from_token(verified)
+        user = self.user_loader(verified)
+        if inspect.isawaitable(user):
+            user = await user
+        if user is None:
+            raise AuthenticationFailed(FailureReason.INVALID_CREDENTIALS, "unknown or inactive user")
+        roles = getattr(user, "roles", None)
+        return user, AuthCredentials.from_token(
+            verified, roles=roles if isinstance(roles, Iterable) else None
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        token, from_cookie = self._credentials(scope)
+        if token is None:
+            scope["user"], scope["auth"] = AnonymousUser(), AuthCredentials()
+            await self.app(scope, receive, send)
+            return
+        try:
+            scope["user"], scope["auth"] = await self.authenticate(token)
+        except AuthenticationFailed as failure:
+            if self.on_invalid == "reject":
+                await self._reject(scope, receive, send, failure)
+                return
+            scope["user"], scope["auth"] = AnonymousUser(), AuthCredentials(failure=failure)
+        if from_cookie and self.csrf_app is not None and scope["type"] == "http":
+            await self.csrf_app(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _reject(
+        self, scope: Scope, receive: Receive, send: Send, failure: AuthenticationFailed
+    ) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": "invalid token"})
+            return
+        challenge = www_authenticate(failure, realm=self.realm).encode("latin-1")
+        await send_problem(
+            send,
+            401,
+            "The access token is invalid or expired.",
+            headers=[(b"www-authenticate", challenge)],
+            extra={"reason": failure.reason.value},
+        )

@@ -1,0 +1,158 @@
+"""``auth_router()``: ready login (token), refresh and logout endpoints for a Covet app.
+
+``POST /token`` takes the OAuth2 password grant as a form (``grant_type=password``, ``username``,
+``password``) or the same fields as JSON and answers an access/refresh pair; ``POST /refresh``
+takes ``refresh_token`` (form with ``grant_type=refresh_token``, or JSON) and answers a new pair,
+spending the old one; ``POST /logout`` revokes the caller's token and its whole session. Failed
+logins are throttled per account and per client address when a ``throttle`` is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from covet.http import HTTPException, JSONResponse, Request, Response, Router
+from covet.middleware import client_host
+
+from covet.auth._authenticate import PasswordUser, authenticate
+from covet.auth._exceptions import AuthenticationFailed, TooManyAttempts
+from covet.auth._jwt_auth import JWTAuth
+from covet.auth._middleware import AuthCookie, www_authenticate
+from covet.auth._passwords import PasswordHasher
+from covet.auth._throttle import LoginThrottle
+from covet.auth._tokens import TokenPair
+from covet.auth._users import AuthCredentials
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _subject_of(user: Any) -> str:
+    for attribute in ("pk", "id", "username"):
+        value = getattr(user, attribute, None)
+        if value is not None:
+            return str(value)
+    raise TypeError("cannot tell the user's id: give auth_router a subject= function")
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, Iterable):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media == "application/json":
+        data = await request.json()
+        if not isinstance(data, dict):
+            raise HTTPException(400, "The JSON body must be an object.")
+        return {k: v for k, v in data.items() if isinstance(v, str)}
+    if media in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    raise HTTPException(415, "Send a form (application/x-www-form-urlencoded) or JSON.")
+
+
+def auth_router(
+    backend: JWTAuth,
+    *,
+    get_user: Callable[[str], Awaitable[PasswordUser | None] | PasswordUser | None],
+    hasher: PasswordHasher,
+    save_password_hash: Callable[[Any, str], Awaitable[None] | None] | None = None,
+    throttle: LoginThrottle | None = None,
+    cookie: AuthCookie | None = None,
+    subject: Callable[[Any], str] = _subject_of,
+) -> Router:
+    """A router with ``POST /token``, ``POST /refresh`` and ``POST /logout``.
+
+    ``get_user(username)`` loads a user with ``password_hash`` and ``is_active``; its ``scopes``
+    and ``roles`` attributes (when present) go into the tokens. With ``cookie``, the access token
+    is also set as an ``HttpOnly`` cookie (use the same ``AuthCookie`` as the middleware).
+    """
+    router = Router()
+    if backend.store is None:
+        from covet.auth._exceptions import AuthConfigurationError
+
+        raise AuthConfigurationError("auth_router needs JWTAuth(..., store=...) for refresh/logout")
+
+    def answer(pair: TokenPair) -> Response:
+        response = JSONResponse(pair.to_dict(), headers=_NO_STORE)
+        if cookie is not None:
+            header = cookie.set_cookie_header(pair.access_token, pair.expires_in)
+            response.raw_headers.append((b"set-cookie", header.encode("latin-1")))
+        return response
+
+    def unauthorized(detail: str, failure: AuthenticationFailed | None = None) -> HTTPException:
+        return HTTPException(
+            401, detail, headers={"WWW-Authenticate": www_authenticate(failure), **_NO_STORE}
+        )
+
+    @router.post("/token", name="auth:token")
+    async def token(request: Request) -> Response:
+        fields = await _fields(request)
+        if fields.get("grant_type", "password") != "password":
+            raise HTTPException(400, "grant_type must be 'password' (use /refresh to refresh).")
+        username, password = fields.get("username", ""), fields.get("password", "")
+        if not username or not password:
+            raise HTTPException(422, "username and password are required.")
+        address = client_host(request.scope)
+        if throttle is not None:
+            try:
+                await throttle.check(username, address)
+            except TooManyAttempts as exc:
+                raise HTTPException(
+                    429, str(exc), headers={"Retry-After": str(exc.retry_after)}
+                ) from None
+        user = await authenticate(
+            username,
+            password,
+            get_user=get_user,
+            hasher=hasher,
+            save_password_hash=save_password_hash,
+        )
+        if user is None:
+            if throttle is not None:
+                await throttle.failure(username, address)
+            raise unauthorized("Incorrect username or password.")
+        if throttle is not None:
+            await throttle.success(username, address)
+        roles = _strings(getattr(user, "roles", ()))
+        pair = await backend.issue_tokens(
+            subject(user),
+            scopes=_strings(getattr(user, "scopes", ())),
+            claims={"roles": roles} if roles else None,
+        )
+        return answer(pair)
+
+    @router.post("/refresh", name="auth:refresh")
+    async def refresh(request: Request) -> Response:
+        fields = await _fields(request)
+        if fields.get("grant_type", "refresh_token") != "refresh_token":
+            raise HTTPException(400, "grant_type must be 'refresh_token'.")
+        refresh_token = fields.get("refresh_token")
+        if not refresh_token:
+            raise HTTPException(422, "refresh_token is required.")
+        try:
+            pair = await backend.refresh(refresh_token)
+        except AuthenticationFailed as failure:
+            raise unauthorized(failure.detail, failure) from None
+        return answer(pair)
+
+    @router.post("/logout", name="auth:logout")
+    async def logout(request: Request) -> Response:
+        auth = request.scope.get("auth")
+        if not isinstance(auth, AuthCredentials) or auth.token is None:
+            failure = auth.failure if isinstance(auth, AuthCredentials) else None
+            raise unauthorized("Authentication required.", failure)
+        await backend.logout(auth.token)
+        response = Response(status_code=204, headers=_NO_STORE)
+        if cookie is not None:
+            response.raw_headers.append(
+                (b"set-cookie", cookie.delete_cookie_header().encode("latin-1"))
+            )
+        return response
+
+    return router
