@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from _endpoints import ENDPOINTS, TYPED
 from _wrk import Sample
@@ -18,6 +18,7 @@ NAMES = {
 }
 LABELS = {endpoint.name: endpoint.label for endpoint in ENDPOINTS}
 Results = dict[str, dict[str, list[Sample]]]  # endpoint -> framework -> one sample per round
+Table = dict[str, dict[str, float]]  # endpoint -> framework -> a value where higher is better
 
 
 def geometric_mean(values: Iterable[float]) -> float:
@@ -25,10 +26,20 @@ def geometric_mean(values: Iterable[float]) -> float:
     return math.exp(sum(logs) / len(logs)) if logs else float("nan")
 
 
-def medians(results: Results) -> dict[str, dict[str, float]]:
+def requests_per_second(results: Results) -> Table:
+    return _median_table(results, lambda s: s.requests_per_second)
+
+
+def per_cpu_second(results: Results) -> Table:
+    """Requests per second of server CPU: 1e6 / the median CPU microseconds per request."""
+    cpu = _median_table(results, lambda s: s.cpu_us_per_request)
+    return {e: {f: 1e6 / v for f, v in row.items() if v > 0} for e, row in cpu.items()}
+
+
+def _median_table(results: Results, value: Callable[[Sample], float]) -> Table:
     return {
         endpoint: {
-            framework: statistics.median(s.requests_per_second for s in samples)
+            framework: statistics.median(value(s) for s in samples)
             for framework, samples in by_framework.items()
             if samples
         }
@@ -47,18 +58,20 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 
 def _ratio(value: float | None, base: float | None) -> str:
-    if not value or not base:
+    if not value or not base or math.isnan(value) or math.isnan(base):
         return "n/a"
     return f"{value / base:.2f}x"
 
 
+def _means(table: Table, frameworks: Sequence[str]) -> dict[str, float]:
+    means = {f: geometric_mean(row[f] for row in table.values() if f in row) for f in frameworks}
+    return {f: m for f, m in means.items() if not math.isnan(m)}
+
+
 def tables(results: Results, frameworks: Sequence[str]) -> list[str]:
-    table = medians(results)
+    table = requests_per_second(results)
     endpoints = [e.name for e in ENDPOINTS if e.name in table]
-    per_framework = {
-        f: geometric_mean(table[e][f] for e in endpoints if f in table[e]) for f in frameworks
-    }
-    means = {f: m for f, m in per_framework.items() if not math.isnan(m)}
+    means = _means(table, frameworks)
     names = [NAMES[f] for f in frameworks]
     lines = ["### Requests per second (median over rounds)", ""]
     rows = [
@@ -73,10 +86,10 @@ def tables(results: Results, frameworks: Sequence[str]) -> list[str]:
     )
     lines += _table(["endpoint", *names], rows)
     for base in ("bare", "starlette"):
-        if base not in frameworks:
-            continue
         others = [f for f in frameworks if f != base]
-        lines += ["", f"### Ratio to {NAMES[base]}", ""]
+        if base not in frameworks or not others:
+            continue
+        lines += ["", f"### Ratio to {NAMES[base]} (req/s)", ""]
         rows = [
             [LABELS[e], *(_ratio(table[e].get(f), table[e].get(base)) for f in others)]
             for e in endpoints
@@ -90,7 +103,7 @@ def tables(results: Results, frameworks: Sequence[str]) -> list[str]:
         lines += _table(["endpoint", *(NAMES[f] for f in others)], rows)
     if "covet" in frameworks and "fastapi" in frameworks:
         typed = [e for e in TYPED if e in table]
-        lines += ["", "### Covet vs FastAPI on the typed endpoints (both validate)", ""]
+        lines += ["", "### Covet vs FastAPI on the typed endpoints (both validate; req/s)", ""]
         rows = [[LABELS[e], *_pair(table[e].get("covet"), table[e].get("fastapi"))] for e in typed]
         rows.append(
             [
@@ -102,8 +115,39 @@ def tables(results: Results, frameworks: Sequence[str]) -> list[str]:
             ]
         )
         lines += _table(["endpoint", "Covet", "FastAPI", "Covet / FastAPI"], rows)
-    lines += ["", *targets(means, table)]
+    efficiency = per_cpu_second(results)
+    lines += ["", *cpu_table(efficiency, frameworks)]
+    lines += ["", *targets(table, efficiency, frameworks)]
     return lines
+
+
+def cpu_table(efficiency: Table, frameworks: Sequence[str]) -> list[str]:
+    """Server CPU microseconds per request: the framework's cost, whatever else loads the cores."""
+    endpoints = [e.name for e in ENDPOINTS if e.name in efficiency]
+    means = _means(efficiency, frameworks)
+    lines = ["### Server CPU time per request (µs, median over rounds; lower is better)", ""]
+    rows = [
+        [
+            LABELS[e],
+            *(f"{1e6 / efficiency[e][f]:.1f}" if f in efficiency[e] else "n/a" for f in frameworks),
+        ]
+        for e in endpoints
+    ]
+    rows.append(
+        [
+            "**geometric mean**",
+            *(f"**{1e6 / means[f]:.1f}**" if f in means else "n/a" for f in frameworks),
+        ]
+    )
+    for base in ("bare", "starlette"):
+        if base in means:
+            rows.append(
+                [
+                    f"efficiency vs {NAMES[base]} (geo. mean)",
+                    *(_ratio(means.get(f), means[base]) for f in frameworks),
+                ]
+            )
+    return lines + _table(["endpoint", *(NAMES[f] for f in frameworks)], rows)
 
 
 def _pair(covet: float | None, fastapi: float | None) -> list[str]:
@@ -111,22 +155,42 @@ def _pair(covet: float | None, fastapi: float | None) -> list[str]:
     return [*show, _ratio(covet, fastapi)]
 
 
-def targets(means: dict[str, float], table: dict[str, dict[str, float]]) -> list[str]:
+def _checks(table: Table, frameworks: Sequence[str]) -> dict[str, float]:
+    means = _means(table, frameworks)
+    found: dict[str, float] = {}
     if "covet" not in means:
-        return ["Covet was not measured in this run, so the issue-2 targets are not evaluated."]
-    checks = []
+        return found
     if "starlette" in means:
-        ratio = means["covet"] / means["starlette"]
-        checks.append(("geometric mean >= 1.3x Starlette", f"{ratio:.2f}x", ratio >= 1.3))
+        found["starlette"] = means["covet"] / means["starlette"]
     if "blacksheep" in means:
-        ratio = means["covet"] / means["blacksheep"]
-        checks.append(("geometric mean >= BlackSheep", f"{ratio:.2f}x", ratio >= 1.0))
+        found["blacksheep"] = means["covet"] / means["blacksheep"]
     typed = [e for e in TYPED if "covet" in table.get(e, {}) and "fastapi" in table.get(e, {})]
     if typed:
-        ratio = geometric_mean(table[e]["covet"] / table[e]["fastapi"] for e in typed)
-        checks.append((">= 3x FastAPI on the typed endpoints", f"{ratio:.2f}x", ratio >= 3.0))
-    rows = [[goal, value, "met" if ok else "**not met**"] for goal, value, ok in checks]
-    return ["### Issue 2 targets for Covet", "", *_table(["target", "measured", "status"], rows)]
+        found["fastapi"] = geometric_mean(table[e]["covet"] / table[e]["fastapi"] for e in typed)
+    return found
+
+
+GOALS = {
+    "starlette": ("geometric mean >= 1.3x Starlette", 1.3),
+    "blacksheep": ("geometric mean >= BlackSheep", 1.0),
+    "fastapi": (">= 3x FastAPI on the typed endpoints", 3.0),
+}
+
+
+def targets(table: Table, efficiency: Table, frameworks: Sequence[str]) -> list[str]:
+    by_rps, by_cpu = _checks(table, frameworks), _checks(efficiency, frameworks)
+    if not by_rps:
+        return ["Covet was not measured in this run, so the issue-2 targets are not evaluated."]
+
+    def cell(found: dict[str, float], key: str) -> str:
+        if key not in found:
+            return "n/a"
+        ok = found[key] >= GOALS[key][1]
+        return f"{found[key]:.2f}x " + ("met" if ok else "**not met**")
+
+    rows = [[goal, cell(by_rps, key), cell(by_cpu, key)] for key, (goal, _) in GOALS.items()]
+    header = ["target", "by req/s", "by server CPU per request"]
+    return ["### Issue 2 targets for Covet", "", *_table(header, rows)]
 
 
 def spread(results: Results, frameworks: Sequence[str]) -> list[str]:

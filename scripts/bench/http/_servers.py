@@ -41,6 +41,10 @@ class Server:
     log: Path
 
     @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
     def command(self) -> str:
         return " ".join(str(part) for part in self.process.args)  # type: ignore[union-attr]
 

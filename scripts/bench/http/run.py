@@ -1,7 +1,7 @@
 """HTTP benchmark: bare ASGI, Starlette, FastAPI, BlackSheep and Covet under one uvicorn setup.
 
     python scripts/bench/http/run.py --quick   # about 2 minutes
-    python scripts/bench/http/run.py           # full: 5 rounds of 5 s per cell, about 12 minutes
+    python scripts/bench/http/run.py           # full: 8 rounds of 3 s per cell, about 11 minutes
 
 Every app runs in its own uvicorn process (one worker, uvloop, httptools, no access log) on
 127.0.0.1, loaded by wrk. Each endpoint's answer is checked (status, body, and a 4xx for malformed
@@ -55,9 +55,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 round of 3 s, 1 s warm-up")
-    parser.add_argument("--rounds", type=int, help="rounds per cell (default 5, quick 1)")
-    parser.add_argument("--duration", type=int, help="seconds per wrk run (default 5, quick 3)")
+    parser.add_argument("--quick", action="store_true", help="2 rounds of 2 s, 1 s warm-up")
+    parser.add_argument("--rounds", type=int, help="rounds per cell (default 8, quick 2)")
+    parser.add_argument("--duration", type=int, help="seconds per wrk run (default 3, quick 2)")
     parser.add_argument("--warmup", type=int, help="warm-up seconds per cell (default 2, quick 1)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
@@ -65,8 +65,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--endpoints", default=",".join(e.name for e in ENDPOINTS))
     parser.add_argument("--no-save", action="store_true", help="print only; write no results file")
     args = parser.parse_args(argv)
-    args.rounds = args.rounds or (1 if args.quick else 5)
-    args.duration = args.duration or (3 if args.quick else 5)
+    args.rounds = args.rounds or (2 if args.quick else 8)
+    args.duration = args.duration or (2 if args.quick else 3)
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
     unknown = set(args.frameworks.split(",")) - set(FRAMEWORKS)
     if unknown:
@@ -77,7 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def mode_of(args: argparse.Namespace) -> str:
     if args.quick:
         return "quick"
-    return "full" if (args.rounds, args.duration, args.warmup) == (5, 5, 2) else "custom"
+    return "full" if (args.rounds, args.duration, args.warmup) == (8, 3, 2) else "custom"
 
 
 def uptime() -> str:
@@ -128,19 +128,21 @@ def main(argv: list[str] | None = None) -> int:
             for framework in results[endpoint.name]:
                 if args.warmup > 0:
                     warm = _wrk.Load(args.threads, args.connections, args.warmup)
-                    _wrk.run(servers[framework].port, endpoint, warm)
+                    server = servers[framework]
+                    _wrk.run(server.port, endpoint, warm, server.pid)
         for round_number in range(args.rounds):
             before = os.getloadavg()[0]
             for endpoint in endpoints:
                 order = list(results[endpoint.name])
                 shift = round_number % len(order) if order else 0
                 for framework in order[shift:] + order[:shift]:
-                    sample = _wrk.run(servers[framework].port, endpoint, load)
+                    server = servers[framework]
+                    sample = _wrk.run(server.port, endpoint, load, server.pid)
                     results[endpoint.name][framework].append(sample)
                     print(
                         f"round {round_number + 1}/{args.rounds} {endpoint.name:9} "
                         f"{framework:10} {sample.requests_per_second:>10,.0f} req/s "
-                        f"{sample.errors}",
+                        f"{sample.cpu_us_per_request:6.1f} µs CPU/req {sample.errors}",
                         flush=True,
                     )
             round_loads.append(f"{before:.2f} -> {os.getloadavg()[0]:.2f}")
