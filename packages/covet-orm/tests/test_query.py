@@ -85,6 +85,14 @@ async def test_create_get_save_delete(api) -> None:
         await api(Article.objects, "get", pk=art.pk)
 
 
+async def test_saving_an_unchanged_object_updates_in_place(api) -> None:
+    art = await api(Article.objects, "create", title="same", views=3)
+    again = await api(Article.objects, "get", pk=art.pk)
+    await api(again, "save")  # nothing changed: the UPDATE matches one row and changes none
+    assert await api(Article.objects, "count") == 1
+    assert await api(Article.objects.filter(views=3), "update", views=3) == 1  # rows matched
+
+
 async def test_get_errors(api) -> None:
     await seed(api)
     with pytest.raises(Article.DoesNotExist, match="does not exist"):

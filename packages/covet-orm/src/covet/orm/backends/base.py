@@ -27,7 +27,9 @@ Contract for backend authors (SQLite here; PostgreSQL/asyncpg and MySQL/asyncmy 
   OurError(str(exc), exc) from exc`` into the ``covet.orm`` hierarchy (``IntegrityError`` for
   unique/FK/not-null/check, ``OperationalError`` for lost connections and lock timeouts, ...).
 * Servers run in UTC sessions; PostgreSQL connections register json/jsonb codecs
-  (``json.dumps``/``json.loads``); MySQL connections use autocommit (see ``sql/dialect.py``).
+  (``json.dumps``/``json.loads``); MySQL connections use autocommit (see ``sql/dialect.py``) and
+  the ``CLIENT.FOUND_ROWS`` flag: an UPDATE's rowcount must be the rows *matched*, not changed
+  (``save()`` inserts when an UPDATE by primary key matched nothing).
 """
 
 from __future__ import annotations
