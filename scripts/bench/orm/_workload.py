@@ -1,7 +1,7 @@
 """The workload every peer runs, modelled on the public tortoise/orm-benchmarks (tests A-K).
 
-One table ``journal`` (id, timestamp, level, text; ``level`` and ``text`` indexed) is created with raw
-SQL before each peer, so every ORM maps onto the same schema and no peer's DDL is measured.
+One table ``journal`` (id, timestamp, level, text; ``level`` and ``text`` indexed) is created
+with raw SQL before each peer, so every ORM maps onto the same schema and no peer's DDL is measured.
 
 Each peer implements the methods of :class:`SyncPeer` (or their ``async`` twins); :func:`run_sync` /
 :func:`run_async` time them and return rows per second for every test.
@@ -67,7 +67,11 @@ def make_rows(n: int, tag: str, seed: int) -> list[Row]:
     rnd = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     return [
-        (start + timedelta(seconds=i, microseconds=i), rnd.choice(LEVELS), f"Insert from {tag}, item {i}")
+        (
+            start + timedelta(seconds=i, microseconds=i),
+            rnd.choice(LEVELS),
+            f"Insert from {tag}, item {i}",
+        )
         for i in range(n)
     ]
 
@@ -101,7 +105,8 @@ DDL = {
     ],
     "mysql": [
         "DROP TABLE IF EXISTS journal",
-        "CREATE TABLE journal (id BIGINT AUTO_INCREMENT PRIMARY KEY, timestamp DATETIME(6) NOT NULL,"
+        "CREATE TABLE journal (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+        " timestamp DATETIME(6) NOT NULL,"
         " level SMALLINT NOT NULL, text VARCHAR(255) NOT NULL, INDEX journal_level (level),"
         " INDEX journal_text (text)) CHARACTER SET utf8mb4",
     ],
@@ -121,8 +126,6 @@ def create_table(cfg: Config) -> None:
             for stmt in DDL["postgres"]:
                 pg.execute(stmt)
     else:
-        import pymysql
-
         my = mysql_connect(cfg.url)
         with my.cursor() as cur:
             for stmt in DDL["mysql"]:
@@ -201,7 +204,9 @@ async def run_async(peer: Any, cfg: Config) -> dict[str, float]:
     plan = _Plan(cfg)
     out: dict[str, float] = {}
 
-    async def timed(code: str, rows: int, fn: Callable[[], Awaitable[object]], repeat: int = 1) -> None:
+    async def timed(
+        code: str, rows: int, fn: Callable[[], Awaitable[object]], repeat: int = 1
+    ) -> None:
         best = float("inf")
         for _ in range(repeat):
             t0 = time.perf_counter()

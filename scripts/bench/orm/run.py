@@ -2,16 +2,17 @@
 
     python scripts/bench/orm/run.py --quick                  # < 3 minutes, every database
     python scripts/bench/orm/run.py --db postgres --peers raw_asyncpg,covet_async
-    python scripts/bench/orm/run.py --profile covet_sync     # pyinstrument text reports next to results
+    python scripts/bench/orm/run.py --profile covet_sync     # pyinstrument reports in results/
 
-Each peer runs in its own subprocess on a fresh ``journal`` table. The PostgreSQL and MariaDB runs use a
-database created for the run (``covet_bench_<pid>``) and dropped afterwards. Results are printed as
-markdown and written to ``scripts/bench/orm/results/<date>-<mode>.md``.
+Each peer runs in its own subprocess on a fresh ``journal`` table. The PostgreSQL and MariaDB
+runs use a database created for the run (``covet_bench_<pid>``) and dropped afterwards. Results
+are printed as markdown and written to ``scripts/bench/orm/results/<date>-<mode>.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -46,23 +47,36 @@ PEERS: dict[str, list[str]] = {
 }  # fmt: skip
 BASELINE = {"sqlite": "raw_sqlite3", "postgres": "raw_asyncpg", "mysql": "raw_asyncmy"}
 LABEL = {
-    "raw_sqlite3": "sqlite3 (raw)", "raw_aiosqlite": "aiosqlite (raw)", "raw_asyncpg": "asyncpg (raw)",
-    "raw_psycopg": "psycopg 3 (raw, sync)", "raw_asyncmy": "asyncmy (raw)", "raw_pymysql": "PyMySQL (raw, sync)",
-    "covet_sync": "covet-orm sync", "covet_async": "covet-orm async", "peewee_peer": "Peewee",
-    "django_peer": "Django ORM", "sqlalchemy_sync": "SQLAlchemy 2 sync", "sqlalchemy_async": "SQLAlchemy 2 async",
-    "tortoise_peer": "Tortoise", "piccolo_peer": "Piccolo",
-}  # fmt: skip
+    "raw_sqlite3": "sqlite3 (raw)",
+    "raw_aiosqlite": "aiosqlite (raw)",
+    "raw_asyncpg": "asyncpg (raw)",
+    "raw_psycopg": "psycopg 3 (raw, sync)",
+    "raw_asyncmy": "asyncmy (raw)",
+    "raw_pymysql": "PyMySQL (raw, sync)",
+    "covet_sync": "covet-orm sync",
+    "covet_async": "covet-orm async",
+    "peewee_peer": "Peewee",
+    "django_peer": "Django ORM",
+    "sqlalchemy_sync": "SQLAlchemy 2 sync",
+    "sqlalchemy_async": "SQLAlchemy 2 async",
+    "tortoise_peer": "Tortoise",
+    "piccolo_peer": "Piccolo",
+}
 MODES = {  # n, large, small_reps, get_reps, updates, repeat
     "quick": (1000, 3000, 100, 500, 300, 2),
     "full": (10000, 10000, 1000, 3000, 2000, 3),
 }
-VERSIONS = ["asyncpg", "asyncmy", "aiosqlite", "psycopg", "pymysql", "sqlalchemy", "peewee", "tortoise-orm",
-            "piccolo", "django", "covet-orm"]  # fmt: skip
+VERSIONS = [
+    "asyncpg", "asyncmy", "aiosqlite", "psycopg", "pymysql", "sqlalchemy", "peewee",
+    "tortoise-orm", "piccolo", "django", "covet-orm",
+]  # fmt: skip
 
 
 def server_url(db: str) -> str:
     if db == "postgres":
-        return os.environ.get("COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        return os.environ.get(
+            "COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        )
     return os.environ.get("COVET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
 
 
@@ -115,7 +129,11 @@ def run_peer(peer: str, db: str, url: str, mode: str, profile_dir: Path | None) 
         return {"peer": peer, "db": db, "error": f"timed out after {timeout}s"}
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if not lines:
-        return {"peer": peer, "db": db, "error": f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"}
+        return {
+            "peer": peer,
+            "db": db,
+            "error": f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}",
+        }
     result: dict[str, Any] = json.loads(lines[-1])
     return result
 
@@ -130,7 +148,12 @@ def render(db: str, results: list[dict[str, Any]]) -> str:
     head = "| peer | " + " | ".join(codes) + " | geo mean |"
     sep = "|---|" + "---:|" * (len(codes) + 1)
     rate_lines = [f"### {db}: rows/s", "", head, sep]
-    ratio_lines = [f"### {db}: ratio to {LABEL[BASELINE[db]]} (1.00 = the raw driver)", "", head, sep]
+    ratio_lines = [
+        f"### {db}: ratio to {LABEL[BASELINE[db]]} (1.00 = the raw driver)",
+        "",
+        head,
+        sep,
+    ]
     errors = []
     for r in results:
         label = LABEL.get(r["peer"], r["peer"])
@@ -139,12 +162,20 @@ def render(db: str, results: list[dict[str, Any]]) -> str:
             continue
         rates: dict[str, float] = r["rows_per_s"]
         cells = [f"{rates[c]:,.0f}" if c in rates else "n/a" for c in codes]
-        rate_lines.append(f"| {label} | " + " | ".join(cells) + f" | {geomean(list(rates.values())):,.0f} |")
+        rate_lines.append(
+            f"| {label} | " + " | ".join(cells) + f" | {geomean(list(rates.values())):,.0f} |"
+        )
         if base is not None:
             ratios = {c: rates[c] / base["rows_per_s"][c] for c in codes if c in rates}
             cells = [f"{ratios[c]:.2f}" if c in ratios else "n/a" for c in codes]
-            ratio_lines.append(f"| {label} | " + " | ".join(cells) + f" | **{geomean(list(ratios.values())):.2f}** |")
-    out = rate_lines + [""] + (ratio_lines if base is not None else [f"(no {BASELINE[db]} baseline)"])
+            ratio_lines.append(
+                f"| {label} | "
+                + " | ".join(cells)
+                + f" | **{geomean(list(ratios.values())):.2f}** |"
+            )
+    out = (
+        rate_lines + [""] + (ratio_lines if base is not None else [f"(no {BASELINE[db]} baseline)"])
+    )
     if errors:
         out += ["", "Peers that failed:", *errors]
     return "\n".join(out) + "\n"
@@ -153,20 +184,30 @@ def render(db: str, results: list[dict[str, Any]]) -> str:
 def versions() -> str:
     found = []
     for name in VERSIONS:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             found.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            pass
     return ", ".join(found)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small workload, finishes in under 3 minutes")
-    parser.add_argument("--db", default="sqlite,postgres,mysql", help="comma-separated: sqlite,postgres,mysql")
-    parser.add_argument("--peers", default="", help="comma-separated subset of peers (default: all)")
-    parser.add_argument("--profile", default="", help="comma-separated peers to run under pyinstrument")
-    parser.add_argument("--no-save", action="store_true", help="print only; do not write results/*.md")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small workload, finishes in under 3 minutes"
+    )
+    parser.add_argument(
+        "--db", default="sqlite,postgres,mysql", help="comma-separated: sqlite,postgres,mysql"
+    )
+    parser.add_argument(
+        "--peers", default="", help="comma-separated subset of peers (default: all)"
+    )
+    parser.add_argument(
+        "--profile", default="", help="comma-separated peers to run under pyinstrument"
+    )
+    parser.add_argument(
+        "--no-save", action="store_true", help="print only; do not write results/*.md"
+    )
     opts = parser.parse_args()
     mode = "quick" if opts.quick else "full"
     wanted = {p for p in opts.peers.split(",") if p}
@@ -177,11 +218,13 @@ def main() -> int:
     doc = [
         f"## ORM benchmark ({mode} mode), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Machine: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
+        f"Machine: {os.cpu_count()} CPUs, {platform.machine()}, "
+        f"Python {platform.python_version()}, "
         f"load average before the run {load_before[0]:.2f}.",
         f"Versions: {versions()}.",
-        f"Workload: A/B/C insert {n} rows each; D/G/H fetch {large} rows (best of {repeat}); E {small} queries "
-        f"of 20 rows; F {gets} gets; I/J/K touch {updates} rows, one statement per row in one transaction.",
+        f"Workload: A/B/C insert {n} rows each; D/G/H fetch {large} rows (best of {repeat}); "
+        f"E {small} queries of 20 rows; F {gets} gets; I/J/K touch {updates} rows, "
+        "one statement per row in one transaction.",
         "Tests: " + "; ".join(f"{k} = {v}" for k, v in TESTS.items()) + ".",
         "",
     ]
@@ -211,9 +254,11 @@ def main() -> int:
                 if tmp is not None:
                     for suffix in ("", "-wal", "-shm"):
                         Path(url + suffix).unlink(missing_ok=True)
-                results.append(run_peer(peer, db, url, mode, profile_dir if peer in profiled else None))
-                print(f"  {db} {peer}: {'ok' if 'rows_per_s' in results[-1] else results[-1].get('error')}",
-                      file=sys.stderr, flush=True)  # fmt: skip
+                results.append(
+                    run_peer(peer, db, url, mode, profile_dir if peer in profiled else None)
+                )
+                status = "ok" if "rows_per_s" in results[-1] else results[-1].get("error")
+                print(f"  {db} {peer}: {status}", file=sys.stderr, flush=True)
         finally:
             if tmp is not None:
                 tmp.cleanup()

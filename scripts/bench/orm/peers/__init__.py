@@ -1,1 +1,1 @@
-"""One module per peer; each exposes ``make(cfg)`` returning a sync or async peer (see _workload)."""
+"""One module per peer; ``make(cfg)`` returns a sync or async peer (see _workload)."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from _workload import Config, Row, chunks, new_level
+
 from peers.covet_sync import define
 
 IS_ASYNC = True

@@ -18,7 +18,8 @@ def _settings(cfg: Config) -> dict[str, Any]:
     if cfg.db == "postgres":
         u = urlsplit(cfg.url)
         return {
-            "ENGINE": "django.db.backends.postgresql", "NAME": u.path.lstrip("/"), "USER": u.username or "",
+            "ENGINE": "django.db.backends.postgresql", "NAME": u.path.lstrip("/"),
+            "USER": u.username or "",
             "HOST": u.hostname or "", "PORT": str(u.port or 5432), "PASSWORD": u.password or "",
         }  # fmt: skip
     import pymysql
@@ -26,7 +27,8 @@ def _settings(cfg: Config) -> dict[str, Any]:
     pymysql.install_as_MySQLdb()
     p = mysql_params(cfg.url)
     return {
-        "ENGINE": "django.db.backends.mysql", "NAME": p["database"], "USER": p["user"], "PASSWORD": p["password"],
+        "ENGINE": "django.db.backends.mysql", "NAME": p["database"], "USER": p["user"],
+        "PASSWORD": p["password"],
         "HOST": p["host"], "PORT": str(p["port"]), "OPTIONS": {"charset": "utf8mb4"},
     }  # fmt: skip
 
@@ -37,7 +39,11 @@ class DjangoPeer:
         from django.conf import settings
 
         settings.configure(
-            DATABASES={"default": _settings(cfg)}, INSTALLED_APPS=[], USE_TZ=True, TIME_ZONE="UTC", DEBUG=False
+            DATABASES={"default": _settings(cfg)},
+            INSTALLED_APPS=[],
+            USE_TZ=True,
+            TIME_ZONE="UTC",
+            DEBUG=False,
         )
         django.setup()
         from django.db import models, transaction
@@ -68,7 +74,9 @@ class DjangoPeer:
 
     def insert_bulk(self, rows: Sequence[Row]) -> None:
         J = self.Journal
-        J.objects.bulk_create([J(timestamp=ts, level=lv, text=tx) for ts, lv, tx in rows], batch_size=500)
+        J.objects.bulk_create(
+            [J(timestamp=ts, level=lv, text=tx) for ts, lv, tx in rows], batch_size=500
+        )
 
     def filter_large(self, limit: int) -> int:
         return len(list(self.Journal.objects.filter(level__gte=10)[:limit]))

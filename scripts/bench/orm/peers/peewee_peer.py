@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import peewee as pw
-
 from _workload import Config, Row, chunks, mysql_params, new_level
 
 IS_ASYNC = False

@@ -1,4 +1,4 @@
-"""Piccolo 1.x (async, PostgreSQL via asyncpg with its connection pool). No tuple output: H is n/a."""
+"""Piccolo 1.x (async, PostgreSQL via asyncpg and its pool). No tuple output: H is n/a."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from _workload import Config, Row, chunks, new_level
 from piccolo.columns import SmallInt, Timestamptz, Varchar
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table
-
-from _workload import Config, Row, chunks, new_level
 
 IS_ASYNC = True
 
@@ -22,7 +21,12 @@ class PiccoloPeer:
     def __init__(self, cfg: Config) -> None:
         u = urlsplit(cfg.url)
         self.engine = PostgresEngine(
-            config={"host": u.hostname, "port": u.port or 5432, "user": u.username, "database": u.path.lstrip("/")},
+            config={
+                "host": u.hostname,
+                "port": u.port or 5432,
+                "user": u.username,
+                "database": u.path.lstrip("/"),
+            },
         )
 
         class Journal(Table, tablename="journal", db=self.engine):

@@ -1,4 +1,5 @@
 from _workload import Config
+
 from peers.raw_async_dbapi import RawAsyncDBAPI
 
 IS_ASYNC = True

@@ -17,7 +17,9 @@ class RawAsyncDBAPI:
         self.driver = driver
         self.rnd = random.Random(7)
         self.p = "?" if driver == "aiosqlite" else "%s"
-        self.ins = f"INSERT INTO journal (timestamp, level, text) VALUES ({self.p}, {self.p}, {self.p})"
+        self.ins = (
+            f"INSERT INTO journal (timestamp, level, text) VALUES ({self.p}, {self.p}, {self.p})"
+        )
         self.sel = f"SELECT {COLS} FROM journal"
         self.conn: Any = None
 
@@ -30,7 +32,9 @@ class RawAsyncDBAPI:
             else:
                 import asyncmy
 
-                self.conn = await asyncmy.connect(**mysql_params(self.cfg.url), autocommit=True, charset="utf8mb4")
+                self.conn = await asyncmy.connect(
+                    **mysql_params(self.cfg.url), autocommit=True, charset="utf8mb4"
+                )
         return self.conn
 
     def _rows(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
@@ -81,21 +85,30 @@ class RawAsyncDBAPI:
         for chunk in chunks(self._rows(rows), 500):
             values = ", ".join([f"({p}, {p}, {p})"] * len(chunk))
             await self._exec(
-                f"INSERT INTO journal (timestamp, level, text) VALUES {values}", [v for r in chunk for v in r]
+                f"INSERT INTO journal (timestamp, level, text) VALUES {values}",
+                [v for r in chunk for v in r],
             )
 
     async def filter_large(self, limit: int) -> int:
-        return len(await self._exec(f"{self.sel} WHERE level >= {self.p} LIMIT {self.p}", (10, limit)))
+        return len(
+            await self._exec(f"{self.sel} WHERE level >= {self.p} LIMIT {self.p}", (10, limit))
+        )
 
     async def filter_small(self, level: int, offset: int) -> int:
         p = self.p
-        return len(await self._exec(f"{self.sel} WHERE level = {p} LIMIT {p} OFFSET {p}", (level, 20, offset)))
+        return len(
+            await self._exec(
+                f"{self.sel} WHERE level = {p} LIMIT {p} OFFSET {p}", (level, 20, offset)
+            )
+        )
 
     async def get(self, pk: int) -> Any:
         return (await self._exec(f"{self.sel} WHERE id = {self.p}", (pk,)))[0]
 
     async def dicts(self, limit: int) -> int:
-        names, rows = await self._exec_desc(f"{self.sel} WHERE level >= {self.p} LIMIT {self.p}", (10, limit))
+        names, rows = await self._exec_desc(
+            f"{self.sel} WHERE level >= {self.p} LIMIT {self.p}", (10, limit)
+        )
         return len([dict(zip(names, r, strict=True)) for r in rows])
 
     async def tuples(self, limit: int) -> int:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
-
 from _workload import Config, Row, chunks, new_level
 
 IS_ASYNC = True
@@ -41,16 +40,21 @@ class RawAsyncpg:
     async def insert_bulk(self, rows: Sequence[Row]) -> None:
         c = await self._c()
         for chunk in chunks(rows, 500):
-            values = ", ".join(f"(${3 * i + 1}, ${3 * i + 2}, ${3 * i + 3})" for i in range(len(chunk)))
+            values = ", ".join(
+                f"(${3 * i + 1}, ${3 * i + 2}, ${3 * i + 3})" for i in range(len(chunk))
+            )
             await c.execute(
-                f"INSERT INTO journal (timestamp, level, text) VALUES {values}", *[v for r in chunk for v in r]
+                f"INSERT INTO journal (timestamp, level, text) VALUES {values}",
+                *[v for r in chunk for v in r],
             )
 
     async def filter_large(self, limit: int) -> int:
         return len(await (await self._c()).fetch(f"{SEL} WHERE level >= $1 LIMIT $2", 10, limit))
 
     async def filter_small(self, level: int, offset: int) -> int:
-        rows = await (await self._c()).fetch(f"{SEL} WHERE level = $1 LIMIT 20 OFFSET $2", level, offset)
+        rows = await (await self._c()).fetch(
+            f"{SEL} WHERE level = $1 LIMIT 20 OFFSET $2", level, offset
+        )
         return len(rows)
 
     async def get(self, pk: int) -> Any:
@@ -74,7 +78,11 @@ class RawAsyncpg:
                 o[2] = new_level(self.rnd)
                 o[3] = f"{o[3]} Update"
                 await c.execute(
-                    "UPDATE journal SET timestamp = $1, level = $2, text = $3 WHERE id = $4", o[1], o[2], o[3], o[0]
+                    "UPDATE journal SET timestamp = $1, level = $2, text = $3 WHERE id = $4",
+                    o[1],
+                    o[2],
+                    o[3],
+                    o[0],
                 )
 
     async def update_partial(self, objs: list[Any]) -> None:

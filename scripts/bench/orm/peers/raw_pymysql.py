@@ -1,4 +1,5 @@
 from _workload import Config
+
 from peers.raw_sync import RawSync
 
 IS_ASYNC = False

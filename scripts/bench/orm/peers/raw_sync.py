@@ -1,4 +1,4 @@
-"""Raw sync DB-API drivers: sqlite3, psycopg 3, PyMySQL. SQL written by hand, rows as the driver returns them."""
+"""Raw sync DB-API drivers: sqlite3, psycopg 3, PyMySQL; hand-written SQL, the driver's rows."""
 
 from __future__ import annotations
 
@@ -66,7 +66,9 @@ class RawSync:
         for chunk in chunks(self._rows(rows), 500):
             values = ", ".join([f"({p}, {p}, {p})"] * len(chunk))
             params = [v for row in chunk for v in row]
-            self.cur.execute(f"INSERT INTO journal (timestamp, level, text) VALUES {values}", params)
+            self.cur.execute(
+                f"INSERT INTO journal (timestamp, level, text) VALUES {values}", params
+            )
 
     def filter_large(self, limit: int) -> int:
         self.cur.execute(f"{self.sel} WHERE level >= {self.p} LIMIT {self.p}", (10, limit))

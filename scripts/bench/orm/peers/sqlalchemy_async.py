@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 ORM, async: aiosqlite, asyncpg, asyncmy. Each save is a flush (one statement per object)."""
+"""SQLAlchemy 2 ORM, async: aiosqlite, asyncpg, asyncmy. Each save is a flush of one object."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from _workload import Config, Row, chunks, new_level
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from _workload import Config, Row, chunks, new_level
 from peers.sqlalchemy_sync import COLS, Journal, engine_url, values
 
 IS_ASYNC = True
@@ -46,11 +46,15 @@ class SAAsync:
         return len(await self._read(select(Journal).where(Journal.level >= 10).limit(limit)))
 
     async def filter_small(self, level: int, offset: int) -> int:
-        return len(await self._read(select(Journal).where(Journal.level == level).limit(20).offset(offset)))
+        return len(
+            await self._read(select(Journal).where(Journal.level == level).limit(20).offset(offset))
+        )
 
     async def get(self, pk: int) -> Any:
         async with self.session.begin():
-            return (await self.session.execute(select(Journal).where(Journal.id == pk))).scalar_one()
+            return (
+                await self.session.execute(select(Journal).where(Journal.id == pk))
+            ).scalar_one()
 
     async def dicts(self, limit: int) -> int:
         async with self.session.begin():

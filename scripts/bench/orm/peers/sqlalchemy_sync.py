@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 ORM, sync: sqlite3, psycopg 3, PyMySQL. Each save is a flush (one statement per object)."""
+"""SQLAlchemy 2 ORM, sync: sqlite3, psycopg 3, PyMySQL. Each save is a flush of one object."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from _workload import Config, Row, chunks, new_level
 from sqlalchemy import DateTime, SmallInteger, String, create_engine, insert, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-
-from _workload import Config, Row, chunks, new_level
 
 IS_ASYNC = False
 
@@ -34,14 +33,20 @@ def engine_url(cfg: Config, asyncio: bool) -> str:
     if cfg.db == "sqlite":
         return f"sqlite+{'aiosqlite' if asyncio else 'pysqlite'}:///{cfg.url}"
     if cfg.db == "postgres":
-        return cfg.url.replace("postgresql://", "postgresql+asyncpg://" if asyncio else "postgresql+psycopg://")
-    return cfg.url.replace("mysql://", "mysql+asyncmy://" if asyncio else "mysql+pymysql://") + "?charset=utf8mb4"
+        return cfg.url.replace(
+            "postgresql://", "postgresql+asyncpg://" if asyncio else "postgresql+psycopg://"
+        )
+    return (
+        cfg.url.replace("mysql://", "mysql+asyncmy://" if asyncio else "mysql+pymysql://")
+        + "?charset=utf8mb4"
+    )
 
 
 def values(cfg: Config, rows: Sequence[Row]) -> list[dict[str, Any]]:
     naive = cfg.db == "mysql"
     return [
-        {"timestamp": ts.replace(tzinfo=None) if naive else ts, "level": lv, "text": tx} for ts, lv, tx in rows
+        {"timestamp": ts.replace(tzinfo=None) if naive else ts, "level": lv, "text": tx}
+        for ts, lv, tx in rows
     ]
 
 
@@ -76,7 +81,9 @@ class SASync:
         return len(self._read(select(Journal).where(Journal.level >= 10).limit(limit)))
 
     def filter_small(self, level: int, offset: int) -> int:
-        return len(self._read(select(Journal).where(Journal.level == level).limit(20).offset(offset)))
+        return len(
+            self._read(select(Journal).where(Journal.level == level).limit(20).offset(offset))
+        )
 
     def get(self, pk: int) -> Any:
         with self.session.begin():
@@ -89,7 +96,9 @@ class SASync:
 
     def tuples(self, limit: int) -> int:
         with self.session.begin():
-            return len(self.session.execute(select(*COLS).where(Journal.level >= 10).limit(limit)).all())
+            return len(
+                self.session.execute(select(*COLS).where(Journal.level >= 10).limit(limit)).all()
+            )
 
     def load(self, limit: int) -> list[Any]:
         return self._read(select(Journal).limit(limit))

@@ -6,11 +6,10 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from _workload import Config, Row, chunks, new_level
 from tortoise import Tortoise, fields
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
-
-from _workload import Config, Row, chunks, new_level
 
 IS_ASYNC = True
 
@@ -30,7 +29,11 @@ def tortoise_url(cfg: Config) -> str:
         return f"sqlite://{cfg.url}"
     if cfg.db == "postgres":
         return cfg.url.replace("postgresql://", "asyncpg://")
-    base = cfg.url if "@" not in cfg.url or ":" in cfg.url.split("@")[0][8:] else cfg.url.replace("@", ":@", 1)
+    base = (
+        cfg.url
+        if "@" not in cfg.url or ":" in cfg.url.split("@")[0][8:]
+        else cfg.url.replace("@", ":@", 1)
+    )
     return base + "?charset=utf8mb4"
 
 
@@ -51,7 +54,9 @@ class TortoisePeer:
     async def insert_batch(self, rows: Sequence[Row]) -> None:
         async with in_transaction():
             for chunk in chunks(rows, 100):
-                await Journal.bulk_create([Journal(timestamp=ts, level=lv, text=tx) for ts, lv, tx in chunk])
+                await Journal.bulk_create(
+                    [Journal(timestamp=ts, level=lv, text=tx) for ts, lv, tx in chunk]
+                )
 
     async def insert_bulk(self, rows: Sequence[Row]) -> None:
         objs = [Journal(timestamp=ts, level=lv, text=tx) for ts, lv, tx in rows]
