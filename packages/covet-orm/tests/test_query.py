@@ -148,6 +148,11 @@ async def test_q_f_exclude(api) -> None:
     assert await titles(api, qs) == ["Alpha", "Gamma"]
     assert await titles(api, Article.objects.filter(~Q(views__gt=0))) == ["delta"]
     assert await titles(api, Article.objects.exclude(views__gte=20)) == ["Alpha", "delta"]
+    # like Django: excluding a condition keeps the rows where the column is NULL
+    assert await titles(api, Article.objects.exclude(rating__gt=2)) == ["beta", "delta"]
+    assert await titles(api, Article.objects.filter(~Q(rating__gt=2) | Q(views=30))) == [
+        "beta", "Gamma", "delta"]  # fmt: skip
+    assert await titles(api, Article.objects.filter(rating__lte=2)) == ["delta"]
     qs = Article.objects.filter(Q(views__gt=5) & ~Q(title__startswith="b"))
     assert await titles(api, qs) == ["Alpha", "Gamma"]
     assert await titles(api, Article.objects.filter(views__gt=F("rating") * 5)) == ["Gamma"]

@@ -221,6 +221,14 @@ class Lookup(Expr):
         return field.adapter(ctx.dialect) if field is not None else _same
 
     def as_sql(self, ctx: Ctx) -> str:
+        sql = self._sql(ctx)
+        lhs = self.lhs
+        if ctx.negated and isinstance(lhs, Col) and lhs.field.null and self.lookup != "isnull":
+            if not (self.lookup == "exact" and self.rhs is None):
+                return f"({sql} AND {lhs.as_sql(ctx)} IS NOT NULL)"
+        return sql
+
+    def _sql(self, ctx: Ctx) -> str:
         lookup, rhs, d = self.lookup, self.rhs, ctx.dialect
         lhs = self.lhs.as_sql(ctx)
         if lookup == "isnull" or (lookup == "exact" and rhs is None):
@@ -359,13 +367,18 @@ class Where(Expr):
         self.contains_aggregate = any(c.contains_aggregate for c in children)
 
     def as_sql(self, ctx: Ctx) -> str:
+        if self.negated:
+            ctx.negated = not ctx.negated
         if not self.children:
             sql = "1 = 1"
         elif len(self.children) == 1:
             sql = self.children[0].as_sql(ctx)
         else:
             sql = f" {self.connector} ".join(f"({c.as_sql(ctx)})" for c in self.children)
-        return f"NOT ({sql})" if self.negated else sql
+        if self.negated:
+            ctx.negated = not ctx.negated
+            return f"NOT ({sql})"
+        return sql
 
     def shape(self) -> Hashable | None:
         shapes = tuple(c.shape() for c in self.children)

@@ -23,12 +23,15 @@ if TYPE_CHECKING:
 class Ctx:
     """Collects parameters while nodes write SQL; ``inline`` renders literals instead (DDL)."""
 
-    __slots__ = ("dialect", "inline", "params")
+    __slots__ = ("dialect", "inline", "negated", "params")
 
     def __init__(self, dialect: Dialect, *, inline: bool = False) -> None:
         self.dialect = dialect
         self.params: list[Any] = []
         self.inline = inline
+        #: inside an odd number of NOTs (lookups on nullable columns then keep NULL rows out of
+        #: the negated condition, so ``exclude(x=1)`` still returns rows where x is NULL)
+        self.negated = False
 
     def param(self, value: Any) -> str:
         if self.inline:
