@@ -1,0 +1,240 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from covet.auth import (
+    AuthConfigurationError,
+    AuthCookie,
+    AuthenticationMiddleware,
+    CurrentUser,
+    JWTAuth,
+    LoginThrottle,
+    PasswordHasher,
+    auth_router,
+)
+from covet.http import Covet
+from covet.http.testing import TestClient
+from covet.middleware import MemoryStore, ProxyHeadersMiddleware
+
+HASHER = PasswordHasher.for_testing()
+
+
+@dataclass
+class User:
+    id: int
+    username: str
+    password_hash: str
+    is_active: bool = True
+    scopes: list[str] = field(default_factory=lambda: ["read"])
+    roles: list[str] = field(default_factory=list)
+
+
+def legacy_hash(password: str) -> str:
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), b"salt", 1000)
+    return f"pbkdf2_sha256$1000$salt${base64.b64encode(digest).decode()}"
+
+
+@pytest.fixture
+def users() -> dict[str, User]:
+    return {
+        "alice": User(1, "alice", HASHER.hash("wonderland"), roles=["admin"]),
+        "olduser": User(2, "olduser", legacy_hash("legacy-pw")),
+        "ghost": User(3, "ghost", HASHER.hash("boo"), is_active=False),
+    }
+
+
+def make_app(users: dict[str, User], **options: Any) -> tuple[Covet, JWTAuth]:
+    store = MemoryStore()
+    backend = JWTAuth(secret="r" * 64, store=store)
+    cookie = options.pop("cookie", None)
+    app = Covet()
+    app.include_router(
+        auth_router(
+            backend,
+            get_user=users.get,
+            hasher=HASHER,
+            save_password_hash=lambda user, new: setattr(user, "password_hash", new),
+            cookie=cookie,
+            **options,
+        ),
+        prefix="/auth",
+    )
+
+    @app.get("/me")
+    async def me(user: CurrentUser) -> dict[str, Any]:
+        return {"sub": user.identity, "claims": user.token.claims.get("roles")}
+
+    extra = {"cookie": cookie, "csrf_secret": "c" * 32} if cookie else {}
+    app.add_middleware(AuthenticationMiddleware, backend=backend, **extra)
+    return app, backend
+
+
+def test_login_with_form_and_json_then_use_the_token(users: dict[str, User]) -> None:
+    app, _ = make_app(users)
+    with TestClient(app) as client:
+        form = client.post(
+            "/auth/token",
+            data={"grant_type": "password", "username": "alice", "password": "wonderland"},
+        )
+        assert form.status_code == 200
+        assert form.headers["cache-control"] == "no-store"
+        body = form.json()
+        assert body["token_type"] == "bearer" and body["expires_in"] == 900
+        me = client.get("/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+        assert me.json() == {"sub": "1", "claims": ["admin"]}
+        as_json = client.post("/auth/token", json={"username": "alice", "password": "wonderland"})
+        assert as_json.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("alice", "wrong"), ("nobody", "wonderland"), ("ghost", "boo")],
+)
+def test_bad_logins_are_401_without_saying_which_part_was_wrong(
+    users: dict[str, User], username: str, password: str
+) -> None:
+    app, _ = make_app(users)
+    with TestClient(app) as client:
+        response = client.post("/auth/token", json={"username": username, "password": password})
+        assert response.status_code == 401
+        assert response.json()["detail"] == "Incorrect username or password."
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_bad_requests(users: dict[str, User]) -> None:
+    app, _ = make_app(users)
+    with TestClient(app) as client:
+        assert client.post("/auth/token", json={"username": "alice"}).status_code == 422
+        assert client.post("/auth/token", json=["x"]).status_code == 400
+        assert client.post("/auth/token", content=b"x", headers={
+            "content-type": "text/plain"}).status_code == 415
+        assert client.post(
+            "/auth/token", data={"grant_type": "client_credentials"}
+        ).status_code == 400
+        assert client.post("/auth/refresh", json={}).status_code == 422
+        assert client.post(
+            "/auth/refresh", data={"grant_type": "password", "refresh_token": "x"}
+        ).status_code == 400
+        bad = client.post("/auth/refresh", json={"refresh_token": "not-a-jwt"})
+        assert bad.status_code == 401
+        assert 'error="invalid_token"' in bad.headers["www-authenticate"]
+        assert client.post("/auth/logout").status_code == 401
+
+
+def test_legacy_hash_is_rewritten_to_the_current_scheme_after_login(
+    users: dict[str, User],
+) -> None:
+    app, _ = make_app(users)
+    assert users["olduser"].password_hash.startswith("pbkdf2_sha256$")
+    with TestClient(app) as client:
+        ok = client.post("/auth/token", json={"username": "olduser", "password": "legacy-pw"})
+        assert ok.status_code == 200
+    assert users["olduser"].password_hash.startswith("$argon2id$")
+    assert HASHER.verify("legacy-pw", users["olduser"].password_hash)
+
+
+def test_refresh_rotation_reuse_and_logout_over_http(users: dict[str, User]) -> None:
+    app, _ = make_app(users)
+    with TestClient(app) as client:
+        login = client.post("/auth/token", json={"username": "alice", "password": "wonderland"})
+        first = login.json()
+        rotated = client.post(
+            "/auth/refresh",
+            data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        )
+        assert rotated.status_code == 200
+        second = rotated.json()
+        assert second["refresh_token"] != first["refresh_token"]
+        auth = {"Authorization": f"Bearer {second['access_token']}"}
+        assert client.get("/me", headers=auth).status_code == 200
+        # the first refresh token again: reuse, the whole session dies
+        reuse = client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+        assert reuse.status_code == 401
+        assert 'error_description="refresh_reused"' in reuse.headers["www-authenticate"]
+        assert client.get("/me", headers=auth).status_code == 401
+
+        again = client.post(
+            "/auth/token", json={"username": "alice", "password": "wonderland"}
+        ).json()
+        auth = {"Authorization": f"Bearer {again['access_token']}"}
+        assert client.post("/auth/logout", headers=auth).status_code == 204
+        assert client.get("/me", headers=auth).status_code == 401
+        dead = client.post("/auth/refresh", json={"refresh_token": again["refresh_token"]})
+        assert 'error_description="revoked"' in dead.headers["www-authenticate"]
+
+
+def test_cookie_mode_login_sets_a_secure_cookie_and_logout_clears_it(
+    users: dict[str, User],
+) -> None:
+    app, _ = make_app(users, cookie=AuthCookie())
+    with TestClient(app, base_url="https://testserver") as client:
+        login = client.post("/auth/token", json={"username": "alice", "password": "wonderland"})
+        set_cookie = login.headers["set-cookie"]
+        assert set_cookie.startswith("access_token=")
+        for attribute in ("HttpOnly", "Secure", "SameSite=Lax", "Max-Age=900"):
+            assert attribute in set_cookie
+        assert client.get("/me").json()["sub"] == "1"
+        csrf = client.cookies["csrftoken"]
+        assert client.post("/auth/logout").status_code == 403  # no CSRF token
+        out = client.post("/auth/logout", headers={"X-CSRF-Token": csrf})
+        assert out.status_code == 204
+        assert "Max-Age=0" in out.headers["set-cookie"]
+        assert client.get("/me").status_code == 401
+
+
+def test_login_throttle_backs_off_per_account_with_retry_after(users: dict[str, User]) -> None:
+    throttle = LoginThrottle(MemoryStore(), free_attempts=3, base_delay=30)
+    app, _ = make_app(users, throttle=throttle)
+    with TestClient(app) as client:
+        for _ in range(3):
+            wrong = client.post("/auth/token", json={"username": "alice", "password": "x"})
+            assert wrong.status_code == 401
+        client.post("/auth/token", json={"username": "alice", "password": "x"})
+        locked = client.post("/auth/token", json={"username": "alice", "password": "wonderland"})
+        assert locked.status_code == 429
+        assert 29 <= int(locked.headers["retry-after"]) <= 30
+        # another account from the same address is not locked by alice's failures
+        other = client.post("/auth/token", json={"username": "olduser", "password": "legacy-pw"})
+        assert other.status_code == 200
+
+
+def test_login_throttle_per_address_respects_only_trusted_proxies(
+    users: dict[str, User],
+) -> None:
+    throttle = LoginThrottle(
+        MemoryStore(), free_attempts=100, free_attempts_per_address=2, base_delay=60
+    )
+    app, _ = make_app(users, throttle=throttle)
+    proxied = ProxyHeadersMiddleware(app, trusted_proxies=["127.0.0.1"])
+    spoofer = TestClient(proxied, client=("203.0.113.9", 1234))
+    with spoofer:
+        for n in range(3):
+            spoofer.post(
+                "/auth/token",
+                json={"username": f"user{n}", "password": "x"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}"},  # ignored: peer is not trusted
+            )
+        blocked = spoofer.post(
+            "/auth/token",
+            json={"username": "alice", "password": "wonderland"},
+            headers={"X-Forwarded-For": "198.51.100.77"},
+        )
+        assert blocked.status_code == 429
+    via_proxy = TestClient(proxied, client=("127.0.0.1", 1234))
+    with via_proxy:
+        ok = via_proxy.post(
+            "/auth/token",
+            json={"username": "alice", "password": "wonderland"},
+            headers={"X-Forwarded-For": "198.51.100.77"},
+        )
+        assert ok.status_code == 200
+
+
+def test_router_needs_a_store() -> None:
+    with pytest.raises(AuthConfigurationError, match="store"):
+        auth_router(JWTAuth(secret="r" * 64), get_user=lambda name: None, hasher=HASHER)
