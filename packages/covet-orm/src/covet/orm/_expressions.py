@@ -223,9 +223,9 @@ class Lookup(Expr):
     def as_sql(self, ctx: Ctx) -> str:
         sql = self._sql(ctx)
         lhs = self.lhs
-        if ctx.negated and isinstance(lhs, Col) and lhs.field.null and self.lookup != "isnull":
-            if not (self.lookup == "exact" and self.rhs is None):
-                return f"({sql} AND {lhs.as_sql(ctx)} IS NOT NULL)"
+        null_test = self.lookup == "isnull" or (self.lookup == "exact" and self.rhs is None)
+        if ctx.negated and not null_test and isinstance(lhs, Col) and lhs.field.null:
+            return f"({sql} AND {lhs.as_sql(ctx)} IS NOT NULL)"
         return sql
 
     def _sql(self, ctx: Ctx) -> str:
