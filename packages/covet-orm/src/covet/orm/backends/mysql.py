@@ -5,7 +5,8 @@ mysqld.sock`` for a socket). MariaDB 10.11 is tested; MySQL 8 is best effort.
 
 Every connection runs with ``autocommit=True`` (a pooled connection in a transaction would hold
 snapshots and metadata locks: ``DROP TABLE`` would hang), transactions are explicit ``START
-TRANSACTION``; ``charset=utf8mb4``; ``time_zone='+00:00'`` (``DATETIME(6)`` holds UTC); a strict
+TRANSACTION``; ``CLIENT.FOUND_ROWS`` (an UPDATE's rowcount is the rows it matched, as on SQLite and
+PostgreSQL); ``charset=utf8mb4``; ``time_zone='+00:00'`` (``DATETIME(6)`` holds UTC); a strict
 ``sql_mode``. ``command_timeout`` becomes MariaDB's ``max_statement_time`` (MySQL:
 ``max_execution_time``). Errors are mapped by MySQL error code (1062 -> IntegrityError, ...).
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 import asyncmy
 import asyncmy.errors as myerr
+from asyncmy.constants import CLIENT
 
 from covet.orm import _exceptions as exc
 from covet.orm.backends._server import (
@@ -83,37 +85,45 @@ def translate(error: BaseException) -> exc.DatabaseError | None:
 
 class MySQLConnection(ServerConnection):
     raw: Any  # asyncmy.Connection
+    _cursor: Any = None
+    _cursor_of: Any = None
+
+    def _cur(self) -> Any:
+        """One cursor per driver connection, reused: a statement needs no cursor set-up."""
+        if self._cursor_of is not self.raw:
+            self._cursor, self._cursor_of = self.raw.cursor(), self.raw
+        return self._cursor
 
     async def _do_execute(self, sql: str, params: Params) -> ExecResult:
-        async with self.raw.cursor() as cur:
-            await cur.execute(sql, params)
-            return ExecResult(cur.rowcount, cur.lastrowid)
+        cur = self._cur()
+        await cur.execute(sql, params)
+        return ExecResult(cur.rowcount, cur.lastrowid)
 
     async def _do_executemany(self, sql: str, seq: list[Params]) -> int:
         if not seq:
             return 0
-        async with self.raw.cursor() as cur:
-            await cur.executemany(sql, seq)
-            count: int = cur.rowcount
-            return count
+        cur = self._cur()
+        await cur.executemany(sql, seq)
+        count: int = cur.rowcount
+        return count
 
     async def _do_fetch_all(self, sql: str, params: Params) -> list[Row]:
-        async with self.raw.cursor() as cur:
-            await cur.execute(sql, params)
-            rows: list[Row] = await cur.fetchall()
-            return rows
+        cur = self._cur()
+        await cur.execute(sql, params)
+        rows: list[Row] = await cur.fetchall()
+        return rows
 
     async def _do_fetch_one(self, sql: str, params: Params) -> Row | None:
-        async with self.raw.cursor() as cur:
-            await cur.execute(sql, params)
-            row: Row | None = await cur.fetchone()
-            return row
+        cur = self._cur()
+        await cur.execute(sql, params)
+        row: Row | None = await cur.fetchone()
+        return row
 
     async def _do_fetch_columns(self, sql: str, params: Params) -> tuple[list[str], list[Row]]:
-        async with self.raw.cursor() as cur:
-            await cur.execute(sql, params)
-            rows: list[Row] = await cur.fetchall()
-            return [d[0] for d in cur.description or ()], list(rows)
+        cur = self._cur()
+        await cur.execute(sql, params)
+        rows: list[Row] = await cur.fetchall()
+        return [d[0] for d in cur.description or ()], list(rows)
 
     def translate(self, error: BaseException) -> exc.DatabaseError | None:
         return translate(error)
@@ -156,6 +166,8 @@ class MySQLBackend(ServerBackend):
             "unix_socket": url.query.get("unix_socket"),
             "charset": "utf8mb4",
             "autocommit": True,
+            # UPDATE reports rows matched, not rows changed (save() of an unchanged row is 1)
+            "client_flag": CLIENT.FOUND_ROWS,
             "connect_timeout": max(1, round(opts.connect_timeout)),
             "init_command": f"SET time_zone = '+00:00', sql_mode = '{SQL_MODE}'",
         }
