@@ -89,7 +89,9 @@ async def test_async_loader_and_hash_upgrade_after_login(
         "carol", "old-pw", get_user=get_user, hasher=hasher, save_password_hash=save
     )
     assert user is users["carol"]
-    assert saved and saved[0][0] == "carol" and saved[0][1].startswith("$argon2id$")
+    assert saved
+    assert saved[0][0] == "carol"
+    assert saved[0][1].startswith("$argon2id$")
     assert users["carol"].password_hash == saved[0][1]
     # the next login verifies against the new hash and does not rewrite it again
     assert await authenticate(

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
-import os
 import textwrap
 
 import pytest
@@ -56,7 +56,8 @@ async def test_login_pair_refresh_and_reuse_revokes_the_family(store: Store) -> 
     assert pair.to_dict().keys() == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert pair.expires_in == 900
     first_access = await auth.verify(pair.access_token)
-    assert first_access.scopes == {"read"} and first_access.family is not None
+    assert first_access.scopes == {"read"}
+    assert first_access.family is not None
 
     clock.now += 60
     rotated = await auth.refresh(pair.refresh_token)
@@ -104,7 +105,8 @@ async def test_revocation_records_expire_with_the_token(memory_store: MemoryStor
     verified = await auth.verify(auth.create_access_token("d", expires_in=100))
     await auth.revoke(verified)
     ttl = await memory_store.ttl(f"covet-auth:revoked:{verified.jti}")
-    assert ttl is not None and 104 < ttl <= 105
+    assert ttl is not None
+    assert 104 < ttl <= 105
 
 
 async def test_refresh_token_without_family_is_refused(memory_store: MemoryStore) -> None:
@@ -116,7 +118,8 @@ async def test_refresh_token_without_family_is_refused(memory_store: MemoryStore
     import jwt
 
     key = auth.keys.signing_key
-    assert key is not None and isinstance(key.signing_key, bytes)
+    assert key is not None
+    assert isinstance(key.signing_key, bytes)
     claims = {k: v for k, v in verified.claims.items() if k != "fam"}
     bare = jwt.encode(claims, key.signing_key, algorithm="HS256", headers={"kid": key.kid})
     assert await reason(auth.refresh(bare)) is FailureReason.MISSING_CLAIM
@@ -140,7 +143,8 @@ async def test_concurrent_refreshes_in_one_process_admit_exactly_one(store: Stor
     )
     ok = [r for r in results if not isinstance(r, BaseException)]
     failed = [r for r in results if isinstance(r, AuthenticationFailed)]
-    assert len(ok) == 1 and len(failed) == 19
+    assert len(ok) == 1
+    assert len(failed) == 19
     assert {f.reason for f in failed} <= {FailureReason.REFRESH_REUSED, FailureReason.REVOKED}
 
 

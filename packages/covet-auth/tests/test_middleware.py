@@ -125,7 +125,10 @@ def test_valid_bearer_token_sets_user_and_auth(app_and_backend: tuple[Covet, JWT
     app, backend = app_and_backend
     token = backend.create_access_token("alice", scopes=["read"], claims={"name": "Alice"})
     with TestClient(app) as client:
-        assert client.get("/me", headers=bearer(token)).json() == {"id": "alice", "scopes": ["read"]}
+        assert client.get("/me", headers=bearer(token)).json() == {
+            "id": "alice",
+            "scopes": ["read"],
+        }
         assert client.get("/sync-me", headers=bearer(token)).json() == {"id": "alice"}
         assert client.get("/current", headers=bearer(token)).json() == {"name": "Alice"}
         assert client.get("/annotated", headers=bearer(token)).json() == {"id": "alice"}
@@ -135,7 +138,8 @@ def test_valid_bearer_token_sets_user_and_auth(app_and_backend: tuple[Covet, JWT
         assert client.get("/me", headers={"Authorization": f"bearer {token}"}).status_code == 200
         # another scheme is no credential at all
         basic = client.get("/me", headers={"Authorization": "Basic YTpi"})
-        assert basic.status_code == 401 and "error=" not in basic.headers["www-authenticate"]
+        assert basic.status_code == 401
+        assert "error=" not in basic.headers["www-authenticate"]
 
 
 def test_invalid_token_is_anonymous_on_public_and_invalid_token_on_guarded(
@@ -167,8 +171,12 @@ def test_missing_scope_is_403_with_insufficient_scope(
         )
         assert client.get("/writer", headers=bearer(writer)).text == "written"
         assert client.get("/writer").status_code == 401
-        assert client.get("/no-request-param", headers=bearer(
-            backend.create_access_token("bob"))).status_code == 403
+        assert (
+            client.get(
+                "/no-request-param", headers=bearer(backend.create_access_token("bob"))
+            ).status_code
+            == 403
+        )
 
 
 def test_roles_on_a_whole_router_and_stacked_decorators(
@@ -242,7 +250,8 @@ def test_sync_user_loader() -> None:
 def test_malicious_corpus_is_401_over_http() -> None:
     path = Path(__file__).with_name("test_token_corpus.py")
     spec = importlib.util.spec_from_file_location("covet_auth_token_corpus", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     corpus = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(corpus)
     for verifier in (corpus.HS, corpus.RS):
@@ -279,7 +288,9 @@ def test_cookie_mode_authenticates_and_enforces_double_submit_csrf() -> None:
 
     token = backend.create_access_token("alice")
     cookie = AuthCookie().set_cookie_header(token, 900)
-    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "Secure" in cookie
+    assert "SameSite=Lax" in cookie
     with TestClient(app, base_url="https://testserver") as client:
         client.cookies.set("access_token", token)
         first = client.get("/me")
@@ -293,11 +304,13 @@ def test_cookie_mode_authenticates_and_enforces_double_submit_csrf() -> None:
         ok = client.post(
             "/transfer", headers={"Origin": "https://testserver", "X-CSRF-Token": csrf}
         )
-        assert ok.status_code == 200 and ok.json() == {"by": "alice"}
+        assert ok.status_code == 200
+        assert ok.json() == {"by": "alice"}
         # the Authorization header is not sent by browsers cross-site: no CSRF check needed
         client.cookies.clear()
         assert client.post("/transfer", headers=bearer(token)).json() == {"by": "alice"}
-    assert "Max-Age=900" in cookie and "access_token=" in AuthCookie().delete_cookie_header()
+    assert "Max-Age=900" in cookie
+    assert "access_token=" in AuthCookie().delete_cookie_header()
 
 
 async def test_lifespan_and_websocket_scopes() -> None:
@@ -321,7 +334,8 @@ async def test_lifespan_and_websocket_scopes() -> None:
     ok = {"type": "websocket", "headers": [(b"authorization", f"Bearer {token}".encode())]}
     await middleware(ok, None, send)  # type: ignore[arg-type]
     assert seen[0] == ("lifespan", None)
-    assert seen[1][0] == "websocket" and isinstance(seen[1][1], TokenUser)
+    assert seen[1][0] == "websocket"
+    assert isinstance(seen[1][1], TokenUser)
     assert isinstance(ok["auth"], AuthCredentials)
 
 
@@ -344,3 +358,16 @@ def test_guard_helpers_validate_arguments() -> None:
         requires_role()
     assert repr(requires("b", "a")) == "Guard(scopes=['a', 'b'], roles=[])"
     assert repr(AnonymousUser()) == "AnonymousUser()"
+
+
+def test_user_objects_describe_themselves() -> None:
+    backend = JWTAuth(secret=SECRET)
+    verified = backend.decode(backend.create_access_token("zed", claims={"roles": ["a", 1]}))
+    user = TokenUser(verified)
+    assert (user.identity, user.display_name, repr(user)) == ("zed", "zed", "TokenUser('zed')")
+    anonymous = AnonymousUser()
+    assert (anonymous.identity, anonymous.display_name) == ("", "")
+    credentials = AuthCredentials.from_token(verified)
+    assert credentials.roles == {"a"}
+    assert credentials.claims["sub"] == "zed"
+    assert AuthCredentials().claims == {}

@@ -84,7 +84,8 @@ def test_login_with_form_and_json_then_use_the_token(users: dict[str, User]) -> 
         assert form.status_code == 200
         assert form.headers["cache-control"] == "no-store"
         body = form.json()
-        assert body["token_type"] == "bearer" and body["expires_in"] == 900
+        assert body["token_type"] == "bearer"
+        assert body["expires_in"] == 900
         me = client.get("/me", headers={"Authorization": f"Bearer {body['access_token']}"})
         assert me.json() == {"sub": "1", "claims": ["admin"]}
         as_json = client.post("/auth/token", json={"username": "alice", "password": "wonderland"})
@@ -111,15 +112,22 @@ def test_bad_requests(users: dict[str, User]) -> None:
     with TestClient(app) as client:
         assert client.post("/auth/token", json={"username": "alice"}).status_code == 422
         assert client.post("/auth/token", json=["x"]).status_code == 400
-        assert client.post("/auth/token", content=b"x", headers={
-            "content-type": "text/plain"}).status_code == 415
-        assert client.post(
-            "/auth/token", data={"grant_type": "client_credentials"}
-        ).status_code == 400
+        assert (
+            client.post(
+                "/auth/token", content=b"x", headers={"content-type": "text/plain"}
+            ).status_code
+            == 415
+        )
+        assert (
+            client.post("/auth/token", data={"grant_type": "client_credentials"}).status_code == 400
+        )
         assert client.post("/auth/refresh", json={}).status_code == 422
-        assert client.post(
-            "/auth/refresh", data={"grant_type": "password", "refresh_token": "x"}
-        ).status_code == 400
+        assert (
+            client.post(
+                "/auth/refresh", data={"grant_type": "password", "refresh_token": "x"}
+            ).status_code
+            == 400
+        )
         bad = client.post("/auth/refresh", json={"refresh_token": "not-a-jwt"})
         assert bad.status_code == 401
         assert 'error="invalid_token"' in bad.headers["www-authenticate"]
@@ -238,3 +246,17 @@ def test_login_throttle_per_address_respects_only_trusted_proxies(
 def test_router_needs_a_store() -> None:
     with pytest.raises(AuthConfigurationError, match="store"):
         auth_router(JWTAuth(secret="r" * 64), get_user=lambda name: None, hasher=HASHER)
+
+
+def test_subject_and_strings_helpers() -> None:
+    from covet.auth._routes import _strings, _subject_of
+
+    class Named:
+        username = "neo"
+
+    assert _subject_of(Named()) == "neo"
+    with pytest.raises(TypeError, match="subject="):
+        _subject_of(object())
+    assert _strings("a b") == ["a", "b"]
+    assert _strings(["a", 1]) == ["a"]
+    assert _strings(None) == []

@@ -48,7 +48,7 @@ async def test_address_is_locked_across_accounts(store: Store) -> None:
 async def test_concurrent_failures_are_all_counted(store: Store) -> None:
     throttle = LoginThrottle(store, free_attempts=10, base_delay=1, max_delay=10_000)
     delays = await asyncio.gather(*(throttle.failure("dave", None) for _ in range(20)))
-    assert sorted(delays)[-1] == 2 ** 9  # the 20th failure: 10 past the free ones
+    assert sorted(delays)[-1] == 2**9  # the 20th failure: 10 past the free ones
 
 
 @pytest.mark.parametrize(

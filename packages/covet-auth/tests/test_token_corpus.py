@@ -94,7 +94,9 @@ def hs(payload: dict[str, Any] | None = None, **header: Any) -> str:
 
 
 def rs(payload: dict[str, Any] | None = None, key: Any = RSA_KEY, **header: Any) -> str:
-    return jwt.encode(payload or claims(), key, algorithm="RS256", headers={"kid": "rs-1", **header})
+    return jwt.encode(
+        payload or claims(), key, algorithm="RS256", headers={"kid": "rs-1", **header}
+    )
 
 
 def unsigned(alg: str, signature: str = "") -> str:
@@ -153,14 +155,26 @@ CORPUS: list[Case] = [
     ),
     ("rs256-on-hmac-kid", HS, lambda: rs(kid="hs-1", key=ATTACKER_RSA), R.ALGORITHM_MISMATCH),
     ("hs512-on-hs256-key", HS, lambda: hs(alg="HS512"), R.ALGORITHM_MISMATCH),
-    ("ps256-on-rs256-key", RS, lambda: with_segment(rs(), 0, b64('{"alg":"PS256","kid":"rs-1"}')),
-     R.ALGORITHM_MISMATCH),
+    (
+        "ps256-on-rs256-key",
+        RS,
+        lambda: with_segment(rs(), 0, b64('{"alg":"PS256","kid":"rs-1"}')),
+        R.ALGORITHM_MISMATCH,
+    ),
     # signatures
-    ("wrong-hmac-secret", HS, lambda: hs_raw({"alg": "HS256", "kid": "hs-1"}, claims(), b"x" * 64),
-     R.INVALID_SIGNATURE),
+    (
+        "wrong-hmac-secret",
+        HS,
+        lambda: hs_raw({"alg": "HS256", "kid": "hs-1"}, claims(), b"x" * 64),
+        R.INVALID_SIGNATURE,
+    ),
     ("rs256-signed-by-attacker", RS, lambda: rs(key=ATTACKER_RSA), R.INVALID_SIGNATURE),
-    ("payload-swapped-after-signing", HS,
-     lambda: with_segment(hs(), 1, b64(json.dumps(claims(sub="admin")))), R.INVALID_SIGNATURE),
+    (
+        "payload-swapped-after-signing",
+        HS,
+        lambda: with_segment(hs(), 1, b64(json.dumps(claims(sub="admin")))),
+        R.INVALID_SIGNATURE,
+    ),
     ("truncated-signature", HS, lambda: hs()[:-11], R.INVALID_SIGNATURE),
     ("truncated-to-bad-padding", HS, lambda: hs()[:-8], R.MALFORMED),
     ("empty-signature", HS, lambda: with_segment(hs(), 2, ""), R.INVALID_SIGNATURE),
@@ -175,8 +189,12 @@ CORPUS: list[Case] = [
     ("missing-aud", HS, lambda: hs(claims(aud=_DROP)), R.MISSING_CLAIM),
     # time
     ("expired-1s-beyond-leeway", HS, lambda: hs(claims(exp=T0 - LEEWAY - 1)), R.EXPIRED),
-    ("expired-long-ago", RS, lambda: rs(claims(iat=T0 - 9999, nbf=T0 - 9999, exp=T0 - 3600)),
-     R.EXPIRED),
+    (
+        "expired-long-ago",
+        RS,
+        lambda: rs(claims(iat=T0 - 9999, nbf=T0 - 9999, exp=T0 - 3600)),
+        R.EXPIRED,
+    ),
     ("nbf-in-future", HS, lambda: hs(claims(nbf=T0 + LEEWAY + 1)), R.NOT_YET_VALID),
     ("iat-in-future", HS, lambda: hs(claims(iat=T0 + LEEWAY + 1, nbf=T0)), R.ISSUED_IN_FUTURE),
     ("exp-as-string", HS, lambda: hs(claims(exp=str(T0 + 600))), R.INVALID_CLAIM),
@@ -196,8 +214,15 @@ CORPUS: list[Case] = [
     ("b64-false", HS, lambda: hs(b64=False, crit=["b64"]), R.FORBIDDEN_HEADER),
     ("jku-header", HS, lambda: hs(jku="https://evil.example/jwks.json"), R.FORBIDDEN_HEADER),
     ("x5u-header", RS, lambda: rs(x5u="https://evil.example/cert.pem"), R.FORBIDDEN_HEADER),
-    ("embedded-jwk", RS, lambda: rs(key=ATTACKER_RSA, jwk=json.loads(jwt.algorithms.RSAAlgorithm
-     .to_jwk(ATTACKER_RSA.public_key()))), R.FORBIDDEN_HEADER),
+    (
+        "embedded-jwk",
+        RS,
+        lambda: rs(
+            key=ATTACKER_RSA,
+            jwk=json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(ATTACKER_RSA.public_key())),
+        ),
+        R.FORBIDDEN_HEADER,
+    ),
     ("x5c-header", RS, lambda: rs(x5c=["MIIB"]), R.FORBIDDEN_HEADER),
     ("unknown-kid", HS, lambda: hs(kid="hs-2"), R.UNKNOWN_KID),
     ("kid-path-traversal", HS, lambda: hs(kid="../../../dev/null"), R.UNKNOWN_KID),
@@ -223,8 +248,12 @@ CORPUS: list[Case] = [
     ("bad-base64-payload", HS, lambda: with_segment(hs(), 1, "%%%%"), R.MALFORMED),
     ("header-not-json", HS, lambda: with_segment(hs(), 0, b64("not json")), R.MALFORMED),
     ("header-json-array", HS, lambda: with_segment(hs(), 0, b64('["HS256"]')), R.MALFORMED),
-    ("payload-json-array", HS, lambda: hs_raw({"alg": "HS256", "kid": "hs-1"}, ["sub"]),
-     R.MALFORMED),
+    (
+        "payload-json-array",
+        HS,
+        lambda: hs_raw({"alg": "HS256", "kid": "hs-1"}, ["sub"]),
+        R.MALFORMED,
+    ),
     ("huge-header", HS, lambda: hs(pad="A" * 20_000), R.TOKEN_TOO_LARGE),
 ]
 

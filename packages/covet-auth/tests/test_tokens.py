@@ -124,7 +124,8 @@ def test_unconfigured_audience_refuses_tokens_that_name_one() -> None:
 def test_audience_list_containing_ours_is_accepted() -> None:
     auth = JWTAuth(secret=SECRET, audience="api")
     key = auth.keys.signing_key
-    assert key is not None and isinstance(key.signing_key, bytes)
+    assert key is not None
+    assert isinstance(key.signing_key, bytes)
     token = jwt.encode(
         {"sub": "a", "type": "access", "jti": "j", "iat": 1, "exp": 2**40, "aud": ["web", "api"]},
         key.signing_key,
@@ -291,12 +292,16 @@ def test_key_ring_checks() -> None:
     with pytest.raises(AuthConfigurationError, match="not in the key ring"):
         KeyRing([a], signing_kid="b")
     public = JWTKey.from_key(
-        JWTKey.generate("ES256").verification_key, alg="ES256", kid="pub"  # type: ignore[arg-type]
+        JWTKey.generate("ES256").verification_key,
+        alg="ES256",
+        kid="pub",  # type: ignore[arg-type]
     )
     with pytest.raises(AuthConfigurationError, match="no private material"):
         KeyRing([public], signing_kid="pub")
     ring = KeyRing([a])
-    assert len(ring) == 1 and list(ring) == [a] and ring.family == "hmac"
+    assert len(ring) == 1
+    assert list(ring) == [a]
+    assert ring.family == "hmac"
     with pytest.raises(AuthConfigurationError, match="unsupported key type"):
         JWTKey.from_key("not a key", alg="RS256")  # type: ignore[arg-type]
     with pytest.raises(AuthConfigurationError, match="unsupported JWT algorithm"):

@@ -1,11 +1,11 @@
 """Exceptions raised by covet.auth.
 
-    AuthError                      root of every error this package raises on purpose
-    ├── AuthConfigurationError     unsafe or impossible configuration, raised at start-up
-    ├── PasswordTooLong            a password over the hasher's byte limit (checked before hashing)
-    ├── InvalidPasswordHash        a stored hash string that no configured scheme can read
-    ├── AuthenticationFailed       a credential was refused; ``reason`` says exactly why
-    └── TooManyAttempts            login throttled; ``retry_after`` is in whole seconds
+AuthError                      root of every error this package raises on purpose
+├── AuthConfigurationError     unsafe or impossible configuration, raised at start-up
+├── PasswordTooLong            a password over the hasher's byte limit (checked before hashing)
+├── InvalidPasswordHash        a stored hash string that no configured scheme can read
+├── AuthenticationFailed       a credential was refused; ``reason`` says exactly why
+└── TooManyAttempts            login throttled; ``retry_after`` is in whole seconds
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class FailureReason(enum.StrEnum):
     """Why a token was refused. Stable strings, safe to log and to assert in tests."""
 
     MALFORMED = "malformed"
-    TOKEN_TOO_LARGE = "token_too_large"
+    TOKEN_TOO_LARGE = "token_too_large"  # noqa: S105 - a reason code, not a secret
     ALG_NONE = "alg_none"
     ALGORITHM_MISMATCH = "algorithm_mismatch"
     FORBIDDEN_HEADER = "forbidden_header"
@@ -56,10 +56,10 @@ class FailureReason(enum.StrEnum):
     ISSUED_IN_FUTURE = "issued_in_future"
     INVALID_ISSUER = "invalid_issuer"
     INVALID_AUDIENCE = "invalid_audience"
-    WRONG_TOKEN_TYPE = "wrong_token_type"
+    WRONG_TOKEN_TYPE = "wrong_token_type"  # noqa: S105
     REVOKED = "revoked"
     REFRESH_REUSED = "refresh_reused"
-    INVALID_TOKEN = "invalid_token"
+    INVALID_TOKEN = "invalid_token"  # noqa: S105
     INVALID_CREDENTIALS = "invalid_credentials"
 
 

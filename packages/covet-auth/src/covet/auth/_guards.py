@@ -14,10 +14,9 @@ import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, cast
 
-from covet.http import Depends, HTTPException, Request
-
 from covet.auth._middleware import www_authenticate
 from covet.auth._users import AuthCredentials
+from covet.http import Depends, HTTPException, Request
 
 F = TypeVar("F", bound=Callable[..., Any])
 _REQUEST_PARAM = "_covet_auth_request"
@@ -79,10 +78,8 @@ class Guard(Depends):
     def __call__(self, handler: F) -> F:
         """Decorate a handler: the guard runs before it, for ``def`` and ``async def`` alike."""
         signature = inspect.signature(handler)
-        if _REQUEST_PARAM in signature.parameters:  # already guarded: chain the checks
-            previous = handler
-        else:
-            previous = None
+        # a handler that is already guarded has the request parameter: chain the checks
+        previous = handler if _REQUEST_PARAM in signature.parameters else None
         guard = self
 
         if inspect.iscoroutinefunction(handler):

@@ -24,6 +24,8 @@ try:  # the `argon2` extra
 except ImportError:  # pragma: no cover - exercised only where argon2-cffi is absent
     argon2 = None  # type: ignore[assignment]
 
+ARGON2_AVAILABLE = argon2 is not None
+
 
 class HashScheme(Protocol):
     """One password hashing scheme; the hasher holds several and hashes with the first."""
@@ -130,7 +132,9 @@ class ScryptHasher:
         unsafe_for_testing: bool = False,
     ) -> None:
         if not (1 <= log2_n <= 24 and 1 <= r <= 32 and 1 <= p <= 16):
-            raise AuthConfigurationError("scrypt needs 1 <= log2_n <= 24, 1 <= r <= 32, 1 <= p <= 16")
+            raise AuthConfigurationError(
+                "scrypt needs 1 <= log2_n <= 24, 1 <= r <= 32, 1 <= p <= 16"
+            )
         if not unsafe_for_testing and (log2_n < 17 or r < 8):
             raise AuthConfigurationError(
                 "scrypt below OWASP's minimum (N >= 2**17, r >= 8); "

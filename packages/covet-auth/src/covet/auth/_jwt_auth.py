@@ -84,9 +84,7 @@ class JWTAuth(TokenCodec):
                 "this refresh token was already used; every token of its session is revoked",
             )
         extra = {
-            name: value
-            for name, value in verified.claims.items()
-            if name not in RESERVED_CLAIMS
+            name: value for name, value in verified.claims.items() if name not in RESERVED_CLAIMS
         }
         return self._pair(verified.subject, verified.scopes, extra, family)
 
@@ -100,11 +98,12 @@ class JWTAuth(TokenCodec):
         """Refuse every token of one login session (all access and refresh tokens in it)."""
         revocations = self._require_store()
         now = self.clock()
-        await revocations.revoke_family(family, ttl_until(now + self.refresh_ttl + self.leeway, now))
+        await revocations.revoke_family(
+            family, ttl_until(now + self.refresh_ttl + self.leeway, now)
+        )
 
     async def logout(self, token: VerifiedToken) -> None:
         """Revoke ``token`` and, when it belongs to a session family, the whole session."""
         await self.revoke(token)
         if token.family is not None:
             await self.revoke_family(token.family)
-

@@ -30,7 +30,10 @@ MIN_RSA_BITS = 2048
 _KEY_TEXT_MARKERS = ("-----BEGIN", "ssh-rsa", "ssh-ed25519", "ssh-dss", "ecdsa-sha2-", "{")
 
 PrivateKey = (
-    rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
+    rsa.RSAPrivateKey
+    | ec.EllipticCurvePrivateKey
+    | ed25519.Ed25519PrivateKey
+    | ed448.Ed448PrivateKey
 )
 PublicKey = (
     rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
@@ -113,9 +116,7 @@ class JWTKey:
         return cls(kid=kid, alg=alg, verification_key=data, signing_key=data)
 
     @classmethod
-    def from_key(
-        cls, key: PrivateKey | PublicKey, *, alg: str, kid: str | None = None
-    ) -> JWTKey:
+    def from_key(cls, key: PrivateKey | PublicKey, *, alg: str, kid: str | None = None) -> JWTKey:
         """A key from a `cryptography` key object: a private key signs and verifies, a public
         key only verifies."""
         private: PrivateKey | None = None

@@ -1,4 +1,4 @@
-"""``AuthenticationMiddleware``: Bearer header or cookie in, ``scope["user"]``/``scope["auth"]`` out."""
+"""``AuthenticationMiddleware``: a Bearer header or cookie in, scope user and auth out."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
-from covet.http._types import ASGIApp, Receive, Scope, Send
-from covet.middleware import CSRFMiddleware
-from covet.middleware._responses import send_problem
-
 from covet.auth._exceptions import AuthConfigurationError, AuthenticationFailed, FailureReason
 from covet.auth._jwt_auth import JWTAuth
 from covet.auth._tokens import VerifiedToken
 from covet.auth._users import AnonymousUser, AuthCredentials, TokenUser
+from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
+from covet.http._types import ASGIApp, Receive, Scope, Send
+from covet.middleware import CSRFMiddleware
+from covet.middleware._responses import send_problem
 
 UserLoader = Callable[[VerifiedToken], Awaitable[Any] | Any]
 
@@ -149,7 +148,9 @@ class AuthenticationMiddleware:
         if inspect.isawaitable(user):
             user = await user
         if user is None:
-            raise AuthenticationFailed(FailureReason.INVALID_CREDENTIALS, "unknown or inactive user")
+            raise AuthenticationFailed(
+                FailureReason.INVALID_CREDENTIALS, "unknown or inactive user"
+            )
         roles = getattr(user, "roles", None)
         return user, AuthCredentials.from_token(
             verified, roles=roles if isinstance(roles, Iterable) else None

@@ -10,7 +10,13 @@ import anyio.to_thread
 from anyio import CapacityLimiter
 
 from covet.auth._exceptions import AuthConfigurationError, InvalidPasswordHash, PasswordTooLong
-from covet.auth._hashers import Argon2Hasher, HashScheme, PBKDF2Hasher, ScryptHasher, argon2
+from covet.auth._hashers import (
+    ARGON2_AVAILABLE,
+    Argon2Hasher,
+    HashScheme,
+    PBKDF2Hasher,
+    ScryptHasher,
+)
 
 DEFAULT_MAX_PASSWORD_BYTES = 1024
 DEFAULT_HASHING_THREADS = 2
@@ -23,14 +29,14 @@ def default_schemes(*, unsafe_for_testing: bool = False) -> list[HashScheme]:
     """
     schemes: list[HashScheme] = []
     if unsafe_for_testing:
-        if argon2 is not None:
+        if ARGON2_AVAILABLE:
             schemes.append(
                 Argon2Hasher(time_cost=1, memory_cost=64, parallelism=1, unsafe_for_testing=True)
             )
         schemes.append(ScryptHasher(log2_n=4, r=1, p=1, unsafe_for_testing=True))
         schemes.append(PBKDF2Hasher(iterations=1000, unsafe_for_testing=True))
         return schemes
-    if argon2 is not None:
+    if ARGON2_AVAILABLE:
         schemes.append(Argon2Hasher())
     schemes.append(ScryptHasher())
     schemes.append(PBKDF2Hasher())

@@ -12,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from covet.http import HTTPException, JSONResponse, Request, Response, Router
-from covet.middleware import client_host
-
 from covet.auth._authenticate import PasswordUser, authenticate
 from covet.auth._exceptions import AuthenticationFailed, TooManyAttempts
 from covet.auth._jwt_auth import JWTAuth
@@ -23,6 +20,8 @@ from covet.auth._passwords import PasswordHasher
 from covet.auth._throttle import LoginThrottle
 from covet.auth._tokens import TokenPair
 from covet.auth._users import AuthCredentials
+from covet.http import HTTPException, JSONResponse, Request, Response, Router
+from covet.middleware import client_host
 
 _NO_STORE = {"Cache-Control": "no-store"}
 

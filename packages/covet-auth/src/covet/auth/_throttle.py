@@ -63,7 +63,7 @@ class LoginThrottle:
             raise TooManyAttempts(max(1, math.ceil(max(waits))))
 
     async def failure(self, username: str, address: str | None) -> int:
-        """Record a failed login; return the lock in seconds it caused (0 while attempts are free)."""
+        """Record a failed login; return the lock it caused, in seconds (0 while still free)."""
         longest = 0.0
         for key, free in self._keys(username, address):
             count = await self.store.incr(key, ttl=self.window)

@@ -74,7 +74,7 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -222,7 +222,9 @@ class TokenCodec:
         if len(token) > self.max_token_bytes:
             raise AuthenticationFailed(_R.TOKEN_TOO_LARGE, f"over {self.max_token_bytes} bytes")
         if not token.isascii() or token.count(".") != 2:
-            raise AuthenticationFailed(_R.MALFORMED, "not a compact JWS (three dot-separated parts)")
+            raise AuthenticationFailed(
+                _R.MALFORMED, "not a compact JWS (three dot-separated parts)"
+            )
         try:
             header = json.loads(
                 base64url_decode(token.split(".", 1)[0]), object_pairs_hook=_no_duplicates
@@ -262,7 +264,7 @@ class TokenCodec:
 
     def decode(self, token: str, *, expected_type: TokenType = "access") -> VerifiedToken:
         """Verify signature and claims without consulting any store (see JWTAuth.verify)."""
-        header, key = self._header(token)
+        _header, key = self._header(token)
         try:
             payload = jwt.decode(
                 token,
