@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 import aiosqlite.core
@@ -32,6 +32,7 @@ from covet.orm.backends.base import (
 )
 from covet.orm.sql.dialect import Dialect
 
+T = TypeVar("T")
 _JOURNAL_MODES = {"wal", "delete", "truncate", "persist", "memory", "off"}
 _PROGRAMMING = (
     "no such table",
@@ -177,7 +178,7 @@ def _t_fetch_columns(
 class AsyncSqliteConnection(AsyncConnection):
     """One aiosqlite connection; each call is a single hop to its thread."""
 
-    __slots__ = ("aio", "dialect", "raw")
+    __slots__ = ("aio", "dialect", "raw", "sync")
 
     def __init__(
         self, aio: aiosqlite.Connection, raw: sqlite3.Connection, dialect: Dialect
@@ -185,6 +186,17 @@ class AsyncSqliteConnection(AsyncConnection):
         self.aio = aio
         self.raw = raw
         self.dialect = dialect
+        self.sync = SqliteConnection(raw, dialect)
+
+    async def drive(self, driver: Callable[[Any, SyncConnection], T], op: Any) -> T:
+        """Run a whole operation in the connection's thread: one hop, not one per statement.
+
+        ``driver`` is the sync loop (``_drive``); the operation's statements go through a
+        ``SqliteConnection`` over the same sqlite3 connection, inside aiosqlite's thread."""
+        if self.aio._connection is None:
+            raise exc.InterfaceError("the connection is closed")
+        result: T = await self.aio._execute(driver, op, self.sync)  # type: ignore[no-untyped-call]
+        return result
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         try:
