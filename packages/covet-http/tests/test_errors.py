@@ -1,11 +1,16 @@
+import asyncio
 import json
 import logging
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote, unquote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from covet.http import (
     Covet,
+    Header,
     HTTPException,
     JSONResponse,
     PlainTextResponse,
@@ -252,3 +257,86 @@ def test_unconvertible_return_value_is_a_clear_500(caplog: pytest.LogCaptureFixt
     with caplog.at_level(logging.ERROR, logger="covet.http"):
         assert TestClient(app).get("/obj").status_code == 500
     assert "cannot turn a object returned by a handler into a response" in caplog.text
+
+
+def fuzz_app() -> Covet:
+    app = make_app(max_body_size=2048)
+
+    @app.get("/typed/{n}/{id:int}")
+    async def typed(n: int, id: int, q: list[float] = [], flag: bool = False) -> str:  # noqa: B006
+        return "ok"
+
+    @app.post("/model")
+    async def model(
+        data: dict[str, list[int]], x_token: Annotated[str | None, Header()] = None
+    ) -> str:
+        return "ok"
+
+    @app.post("/form")
+    async def form(request: Request) -> int:
+        return len(await request.form())
+
+    return app
+
+
+FUZZ_APP = fuzz_app()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "HEAD", "OPTIONS", "DELETE", "BREW"]),
+    path=st.sampled_from(["/typed", "/model", "/form", "/echo", "/json", "/teapot", ""]),
+    extra=st.lists(st.text(max_size=8), max_size=3),
+    raw_suffix=st.binary(max_size=12),
+    query=st.binary(max_size=40),
+    body=st.binary(max_size=300) | st.sampled_from([b"{}", b'{"a":[1,"x"]}', b"[" * 100]),
+    content_type=st.sampled_from(
+        [
+            b"application/json",
+            b"multipart/form-data; boundary=x",
+            b"application/x-www-form-urlencoded",
+            b"text/plain",
+            b"",
+        ]
+    ),
+    header_value=st.binary(max_size=20),
+)
+def test_bad_input_never_causes_a_500(
+    method: str,
+    path: str,
+    extra: list[str],
+    raw_suffix: bytes,
+    query: bytes,
+    body: bytes,
+    content_type: bytes,
+    header_value: bytes,
+) -> None:
+    text_path = path + "".join("/" + part for part in extra)
+    raw_path = quote(text_path).encode() + raw_suffix.replace(b"?", b"")
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": unquote(raw_path.decode("latin-1")),
+        "raw_path": raw_path,
+        "query_string": query,
+        "root_path": "",
+        "scheme": "http",
+        "http_version": "1.1",
+        "server": ("t", 80),
+        "client": ("c", 1),
+        "headers": [
+            (b"content-type", content_type),
+            (b"x-token", header_value),
+            (b"cookie", header_value),
+        ],
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(FUZZ_APP(scope, receive, send))
+    assert sent[0]["status"] < 500, (scope, body, b"".join(m.get("body", b"") for m in sent))
