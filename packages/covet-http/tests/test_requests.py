@@ -170,3 +170,17 @@ def test_form_parameters_and_upload_annotations() -> None:
         (["form", "age"], "int_parsing"),
         (["form", "avatar"], "missing"),
     ]
+
+
+def test_upload_parameter_rejects_a_text_field() -> None:
+    app = Covet()
+
+    @app.post("/up")
+    async def up(avatar: UploadFile) -> str:
+        return avatar.filename or ""
+
+    response = TestClient(app).post("/up", data={"avatar": "not a file"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"loc": ["form", "avatar"], "msg": "Expected a file upload", "type": "file_type"}
+    ]

@@ -16,6 +16,7 @@ from covet.http import (
     Header,
     HTTPException,
     NoMatchFound,
+    PlainTextResponse,
     Request,
     Router,
     register_convertor,
@@ -335,3 +336,35 @@ def test_add_route_and_router_as_asgi_app() -> None:
     client = TestClient(router)
     assert client.get("/plain").text == "plain"
     assert client.get("/missing").status_code == 404
+
+
+def test_explicit_head_route_wins_over_the_implicit_one() -> None:
+    app = Covet()
+
+    @app.get("/doc")
+    async def doc() -> str:
+        return "full document"
+
+    @app.route("/doc", methods=["HEAD"])
+    async def doc_head() -> PlainTextResponse:
+        return PlainTextResponse("", headers={"X-Head": "explicit"})
+
+    response = TestClient(app).head("/doc")
+    assert response.headers["x-head"] == "explicit"
+
+
+def test_app_level_dependencies_run_for_every_route() -> None:
+    seen: list[str] = []
+
+    def audit(request: Request) -> None:
+        seen.append(request.url.path)
+
+    app = Covet(dependencies=[audit])
+    app.add_route("/a", lambda: "a")
+    router = Router()
+    router.add_route("/b", lambda: "b")
+    app.include_router(router, prefix="/r")
+    client = TestClient(app)
+    assert client.get("/a").text == "a"
+    assert client.get("/r/b").text == "b"
+    assert seen == ["/a", "/r/b"]

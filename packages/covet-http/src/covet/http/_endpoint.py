@@ -43,7 +43,6 @@ _TEXT = b"text/plain; charset=utf-8"
 _OCTET = b"application/octet-stream"
 _START = "http.response.start"
 _BODY = "http.response.body"
-_EMPTY_204: Message = {"type": _START, "status": 204, "headers": []}
 
 
 class Settings:
@@ -172,41 +171,50 @@ def _jsonable(result: Any) -> Any:
     )
 
 
-async def send_result(
-    result: Any, scope: Scope, receive: Receive, send: Send, status_code: int | None
-) -> None:
-    """Send ``result`` as the response: the hot path for plain values, Response otherwise."""
+Rendered = tuple[int, bytes, bytes] | Response
+
+
+def render(result: Any, status_code: int | None) -> Rendered:
+    """``(status, content type, body)`` for plain values (the hot path), else a Response.
+
+    Everything that can fail (JSON encoding, an unsupported type) fails here, before anything
+    has been sent, so the error can still become a proper error response.
+    """
     kind = type(result)
     if kind is dict or kind is list:
-        body = json_dumps(result)
-        content_type = _JSON
-    elif kind is str:
-        body = result.encode()
-        content_type = _TEXT
-    elif result is None and status_code is None:
-        await send(_EMPTY_204)
-        await send({"type": _BODY, "body": b""})
+        return status_code or 200, _JSON, json_dumps(result)
+    if kind is str:
+        return status_code or 200, _TEXT, result.encode()
+    if kind is bytes:
+        return status_code or 200, _OCTET, result
+    if result is None and status_code is None:
+        return 204, b"", b""
+    return to_response(result, status_code)
+
+
+async def send_rendered(rendered: Rendered, scope: Scope, receive: Receive, send: Send) -> None:
+    if type(rendered) is tuple:
+        status, content_type, body = rendered
+        if status == 204:
+            await send({"type": _START, "status": 204, "headers": []})
+            await send({"type": _BODY, "body": b""})
+            return
+        await send(
+            {
+                "type": _START,
+                "status": status,
+                "headers": [
+                    (b"content-type", content_type),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": _BODY, "body": body if scope["method"] != "HEAD" else b""})
         return
-    elif kind is bytes:
-        body = result
-        content_type = _OCTET
-    else:
-        response = to_response(result, status_code)
-        if scope["method"] == "HEAD":
-            send = _head_send(send)
-        await response(scope, receive, send)
-        return
-    await send(
-        {
-            "type": _START,
-            "status": status_code or 200,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": _BODY, "body": body if scope["method"] != "HEAD" else b""})
+    assert isinstance(rendered, Response)
+    if scope["method"] == "HEAD":
+        send = _head_send(send)
+    await rendered(scope, receive, send)
 
 
 def _head_send(send: Send) -> Send:
@@ -247,6 +255,7 @@ async def handle_http(
                 result = await run_sync(
                     functools.partial(plan.call, **kwargs), limiter=settings.limiter
                 )
+        rendered = render(result, route.status_code)
     except Exception as exc:
         if ctx is not None:
             try:
@@ -258,13 +267,10 @@ async def handle_http(
             await request.close()
         return
     try:
-        await send_result(result, scope, receive, send, route.status_code)
-    except Exception as exc:
+        await send_rendered(rendered, scope, receive, send)
+    except Exception as exc:  # the response had started: nothing to answer, let the server log
         if ctx is not None:
             await ctx.close(exc)
-        if isinstance(exc, TypeError | HTTPException):  # an unconvertible return value
-            await settings.handle_error(exc, request, send)
-            return
         raise
     if ctx is not None:
         try:

@@ -71,7 +71,9 @@ class Route(BaseRoute):
         self.path = path
         self.endpoint = endpoint
         self.methods = {method.upper() for method in (methods or ("GET",))}
-        if "GET" in self.methods:
+        #: HEAD was added for GET, so an explicit HEAD route on the same path wins
+        self.implicit_head = "GET" in self.methods and "HEAD" not in self.methods
+        if self.implicit_head:
             self.methods.add("HEAD")
         self.name = name if name is not None else getattr(endpoint, "__name__", None)
         self.dependencies = _as_depends(dependencies)
@@ -302,13 +304,17 @@ class Router:
     def compile(self) -> Node:
         root = Node()
         static: dict[str, Node] = {}
+        implicit_heads: list[tuple[Node, Route]] = []
         for route in self.routes:
             node = root
             for segment in route.segments:
                 node = node.child(segment)
             if isinstance(route, Route):
                 for method in route.methods:
-                    node.http.setdefault(method, route)
+                    if method == "HEAD" and route.implicit_head:
+                        implicit_heads.append((node, route))
+                    else:
+                        node.http.setdefault(method, route)
                 if all(isinstance(s, str) for s in route.segments):
                     static.setdefault(route.path if route.segments else "/", node)
             elif isinstance(route, WebSocketRoute):
@@ -316,6 +322,8 @@ class Router:
                     node.websocket = route
             elif isinstance(route, Mount) and node.mount is None:
                 node.mount = route
+        for node, route in implicit_heads:
+            node.http.setdefault("HEAD", route)
         root.finish()
         self._static = static
         self._root = root

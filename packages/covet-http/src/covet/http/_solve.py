@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from covet.http._concurrency import run_sync
-from covet.http._exceptions import HTTPException, RequestValidationError
+from covet.http._datastructures import UploadFile
+from covet.http._exceptions import RequestValidationError
 from covet.http._params import MISSING, Depends
 from covet.http._requests import Request
 from covet.http._signature import HandlerPlan, analyse
@@ -195,10 +196,7 @@ async def _read_body(
 async def _read_form(
     plan: HandlerPlan, request: Request, kwargs: dict[str, Any], errors: list[dict[str, Any]]
 ) -> None:
-    try:
-        form = await request.form()
-    except HTTPException:
-        raise
+    form = await request.form()
     for name, key, convert, many, default in plan.form:
         values = form.getlist(key)
         loc = ["form", key]
@@ -210,6 +208,10 @@ async def _read_form(
             continue
         try:
             if convert is None:
+                if not all(isinstance(v, UploadFile) for v in values):
+                    raise Invalid(
+                        [{"loc": [], "msg": "Expected a file upload", "type": "file_type"}]
+                    )
                 kwargs[name] = values if many else values[-1]
             else:
                 texts = [v for v in values if isinstance(v, str)]
