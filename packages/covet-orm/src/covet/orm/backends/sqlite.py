@@ -253,6 +253,7 @@ class SqliteBackend(Backend):
         self._idle: list[SqliteConnection] = []
         self._aidle: list[AsyncSqliteConnection] = []
         self._closed = False
+        self._limits_read = False
         # :memory: -- one connection shared by both APIs, handed out under this lock
         self._lock = threading.Lock()
         self._shared: SqliteConnection | None = None
@@ -261,7 +262,13 @@ class SqliteBackend(Backend):
     def _open(self) -> sqlite3.Connection:
         if self._closed:
             raise exc.InterfaceError("the database is closed")
-        return open_connection(self.path, self.options)
+        conn = open_connection(self.path, self.options)
+        if not self._limits_read:
+            # bulk inserts are chunked under the variable limit this SQLite was compiled with
+            self._limits_read = True
+            limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            self.dialect.max_params = min(limit, 32766)  # type: ignore[misc]
+        return conn
 
     # -- sync -------------------------------------------------------------------------------
     def acquire(self) -> SqliteConnection:
