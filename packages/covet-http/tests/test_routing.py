@@ -2,6 +2,8 @@ import uuid
 from typing import Annotated, Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request as StarletteRequest
@@ -21,6 +23,7 @@ from covet.http import (
     Router,
     register_convertor,
 )
+from covet.http._tree import match, walk
 from covet.http.testing import TestClient
 
 
@@ -368,3 +371,34 @@ def test_app_level_dependencies_run_for_every_route() -> None:
     assert client.get("/a").text == "a"
     assert client.get("/r/b").text == "b"
     assert seen == ["/a", "/r/b"]
+
+
+ROUTE_PATHS = [
+    "/",
+    "/a",
+    "/a/{x:int}",
+    "/a/{x}",
+    "/a/b",
+    "/a/b/{rest:path}",
+    "/{s}/c",
+    "/{s}/{t:int}/",
+    "/u/{id:uuid}",
+    "/f/{p:float}/x",
+]
+
+
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "", "1", "x", "2.5", "0" * 32, "u", "f"]), max_size=4)
+)
+def test_fast_walk_agrees_with_the_full_search(parts: list[str]) -> None:
+    router = Router()
+    for path in ROUTE_PATHS:
+        router.add_route(path, lambda: None, name=path)
+    root = router.compile()
+    fast: dict[str, Any] = {}
+    full: dict[str, Any] = {}
+    walked = walk(root, parts, fast, "GET")
+    found, _, _ = match(root, parts, 0, full, "GET")
+    if walked is not None:
+        assert walked is found
+        assert fast == full

@@ -13,7 +13,7 @@ from covet.http._exceptions import ConfigurationError, HTTPException
 from covet.http._params import Depends
 from covet.http._requests import Request
 from covet.http._signature import analyse, path_param_types
-from covet.http._tree import Node, match, parse_path, split_path, split_raw_path
+from covet.http._tree import Node, match, parse_path, split_path, split_raw_path, walk
 from covet.http._types import ASGIApp, Receive, Scope, Send
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -374,6 +374,12 @@ class Router:
         method: str = scope["method"]
         segments, _ = self._segments(scope)
         params: dict[str, Any] = {}
+        found = walk(root, segments, params, method)
+        if found is not None:
+            scope["path_params"] = params
+            await handle_http(found.http[method], scope, receive, send, self.settings)
+            return
+        params.clear()
         found, mount, consumed = match(root, segments, 0, params, method)
         if found is not None:
             scope["path_params"] = params

@@ -96,6 +96,30 @@ class Node:
             node.finish()
 
 
+def walk(node: Node, segments: list[str], params: dict[str, Any], method: str) -> Node | None:
+    """The common case without backtracking: first fitting child at each level.
+
+    It finds what :func:`match` would find first whenever it finds anything; when it returns
+    None the caller falls back to the full search.
+    """
+    for segment in segments:
+        child = node.static.get(segment)
+        if child is None:
+            if not segment:
+                return None
+            for name, convertor, candidate in node.params:
+                try:
+                    params[name] = convertor.convert(segment)
+                except ValueError:
+                    continue
+                child = candidate
+                break
+            else:
+                return None
+        node = child
+    return node if method in node.http else None
+
+
 def match(
     node: Node, segments: list[str], index: int, params: dict[str, Any], want: str | None
 ) -> tuple[Node | None, Mount | None, int]:
