@@ -2,9 +2,9 @@ import uuid
 from typing import Annotated, Any
 
 import pytest
+from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
-from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import JSONResponse as StarletteJSON
