@@ -28,7 +28,7 @@ from covet.http._requests import (
     Request,
 )
 from covet.http._responses import Response
-from covet.http._solve import RequestContext, extract, solve
+from covet.http._solve import RequestContext, extract, read_body, solve
 from covet.http._types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -239,6 +239,13 @@ async def handle_http(
             kwargs: dict[str, Any] = {}
             if plan.extractors:
                 errors = extract(plan, request, kwargs)
+                if plan.body:
+                    await read_body(plan, request, kwargs, errors)
+                if errors:
+                    raise RequestValidationError(errors)
+            elif plan.body:
+                errors = []
+                await read_body(plan, request, kwargs, errors)
                 if errors:
                     raise RequestValidationError(errors)
             if plan.is_async:

@@ -11,6 +11,7 @@ import anyio
 from covet.http._cookies import parse_cookies
 from covet.http._datastructures import URL, Address, FormData, Headers, QueryParams, State
 from covet.http._exceptions import CovetHTTPError, HTTPException
+from covet.http._json import InvalidJSON, json_loads
 from covet.http._types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -304,8 +305,6 @@ class Request:
     async def json(self) -> Any:
         """The body decoded as JSON; 400 if it is not valid JSON or nests too deeply."""
         if self._json is _UNSET:
-            from covet.http._json import InvalidJSON, json_loads
-
             body = await self.body()
             try:
                 self._json = json_loads(body, max_depth=self.max_json_depth)

@@ -69,7 +69,7 @@ class HandlerPlan:
         self.form: list[tuple[str, str, Callable[[str], Any] | None, bool, Any]] = []
         self.background: str | None = None
         self.websocket: str | None = None
-        #: nothing but extractors: no body, form, dependencies or background tasks
+        #: extractors and at most a JSON body: no form, dependencies or background tasks
         self.simple = False
 
 
@@ -237,7 +237,7 @@ def analyse(
             f"{plan.name}: a websocket handler needs a parameter named 'websocket' "
             "or annotated WebSocket"
         )
-    plan.simple = not (plan.body or plan.form or plan.dependencies or plan.background)
+    plan.simple = not (plan.form or plan.dependencies or plan.background)
     return plan
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from covet.http._concurrency import run_sync
 from covet.http._datastructures import UploadFile
 from covet.http._exceptions import RequestValidationError
+from covet.http._json import InvalidJSON, json_loads
 from covet.http._params import MISSING, Depends
 from covet.http._requests import Request
 from covet.http._signature import HandlerPlan, analyse
@@ -98,7 +99,7 @@ async def solve(
             kwargs[name] = value
     if plan.body:
         assert request is not None
-        await _read_body(plan, request, kwargs, errors)
+        await read_body(plan, request, kwargs, errors)
     if plan.form:
         assert request is not None
         await _read_form(plan, request, kwargs, errors)
@@ -155,11 +156,9 @@ def _threaded_exit(manager: Any, ctx: RequestContext) -> Callable[..., Any]:
     return exit_
 
 
-async def _read_body(
+async def read_body(
     plan: HandlerPlan, request: Request, kwargs: dict[str, Any], errors: list[dict[str, Any]]
 ) -> None:
-    from covet.http._json import InvalidJSON, json_loads
-
     raw = await request.body()
     data: Any = MISSING
     if raw.strip():
