@@ -9,6 +9,7 @@ logins are throttled per account and per client address when a ``throttle`` is g
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -64,12 +65,14 @@ def auth_router(
     throttle: LoginThrottle | None = None,
     cookie: AuthCookie | None = None,
     subject: Callable[[Any], str] = _subject_of,
+    on_login: Callable[[Any], Awaitable[None] | None] | None = None,
 ) -> Router:
     """A router with ``POST /token``, ``POST /refresh`` and ``POST /logout``.
 
     ``get_user(username)`` loads a user with ``password_hash`` and ``is_active``; its ``scopes``
     and ``roles`` attributes (when present) go into the tokens. With ``cookie``, the access token
     is also set as an ``HttpOnly`` cookie (use the same ``AuthCookie`` as the middleware).
+    ``on_login(user)`` (sync or async) runs after each successful login, e.g. to record it.
     """
     router = Router()
     if backend.store is None:
@@ -118,6 +121,10 @@ def auth_router(
             raise unauthorized("Incorrect username or password.")
         if throttle is not None:
             await throttle.success(username, address)
+        if on_login is not None:
+            result = on_login(user)
+            if inspect.isawaitable(result):
+                await result
         roles = _strings(getattr(user, "roles", ()))
         pair = await backend.issue_tokens(
             subject(user),
