@@ -287,3 +287,23 @@ def test_run_with_reload_needs_an_import_string() -> None:
     assert module_app._import_string() == (f"{__name__}:module_app", ".")
     with pytest.raises(ConfigurationError, match="module:attribute"):
         Covet()._import_string()
+
+
+def test_a_returned_response_keeps_its_status_over_the_route_default() -> None:
+    app = Covet()
+
+    @app.post("/things", status_code=201)
+    async def things(fail: bool = False) -> Any:
+        if fail:
+            return JSONResponse({"error": "nope"}, status_code=409)
+        return {"ok": True}
+
+    @app.get("/retagged")
+    async def retagged() -> Any:
+        return PlainTextResponse("x"), 202, {"X-Why": "tuple"}
+
+    client = TestClient(app)
+    assert client.post("/things").status_code == 201
+    assert client.post("/things?fail=1").status_code == 409
+    response = client.get("/retagged")
+    assert (response.status_code, response.headers["x-why"]) == (202, "tuple")

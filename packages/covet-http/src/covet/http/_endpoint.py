@@ -27,7 +27,7 @@ from covet.http._requests import (
     ClientDisconnect,
     Request,
 )
-from covet.http._responses import Response
+from covet.http._responses import JSONResponse, Response
 from covet.http._solve import RequestContext, extract, read_body, solve
 from covet.http._types import Message, Receive, Scope, Send
 
@@ -123,11 +123,13 @@ _DEFAULT: Any = _Default()
 def to_response(
     result: Any, status_code: int | None = None, headers: Mapping[str, str] | None = None
 ) -> Response:
-    """Turn any handler return value into a Response object (the general, slower path)."""
-    from covet.http._responses import JSONResponse
+    """Turn any handler return value into a Response object (the general, slower path).
 
+    ``status_code`` and ``headers`` (from a ``(body, status, headers)`` tuple) apply to a returned
+    Response too.
+    """
     if isinstance(result, Response):
-        if status_code is not None and status_code != result.status_code and headers is None:
+        if status_code is not None:
             result.status_code = status_code
         if headers:
             for key, value in headers.items():
@@ -189,6 +191,8 @@ def render(result: Any, status_code: int | None) -> Rendered:
         return status_code or 200, _OCTET, result
     if result is None and status_code is None:
         return 204, b"", b""
+    if isinstance(result, Response):  # the handler chose its status; the route default yields
+        return result
     return to_response(result, status_code)
 
 
