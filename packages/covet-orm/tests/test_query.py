@@ -180,6 +180,12 @@ async def test_order_slice_first_last(api) -> None:
     assert (first.title, last.title) == ("Alpha", "delta")
     assert (await api(Article.objects.order_by("-views"), "last")).title == "delta"
     assert await api(Article.objects.filter(views=-1), "first") is None
+    if not api.is_async:  # indexing runs the query at once: sync only
+        assert (await api.run(lambda: Article.objects.order_by("views")[1])).title == "Alpha"
+        with pytest.raises(ValueError, match="negative"):
+            Article.objects.all()[-1]
+        with pytest.raises(ValueError, match="step"):
+            Article.objects.all()[::2]
 
 
 async def test_values_and_values_list(api) -> None:
@@ -266,6 +272,10 @@ async def test_get_or_create_and_update_or_create(api) -> None:
     new, created = await api(Article.objects, "update_or_create", title="B", defaults={"views": 1})
     assert created
     assert new.views == 1
+    assert await api(Article.objects, "count") == 2
+    # the row we would create clashes with one the lookup does not match: the clash is raised
+    with pytest.raises(IntegrityError):
+        await api(Article.objects, "get_or_create", title="A", views=12345)
     assert await api(Article.objects, "count") == 2
 
 

@@ -503,13 +503,14 @@ class QuerySet(Generic[M]):
         yield Stmt("savepoint", savepoint)
         try:
             yield from obj._save_op(dialect, None, True)
-        except exc.IntegrityError:
+        except exc.IntegrityError as conflict:
+            # another writer inserted the same unique values since our SELECT: use its row
             yield Stmt("rollback_to", savepoint)
             yield Stmt("release", savepoint)
             try:
                 found = yield from self._get_op(dialect, (), kwargs)
             except self.model.DoesNotExist:
-                raise
+                raise conflict from None
             return found, False
         yield Stmt("release", savepoint)
         return obj, True
