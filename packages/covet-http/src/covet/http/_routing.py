@@ -96,7 +96,7 @@ class Route(BaseRoute):
         return Route(
             prefix + self.path,
             self.endpoint,
-            methods=self.methods - {"HEAD"} if "GET" in self.methods else self.methods,
+            methods=self.methods - {"HEAD"} if self.implicit_head else self.methods,
             name=self.name,
             dependencies=[*dependencies, *self.dependencies],
             status_code=self.status_code,
