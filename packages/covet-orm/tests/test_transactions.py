@@ -190,3 +190,22 @@ async def test_sync_transaction_in_worker_thread_while_loop_runs(db: Database) -
         return names()
 
     assert await anyio.to_thread.run_sync(work) == ["from-thread"]
+
+
+async def test_cancelled_task_rolls_back_and_frees_its_connection(db: Database) -> None:
+    inside = asyncio.Event()
+
+    async def stuck() -> None:
+        async with db.transaction():
+            await Entry.objects.acreate(name="cancelled")
+            inside.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(stuck())
+    await inside.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.transaction():  # would block on the abandoned write lock if it leaked
+        await Entry.objects.acreate(name="after")
+    assert await anames() == ["after"]
