@@ -320,7 +320,7 @@ async def test_lifespan_and_websocket_scopes() -> None:
     async def inner(scope: dict[str, Any], receive: Any, send: Any) -> None:
         seen.append((scope["type"], scope.get("user")))
 
-    middleware = AuthenticationMiddleware(inner, backend, on_invalid="reject")
+    middleware = AuthenticationMiddleware(inner, backend, on_invalid="reject")  # type: ignore[arg-type]
     await middleware({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
     ws = {"type": "websocket", "headers": [(b"authorization", b"Bearer nope")]}
     sent: list[dict[str, Any]] = []

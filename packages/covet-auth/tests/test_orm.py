@@ -132,8 +132,8 @@ async def test_login_flow_with_the_orm_router_and_loader(user_model: Any) -> Non
         login = await client.post("/auth/token", data={"username": "ada", "password": "analytical"})
         assert login.status_code == 200
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        me = await client.get("/me", headers=headers)
-        assert me.json() == {"username": "ada", "roles": ["admin"]}
+        profile = await client.get("/me", headers=headers)
+        assert profile.json() == {"username": "ada", "roles": ["admin"]}
         reloaded = await user_model.objects.aget(username="ada")
         assert reloaded.last_login is not None
 
@@ -150,3 +150,16 @@ async def test_login_flow_with_the_orm_router_and_loader(user_model: Any) -> Non
         bogus = backend.create_access_token("not-a-number")
         response = await client.get("/me", headers={"Authorization": f"Bearer {bogus}"})
         assert response.status_code == 401
+
+
+def test_default_hasher_is_the_production_one(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'default.db'}")
+
+    class PlainUser(AbstractUser):
+        class Meta:
+            db = database
+
+    user = PlainUser(username="p")
+    user.set_password("pw")
+    assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    database.close()

@@ -218,3 +218,8 @@ async def test_async_hashing_is_bounded_by_the_thread_limit() -> None:
     gate.set()
     await asyncio.gather(*tasks)
     assert peak == 2
+
+
+def test_non_string_stored_hash_is_invalid() -> None:
+    with pytest.raises(InvalidPasswordHash):
+        FAST.verify("pw", None)  # type: ignore[arg-type]

@@ -260,3 +260,12 @@ def test_subject_and_strings_helpers() -> None:
     assert _strings("a b") == ["a", "b"]
     assert _strings(["a", 1]) == ["a"]
     assert _strings(None) == []
+
+
+def test_sync_on_login_hook_runs_after_a_successful_login(users: dict[str, User]) -> None:
+    logged_in: list[str] = []
+    app, _ = make_app(users, on_login=lambda user: logged_in.append(user.username))
+    with TestClient(app) as client:
+        client.post("/auth/token", json={"username": "alice", "password": "nope"})
+        client.post("/auth/token", json={"username": "alice", "password": "wonderland"})
+    assert logged_in == ["alice"]

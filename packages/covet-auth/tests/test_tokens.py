@@ -292,9 +292,9 @@ def test_key_ring_checks() -> None:
     with pytest.raises(AuthConfigurationError, match="not in the key ring"):
         KeyRing([a], signing_kid="b")
     public = JWTKey.from_key(
-        JWTKey.generate("ES256").verification_key,
+        JWTKey.generate("ES256").verification_key,  # type: ignore[arg-type]
         alg="ES256",
-        kid="pub",  # type: ignore[arg-type]
+        kid="pub",
     )
     with pytest.raises(AuthConfigurationError, match="no private material"):
         KeyRing([public], signing_kid="pub")
