@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from covet.auth._exceptions import AuthConfigurationError, AuthenticationFailed, FailureReason
-from covet.auth._store import AuthStore, TokenRevocations, ttl_until
+from covet.auth._store import TokenRevocations, ttl_until
 from covet.auth._tokens import RESERVED_CLAIMS, TokenCodec, TokenPair, TokenType, VerifiedToken
 
 
@@ -21,10 +22,9 @@ class JWTAuth(TokenCodec):
     access token descended from the same login) is revoked.
     """
 
-    def __init__(self, *args: Any, store: AuthStore | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.store = store
-        self.revocations = TokenRevocations(store) if store is not None else None
+    @functools.cached_property
+    def revocations(self) -> TokenRevocations | None:
+        return TokenRevocations(self.store) if self.store is not None else None
 
     def _require_store(self) -> TokenRevocations:
         if self.revocations is None:

@@ -22,6 +22,7 @@ from jwt.utils import base64url_decode
 
 from covet.auth._exceptions import AuthConfigurationError, AuthenticationFailed, FailureReason
 from covet.auth._keys import JWTKey, KeyRing
+from covet.auth._store import AuthStore
 
 TokenType = Literal["access", "refresh"]
 RESERVED_CLAIMS = frozenset(
@@ -118,6 +119,7 @@ class TokenCodec:
         leeway: float | timedelta = 0,
         clock: Callable[[], float] = time.time,
         max_token_bytes: int = 8192,
+        store: AuthStore | None = None,
     ) -> None:
         if (keys is None) == (secret is None):
             raise AuthConfigurationError("pass either keys=... or secret=... (exactly one)")
@@ -135,6 +137,7 @@ class TokenCodec:
             raise AuthConfigurationError("leeway must be between 0 and 300 seconds")
         self.clock = clock
         self.max_token_bytes = max_token_bytes
+        self.store = store
 
     # -- issuing -------------------------------------------------------------------------------
 
