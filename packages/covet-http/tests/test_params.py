@@ -25,7 +25,7 @@ from covet.http import (
     Query,
     Request,
 )
-from covet.http.testing import TestClient
+from covet.http.testing import AsyncTestClient, TestClient
 
 
 class Color(enum.Enum):
@@ -487,3 +487,34 @@ def test_callable_instances_and_classes_as_dependencies() -> None:
     from covet.http._solve import dependency_plan
 
     assert dependency_plan(limiter_dep.dependency).is_async  # runs on the loop, not a thread
+
+
+async def test_sync_handlers_are_bounded_by_the_thread_limit() -> None:
+    app = Covet(thread_limit=2)
+    lock = threading.Lock()
+    running = 0
+    peak = 0
+    release = threading.Event()
+
+    @app.get("/work")
+    def work() -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        release.wait(5)
+        with lock:
+            running -= 1
+        return peak
+
+    async with AsyncTestClient(app) as client:
+        tasks = [asyncio.create_task(client.get("/work")) for _ in range(6)]
+        for _ in range(500):
+            if peak >= 2:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # give a third thread the chance it must not get
+        release.set()
+        responses = await asyncio.gather(*tasks)
+    assert all(r.status_code == 200 for r in responses)
+    assert peak == 2
