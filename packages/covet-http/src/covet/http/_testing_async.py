@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import math
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any, Self
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream
 
 from covet.http._testing_common import Lifespan, build_scope, httpx
 from covet.http._types import ASGIApp, Message
@@ -17,51 +16,78 @@ from covet.http._types import ASGIApp, Message
 __all__ = ["AsyncTestClient"]
 
 
+#: How many body chunks the app may send ahead of what the test has read.
+WINDOW = 16
+
+
+class _AsyncExchange:
+    """One request to the app, run as a task on the test's loop. The message stream is bounded,
+    so an endless response waits for the reader; errors are kept aside and raised on close."""
+
+    def __init__(self, app: ASGIApp, scope: dict[str, Any], body: bytes) -> None:
+        self.app = app
+        self.scope = scope
+        self.body: bytes | None = body
+        self.to_client, self.messages = anyio.create_memory_object_stream[tuple[str, Any]](WINDOW)
+        self.disconnected = anyio.Event()
+        self.errors: list[Exception] = []
+        self.task = asyncio.ensure_future(self.run())
+
+    async def receive(self) -> Message:
+        if self.body is not None:
+            body, self.body = self.body, None
+            return {"type": "http.request", "body": body, "more_body": False}
+        await self.disconnected.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            item: tuple[str, Any] = ("start", message)
+        elif message["type"] == "http.response.body":
+            item = ("body", (message.get("body", b""), message.get("more_body", False)))
+        else:
+            return
+        with contextlib.suppress(anyio.BrokenResourceError):  # the reader has gone
+            await self.to_client.send(item)
+
+    async def run(self) -> None:
+        try:
+            await self.app(self.scope, self.receive, self.send)
+        except Exception as exc:
+            self.errors.append(exc)
+        finally:
+            self.to_client.close()
+
+    async def finish(self) -> Exception | None:
+        self.disconnected.set()
+        await self.messages.aclose()  # unblocks a sender waiting for room
+        await self.task
+        return self.errors[0] if self.errors else None
+
+
 class _AsyncBody(httpx.AsyncByteStream):
-    def __init__(
-        self,
-        messages: MemoryObjectReceiveStream[tuple[str, Any]],
-        disconnected: anyio.Event,
-        task: asyncio.Task[None],
-        raise_errors: bool,
-    ) -> None:
-        self._messages = messages
-        self._disconnected = disconnected
-        self._task = task
+    def __init__(self, exchange: _AsyncExchange, raise_errors: bool) -> None:
+        self._exchange = exchange
         self._raise = raise_errors
         self._closed = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for kind, payload in self._messages:
+        async for kind, payload in self._exchange.messages:
             if kind == "body":
                 body, more = payload
                 if body:
                     yield body
                 if not more:
                     return
-            elif kind == "error":
-                if self._raise:
-                    await self.aclose()
-                    raise payload
-                return
-            else:
-                return
+        # The app returned without finishing the body: raise its error, if any, now.
+        if self._exchange.errors and self._raise:
+            await self.aclose()
 
     async def aclose(self) -> None:
         if self._closed:
             return
         self._closed = True
-        self._disconnected.set()
-        await self._task
-        error = None
-        while True:
-            try:
-                kind, payload = self._messages.receive_nowait()
-            except (anyio.WouldBlock, anyio.EndOfStream):
-                break
-            if kind == "error":
-                error = payload
-        await self._messages.aclose()
+        error = await self._exchange.finish()
         if error is not None and self._raise:
             raise error
 
@@ -79,47 +105,19 @@ class _AsyncTransport(httpx.AsyncBaseTransport):
             client=client.client_address,
             state=client.lifespan_state,
         )
-        body = await request.aread()
-        to_client, messages = anyio.create_memory_object_stream[tuple[str, Any]](math.inf)
-        disconnected = anyio.Event()
-        body_sent = False
-
-        async def receive() -> Message:
-            nonlocal body_sent
-            if not body_sent:
-                body_sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await disconnected.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                to_client.send_nowait(("start", message))
-            elif message["type"] == "http.response.body":
-                more = message.get("more_body", False)
-                to_client.send_nowait(("body", (message.get("body", b""), more)))
-
-        async def run_app() -> None:
-            try:
-                await client.app(scope, receive, send)
-            except Exception as exc:
-                to_client.send_nowait(("error", exc))
-            finally:
-                to_client.send_nowait(("done", None))
-                to_client.close()
-
-        task = asyncio.ensure_future(run_app())
-        kind, payload = await messages.receive()
-        stream = _AsyncBody(messages, disconnected, task, client.raise_server_exceptions)
+        exchange = _AsyncExchange(client.app, scope, await request.aread())
+        try:
+            kind, payload = await exchange.messages.receive()
+        except anyio.EndOfStream:
+            kind, payload = "done", None
         if kind == "start":
             return httpx.Response(
                 payload["status"],
                 headers=payload.get("headers", []),
-                stream=stream,
+                stream=_AsyncBody(exchange, client.raise_server_exceptions),
                 request=request,
             )
-        await stream.aclose()
-        error = payload if kind == "error" else None
+        error: Exception | None = await exchange.finish()
         if error is None:
             error = RuntimeError("the ASGI app returned without sending a response")
         if client.raise_server_exceptions:

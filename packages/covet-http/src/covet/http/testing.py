@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -26,25 +26,92 @@ from covet.http._types import ASGIApp, Message
 __all__ = ["AsyncTestClient", "TestClient", "WebSocketDenialResponse", "WebSocketTestSession"]
 
 
+#: How many body chunks the app may send ahead of what the test has read.
+WINDOW = 16
+
+
+class _Exchange:
+    """One request between the test's thread and the app on the portal's event loop.
+
+    Body chunks flow through a thread-safe queue; the app may run ``WINDOW`` chunks ahead of the
+    reader, so an endless stream waits for the test instead of filling memory.
+    """
+
+    def __init__(
+        self, app: ASGIApp, scope: dict[str, Any], body: bytes, portal: Any, stack: Any
+    ) -> None:
+        self.app = app
+        self.scope = scope
+        self.body: bytes | None = body
+        self.portal = portal
+        self.stack = stack
+        self.messages: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.disconnected: anyio.Event = portal.call(anyio.Event)
+        self.window: anyio.Semaphore = portal.call(anyio.Semaphore, WINDOW)
+        self.future: Future[None] = portal.start_task_soon(self.run)
+
+    async def receive(self) -> Message:
+        if self.body is not None:
+            body, self.body = self.body, None
+            return {"type": "http.request", "body": body, "more_body": False}
+        await self.disconnected.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.messages.put(("start", message))
+        elif message["type"] == "http.response.body":
+            more = message.get("more_body", False)
+            if more and not self.disconnected.is_set():
+                await self.window.acquire()
+            self.messages.put(("body", (message.get("body", b""), more)))
+
+    async def run(self) -> None:
+        try:
+            await self.app(self.scope, self.receive, self.send)
+        except Exception as exc:
+            self.messages.put(("error", exc))
+        finally:
+            self.messages.put(("done", None))
+
+    def consumed(self) -> None:
+        self.portal.call(self.window.release)
+
+    def _disconnect(self) -> None:
+        self.disconnected.set()
+        for _ in range(WINDOW):  # wake a sender waiting for room
+            self.window.release()
+
+    def finish(self) -> BaseException | None:
+        """Disconnect, wait for the app to return, and report an error it raised late."""
+        try:
+            if not self.future.done():
+                self.portal.call(self._disconnect)
+            self.future.result()
+        finally:
+            self.stack.close()
+        while not self.messages.empty():
+            kind, payload = self.messages.get_nowait()
+            if kind == "error":
+                return payload  # type: ignore[no-any-return]
+        return None
+
+
 class _SyncBody(httpx.SyncByteStream):
     """The response body as the app sends it; closing it disconnects the client."""
 
-    def __init__(
-        self,
-        messages: queue.Queue[tuple[str, Any]],
-        finish: Callable[[], BaseException | None],
-        raise_errors: bool,
-    ) -> None:
-        self._messages = messages
-        self._finish = finish
+    def __init__(self, exchange: _Exchange, raise_errors: bool) -> None:
+        self._exchange = exchange
         self._raise = raise_errors
         self._closed = False
 
     def __iter__(self) -> Iterator[bytes]:
         while True:
-            kind, payload = self._messages.get()
+            kind, payload = self._exchange.messages.get()
             if kind == "body":
                 body, more = payload
+                if more:
+                    self._exchange.consumed()
                 if body:
                     yield body
                 if not more:
@@ -61,7 +128,7 @@ class _SyncBody(httpx.SyncByteStream):
         if self._closed:
             return
         self._closed = True
-        error = self._finish()
+        error = self._exchange.finish()
         if error is not None and self._raise:
             raise error
 
@@ -82,58 +149,17 @@ class _Transport(httpx.BaseTransport):
         body = request.read()
         stack = contextlib.ExitStack()
         portal = stack.enter_context(client.portal())
-        messages: queue.Queue[tuple[str, Any]] = queue.Queue()
-        disconnected: anyio.Event = portal.call(anyio.Event)
-        body_sent = False
-
-        async def receive() -> Message:
-            nonlocal body_sent
-            if not body_sent:
-                body_sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await disconnected.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                messages.put(("start", message))
-            elif message["type"] == "http.response.body":
-                messages.put(("body", (message.get("body", b""), message.get("more_body", False))))
-
-        async def run_app() -> None:
-            try:
-                await client.app(scope, receive, send)
-            except Exception as exc:
-                messages.put(("error", exc))
-            finally:
-                messages.put(("done", None))
-
-        future: Future[None] = portal.start_task_soon(run_app)
-
-        def finish() -> BaseException | None:
-            try:
-                if not future.done():
-                    portal.call(disconnected.set)
-                future.result()
-            finally:
-                stack.close()
-            while not messages.empty():  # errors raised after the body was complete
-                kind, payload = messages.get_nowait()
-                if kind == "error":
-                    return payload  # type: ignore[no-any-return]
-            return None
-
-        kind, payload = messages.get()
+        exchange = _Exchange(client.app, scope, body, portal, stack)
+        kind, payload = exchange.messages.get()
         if kind == "start":
-            stream = _SyncBody(messages, finish, client.raise_server_exceptions)
             return httpx.Response(
                 payload["status"],
                 headers=payload.get("headers", []),
-                stream=stream,
+                stream=_SyncBody(exchange, client.raise_server_exceptions),
                 request=request,
             )
+        exchange.finish()
         error = payload if kind == "error" else None
-        finish()
         if error is None:
             error = RuntimeError("the ASGI app returned without sending a response")
         if client.raise_server_exceptions:
