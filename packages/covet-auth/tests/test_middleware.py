@@ -371,3 +371,22 @@ def test_user_objects_describe_themselves() -> None:
     assert credentials.roles == {"a"}
     assert credentials.claims["sub"] == "zed"
     assert AuthCredentials().claims == {}
+
+
+def test_middleware_is_pure_asgi_and_works_under_starlette() -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request as StarletteRequest
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def whoami(request: StarletteRequest) -> JSONResponse:
+        return JSONResponse({"user": request.user.identity, "scopes": sorted(request.auth.scopes)})
+
+    backend = JWTAuth(secret=SECRET)
+    app = Starlette(routes=[Route("/whoami", whoami)])
+    app.add_middleware(AuthenticationMiddleware, backend=backend)
+    token = backend.create_access_token("star", scopes=["s"])
+    with TestClient(app) as client:  # covet's client drives any ASGI app
+        response = client.get("/whoami", headers=bearer(token))
+        assert response.json() == {"user": "star", "scopes": ["s"]}
+        assert client.get("/whoami").json() == {"user": "", "scopes": []}
