@@ -2,7 +2,15 @@ from typing import Annotated, Any
 
 import pytest
 
-from covet.http import ClientDisconnect, Covet, Form, HTTPException, Request, UploadFile
+from covet.http import (
+    ClientDisconnect,
+    Covet,
+    Form,
+    HTTPException,
+    Request,
+    RequestLimits,
+    UploadFile,
+)
 from covet.http._requests import parse_query
 from covet.http.testing import TestClient
 
@@ -96,6 +104,12 @@ async def test_stream_is_single_use_and_limited() -> None:
     assert info.value.status_code == 400
     unlimited = Request(http_scope(method="POST"), receiver(b"x" * 50), max_body_size=None)
     assert len(await unlimited.body()) == 50
+    limits = RequestLimits(max_body_size=3, max_json_depth=2)
+    shallow = Request(http_scope(method="POST"), receiver(b"[[1]]"), limits=limits)
+    assert (shallow.max_body_size, shallow.max_json_depth) == (3, 2)
+    with pytest.raises(HTTPException) as info:
+        await shallow.json()
+    assert info.value.status_code == 413
 
 
 async def test_disconnect_while_reading_and_is_disconnected() -> None:

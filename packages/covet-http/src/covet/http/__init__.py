@@ -27,7 +27,7 @@ from covet.http._exceptions import (
 )
 from covet.http._fileresponse import FileResponse
 from covet.http._params import Body, Cookie, Depends, Form, Header, Path, Query
-from covet.http._requests import ClientDisconnect, Request
+from covet.http._requests import ClientDisconnect, Request, RequestLimits
 from covet.http._responses import (
     HTMLResponse,
     JSONResponse,
@@ -72,6 +72,7 @@ __all__ = [
     "QueryParams",
     "RedirectResponse",
     "Request",
+    "RequestLimits",
     "RequestValidationError",
     "Response",
     "Route",

@@ -26,6 +26,7 @@ from covet.http._requests import (
     DEFAULT_SPOOL_THRESHOLD,
     ClientDisconnect,
     Request,
+    RequestLimits,
 )
 from covet.http._responses import JSONResponse, Response
 from covet.http._solve import RequestContext, extract, read_body, solve
@@ -61,12 +62,15 @@ class Settings:
         thread_limit: int = 40,
     ) -> None:
         self.debug = debug
-        self.max_body_size = max_body_size
-        self.max_json_depth = max_json_depth
-        self.max_form_parts = max_form_parts
-        self.max_field_size = max_field_size
-        self.max_file_size = max_file_size
-        self.spool_threshold = spool_threshold
+        self.limits = RequestLimits(
+            max_body_size=max_body_size,
+            max_json_depth=max_json_depth,
+            max_form_parts=max_form_parts,
+            max_field_size=max_field_size,
+            max_file_size=max_file_size,
+            spool_threshold=spool_threshold,
+        )
+        self._route_limits: dict[int | None, RequestLimits] = {}
         self.thread_limit = thread_limit
         self._limiter: CapacityLimiter | None = None
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
@@ -78,18 +82,18 @@ class Settings:
             self._limiter = create_limiter(self.thread_limit)
         return self._limiter
 
+    def limits_for(self, max_body_size: int | None) -> RequestLimits:
+        """The app's limits with a route's own body-size limit."""
+        limits = self._route_limits.get(max_body_size)
+        if limits is None:
+            limits = self._route_limits[max_body_size] = self.limits.replace(
+                max_body_size=max_body_size
+            )
+        return limits
+
     def request(self, scope: Scope, receive: Receive, send: Send, body_limit: Any) -> Request:
-        return Request(
-            scope,
-            receive,
-            send,
-            max_body_size=self.max_body_size if body_limit is _DEFAULT else body_limit,
-            max_json_depth=self.max_json_depth,
-            max_form_parts=self.max_form_parts,
-            max_field_size=self.max_field_size,
-            max_file_size=self.max_file_size,
-            spool_threshold=self.spool_threshold,
-        )
+        limits = self.limits if body_limit is _DEFAULT else self.limits_for(body_limit)
+        return Request._fast(scope, receive, send, limits)
 
     async def handle_error(self, exc: BaseException, request: Request, send: Send) -> None:
         """Answer ``exc`` with its registered handler's response, or the default problem."""

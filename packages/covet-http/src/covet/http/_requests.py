@@ -57,40 +57,20 @@ def parse_query(query_string: bytes) -> dict[str, list[str]]:
     return out
 
 
-class Request:
-    """An incoming HTTP request.
-
-    Parsing is lazy: ``headers``, ``query_params`` and ``cookies`` are built on first access, and
-    the body is read at most once, never beyond ``max_body_size`` (413 otherwise).
-    """
+class RequestLimits:
+    """How much of a request body the app reads: bytes, JSON depth, form parts and sizes."""
 
     __slots__ = (
-        "_body",
-        "_cookies",
-        "_form",
-        "_header_map",
-        "_headers",
-        "_json",
-        "_query_map",
-        "_query_params",
-        "_receive",
-        "_send",
-        "_stream_consumed",
-        "_url",
         "max_body_size",
         "max_field_size",
         "max_file_size",
         "max_form_parts",
         "max_json_depth",
-        "scope",
         "spool_threshold",
     )
 
     def __init__(
         self,
-        scope: Scope,
-        receive: Receive = empty_receive,
-        send: Send = empty_send,
         *,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
@@ -99,26 +79,78 @@ class Request:
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         spool_threshold: int = DEFAULT_SPOOL_THRESHOLD,
     ) -> None:
-        assert scope["type"] in ("http", "websocket"), "Request takes an HTTP scope"
-        self.scope = scope
-        self._receive = receive
-        self._send = send
         self.max_body_size = max_body_size
         self.max_json_depth = max_json_depth
         self.max_form_parts = max_form_parts
         self.max_field_size = max_field_size
         self.max_file_size = max_file_size
         self.spool_threshold = spool_threshold
-        self._body: bytes | None = None
-        self._json: Any = _UNSET
-        self._form: FormData | None = None
-        self._stream_consumed = False
-        self._headers: Headers | None = None
-        self._header_map: dict[str, list[str]] | None = None
-        self._query_params: QueryParams | None = None
-        self._query_map: dict[str, list[str]] | None = None
-        self._cookies: dict[str, str] | None = None
-        self._url: URL | None = None
+
+    def replace(self, **changes: Any) -> RequestLimits:
+        values = {name: getattr(self, name) for name in self.__slots__}
+        values.update(changes)
+        return RequestLimits(**values)
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"RequestLimits({values})"
+
+
+DEFAULT_LIMITS = RequestLimits()
+
+
+class Request:
+    """An incoming HTTP request.
+
+    Parsing is lazy: ``headers``, ``query_params`` and ``cookies`` are built on first access, and
+    the body is read at most once, never beyond ``max_body_size`` (413 otherwise).
+    """
+
+    # lazily filled; class-level defaults keep construction to four assignments
+    _body: bytes | None = None
+    _json: Any = None
+    _has_json = False
+    _form: FormData | None = None
+    _stream_consumed = False
+    _headers: Headers | None = None
+    _header_map: dict[str, list[str]] | None = None
+    _query_params: QueryParams | None = None
+    _query_map: dict[str, list[str]] | None = None
+    _cookies: dict[str, str] | None = None
+    _url: URL | None = None
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive = empty_receive,
+        send: Send = empty_send,
+        *,
+        limits: RequestLimits = DEFAULT_LIMITS,
+        **overrides: Any,
+    ) -> None:
+        """``limits`` (or ``max_body_size=...`` style overrides of it) bound what is read."""
+        assert scope["type"] in ("http", "websocket"), "Request takes an HTTP scope"
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self.limits = limits.replace(**overrides) if overrides else limits
+
+    @classmethod
+    def _fast(cls, scope: Scope, receive: Receive, send: Send, limits: RequestLimits) -> Request:
+        request = cls.__new__(cls)
+        request.scope = scope
+        request._receive = receive
+        request._send = send
+        request.limits = limits
+        return request
+
+    @property
+    def max_body_size(self) -> int | None:
+        return self.limits.max_body_size
+
+    @property
+    def max_json_depth(self) -> int:
+        return self.limits.max_json_depth
 
     # -- the scope --------------------------------------------------------------------------
 
@@ -228,7 +260,7 @@ class Request:
     # -- the body ---------------------------------------------------------------------------
 
     def _check_declared_length(self) -> None:
-        limit = self.max_body_size
+        limit = self.limits.max_body_size
         if limit is None:
             return
         for name, value in self.scope["headers"]:
@@ -251,7 +283,7 @@ class Request:
             raise RuntimeError("the request body stream was already consumed")
         self._stream_consumed = True
         self._check_declared_length()
-        limit = self.max_body_size
+        limit = self.limits.max_body_size
         received = 0
         while True:
             message = await self._receive()
@@ -276,7 +308,7 @@ class Request:
             raise RuntimeError("the request body stream was already consumed")
         self._stream_consumed = True
         self._check_declared_length()
-        limit = self.max_body_size
+        limit = self.limits.max_body_size
         message = await self._receive()
         if message["type"] == "http.request" and not message.get("more_body", False):
             body: bytes = message.get("body", b"")  # the common case: one message
@@ -304,10 +336,11 @@ class Request:
 
     async def json(self) -> Any:
         """The body decoded as JSON; 400 if it is not valid JSON or nests too deeply."""
-        if self._json is _UNSET:
+        if not self._has_json:
             body = await self.body()
             try:
-                self._json = json_loads(body, max_depth=self.max_json_depth)
+                self._json = json_loads(body, max_depth=self.limits.max_json_depth)
+                self._has_json = True
             except InvalidJSON as exc:
                 raise HTTPException(400, f"Invalid JSON body: {exc}") from None
         return self._json
@@ -321,10 +354,10 @@ class Request:
             self._form = await parse_form(
                 self.headers,
                 self.stream(),
-                max_parts=self.max_form_parts,
-                max_field_size=self.max_field_size,
-                max_file_size=self.max_file_size,
-                spool_threshold=self.spool_threshold,
+                max_parts=self.limits.max_form_parts,
+                max_field_size=self.limits.max_field_size,
+                max_file_size=self.limits.max_file_size,
+                spool_threshold=self.limits.spool_threshold,
             )
         return self._form
 
@@ -351,13 +384,6 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path!r}>"
-
-
-class _Unset:
-    __slots__ = ()
-
-
-_UNSET: Any = _Unset()
 
 
 def _too_large(limit: int) -> HTTPException:

@@ -163,11 +163,12 @@ async def read_body(
     data: Any = MISSING
     if raw.strip():
         try:
-            data = json_loads(raw, max_depth=request.max_json_depth)
+            data = json_loads(raw, max_depth=request.limits.max_json_depth)
         except InvalidJSON as exc:
             errors.append({"loc": ["body"], "msg": f"Invalid JSON: {exc}", "type": "json_invalid"})
             return
         request._json = data
+        request._has_json = True
     if plan.body_embedded and data is not MISSING and type(data) is not dict:
         errors.append(
             {"loc": ["body"], "msg": "Input should be a JSON object", "type": "dict_type"}
