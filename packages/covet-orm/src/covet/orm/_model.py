@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from covet.orm import _exceptions as exc
@@ -277,15 +277,11 @@ class Model(metaclass=ModelBase):
             plan = meta.cache.get(("update", dialect.name, names))
             if plan is None:
                 plan = _update_plan(meta, dialect, names)
-            fields, adapters, sql = plan
-            if not fields:
+            if not plan.names:
                 return
-            values = [f.pre_save(self, False) for f in fields]
-            if meta.char_limits:
-                _check_lengths(meta, fields, values)
-            params = [a(v) for a, v in zip(adapters, values)]  # noqa: B905
-            params.append(pk.adapter(dialect)(d[pk.name]))
-            result = yield Stmt("execute", sql, params)
+            params = plan.params(self, False)
+            params.append(plan.pk_adapter(d[pk.name]))
+            result = yield Stmt("execute", plan.sql, params)
             if result.rowcount or update_fields is not None:
                 return
         elif update_fields is not None:
@@ -295,16 +291,12 @@ class Model(metaclass=ModelBase):
         plan = meta.cache.get(("insert", dialect.name, needs_pk, use_returning))
         if plan is None:
             plan = _insert_plan(meta, dialect, needs_pk, use_returning)
-        fields, adapters, sql = plan
-        values = [f.pre_save(self, True) for f in fields]
-        if meta.char_limits:
-            _check_lengths(meta, fields, values)
-        params = [a(v) for a, v in zip(adapters, values)]  # noqa: B905
+        params = plan.params(self, True)
         if use_returning:
-            rows = yield Stmt("fetch_all", sql, params)
+            rows = yield Stmt("fetch_all", plan.sql, params)
             d[pk.name] = rows[0][0]
         else:
-            result = yield Stmt("execute", sql, params)
+            result = yield Stmt("execute", plan.sql, params)
             if needs_pk:
                 d[pk.name] = result.last_id
         d["_adding"] = False
@@ -337,10 +329,36 @@ class Model(metaclass=ModelBase):
         self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k in meta.fields_map})
 
 
-_Plan = tuple[list[Field[Any]], list[Callable[[Any], Any]], str]
+class _RowPlan:
+    """One cached INSERT or UPDATE of a model's row: the SQL and how to build its parameters."""
+
+    __slots__ = ("adapters", "checks", "fields", "hooks", "names", "pk_adapter", "sql")
+
+    def __init__(self, meta: Options, dialect: Dialect, fields: list[Field[Any]], sql: str) -> None:
+        self.fields = fields
+        self.names = [f.name for f in fields]
+        self.adapters = [f.adapter(dialect) for f in fields]
+        # fields whose value is computed at save time (auto_now, ...)
+        self.hooks = [
+            (i, f) for i, f in enumerate(fields) if type(f).pre_save is not Field.pre_save
+        ]
+        self.checks = [(i, f.max_length) for i, f in enumerate(fields) if isinstance(f, CharField)]
+        self.pk_adapter = meta.pk.adapter(dialect)
+        self.sql = sql
+
+    def params(self, obj: Model, add: bool) -> list[Any]:
+        get = obj.__dict__.get
+        values = [get(n) for n in self.names]
+        for i, field in self.hooks:
+            values[i] = field.pre_save(obj, add)
+        for i, limit in self.checks:
+            value = values[i]
+            if type(value) is str and len(value) > limit:
+                _check_lengths(obj._meta, self.fields, values)
+        return [a(v) for a, v in zip(self.adapters, values)]  # noqa: B905
 
 
-def _update_plan(meta: Options, dialect: Dialect, names: tuple[str, ...] | None) -> _Plan:
+def _update_plan(meta: Options, dialect: Dialect, names: tuple[str, ...] | None) -> _RowPlan:
     if names is None:
         fields = [f for f in meta.fields if not f.primary_key]
     else:
@@ -350,12 +368,12 @@ def _update_plan(meta: Options, dialect: Dialect, names: tuple[str, ...] | None)
     sets = ", ".join(f"{q(f.column)} = {dialect.param(i + 1)}" for i, f in enumerate(fields))
     where = f"{q(meta.pk.column)} = {dialect.param(len(fields) + 1)}"
     sql = f"UPDATE {q(meta.table_name)} SET {sets} WHERE {where}"  # noqa: S608 (quoted names)
-    plan = (fields, [f.adapter(dialect) for f in fields], sql)
+    plan = _RowPlan(meta, dialect, fields, sql)
     meta.cache[("update", dialect.name, names)] = plan
     return plan
 
 
-def _insert_plan(meta: Options, dialect: Dialect, needs_pk: bool, returning: bool) -> _Plan:
+def _insert_plan(meta: Options, dialect: Dialect, needs_pk: bool, returning: bool) -> _RowPlan:
     fields = [f for f in meta.fields if not (needs_pk and f.primary_key)]
     columns = [f.column for f in fields]
     placeholders = [[None] * len(fields)]
@@ -363,7 +381,7 @@ def _insert_plan(meta: Options, dialect: Dialect, needs_pk: bool, returning: boo
         meta.table_name, columns, placeholders, dialect,
         returning=[meta.pk.column] if returning else (),
     )  # fmt: skip
-    plan = (fields, [f.adapter(dialect) for f in fields], sql)
+    plan = _RowPlan(meta, dialect, fields, sql)
     meta.cache[("insert", dialect.name, needs_pk, returning)] = plan
     return plan
 
