@@ -23,7 +23,7 @@ from covet.auth import (
     requires,
     requires_role,
 )
-from covet.http import Covet, Request, Router
+from covet.http import Covet, Request, Router, WebSocketDisconnect
 from covet.http.testing import TestClient
 from covet.middleware import MemoryStore
 
@@ -390,3 +390,26 @@ def test_middleware_is_pure_asgi_and_works_under_starlette() -> None:
         response = client.get("/whoami", headers=bearer(token))
         assert response.json() == {"user": "star", "scopes": ["s"]}
         assert client.get("/whoami").json() == {"user": "", "scopes": []}
+
+
+def test_guards_protect_websocket_routes() -> None:
+    backend = JWTAuth(secret=SECRET)
+    app = Covet()
+    app.add_middleware(AuthenticationMiddleware, backend=backend)
+
+    @app.websocket("/ws", dependencies=[login_required])
+    async def ws(websocket: Any) -> None:
+        await websocket.accept()
+        await websocket.send_text("hi " + websocket.scope["user"].identity)
+        await websocket.close()
+
+    with TestClient(app) as client:
+        token = backend.create_access_token("u")
+        with client.websocket_connect("/ws", headers=bearer(token)) as session:
+            assert session.receive_text() == "hi u"
+        with (
+            pytest.raises(WebSocketDisconnect, match="Authentication required") as info,
+            client.websocket_connect("/ws") as session,
+        ):
+            session.receive_text()
+        assert info.value.code == 1008
