@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from covet.orm._database import Op, Stmt
-from covet.orm._model import _check_lengths
+from covet.orm._model import _check_lengths, _insert_plan
 from covet.orm.sql import compiler
 from covet.orm.sql.compiler import Conflict
 
@@ -61,13 +61,11 @@ def bulk_create_op(
     for group, need_pk in ((with_pk, False), (without_pk, True)):
         if not group:
             continue
-        fields = [f for f in meta.fields if not (need_pk and f.primary_key)]
-        adapters = [f.adapter(dialect) for f in fields]
-        rows = []
-        for obj in group:
-            values = [f.pre_save(obj, True) for f in fields]
-            _check_lengths(meta, fields, values)
-            rows.append([a(v) for a, v in zip(adapters, values, strict=True)])
+        plan = meta.cache.get(("insert", dialect.name, need_pk, False))
+        if plan is None:
+            plan = _insert_plan(meta, dialect, need_pk, False)
+        fields = plan.fields
+        rows = [plan.params(obj, True) for obj in group]
         returning = need_pk and dialect.supports_returning_insert and not ignore_conflicts
         if conflict is not None and not dialect.supports_returning_upsert:
             returning = False
