@@ -223,3 +223,31 @@ async def test_async_hashing_is_bounded_by_the_thread_limit() -> None:
 def test_non_string_stored_hash_is_invalid() -> None:
     with pytest.raises(InvalidPasswordHash):
         FAST.verify("pw", None)  # type: ignore[arg-type]
+
+
+def test_without_argon2_cffi_scrypt_is_the_default() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['argon2'] = None\n"
+        "from covet.auth import AuthConfigurationError, Argon2Hasher, PasswordHasher\n"
+        "hasher = PasswordHasher()\n"
+        "print([s.name for s in hasher.schemes])\n"
+        "encoded = hasher.hash('pw')\n"
+        "ok, bad = hasher.verify('pw', encoded), hasher.verify('px', encoded)\n"
+        "print(encoded.split('$')[1:3], ok, bad)\n"
+        "print([s.name for s in PasswordHasher.for_testing().schemes])\n"
+        "try:\n"
+        "    Argon2Hasher()\n"
+        "except AuthConfigurationError as exc:\n"
+        "    print('refused:', exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "['scrypt', 'pbkdf2_sha256']"
+    assert lines[1] == "['scrypt', 'ln=17,r=8,p=1'] True False"
+    assert lines[2] == "['scrypt', 'pbkdf2_sha256']"
+    assert lines[3].startswith("refused: Argon2Hasher needs argon2-cffi")
