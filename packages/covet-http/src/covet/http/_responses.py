@@ -29,6 +29,7 @@ Background = Callable[[], Awaitable[None]]
 HeadersArg = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
 _CONTENT_TYPES: dict[tuple[str, str], bytes] = {}
+_UTF8_CONTENT_TYPES: dict[str | None, bytes] = {}
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 
@@ -40,6 +41,8 @@ def _content_type(media_type: str, charset: str) -> bytes:
         if media_type.startswith("text/") and "charset=" not in media_type.lower():
             value = f"{media_type}; charset={charset}"
         cached = _CONTENT_TYPES[key] = value.encode("latin-1")
+        if charset == "utf-8" and len(_UTF8_CONTENT_TYPES) < 256:
+            _UTF8_CONTENT_TYPES[media_type] = cached
     return cached
 
 
@@ -55,6 +58,7 @@ class Response:
 
     media_type: str | None = None
     charset = "utf-8"
+    _headers: MutableHeaders | None
 
     def __init__(
         self,
@@ -72,15 +76,35 @@ class Response:
         self.init_headers(headers)
 
     def render(self, content: Any) -> bytes:
-        if content is None:
-            return b""
+        if isinstance(content, str):
+            return content.encode(self.charset)
         if isinstance(content, bytes):
             return content
+        if content is None:
+            return b""
         if isinstance(content, memoryview | bytearray):
             return bytes(content)
-        return content.encode(self.charset)  # type: ignore[no-any-return]
+        raise TypeError(
+            f"{type(self).__name__} content must be str or bytes, not {type(content).__name__}"
+        )
 
     def init_headers(self, headers: HeadersArg = None) -> None:
+        if headers is None and self.charset == "utf-8":
+            # The common case, kept short: no extra headers, a cached Content-Type.
+            status = self.status_code
+            if status < 200 or status in _NO_BODY_STATUSES:
+                raw: RawHeaders = []
+            else:
+                raw = [(b"content-length", str(len(self.body)).encode())]
+            media_type = self.media_type
+            if media_type is not None:
+                content_type = _UTF8_CONTENT_TYPES.get(media_type)
+                if content_type is None:
+                    content_type = _content_type(media_type, "utf-8")
+                raw.append((b"content-type", content_type))
+            self.raw_headers = raw
+            self._headers = None
+            return
         raw = encode_headers(headers) if headers is not None else []
         names = {name for name, _ in raw} if raw else ()
         body = self.body
@@ -95,7 +119,7 @@ class Response:
         if media_type is not None and b"content-type" not in names:
             raw.append((b"content-type", _content_type(media_type, self.charset)))
         self.raw_headers = raw
-        self._headers: MutableHeaders | None = None
+        self._headers = None
 
     @property
     def headers(self) -> MutableHeaders:
@@ -153,16 +177,12 @@ class Response:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        prefix = "websocket." if scope["type"] == "websocket" else ""
-        await send(
-            {
-                "type": prefix + "http.response.start",
-                "status": self.status_code,
-                "headers": self.raw_headers,
-            }
-        )
-        body = b"" if scope.get("method") == "HEAD" else self.body
-        await send({"type": prefix + "http.response.body", "body": body})
+        if scope["type"] == "http":
+            start, body_type = "http.response.start", "http.response.body"
+        else:  # a websocket denial response
+            start, body_type = "websocket.http.response.start", "websocket.http.response.body"
+        await send({"type": start, "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": body_type, "body": b"" if scope.get("method") == "HEAD" else self.body})
         if self.background is not None:
             await self.background()
 

@@ -11,7 +11,7 @@ from typing import Any, Self
 import anyio
 
 from covet.http._testing_common import Lifespan, build_scope, httpx
-from covet.http._types import ASGIApp, Message
+from covet.http._types import ASGIApp, Message, Scope
 
 __all__ = ["AsyncTestClient"]
 
@@ -24,7 +24,7 @@ class _AsyncExchange:
     """One request to the app, run as a task on the test's loop. The message stream is bounded,
     so an endless response waits for the reader; errors are kept aside and raised on close."""
 
-    def __init__(self, app: ASGIApp, scope: dict[str, Any], body: bytes) -> None:
+    def __init__(self, app: ASGIApp, scope: Scope, body: bytes) -> None:
         self.app = app
         self.scope = scope
         self.body: bytes | None = body

@@ -21,7 +21,7 @@ import anyio.from_thread
 
 from covet.http._testing_common import Lifespan, build_scope, httpx
 from covet.http._testing_ws import WebSocketDenialResponse, WebSocketTestSession
-from covet.http._types import ASGIApp, Message
+from covet.http._types import ASGIApp, Message, Scope
 
 __all__ = ["AsyncTestClient", "TestClient", "WebSocketDenialResponse", "WebSocketTestSession"]
 
@@ -37,9 +37,7 @@ class _Exchange:
     reader, so an endless stream waits for the test instead of filling memory.
     """
 
-    def __init__(
-        self, app: ASGIApp, scope: dict[str, Any], body: bytes, portal: Any, stack: Any
-    ) -> None:
+    def __init__(self, app: ASGIApp, scope: Scope, body: bytes, portal: Any, stack: Any) -> None:
         self.app = app
         self.scope = scope
         self.body: bytes | None = body
