@@ -316,3 +316,8 @@ def test_streaming_through_the_test_client_chunk_by_chunk() -> None:
         assert "content-length" not in reply.headers
         first = next(reply.iter_lines())
     assert first == "line 0"
+
+
+def test_content_of_the_wrong_type_is_refused() -> None:
+    with pytest.raises(TypeError, match="content must be str or bytes, not dict"):
+        Response({"a": 1})

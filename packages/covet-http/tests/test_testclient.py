@@ -212,3 +212,36 @@ def test_missing_httpx_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delitem(sys.modules, name, raising=False)
     with pytest.raises(ImportError, match=r"pip install 'covet-http\[testing\]'"):
         importlib.import_module("covet.http.testing")
+
+
+def test_an_endless_stream_runs_only_a_little_ahead_of_the_reader() -> None:
+    from covet.http._responses import StreamingResponse
+    from covet.http.testing import WINDOW
+
+    produced = 0
+
+    def endless() -> Any:
+        nonlocal produced
+        while True:
+            produced += 1
+            yield b"x"
+
+    with TestClient(StreamingResponse(endless())).stream("GET", "/") as reply:
+        chunks = reply.iter_bytes()
+        for _ in range(10):
+            assert next(chunks) == b"x"
+        assert produced <= 10 + WINDOW + 1
+    stopped_at = produced
+    assert stopped_at <= 10 + WINDOW + 2
+
+
+async def test_async_client_raises_errors_after_the_response_started() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+        raise ValueError("mid-stream")
+
+    with pytest.raises(ValueError, match="mid-stream"):
+        await AsyncTestClient(app).get("/")
+    reply = await AsyncTestClient(app, raise_server_exceptions=False).get("/")
+    assert reply.content == b"partial"
