@@ -181,7 +181,14 @@ def test_cookie_mode_login_sets_a_secure_cookie_and_logout_clears_it(
 ) -> None:
     app, _ = make_app(users, cookie=AuthCookie())
     with TestClient(app, base_url="https://testserver") as client:
-        login = client.post("/auth/token", json={"username": "alice", "password": "wonderland"})
+        credentials = {"username": "alice", "password": "wonderland"}
+        # login CSRF: a login without the CSRF token is refused too
+        assert client.post("/auth/token", json=credentials).status_code == 403
+        assert client.get("/me").status_code == 401  # any page view hands out the CSRF token
+        login = client.post(
+            "/auth/token", json=credentials, headers={"X-CSRF-Token": client.cookies["csrftoken"]}
+        )
+        assert login.status_code == 200
         set_cookie = login.headers["set-cookie"]
         assert set_cookie.startswith("access_token=")
         for attribute in ("HttpOnly", "Secure", "SameSite=Lax", "Max-Age=900"):

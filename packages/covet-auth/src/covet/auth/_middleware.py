@@ -86,8 +86,9 @@ class AuthenticationMiddleware:
 
     ``user_loader(token)`` (sync or async) turns a verified token into your user object; returning
     None (deleted or deactivated user) counts as invalid credentials. In cookie mode, requests
-    that authenticate by cookie go through covet.middleware's ``CSRFMiddleware`` (``csrf_secret``
-    is required), so a cross-site form cannot act with the victim's cookie.
+    without an ``Authorization`` header (cookie-authenticated ones, and logins) go through
+    covet.middleware's ``CSRFMiddleware`` (``csrf_secret`` is required), so a cross-site form can
+    neither act with the victim's cookie nor log the victim in as someone else.
     """
 
     def __init__(
@@ -125,19 +126,19 @@ class AuthenticationMiddleware:
             )
 
     def _credentials(self, scope: Scope) -> tuple[str | None, bool]:
-        """(token, came from the cookie)."""
+        """(token, came from the Authorization header)."""
         cookie_header: list[str] = []
         for name, value in scope.get("headers", ()):
             if name == b"authorization":
                 scheme, _, credentials = value.decode("latin-1").partition(" ")
                 if scheme.lower() == "bearer" and credentials.strip():
-                    return credentials.strip(), False
+                    return credentials.strip(), True
             elif name == b"cookie" and self.cookie is not None:
                 cookie_header.append(value.decode("latin-1"))
         if self.cookie is not None and cookie_header:
             token = parse_cookies("; ".join(cookie_header)).get(self.cookie.name)
             if token:
-                return token, True
+                return token, False
         return None, False
 
     async def authenticate(self, token: str) -> tuple[Any, AuthCredentials]:
@@ -160,19 +161,21 @@ class AuthenticationMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        token, from_cookie = self._credentials(scope)
+        token, from_header = self._credentials(scope)
         if token is None:
             scope["user"], scope["auth"] = AnonymousUser(), AuthCredentials()
-            await self.app(scope, receive, send)
-            return
-        try:
-            scope["user"], scope["auth"] = await self.authenticate(token)
-        except AuthenticationFailed as failure:
-            if self.on_invalid == "reject":
-                await self._reject(scope, receive, send, failure)
-                return
-            scope["user"], scope["auth"] = AnonymousUser(), AuthCredentials(failure=failure)
-        if from_cookie and self.csrf_app is not None and scope["type"] == "http":
+        else:
+            try:
+                scope["user"], scope["auth"] = await self.authenticate(token)
+            except AuthenticationFailed as failure:
+                if self.on_invalid == "reject":
+                    await self._reject(scope, receive, send, failure)
+                    return
+                scope["user"], scope["auth"] = AnonymousUser(), AuthCredentials(failure=failure)
+        # Browsers attach cookies to cross-site requests but never an Authorization header, so
+        # in cookie mode every request without one passes the CSRF check -- the login form
+        # included, which stops an attacker from logging a victim into the attacker's account.
+        if not from_header and self.csrf_app is not None and scope["type"] == "http":
             await self.csrf_app(scope, receive, send)
         else:
             await self.app(scope, receive, send)
