@@ -117,3 +117,32 @@ def test_file_database_pools_connections(tmp_path) -> None:
         db.close()
     with pytest.raises(Exception, match="closed"):
         db.execute("SELECT 1")
+
+
+async def test_async_operation_runs_in_one_thread_hop(tmp_path, monkeypatch) -> None:
+    import aiosqlite
+
+    db = Database(f"sqlite:///{tmp_path / 'hops.db'}", default=False)
+    Item._meta.db = db
+    try:
+        await db.acreate_tables([Item])
+        hops = 0
+        original = aiosqlite.Connection._execute
+
+        async def counting(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal hops
+            hops += 1
+            return await original(self, fn, *args, **kwargs)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+        # SELECT, SAVEPOINT, INSERT, RELEASE inside BEGIN ... COMMIT: 3 hops, not 6
+        _, created = await Item.objects.aget_or_create(name="x", defaults={"n": 1})
+        assert created
+        assert hops == 3
+        hops = 0
+        async with db.transaction():  # inside a transaction: no savepoint, one hop per operation
+            await Item.objects.abulk_create([Item(name=f"b{i}") for i in range(250)])
+        assert hops == 3
+    finally:
+        Item._meta.db = None
+        await db.aclose()

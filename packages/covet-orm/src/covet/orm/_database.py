@@ -105,6 +105,16 @@ async def _adrive(gen: Op[T], conn: AsyncConnection) -> T:
             result, error = None, exc
 
 
+async def _adrive_on(gen: Op[T], conn: AsyncConnection) -> T:
+    """Drive with the async loop, or hand the whole operation to a connection that can run it
+    in its own thread in one hop (aiosqlite: ``drive``)."""
+    drive = getattr(conn, "drive", None)
+    if drive is not None:
+        result: T = await drive(_drive, gen)
+        return result
+    return await _adrive(gen, conn)
+
+
 _NO_PARAMS = frozenset({"savepoint", "release", "rollback_to"})
 _BROKEN = (OperationalError, InterfaceError)
 
@@ -171,7 +181,7 @@ class Database:
             raise SynchronousOnlyError(method, hint)
         backend = self.backend
         binding = backend.bound()
-        if binding is not None and not atomic:
+        if binding is not None:  # inside a transaction: atomic already (no savepoint, as Django)
             return _drive(gen, binding.conn)
         if atomic:
             with self.transaction():
@@ -192,17 +202,17 @@ class Database:
         """Drive an operation with the async API."""
         backend = self.backend
         binding = backend.abound()
-        if binding is not None and not atomic:
-            return await _adrive(gen, binding.conn)
+        if binding is not None:  # inside a transaction: atomic already (no savepoint, as Django)
+            return await _adrive_on(gen, binding.conn)
         if atomic:
             async with self.transaction():
                 bound = backend.abound()
                 assert bound is not None
-                return await _adrive(gen, bound.conn)
+                return await _adrive_on(gen, bound.conn)
         conn = await backend.aacquire()
         discard = False
         try:
-            return await _adrive(gen, conn)
+            return await _adrive_on(gen, conn)
         except _BROKEN:
             discard = True
             raise
