@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import functools
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -518,3 +519,21 @@ async def test_sync_handlers_are_bounded_by_the_thread_limit() -> None:
         responses = await asyncio.gather(*tasks)
     assert all(r.status_code == 200 for r in responses)
     assert peak == 2
+
+
+def test_unannotated_defaults_and_partials() -> None:
+    app = Covet()
+
+    def listing(prefix: str, page=1, ratio=0.5, full=False, tag=None):  # type: ignore[no-untyped-def]
+        return {"prefix": prefix, "page": page, "ratio": ratio, "full": full, "tag": tag}
+
+    app.add_route("/list", functools.partial(listing, "p"))
+    client = TestClient(app)
+    assert client.get("/list?page=3&ratio=2&full=true&tag=x").json() == {
+        "prefix": "p",
+        "page": 3,
+        "ratio": 2.0,
+        "full": True,
+        "tag": "x",
+    }
+    assert client.get("/list?page=x").json()["errors"][0]["loc"] == ["query", "page"]

@@ -73,6 +73,9 @@ class HandlerPlan:
         self.simple = False
 
 
+_INFERRED = (int, float, bool)
+
+
 def _unwrap(call: Callable[..., Any]) -> Any:
     """The function whose kind (async, generator) decides how ``call`` runs."""
     while isinstance(call, functools.partial):
@@ -83,6 +86,8 @@ def _unwrap(call: Callable[..., Any]) -> Any:
 
 
 def _resolve_hints(call: Callable[..., Any]) -> dict[str, Any]:
+    while isinstance(call, functools.partial):
+        call = call.func
     if inspect.isclass(call):
         target: Any = call.__init__
     elif inspect.isfunction(call) or inspect.ismethod(call):
@@ -172,6 +177,8 @@ def analyse(
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         annotation = hints.get(name, Any)
+        if name not in hints and type(parameter.default) in _INFERRED:
+            annotation = type(parameter.default)  # def page(n=1): n is an int
         tp, metadata = _split_annotated(annotation)
         marker: Param | Depends | None = next(
             (m for m in metadata if isinstance(m, Param | Depends)), None
@@ -323,7 +330,7 @@ def _text_extractor(name: str, tp: Any, marker: Param, default: Any, where: str)
         def get_many(request: Request) -> Any:
             values = read(request).get(key)
             if not values:
-                return missing() if required or default is not None else default
+                return missing()
             out, errors = [], []
             for index, value in enumerate(values):
                 try:
