@@ -151,3 +151,51 @@ def test_head_request_gets_no_events() -> None:
     reply = TestClient(EventSourceResponse(events())).head("/")
     assert reply.status_code == 200
     assert reply.content == b""
+
+
+@pytest.mark.slow
+def test_a_real_server_disconnect_stops_the_generator() -> None:
+    """Under uvicorn, closing the client connection cancels an endless event generator."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    closed = threading.Event()
+
+    async def endless() -> Any:
+        try:
+            number = 0
+            while True:
+                number += 1
+                yield {"data": number}
+                await anyio.sleep(0.01)
+        finally:
+            closed.set()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await EventSourceResponse(endless())(scope, receive, send)
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        with httpx.stream("GET", f"http://127.0.0.1:{port}/", timeout=10) as reply:
+            lines = reply.iter_lines()
+            assert next(lines) == "data: 1"
+        assert closed.wait(timeout=10), "the generator kept running after the client left"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
