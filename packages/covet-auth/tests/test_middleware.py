@@ -240,6 +240,19 @@ def test_user_loader_supplies_the_user_and_its_roles() -> None:
         assert 'error_description="invalid_credentials"' in gone.headers["www-authenticate"]
 
 
+def test_user_objects_without_is_authenticated_count_as_authenticated() -> None:
+    app, backend = build_app(user_loader=lambda token: {"id": token.subject})
+
+    @app.get("/plain")
+    async def plain(user: CurrentUser) -> dict[str, Any]:
+        return user  # type: ignore[no-any-return]
+
+    with TestClient(app) as client:
+        token = backend.create_access_token("p1")
+        assert client.get("/plain", headers=bearer(token)).json() == {"id": "p1"}
+        assert client.get("/plain").status_code == 401
+
+
 def test_sync_user_loader() -> None:
     app, backend = build_app(user_loader=lambda token: AppUser(7, "Sy"))
     with TestClient(app) as client:

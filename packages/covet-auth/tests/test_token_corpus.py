@@ -200,6 +200,13 @@ CORPUS: list[Case] = [
     ("exp-as-string", HS, lambda: hs(claims(exp=str(T0 + 600))), R.INVALID_CLAIM),
     ("exp-as-bool", HS, lambda: hs(claims(exp=True)), R.INVALID_CLAIM),
     ("nbf-as-string", HS, lambda: hs(claims(nbf="soon")), R.INVALID_CLAIM),
+    ("exp-huge-integer", HS, lambda: hs(claims(exp=10**400)), R.INVALID_CLAIM),
+    (
+        "iat-float-infinity",
+        HS,
+        lambda: hs_raw({"alg": "HS256", "kid": "hs-1"}, claims(iat=float("inf"))),
+        R.INVALID_CLAIM,
+    ),
     # issuer and audience
     ("issuer-substring", HS, lambda: hs(claims(iss=ISS[:-1])), R.INVALID_ISSUER),
     ("issuer-superstring", HS, lambda: hs(claims(iss=ISS + ".evil")), R.INVALID_ISSUER),

@@ -53,7 +53,8 @@ class Guard(Depends):
     def check(self, request: Request) -> Any:
         """Return the authenticated user, or raise the 401/403 HTTPException."""
         user, auth = _credentials(request)
-        if not getattr(user, "is_authenticated", False):
+        # a user object without is_authenticated counts as authenticated when a token was accepted
+        if not getattr(user, "is_authenticated", auth.token is not None):
             raise HTTPException(
                 401,
                 "Authentication required." if auth.failure is None else auth.failure.detail,
