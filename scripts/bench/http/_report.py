@@ -195,18 +195,19 @@ def targets(table: Table, efficiency: Table, frameworks: Sequence[str]) -> list[
 
 def spread(results: Results, frameworks: Sequence[str]) -> list[str]:
     """(max - min) / median per cell, and any wrk errors, to show how noisy the rounds were."""
-    lines = ["### Spread across rounds ((max - min) / median)", ""]
+    lines = ["### Spread across rounds ((max - min) / median): req/s, server CPU per request", ""]
     rows = []
     errors = []
     for endpoint in (e.name for e in ENDPOINTS if e.name in results):
         row = [LABELS[endpoint]]
         for framework in frameworks:
             samples = results[endpoint].get(framework, [])
-            values = [s.requests_per_second for s in samples]
-            if len(values) < 2:
-                row.append("n/a" if not values else "1 round")
+            if len(samples) < 2:
+                row.append("n/a" if not samples else "1 round")
             else:
-                row.append(f"{(max(values) - min(values)) / statistics.median(values):.0%}")
+                rps = _spread([s.requests_per_second for s in samples])
+                cpu = _spread([s.cpu_us_per_request for s in samples])
+                row.append(f"{rps:.0%}, {cpu:.0%}")
             errors += [f"{framework}/{endpoint}: {s.errors}" for s in samples if s.errors]
         rows.append(row)
     lines += _table(["endpoint", *(NAMES[f] for f in frameworks)], rows)
@@ -214,6 +215,11 @@ def spread(results: Results, frameworks: Sequence[str]) -> list[str]:
         lines += ["", "wrk reported errors (these cells are suspect):", ""]
         lines += [f"- {error}" for error in errors]
     return lines
+
+
+def _spread(values: list[float]) -> float:
+    middle = statistics.median(values)
+    return (max(values) - min(values)) / middle if middle else float("nan")
 
 
 def latency(results: Results, frameworks: Sequence[str]) -> list[str]:
