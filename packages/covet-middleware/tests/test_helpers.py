@@ -52,3 +52,13 @@ def test_signer_rotation_and_salt() -> None:
     for broken in ("", "nodot", "a.b", signed + "x", "!!!." + signed.split(".")[1]):
         with pytest.raises(BadSignature):
             new.unsign(broken)
+
+
+def test_signer_refuses_non_ascii_signatures_without_crashing() -> None:
+    # Cookie headers are decoded as latin-1, so an attacker can put any byte in a signature;
+    # hmac.compare_digest raises TypeError on non-ASCII str, which used to become a 500.
+    signer = Signer("o" * 40, salt="a")
+    encoded = signer.sign(b"payload").split(".")[0]
+    for forged in (f"{encoded}.\xe9", f"{encoded}.{'A' * 42}\xff", f"\xe9.{'A' * 43}"):
+        with pytest.raises(BadSignature):
+            signer.unsign(forged)

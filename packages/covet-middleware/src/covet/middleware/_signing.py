@@ -72,10 +72,12 @@ class Signer:
         if not encoded or not signature:
             raise BadSignature("value is not signed")
         value = b64decode(encoded)
+        # Compare bytes: compare_digest refuses non-ASCII str, and cookies can carry any byte.
+        given = signature.encode("utf-8", "surrogateescape")
         valid = False
         for key in self._keys:
             # Check every key so the time taken does not say which one matched.
-            valid |= hmac.compare_digest(self.signature(value, key), signature)
+            valid |= hmac.compare_digest(self.signature(value, key).encode(), given)
         if not valid:
             raise BadSignature("signature does not match")
         return value
