@@ -11,6 +11,7 @@ from covet.http import (
     ConfigurationError,
     Covet,
     Depends,
+    HTTPException,
     JSONResponse,
     PlainTextResponse,
     Query,
@@ -307,3 +308,32 @@ def test_a_returned_response_keeps_its_status_over_the_route_default() -> None:
     assert client.post("/things?fail=1").status_code == 409
     response = client.get("/retagged")
     assert (response.status_code, response.headers["x-why"]) == (202, "tuple")
+
+
+def test_websocket_errors_close_with_a_code(caplog: pytest.LogCaptureFixture) -> None:
+    app = Covet()
+
+    @app.websocket("/typed")
+    async def typed(websocket: WebSocket, n: int) -> None:
+        await websocket.accept()
+
+    @app.websocket("/denied")
+    async def denied(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raise HTTPException(403, "not for you")
+
+    @app.websocket("/crash")
+    async def crash(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raise RuntimeError("ws bug")
+
+    client = TestClient(app)
+    for path, code, reason in (
+        ("/typed?n=x", 1008, "invalid parameters: query.n: Input should be a valid integer"),
+        ("/denied", 1008, "not for you"),
+        ("/crash", 1011, "internal error"),
+    ):
+        with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect(path) as ws:
+            ws.receive_text()
+        assert (info.value.code, info.value.reason) == (code, reason)
+    assert "ws bug" in caplog.text

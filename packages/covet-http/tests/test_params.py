@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime
 import enum
 import functools
 import threading
@@ -537,3 +538,83 @@ def test_unannotated_defaults_and_partials() -> None:
         "tag": "x",
     }
     assert client.get("/list?page=x").json()["errors"][0]["loc"] == ["query", "page"]
+
+
+@dataclasses.dataclass
+class Shipment:
+    id: uuid.UUID
+    when: datetime.datetime
+    color: Color
+    mode: Literal["air", "sea"]
+    weights: dict[str, float]
+    ref: int | str
+    codes: tuple[int, ...] = ()
+    labels: set[str] = dataclasses.field(default_factory=set)
+    note: str | None = None
+
+
+def test_nested_json_types_are_validated_and_converted() -> None:
+    app = Covet()
+
+    @app.post("/ship")
+    async def ship(s: Shipment) -> dict[str, Any]:
+        return {
+            "id": s.id.hex,
+            "year": s.when.year,
+            "color": s.color.value,
+            "mode": s.mode,
+            "weights": s.weights,
+            "ref": s.ref,
+            "codes": list(s.codes),
+            "labels": sorted(s.labels),
+            "types": [type(s.codes).__name__, type(s.labels).__name__],
+        }
+
+    client = TestClient(app)
+    good = {
+        "id": str(uuid.UUID(int=3)),
+        "when": "2026-05-01T10:00:00",
+        "color": "blue",
+        "mode": "sea",
+        "weights": {"a": 1, "b": 2.5},
+        "ref": "R-1",
+        "codes": [1, 2],
+        "labels": ["x", "y", "x"],
+    }
+    assert client.post("/ship", json=good).json() == {
+        "id": uuid.UUID(int=3).hex,
+        "year": 2026,
+        "color": "blue",
+        "mode": "sea",
+        "weights": {"a": 1.0, "b": 2.5},
+        "ref": "R-1",
+        "codes": [1, 2],
+        "labels": ["x", "y"],
+        "types": ["tuple", "set"],
+    }
+    bad = {
+        "id": "nope",
+        "when": "yesterday",
+        "color": "green",
+        "mode": "rail",
+        "weights": {"a": "heavy"},
+        "ref": [1],
+        "codes": [1, "x"],
+        "labels": "x",
+        "note": 5,
+    }
+    errors = client.post("/ship", json=bad).json()["errors"]
+    assert [(e["loc"], e["type"]) for e in errors] == [
+        (["body", "id"], "uuid_parsing"),
+        (["body", "when"], "datetime_parsing"),
+        (["body", "color"], "enum"),
+        (["body", "mode"], "literal_error"),
+        (["body", "weights", "a"], "float_type"),
+        (["body", "ref"], "int_type"),
+        (["body", "codes", 1], "int_type"),
+        (["body", "labels"], "list_type"),
+        (["body", "note"], "string_type"),
+    ]
+    assert client.post("/ship", json={**good, "ref": True}).json()["errors"][0]["type"] == (
+        "int_type"
+    )

@@ -316,15 +316,11 @@ async def handle_websocket(
         await _close(websocket, exc.code, exc.reason)
     except RequestValidationError as exc:
         error = exc
-        await _close(
-            websocket,
-            1008,
-            "invalid parameters: "
-            + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors)[:120],
-        )
+        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors)
+        await _close(websocket, 1008, "invalid parameters: " + fields)
     except HTTPException as exc:
         error = exc
-        await _close(websocket, 1008, str(exc.detail)[:120])
+        await _close(websocket, 1008, str(exc.detail))
     except Exception as exc:
         error = exc
         logger.error(
@@ -338,5 +334,6 @@ async def handle_websocket(
 
 
 async def _close(websocket: Any, code: int, reason: str) -> None:
+    reason = reason.encode()[:120].decode(errors="ignore")  # a close frame holds 123 bytes
     with contextlib.suppress(Exception):  # already closed, or the client is gone
         await websocket.close(code=code, reason=reason)
