@@ -255,6 +255,7 @@ CORPUS: list[Case] = [
     ("bad-base64-payload", HS, lambda: with_segment(hs(), 1, "%%%%"), R.MALFORMED),
     ("header-not-json", HS, lambda: with_segment(hs(), 0, b64("not json")), R.MALFORMED),
     ("header-json-array", HS, lambda: with_segment(hs(), 0, b64('["HS256"]')), R.MALFORMED),
+    ("header-nested-5000-deep", HS, lambda: with_segment(hs(), 0, b64("[" * 5000)), R.MALFORMED),
     (
         "payload-json-array",
         HS,

@@ -236,7 +236,7 @@ class TokenCodec:
             header = json.loads(
                 base64url_decode(token.split(".", 1)[0]), object_pairs_hook=_no_duplicates
             )
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: [[[[...
             raise AuthenticationFailed(_R.MALFORMED, "the header is not base64url JSON") from exc
         if not isinstance(header, dict):
             raise AuthenticationFailed(_R.MALFORMED, "the header is not a JSON object")
