@@ -253,6 +253,16 @@ def test_user_objects_without_is_authenticated_count_as_authenticated() -> None:
         assert client.get("/plain").status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("roles", "allowed"), [("admin staff", True), ("administrator", False), (["admin", 3], True)]
+)
+def test_user_roles_as_text_or_list(roles: Any, allowed: bool) -> None:
+    app, backend = build_app(user_loader=lambda token: AppUser(1, "R", roles=roles))
+    with TestClient(app) as client:
+        response = client.get("/admin/panel", headers=bearer(backend.create_access_token(1)))
+        assert response.status_code == (200 if allowed else 403)
+
+
 def test_sync_user_loader() -> None:
     app, backend = build_app(user_loader=lambda token: AppUser(7, "Sy"))
     with TestClient(app) as client:

@@ -153,9 +153,13 @@ class AuthenticationMiddleware:
                 FailureReason.INVALID_CREDENTIALS, "unknown or inactive user"
             )
         roles = getattr(user, "roles", None)
-        return user, AuthCredentials.from_token(
-            verified, roles=roles if isinstance(roles, Iterable) else None
-        )
+        if isinstance(roles, str):
+            roles = roles.split()
+        elif isinstance(roles, Iterable):
+            roles = [role for role in roles if isinstance(role, str)]
+        else:
+            roles = None  # no roles attribute: the token's "roles" claim decides
+        return user, AuthCredentials.from_token(verified, roles=roles)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
