@@ -21,6 +21,7 @@ from covet.http import (
     PlainTextResponse,
     Request,
     Router,
+    WebSocket,
     register_convertor,
 )
 from covet.http._tree import match, walk
@@ -402,3 +403,42 @@ def test_fast_walk_agrees_with_the_full_search(parts: list[str]) -> None:
     if walked is not None:
         assert walked is found
         assert fast == full
+
+
+def test_router_decorators_websockets_and_its_own_lifespan() -> None:
+    api = Router()
+
+    @api.put("/x")
+    async def put_x() -> str:
+        return "put"
+
+    @api.patch("/x")
+    async def patch_x() -> str:
+        return "patch"
+
+    @api.delete("/x")
+    async def delete_x() -> str:
+        return "delete"
+
+    @api.post("/x")
+    async def post_x() -> str:
+        return "post"
+
+    @api.websocket("/ws/{n:int}")
+    async def ws(websocket: WebSocket, n: int) -> None:
+        await websocket.accept()
+        await websocket.send_json(n)
+        await websocket.close()
+
+    with TestClient(api) as client:  # a bare Router acknowledges lifespan events
+        assert [client.request(m, "/x").text for m in ("PUT", "PATCH", "DELETE", "POST")] == [
+            "put",
+            "patch",
+            "delete",
+            "post",
+        ]
+        assert client.get("/x").headers["allow"] == "DELETE, OPTIONS, PATCH, POST, PUT"
+    app = Covet()
+    app.mount("/api", api)
+    with TestClient(app).websocket_connect("/api/ws/5") as socket:  # through the mount
+        assert socket.receive_json() == 5
