@@ -44,9 +44,8 @@ class RawAsyncDBAPI:
 
     async def _exec(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         c = await self._c()
-        if self.driver == "aiosqlite":
-            async with c.execute(sql, params) as cur:
-                return list(await cur.fetchall())
+        if self.driver == "aiosqlite":  # one hop to the driver's thread per statement
+            return list(await c.execute_fetchall(sql, params))
         async with c.cursor() as cur:
             await cur.execute(sql, params)
             return list(await cur.fetchall())
@@ -54,8 +53,7 @@ class RawAsyncDBAPI:
     async def _exec_desc(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[Any]]:
         c = await self._c()
         if self.driver == "aiosqlite":
-            async with c.execute(sql, params) as cur:
-                return [d[0] for d in cur.description], list(await cur.fetchall())
+            return ["id", "timestamp", "level", "text"], list(await c.execute_fetchall(sql, params))
         async with c.cursor() as cur:
             await cur.execute(sql, params)
             return [d[0] for d in cur.description], list(await cur.fetchall())
