@@ -442,3 +442,28 @@ def test_router_decorators_websockets_and_its_own_lifespan() -> None:
     app.mount("/api", api)
     with TestClient(app).websocket_connect("/api/ws/5") as socket:  # through the mount
         assert socket.receive_json() == 5
+
+
+def test_covet_mounted_inside_fastapi() -> None:
+    inner = Covet()
+
+    @inner.get("/users/{id:int}", name="user")
+    async def user(id: int, request: Request) -> dict[str, Any]:
+        return {"id": id, "self": str(request.url_for("user", id=id))}
+
+    @inner.get("/files/{name}")
+    async def file(name: str) -> str:
+        return name
+
+    outer = FastAPI()
+    outer.mount("/covet", inner)
+    client = TestClient(outer)
+    assert client.get("/covet/users/4").json() == {
+        "id": 4,
+        "self": "http://testserver/covet/users/4",
+    }
+    assert client.get("/covet/files/a%2Fb").text == "a/b"
+    assert client.get("/covet/users/4/", follow_redirects=False).headers["location"] == (
+        "/covet/users/4"
+    )
+    assert client.get("/covet/nothing").status_code == 404
