@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -224,6 +225,8 @@ class Covet:
 
     def _import_string(self) -> tuple[str, str]:
         for module_name, module in list(sys.modules.items()):
+            if not isinstance(module, types.ModuleType):
+                continue
             for attribute, value in list(vars(module).items()):
                 if value is self:
                     file = getattr(module, "__file__", None)
