@@ -337,3 +337,19 @@ def test_websocket_errors_close_with_a_code(caplog: pytest.LogCaptureFixture) ->
             ws.receive_text()
         assert (info.value.code, info.value.reason) == (code, reason)
     assert "ws bug" in caplog.text
+
+
+def test_websocket_dependencies_can_take_the_socket() -> None:
+    app = Covet()
+
+    async def subprotocol(websocket: WebSocket) -> str:
+        return websocket.headers.get("x-client", "anonymous")
+
+    @app.websocket("/who")
+    async def who(websocket: WebSocket, client: Annotated[str, Depends(subprotocol)]) -> None:
+        await websocket.accept()
+        await websocket.send_text(client)
+        await websocket.close()
+
+    with TestClient(app).websocket_connect("/who", headers={"X-Client": "cli"}) as ws:
+        assert ws.receive_text() == "cli"

@@ -159,9 +159,13 @@ def analyse(
     call: Callable[..., Any],
     path_params: Mapping[str, type] | None = None,
     *,
-    websocket: bool = False,
+    websocket: bool | None = False,
 ) -> HandlerPlan:
-    """Build the plan for ``call``; ``path_params`` maps path names to their converter's type."""
+    """Build the plan for ``call``; ``path_params`` maps path names to their converter's type.
+
+    ``websocket``: True for a websocket handler (it must take the socket), False for an HTTP
+    handler (it must not), None for a dependency (it may; it gets None on HTTP routes).
+    """
     from covet.http._background import BackgroundTasks
     from covet.http._websockets import WebSocket
 
@@ -197,7 +201,7 @@ def analyse(
                 plan.extractors.append((name, _identity))
                 continue
             if name == "websocket" or (isinstance(base, type) and issubclass(base, WebSocket)):
-                if not websocket:
+                if websocket is False:
                     raise ConfigurationError(
                         f"{plan.name}: parameter {name!r} asks for a WebSocket on an HTTP route"
                     )

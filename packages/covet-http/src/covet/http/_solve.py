@@ -28,7 +28,7 @@ def dependency_plan(call: Callable[..., Any]) -> HandlerPlan:
     """The (memoised) plan of a dependency callable."""
     plan = _plans.get(call)
     if plan is None:
-        plan = _plans[call] = analyse(call, websocket=False)
+        plan = _plans[call] = analyse(call, websocket=None)
     return plan
 
 
