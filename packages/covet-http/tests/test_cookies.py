@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from covet.http._cookies import format_set_cookie, parse_cookies
 
@@ -12,7 +14,9 @@ def test_parse_cookies_like_a_browser() -> None:
     assert parse_cookies("lonely") == {"": "lonely"}
     assert parse_cookies(" ; a = 1 ;;") == {"a": "1"}
     assert parse_cookies("a=1; a=2") == {"a": "1"}
-    assert parse_cookies('x="\\303\\251t\\303\\251"')["x"] == "\u00c3\u00a9t\u00c3\u00a9"
+    assert parse_cookies('x="\\303\\251t\\303\\251"')["x"] == "\u00e9t\u00e9"
+    assert parse_cookies("raw=\u00c3\u00a9")["raw"] == "\u00e9"  # raw UTF-8 bytes, read as latin-1
+    assert parse_cookies("latin=\u00e9")["latin"] == "\u00e9"  # not UTF-8: kept as is
     assert parse_cookies("token=a=b=c") == {"token": "a=b=c"}
     assert parse_cookies("") == {}
 
@@ -73,3 +77,13 @@ def test_format_set_cookie_rejects_bad_names() -> None:
         format_set_cookie("a b", "1")
     with pytest.raises(ValueError, match="invalid cookie name"):
         format_set_cookie("", "1")
+
+
+@given(st.text(max_size=40))
+def test_any_value_survives_set_cookie_then_cookie_header(value: str) -> None:
+    line = format_set_cookie("k", value, samesite=None, path=None)
+    assert line.startswith("k=")
+    assert "\r" not in line
+    assert "\n" not in line
+    assert ";" not in line[2:]
+    assert parse_cookies(line) == {"k": value}

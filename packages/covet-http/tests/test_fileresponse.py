@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from covet.http._fileresponse import FileResponse, parse_ranges
 from covet.http._types import Message, Scope
@@ -221,3 +223,37 @@ def test_post_ignores_conditionals(data_file: Path) -> None:
     reply = client.post("/", headers={"If-None-Match": "*", "Range": "bytes=0-1"})
     assert reply.status_code == 200
     assert reply.content == CONTENT
+
+
+@given(
+    size=st.integers(min_value=0, max_value=500),
+    specs=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(0, 600)), st.one_of(st.none(), st.integers(0, 600))
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_parse_ranges_invariants(size: int, specs: list[tuple[int | None, int | None]]) -> None:
+    header = "bytes=" + ",".join(
+        f"{'' if first is None else first}-{'' if last is None else last}" for first, last in specs
+    )
+    ranges = parse_ranges(header, size)
+    if ranges is None:
+        return
+    previous_end = -1
+    for start, end in ranges:
+        assert 0 <= start < end <= size  # non-empty, inside the file
+        assert start > previous_end  # sorted, merged, no overlap or adjacency
+        previous_end = end
+    # every byte a valid spec asked for is covered
+    covered = {index for start, end in ranges for index in range(start, end)}
+    for first, last in specs:
+        if first is None and last is not None:
+            wanted = range(max(size - last, 0), size) if last else range(0)
+        elif first is not None:
+            wanted = range(first, min(size, last + 1 if last is not None else size))
+        else:
+            continue
+        assert set(wanted) <= covered

@@ -20,21 +20,32 @@ _VALUE_SAFE = frozenset(string.ascii_letters + string.digits + "!#$%&'()*+-./:<=
 _ATTRIBUTE_FORBIDDEN = frozenset(";\r\n\x00")
 
 
+def _as_utf8(value: str) -> str:
+    # Header text is decoded as latin-1, one char per byte; cookies carry UTF-8 bytes.
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def _unquote(value: str) -> str:
     if len(value) < 2 or value[0] != '"' or value[-1] != '"':
-        return value
+        return _as_utf8(value)
     inner = value[1:-1]
-    if "\\" not in inner:
-        return inner
-    inner = _OCTAL.sub(lambda match: chr(int(match.group(1), 8)), inner)
-    return _ESCAPED.sub(r"\1", inner)
+    if "\\" in inner:
+        inner = _OCTAL.sub(lambda match: chr(int(match.group(1), 8)), inner)
+        inner = _ESCAPED.sub(r"\1", inner)
+    return _as_utf8(inner)
 
 
 def parse_cookies(header: str) -> dict[str, str]:
     """Parse a ``Cookie`` header leniently, the way browsers send it.
 
     Chunks are split on ``;``; a chunk without ``=`` is a value with an empty name; double-quoted
-    values are unquoted; when a name repeats, the first value wins (the most specific path).
+    values are unquoted (octal escapes are bytes, read as UTF-8 like the rest of the value); when a
+    name repeats, the first value wins (the most specific path).
     """
     cookies: dict[str, str] = {}
     for chunk in header.split(";"):
