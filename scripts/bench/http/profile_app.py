@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE / "apps")]
 
 from _endpoints import ENDPOINTS, Endpoint  # noqa: E402
+from _report import NAMES  # noqa: E402
 
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[
@@ -157,7 +158,8 @@ async def time_all(frameworks: list[str], endpoints: list[Endpoint], count: int)
 
 async def _time_table(apps: dict[str, ASGIApp], endpoints: list[Endpoint], count: int) -> None:
     frameworks = list(apps)
-    print("| endpoint (CPU µs/request, in-process) | " + " | ".join(frameworks) + " |")
+    names = [NAMES[f] for f in frameworks]
+    print("| endpoint (CPU µs/request, in-process) | " + " | ".join(names) + " |")
     print("| --- |" + " ---: |" * len(frameworks))
     for endpoint in endpoints:
         cells = []
