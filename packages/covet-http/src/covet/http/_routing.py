@@ -210,8 +210,9 @@ class Router:
 
     # -- registration -----------------------------------------------------------------------
 
-    def _append(self, route: BaseRoute) -> None:
-        if self.dependencies and isinstance(route, Route | WebSocketRoute):
+    def _append(self, route: BaseRoute, *, own: bool = False) -> None:
+        """Add ``route``; unless the router built it (``own``), copy it with our dependencies."""
+        if self.dependencies and not own and isinstance(route, Route | WebSocketRoute):
             route = route.copy("", self.dependencies)
         self.routes.append(route)
         self._root = None
@@ -225,8 +226,11 @@ class Router:
         name: str | None = None,
         **options: Any,
     ) -> Route:
-        route = Route(path, endpoint, methods=methods, name=name, **options)
-        self._append(route)
+        dependencies = [*self.dependencies, *_as_depends(options.pop("dependencies", None))]
+        route = Route(
+            path, endpoint, methods=methods, name=name, dependencies=dependencies, **options
+        )
+        self._append(route, own=True)
         return route
 
     def add_websocket_route(
@@ -237,8 +241,10 @@ class Router:
         name: str | None = None,
         dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
     ) -> WebSocketRoute:
-        route = WebSocketRoute(path, endpoint, name=name, dependencies=dependencies)
-        self._append(route)
+        route = WebSocketRoute(
+            path, endpoint, name=name, dependencies=[*self.dependencies, *_as_depends(dependencies)]
+        )
+        self._append(route, own=True)
         return route
 
     def route(
