@@ -289,6 +289,10 @@ def test_mount_a_starlette_app() -> None:
     }
     assert client.get("/legacy/nothing").status_code == 404
     assert client.get("/legacy-not-mounted").text == "other"
+    app.mount("/named", starlette_app(), name="legacy")
+    assert app.url_path_for("legacy:where", id=3) == "/named/things/3"
+    with pytest.raises(NoMatchFound):
+        app.url_path_for("legacy:missing")
     behind_proxy = TestClient(app, root_path="/edge")
     assert behind_proxy.get("/edge/legacy/things/4").json()["url"] == (
         "http://testserver/edge/legacy/things/1"

@@ -171,7 +171,11 @@ class Mount(BaseRoute):
             if any(isinstance(s, tuple) and s[0] == k for s in self.segments)
         }
         prefix = self._build_path(own) if self.path else ""
-        return prefix.rstrip("/") + str(inner(name[len(self.name) + 1 :], **params))
+        try:
+            inner_path = inner(name[len(self.name) + 1 :], **params)
+        except Exception as exc:  # the mounted app's own "no match" (Starlette has its own)
+            raise NoMatchFound(f"{name!r}: {exc}") from exc
+        return prefix.rstrip("/") + str(inner_path)
 
     def copy(self, prefix: str, dependencies: list[Depends]) -> Mount:
         return Mount(prefix + self.path, self.app, name=self.name)
