@@ -21,12 +21,8 @@ import asyncmy.errors as myerr
 from asyncmy.constants import CLIENT
 
 from covet.orm import _exceptions as exc
-from covet.orm.backends._server import (
-    ServerBackend,
-    ServerConnection,
-    drop_transport,
-    socket_readable,
-)
+from covet.orm.backends._pools import ServerBackend
+from covet.orm.backends._server import ServerConnection, drop_transport, socket_readable
 from covet.orm.backends.base import ExecResult, Params, Row
 
 SQL_MODE = (

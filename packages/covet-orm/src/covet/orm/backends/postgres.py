@@ -24,12 +24,8 @@ import asyncpg.exceptions as pgexc  # type: ignore[import-untyped]
 from asyncpg.exceptions._base import DataError as ClientDataError  # type: ignore[import-untyped]
 
 from covet.orm import _exceptions as exc
-from covet.orm.backends._server import (
-    ServerBackend,
-    ServerConnection,
-    drop_transport,
-    socket_readable,
-)
+from covet.orm.backends._pools import ServerBackend
+from covet.orm.backends._server import ServerConnection, drop_transport, socket_readable
 from covet.orm.backends.base import ExecResult, Params, Row
 
 _SQLSTATE_CLASS: dict[str, type[exc.DatabaseError]] = {
