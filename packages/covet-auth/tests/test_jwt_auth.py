@@ -212,3 +212,17 @@ async def test_redis_store_from_two_processes_at_once(redis_store: RedisStore) -
         assert {a for a in answers if a != "ok"} <= {"refresh_reused", "revoked"}
         # and the replay revoked the family for the parent process too
         assert await reason(auth.verify(pairs[index].access_token)) is FailureReason.REVOKED
+
+
+async def test_family_revocation_outlives_every_token_of_the_family(
+    memory_store: MemoryStore,
+) -> None:
+    auth = JWTAuth(secret=SECRET, store=memory_store, leeway=7, refresh_ttl=1000)
+    pair = await auth.issue_tokens("h")
+    await auth.refresh(pair.refresh_token)
+    with pytest.raises(AuthenticationFailed):
+        await auth.refresh(pair.refresh_token)
+    family = auth.decode(pair.access_token).family
+    ttl = await memory_store.ttl(f"covet-auth:family:{family}")
+    assert ttl is not None
+    assert 1006 < ttl <= 1007

@@ -78,7 +78,7 @@ class JWTAuth(TokenCodec):
         now = self.clock()
         ttl = ttl_until(verified.expires_at + self.leeway, now)
         if not await revocations.spend_refresh(verified.jti, ttl):
-            await revocations.revoke_family(family, ttl_until(now + self.refresh_ttl, now))
+            await self.revoke_family(family)
             raise AuthenticationFailed(
                 FailureReason.REFRESH_REUSED,
                 "this refresh token was already used; every token of its session is revoked",
