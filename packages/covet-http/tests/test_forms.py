@@ -3,7 +3,10 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from covet.http._datastructures import Headers, UploadFile
 from covet.http._exceptions import ConfigurationError, HTTPException
@@ -159,3 +162,39 @@ async def test_missing_python_multipart_gives_install_advice(
     monkeypatch.setitem(sys.modules, "python_multipart", None)
     with pytest.raises(ConfigurationError, match=r"pip install 'covet-http\[forms\]'"):
         await parse_form(urlencoded_headers(), chunked(b"a=1"))
+
+
+def html5_escape(name: str) -> str:
+    """How browsers (and httpx) escape a multipart field name: '"' and C0 controls but ESC."""
+    return "".join(
+        f"%{ord(char):02X}" if char == '"' or (ord(char) < 0x20 and char != "\x1b") else char
+        for char in name
+    )
+
+
+field_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    fields=st.dictionaries(
+        field_text.filter(bool), st.lists(field_text, min_size=1, max_size=3), max_size=4
+    ),
+    content=st.binary(max_size=2000),
+)
+async def test_what_httpx_encodes_parses_back(fields: dict[str, list[str]], content: bytes) -> None:
+    expected = [(key, value) for key, values in fields.items() for value in values]
+    request = httpx.Request(
+        "POST", "http://testserver/", data=fields, files={"upload": ("f.bin", content)}
+    )
+    form = await parse_form(Headers(raw=request.headers.raw), chunked(request.read(), 97))
+    text_items = [(key, value) for key, value in form.multi_items() if key != "upload"]
+    assert text_items == [(html5_escape(key), value) for key, value in expected]
+    upload = form["upload"]
+    assert isinstance(upload, UploadFile)
+    assert await upload.read() == content
+    await form.close()
+
+    encoded = httpx.Request("POST", "http://testserver/", data=fields)
+    form = await parse_form(Headers(raw=encoded.headers.raw), chunked(encoded.read()))
+    assert form.multi_items() == expected
