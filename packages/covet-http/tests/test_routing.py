@@ -471,3 +471,28 @@ def test_covet_mounted_inside_fastapi() -> None:
         "/covet/users/4"
     )
     assert client.get("/covet/nothing").status_code == 404
+
+
+async def test_slash_redirect_never_leaves_the_host() -> None:
+    app = Covet()
+    app.add_route("//evil.example/x", lambda: "x")  # odd routes, to force the redirect
+    app.add_route("/\\evil.example/x", lambda: "x")
+    for raw in (b"//evil.example/x/", b"/\\evil.example/x/"):
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any], sent: list[dict[str, Any]] = sent) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": raw.decode(),
+            "raw_path": raw,
+            "query_string": b"",
+            "headers": [],
+            "root_path": "",
+        }
+        await app(scope, lambda: None, send)  # type: ignore[arg-type]
+        assert sent[0]["status"] == 307
+        location = dict(sent[0]["headers"])[b"location"]
+        assert location in (b"/evil.example/x", b"/%5Cevil.example/x"), location

@@ -432,8 +432,8 @@ class Router:
         raw = scope.get("raw_path")
         path = raw.split(b"?", 1)[0].decode("latin-1") if raw else quote(scope["path"])
         path = path[:-1] if strip else path + "/"
-        if path.startswith("//"):
-            path = "/" + path.lstrip("/")
+        # keep it a path on this host: no "//host" and no backslash browsers read as a slash
+        path = "/" + quote(path, safe="/%:@!$&'()*+,;=-._~").lstrip("/")
         query = scope.get("query_string", b"")
         location = path + ("?" + query.decode("latin-1") if query else "")
         await send(
