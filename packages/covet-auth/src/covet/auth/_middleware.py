@@ -17,6 +17,8 @@ from covet.middleware import CSRFMiddleware
 from covet.middleware._responses import send_problem
 
 UserLoader = Callable[[VerifiedToken], Awaitable[Any] | Any]
+_ANONYMOUS = AnonymousUser()  # both immutable: shared by every request without credentials
+_NO_CREDENTIALS = AuthCredentials()
 
 
 def www_authenticate(
@@ -167,7 +169,7 @@ class AuthenticationMiddleware:
             return
         token, from_header = self._credentials(scope)
         if token is None:
-            scope["user"], scope["auth"] = AnonymousUser(), AuthCredentials()
+            scope["user"], scope["auth"] = _ANONYMOUS, _NO_CREDENTIALS
         else:
             try:
                 scope["user"], scope["auth"] = await self.authenticate(token)
@@ -175,7 +177,7 @@ class AuthenticationMiddleware:
                 if self.on_invalid == "reject":
                     await self._reject(scope, receive, send, failure)
                     return
-                scope["user"], scope["auth"] = AnonymousUser(), AuthCredentials(failure=failure)
+                scope["user"], scope["auth"] = _ANONYMOUS, AuthCredentials(failure=failure)
         # Browsers attach cookies to cross-site requests but never an Authorization header, so
         # in cookie mode every request without one passes the CSRF check -- the login form
         # included, which stops an attacker from logging a victim into the attacker's account.
