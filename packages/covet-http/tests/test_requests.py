@@ -198,3 +198,9 @@ def test_upload_parameter_rejects_a_text_field() -> None:
     assert response.json()["errors"] == [
         {"loc": ["form", "avatar"], "msg": "Expected a file upload", "type": "file_type"}
     ]
+
+
+async def test_is_disconnected_keeps_a_body_message_it_reads() -> None:
+    request = Request(http_scope(method="POST"), receiver(b"kept"))
+    assert await request.is_disconnected() is False
+    assert await request.body() == b"kept"

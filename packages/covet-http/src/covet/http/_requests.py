@@ -118,6 +118,7 @@ class Request:
     _query_map: dict[str, list[str]] | None = None
     _cookies: dict[str, str] | None = None
     _url: URL | None = None
+    _pending: Message | None = None
 
     def __init__(
         self,
@@ -286,7 +287,7 @@ class Request:
         limit = self.limits.max_body_size
         received = 0
         while True:
-            message = await self._receive()
+            message = await self._next_message()
             if message["type"] == "http.request":
                 chunk: bytes = message.get("body", b"")
                 if chunk:
@@ -309,7 +310,7 @@ class Request:
         self._stream_consumed = True
         self._check_declared_length()
         limit = self.limits.max_body_size
-        message = await self._receive()
+        message = await self._next_message()
         if message["type"] == "http.request" and not message.get("more_body", False):
             body: bytes = message.get("body", b"")  # the common case: one message
             if limit is not None and len(body) > limit:
@@ -330,7 +331,7 @@ class Request:
                     break
             elif message["type"] == "http.disconnect":
                 raise ClientDisconnect("the client disconnected while sending the body")
-            message = await self._receive()
+            message = await self._next_message()
         self._body = b"".join(chunks)
         return self._body
 
@@ -376,7 +377,16 @@ class Request:
         if message.get("type") == "http.disconnect":
             self.scope["covet.disconnected"] = True
             return True
+        if message.get("type") == "http.request":
+            self._pending = message  # body() and stream() still get it
         return False
+
+    async def _next_message(self) -> Message:
+        message = self._pending
+        if message is not None:
+            self._pending = None
+            return message
+        return await self._receive()
 
     async def send_push_promise(self, path: str) -> None:  # pragma: no cover - server specific
         if "http.response.push" in self.scope.get("extensions", {}):
