@@ -11,6 +11,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from covet.http import _json
 from covet.http._json import InvalidJSON, json_dumps, json_loads
@@ -120,3 +122,34 @@ def test_depth_bomb_is_refused_cheaply() -> None:
         json_loads(b"[[]" * 1_000_000 + b"]" * 1_000_000)
     with pytest.raises(InvalidJSON, match="Invalid JSON"):
         json_loads(b"[]" * 60 + b"[" * 10 + b"}" * 10)  # mismatched: the parser reports it
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:'),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(alphabet='[]{}"\\ab'), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+def depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max((depth(item) for item in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((depth(item) for item in value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_depth_limit_matches_the_real_nesting(value: Any) -> None:
+    import json
+
+    data = json.dumps(value).encode()
+    levels = depth(value)
+    assert json_loads(data, max_depth=max(levels, 1)) == value
+    if levels > 1:
+        with pytest.raises(InvalidJSON, match="deeper"):
+            json_loads(data, max_depth=levels - 1)

@@ -85,25 +85,27 @@ else:
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")
 
 
 @functools.lru_cache(maxsize=8)
 def _opener_run(length: int) -> re.Pattern[bytes]:
-    return re.compile(rb"[\[{]{%d}" % length)
+    return re.compile(rb"\[{%d}" % length)
 
 
 def _too_deep(data: bytes, max_depth: int) -> bool:
     # Fast path: a document with few brackets cannot be deep.
     if data.count(b"[") + data.count(b"{") <= max_depth:
         return False
-    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    # Only nesting matters here (the parser checks that brackets match), so use one kind.
+    brackets = _STRING.sub(b"", data).translate(_ONE_KIND, _NOT_BRACKETS)
     # Each pass strips the innermost level everywhere (C-speed replaces, no recursion); brackets
     # that survive max_depth passes sit deeper than max_depth.
     run = _opener_run(max_depth + 1)
     for _ in range(max_depth):
         if run.search(brackets):
             return True  # max_depth + 1 openers in a row
-        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        shorter = brackets.replace(b"[]", b"")  # one level: replace() does not rescan
         if not shorter:
             return False
         if len(shorter) == len(brackets):
