@@ -47,7 +47,7 @@ class AsyncPool:
         while True:
             while self._idle:
                 conn = self._idle.pop()
-                if conn.alive():
+                if conn.alive(probe=False):  # this loop has been reading it: flags are current
                     conn.fresh = True
                     return conn
                 self._drop(conn)
@@ -73,7 +73,7 @@ class AsyncPool:
                     self._waiters.remove(waiter)
 
     def release(self, conn: ServerConnection, *, discard: bool = False) -> None:
-        if discard or conn.in_transaction or not conn.alive():
+        if discard or conn.in_transaction or not conn.alive(probe=False):
             self._drop(conn)
         else:
             self._idle.append(conn)
@@ -130,7 +130,7 @@ class SyncPool:
                     raise exc.InterfaceError("the database is closed")
                 while self._idle:
                     conn = self._idle.pop()
-                    if conn.aconn.alive():
+                    if conn.aconn.alive():  # no loop read its socket while idle: probe it
                         conn.aconn.fresh = True
                         return conn
                     self._open -= 1
@@ -156,7 +156,8 @@ class SyncPool:
         return LoopConnection(aconn, loop)
 
     def release(self, conn: LoopConnection, *, discard: bool = False) -> None:
-        drop = discard or self.closed or conn.aconn.in_transaction or not conn.aconn.alive()
+        aconn = conn.aconn
+        drop = discard or self.closed or aconn.in_transaction or not aconn.alive(probe=False)
         with self._cond:
             if drop:
                 self._open -= 1

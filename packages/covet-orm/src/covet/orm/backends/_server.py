@@ -117,8 +117,9 @@ class ServerConnection(AsyncConnection):
         """True when the server reported that the statement did not run (it was shut down)."""
 
     @abstractmethod
-    def alive(self) -> bool:
-        """Cheap check on check-out: not closed and nothing unsolicited on the socket."""
+    def alive(self, probe: bool = True) -> bool:
+        """Not closed, by the driver's own flags; with ``probe``, also nothing unsolicited waiting
+        on the socket (one ``select``): needed when no loop has been reading it (sync pairs)."""
 
     @abstractmethod
     def terminate(self) -> None:

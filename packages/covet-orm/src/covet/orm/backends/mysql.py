@@ -127,10 +127,12 @@ class MySQLConnection(ServerConnection):
     def not_executed(self, error: BaseException) -> bool:
         return False  # a dropped MySQL connection never says whether the statement ran
 
-    def alive(self) -> bool:
+    def alive(self, probe: bool = True) -> bool:
         raw = self.raw
         if not raw.connected or raw._stream_broken:
             return False
+        if not probe:
+            return True
         transport = raw._transport
         sock = transport.get_extra_info("socket") if transport is not None else None
         return sock is not None and not socket_readable(sock.fileno())

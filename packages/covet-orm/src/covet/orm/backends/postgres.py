@@ -118,10 +118,12 @@ class PostgresConnection(ServerConnection):
     def not_executed(self, error: BaseException) -> bool:
         return getattr(error, "sqlstate", None) in _NOT_EXECUTED
 
-    def alive(self) -> bool:
+    def alive(self, probe: bool = True) -> bool:
         raw = self.raw
         if raw.is_closed():
             return False
+        if not probe:
+            return True
         transport = raw._transport
         sock = transport.get_extra_info("socket") if transport is not None else None
         return sock is not None and not socket_readable(sock.fileno())
