@@ -15,6 +15,7 @@ from covet.http import (
     JSONResponse,
     PlainTextResponse,
     Query,
+    Response,
     StreamingResponse,
     WebSocket,
     WebSocketDisconnect,
@@ -353,3 +354,39 @@ def test_websocket_dependencies_can_take_the_socket() -> None:
 
     with TestClient(app).websocket_connect("/who", headers={"X-Client": "cli"}) as ws:
         assert ws.receive_text() == "cli"
+
+
+def test_response_parameter_sets_headers_cookies_and_status() -> None:
+    app = Covet()
+
+    def remember(response: Response) -> None:
+        response.headers["X-From-Dependency"] = "yes"
+
+    @app.post("/login", dependencies=[remember])
+    async def login(response: Response, name: str) -> dict[str, str]:
+        response.set_cookie("session", name, httponly=True)
+        response.set_cookie("theme", "dark")
+        return {"hello": name}
+
+    @app.post("/accepted")
+    async def accepted(response: Response) -> str:
+        response.status_code = 202
+        return "queued"
+
+    @app.delete("/gone")
+    async def gone(response: Response) -> None:
+        response.headers["X-Deleted"] = "1"
+
+    client = TestClient(app)
+    reply = client.post("/login?name=ann")
+    assert reply.json() == {"hello": "ann"}
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.headers["x-from-dependency"] == "yes"
+    assert reply.headers.get_list("set-cookie") == [
+        "session=ann; Path=/; HttpOnly; SameSite=Lax",
+        "theme=dark; Path=/; SameSite=Lax",
+    ]
+    reply = client.post("/accepted")
+    assert (reply.status_code, reply.text) == (202, "queued")
+    reply = client.delete("/gone")
+    assert (reply.status_code, reply.headers["x-deleted"]) == (204, "1")

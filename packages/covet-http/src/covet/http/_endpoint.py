@@ -200,6 +200,24 @@ def render(result: Any, status_code: int | None) -> Rendered:
     return to_response(result, status_code)
 
 
+def merge_response(rendered: Rendered, extra: Response) -> Response:
+    """Apply the headers, cookies and status set on an injected ``Response`` parameter."""
+    if isinstance(rendered, tuple):
+        status, content_type, body = rendered
+        if status == 204:
+            response = Response(status_code=204)
+        else:
+            response = Response(body, status, media_type=content_type.decode("latin-1"))
+    else:
+        response = rendered
+    for name, value in extra.raw_headers:
+        if name not in (b"content-length", b"content-type"):
+            response.raw_headers.append((name, value))
+    if extra.status_code:
+        response.status_code = extra.status_code
+    return response
+
+
 async def send_rendered(rendered: Rendered, scope: Scope, receive: Receive, send: Send) -> None:
     if type(rendered) is tuple:
         status, content_type, body = rendered
@@ -271,6 +289,8 @@ async def handle_http(
                     functools.partial(plan.call, **kwargs), limiter=settings.limiter
                 )
         rendered = render(result, route.status_code)
+        if ctx is not None and ctx.response is not None:
+            rendered = merge_response(rendered, ctx.response)
     except Exception as exc:
         if ctx is not None:
             try:

@@ -20,6 +20,7 @@ from covet.http._datastructures import UploadFile
 from covet.http._exceptions import ConfigurationError
 from covet.http._params import MISSING, Body, Cookie, Depends, Form, Header, Param, Path, Query
 from covet.http._requests import Request
+from covet.http._responses import Response
 from covet.http._validation import (
     Invalid,
     sequence_builder,
@@ -46,6 +47,7 @@ class HandlerPlan:
         "is_async",
         "is_generator",
         "name",
+        "response",
         "simple",
         "websocket",
     )
@@ -68,6 +70,8 @@ class HandlerPlan:
         #: (kwarg name, field name, converter or None for UploadFile, is sequence, default)
         self.form: list[tuple[str, str, Callable[[str], Any] | None, bool, Any]] = []
         self.background: str | None = None
+        #: a parameter annotated Response: headers, cookies and status for the reply
+        self.response: str | None = None
         self.websocket: str | None = None
         #: extractors and at most a JSON body: no form, dependencies or background tasks
         self.simple = False
@@ -210,6 +214,9 @@ def analyse(
             if isinstance(base, type) and issubclass(base, BackgroundTasks):
                 plan.background = name
                 continue
+            if base is Response:
+                plan.response = name
+                continue
             if name in path_params:
                 marker = Path()
             elif _is_upload(tp):
@@ -248,7 +255,7 @@ def analyse(
             f"{plan.name}: a websocket handler needs a parameter named 'websocket' "
             "or annotated WebSocket"
         )
-    plan.simple = not (plan.form or plan.dependencies or plan.background)
+    plan.simple = not (plan.form or plan.dependencies or plan.background or plan.response)
     return plan
 
 

@@ -13,6 +13,7 @@ from covet.http._exceptions import RequestValidationError
 from covet.http._json import InvalidJSON, json_loads
 from covet.http._params import MISSING, Depends
 from covet.http._requests import Request
+from covet.http._responses import Response
 from covet.http._signature import HandlerPlan, analyse
 from covet.http._validation import Invalid
 
@@ -35,7 +36,15 @@ def dependency_plan(call: Callable[..., Any]) -> HandlerPlan:
 class RequestContext:
     """What one request accumulates while its dependencies resolve."""
 
-    __slots__ = ("background", "cache", "exit_stack", "limiter", "overrides", "websocket")
+    __slots__ = (
+        "background",
+        "cache",
+        "exit_stack",
+        "limiter",
+        "overrides",
+        "response",
+        "websocket",
+    )
 
     def __init__(
         self,
@@ -48,7 +57,15 @@ class RequestContext:
         self.cache: dict[Callable[..., Any], Any] = {}
         self.exit_stack: contextlib.AsyncExitStack | None = None
         self.background: BackgroundTasks | None = None
+        self.response: Response | None = None
         self.websocket = websocket
+
+    def get_response(self) -> Response:
+        """The per-request Response a handler or dependency can set headers/cookies/status on."""
+        if self.response is None:
+            self.response = Response()
+            self.response.status_code = 0  # 0: not set, the handler's result decides
+        return self.response
 
     def get_background(self) -> BackgroundTasks:
         if self.background is None:
@@ -105,6 +122,8 @@ async def solve(
         await _read_form(plan, request, kwargs, errors)
     if plan.background is not None:
         kwargs[plan.background] = ctx.get_background()
+    if plan.response is not None:
+        kwargs[plan.response] = ctx.get_response()
     if plan.websocket is not None:
         kwargs[plan.websocket] = ctx.websocket
     if errors:
