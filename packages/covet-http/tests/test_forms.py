@@ -172,7 +172,7 @@ def html5_escape(name: str) -> str:
     )
 
 
-field_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+field_text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"))
 
 
 @settings(max_examples=50, deadline=None)

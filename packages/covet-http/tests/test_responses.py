@@ -189,7 +189,8 @@ async def test_streaming_async_and_sync_iterables() -> None:
     assert sent[0]["headers"] == [(b"content-type", b"text/plain; charset=utf-8")]
     assert [m["body"] for m in sent[1:]] == [b"0", b"1", b"2", b""]
     assert [m.get("more_body", False) for m in sent[1:]] == [True, True, True, False]
-    sent = await call_asgi(StreamingResponse(iter([b"a", "b"])), http_scope())
+    chunks: list[str | bytes] = [b"a", "b"]
+    sent = await call_asgi(StreamingResponse(iter(chunks)), http_scope())
     assert [m["body"] for m in sent[1:]] == [b"a", b"b", b""]
 
 

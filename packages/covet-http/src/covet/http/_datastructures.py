@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from tempfile import SpooledTemporaryFile
 from typing import Any, BinaryIO, NamedTuple, TypeVar, overload
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
@@ -247,7 +248,7 @@ class UploadFile:
 
     def __init__(
         self,
-        file: BinaryIO,
+        file: BinaryIO | SpooledTemporaryFile[bytes],
         *,
         size: int | None = None,
         filename: str | None = None,

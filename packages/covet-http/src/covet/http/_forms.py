@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable
 from tempfile import SpooledTemporaryFile
 from types import ModuleType
-from typing import Any, BinaryIO, cast
+from typing import Any
 from urllib.parse import unquote_plus
 
 from covet.http._datastructures import FormData, Headers, UploadFile
@@ -242,9 +242,7 @@ class _MultipartForm:
         if b"filename" in options:
             filename = _decode(options[b"filename"], "an uploaded file name")
             spool = SpooledTemporaryFile(max_size=self.spool_threshold)  # noqa: SIM115
-            self.file = UploadFile(
-                cast(BinaryIO, spool), size=0, filename=filename, headers=headers
-            )
+            self.file = UploadFile(spool, size=0, filename=filename, headers=headers)
             self.field = None
         else:
             self.file = None
