@@ -390,3 +390,43 @@ def test_response_parameter_sets_headers_cookies_and_status() -> None:
     assert (reply.status_code, reply.text) == (202, "queued")
     reply = client.delete("/gone")
     assert (reply.status_code, reply.headers["x-deleted"]) == (204, "1")
+
+
+def test_put_patch_and_debug_toggle() -> None:
+    app = Covet()
+
+    @app.put("/r")
+    async def put_r() -> str:
+        return "put"
+
+    @app.patch("/r")
+    async def patch_r() -> str:
+        raise RuntimeError("patch failed")
+
+    client = TestClient(app)
+    assert client.put("/r").text == "put"
+    assert "traceback" not in client.patch("/r").json()
+    assert app.debug is False
+    app.debug = True
+    assert "RuntimeError: patch failed" in client.patch("/r").json()["detail"]
+
+
+def test_run_passes_the_options_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
+    module_app.run("0.0.0.0", 9000)
+    module_app.run(workers=2, log_level="warning")
+    assert calls[0] == (
+        module_app,
+        {
+            "host": "0.0.0.0",
+            "port": 9000,
+            "reload": False,
+            "workers": 1,
+        },
+    )
+    assert calls[1][0] == f"{__name__}:module_app"
+    assert calls[1][1]["workers"] == 2
+    assert calls[1][1]["log_level"] == "warning"
