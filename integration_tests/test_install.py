@@ -20,10 +20,17 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
-DISTRIBUTIONS = ("covet", "covet-auth", "covet-http", "covet-middleware", "covet-migrate", "covet-orm")
+DISTRIBUTIONS = (
+    "covet",
+    "covet-auth",
+    "covet-http",
+    "covet-middleware",
+    "covet-migrate",
+    "covet-orm",
+)
 VERSION = "0.2.0"
 
-CALL_ASGI = '''
+CALL_ASGI = """
 import asyncio
 
 async def call(app, method, path, body=b""):
@@ -42,7 +49,7 @@ async def call(app, method, path, body=b""):
     start = messages[0]
     body = b"".join(m.get("body", b"") for m in messages[1:])
     return start["status"], body
-'''
+"""
 
 
 def _env() -> dict[str, str]:
@@ -64,12 +71,29 @@ def _run(*args: str | Path, cwd: Path | None = None) -> str:
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     house = tmp_path_factory.mktemp("wheelhouse")
     for dist in DISTRIBUTIONS:
-        _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", house, ROOT / "packages" / dist)
+        _run(
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            "--outdir",
+            house,
+            ROOT / "packages" / dist,
+        )
     # third-party dependencies of everything we install below, so installs can use --no-index
     tools = _make_venv(tmp_path_factory.mktemp("download"))
     _run(
-        tools / "bin" / "python", "-m", "pip", "download", "--quiet", "--dest", house,
-        "--find-links", house, f"covet=={VERSION}", "sqlalchemy",
+        tools / "bin" / "python",
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--dest",
+        house,
+        "--find-links",
+        house,
+        f"covet=={VERSION}",
+        "sqlalchemy",
     )
     return house
 
@@ -82,8 +106,15 @@ def _make_venv(path: Path) -> Path:
 def _install(tmp_path: Path, house: Path, *requirements: str) -> Path:
     env_dir = _make_venv(tmp_path / "venv")
     _run(
-        env_dir / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-index",
-        "--find-links", house, *requirements,
+        env_dir / "bin" / "python",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-index",
+        "--find-links",
+        house,
+        *requirements,
     )
     return env_dir
 
@@ -113,7 +144,10 @@ def test_exactly_one_wheel_contains_covet_init(wheelhouse: Path) -> None:
 
 def test_covet_http_works_alone(wheelhouse: Path, tmp_path: Path) -> None:
     env_dir = _install(tmp_path, wheelhouse, f"covet-http=={VERSION}")
-    out = _python(env_dir, CALL_ASGI + '''
+    out = _python(
+        env_dir,
+        CALL_ASGI
+        + """
 import importlib.util
 from covet.http import Covet
 
@@ -130,13 +164,18 @@ try:
     from covet import Covet as _  # the meta package is not installed
 except ImportError:
     print("alone ok")
-''', tmp_path)
+""",
+        tmp_path,
+    )
     assert "alone ok" in out
 
 
 def test_covet_http_with_sqlalchemy(wheelhouse: Path, tmp_path: Path) -> None:
     env_dir = _install(tmp_path, wheelhouse, f"covet-http=={VERSION}", "sqlalchemy")
-    out = _python(env_dir, CALL_ASGI + '''
+    out = _python(
+        env_dir,
+        CALL_ASGI
+        + """
 import json
 from sqlalchemy import create_engine, text
 from covet.http import Covet
@@ -157,13 +196,18 @@ def add(data: dict) -> dict:
 status, body = asyncio.run(call(app, "POST", "/notes", b'{"body": "hi"}'))
 assert status == 200 and json.loads(body) == {"count": 1}, (status, body)
 print("sqlalchemy ok")
-''', tmp_path)
+""",
+        tmp_path,
+    )
     assert "sqlalchemy ok" in out
 
 
 def test_meta_package_with_everything(wheelhouse: Path, tmp_path: Path) -> None:
     env_dir = _install(tmp_path, wheelhouse, f"covet=={VERSION}")
-    out = _python(env_dir, CALL_ASGI + '''
+    out = _python(
+        env_dir,
+        CALL_ASGI
+        + """
 import covet, covet.auth, covet.http, covet.middleware, covet.migrate, covet.orm
 from covet import Covet
 assert Covet is covet.http.Covet
@@ -176,7 +220,9 @@ def index() -> str:
 
 assert asyncio.run(call(app, "GET", "/")) == (200, b"hello")
 print("meta ok")
-''', tmp_path)
+""",
+        tmp_path,
+    )
     assert "meta ok" in out
     (tmp_path / "webapp.py").write_text(
         "from covet import Covet\napp = Covet()\n\n@app.get('/ping', name='ping')\ndef ping() -> str:\n    return 'pong'\n"

@@ -32,7 +32,9 @@ def test_only_the_meta_package_has_covet_init() -> None:
 
 def test_meta_init_extends_path_first() -> None:
     tree = ast.parse((ROOT / "packages/covet/src/covet/__init__.py").read_text())
-    body = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    body = [
+        n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+    ]
     first = ast.unparse(body[0])
     assert first == "__path__ = __import__('pkgutil').extend_path(__path__, __name__)"
 

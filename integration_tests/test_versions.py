@@ -43,7 +43,9 @@ def test_installed_versions_agree() -> None:
 
 @pytest.fixture
 def repo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(ROOT / "packages", tmp_path / "packages", ignore=shutil.ignore_patterns("tests"))
+    shutil.copytree(
+        ROOT / "packages", tmp_path / "packages", ignore=shutil.ignore_patterns("tests")
+    )
     bump = load("bump_version")
     check = load("check_versions")
     for module in (bump, check):

@@ -13,6 +13,15 @@ from typing import TYPE_CHECKING, Any
 from covet.__about__ import __version__
 
 if TYPE_CHECKING:
+    from covet.auth import (
+        AuthenticationMiddleware,
+        CurrentUser,
+        JWTAuth,
+        PasswordHasher,
+        login_required,
+        requires,
+        requires_role,
+    )
     from covet.http import (
         BackgroundTasks,
         Body,
@@ -34,12 +43,17 @@ if TYPE_CHECKING:
         StaticFiles,
         StreamingResponse,
         WebSocket,
+        WebSocketDisconnect,
+    )
+    from covet.orm import (
+        Database,
+        F,
+        Model,
+        Q,
     )
 
-# name -> (module, distribution that provides it)
-_EXPORTS: dict[str, tuple[str, str]] = {
-    name: ("covet.http", "covet-http")
-    for name in (
+_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("covet.http", "covet-http"): (
         "BackgroundTasks",
         "Body",
         "Cookie",
@@ -60,22 +74,51 @@ _EXPORTS: dict[str, tuple[str, str]] = {
         "StaticFiles",
         "StreamingResponse",
         "WebSocket",
-    )
+        "WebSocketDisconnect",
+    ),
+    ("covet.orm", "covet-orm"): (
+        "Database",
+        "F",
+        "Model",
+        "Q",
+    ),
+    ("covet.auth", "covet-auth"): (
+        "AuthenticationMiddleware",
+        "CurrentUser",
+        "JWTAuth",
+        "PasswordHasher",
+        "login_required",
+        "requires",
+        "requires_role",
+    ),
+}
+
+# name -> (module, distribution that provides it)
+_EXPORTS: dict[str, tuple[str, str]] = {
+    name: source for source, names in _GROUPS.items() for name in names
 }
 
 __all__ = [
+    "AuthenticationMiddleware",
     "BackgroundTasks",
     "Body",
     "Cookie",
     "Covet",
+    "CurrentUser",
+    "Database",
     "Depends",
     "EventSourceResponse",
+    "F",
     "FileResponse",
     "HTMLResponse",
     "HTTPException",
     "Header",
     "JSONResponse",
+    "JWTAuth",
+    "Model",
+    "PasswordHasher",
     "PlainTextResponse",
+    "Q",
     "Query",
     "RedirectResponse",
     "Request",
@@ -84,7 +127,11 @@ __all__ = [
     "StaticFiles",
     "StreamingResponse",
     "WebSocket",
+    "WebSocketDisconnect",
     "__version__",
+    "login_required",
+    "requires",
+    "requires_role",
 ]
 
 
