@@ -257,3 +257,21 @@ def test_parse_ranges_invariants(size: int, specs: list[tuple[int | None, int | 
         else:
             continue
         assert set(wanted) <= covered
+
+
+def test_failed_preconditions_are_412(data_file: Path) -> None:
+    client = client_for(data_file)
+    first = client.get("/")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert client.get("/", headers={"If-Match": etag}).status_code == 200
+    assert client.get("/", headers={"If-Match": "*"}).status_code == 200
+    failed = client.get("/", headers={"If-Match": '"other"'})
+    assert failed.status_code == 412
+    assert failed.content == b""
+    assert client.get("/", headers={"If-Match": f"W/{etag}"}).status_code == 412  # strong only
+    assert client.get("/", headers={"If-Unmodified-Since": modified}).status_code == 200
+    old = formatdate(data_file.stat().st_mtime - 3600, usegmt=True)
+    assert client.get("/", headers={"If-Unmodified-Since": old}).status_code == 412
+    # If-Match takes precedence over If-Unmodified-Since
+    both = {"If-Match": etag, "If-Unmodified-Since": old}
+    assert client.get("/", headers=both).status_code == 200

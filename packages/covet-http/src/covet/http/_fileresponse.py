@@ -28,6 +28,7 @@ class FileResponse(Response):
     """Send a file from disk, answering conditional and range requests for GET and HEAD.
 
     ETag and Last-Modified come from one ``stat`` (done here or passed as ``stat_result``).
+    ``If-Match`` / ``If-Unmodified-Since`` that fail give 412;
     ``If-None-Match`` / ``If-Modified-Since`` give 304; ``Range`` gives 206 (one range, or
     ``multipart/byteranges`` for several), 416 when no range fits; ``If-Range`` that no longer
     matches sends the whole file.
@@ -89,6 +90,9 @@ class FileResponse(Response):
         ranges: list[tuple[int, int]] | None = None
         if method in ("GET", "HEAD") and self.status_code == 200:
             request_headers = Headers(raw=scope["headers"])
+            if self._precondition_failed(request_headers):
+                await self._send_status_only(send, 412)
+                return
             if self._not_modified(request_headers):
                 await self._send_not_modified(send)
                 return
@@ -113,6 +117,24 @@ class FileResponse(Response):
             if key == name:
                 return value.decode("latin-1")
         return ""
+
+    def _precondition_failed(self, request: Headers) -> bool:
+        """RFC 9110 13.2.2: If-Match, or without it If-Unmodified-Since, must hold."""
+        if_match = request.get("if-match")
+        if if_match is not None:
+            return not etag_matches(if_match, self._validator(b"etag"), weak=False)
+        if_unmodified_since = request.get("if-unmodified-since")
+        if if_unmodified_since is not None:
+            since = _parse_http_date(if_unmodified_since)
+            modified = _parse_http_date(self._validator(b"last-modified"))
+            return since is not None and modified is not None and modified > since
+        return False
+
+    async def _send_status_only(self, send: Send, status: int) -> None:
+        headers = [(k, v) for k, v in self.raw_headers if k in (b"etag", b"last-modified")]
+        headers.append((b"content-length", b"0"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
     def _not_modified(self, request: Headers) -> bool:
         if_none_match = request.get("if-none-match")
