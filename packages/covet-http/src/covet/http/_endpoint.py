@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -104,9 +105,12 @@ class Settings:
         response: Response | None = None
         if handler is not None:
             try:
-                result = handler(request, exc)  # type: ignore[arg-type]
-                if hasattr(result, "__await__"):
-                    result = await result
+                if inspect.iscoroutinefunction(handler):
+                    result = await handler(request, exc)  # type: ignore[arg-type]
+                else:  # like a def handler: on the thread pool
+                    result = await run_sync(handler, request, exc, limiter=self.limiter)
+                    if inspect.isawaitable(result):
+                        result = await result
                 response = to_response(result)
             except Exception as handler_exc:  # a broken handler must not hide the original
                 logger.exception("exception handler %r failed", handler)

@@ -147,7 +147,7 @@ def _is_text_type(tp: Any) -> bool:
 
 def _is_model(tp: Any) -> bool:
     for module, base in (("pydantic", "BaseModel"), ("msgspec", "Struct")):
-        mod = __import__("sys").modules.get(module)
+        mod = sys.modules.get(module)
         if mod is not None and isinstance(tp, type) and issubclass(tp, getattr(mod, base)):
             return True
     return False
