@@ -435,8 +435,20 @@ class Count(Aggregate):
         return IntegerField()
 
 
+class _WholeNumber(IntegerField):
+    """A SUM of integers: PostgreSQL and MySQL answer NUMERIC/DECIMAL, Python wants an int."""
+
+    def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+        return int
+
+
 class Sum(Aggregate):
     function = "SUM"
+
+    def _output(self, arg: Expr) -> Field[Any] | None:
+        if isinstance(arg.output_field, IntegerField):
+            return _WholeNumber()
+        return arg.output_field
 
 
 class Avg(Aggregate):
