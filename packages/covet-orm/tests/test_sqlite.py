@@ -146,3 +146,37 @@ async def test_async_operation_runs_in_one_thread_hop(tmp_path, monkeypatch) -> 
     finally:
         Item._meta.db = None
         await db.aclose()
+
+
+def test_threads_writing_concurrently_lose_no_update(tmp_path) -> None:
+    import threading
+
+    from covet.orm import F
+
+    db = Database(f"sqlite:///{tmp_path / 'threads.db'}", default=False)
+    Item._meta.db = db
+    try:
+        db.create_tables([Item])
+        counter = Item.objects.create(name="counter")
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                for _ in range(20):
+                    with db.transaction():  # BEGIN IMMEDIATE: writers queue on the busy timeout
+                        current = Item.objects.get(pk=counter.pk).n
+                        Item.objects.filter(pk=counter.pk).update(n=current + 1)
+                Item.objects.filter(pk=counter.pk).update(n=F("n") + 0)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert Item.objects.get(pk=counter.pk).n == 120
+    finally:
+        Item._meta.db = None
+        db.close()
