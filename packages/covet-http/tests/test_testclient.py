@@ -245,3 +245,49 @@ async def test_async_client_raises_errors_after_the_response_started() -> None:
         await AsyncTestClient(app).get("/")
     reply = await AsyncTestClient(app, raise_server_exceptions=False).get("/")
     assert reply.content == b"partial"
+
+
+def test_streams_left_open_are_closed_when_the_client_exits() -> None:
+    from covet.http._responses import StreamingResponse
+
+    closed: list[bool] = []
+
+    async def endless() -> Any:
+        try:
+            while True:
+                yield b"x"
+                await anyio.lowlevel.checkpoint()
+        finally:
+            closed.append(True)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":  # returning on "lifespan" means: no lifespan support
+            await StreamingResponse(endless())(scope, receive, send)
+
+    with TestClient(app) as client:
+        reply = client.send(client.build_request("GET", "/"), stream=True)
+        assert next(reply.iter_bytes()) == b"x"
+    assert closed == [True]
+
+
+async def test_async_streams_left_open_are_closed_when_the_client_exits() -> None:
+    from covet.http._responses import StreamingResponse
+
+    closed: list[bool] = []
+
+    async def endless() -> Any:
+        try:
+            while True:
+                yield b"x"
+                await anyio.lowlevel.checkpoint()
+        finally:
+            closed.append(True)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await StreamingResponse(endless())(scope, receive, send)
+
+    async with AsyncTestClient(app) as client:
+        reply = await client.send(client.build_request("GET", "/"), stream=True)
+        assert await reply.aiter_bytes().__anext__() == b"x"
+    assert closed == [True]

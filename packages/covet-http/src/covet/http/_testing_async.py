@@ -24,14 +24,17 @@ class _AsyncExchange:
     """One request to the app, run as a task on the test's loop. The message stream is bounded,
     so an endless response waits for the reader; errors are kept aside and raised on close."""
 
-    def __init__(self, app: ASGIApp, scope: Scope, body: bytes) -> None:
+    def __init__(self, app: ASGIApp, scope: Scope, body: bytes, live: set[_AsyncExchange]) -> None:
         self.app = app
         self.scope = scope
         self.body: bytes | None = body
         self.to_client, self.messages = anyio.create_memory_object_stream[tuple[str, Any]](WINDOW)
         self.disconnected = anyio.Event()
         self.errors: list[Exception] = []
+        self.live = live
+        self.finished = False
         self.task = asyncio.ensure_future(self.run())
+        live.add(self)
 
     async def receive(self) -> Message:
         if self.body is not None:
@@ -59,6 +62,10 @@ class _AsyncExchange:
             self.to_client.close()
 
     async def finish(self) -> Exception | None:
+        if self.finished:
+            return None
+        self.finished = True
+        self.live.discard(self)
         self.disconnected.set()
         await self.messages.aclose()  # unblocks a sender waiting for room
         await self.task
@@ -105,7 +112,8 @@ class _AsyncTransport(httpx.AsyncBaseTransport):
             client=client.client_address,
             state=client.lifespan_state,
         )
-        exchange = _AsyncExchange(client.app, scope, await request.aread())
+        body = await request.aread()
+        exchange = _AsyncExchange(client.app, scope, body, client.open_exchanges)
         try:
             kind, payload = await exchange.messages.receive()
         except anyio.EndOfStream:
@@ -147,6 +155,7 @@ class AsyncTestClient(httpx.AsyncClient):
         self.root_path = root_path
         self.client_address = client
         self.lifespan_state: dict[str, Any] = {}
+        self.open_exchanges: set[_AsyncExchange] = set()
         self._lifespan: Lifespan | None = None
         self._lifespan_task: asyncio.Task[None] | None = None
         super().__init__(
@@ -177,6 +186,8 @@ class AsyncTestClient(httpx.AsyncClient):
     ) -> None:
         try:
             await super().__aexit__(exc_type, exc_value, traceback)
+            for exchange in list(self.open_exchanges):  # streams the test left open
+                await exchange.finish()
         finally:
             lifespan, self._lifespan = self._lifespan, None
             if lifespan is not None:

@@ -37,7 +37,15 @@ class _Exchange:
     reader, so an endless stream waits for the test instead of filling memory.
     """
 
-    def __init__(self, app: ASGIApp, scope: Scope, body: bytes, portal: Any, stack: Any) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        scope: Scope,
+        body: bytes,
+        portal: Any,
+        stack: Any,
+        live: set[_Exchange],
+    ) -> None:
         self.app = app
         self.scope = scope
         self.body: bytes | None = body
@@ -46,7 +54,10 @@ class _Exchange:
         self.messages: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.disconnected: anyio.Event = portal.call(anyio.Event)
         self.window: anyio.Semaphore = portal.call(anyio.Semaphore, WINDOW)
+        self.live = live
+        self.finished = False
         self.future: Future[None] = portal.start_task_soon(self.run)
+        live.add(self)
 
     async def receive(self) -> Message:
         if self.body is not None:
@@ -82,6 +93,10 @@ class _Exchange:
 
     def finish(self) -> BaseException | None:
         """Disconnect, wait for the app to return, and report an error it raised late."""
+        if self.finished:
+            return None
+        self.finished = True
+        self.live.discard(self)
         try:
             if not self.future.done():
                 self.portal.call(self._disconnect)
@@ -147,7 +162,7 @@ class _Transport(httpx.BaseTransport):
         body = request.read()
         stack = contextlib.ExitStack()
         portal = stack.enter_context(client.portal())
-        exchange = _Exchange(client.app, scope, body, portal, stack)
+        exchange = _Exchange(client.app, scope, body, portal, stack, client.open_exchanges)
         kind, payload = exchange.messages.get()
         if kind == "start":
             return httpx.Response(
@@ -189,6 +204,7 @@ class TestClient(httpx.Client):
         self.client_address = client
         self.backend = backend
         self.lifespan_state: dict[str, Any] = {}
+        self.open_exchanges: set[_Exchange] = set()
         self._portal: anyio.from_thread.BlockingPortal | None = None
         self._exit_stack: contextlib.ExitStack | None = None
         super().__init__(
@@ -249,6 +265,8 @@ class TestClient(httpx.Client):
     ) -> None:
         try:
             super().__exit__(exc_type, exc_value, traceback)
+            for exchange in list(self.open_exchanges):  # streams the test left open
+                exchange.finish()
         finally:
             stack, self._exit_stack = self._exit_stack, None
             try:
