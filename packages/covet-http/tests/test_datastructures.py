@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from covet.http._datastructures import (
     URL,
@@ -11,6 +13,7 @@ from covet.http._datastructures import (
     QueryParams,
     State,
     UploadFile,
+    parse_query_string,
     route_path,
 )
 
@@ -191,3 +194,10 @@ async def test_form_data_is_a_multidict_and_closes_files() -> None:
     assert form["f"] is upload
     await form.close()
     assert upload.file.closed
+
+
+@given(st.text(alphabet="ab=&%+2025;\u00e9 ", max_size=30))
+def test_query_string_parsing_matches_the_standard_library(query: str) -> None:
+    from urllib.parse import parse_qsl
+
+    assert parse_query_string(query) == parse_qsl(query, keep_blank_values=True)

@@ -223,6 +223,18 @@ class ImmutableMultiDict(Mapping[str, _V]):
         return f"{type(self).__name__}({self._list!r})"
 
 
+def parse_query_string(query: str) -> list[tuple[str, str]]:
+    """``parse_qsl(query, keep_blank_values=True)``, with a quick path when nothing is escaped."""
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    pairs = []
+    for chunk in query.split("&"):
+        if chunk:
+            name, _, value = chunk.partition("=")
+            pairs.append((name, value))
+    return pairs
+
+
 class QueryParams(ImmutableMultiDict[str]):
     """The parsed query string: ``?tag=a&tag=b`` gives ``get("tag") == "a"``, ``getlist`` both."""
 
@@ -235,7 +247,7 @@ class QueryParams(ImmutableMultiDict[str]):
         if isinstance(params, bytes):
             params = params.decode("latin-1")
         if isinstance(params, str):
-            super().__init__(parse_qsl(params, keep_blank_values=True))
+            super().__init__(parse_query_string(params))
         else:
             super().__init__(params)
 
