@@ -487,8 +487,3 @@ class Transaction:
         self._savepoint = f"covet_sp_{binding.savepoints}"
         self._mark = len(binding.callbacks)
         binding.depth += 1
-
-
-def rows_of(result: Any) -> list[Row]:
-    rows: list[Row] = result
-    return rows

@@ -34,10 +34,6 @@ _savepoints = itertools.count(1)
 _ITER_HINT = "async for obj in queryset"
 
 
-def _hydrator(model: type[Model], names: Sequence[str], converters: Converters) -> Builder:
-    return model_builder(model, names, converters)
-
-
 def _convert_rows(rows: Sequence[Sequence[Any]], converters: Converters) -> list[tuple[Any, ...]]:
     return tuple_builder(len(rows[0]) if rows else 0, converters)(rows)
 
@@ -629,7 +625,12 @@ class RawQuerySet(Generic[M]):
             conv = field.converter(dialect) if field is not None else None
             if conv is not None:
                 converters.append((i, conv))
-        return _hydrator(self.model, names, converters)(rows)
+        key = ("raw", tuple(names), tuple((i, id(c)) for i, c in converters))
+        build = meta.cache.get(key)
+        if build is None:
+            build = meta.cache[key] = model_builder(self.model, names, converters)
+        result: builtins.list[M] = build(rows)
+        return result
 
     def __iter__(self) -> Iterator[M]:
         rows: list[M] = self.model._meta.database.run(
