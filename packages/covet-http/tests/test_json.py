@@ -153,3 +153,12 @@ def test_depth_limit_matches_the_real_nesting(value: Any) -> None:
     if levels > 1:
         with pytest.raises(InvalidJSON, match="deeper"):
             json_loads(data, max_depth=levels - 1)
+
+
+def test_integers_beyond_64_bits_stay_exact() -> None:
+    big = {"id": 2**70, "neg": -(2**63) - 1}
+    assert json_dumps(big) == b'{"id":1180591620717411303424,"neg":-9223372036854775809}'
+    assert json_loads(json_dumps(big)) == big
+    assert json_loads(b'"19 digits 1234567890123456789 in a string"') == (
+        "19 digits 1234567890123456789 in a string"
+    )

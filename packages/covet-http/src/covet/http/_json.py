@@ -75,12 +75,26 @@ except ImportError:  # pragma: no cover - exercised by the no-orjson test run
 else:
     _OPTIONS = orjson.OPT_NON_STR_KEYS
 
+    # orjson handles integers within 64 bits; a 19-digit run may be outside, so such
+    # documents go to the standard library, which keeps big integers exact.
+    _LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
     def _orjson_dumps(obj: Any) -> bytes:
-        return orjson.dumps(obj, default=json_default, option=_OPTIONS)
+        try:
+            return orjson.dumps(obj, default=json_default, option=_OPTIONS)
+        except orjson.JSONEncodeError as exc:
+            if "64-bit" in str(exc):  # an int orjson cannot hold: the stdlib can
+                return _stdlib_dumps(obj)
+            raise
+
+    def _orjson_loads(data: bytes | str) -> Any:
+        if isinstance(data, bytes) and _LONG_NUMBER.search(data):
+            return json.loads(data)
+        return orjson.loads(data)
 
     json_dumps = _orjson_dumps
-    _loads = orjson.loads
-    _decode_errors = (orjson.JSONDecodeError,)
+    _loads = _orjson_loads
+    _decode_errors = (ValueError,)  # orjson's and json's JSONDecodeError
     BACKEND = "orjson"
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -123,7 +137,7 @@ def json_loads(data: bytes | str, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
         return _loads(raw)
     except RecursionError:
         raise InvalidJSON(f"JSON nesting is deeper than the limit of {max_depth} levels") from None
-    except _decode_errors as exc:
-        raise InvalidJSON(f"Invalid JSON: {exc}") from None
     except UnicodeDecodeError as exc:
         raise InvalidJSON(f"Invalid JSON: the body is not UTF-8 ({exc.reason})") from None
+    except _decode_errors as exc:
+        raise InvalidJSON(f"Invalid JSON: {exc}") from None
