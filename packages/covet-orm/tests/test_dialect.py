@@ -138,3 +138,14 @@ def test_cached_select_equals_a_fresh_compile(dialect: str, make) -> None:
         cached = compiler.select(q, d)
         assert (cached.sql, cached.params, cached.names) == (fresh.sql, fresh.params, fresh.names)
     assert any(k[0] == "select" for k in Doc._meta.cache)
+
+
+def test_query_clone_copies_every_slot() -> None:
+    q = Thing.objects.filter(n=1).order_by("-n").distinct().only("n")[2:5]._query
+    q.for_update = (True, False)
+    q.values = ("n",)
+    clone = q.clone()
+    for slot in type(q).__slots__:
+        assert getattr(clone, slot) == getattr(q, slot), slot
+    assert clone.where is not q.where
+    assert clone.annotations is not q.annotations

@@ -80,10 +80,17 @@ class Query:
 
     def clone(self) -> Query:
         new = object.__new__(Query)
-        for slot in Query.__slots__:
-            setattr(new, slot, getattr(self, slot))
+        new.model = self.model
         new.where = list(self.where)
-        new.annotations = dict(self.annotations)
+        new.order_by = self.order_by
+        new.limit = self.limit
+        new.offset = self.offset
+        new.distinct = self.distinct
+        new.only = self.only
+        new.defer = self.defer
+        new.annotations = dict(self.annotations) if self.annotations else {}
+        new.values = self.values
+        new.for_update = self.for_update
         return new
 
     def scope(self) -> Scope:
