@@ -23,6 +23,9 @@ Contract for backend authors (SQLite here; PostgreSQL/asyncpg and MySQL/asyncmy 
   dict/raw access, ``begin()``, ``commit()``, ``rollback()``, ``savepoint(name)``,
   ``release(name)``, ``rollback_to(name)``, ``close()``. SQL arrives in the dialect's placeholder
   style, params as a tuple or list (never ``None``: MySQL needs an empty tuple to un-double ``%%``).
+* Optional: an ``AsyncConnection`` with a blocking connection in its own thread may define
+  ``async drive(driver, op)`` to run a whole operation there in one hop (``driver(op, sync_conn)``
+  is the sync loop); ``Database.arun`` uses it when present (the SQLite executor does).
 * Every driver exception leaving a connection method is translated with ``raise
   OurError(str(exc), exc) from exc`` into the ``covet.orm`` hierarchy (``IntegrityError`` for
   unique/FK/not-null/check, ``OperationalError`` for lost connections and lock timeouts, ...).
