@@ -350,6 +350,13 @@ async def test_select_for_update(api, db: Database) -> None:
     assert [r.title for r in rows] == ["Alpha"]
 
 
+def test_queryset_is_lazy_and_has_no_truth_value() -> None:
+    qs = Article.objects.filter(views__gt=1)  # no database access: building is pure
+    assert repr(qs) == "<QuerySet of Article>"
+    with pytest.raises(TypeError, match="exists"):
+        bool(qs)
+
+
 async def test_sync_call_on_event_loop_names_async_twin() -> None:
     with pytest.raises(SynchronousOnlyError, match=r"await QuerySet\.acount\(\)"):
         Article.objects.count()
