@@ -24,6 +24,7 @@ from covet.http import (
     Covet,
     Depends,
     Header,
+    HTTPException,
     Query,
     Request,
 )
@@ -618,3 +619,33 @@ def test_nested_json_types_are_validated_and_converted() -> None:
     assert client.post("/ship", json={**good, "ref": True}).json()["errors"][0]["type"] == (
         "int_type"
     )
+
+
+def test_generator_dependency_can_translate_the_handler_exception() -> None:
+    app = Covet()
+
+    def transaction() -> Iterator[str]:
+        try:
+            yield "tx"
+        except KeyError as exc:
+            raise HTTPException(409, f"conflict on {exc.args[0]}") from exc
+
+    async def audit() -> AsyncIterator[None]:
+        try:
+            yield
+        except HTTPException as exc:
+            EVENTS.append(f"audit saw {exc.status_code}")
+            raise
+
+    @app.post("/items/{name}")
+    async def create(
+        name: str,
+        log: Annotated[None, Depends(audit)],
+        tx: Annotated[str, Depends(transaction)],
+    ) -> str:
+        raise KeyError(name)
+
+    response = TestClient(app).post("/items/widget")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "conflict on widget"
+    assert EVENTS == ["audit saw 409"]  # the older dependency saw the translated error

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -39,7 +38,7 @@ class RequestContext:
     __slots__ = (
         "background",
         "cache",
-        "exit_stack",
+        "cleanups",
         "limiter",
         "overrides",
         "response",
@@ -55,7 +54,8 @@ class RequestContext:
         self.limiter = limiter
         self.overrides = overrides
         self.cache: dict[Callable[..., Any], Any] = {}
-        self.exit_stack: contextlib.AsyncExitStack | None = None
+        #: generator dependencies waiting to run their code after ``yield`` (oldest first)
+        self.cleanups: list[tuple[Any, bool]] | None = None
         self.background: BackgroundTasks | None = None
         self.response: Response | None = None
         self.websocket = websocket
@@ -75,13 +75,58 @@ class RequestContext:
         return self.background
 
     async def close(self, exc: BaseException | None = None) -> None:
-        """Run the code after ``yield`` in generator dependencies (newest first)."""
-        stack, self.exit_stack = self.exit_stack, None
-        if stack is not None:
+        """Run the code after ``yield`` in generator dependencies, newest first.
+
+        Each one sees the exception the request ended with (thrown in at its ``yield``), as in
+        a ``with`` block. A new exception raised by one is what the older ones see, and is
+        raised from here at the end.
+        """
+        cleanups, self.cleanups = self.cleanups, None
+        if not cleanups:
+            return
+        original = exc
+        for generator, is_async in reversed(cleanups):
+            try:
+                await _resume(generator, is_async, exc, self.limiter)
+            except BaseException as raised:
+                if raised is not exc:
+                    exc = raised
+        if exc is not None and exc is not original:
+            raise exc
+
+
+async def _resume(
+    generator: Any, is_async: bool, exc: BaseException | None, limiter: CapacityLimiter | None
+) -> None:
+    if is_async:
+        try:
             if exc is None:
-                await stack.aclose()
+                await generator.__anext__()
             else:
-                await stack.__aexit__(type(exc), exc, exc.__traceback__)
+                await generator.athrow(exc)
+        except StopAsyncIteration:
+            return
+    elif await run_sync(_resume_sync, generator, exc, limiter=limiter):
+        return
+    raise RuntimeError(f"the dependency generator {generator!r} yielded more than once")
+
+
+def _resume_sync(generator: Any, exc: BaseException | None) -> bool:
+    try:
+        if exc is None:
+            next(generator)
+        else:
+            generator.throw(exc)
+    except StopIteration:
+        return True
+    return False
+
+
+def _first_sync(generator: Any) -> Any:
+    try:
+        return next(generator)
+    except StopIteration:
+        raise RuntimeError(f"the dependency generator {generator!r} did not yield") from None
 
 
 def extract(plan: HandlerPlan, request: Request, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -154,25 +199,21 @@ async def _resolve(
 async def call_plan(plan: HandlerPlan, kwargs: dict[str, Any], ctx: RequestContext) -> Any:
     call = plan.call
     if plan.is_generator:
-        if ctx.exit_stack is None:
-            ctx.exit_stack = contextlib.AsyncExitStack()
+        generator = call(**kwargs)
         if plan.is_async:
-            manager: Any = contextlib.asynccontextmanager(call)(**kwargs)
-            return await ctx.exit_stack.enter_async_context(manager)
-        sync_manager = contextlib.contextmanager(call)(**kwargs)
-        value = await run_sync(sync_manager.__enter__, limiter=ctx.limiter)
-        ctx.exit_stack.push_async_exit(_threaded_exit(sync_manager, ctx))
+            try:
+                value = await generator.__anext__()
+            except StopAsyncIteration:
+                raise RuntimeError(f"the dependency {plan.name} did not yield") from None
+        else:
+            value = await run_sync(_first_sync, generator, limiter=ctx.limiter)
+        if ctx.cleanups is None:
+            ctx.cleanups = []
+        ctx.cleanups.append((generator, plan.is_async))
         return value
     if plan.is_async:
         return await call(**kwargs)
     return await run_sync(functools.partial(call, **kwargs), limiter=ctx.limiter)
-
-
-def _threaded_exit(manager: Any, ctx: RequestContext) -> Callable[..., Any]:
-    async def exit_(exc_type: Any, exc: Any, tb: Any) -> bool:
-        return bool(await run_sync(manager.__exit__, exc_type, exc, tb, limiter=ctx.limiter))
-
-    return exit_
 
 
 async def read_body(
