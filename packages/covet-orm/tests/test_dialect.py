@@ -125,6 +125,7 @@ SHAPES = [
     lambda v: Doc.objects.filter(when__year=2000 + v, n__lt=F("n") + v).exclude(n=None),
     lambda v: Doc.objects.filter(data__isnull=bool(v % 2)).values_list("n", flat=True),
     lambda v: Doc.objects.exclude(n__iregex=f"^{v}").only("n").distinct(),
+    lambda v: Doc.objects.filter(data__k__gt=v if v % 2 else str(v)),  # SQL depends on the type
 ]
 
 

@@ -134,6 +134,9 @@ async def test_get_errors(api) -> None:
         ({"published__gt": T0}, ["delta"]),
         ({"data__tag": "news"}, ["Alpha", "delta"]),
         ({"data__n": 2}, ["beta"]),
+        ({"data__n__gt": 1}, ["beta"]),
+        ({"data__n__lte": 1.5}, ["Alpha"]),
+        ({"data__tag__gt": "c"}, ["Alpha", "delta"]),
         ({"data__flag": True}, ["delta"]),
     ],
 )

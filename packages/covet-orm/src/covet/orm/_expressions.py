@@ -214,8 +214,16 @@ class Lookup(Expr):
         self.lhs, self.lookup, self.rhs = lhs, lookup, rhs
         self.contains_aggregate = lhs.contains_aggregate
 
+    def _json_compare(self) -> bool:
+        return (
+            isinstance(self.lhs, JsonKey) and self.lookup in _COMPARE
+            and not isinstance(self.rhs, Expr)
+        )  # fmt: skip
+
     def _adapt(self, ctx: Ctx) -> Callable[[Any], Any]:
         if isinstance(self.lhs, JsonKey):
+            if self.lookup in _COMPARE:
+                return ctx.dialect.json_compare_value
             return ctx.dialect.json_scalar
         field = self.lhs.output_field
         return field.adapter(ctx.dialect) if field is not None else _same
@@ -230,6 +238,13 @@ class Lookup(Expr):
 
     def _sql(self, ctx: Ctx) -> str:
         lookup, rhs, d = self.lookup, self.rhs, ctx.dialect
+        if self._json_compare():  # ordering JSON values: numbers as numbers, per dialect
+            key = self.lhs
+            assert isinstance(key, JsonKey)
+            column = key.lhs.as_sql(ctx)
+            path = ctx.param(d.json_path(key.keys))
+            value = ctx.param(d.json_compare_value(rhs))
+            return d.json_compare(column, path, _COMPARE[lookup], value, rhs)
         lhs = self.lhs.as_sql(ctx)
         if lookup == "isnull" or (lookup == "exact" and rhs is None):
             return f"{lhs} IS NULL" if lookup == "exact" or rhs else f"{lhs} IS NOT NULL"
@@ -274,6 +289,8 @@ class Lookup(Expr):
             rhs_shape = rhs.shape()
             if rhs_shape is None:
                 return None
+        elif self._json_compare():
+            rhs_shape = ("json", type(rhs))  # the SQL may depend on the value's JSON type
         else:
             rhs_shape = "p"
         return ("l", lookup, lhs, rhs_shape)

@@ -174,6 +174,14 @@ class Dialect:
             return value
         return json.dumps(value)
 
+    def json_compare(self, lhs: str, path: str, op: str, value: str, raw: Any) -> str:
+        """``lhs``'s JSON value at ``path`` ``op`` (<, >=, ...) a value: numbers compare as numbers,
+        strings as strings. ``raw`` is the Python value (its type may choose the SQL)."""
+        return f"{self.json_key(lhs, path)} {op} {value}"
+
+    def json_compare_value(self, value: Any) -> Any:
+        return value
+
     # -- DDL --------------------------------------------------------------------------------
     def create_index(
         self, name: str, table: str, columns: Sequence[str], *, unique: bool = False

@@ -107,6 +107,11 @@ class MySQLDialect(Dialect):
     def json_key(self, lhs: str, path: str) -> str:
         return f"JSON_UNQUOTE(JSON_EXTRACT({lhs}, {path}))"
 
+    def json_compare(self, lhs: str, path: str, op: str, value: str, raw: object) -> str:
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return f"CAST(JSON_EXTRACT({lhs}, {path}) AS DOUBLE) {op} {value}"
+        return super().json_compare(lhs, path, op, value, raw)
+
     def create_index(
         self, name: str, table: str, columns: Sequence[str], *, unique: bool = False
     ) -> str:

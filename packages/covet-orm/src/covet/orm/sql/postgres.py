@@ -60,3 +60,7 @@ class PostgresDialect(Dialect):
 
     def json_path(self, keys: Sequence[str]) -> Any:
         return list(keys)
+
+    def json_compare(self, lhs: str, path: str, op: str, value: str, raw: Any) -> str:
+        # jsonb ordering: numbers numerically, strings as text; the jsonb codec encodes the value
+        return f"({lhs} #> {path}) {op} CAST({value} AS jsonb)"

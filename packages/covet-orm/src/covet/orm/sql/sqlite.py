@@ -84,6 +84,9 @@ class SqliteDialect(Dialect):
     def json_key(self, lhs: str, path: str) -> str:
         return f"json_extract({lhs}, {path})"
 
+    def json_compare_value(self, value: object) -> object:
+        return self.json_scalar(value)
+
     def json_scalar(self, value: object) -> object:
         if isinstance(value, bool):
             return int(value)
