@@ -34,8 +34,12 @@ _savepoints = itertools.count(1)
 _ITER_HINT = "async for obj in queryset"
 
 
-def _convert_rows(rows: Sequence[Sequence[Any]], converters: Converters) -> list[tuple[Any, ...]]:
-    return tuple_builder(len(rows[0]) if rows else 0, converters)(rows)
+def _convert_row(row: Sequence[Any], converters: Converters) -> list[Any]:
+    values = list(row)
+    for i, conv in converters:
+        if values[i] is not None:
+            values[i] = conv(values[i])
+    return values
 
 
 class QuerySet(Generic[M]):
@@ -385,9 +389,7 @@ class QuerySet(Generic[M]):
     def _aggregate_op(self, aggregates: dict[str, Expr]) -> Op[dict[str, Any]]:
         sel = compiler.aggregate(self._query, self.db.dialect, aggregates)
         row = yield Stmt("fetch_one", sel.sql, sel.params)
-        values = (
-            _convert_rows([row], sel.converters)[0] if row is not None else (None,) * len(sel.names)
-        )
+        values = _convert_row(row, sel.converters) if row is not None else [None] * len(sel.names)
         return dict(zip(sel.names, values, strict=True))
 
     def in_bulk(
