@@ -216,6 +216,19 @@ def test_key_text_as_hmac_secret_is_refused(secret: str) -> None:
         JWTAuth(secret=secret)
 
 
+@pytest.mark.parametrize(
+    "secret",
+    [b"{" + bytes(range(1, 64)), b" \t{" + bytes(range(200, 256)) * 2, b"{" + b"x" * 63],
+    ids=["random-bytes-starting-with-brace", "whitespace-then-brace", "brace-but-not-json"],
+)
+def test_random_secrets_that_merely_start_like_key_text_are_accepted(secret: bytes) -> None:
+    # JWTKey.generate() draws 64 random bytes: about one in 200 starts with "{" after
+    # whitespace; refusing those made key generation (and a test) fail at random.
+    key = JWTKey.hmac(secret, kid="k")
+    auth = JWTAuth(keys=[key])
+    assert auth.decode(auth.create_access_token("u")).subject == "u"
+
+
 def test_mixed_algorithm_families_are_refused() -> None:
     with pytest.raises(AuthConfigurationError, match="mixes HMAC and asymmetric"):
         JWTAuth(keys=[JWTKey.generate("HS256"), JWTKey.generate("ES256")])

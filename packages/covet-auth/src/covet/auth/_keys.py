@@ -9,6 +9,7 @@ more; ECDSA keys must be on the curve their algorithm names; EdDSA takes Ed25519
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ EC_CURVES: dict[str, type[ec.EllipticCurve]] = {
 }
 SUPPORTED_ALGORITHMS = frozenset({*HMAC_MIN_BYTES, *RSA_ALGORITHMS, *EC_CURVES, "EdDSA"})
 MIN_RSA_BITS = 2048
-_KEY_TEXT_MARKERS = ("-----BEGIN", "ssh-rsa", "ssh-ed25519", "ssh-dss", "ecdsa-sha2-", "{")
+_KEY_TEXT_MARKERS = ("-----BEGIN", "ssh-rsa", "ssh-ed25519", "ssh-dss", "ecdsa-sha2-")
 
 PrivateKey = (
     rsa.RSAPrivateKey
@@ -64,6 +65,23 @@ def _check_public_key(alg: str, key: PublicKey) -> None:
         raise AuthConfigurationError(
             f"unsupported JWT algorithm {alg!r}; use one of {sorted(SUPPORTED_ALGORITHMS)}"
         )
+
+
+def _looks_like_key_text(data: bytes) -> bool:
+    """PEM, OpenSSH or JWK text: an asymmetric key someone is about to use as an HMAC secret.
+
+    A JWK is recognised by parsing as a JSON object, not by a leading ``{``: one random 64-byte
+    secret in about 200 starts with that byte, and refusing those made ``generate`` fail at random.
+    """
+    head = data.lstrip()
+    if head.startswith(tuple(marker.encode("ascii") for marker in _KEY_TEXT_MARKERS)):
+        return True
+    if not head.startswith(b"{"):
+        return False
+    try:
+        return isinstance(json.loads(head), dict)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
+        return False
 
 
 def _public_kid(key: PublicKey) -> str:
@@ -105,8 +123,7 @@ class JWTKey:
                 f"{alg} secret is {len(data)} bytes; it must be at least {HMAC_MIN_BYTES[alg]} "
                 "random bytes (secrets.token_urlsafe(64) is a good source)"
             )
-        head = data.lstrip()[:16].decode("latin-1")
-        if head.startswith(_KEY_TEXT_MARKERS):
+        if _looks_like_key_text(data):
             raise AuthConfigurationError(
                 "the HMAC secret looks like a PEM, SSH or JWK key; an asymmetric key must be used "
                 "with its own algorithm (RS256/ES256/EdDSA), never as an HMAC secret"
