@@ -275,3 +275,59 @@ def test_failed_preconditions_are_412(data_file: Path) -> None:
     # If-Match takes precedence over If-Unmodified-Since
     both = {"If-Match": etag, "If-Unmodified-Since": old}
     assert client.get("/", headers=both).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "bytes=\xb2-",  # a latin-1 superscript two: str.isdigit() says yes, int() says no
+        "bytes=0-\u0663",  # an Arabic-Indic digit
+        "bytes=0-" + "9" * 5000,  # past int()'s 4300-digit limit
+        "bytes=" + "1" * 5000 + "-",
+        "bytes=-" + "9" * 5000,
+    ],
+)
+def test_hostile_range_numbers_never_raise(data_file: Path, header: str) -> None:
+    parse_ranges(header, len(CONTENT))
+    reply = TestClient(FileResponse(data_file)).get("/", headers={"Range": header.encode("utf-8")})
+    assert reply.status_code in (200, 206, 416)
+
+
+def test_huge_range_numbers_clamp_to_the_file(data_file: Path) -> None:
+    size = len(CONTENT)
+    assert parse_ranges("bytes=0-" + "9" * 5000, size) == [(0, size)]
+    assert parse_ranges("bytes=-" + "9" * 5000, size) == [(0, size)]
+    assert parse_ranges("bytes=" + "9" * 5000 + "-", size) == []
+    assert parse_ranges("bytes=\xb2-", size) is None
+
+
+@given(st.text(alphabet="bytes=-,0123456789 \t\xb2\u0663", max_size=40))
+def test_parse_ranges_never_raises(header: str) -> None:
+    ranges = parse_ranges(header, 100)
+    assert ranges is None or all(0 <= start < end <= 100 for start, end in ranges)
+
+
+def stat_then_delete(path: Path) -> FileResponse:
+    response = FileResponse(path, stat_result=path.stat())
+    path.unlink()
+    return response
+
+
+@pytest.mark.parametrize("range_header", [None, "bytes=0-9", "bytes=0-9,20-29"])
+async def test_file_gone_after_stat_fails_before_the_response_starts(
+    data_file: Path, range_header: str | None
+) -> None:
+    response = stat_then_delete(data_file)
+    headers = [] if range_header is None else [(b"range", range_header.encode())]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "headers": headers}
+    with pytest.raises(RuntimeError, match="does not exist"):
+        await response(scope, receive, send)
+    assert sent == []  # nothing half-sent: the app can still answer 500 (or 404)

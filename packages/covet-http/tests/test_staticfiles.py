@@ -159,3 +159,23 @@ def test_directory_must_exist(tmp_path: Path) -> None:
     StaticFiles(
         directory=tmp_path / "missing", check_dir=False
     )  # created later, checked per request
+
+
+async def test_file_removed_between_lookup_and_send_is_404(site: Path) -> None:
+    class Racing(StaticFiles):
+        def _lookup(self, path: str) -> tuple[str | None, os.stat_result | None]:
+            full, st = super()._lookup(path)
+            if full is not None and st is not None and os.path.isfile(full):
+                os.remove(full)  # another process deletes it right after the stat
+            return full, st
+
+    status, headers, body = await get(Racing(site), "/app.css")
+    assert status == 404
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert b"no such file" in body
+
+
+def test_a_file_path_with_a_trailing_slash_is_404(site: Path) -> None:
+    client = TestClient(StaticFiles(site))
+    assert client.get("/app.css").status_code == 200
+    assert client.get("/app.css/").status_code == 404

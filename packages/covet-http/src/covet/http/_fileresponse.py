@@ -80,8 +80,8 @@ class FileResponse(Response):
         if st is None:
             try:
                 st = await anyio.to_thread.run_sync(os.stat, self.path)
-            except FileNotFoundError:
-                raise RuntimeError(f"File at path {self.path} does not exist.") from None
+            except FileNotFoundError as exc:
+                raise RuntimeError(f"File at path {self.path} does not exist.") from exc
             if not stat.S_ISREG(st.st_mode):
                 raise RuntimeError(f"File at path {self.path} is not a file.")
         self._set_stat_headers(st)
@@ -172,13 +172,23 @@ class FileResponse(Response):
         await send({"type": "http.response.start", "status": 416, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
+    async def _open(self) -> anyio.AsyncFile[bytes]:
+        """Open before the response starts, so a file that vanished since ``stat`` is an error
+        the app can still answer, not a truncated 200."""
+        try:
+            return await anyio.open_file(self.path, mode="rb")
+        except FileNotFoundError as exc:
+            raise RuntimeError(f"File at path {self.path} does not exist.") from exc
+
     async def _send_whole(self, send: Send, size: int, send_body: bool) -> None:
         headers = [*self.raw_headers, (b"content-length", str(size).encode("latin-1"))]
-        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        start = {"type": "http.response.start", "status": self.status_code, "headers": headers}
         if not send_body:
+            await send(start)
             await send({"type": "http.response.body", "body": b""})
             return
-        async with await anyio.open_file(self.path, mode="rb") as file:
+        async with await self._open() as file:
+            await send(start)
             await _send_file_bytes(send, file, 0, size, last=True)
 
     async def _send_single_range(
@@ -190,11 +200,12 @@ class FileResponse(Response):
             (b"content-range", f"bytes {start}-{end - 1}/{size}".encode("latin-1")),
             (b"content-length", str(end - start).encode("latin-1")),
         ]
-        await send({"type": "http.response.start", "status": 206, "headers": headers})
         if not send_body:
+            await send({"type": "http.response.start", "status": 206, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        async with await anyio.open_file(self.path, mode="rb") as file:
+        async with await self._open() as file:
+            await send({"type": "http.response.start", "status": 206, "headers": headers})
             await _send_file_bytes(send, file, start, end, last=True)
 
     async def _send_multiple_ranges(
@@ -219,11 +230,12 @@ class FileResponse(Response):
             (b"content-type", f"multipart/byteranges; boundary={boundary}".encode("latin-1")),
             (b"content-length", str(length).encode("latin-1")),
         ]
-        await send({"type": "http.response.start", "status": 206, "headers": headers})
         if not send_body:
+            await send({"type": "http.response.start", "status": 206, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        async with await anyio.open_file(self.path, mode="rb") as file:
+        async with await self._open() as file:
+            await send({"type": "http.response.start", "status": 206, "headers": headers})
             for head, (start, end) in zip(part_headers, ranges, strict=True):
                 await send({"type": "http.response.body", "body": head, "more_body": True})
                 await _send_file_bytes(send, file, start, end, last=False)
@@ -272,6 +284,19 @@ def _parse_http_date(value: str) -> float | None:
         return None
 
 
+_HUGE = 10**20  # past any file size; stands in for numbers too long to convert
+
+
+def _position(text: str) -> int | None:
+    """An ASCII decimal (``""`` is 0), or None. ``str.isdigit`` alone would accept ``"²"``."""
+    if not text:
+        return 0
+    if not (text.isascii() and text.isdigit()):
+        return None
+    text = text.lstrip("0") or "0"
+    return int(text) if len(text) <= 20 else _HUGE  # int() refuses over 4300 digits
+
+
 def parse_ranges(header: str, size: int) -> list[tuple[int, int]] | None:
     """Parse ``bytes=...`` into sorted, merged half-open ``(start, end)`` ranges.
 
@@ -286,22 +311,19 @@ def parse_ranges(header: str, size: int) -> list[tuple[int, int]] | None:
         return None
     ranges: list[tuple[int, int]] = []
     for item in specs:
-        first, dash, last = item.strip().partition("-")
-        if not dash or not (first.isdigit() or last.isdigit()):
+        first_text, dash, last_text = item.strip().partition("-")
+        first, last = _position(first_text), _position(last_text)
+        if not dash or first is None or last is None or (first_text == last_text == ""):
             return None
-        if (first and not first.isdigit()) or (last and not last.isdigit()):
-            return None
-        if not first:  # suffix: the last N bytes
-            length = int(last)
-            if length > 0 and size > 0:
-                ranges.append((max(size - length, 0), size))
+        if not first_text:  # suffix: the last N bytes
+            if last > 0 and size > 0:
+                ranges.append((max(size - last, 0), size))
             continue
-        start = int(first)
-        end = int(last) + 1 if last else size
-        if last and end <= start:
+        end = last + 1 if last_text else size
+        if last_text and end <= first:
             return None
-        if start < size:
-            ranges.append((start, min(end, size)))
+        if first < size:
+            ranges.append((first, min(end, size)))
     ranges.sort()
     merged: list[tuple[int, int]] = []
     for start, end in ranges:

@@ -12,7 +12,7 @@ from covet.http._exceptions import ConfigurationError
 from covet.http._fileresponse import FileResponse
 from covet.http._json import json_dumps
 from covet.http._responses import RedirectResponse, Response
-from covet.http._types import Receive, Scope, Send
+from covet.http._types import Message, Receive, Scope, Send
 
 __all__ = ["StaticFiles"]
 
@@ -53,7 +53,24 @@ class StaticFiles:
         if scope["type"] != "http":
             raise ConfigurationError("StaticFiles only answers HTTP requests")
         response = await self.get_response(route_path(scope), scope)
-        await response(scope, receive, send)
+        if not isinstance(response, FileResponse):
+            await response(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await response(scope, receive, tracking_send)
+        except (OSError, RuntimeError) as exc:
+            # Deleted or made unreadable after the stat: nothing was sent yet, so say 404.
+            gone = isinstance(exc, OSError) or isinstance(exc.__cause__, OSError)
+            if started or not gone:
+                raise
+            await _problem(404, "Not Found", "no such file")(scope, receive, send)
 
     def resolve(self, path: str) -> str | None:
         """The file system path for a URL path, or None when it would leave the directory."""
@@ -91,7 +108,7 @@ class StaticFiles:
             )
         full, st = await anyio.to_thread.run_sync(self._lookup, path)
         if st is not None and full is not None:
-            if stat.S_ISREG(st.st_mode):
+            if stat.S_ISREG(st.st_mode) and not path.endswith("/"):
                 return FileResponse(full, stat_result=st)
             if stat.S_ISDIR(st.st_mode) and self.html:
                 index, index_st = await anyio.to_thread.run_sync(
