@@ -136,3 +136,11 @@ def test_run_serves_the_app_with_uvicorn(app_dir: Path) -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_run_without_uvicorn_advises_the_extra(
+    app_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # `import uvicorn` now fails
+    assert run_command([f"{module_name(app_dir)}:app"]) == 1
+    assert "pip install 'covet-http[server]'" in capsys.readouterr().err
