@@ -6,6 +6,8 @@ import hashlib
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from covet.auth import (
     Argon2Hasher,
@@ -129,11 +131,38 @@ def test_non_string_password_is_a_type_error() -> None:
         "pbkdf2_sha256$abc$salt$hash",
         "pbkdf2_sha256$99999999999$salt$aGFzaA==",
         "pbkdf2_sha256$1000$salt",
+        "pbkdf2_sha256$\u00b2$salt$aGFzaA==",  # str.isdigit() is true, int() refuses it
+        "pbkdf2_sha256$" + "9" * 5000 + "$salt$aGFzaA==",  # over int()'s digit limit
+        "pbkdf2_sha256$+1000$salt$aGFzaA==",
+        "pbkdf2_sha256$5000000$salt$aGFzaA==",  # 5M iterations: seconds of CPU per login
+        "$argon2id$v=19$m=1048576,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",  # 1 GiB of memory
+        "$argon2id$v=19$m=65536,t=64,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",  # 64 passes
+        "$scrypt$ln=20,r=8,p=1$c2FsdA$aGFzaA",  # 128 * r * N = 1 GiB
+        "$scrypt$ln=17,r=8,p=16$c2FsdA$aGFzaA",  # 16 times the default's work
+        "$scrypt$ln=\u0661\u0667,r=8,p=1$c2FsdA$aGFzaA",  # Arabic-Indic digits
     ],
 )
 def test_unreadable_or_hostile_hashes_raise_invalid_password_hash(encoded: str) -> None:
     with pytest.raises(InvalidPasswordHash):
         FAST.verify("pw", encoded)
+
+
+def test_configured_parameters_above_the_stored_hash_caps_still_verify() -> None:
+    # the caps on parameters read from a stored hash never refuse this hasher's own hashes
+    pbkdf2 = PBKDF2Hasher(iterations=2_500_000)
+    assert pbkdf2.verify(b"pw", pbkdf2.hash(b"pw"))
+    assert not pbkdf2.needs_rehash(pbkdf2.hash(b"pw"))
+    scrypt = ScryptHasher(log2_n=4, r=1, p=16, unsafe_for_testing=True)
+    assert scrypt.verify(b"pw", scrypt.hash(b"pw"))
+
+
+async def test_authenticate_refuses_a_user_whose_stored_hash_is_hostile() -> None:
+    from types import SimpleNamespace
+
+    from covet.auth import authenticate
+
+    user = SimpleNamespace(password_hash="pbkdf2_sha256$\u00b2$salt$aGFzaA==", is_active=True)
+    assert await authenticate("u", "pw", get_user=lambda _name: user, hasher=FAST) is None
 
 
 def test_needs_rehash_of_malformed_hashes_raises() -> None:
@@ -251,3 +280,18 @@ def test_without_argon2_cffi_scrypt_is_the_default() -> None:
     assert lines[1] == "['scrypt', 'ln=17,r=8,p=1'] True False"
     assert lines[2] == "['scrypt', 'pbkdf2_sha256']"
     assert lines[3].startswith("refused: Argon2Hasher needs argon2-cffi")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.sampled_from(["$argon2id$", "$argon2i$v=19$", "$scrypt$ln=", "pbkdf2_sha256$", ""]),
+    rest=st.text(max_size=120),
+)
+def test_any_stored_hash_text_verifies_false_or_raises_invalid_password_hash(
+    prefix: str, rest: str
+) -> None:
+    try:
+        assert FAST.verify("pw", prefix + rest) in (True, False)
+        FAST.needs_rehash(prefix + rest)
+    except InvalidPasswordHash:
+        pass

@@ -2,8 +2,10 @@
 
 Each scheme writes its parameters into the hash string, so a hash made with old parameters stays
 verifiable after the defaults change, and ``needs_rehash`` can tell that it is out of date.
-Parameters read back from a stored hash are bounded, so a tampered row cannot make ``verify`` spend
-unbounded memory or time.
+Parameters read back from a stored hash are bounded (by a few times OWASP's figures, or by the
+hasher's own parameters when those are higher), so a tampered or hostile row cannot make ``verify``
+allocate a gigabyte or burn seconds of CPU per login attempt. Numbers are parsed as ASCII digits
+only (``str.isdigit`` also accepts digits ``int`` refuses).
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ class Argon2Hasher:
     name = "argon2"
     MIN_MEMORY_KIB = 19 * 1024
     MIN_TIME_COST = 2
+    # the most a stored hash may ask for (unless this hasher is configured higher)
+    MAX_MEMORY_KIB = 256 * 1024
+    MAX_TIME_COST = 16
+    MAX_PARALLELISM = 16
 
     def __init__(
         self,
@@ -80,6 +86,9 @@ class Argon2Hasher:
                 f"argon2id below OWASP's minimum (m >= {self.MIN_MEMORY_KIB} KiB, "
                 f"t >= {self.MIN_TIME_COST}); pass unsafe_for_testing=True only in tests"
             )
+        self._max_memory = max(self.MAX_MEMORY_KIB, memory_cost)
+        self._max_time = max(self.MAX_TIME_COST, time_cost)
+        self._max_parallelism = max(self.MAX_PARALLELISM, parallelism)
         self._hasher = argon2.PasswordHasher(
             time_cost=time_cost,
             memory_cost=memory_cost,
@@ -98,7 +107,11 @@ class Argon2Hasher:
             params = argon2.extract_parameters(encoded)
         except argon2.exceptions.InvalidHashError as exc:
             raise InvalidPasswordHash("malformed argon2 hash") from exc
-        if params.memory_cost > 1024 * 1024 or params.time_cost > 64 or params.parallelism > 64:
+        if (
+            params.memory_cost > self._max_memory
+            or params.time_cost > self._max_time
+            or params.parallelism > self._max_parallelism
+        ):
             raise InvalidPasswordHash("argon2 hash parameters are out of the accepted range")
         try:
             return self._hasher.verify(encoded, password)
@@ -115,13 +128,22 @@ class Argon2Hasher:
         return params.type is not argon2.Type.ID or self._hasher.check_needs_rehash(encoded)
 
 
-_SCRYPT_RE = re.compile(r"\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([^$]+)\$([^$]+)")
+_SCRYPT_RE = re.compile(
+    r"\$scrypt\$ln=([0-9]{1,2}),r=([0-9]{1,2}),p=([0-9]{1,2})\$([^$]+)\$([^$]+)", re.ASCII
+)
+_PBKDF2_RE = re.compile(r"pbkdf2_sha256\$([1-9][0-9]{0,7})\$([!-#%-~]+)\$([^$]+)", re.ASCII)
+
+
+def _scrypt_cost(log2_n: int, r: int, p: int) -> int:
+    """Bytes of memory times passes: 128 * r * N * p (N=2**17, r=8, p=1 is 128 MiB)."""
+    return 128 * r * (1 << log2_n) * p
 
 
 class ScryptHasher:
     """scrypt from the standard library; the default is N=2**17, r=8, p=1 (OWASP)."""
 
     name = "scrypt"
+    MAX_COST = 256 * 1024 * 1024  # the most a stored hash may ask for (see _scrypt_cost)
 
     def __init__(
         self,
@@ -141,6 +163,7 @@ class ScryptHasher:
                 "pass unsafe_for_testing=True only in tests"
             )
         self.log2_n, self.r, self.p = log2_n, r, p
+        self._max_cost = max(self.MAX_COST, _scrypt_cost(log2_n, r, p))
 
     def identify(self, encoded: str) -> bool:
         return encoded.startswith("$scrypt$")
@@ -164,7 +187,7 @@ class ScryptHasher:
         if match is None:
             raise InvalidPasswordHash("malformed scrypt hash")
         log2_n, r, p = int(match[1]), int(match[2]), int(match[3])
-        if not (1 <= log2_n <= 20 and 1 <= r <= 32 and 1 <= p <= 16):
+        if not (1 <= log2_n and 1 <= r and 1 <= p) or _scrypt_cost(log2_n, r, p) > self._max_cost:
             raise InvalidPasswordHash("scrypt hash parameters are out of the accepted range")
         return log2_n, r, p, _b64decode(match[4]), _b64decode(match[5])
 
@@ -187,7 +210,8 @@ class PBKDF2Hasher:
 
     name = "pbkdf2_sha256"
     MIN_ITERATIONS = 600_000
-    MAX_ITERATIONS = 10_000_000
+    MAX_ITERATIONS = 10_000_000  # the most this hasher may be configured with
+    MAX_STORED_ITERATIONS = 2_000_000  # the most a stored hash may ask for (unless configured)
 
     def __init__(self, *, iterations: int = 600_000, unsafe_for_testing: bool = False) -> None:
         if iterations < 1 or iterations > self.MAX_ITERATIONS:
@@ -198,6 +222,7 @@ class PBKDF2Hasher:
                 "pass unsafe_for_testing=True only in tests"
             )
         self.iterations = iterations
+        self._max_stored = max(self.MAX_STORED_ITERATIONS, iterations)
 
     def identify(self, encoded: str) -> bool:
         return encoded.startswith("pbkdf2_sha256$")
@@ -208,13 +233,13 @@ class PBKDF2Hasher:
         return f"pbkdf2_sha256${self.iterations}${salt}${base64.b64encode(digest).decode('ascii')}"
 
     def _parse(self, encoded: str) -> tuple[int, str, bytes]:
-        parts = encoded.split("$")
-        if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isascii() or not parts[2]:
+        match = _PBKDF2_RE.fullmatch(encoded)
+        if match is None:
             raise InvalidPasswordHash("malformed pbkdf2_sha256 hash")
-        iterations = int(parts[1])
-        if not 1 <= iterations <= self.MAX_ITERATIONS:
+        iterations = int(match[1])
+        if iterations > self._max_stored:
             raise InvalidPasswordHash("pbkdf2_sha256 iteration count is out of the accepted range")
-        return iterations, parts[2], _b64decode(parts[3])
+        return iterations, match[2], _b64decode(match[3])
 
     def verify(self, password: bytes, encoded: str) -> bool:
         iterations, salt, expected = self._parse(encoded)
