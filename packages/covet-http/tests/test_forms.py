@@ -198,3 +198,78 @@ async def test_what_httpx_encodes_parses_back(fields: dict[str, list[str]], cont
     encoded = httpx.Request("POST", "http://testserver/", data=fields)
     form = await parse_form(Headers(raw=encoded.headers.raw), chunked(encoded.read()))
     assert form.multi_items() == expected
+
+
+async def test_a_boundary_too_long_for_the_parser_is_400() -> None:
+    headers = Headers({"content-type": "multipart/form-data; boundary=" + "x" * 300})
+    with pytest.raises(HTTPException, match="boundary") as info:
+        await parse_form(headers, chunked(b"--" + b"x" * 300 + b"--\r\n"))
+    assert info.value.status_code == 400
+
+
+async def test_urlencoded_raw_utf8_is_utf8_not_latin1() -> None:
+    # curl -d 'name=café' sends the bytes as they are, without percent-encoding them
+    form = await parse_form(urlencoded_headers(), chunked("name=caf\u00e9&k\u00e9y=v".encode()))
+    assert form["name"] == "caf\u00e9"
+    assert form["k\u00e9y"] == "v"
+    with pytest.raises(HTTPException) as info:
+        await parse_form(urlencoded_headers(), chunked(b"name=caf\xe9"))
+    assert info.value.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("/abs/path/report.pdf", "report.pdf"),
+        ("C:\\Users\\me\\photo.jpg", "photo.jpg"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        ("plain.txt", "plain.txt"),
+        ("..", ""),
+    ],
+)
+async def test_upload_filenames_keep_only_the_last_path_segment(sent: str, kept: str) -> None:
+    body = multipart_body(("up", sent, b"data", "text/plain"))
+    form = await parse_form(multipart_headers(), chunked(body))
+    upload = form["up"]
+    assert isinstance(upload, UploadFile)
+    assert upload.filename == kept
+    assert await upload.read() == b"data"
+    await form.close()
+
+
+@pytest.mark.parametrize(
+    "failure",
+    ["second file too big", "malformed after the first file", "stream error"],
+)
+async def test_spooled_files_are_closed_whenever_parsing_fails(
+    monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    from tempfile import SpooledTemporaryFile
+
+    import covet.http._forms as forms_module
+
+    opened: list[SpooledTemporaryFile[bytes]] = []
+
+    def recording(*args: object, **kwargs: object) -> SpooledTemporaryFile[bytes]:
+        spool: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(*args, **kwargs)  # type: ignore[call-overload]  # noqa: SIM115
+        opened.append(spool)
+        return spool
+
+    monkeypatch.setattr(forms_module, "SpooledTemporaryFile", recording)
+    first = multipart_body(("a", "a.bin", b"x" * 300, None))[: -len(f"--{BOUNDARY}--\r\n")]
+    if failure == "second file too big":
+        body = first + multipart_body(("b", "b.bin", b"y" * 600, None))
+    else:
+        body = first + b"--" + BOUNDARY.encode() + b"\r\nno-colon-header\r\n\r\n"
+
+    async def stream() -> AsyncIterator[bytes]:
+        async for chunk in chunked(body, 64):
+            yield chunk
+        if failure == "stream error":
+            raise OSError("client went away")
+
+    with pytest.raises((HTTPException, OSError)):
+        await parse_form(multipart_headers(), stream(), max_file_size=500, spool_threshold=100)
+    assert len(opened) >= 1
+    assert all(spool.closed for spool in opened)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterable
 from tempfile import SpooledTemporaryFile
 from types import ModuleType
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_to_bytes
 
 from covet.http._datastructures import FormData, Headers, UploadFile
 from covet.http._exceptions import ConfigurationError, HTTPException
@@ -45,6 +45,16 @@ def _decode(data: bytes | bytearray, what: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise HTTPException(400, f"{what} is not valid UTF-8") from None
+
+
+def _basename(filename: str) -> str:
+    """The last path segment of a client's file name: ``../../etc/passwd`` -> ``passwd``.
+
+    Browsers send only the base name; anything else is a hand-made request, and a name with
+    directories in it must not reach code that joins it onto a path.
+    """
+    name = filename.replace("\\", "/").rpartition("/")[2]
+    return "" if name in (".", "..") else name
 
 
 async def parse_form(
@@ -100,9 +110,9 @@ async def _parse_urlencoded(
     def on_field_end() -> None:
         if len(fields) >= max_parts:
             raise HTTPException(413, f"the form has more than {max_parts} fields")
-        try:
-            key = unquote_plus(name.decode("latin-1"), errors="strict")
-            val = unquote_plus(value.decode("latin-1"), errors="strict")
+        try:  # raw bytes and %-escapes are both UTF-8 (curl -d sends "é" unescaped)
+            key = unquote_to_bytes(bytes(name).replace(b"+", b" ")).decode("utf-8")
+            val = unquote_to_bytes(bytes(value).replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError:
             raise HTTPException(400, "form field is not valid UTF-8") from None
         fields.append((key, val))
@@ -181,18 +191,19 @@ class _MultipartForm:
         self.events.append(("end", None))
 
     async def parse(self, stream: AsyncIterable[bytes]) -> FormData:
-        parser = self.multipart.MultipartParser(
-            self.boundary,
-            {
-                "on_part_begin": self.on_part_begin,
-                "on_part_data": self.on_part_data,
-                "on_part_end": self.on_part_end,
-                "on_header_field": self.on_header_field,
-                "on_header_value": self.on_header_value,
-                "on_header_end": self.on_header_end,
-                "on_headers_finished": self.on_headers_finished,
-            },
-        )
+        callbacks = {
+            "on_part_begin": self.on_part_begin,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+        }
+        try:
+            parser = self.multipart.MultipartParser(self.boundary, callbacks)
+        except self.multipart.exceptions.FormParserError as exc:  # e.g. a boundary over 256 bytes
+            raise HTTPException(400, f"unusable multipart boundary: {exc}") from None
         try:
             async for chunk in stream:
                 if chunk:
@@ -240,7 +251,7 @@ class _MultipartForm:
             raise HTTPException(400, "a multipart part has no name in Content-Disposition")
         self.name = _decode(options[b"name"], "a multipart field name")
         if b"filename" in options:
-            filename = _decode(options[b"filename"], "an uploaded file name")
+            filename = _basename(_decode(options[b"filename"], "an uploaded file name"))
             spool = SpooledTemporaryFile(max_size=self.spool_threshold)  # noqa: SIM115
             self.file = UploadFile(spool, size=0, filename=filename, headers=headers)
             self.field = None
