@@ -187,7 +187,7 @@ class ScryptHasher:
         if match is None:
             raise InvalidPasswordHash("malformed scrypt hash")
         log2_n, r, p = int(match[1]), int(match[2]), int(match[3])
-        if not (1 <= log2_n and 1 <= r and 1 <= p) or _scrypt_cost(log2_n, r, p) > self._max_cost:
+        if min(log2_n, r, p) < 1 or _scrypt_cost(log2_n, r, p) > self._max_cost:
             raise InvalidPasswordHash("scrypt hash parameters are out of the accepted range")
         return log2_n, r, p, _b64decode(match[4]), _b64decode(match[5])
 
