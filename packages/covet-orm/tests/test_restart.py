@@ -134,3 +134,30 @@ def test_only_read_only_statements_count_as_retry_safe() -> None:
     assert not is_read_only("INSERT INTO t VALUES (1)")
     assert not is_read_only("UPDATE t SET a = 1")
     assert not is_read_only("WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x")
+
+
+def server_id(raw: Any, server: str) -> int:
+    """The server's id for a driver connection, without running a statement on it."""
+    return int(raw.get_server_pid() if server == "postgres" else raw.thread_id())
+
+
+async def test_first_write_after_check_out_on_a_connection_known_closed_is_retried(
+    sdb: Database, server_db_url: str, server: str
+) -> None:
+    """The driver refuses before sending anything, so even a write is safe to run again."""
+    ph = sdb.param
+    conn = await sdb.backend.aacquire()
+    try:
+        await asyncio.to_thread(kill, server_db_url, server, [server_id(conn.raw, server)])
+        for _ in range(500):  # let this loop read the server's goodbye
+            if not conn.alive(probe=False):
+                break
+            await asyncio.sleep(0.01)
+        assert not conn.alive(probe=False)
+        result = await conn.execute(
+            f"INSERT INTO restart_log VALUES ({ph(1)}, {ph(2)})", [1, "retried"]
+        )
+        assert result.rowcount == 1
+    finally:
+        await sdb.backend.arelease(conn)
+    assert await sdb.afetch_all("SELECT note FROM restart_log") == [{"note": "retried"}]

@@ -125,7 +125,12 @@ class MySQLConnection(ServerConnection):
         return translate(error)
 
     def not_executed(self, error: BaseException) -> bool:
-        return False  # a dropped MySQL connection never says whether the statement ran
+        # asyncmy raises these before a byte is sent: InterfaceError "Not connected" and 2006
+        # "MySQL server has gone away" (only from its write path, on a closed transport). 2013
+        # "Lost connection during query" is the ambiguous one: the statement may have run.
+        if isinstance(error, myerr.InterfaceError):
+            return "Not connected" in str(error)
+        return isinstance(error, myerr.OperationalError) and error.args[:1] == (2006,)
 
     def alive(self, probe: bool = True) -> bool:
         raw = self.raw

@@ -116,6 +116,8 @@ class PostgresConnection(ServerConnection):
         return translate(error)
 
     def not_executed(self, error: BaseException) -> bool:
+        if isinstance(error, pgexc.InterfaceError) and "connection is closed" in str(error):
+            return True  # asyncpg refused before sending anything
         return getattr(error, "sqlstate", None) in _NOT_EXECUTED
 
     def alive(self, probe: bool = True) -> bool:
