@@ -87,3 +87,9 @@ def test_any_value_survives_set_cookie_then_cookie_header(value: str) -> None:
     assert "\n" not in line
     assert ";" not in line[2:]
     assert parse_cookies(line) == {"k": value}
+
+
+@pytest.mark.parametrize("value", ["\\101", "\\\\", '\\"', "\\\\101", "a\\b", '"quoted"', "\\377"])
+def test_backslashes_followed_by_digits_survive_the_round_trip(value: str) -> None:
+    line = format_set_cookie("k", value, samesite=None, path=None)
+    assert parse_cookies(line) == {"k": value}

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import anyio
 import anyio.lowlevel
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from covet.http._sse import EventSourceResponse, ServerSentEvent, encode_event
 from covet.http._types import Message
@@ -35,6 +38,47 @@ def test_event_formatting() -> None:
 def test_event_fields_cannot_inject_lines(event: ServerSentEvent) -> None:
     with pytest.raises(ValueError, match="SSE"):
         event.encode()
+
+
+def parse_event_stream(stream: str) -> list[dict[str, str]]:
+    """The WHATWG EventSource parser, reduced to what these tests need."""
+    events: list[dict[str, str]] = []
+    data: list[str] = []
+    fields: dict[str, str] = {}
+    for line in re.split(r"\r\n|\r|\n", stream):
+        if line == "":
+            if data or fields:
+                events.append({**fields, "data": "\n".join(data)})
+            data, fields = [], {}
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            data.append(value)
+        else:
+            fields[name] = value
+    return events
+
+
+@given(
+    data=st.text(),
+    event=st.one_of(st.none(), st.text().filter(lambda text: not re.search("[\r\n]", text))),
+)
+def test_what_a_browser_reads_back_is_what_was_sent(data: str, event: str | None) -> None:
+    stream = ServerSentEvent(data, event=event, id=1).encode().decode("utf-8")
+    [parsed] = parse_event_stream(stream)
+    assert parsed["data"] == re.sub(r"\r\n|\r", "\n", data)  # the format has one line break
+    assert parsed["id"] == "1"
+    assert parsed.get("event") == event
+
+
+def test_unicode_line_separators_stay_inside_a_data_line() -> None:
+    # str.splitlines() also splits on these; the EventSource format splits only on CR and LF
+    for char in "\u2028\u2029\x85\x0b\x0c\x1c":
+        assert encode_event(f"a{char}b") == f"data: a{char}b\n\n".encode()
+    assert encode_event("ends with a newline\n") == b"data: ends with a newline\ndata: \n\n"
 
 
 def test_headers_and_body_through_the_test_client() -> None:

@@ -12,8 +12,7 @@ __all__ = ["SameSite", "format_set_cookie", "parse_cookies"]
 
 SameSite = Literal["lax", "strict", "none"]
 
-_OCTAL = re.compile(r"\\([0-3][0-7][0-7])")
-_ESCAPED = re.compile(r"\\(.)")
+_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))", re.DOTALL)
 _TOKEN = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
 # Characters a cookie value may hold unquoted (RFC 6265 cookie-octet, minus nothing we need).
 _VALUE_SAFE = frozenset(string.ascii_letters + string.digits + "!#$%&'()*+-./:<=>?@[]^_`{|}~")
@@ -30,13 +29,17 @@ def _as_utf8(value: str) -> str:
         return value
 
 
+def _unescape(match: re.Match[str]) -> str:
+    octal = match.group(1)
+    return chr(int(octal, 8)) if octal is not None else match.group(2)
+
+
 def _unquote(value: str) -> str:
     if len(value) < 2 or value[0] != '"' or value[-1] != '"':
         return _as_utf8(value)
     inner = value[1:-1]
-    if "\\" in inner:
-        inner = _OCTAL.sub(lambda match: chr(int(match.group(1), 8)), inner)
-        inner = _ESCAPED.sub(r"\1", inner)
+    if "\\" in inner:  # one pass, so an escaped backslash never starts an octal escape
+        inner = _ESCAPE.sub(_unescape, inner)
     return _as_utf8(inner)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ __all__ = ["EventSourceResponse", "ServerSentEvent"]
 
 DEFAULT_PING_INTERVAL = 15.0
 _FORBIDDEN = ("\r", "\n")
+# The only line breaks of the format; str.splitlines() would also split on U+2028, \x85, ...
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _single_line(name: str, value: str) -> str:
@@ -52,7 +55,7 @@ class ServerSentEvent:
     def encode(self) -> bytes:
         lines: list[str] = []
         if self.comment is not None:
-            lines.extend(f": {line}" for line in self.comment.splitlines() or [""])
+            lines.extend(f": {line}" for line in _LINE_BREAK.split(self.comment))
         if self.id is not None:
             lines.append(f"id: {_single_line('id', str(self.id))}")
         if self.event is not None:
@@ -67,7 +70,7 @@ class ServerSentEvent:
                 data = data.decode("utf-8")
             elif not isinstance(data, str):
                 data = json_dumps(data).decode("utf-8")
-            lines.extend(f"data: {line}" for line in data.splitlines() or [""])
+            lines.extend(f"data: {line}" for line in _LINE_BREAK.split(data))
         return ("\n".join(lines) + "\n\n").encode("utf-8")
 
 
