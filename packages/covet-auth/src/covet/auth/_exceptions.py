@@ -57,6 +57,7 @@ class FailureReason(enum.StrEnum):
     INVALID_ISSUER = "invalid_issuer"
     INVALID_AUDIENCE = "invalid_audience"
     WRONG_TOKEN_TYPE = "wrong_token_type"  # noqa: S105
+    UNTRUSTED_ORIGIN = "untrusted_origin"
     REVOKED = "revoked"
     REFRESH_REUSED = "refresh_reused"
     INVALID_TOKEN = "invalid_token"  # noqa: S105

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -14,11 +15,27 @@ from covet.auth._users import AnonymousUser, AuthCredentials, TokenUser
 from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
 from covet.http._types import ASGIApp, Receive, Scope, Send
 from covet.middleware import CSRFMiddleware
+from covet.middleware._csrf import _Rejected as _CrossSite
 from covet.middleware._responses import send_problem
 
 UserLoader = Callable[[VerifiedToken], Awaitable[Any] | Any]
 _ANONYMOUS = AnonymousUser()  # both immutable: shared by every request without credentials
 _NO_CREDENTIALS = AuthCredentials()
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6750 section 3: scope-token
+_REALM = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # quoted-string without escapes
+_HTTP_SCHEME = {"ws": "http", "wss": "https"}
+
+
+def challenge_value(kind: str, value: str) -> str:
+    """Refuse at start-up a scope or realm that cannot be written into a ``WWW-Authenticate``
+    challenge (a quote, a backslash, a control or non-ASCII character; a space in a scope)."""
+    pattern = _SCOPE_TOKEN if kind == "scope" else _REALM
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        raise AuthConfigurationError(
+            f"{kind} {value!r} cannot appear in a WWW-Authenticate challenge (RFC 6750 allows "
+            "printable ASCII without quotes or backslashes, and no spaces in a scope)"
+        )
+    return value
 
 
 def www_authenticate(
@@ -113,11 +130,11 @@ class AuthenticationMiddleware:
             )
         self.app = app
         self.backend = backend
+        self.realm = challenge_value("realm", realm)
         self.user_loader = user_loader
         self.cookie = cookie
         self.on_invalid = on_invalid
-        self.realm = realm
-        self.csrf_app: ASGIApp | None = None
+        self.csrf_app: CSRFMiddleware | None = None
         if cookie is not None and csrf_secret is not None:
             self.csrf_app = CSRFMiddleware(
                 app,
@@ -128,20 +145,48 @@ class AuthenticationMiddleware:
             )
 
     def _credentials(self, scope: Scope) -> tuple[str | None, bool]:
-        """(token, came from the Authorization header)."""
+        """(token, came from the Authorization header).
+
+        Several ``Authorization`` headers are refused rather than "first one wins": a proxy that
+        checks the last one and an app that reads the first would disagree about the caller.
+        A cookie on a websocket handshake from an untrusted ``Origin`` is refused too: browsers
+        send cookies with cross-site handshakes, and no CSRF token can ride along (CSWSH).
+        """
+        authorization: list[str] = []
         cookie_header: list[str] = []
         for name, value in scope.get("headers", ()):
             if name == b"authorization":
-                scheme, _, credentials = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer" and credentials.strip():
-                    return credentials.strip(), True
+                authorization.append(value.decode("latin-1"))
             elif name == b"cookie" and self.cookie is not None:
                 cookie_header.append(value.decode("latin-1"))
+        if len(authorization) > 1:
+            raise AuthenticationFailed(
+                FailureReason.MALFORMED, "several Authorization headers; send exactly one"
+            )
+        if authorization:
+            scheme, _, credentials = authorization[0].partition(" ")
+            if scheme.lower() == "bearer" and credentials.strip():
+                return credentials.strip(), True
         if self.cookie is not None and cookie_header:
             token = parse_cookies("; ".join(cookie_header)).get(self.cookie.name)
             if token:
+                if scope["type"] == "websocket":
+                    self._check_websocket_origin(scope)
                 return token, False
         return None, False
+
+    def _check_websocket_origin(self, scope: Scope) -> None:
+        assert self.csrf_app is not None  # cookie mode always has one
+        headers: dict[bytes, str] = {}
+        for name, value in scope.get("headers", ()):
+            headers.setdefault(name, value.decode("latin-1"))
+        scheme = scope.get("scheme", "ws")
+        try:  # covet.middleware's CSRF origin check, with the handshake's http(s) origin
+            self.csrf_app.check_origin({"scheme": _HTTP_SCHEME.get(scheme, scheme)}, headers)
+        except _CrossSite as exc:
+            raise AuthenticationFailed(
+                FailureReason.UNTRUSTED_ORIGIN, f"cookie credentials on a websocket: {exc}"
+            ) from None
 
     async def authenticate(self, token: str) -> tuple[Any, AuthCredentials]:
         verified = await self.backend.verify(token)
@@ -167,17 +212,18 @@ class AuthenticationMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        token, from_header = self._credentials(scope)
-        if token is None:
-            scope["user"], scope["auth"] = _ANONYMOUS, _NO_CREDENTIALS
-        else:
-            try:
+        from_header = False
+        try:
+            token, from_header = self._credentials(scope)
+            if token is None:
+                scope["user"], scope["auth"] = _ANONYMOUS, _NO_CREDENTIALS
+            else:
                 scope["user"], scope["auth"] = await self.authenticate(token)
-            except AuthenticationFailed as failure:
-                if self.on_invalid == "reject":
-                    await self._reject(scope, receive, send, failure)
-                    return
-                scope["user"], scope["auth"] = _ANONYMOUS, AuthCredentials(failure=failure)
+        except AuthenticationFailed as failure:
+            if self.on_invalid == "reject":
+                await self._reject(scope, receive, send, failure)
+                return
+            scope["user"], scope["auth"] = _ANONYMOUS, AuthCredentials(failure=failure)
         # Browsers attach cookies to cross-site requests but never an Authorization header, so
         # in cookie mode every request without one passes the CSRF check -- the login form
         # included, which stops an attacker from logging a victim into the attacker's account.
