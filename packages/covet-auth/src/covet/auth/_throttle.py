@@ -12,11 +12,16 @@ from covet.auth._store import AuthStore
 class LoginThrottle:
     """Slow down password guessing against one account and from one address.
 
-    After ``free_attempts`` failures (per account, and separately per client address, with a more
-    generous ``free_attempts_per_address``), each further failure locks that key for
-    ``base_delay * 2 ** (n - 1)`` seconds, capped at ``max_delay``. A success clears the account's
-    counter. Counters forget failures ``window`` seconds after the first one. Every counter is a
-    single atomic ``incr`` in the store, so several workers sharing a Redis store agree.
+    Call :meth:`check` before verifying a password, then :meth:`success` or :meth:`failure`.
+    ``check`` reserves the attempt with one atomic ``incr`` per key (the account, and the client
+    address with a more generous ``free_attempts_per_address``): after the free attempts, the
+    n-th further attempt runs only if it is the one that takes the key's lock (an atomic
+    set-if-absent lasting ``base_delay * 2 ** (n - 1)`` seconds, capped at ``max_delay``), so
+    guesses sent concurrently cannot all slip in before the first failure is recorded, and
+    several workers sharing a Redis store behave like one. Attempts refused while a key is
+    locked are not counted. A success clears the account and gives the address its attempt
+    back (an office behind one NAT address is not throttled by its own logins). Counters forget
+    attempts ``window`` seconds after the first one.
 
     Pass the client address from ``covet.middleware.client_host(scope)``, which honours only the
     trusted proxies configured in ``ProxyHeadersMiddleware``.
@@ -52,29 +57,41 @@ class LoginThrottle:
             keys.append((f"{self.prefix}address:{address}", self.free_attempts_per_address))
         return keys
 
+    def delay_after(self, attempts: int, free: int) -> float:
+        """The lock the ``attempts``-th attempt on a key with ``free`` free attempts takes."""
+        if attempts <= free:
+            return 0.0
+        return min(self.max_delay, self.base_delay * 2 ** min(attempts - free - 1, 40))
+
+    async def _wait(self, keys: list[tuple[str, int]]) -> int:
+        waits = [await self.store.ttl(f"{key}:lock") for key, _free in keys]
+        longest = max((wait for wait in waits if wait is not None), default=0.0)
+        return math.ceil(longest) if longest > 0 else 0
+
     async def check(self, username: str, address: str | None) -> None:
-        """Raise :class:`TooManyAttempts` while the account or the address is locked."""
-        waits = []
-        for key, _free in self._keys(username, address):
-            remaining = await self.store.ttl(f"{key}:lock")
-            if remaining is not None and remaining > 0:
-                waits.append(remaining)
-        if waits:
-            raise TooManyAttempts(max(1, math.ceil(max(waits))))
+        """Reserve one login attempt; raise :class:`TooManyAttempts` while a key is locked."""
+        keys = self._keys(username, address)
+        wait = await self._wait(keys)
+        if wait:
+            raise TooManyAttempts(wait)
+        for key, free in keys:
+            count = await self.store.incr(key, ttl=self.window)
+            delay = self.delay_after(count, free)
+            if delay and not await self.store.add(f"{key}:lock", b"1", ttl=delay):
+                # a concurrent attempt took this slot first
+                raise TooManyAttempts(max(1, await self._wait([(key, free)])))
 
     async def failure(self, username: str, address: str | None) -> int:
-        """Record a failed login; return the lock it caused, in seconds (0 while still free)."""
-        longest = 0.0
-        for key, free in self._keys(username, address):
-            count = await self.store.incr(key, ttl=self.window)
-            if count > free:
-                delay = min(self.max_delay, self.base_delay * 2 ** min(count - free - 1, 40))
-                await self.store.set(f"{key}:lock", b"1", ttl=delay)
-                longest = max(longest, delay)
-        return math.ceil(longest)
+        """Record that the reserved attempt failed; return the current lock, in seconds.
+
+        The attempt was already counted by :meth:`check`; this only reports the wait."""
+        return await self._wait(self._keys(username, address))
 
     async def success(self, username: str, address: str | None) -> None:
-        """Forget the account's failures after a successful login."""
-        key, _free = self._keys(username, address)[0]
-        await self.store.delete(key)
-        await self.store.delete(f"{key}:lock")
+        """Forget the account's attempts, and give the address back the one this login used."""
+        (account, _free), *rest = self._keys(username, address)
+        await self.store.delete(account)
+        await self.store.delete(f"{account}:lock")
+        for key, _free in rest:
+            if await self.store.incr(key, -1, ttl=self.window) <= 0:
+                await self.store.delete(key)
