@@ -61,7 +61,7 @@ class LoginThrottle:
         """The lock the ``attempts``-th attempt on a key with ``free`` free attempts takes."""
         if attempts <= free:
             return 0.0
-        return min(self.max_delay, self.base_delay * 2 ** min(attempts - free - 1, 40))
+        return float(min(self.max_delay, self.base_delay * 2 ** min(attempts - free - 1, 40)))
 
     async def _wait(self, keys: list[tuple[str, int]]) -> int:
         waits = [await self.store.ttl(f"{key}:lock") for key, _free in keys]
