@@ -226,3 +226,20 @@ async def test_family_revocation_outlives_every_token_of_the_family(
     ttl = await memory_store.ttl(f"covet-auth:family:{family}")
     assert ttl is not None
     assert 1006 < ttl <= 1007
+
+
+async def test_family_revocation_outlives_a_long_access_token_of_the_family(
+    memory_store: MemoryStore,
+) -> None:
+    # a family's revocation record must last as long as any token that carries the family
+    auth = JWTAuth(secret=SECRET, store=memory_store, access_ttl=600, refresh_ttl=100)
+    pair = await auth.issue_tokens("i")
+    verified = await auth.verify(pair.access_token)
+    assert verified.family is not None
+    await auth.logout(verified)
+    ttl = await memory_store.ttl(f"covet-auth:family:{verified.family}")
+    assert ttl is not None
+    assert ttl > 599
+    with pytest.raises(ValueError, match="outlive"):
+        auth.create_access_token("i", expires_in=601, family=verified.family)
+    assert auth.decode(auth.create_access_token("i", expires_in=601)).expires_at > 0

@@ -98,9 +98,7 @@ class JWTAuth(TokenCodec):
         """Refuse every token of one login session (all access and refresh tokens in it)."""
         revocations = self._require_store()
         now = self.clock()
-        await revocations.revoke_family(
-            family, ttl_until(now + self.refresh_ttl + self.leeway, now)
-        )
+        await revocations.revoke_family(family, ttl_until(now + self.family_ttl + self.leeway, now))
 
     async def logout(self, token: VerifiedToken) -> None:
         """Revoke ``token`` and, when it belongs to a session family, the whole session."""

@@ -143,6 +143,11 @@ class TokenCodec:
         self.max_token_bytes = max_token_bytes
         self.store = store
 
+    @property
+    def family_ttl(self) -> float:
+        """The longest any token of a session family lives (its revocation lasts as long)."""
+        return max(self.access_ttl, self.refresh_ttl)
+
     # -- issuing -------------------------------------------------------------------------------
 
     def _encode(
@@ -201,6 +206,11 @@ class TokenCodec:
     ) -> str:
         """A short-lived access token for ``subject`` (default lifetime ``access_ttl``)."""
         ttl = self.access_ttl if expires_in is None else _seconds(expires_in)
+        if family is not None and ttl > self.family_ttl:
+            raise ValueError(
+                f"an access token of a session family may not outlive its revocation record "
+                f"({self.family_ttl:g} s, the longer of access_ttl and refresh_ttl)"
+            )
         return self._encode(subject, "access", ttl, scopes=scopes, claims=claims, family=family)
 
     def create_refresh_token(
