@@ -65,12 +65,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--endpoints", default=",".join(e.name for e in ENDPOINTS))
     parser.add_argument("--no-save", action="store_true", help="print only; write no results file")
     args = parser.parse_args(argv)
-    args.rounds = args.rounds or (2 if args.quick else 8)
-    args.duration = args.duration or (2 if args.quick else 3)
-    args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
+    if args.rounds is None:
+        args.rounds = 2 if args.quick else 8
+    if args.duration is None:
+        args.duration = 2 if args.quick else 3
+    if args.warmup is None:
+        args.warmup = 1 if args.quick else 2
     unknown = set(args.frameworks.split(",")) - set(FRAMEWORKS)
     if unknown:
         parser.error(f"unknown frameworks {sorted(unknown)}; choose from {sorted(FRAMEWORKS)}")
+    names = [e.name for e in ENDPOINTS]
+    unknown = set(args.endpoints.split(",")) - set(names)
+    if unknown:
+        parser.error(f"unknown endpoints {sorted(unknown)}; choose from {names}")
+    if min(args.rounds, args.duration, args.threads, args.connections) < 1 or args.warmup < 0:
+        parser.error("rounds, duration, threads and connections must be >= 1; warm-up >= 0")
     return args
 
 
