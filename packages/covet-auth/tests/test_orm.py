@@ -145,6 +145,11 @@ async def test_login_flow_with_the_orm_router_and_loader(user_model: Any) -> Non
         reloaded.is_active = False
         await reloaded.asave(update_fields=["is_active"])
         assert (await client.get("/me", headers=headers)).status_code == 401
+        # and the refresh token does not bring the deactivated user back
+        refreshed = await client.post(
+            "/auth/refresh", json={"refresh_token": login.json()["refresh_token"]}
+        )
+        assert refreshed.status_code == 401
         await reloaded.adelete()
         assert (await client.get("/me", headers=headers)).status_code == 401
         bogus = backend.create_access_token("not-a-number")

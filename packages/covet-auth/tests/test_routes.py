@@ -176,6 +176,59 @@ def test_refresh_rotation_reuse_and_logout_over_http(users: dict[str, User]) -> 
         assert 'error_description="revoked"' in dead.headers["www-authenticate"]
 
 
+def test_refresh_reloads_the_user_deactivated_users_lose_their_session(
+    users: dict[str, User],
+) -> None:
+    # Without a check, a refresh token rotates forever: each refresh answers a new one with a
+    # fresh lifetime, so a deactivated user (or one whose roles were cut) kept the session.
+    by_id = {str(user.id): user for user in users.values()}
+    app, _ = make_app(users, user_loader=lambda token: by_id.get(token.subject))
+    with TestClient(app) as client:
+        pair = client.post(
+            "/auth/token", json={"username": "alice", "password": "wonderland"}
+        ).json()
+        users["alice"].roles = ["editor"]
+        users["alice"].scopes = ["read", "write"]
+        rotated = client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        assert rotated.status_code == 200
+        access = rotated.json()["access_token"]
+        me = client.get("/me", headers={"Authorization": f"Bearer {access}"}).json()
+        assert me["claims"] == ["editor"]
+
+        users["alice"].is_active = False
+        refused = client.post(
+            "/auth/refresh", json={"refresh_token": rotated.json()["refresh_token"]}
+        )
+        assert refused.status_code == 401
+        assert 'error_description="invalid_credentials"' in refused.headers["www-authenticate"]
+        # the whole session is gone, the access token included
+        assert client.get("/me", headers={"Authorization": f"Bearer {access}"}).status_code == 401
+
+
+def test_logout_with_the_refresh_token_alone(users: dict[str, User]) -> None:
+    # an app whose access token has expired must still be able to end the session
+    app, _ = make_app(users)
+    with TestClient(app) as client:
+        pair = client.post(
+            "/auth/token", json={"username": "alice", "password": "wonderland"}
+        ).json()
+        out = client.post("/auth/logout", json={"refresh_token": pair["refresh_token"]})
+        assert out.status_code == 204
+        dead = client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        assert 'error_description="revoked"' in dead.headers["www-authenticate"]
+        auth = {"Authorization": f"Bearer {pair['access_token']}"}
+        assert client.get("/me", headers=auth).status_code == 401
+        # an access token is not a refresh token, and garbage is refused
+        again = client.post(
+            "/auth/token", json={"username": "alice", "password": "wonderland"}
+        ).json()
+        wrong = client.post("/auth/logout", json={"refresh_token": again["access_token"]})
+        assert wrong.status_code == 401
+        assert 'error_description="wrong_token_type"' in wrong.headers["www-authenticate"]
+        assert client.post("/auth/logout", data={"refresh_token": "x"}).status_code == 401
+        assert client.post("/auth/logout").status_code == 401
+
+
 def test_cookie_mode_login_sets_a_secure_cookie_and_logout_clears_it(
     users: dict[str, User],
 ) -> None:

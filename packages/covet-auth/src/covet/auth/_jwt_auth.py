@@ -68,8 +68,18 @@ class JWTAuth(TokenCodec):
         refresh = self.create_refresh_token(subject, scopes=scopes, claims=claims, family=family)
         return TokenPair(access, refresh, expires_in=int(self.access_ttl))
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
-        """Spend ``refresh_token`` and answer a new pair; a reused token revokes its family."""
+    async def refresh(
+        self,
+        refresh_token: str,
+        *,
+        scopes: Iterable[str] | None = None,
+        claims: Mapping[str, Any] | None = None,
+    ) -> TokenPair:
+        """Spend ``refresh_token`` and answer a new pair; a reused token revokes its family.
+
+        The new pair carries the old token's scopes and extra claims, or ``scopes`` / ``claims``
+        when given (for instance reloaded from the user, so a role taken away does not survive
+        the next refresh)."""
         revocations = self._require_store()
         verified = await self.verify(refresh_token, expected_type="refresh")
         family = verified.family
@@ -83,10 +93,15 @@ class JWTAuth(TokenCodec):
                 FailureReason.REFRESH_REUSED,
                 "this refresh token was already used; every token of its session is revoked",
             )
-        extra = {
-            name: value for name, value in verified.claims.items() if name not in RESERVED_CLAIMS
-        }
-        return self._pair(verified.subject, verified.scopes, extra, family)
+        if claims is None:
+            claims = {
+                name: value
+                for name, value in verified.claims.items()
+                if name not in RESERVED_CLAIMS
+            }
+        return self._pair(
+            verified.subject, verified.scopes if scopes is None else scopes, claims, family
+        )
 
     async def revoke(self, token: VerifiedToken) -> None:
         """Refuse this token (by ``jti``) from now until it would have expired."""

@@ -3,8 +3,10 @@
 ``POST /token`` takes the OAuth2 password grant as a form (``grant_type=password``, ``username``,
 ``password``) or the same fields as JSON and answers an access/refresh pair; ``POST /refresh``
 takes ``refresh_token`` (form with ``grant_type=refresh_token``, or JSON) and answers a new pair,
-spending the old one; ``POST /logout`` revokes the caller's token and its whole session. Failed
-logins are throttled per account and per client address when a ``throttle`` is given.
+spending the old one (with a ``user_loader``, only while the user still exists and is active, and
+with the user's current scopes and roles); ``POST /logout`` revokes the caller's access token
+and/or the ``refresh_token`` it sends, and with them the whole session. Failed logins are
+throttled per account and per client address when a ``throttle`` is given.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from covet.auth._authenticate import PasswordUser, authenticate
-from covet.auth._exceptions import AuthenticationFailed, TooManyAttempts
+from covet.auth._exceptions import AuthenticationFailed, FailureReason, TooManyAttempts
 from covet.auth._jwt_auth import JWTAuth
-from covet.auth._middleware import AuthCookie, www_authenticate
+from covet.auth._middleware import AuthCookie, UserLoader, www_authenticate
 from covet.auth._passwords import PasswordHasher
 from covet.auth._throttle import LoginThrottle
-from covet.auth._tokens import TokenPair
+from covet.auth._tokens import TokenPair, VerifiedToken
 from covet.auth._users import AuthCredentials
 from covet.http import HTTPException, JSONResponse, Request, Response, Router
 from covet.middleware import client_host
@@ -41,6 +43,12 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, Iterable):
         return [item for item in value if isinstance(item, str)]
     return []
+
+
+def _token_contents(user: Any) -> tuple[list[str], dict[str, Any] | None]:
+    """The scopes and extra claims a token for ``user`` carries."""
+    roles = _strings(getattr(user, "roles", ()))
+    return _strings(getattr(user, "scopes", ())), {"roles": roles} if roles else None
 
 
 async def _fields(request: Request) -> dict[str, str]:
@@ -66,6 +74,7 @@ def auth_router(
     cookie: AuthCookie | None = None,
     subject: Callable[[Any], str] = _subject_of,
     on_login: Callable[[Any], Awaitable[None] | None] | None = None,
+    user_loader: UserLoader | None = None,
 ) -> Router:
     """A router with ``POST /token``, ``POST /refresh`` and ``POST /logout``.
 
@@ -73,6 +82,10 @@ def auth_router(
     and ``roles`` attributes (when present) go into the tokens. With ``cookie``, the access token
     is also set as an ``HttpOnly`` cookie (use the same ``AuthCookie`` as the middleware).
     ``on_login(user)`` (sync or async) runs after each successful login, e.g. to record it.
+    ``user_loader(token)`` (sync or async, the middleware's) is consulted on every refresh: when it
+    answers None or an inactive user the session is revoked, otherwise the new tokens carry the
+    user's current scopes and roles. Without it a session lives on through refreshes until
+    logout, whatever happens to the account.
     """
     router = Router()
     if backend.store is None:
@@ -125,13 +138,25 @@ def auth_router(
             result = on_login(user)
             if inspect.isawaitable(result):
                 await result
-        roles = _strings(getattr(user, "roles", ()))
-        pair = await backend.issue_tokens(
-            subject(user),
-            scopes=_strings(getattr(user, "scopes", ())),
-            claims={"roles": roles} if roles else None,
-        )
+        scopes, claims = _token_contents(user)
+        pair = await backend.issue_tokens(subject(user), scopes=scopes, claims=claims)
         return answer(pair)
+
+    async def refresh_pair(refresh_token: str) -> TokenPair:
+        if user_loader is None:
+            return await backend.refresh(refresh_token)
+        verified = await backend.verify(refresh_token, expected_type="refresh")
+        user = user_loader(verified)
+        if inspect.isawaitable(user):
+            user = await user
+        if user is None or not getattr(user, "is_active", True):
+            if verified.family is not None:
+                await backend.revoke_family(verified.family)
+            raise AuthenticationFailed(
+                FailureReason.INVALID_CREDENTIALS, "unknown or inactive user"
+            )
+        scopes, claims = _token_contents(user)
+        return await backend.refresh(refresh_token, scopes=scopes, claims=claims or {})
 
     @router.post("/refresh", name="auth:refresh")
     async def refresh(request: Request) -> Response:
@@ -142,7 +167,7 @@ def auth_router(
         if not refresh_token:
             raise HTTPException(422, "refresh_token is required.")
         try:
-            pair = await backend.refresh(refresh_token)
+            pair = await refresh_pair(refresh_token)
         except AuthenticationFailed as failure:
             raise unauthorized(failure.detail, failure) from None
         return answer(pair)
@@ -150,10 +175,21 @@ def auth_router(
     @router.post("/logout", name="auth:logout")
     async def logout(request: Request) -> Response:
         auth = request.scope.get("auth")
-        if not isinstance(auth, AuthCredentials) or auth.token is None:
-            failure = auth.failure if isinstance(auth, AuthCredentials) else None
-            raise unauthorized("Authentication required.", failure)
-        await backend.logout(auth.token)
+        tokens: list[VerifiedToken] = []
+        if isinstance(auth, AuthCredentials) and auth.token is not None:
+            tokens.append(auth.token)
+        if "content-type" in request.headers:  # a refresh token ends the session too
+            refresh_token = (await _fields(request)).get("refresh_token")
+            if refresh_token:
+                try:
+                    tokens.append(await backend.verify(refresh_token, expected_type="refresh"))
+                except AuthenticationFailed as refused:
+                    raise unauthorized(refused.detail, refused) from None
+        if not tokens:
+            previous = auth.failure if isinstance(auth, AuthCredentials) else None
+            raise unauthorized("Authentication required.", previous)
+        for verified in tokens:
+            await backend.logout(verified)
         response = Response(status_code=204, headers=_NO_STORE)
         if cookie is not None:
             response.raw_headers.append(

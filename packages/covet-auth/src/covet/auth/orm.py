@@ -126,8 +126,9 @@ def orm_auth_router(
     throttle: LoginThrottle | None = None,
     cookie: AuthCookie | None = None,
 ) -> Any:
-    """``auth_router`` wired to ``model``: looks users up by username, saves upgraded hashes and
-    records ``last_login``."""
+    """``auth_router`` wired to ``model``: looks users up by username, saves upgraded hashes,
+    records ``last_login``, and reloads the user on every refresh (an inactive or deleted user's
+    session is revoked; scopes and roles are the user's current ones)."""
 
     async def get_user(username: str) -> AbstractUser | None:
         return await model.objects.filter(username=username).afirst()
@@ -148,4 +149,5 @@ def orm_auth_router(
         throttle=throttle,
         cookie=cookie,
         on_login=on_login,
+        user_loader=orm_user_loader(model),
     )
