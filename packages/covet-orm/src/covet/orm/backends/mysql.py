@@ -134,7 +134,7 @@ class MySQLConnection(ServerConnection):
 
     def alive(self, probe: bool = True) -> bool:
         raw = self.raw
-        if not raw.connected or raw._stream_broken:
+        if not raw.connected or getattr(raw, "_stream_broken", False):  # asyncmy >= 0.2.18
             return False
         if not probe:
             return True
