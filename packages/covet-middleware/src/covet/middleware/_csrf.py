@@ -32,10 +32,14 @@ def get_csrf_token(scope: Scope) -> str:
 
 
 def _origin_of(url: str) -> str | None:
-    parts = urlsplit(url)
+    """``scheme://host[:port]`` of ``url`` in lower case, or ``None`` if it is not a web URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises on a port that is not a number in range
+    except ValueError:
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
-    port = parts.port
     netloc = (
         parts.hostname
         if port is None or str(port) == _DEFAULT_PORTS[parts.scheme]
@@ -101,12 +105,15 @@ class CSRFMiddleware:
         )
         self.cookie_attributes = sample[len(cookie_name) + 2 :]
         self.max_body_size = max_body_size
+        # Every repetition is bounded, so one attempt reads at most _MAX_FIELD_MATCH bytes and a
+        # body can be searched chunk by chunk in linear time (see form_token).
         self._multipart_field = re.compile(
             rb'content-disposition:[ \t]*form-data;[ \t]*name="'
             + re.escape(form_field.encode())
-            + rb'"[ \t]*\r\n(?:[^\r\n]+\r\n)*\r\n(.*?)\r\n--',
-            re.IGNORECASE | re.DOTALL,
+            + rb'"[ \t]*\r\n(?:[^\r\n]{1,1024}\r\n){0,8}\r\n([^\r\n]{0,1024})\r\n--',
+            re.IGNORECASE,
         )
+        self._max_field_match = 100 + len(form_field.encode()) + 8 * 1026 + 1024 + 4
 
     def new_token(self) -> str:
         return self.signer.sign(secrets.token_bytes(32))
@@ -136,7 +143,7 @@ class CSRFMiddleware:
         token = cookie_token or self.new_token()
         scope.setdefault("state", {})["csrf_token"] = token
 
-        if scope["method"] not in SAFE_METHODS and not self.exempt.matches(route_path(scope)):
+        if scope["method"] not in SAFE_METHODS and not self.is_exempt(scope):
             try:
                 self.check_origin(scope, headers)
                 submitted = headers.get(self.header_name)
@@ -163,6 +170,16 @@ class CSRFMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+    def is_exempt(self, scope: Scope) -> bool:
+        if not self.exempt:
+            return False
+        raw_path = scope.get("raw_path")
+        if raw_path and b"%2f" in raw_path.lower():
+            # An encoded "/" makes the decoded path and the router's segments disagree
+            # ("/hooks%2F..%2Fadmin"): never exempt such a path.
+            return False
+        return self.exempt.matches(route_path(scope))
 
     def check_origin(self, scope: Scope, headers: dict[bytes, str]) -> None:
         origin = headers.get(b"origin")
@@ -201,12 +218,14 @@ class CSRFMiddleware:
             buffered.append(message)
             if message["type"] != "http.request":
                 break
+            scanned = len(body)
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_body_size:
                 raise _Rejected("CSRF token not found within the first max_body_size bytes")
             if boundary is not None:
-                found = self._multipart_field.search(body)
+                # Only a match that ends in the new bytes is new: start far enough back for it.
+                found = self._multipart_field.search(body, max(0, scanned - self._max_field_match))
                 if found:
                     token = found.group(1).decode("latin-1")
                     break
