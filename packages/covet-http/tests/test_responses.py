@@ -322,3 +322,38 @@ def test_streaming_through_the_test_client_chunk_by_chunk() -> None:
 def test_content_of_the_wrong_type_is_refused() -> None:
     with pytest.raises(TypeError, match="content must be str or bytes, not dict"):
         Response({"a": 1})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("x-a", "a\r\nSet-Cookie: session=attacker"),
+        ("x-a", "a\nb"),
+        ("x-a", "a\rb"),
+        ("x-a", "a\x00b"),
+        ("x-a\r\nSet-Cookie", "x"),
+        ("x a", "x"),
+        ("x:a", "x"),
+        ("", "x"),
+    ],
+)
+def test_header_injection_is_refused(name: str, value: str) -> None:
+    # uvicorn's h11 and httptools protocols check too; other servers may not
+    with pytest.raises(ValueError, match="header"):
+        Response("x", headers={name: value})
+    with pytest.raises(ValueError, match="header"):
+        StreamingResponse(iter([b"x"]), headers=[(name, value)])
+    response = Response("x")
+    with pytest.raises(ValueError, match="header"):
+        response.headers[name] = value
+    with pytest.raises(ValueError, match="header"):
+        response.headers.append(name, value)
+    assert all(key != name.encode() for key, _ in response.raw_headers)
+
+
+def test_ordinary_header_values_pass() -> None:
+    response = Response("x", headers={"x-tab": "a\tb", "x-latin": "caf\u00e9", "x-empty": ""})
+    assert (b"x-tab", b"a\tb") in response.raw_headers
+    assert (b"x-latin", b"caf\xe9") in response.raw_headers
+    response.headers["x-quote"] = '"q" (c) <a>'
+    assert response.headers["x-quote"] == '"q" (c) <a>'

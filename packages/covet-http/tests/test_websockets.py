@@ -218,3 +218,27 @@ def test_websocket_requires_a_websocket_scope() -> None:
 
     with pytest.raises(ValueError, match="websocket"):
         WebSocket({"type": "http"}, receive, send)
+
+
+def test_accepting_a_subprotocol_the_client_did_not_offer_is_refused() -> None:
+    chosen: list[str | None] = []
+
+    async def handler(ws: WebSocket) -> None:
+        try:
+            await ws.accept(subprotocol="graphql-ws")
+        except ValueError as exc:
+            chosen.append(str(exc))
+            await ws.accept(subprotocol=ws.scope["subprotocols"][-1])
+        else:
+            chosen.append(None)
+        await ws.close()
+
+    client = TestClient(websocket_app(handler))
+    with client.websocket_connect("/ws", subprotocols=["chat", "superchat"]) as session:
+        # a browser fails the connection when the server picks a protocol it did not offer
+        assert session.accepted_subprotocol == "superchat"
+    assert chosen[0] is not None
+    assert "'graphql-ws' was not offered" in chosen[0]
+    with client.websocket_connect("/ws", subprotocols=["graphql-ws"]) as session:
+        assert session.accepted_subprotocol == "graphql-ws"
+    assert chosen[1] is None

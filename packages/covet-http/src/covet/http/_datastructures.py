@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from tempfile import SpooledTemporaryFile
 from typing import Any, BinaryIO, NamedTuple, TypeVar, overload
@@ -20,10 +21,38 @@ __all__ = [
     "QueryParams",
     "State",
     "UploadFile",
+    "check_raw_headers",
+    "encode_header",
     "route_path",
 ]
 
 _T = TypeVar("_T")
+_HEADER_NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9a-z]+")  # an RFC 9110 token, lower-cased
+_HEADER_VALUE_FORBIDDEN = re.compile(rb"[\r\n\x00]")
+# Lines "name NUL value LF", so one match checks a whole list (NUL can be in neither part).
+_HEADER_LINES = re.compile(rb"(?:[!#$%&'*+\-.^_`|~0-9a-z]+\x00[^\r\n\x00]*\n)*")
+
+
+def check_raw_headers(raw: RawHeaders) -> None:
+    """Raise ``ValueError`` when an encoded header line would split (header injection)."""
+    if _HEADER_LINES.fullmatch(b"".join([name + b"\x00" + value + b"\n" for name, value in raw])):
+        return
+    for name, value in raw:
+        encode_header(name.decode("latin-1"), value.decode("latin-1"))
+
+
+def encode_header(key: str, value: str) -> tuple[bytes, bytes]:
+    """Encode one response header line, refusing what would split it (header injection)."""
+    name = key.lower().encode("latin-1")
+    encoded = value.encode("latin-1")
+    if _HEADER_NAME.fullmatch(name) is None or _HEADER_VALUE_FORBIDDEN.search(encoded):
+        raise ValueError(
+            f"invalid HTTP header {key!r}: {value!r} "
+            "(a name is a token; a value may not contain CR, LF or NUL)"
+        )
+    return name, encoded
+
+
 _V = TypeVar("_V")
 
 
@@ -130,8 +159,7 @@ class MutableHeaders(Headers):
 
     def set(self, key: str, value: str) -> None:
         """Replace every ``key`` line with a single ``key: value`` line."""
-        name = key.lower().encode("latin-1")
-        encoded = value.encode("latin-1")
+        name, encoded = encode_header(key, value)
         found = False
         kept: RawHeaders = []
         for item in self._list:
@@ -147,7 +175,7 @@ class MutableHeaders(Headers):
 
     def append(self, key: str, value: str) -> None:
         """Add a line without touching existing ones (use for ``Set-Cookie``)."""
-        self._list.append((key.lower().encode("latin-1"), value.encode("latin-1")))
+        self._list.append(encode_header(key, value))
 
     def setdefault(self, key: str, value: str) -> str:
         existing = self.get(key)

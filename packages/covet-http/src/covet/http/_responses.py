@@ -12,7 +12,7 @@ import anyio
 
 from covet.http._concurrency import iterate_in_threadpool, run_in_threadpool
 from covet.http._cookies import SameSite, format_set_cookie
-from covet.http._datastructures import URL, MutableHeaders
+from covet.http._datastructures import URL, MutableHeaders, check_raw_headers
 from covet.http._json import json_dumps
 from covet.http._types import Message, RawHeaders, Receive, Scope, Send
 
@@ -50,7 +50,9 @@ def encode_headers(headers: HeadersArg) -> RawHeaders:
     if headers is None:
         return []
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in items]
+    raw = [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in items]
+    check_raw_headers(raw)
+    return raw
 
 
 class Response:

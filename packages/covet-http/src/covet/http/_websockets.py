@@ -153,7 +153,16 @@ class WebSocket:
         subprotocol: str | None = None,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     ) -> None:
-        """Accept the connection, optionally choosing one of ``scope["subprotocols"]``."""
+        """Accept the connection, optionally choosing one of ``scope["subprotocols"]``.
+
+        Choosing a subprotocol the client did not offer raises ``ValueError``: browsers fail
+        such a handshake, so it is a bug better seen here than as a dead socket in the client.
+        """
+        if subprotocol is not None and subprotocol not in self.scope.get("subprotocols", ()):
+            offered = ", ".join(self.scope.get("subprotocols", ())) or "none"
+            raise ValueError(
+                f"subprotocol {subprotocol!r} was not offered by the client (offered: {offered})"
+            )
         if self.client_state == WebSocketState.CONNECTING:
             await self.receive()
         raw = Headers(headers).raw if headers is not None else []
