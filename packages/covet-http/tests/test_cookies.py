@@ -93,3 +93,10 @@ def test_any_value_survives_set_cookie_then_cookie_header(value: str) -> None:
 def test_backslashes_followed_by_digits_survive_the_round_trip(value: str) -> None:
     line = format_set_cookie("k", value, samesite=None, path=None)
     assert parse_cookies(line) == {"k": value}
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=60))
+def test_any_cookie_header_parses_without_raising(header: str) -> None:
+    cookies = parse_cookies(header)
+    assert all(isinstance(key, str) and isinstance(value, str) for key, value in cookies.items())
+    assert all(";" not in key for key in cookies)

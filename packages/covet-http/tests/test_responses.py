@@ -357,3 +357,29 @@ def test_ordinary_header_values_pass() -> None:
     assert (b"x-latin", b"caf\xe9") in response.raw_headers
     response.headers["x-quote"] = '"q" (c) <a>'
     assert response.headers["x-quote"] == '"q" (c) <a>'
+
+
+async def test_generator_is_closed_when_send_fails_with_an_error() -> None:
+    events: list[str] = []
+
+    async def numbers() -> Any:
+        try:
+            for number in range(100):
+                yield f"{number}\n"
+        finally:
+            events.append("closed")
+
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        if len(sent) == 3:
+            raise RuntimeError("server bug")
+        sent.append(message)
+
+    with pytest.raises(RuntimeError, match="server bug"):
+        await StreamingResponse(numbers())(http_scope(), receive, send)
+    assert events == ["closed"]

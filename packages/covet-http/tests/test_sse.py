@@ -32,6 +32,7 @@ def test_event_formatting() -> None:
     [
         ServerSentEvent("x", event="a\nb"),
         ServerSentEvent("x", id="1\r2"),
+        ServerSentEvent("x", id="1\x002"),  # browsers ignore an id holding NUL
         ServerSentEvent("x", retry="soon"),  # type: ignore[arg-type]
     ],
 )

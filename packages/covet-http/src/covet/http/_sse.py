@@ -57,7 +57,10 @@ class ServerSentEvent:
         if self.comment is not None:
             lines.extend(f": {line}" for line in _LINE_BREAK.split(self.comment))
         if self.id is not None:
-            lines.append(f"id: {_single_line('id', str(self.id))}")
+            event_id = _single_line("id", str(self.id))
+            if "\x00" in event_id:  # the EventSource parser drops such an id without a word
+                raise ValueError(f"SSE id must not contain NUL, got {event_id!r}")
+            lines.append(f"id: {event_id}")
         if self.event is not None:
             lines.append(f"event: {_single_line('event', self.event)}")
         if self.retry is not None:
