@@ -133,8 +133,27 @@ def test_html_mode_serves_index_and_redirects(site: Path) -> None:
     assert reply.text == "<h1>docs</h1>"
     reply = client.get("/docs")
     assert reply.status_code == 307
-    assert reply.headers["location"] == "http://testserver/docs/"
+    assert reply.headers["location"] == "./docs/"  # relative: no Host header in it
     assert client.get("/empty-dir/").status_code == 404
+
+
+async def test_a_double_slash_path_cannot_redirect_off_site(site: Path) -> None:
+    # a path-absolute "//docs/" Location would be protocol-relative: an open redirect
+    status, headers, _ = await get(StaticFiles(directory=site, html=True), "//docs")
+    assert (status, headers[b"location"]) == (307, b"./docs/")
+
+
+def test_directory_redirects_never_trust_the_host_header(site: Path) -> None:
+    client = TestClient(StaticFiles(directory=site, html=True), follow_redirects=False)
+    reply = client.get("/docs?page=2", headers={"Host": "evil.example"})
+    assert reply.status_code == 307
+    assert reply.headers["location"] == "./docs/?page=2"
+    (site / "docs" / "caf\u00e9 menu").mkdir()
+    (site / "docs" / "caf\u00e9 menu" / "index.html").write_text("menu")
+    reply = client.get("/docs/caf%C3%A9%20menu")
+    assert reply.headers["location"] == "./caf%C3%A9%20menu/"
+    followed = TestClient(StaticFiles(directory=site, html=True)).get("/docs/caf%C3%A9%20menu")
+    assert (followed.status_code, followed.text) == (200, "menu")
 
 
 def test_html_mode_uses_404_page(site: Path) -> None:

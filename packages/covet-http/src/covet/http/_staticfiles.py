@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
+from urllib.parse import quote
 
 import anyio.to_thread
 
-from covet.http._datastructures import URL, route_path
+from covet.http._datastructures import route_path
 from covet.http._exceptions import ConfigurationError
 from covet.http._fileresponse import FileResponse
 from covet.http._json import json_dumps
@@ -22,6 +23,13 @@ def _problem(
 ) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     return Response(json_dumps(body), status, headers, media_type="application/problem+json")
+
+
+def _slash_location(scope: Scope) -> str:
+    """``./name/``: relative, so neither the Host header nor a ``//`` path can redirect away."""
+    location = "./" + quote(scope["path"].rpartition("/")[2], safe="") + "/"
+    query = scope.get("query_string", b"")
+    return f"{location}?{query.decode('latin-1')}" if query else location
 
 
 class StaticFiles:
@@ -116,8 +124,7 @@ class StaticFiles:
                 )
                 if index is not None and index_st is not None and stat.S_ISREG(index_st.st_mode):
                     if not scope["path"].endswith("/"):
-                        url = URL(scope=scope)
-                        return RedirectResponse(url.replace(path=url.path + "/"), 307)
+                        return RedirectResponse(_slash_location(scope), 307)
                     return FileResponse(index, stat_result=index_st)
         if self.html:
             page, page_st = await anyio.to_thread.run_sync(self._lookup, "/404.html")
