@@ -344,12 +344,26 @@ class Database:
         binding.callbacks.append(callback)
 
 
+def check_params(params: Any) -> None:
+    """Raw SQL parameters are a sequence of values; a string would bind one value per character."""
+    if isinstance(params, str | bytes | bytearray):
+        raise TypeError(
+            f"params must be a sequence of values (a list or tuple), not a string: [{params!r}]"
+        )
+
+
 def _one(op: str, sql: str, params: Any) -> Op[Any]:
+    if op == "executemany":
+        for row in params:
+            check_params(row)
+    else:
+        check_params(params)
     result = yield Stmt(op, sql, params)
     return result
 
 
 def _dicts(sql: str, params: Sequence[Any]) -> Op[list[dict[str, Any]]]:
+    check_params(params)
     names, rows = yield Stmt("fetch_columns", sql, params)
     return [dict(zip(names, row, strict=True)) for row in rows]
 

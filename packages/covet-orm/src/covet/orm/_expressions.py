@@ -231,10 +231,15 @@ class Lookup(Expr):
     def as_sql(self, ctx: Ctx) -> str:
         sql = self._sql(ctx)
         lhs = self.lhs
-        null_test = self.lookup == "isnull" or (self.lookup == "exact" and self.rhs is None)
-        if ctx.negated and not null_test and isinstance(lhs, Col) and lhs.field.null:
-            return f"({sql} AND {lhs.as_sql(ctx)} IS NOT NULL)"
-        return sql
+        lookup, rhs = self.lookup, self.rhs
+        if not ctx.negated or lookup == "isnull" or (lookup == "exact" and rhs is None):
+            return sql
+        if isinstance(lhs, Col) and not lhs.field.null and not isinstance(rhs, Expr):
+            return sql
+        # a comparison with NULL is unknown, and NOT unknown is unknown: inside NOT, treat it as
+        # false so exclude() keeps exactly the rows filter() drops (NULL columns, missing JSON
+        # keys, NULL operands of F expressions)
+        return f"COALESCE({sql}, {ctx.dialect.bool_literal(False)})"
 
     def _sql(self, ctx: Ctx) -> str:
         lookup, rhs, d = self.lookup, self.rhs, ctx.dialect
@@ -336,10 +341,21 @@ def build_lookup(scope: Scope, key: str, value: Any) -> Lookup:
         )
     if isinstance(value, Expr):
         value = value.resolve(scope)
-    if lookup in ("in", "range"):
+    elif value is None and lookup not in ("exact", "iexact", "isnull"):
+        raise FieldError(
+            f"{key}: None is not a value to compare with {lookup!r} (a comparison with NULL is "
+            f"never true); use {parts[0]}=None or {parts[0]}__isnull=True"
+        )
+    elif value is None:
+        lookup = "isnull" if lookup == "isnull" else "exact"
+    elif lookup in ("in", "range"):
         if isinstance(value, str | bytes) or not isinstance(value, Iterable):
             raise FieldError(f"{key}: '{lookup}' needs a list of values")
         value = list(value)
+        if lookup == "range" and len(value) != 2:
+            raise FieldError(f"{key}: range needs two values (low, high), got {len(value)}")
+    elif lookup in _LIKE and not isinstance(value, str):
+        raise FieldError(f"{key}: {lookup} needs a string, got {type(value).__name__}")
     return Lookup(lhs, lookup, value)
 
 

@@ -383,6 +383,10 @@ class DateField(Field[dt.date]):
             return dt.date.fromisoformat(value)
         raise TypeError(f"expected a date, got {type(value).__name__}")
 
+    def prep(self, value: Any) -> Any:
+        # ISO text (a filter value from a query string) becomes a date on every backend
+        return dt.date.fromisoformat(value) if type(value) is str else value
+
 
 class DateTimeField(Field[dt.datetime]):
     """A timezone-aware datetime stored in UTC; naive values are taken as UTC."""
@@ -410,6 +414,10 @@ class DateTimeField(Field[dt.datetime]):
             raise TypeError(f"expected a datetime, got {type(value).__name__}")
         return aware_utc(value)
 
+    def prep(self, value: Any) -> Any:
+        # ISO text is parsed (a naive one taken as UTC) so it compares as a datetime everywhere
+        return self.to_python(value) if type(value) is str else value
+
 
 class TimeField(Field[dt.time]):
     kind = "time"
@@ -420,6 +428,9 @@ class TimeField(Field[dt.time]):
         if not isinstance(value, dt.time):
             raise TypeError(f"expected a time, got {type(value).__name__}")
         return value
+
+    def prep(self, value: Any) -> Any:
+        return dt.time.fromisoformat(value) if type(value) is str else value
 
 
 class DurationField(Field[dt.timedelta]):

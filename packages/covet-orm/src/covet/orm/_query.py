@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from covet.orm import _exceptions as exc
-from covet.orm._database import Database, Op, Stmt
+from covet.orm._database import Database, Op, Stmt, check_params
 from covet.orm._expressions import Expr, Q, Where, build_lookup
 from covet.orm._hydrate import (
     Builder,
@@ -613,6 +613,7 @@ def _rowcount_op(sql: str, params: list[Any]) -> Op[int]:
 
 class RawQuerySet(Generic[M]):
     def __init__(self, model: type[M], sql: str, params: Sequence[Any]) -> None:
+        check_params(params)
         self.model, self.sql, self.params = model, sql, params
 
     def _op(self) -> Op[list[M]]:

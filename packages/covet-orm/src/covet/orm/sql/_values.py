@@ -8,6 +8,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from covet.orm._exceptions import DataError
+
 UTC = dt.UTC
 
 
@@ -93,10 +95,29 @@ def int_to_duration(value: Any) -> Any:
     return value
 
 
-def decimal_to_text(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+#: significant digits a 64-bit float keeps exactly through text -> REAL -> text
+SQLITE_DECIMAL_DIGITS = 15
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def decimal_to_sqlite(value: Any) -> Any:
+    """A Decimal as SQLite keeps it exactly (a DECIMAL column has NUMERIC affinity: text becomes a
+    64-bit integer or float): whole numbers as integers, others as text when they have at most
+    15 significant digits. Anything else would be silently rounded, so it is refused."""
+    if not isinstance(value, Decimal):
+        return value
+    if value.is_finite():
+        if value == value.to_integral_value():
+            whole = int(value)
+            if _INT64[0] <= whole <= _INT64[1]:
+                return whole
+        elif len(value.normalize().as_tuple().digits) <= SQLITE_DECIMAL_DIGITS:
+            return str(value)
+    raise DataError(
+        f"SQLite cannot store {value} exactly: a DECIMAL keeps at most "
+        f"{SQLITE_DECIMAL_DIGITS} significant digits (or a whole number within 64 bits) there; "
+        "use PostgreSQL or MariaDB for wider decimals"
+    )
 
 
 def to_decimal(value: Any) -> Any:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from covet.orm._exceptions import FieldError
+from covet.orm._exceptions import FieldError, ValidationError
 from covet.orm._expressions import Col, Expr, Ref, Where
-from covet.orm._fields import Field
+from covet.orm._fields import CharField, Field
 
 if TYPE_CHECKING:
     from covet.orm._model import Model
@@ -155,7 +155,10 @@ def _order(q: Query, scope: Scope, ctx: Ctx) -> str:
     order = q.order_by
     if order is None:
         # the default ordering would have to be selected too under DISTINCT of chosen columns
-        order = () if (q.distinct and q.values is not None) else tuple(q.model._meta.ordering)
+        # (and is not grouped on, so values(...).annotate(n=Count(...)) leaves it out, as Django)
+        chosen = q.values is not None
+        grouped = chosen and any(e.contains_aggregate for e in q.annotations.values())
+        order = () if (chosen and q.distinct) or grouped else tuple(q.model._meta.ordering)
     if not order:
         return ""
     parts = []
@@ -255,6 +258,8 @@ def aggregate(q: Query, dialect: Dialect, aggs: dict[str, Expr]) -> Selected:
 def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, list[Any]]:
     if q.sliced:
         raise FieldError("cannot update a sliced QuerySet")
+    if not values:
+        raise ValueError("update() needs at least one field=value")
     scope = q.scope()
     ctx = Ctx(dialect)
     sets = []
@@ -263,6 +268,11 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
         if isinstance(value, Expr):
             rhs = value.resolve(scope).as_sql(ctx)
         else:
+            limit = field.max_length if isinstance(field, CharField) else None
+            if limit is not None and isinstance(value, str) and len(value) > limit:
+                # checked here as save() does: SQLite would store the whole string
+                message = f"at most {limit} characters (it has {len(value)})"
+                raise ValidationError({field.name: [message]})
             rhs = ctx.param(field.adapter(dialect)(value))
         sets.append(f"{dialect.quote(field.column)} = {rhs}")
     sql = f"UPDATE {dialect.quote(scope.table)} SET {', '.join(sets)}"  # noqa: S608

@@ -68,6 +68,10 @@ class MySQLDialect(Dialect):
             binary=v.to_bytes,
         )
 
+    def quote(self, name: str) -> str:
+        # identifiers are SQL text too: a ``%`` in a table, column or alias name is doubled
+        return super().quote(name).replace("%", "%%")
+
     def param(self, index: int) -> str:
         return "%s"
 

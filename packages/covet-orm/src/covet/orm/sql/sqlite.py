@@ -43,7 +43,7 @@ class SqliteDialect(Dialect):
     def __init__(self) -> None:
         super().__init__()
         self.adapters.update(
-            decimal=v.decimal_to_text,
+            decimal=v.decimal_to_sqlite,
             boolean=v.bool_to_int,
             date=v.date_to_text,
             datetime=v.datetime_to_text,
