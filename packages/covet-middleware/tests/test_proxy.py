@@ -141,3 +141,31 @@ async def test_lifespan_passes_through() -> None:
 
     await ProxyHeadersMiddleware(app, "*")({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
     assert seen == ["lifespan"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-forwarded-for": "1.2.3.4:\xb2, 10.0.0.3"},
+        {"forwarded": 'for="1.2.3.4:\xb9"'},
+        {"forwarded": 'for="[2001:db8::1]:\xb3"'},
+        {"x-forwarded-for": "1.2.3.4:99999999999999999999999"},
+    ],
+)
+async def test_non_ascii_or_out_of_range_ports_are_ignored(headers: dict[str, str]) -> None:
+    # str.isdigit() accepts "²" (latin-1 \xb2) but int() refuses it: that was a 500.
+    seen: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["client"])
+
+    scope = {
+        "type": "http",
+        "scheme": "http",
+        "client": ("10.0.0.2", 1234),
+        "headers": [(k.encode(), v.encode("latin-1")) for k, v in headers.items()],
+    }
+    await ProxyHeadersMiddleware(app, TRUSTED["trusted_proxies"])(scope, None, None)  # type: ignore[arg-type]
+    host, port = seen[0]
+    assert host in ("1.2.3.4", "2001:db8::1")
+    assert port == 0

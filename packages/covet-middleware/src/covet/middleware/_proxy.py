@@ -50,7 +50,9 @@ def _parse_node(node: str) -> tuple[str | None, int]:
         host, _, port = node.partition(":")
     else:
         host, port = node, ""
-    return host, int(port) if port.isdigit() else 0
+    # isascii(): str.isdigit() also accepts "²" and other digits int() refuses.
+    number = int(port) if port.isascii() and port.isdigit() and len(port) <= 5 else 0
+    return host, number if number <= 65535 else 0
 
 
 def _parse_forwarded(values: list[str]) -> list[_Hop]:
