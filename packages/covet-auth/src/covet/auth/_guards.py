@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, cast
 
-from covet.auth._middleware import challenge_value, www_authenticate
+from covet.auth._middleware import _challenge_value, www_authenticate
 from covet.auth._users import AuthCredentials
 from covet.http import Depends, HTTPException, Request
 
@@ -42,9 +42,9 @@ class Guard(Depends):
         roles: frozenset[str] = frozenset(),
         realm: str = "api",
     ) -> None:
-        self.scopes = frozenset(challenge_value("scope", scope) for scope in scopes)
+        self.scopes = frozenset(_challenge_value("scope", scope) for scope in scopes)
         self.roles = roles
-        self.realm = challenge_value("realm", realm)
+        self.realm = _challenge_value("realm", realm)
         super().__init__(self.check)
 
     def __repr__(self) -> str:

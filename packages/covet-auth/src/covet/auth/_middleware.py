@@ -26,7 +26,7 @@ _REALM = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # quoted-string without e
 _HTTP_SCHEME = {"ws": "http", "wss": "https"}
 
 
-def challenge_value(kind: str, value: str) -> str:
+def _challenge_value(kind: str, value: str) -> str:
     """Refuse at start-up a scope or realm that cannot be written into a ``WWW-Authenticate``
     challenge (a quote, a backslash, a control or non-ASCII character; a space in a scope)."""
     pattern = _SCOPE_TOKEN if kind == "scope" else _REALM
@@ -130,7 +130,7 @@ class AuthenticationMiddleware:
             )
         self.app = app
         self.backend = backend
-        self.realm = challenge_value("realm", realm)
+        self.realm = _challenge_value("realm", realm)
         self.user_loader = user_loader
         self.cookie = cookie
         self.on_invalid = on_invalid
