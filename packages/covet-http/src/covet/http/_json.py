@@ -57,8 +57,12 @@ def _stdlib_dumps(obj: Any) -> bytes:
     ).encode("utf-8")
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # the stdlib accepts NaN and Infinity; orjson does not
+
+
 def _stdlib_loads(data: bytes | str) -> Any:
-    return json.loads(data)
+    return json.loads(data, parse_constant=_reject_constant)
 
 
 json_dumps: Callable[[Any], bytes]
@@ -89,7 +93,7 @@ else:
 
     def _orjson_loads(data: bytes | str) -> Any:
         if isinstance(data, bytes) and _LONG_NUMBER.search(data):
-            return json.loads(data)
+            return _stdlib_loads(data)
         return orjson.loads(data)
 
     json_dumps = _orjson_dumps
@@ -97,7 +101,9 @@ else:
     _decode_errors = (ValueError,)  # orjson's and json's JSONDecodeError
     BACKEND = "orjson"
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# A string, or an unterminated one running to the end of the data: every match succeeds at its
+# first try, so the scan is linear (failing at each quote of '"\\"\\"\\"...' was quadratic).
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
 _ONE_KIND = bytes.maketrans(b"{}", b"[]")
 
