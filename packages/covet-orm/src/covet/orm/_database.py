@@ -373,6 +373,10 @@ def _script(statements: list[str]) -> Op[None]:
         yield Stmt("execute", sql, ())
 
 
+def _is_cancellation(et: type[BaseException]) -> bool:
+    return not issubclass(et, Exception)  # CancelledError, KeyboardInterrupt, SystemExit, ...
+
+
 class Transaction:
     """A transaction (outermost) or savepoint (nested), sync or async."""
 
@@ -413,8 +417,12 @@ class Transaction:
                 binding.conn.release(self._savepoint)
             else:
                 del binding.callbacks[self._mark :]
-                binding.conn.rollback_to(self._savepoint)
-                binding.conn.release(self._savepoint)
+                try:
+                    binding.conn.rollback_to(self._savepoint)
+                    binding.conn.release(self._savepoint)
+                except DatabaseError:
+                    if not _is_cancellation(et):
+                        raise
             return
         backend = self.db.backend
         committed = discard = False
@@ -424,12 +432,16 @@ class Transaction:
                 committed = True
             else:
                 binding.conn.rollback()
-        except BaseException:
+        except BaseException as error:
             discard = True
             if et is None:
                 with contextlib.suppress(DatabaseError):
                     binding.conn.rollback()
-            raise
+                raise
+            if not isinstance(error, DatabaseError):
+                raise
+            # the ROLLBACK failed (the database ended the transaction itself, or the connection
+            # broke): the block's own exception is the one to see; the connection is dropped
         finally:
             assert self._token is not None
             backend.unbind(self._token)
@@ -469,8 +481,15 @@ class Transaction:
             else:
                 del binding.callbacks[self._mark :]
                 with anyio.CancelScope(shield=True):
-                    await binding.conn.rollback_to(self._savepoint)
-                    await binding.conn.release(self._savepoint)
+                    try:
+                        await binding.conn.rollback_to(self._savepoint)
+                        await binding.conn.release(self._savepoint)
+                    except DatabaseError:
+                        # a cancelled statement may have ended the whole transaction (SQLite
+                        # rolls it back when interrupted): the cancellation goes on, the outer
+                        # block rolls back
+                        if not _is_cancellation(et):
+                            raise
             return
         backend = self.db.backend
         committed = discard = False
@@ -481,9 +500,12 @@ class Transaction:
                     committed = True
                 else:
                     await binding.conn.rollback()
-        except BaseException:
+        except BaseException as error:
             discard = True
-            raise
+            if et is None or not isinstance(error, DatabaseError):
+                raise
+            # as in __exit__: a failed ROLLBACK must not hide the block's exception (a
+            # cancellation, typically); the connection is dropped
         finally:
             assert self._token is not None
             backend.aunbind(self._token)

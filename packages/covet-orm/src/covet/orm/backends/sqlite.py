@@ -8,6 +8,8 @@ one connection, shared by the sync and async APIs and handed out under a lock.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import sqlite3
 import threading
@@ -195,12 +197,25 @@ class AsyncSqliteConnection(AsyncConnection):
         ``SqliteConnection`` over the same sqlite3 connection, inside aiosqlite's thread."""
         if self.aio._connection is None:
             raise exc.InterfaceError("the connection is closed")
-        result: T = await self.aio._execute(driver, op, self.sync)  # type: ignore[no-untyped-call]
+        try:
+            result: T = await self.aio._execute(driver, op, self.sync)  # type: ignore[no-untyped-call]
+        except asyncio.CancelledError:
+            self._interrupt()
+            raise
         return result
+
+    def _interrupt(self) -> None:
+        """A cancelled await leaves the statement running in the connection's thread: abort it,
+        as PostgreSQL and MariaDB abort theirs, so a cancelled write does not happen anyway."""
+        with contextlib.suppress(sqlite3.Error):
+            self.raw.interrupt()
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         try:
             return await self.aio._execute(fn, self.raw, *args)  # type: ignore[no-untyped-call]
+        except asyncio.CancelledError:
+            self._interrupt()
+            raise
         except sqlite3.Error as error:
             raise translate(error) from error
         except ValueError as error:  # aiosqlite: "Connection closed"
