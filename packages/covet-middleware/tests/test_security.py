@@ -60,6 +60,18 @@ async def test_security_headers_csp_and_app_values_win(asgi_call: Any) -> None:
         ("example.com.evil.com", 400),
         ("notexample.com", 400),
         ("", 400),
+        ("EXAMPLE.COM", 200),
+        ("example.com:", 400),
+        ("example.com:x", 400),
+        ("example.com:8443:1", 400),
+        # Host-header poisoning past a wildcard: an app that builds absolute URLs from Host
+        # (password-reset links) would point them at evil.com.
+        ("evil.com/.example.com", 400),
+        ("evil.com?.example.com", 400),
+        ("evil.com#.example.com", 400),
+        ("evil.com\\.example.com", 400),
+        ("a b.example.com", 400),
+        ("user@api.example.com", 400),
     ],
 )
 async def test_trusted_host(build: Any, make_client: Any, host: str, status: int) -> None:
@@ -67,6 +79,18 @@ async def test_trusted_host(build: Any, make_client: Any, host: str, status: int
     async with make_client(app) as client:
         response = await client.get("/text", headers={"host": host})
     assert response.status_code == status
+
+
+async def test_trusted_host_ipv6_literals(asgi_call: Any) -> None:
+    async def ok(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    mw = TrustedHostMiddleware(ok, allowed_hosts=["[::1]"])
+    cases = ((b"[::1]:8000", 200), (b"[::1]", 200), (b"[::1]x", 400), (b"[::2]", 400))
+    for host, status in cases:
+        sent = await asgi_call(mw, {"headers": [(b"host", host)]})
+        assert sent[0]["status"] == status, host
 
 
 def test_trusted_host_refuses_bad_configuration() -> None:

@@ -11,7 +11,11 @@ from covet.middleware._responses import send_response
 
 __all__ = ["HTTPSRedirectMiddleware", "SecurityHeadersMiddleware", "TrustedHostMiddleware"]
 
+# A Host header: a DNS name or IPv4 address, or a bracketed IPv6 literal, then an optional port.
+# Anything else (``/``, ``@``, ``?``, spaces, ...) is refused rather than matched against a
+# wildcard: an app building absolute URLs from it would otherwise point them elsewhere.
 _HOST = re.compile(r"[a-z0-9.-]+|\[[0-9a-f:.]+\]")
+_HOST_HEADER = re.compile(r"([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
 
 
 class SecurityHeadersMiddleware:
@@ -83,14 +87,16 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _host_of(scope: Scope) -> str:
+def _host_of(scope: Scope) -> str | None:
+    """The host name of the ``Host`` header in lower case, without the port.
+
+    ``None`` when there is no ``Host`` header, ``""`` when it is not a valid host[:port].
+    """
     for name, value in scope["headers"]:
         if name == b"host":
-            host: str = value.decode("latin-1").lower()
-            if host.startswith("["):
-                return host[: host.find("]") + 1]
-            return host.rsplit(":", 1)[0] if ":" in host else host
-    return ""
+            match = _HOST_HEADER.fullmatch(value.decode("latin-1").lower())
+            return match.group(1) if match else ""
+    return None
 
 
 class TrustedHostMiddleware:
@@ -117,6 +123,8 @@ class TrustedHostMiddleware:
         self.suffixes = tuple(h[1:] for h in hosts if h.startswith("*."))
 
     def is_allowed(self, host: str) -> bool:
+        if not host:
+            return self.allow_any
         return (
             self.allow_any
             or host in self.exact
@@ -124,7 +132,7 @@ class TrustedHostMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and not self.is_allowed(_host_of(scope)):
+        if scope["type"] in ("http", "websocket") and not self.is_allowed(_host_of(scope) or ""):
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             else:
@@ -152,7 +160,9 @@ class HTTPSRedirectMiddleware:
         if scope["type"] != "http" or scheme != "http":
             await self.app(scope, receive, send)
             return
-        host = _host_of(scope) or (scope.get("server") or ("localhost", 0))[0]
+        host = _host_of(scope)
+        if host is None:
+            host = (scope.get("server") or ("localhost", 0))[0]
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         if not _HOST.fullmatch(host):
