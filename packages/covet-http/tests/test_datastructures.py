@@ -201,3 +201,12 @@ def test_query_string_parsing_matches_the_standard_library(query: str) -> None:
     from urllib.parse import parse_qsl
 
     assert parse_query_string(query) == parse_qsl(query, keep_blank_values=True)
+
+
+def test_raw_utf8_in_a_query_string_is_utf8() -> None:
+    # curl 'http://h/?name=café' sends the bytes unescaped; percent-escapes are UTF-8 too
+    params = QueryParams("name=caf\u00e9&k\u00e9y=%C3%A9".encode())
+    assert params["name"] == "caf\u00e9"
+    assert params["k\u00e9y"] == "\u00e9"
+    assert QueryParams(b"a=%ff&b=\xff")["b"] == "\ufffd"  # bad bytes: replaced, as %ff is
+    assert QueryParams(b"a=%ff&b=\xff")["a"] == "\ufffd"

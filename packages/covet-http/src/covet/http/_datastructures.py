@@ -272,8 +272,8 @@ class QueryParams(ImmutableMultiDict[str]):
         self,
         params: str | bytes | Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     ) -> None:
-        if isinstance(params, bytes):
-            params = params.decode("latin-1")
+        if isinstance(params, bytes):  # raw non-ASCII bytes are UTF-8, like %-escapes
+            params = params.decode("utf-8", errors="replace")
         if isinstance(params, str):
             super().__init__(parse_query_string(params))
         else:
