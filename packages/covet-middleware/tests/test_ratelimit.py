@@ -241,3 +241,33 @@ async def test_two_processes_share_one_limit_through_redis(redis_store: Any) -> 
     assert statuses == {200: 100, 429: 900}
     # Two separate OS processes answered, and together they admitted exactly the limit.
     assert len({r.headers["x-pid"] for r in responses}) == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "shared"),
+    [
+        # One IPv6 subscriber gets a whole /64: counting per address would give an attacker
+        # 2**64 fresh buckets (and fill a MemoryStore with them).
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", True),
+        ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+        ("::ffff:192.0.2.7", "192.0.2.7", True),
+        ("192.0.2.7", "192.0.2.8", False),
+    ],
+)
+async def test_default_key_groups_ipv6_by_64_prefix(first: str, second: str, shared: bool) -> None:
+    async def ok(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = RateLimitMiddleware(ok, limit=1, window=60)
+    statuses = []
+    for host in (first, second):
+        sent: list[Any] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "client": (host, 1)}
+        await app(scope, None, send)  # type: ignore[arg-type]
+        statuses.append(sent[0]["status"])
+    assert statuses == ([200, 429] if shared else [200, 200])

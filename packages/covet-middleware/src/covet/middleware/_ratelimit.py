@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal
 
@@ -15,13 +16,30 @@ from covet.middleware._stores import MemoryStore, RateLimitResult, Store, second
 
 __all__ = ["RateLimit", "RateLimitMiddleware", "RateLimiter"]
 
+_IPV6_64_MASK = ((1 << 64) - 1) << 64
 KeyFunc = Callable[[Scope], "str | Awaitable[str | None] | None"]
 Algorithm = Literal["fixed", "sliding"]
 
 
 def by_client(scope: Scope) -> str | None:
-    """The default key: the client address resolved by ``ProxyHeadersMiddleware``."""
-    return client_host(scope) or "unknown"
+    """The default key: the client address resolved by ``ProxyHeadersMiddleware``.
+
+    IPv6 clients are counted per ``/64`` network: that is what one subscriber is given, so
+    counting single addresses would hand each client 2**64 buckets. IPv4-mapped IPv6 addresses
+    count as the IPv4 address.
+    """
+    host = client_host(scope)
+    if not host:
+        return "unknown"
+    if ":" not in host:
+        return host
+    try:
+        address = ipaddress.IPv6Address(host.split("%", 1)[0])
+    except ValueError:
+        return host
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return f"{ipaddress.IPv6Address(int(address) & _IPV6_64_MASK)}/64"
 
 
 class RateLimit:
