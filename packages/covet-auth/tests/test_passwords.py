@@ -295,3 +295,20 @@ def test_any_stored_hash_text_verifies_false_or_raises_invalid_password_hash(
         FAST.needs_rehash(prefix + rest)
     except InvalidPasswordHash:
         pass
+
+
+async def test_lone_surrogates_from_a_json_parser_never_raise() -> None:
+    # json.loads('"\\ud800"') is a valid str that str.encode("utf-8") refuses
+    from types import SimpleNamespace
+
+    from covet.auth import LoginThrottle, authenticate
+    from covet.middleware import MemoryStore
+
+    stored = FAST.hash("\ud800x")
+    assert FAST.verify("\ud800x", stored)
+    assert not FAST.verify("\udc00x", stored)
+    user = SimpleNamespace(password_hash=FAST.hash("pw"), is_active=True)
+    assert await authenticate("u", "\ud800", get_user=lambda _n: user, hasher=FAST) is None
+    throttle = LoginThrottle(MemoryStore())
+    await throttle.check("\udfff", None)
+    await throttle.success("\udfff", None)

@@ -329,3 +329,24 @@ def test_sync_on_login_hook_runs_after_a_successful_login(users: dict[str, User]
         client.post("/auth/token", json={"username": "alice", "password": "nope"})
         client.post("/auth/token", json={"username": "alice", "password": "wonderland"})
     assert logged_in == ["alice"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"username": "alice", "password": "\\ud800"}',
+        b'{"username": "\\udfff", "password": "x"}',
+        b'{"username": "alice", "password": "wonder\\u0000land"}',
+    ],
+    ids=["lone-surrogate-password", "lone-surrogate-username", "nul-in-password"],
+)
+def test_json_strings_that_are_not_utf8_encodable_are_refused_not_500(
+    users: dict[str, User], body: bytes
+) -> None:
+    # JSON may carry lone surrogates ("\\ud800"); str.encode("utf-8") raises on them
+    app, _ = make_app(users, throttle=LoginThrottle(MemoryStore()))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post(
+            "/auth/token", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code in (400, 401)

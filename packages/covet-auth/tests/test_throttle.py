@@ -102,3 +102,14 @@ async def test_successful_logins_do_not_use_up_the_address_allowance(store: Stor
 def test_bad_settings_are_refused(kwargs: dict[str, float], memory_store: Store) -> None:
     with pytest.raises(AuthConfigurationError):
         LoginThrottle(memory_store, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_account_key_folds_compatibility_variants_of_the_name(store: Store) -> None:
+    # MariaDB's default collations find "alice" for its fullwidth and upper-case variants;
+    # each variant must not be a fresh counter for guessing the same account.
+    throttle = LoginThrottle(store, free_attempts=2, base_delay=60)
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in "ALICE")
+    for name in ("alice", fullwidth, fullwidth.lower() + " "):
+        await attempt(throttle, name, None)
+    with pytest.raises(TooManyAttempts):
+        await throttle.check("Alice", None)

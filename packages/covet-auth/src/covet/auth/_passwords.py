@@ -49,8 +49,9 @@ class PasswordHasher:
     ``verify`` compares in constant time; ``needs_rehash`` says whether a stored hash was made by an
     older scheme or with other parameters; ``verify_and_update`` returns the replacement hash to
     store after a successful login. Passwords longer than ``max_bytes`` (UTF-8) are refused before
-    any hashing, so a huge password cannot be used to burn CPU. The ``a``-prefixed methods run the
-    work on a small dedicated thread limit, off the event loop.
+    any hashing, so a huge password cannot be used to burn CPU. Passwords are hashed as given,
+    without Unicode normalisation (the bytes Django and passlib hash; see docs/auth.md). The
+    ``a``-prefixed methods run the work on a small dedicated thread limit, off the event loop.
     """
 
     def __init__(
@@ -88,7 +89,9 @@ class PasswordHasher:
     def _encode(self, password: str) -> bytes:
         if not isinstance(password, str):
             raise TypeError(f"password must be str, not {type(password).__name__}")
-        data = password.encode("utf-8")
+        # "surrogatepass": a JSON parser can hand over lone surrogates ("\ud800"), which plain
+        # UTF-8 refuses with an exception; they hash as their (deterministic) surrogate bytes
+        data = password.encode("utf-8", "surrogatepass")
         if len(data) > self.max_bytes:
             raise PasswordTooLong(len(data), self.max_bytes)
         return data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import unicodedata
 
 from covet.auth._exceptions import AuthConfigurationError, TooManyAttempts
 from covet.auth._store import AuthStore
@@ -51,7 +52,10 @@ class LoginThrottle:
         self.prefix = prefix
 
     def _keys(self, username: str, address: str | None) -> list[tuple[str, int]]:
-        account = hashlib.sha256(username.strip().casefold().encode("utf-8")).hexdigest()[:32]
+        # NFKC + casefold: fullwidth "ALICE " and "alice" are one account to a case-insensitive
+        # database collation, so they must share one counter
+        folded = unicodedata.normalize("NFKC", username).strip().casefold()
+        account = hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         keys = [(f"{self.prefix}account:{account}", self.free_attempts)]
         if address:
             keys.append((f"{self.prefix}address:{address}", self.free_attempts_per_address))
