@@ -242,3 +242,25 @@ def test_accepting_a_subprotocol_the_client_did_not_offer_is_refused() -> None:
     with client.websocket_connect("/ws", subprotocols=["graphql-ws"]) as session:
         assert session.accepted_subprotocol == "graphql-ws"
     assert chosen[1] is None
+
+
+def test_denial_response_reads_like_an_http_response() -> None:
+    from covet.http._responses import JSONResponse
+
+    async def handler(ws: WebSocket) -> None:
+        response = JSONResponse({"detail": "no token"}, status_code=401)
+        response.set_cookie("a", "1")
+        response.set_cookie("b", "2")
+        await ws.send_denial_response(response)
+
+    with pytest.raises(WebSocketDenialResponse) as info:
+        TestClient(websocket_app(handler)).websocket_connect("/").__enter__()
+    denial = info.value
+    assert denial.status_code == 401
+    assert denial.json() == {"detail": "no token"}
+    assert denial.text == '{"detail":"no token"}'
+    assert denial.headers["Content-Type"] == "application/json"  # case-insensitive
+    assert denial.headers.get_list("set-cookie") == [  # repeated lines are all kept
+        "a=1; Path=/; SameSite=Lax",
+        "b=2; Path=/; SameSite=Lax",
+    ]

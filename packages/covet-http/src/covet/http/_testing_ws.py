@@ -14,6 +14,7 @@ import anyio
 import anyio.from_thread
 
 from covet.http._json import json_dumps, json_loads
+from covet.http._testing_common import httpx
 from covet.http._types import ASGIApp, Message, Scope
 from covet.http._websockets import WebSocketDisconnect
 
@@ -23,13 +24,24 @@ PortalFactory = Callable[[], contextlib.AbstractContextManager[anyio.from_thread
 
 
 class WebSocketDenialResponse(Exception):
-    """The app refused the handshake with an HTTP response instead of accepting it."""
+    """The app refused the handshake with an HTTP response instead of accepting it.
+
+    Reads like the response: ``status_code``, ``headers`` (``httpx.Headers``: case-insensitive,
+    repeated lines kept), ``content``, ``text`` and ``json()``.
+    """
 
     def __init__(self, status_code: int, headers: list[tuple[bytes, bytes]], content: bytes):
         self.status_code = status_code
-        self.headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers}
+        self.headers = httpx.Headers(headers)
         self.content = content
         super().__init__(f"websocket denied with HTTP {status_code}")
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json_loads(self.content)
 
 
 class WebSocketTestSession:
