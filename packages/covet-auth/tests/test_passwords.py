@@ -312,3 +312,24 @@ async def test_lone_surrogates_from_a_json_parser_never_raise() -> None:
     throttle = LoginThrottle(MemoryStore())
     await throttle.check("\udfff", None)
     await throttle.success("\udfff", None)
+
+
+def test_dummy_verify_costs_one_hashing_operation_from_the_first_call() -> None:
+    # The dummy hash was made lazily inside the first dummy_verify, which then verified too:
+    # the first unknown-user login in a process cost two hashes, a timing tell.
+    calls: list[str] = []
+
+    class Counting(ScryptHasher):
+        def hash(self, password: bytes) -> str:
+            calls.append("hash")
+            return super().hash(password)
+
+        def verify(self, password: bytes, encoded: str) -> bool:
+            calls.append("verify")
+            return super().verify(password, encoded)
+
+    hasher = PasswordHasher([Counting(log2_n=4, r=1, p=1, unsafe_for_testing=True)])
+    hasher.dummy_verify("guess")
+    assert len(calls) == 1
+    hasher.dummy_verify("guess")
+    assert calls[1:] == ["verify"]

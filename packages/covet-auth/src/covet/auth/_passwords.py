@@ -136,7 +136,10 @@ class PasswordHasher:
     def dummy_verify(self, password: str) -> None:
         """Spend the same time as a real verification, for users that do not exist."""
         if self._dummy_hash is None:
+            # the first time, making the dummy hash is the work (a hash costs what a verify
+            # does); verifying on top would make the first unknown user twice as slow
             self._dummy_hash = self.hash("covet-auth dummy password for timing equalisation")
+            return
         self.verify(password, self._dummy_hash)
 
     def _limiter(self) -> CapacityLimiter:
