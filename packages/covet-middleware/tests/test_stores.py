@@ -125,3 +125,41 @@ async def test_redis_store_shares_state_between_clients(redis_store: RedisStore)
 def test_redis_store_needs_exactly_one_source() -> None:
     with pytest.raises(ValueError, match="exactly one"):
         RedisStore()
+
+
+async def test_memory_store_is_bounded_by_max_keys() -> None:
+    # Attacker-chosen keys (addresses, user names in a login limit) must not grow memory without
+    # bound while their windows are open: past max_keys the oldest keys are dropped.
+    store = MemoryStore(max_keys=100)
+    for i in range(1000):
+        await store.hit_sliding_window(f"client-{i}", 5, 3600)
+        assert len(store) <= 100
+    assert (await store.hit_sliding_window("client-999", 5, 3600)).remaining == 3
+    await store.set("session", b"v", ttl=3600)
+    assert await store.get("session") == b"v"
+
+
+async def test_memory_store_evicts_idle_rate_limit_keys_first() -> None:
+    # Flooding new keys must not evict (and so reset) the bucket of a client that keeps hitting.
+    store = MemoryStore(max_keys=100)
+    for i in range(1000):
+        await store.hit_fixed_window("busy", 10_000, 3600)
+        await store.hit_fixed_window(f"flood-{i}", 5, 3600)
+    assert (await store.hit_fixed_window("busy", 10_000, 3600)).remaining == 10_000 - 1001
+
+
+async def test_memory_store_drops_expired_keys_before_live_ones() -> None:
+    store = MemoryStore(max_keys=10)
+    for i in range(5):
+        await store.set(f"live-{i}", b"v", ttl=3600)
+    for i in range(5):
+        await store.set(f"short-{i}", b"v", ttl=0.01)
+    await asyncio.sleep(0.05)
+    await store.set("new", b"v")
+    assert len(store) == 6
+    assert all([await store.get(f"live-{i}") == b"v" for i in range(5)])
+
+
+def test_memory_store_max_keys_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_keys"):
+        MemoryStore(max_keys=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import copy
+import itertools
 import math
 import time
 from collections import deque
@@ -115,22 +116,26 @@ class Store(abc.ABC):
         """Release connections; the store must not be used afterwards."""
 
 
-_SWEEP_EVERY = 1024
-
-
 class MemoryStore(Store):
     """A store in this process's memory: fast, and right for one worker only.
 
     Safe under asyncio because no method awaits between reading and writing its data. Expired keys
-    are dropped when read and by a sweep that runs every ``sweep_interval`` seconds (checked on
-    writes), so memory does not grow with keys nobody asks for again.
+    are dropped when read and by a sweep every ``sweep_interval`` seconds (checked on writes), so
+    memory does not grow with keys nobody asks for again. At most ``max_keys`` keys are kept: past
+    that, expired keys go first, then the oldest keys, down to 90% of ``max_keys`` -- keys can
+    come from clients (addresses, user names), and a flood of new ones must not exhaust memory.
     """
 
-    def __init__(self, *, prefix: str = "", sweep_interval: float = 60.0) -> None:
+    def __init__(
+        self, *, prefix: str = "", sweep_interval: float = 60.0, max_keys: int = 1_000_000
+    ) -> None:
         super().__init__(prefix=prefix)
+        if max_keys < 1:
+            raise ValueError(f"max_keys must be at least 1, not {max_keys!r}")
         self._data: dict[str, tuple[Any, float | None]] = {}
         self._sweep_interval = sweep_interval
-        self._state = {"writes": 0, "swept_at": time.monotonic()}
+        self._max_keys = max_keys
+        self._state = {"swept_at": time.monotonic()}
 
     def __len__(self) -> int:
         return len(self._data)
@@ -151,11 +156,19 @@ class MemoryStore(Store):
 
     def _wrote(self, now: float) -> None:
         state = self._state
-        state["writes"] += 1
-        if state["writes"] % _SWEEP_EVERY and now - state["swept_at"] < self._sweep_interval:
-            return
-        state["swept_at"] = now
+        if now - state["swept_at"] >= self._sweep_interval:
+            state["swept_at"] = now
+            self.sweep(now)
+        if len(self._data) > self._max_keys:
+            self._shrink(now)
+
+    def _shrink(self, now: float) -> None:
+        # Amortised: one O(n) pass frees 10% of max_keys, so it runs once per that many inserts.
         self.sweep(now)
+        excess = len(self._data) - self._max_keys * 9 // 10
+        if excess > 0:
+            for key in list(itertools.islice(self._data, excess)):
+                del self._data[key]
 
     def sweep(self, now: float | None = None) -> int:
         """Drop every expired key now; return how many were dropped."""
@@ -237,7 +250,7 @@ class MemoryStore(Store):
         _check_limit(limit, window)
         now = time.monotonic()
         full = self._key(key)
-        item = self._data.get(full)
+        item = self._data.pop(full, None)  # re-inserted last: eviction spares busy keys
         if item is None or item[1] is None or item[1] <= now or not isinstance(item[0], int):
             count, expires = 1, now + window
         else:
@@ -250,7 +263,7 @@ class MemoryStore(Store):
         _check_limit(limit, window)
         now = time.monotonic()
         full = self._key(key)
-        item = self._data.get(full)
+        item = self._data.pop(full, None)  # re-inserted last: eviction spares busy keys
         hits: deque[float] = item[0] if item and isinstance(item[0], deque) else deque()
         while hits and hits[0] <= now - window:
             hits.popleft()
