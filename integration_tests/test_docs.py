@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import os
 import re
+import sys
 import types
 from pathlib import Path
 
@@ -35,10 +36,12 @@ PAGES = sorted(page for page in DOCS.glob("*.md") if python_blocks(page))
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
-def test_page_snippets_run(page: Path, tmp_path: Path) -> None:
-    namespace: dict[str, object] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
-    module = types.ModuleType(str(namespace["__name__"]))
-    module.__dict__.update(namespace)
+def test_page_snippets_run(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a real module in sys.modules, so dataclasses and pickling inside snippets behave as in a file
+    module = types.ModuleType(f"docs_{page.stem.replace('-', '_')}")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:
@@ -51,6 +54,7 @@ def test_page_snippets_run(page: Path, tmp_path: Path) -> None:
                     str(page),
                     "exec",
                     flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                    dont_inherit=True,  # this file's __future__ imports must not leak in
                 )
                 result = eval(code, module.__dict__)  # noqa: S307 - our own docs
                 if inspect.iscoroutine(result):
