@@ -383,3 +383,17 @@ async def test_generator_is_closed_when_send_fails_with_an_error() -> None:
     with pytest.raises(RuntimeError, match="server bug"):
         await StreamingResponse(numbers())(http_scope(), receive, send)
     assert events == ["closed"]
+
+
+@pytest.mark.parametrize("status", [204, 304, 101])
+async def test_statuses_without_a_body_never_send_one(status: int) -> None:
+    # JSONResponse(None, 204) rendered b"null": uvicorn then fails the response, since a 204
+    # has no Content-Length to cover it
+    for response in (
+        Response(b"x", status_code=status),
+        JSONResponse(None, status_code=status),
+        Response("x", status_code=status, headers={"etag": '"a"'}),
+    ):
+        sent = await call_asgi(response, http_scope())
+        assert sent[1]["body"] == b""
+        assert all(name != b"content-length" for name, _ in sent[0]["headers"])

@@ -96,6 +96,7 @@ class Response:
             status = self.status_code
             if status < 200 or status in _NO_BODY_STATUSES:
                 raw: RawHeaders = []
+                self.body = b""  # e.g. JSONResponse(None, 204) rendered b"null"
             else:
                 raw = [(b"content-length", str(len(self.body)).encode())]
             media_type = self.media_type
@@ -109,14 +110,11 @@ class Response:
             return
         raw = encode_headers(headers) if headers is not None else []
         names = {name for name, _ in raw} if raw else ()
-        body = self.body
         status = self.status_code
-        if (
-            body is not None
-            and b"content-length" not in names
-            and not (status < 200 or status in _NO_BODY_STATUSES)
-        ):
-            raw.append((b"content-length", str(len(body)).encode("latin-1")))
+        if status < 200 or status in _NO_BODY_STATUSES:
+            self.body = b""
+        elif b"content-length" not in names:
+            raw.append((b"content-length", str(len(self.body)).encode("latin-1")))
         media_type = self.media_type
         if media_type is not None and b"content-type" not in names:
             raw.append((b"content-type", _content_type(media_type, self.charset)))
