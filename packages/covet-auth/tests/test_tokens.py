@@ -298,6 +298,29 @@ def test_bad_configuration_is_refused(kwargs: dict[str, object], message: str) -
         JWTAuth(**kwargs)  # type: ignore[arg-type]
 
 
+def test_a_ring_with_several_signing_keys_must_name_the_one_that_signs() -> None:
+    # KeyRing([old, new]) -- the natural way to add a key -- silently kept signing with the
+    # old key ("the first key that can sign"), so the rotation never happened.
+    old, new = JWTKey.generate("HS256", kid="old"), JWTKey.generate("HS256", kid="new")
+    with pytest.raises(AuthConfigurationError, match="signing_kid"):
+        KeyRing([old, new])
+    with pytest.raises(AuthConfigurationError, match="signing_kid"):
+        JWTAuth(keys=[old, new])
+    assert (
+        JWTAuth(keys=KeyRing([old, new], signing_kid="new"))
+        .decode(JWTAuth(keys=[old]).create_access_token("u"))
+        .kid
+        == "old"
+    )
+    public = JWTKey.from_key(
+        JWTKey.generate("ES256").verification_key,  # type: ignore[arg-type]
+        alg="ES256",
+        kid="partner",
+    )
+    mine = JWTKey.generate("ES256", kid="mine")
+    assert KeyRing([public, mine]).signing_key is mine  # one key can sign: no ambiguity
+
+
 def test_key_ring_checks() -> None:
     a = JWTKey.generate("HS256", kid="a")
     with pytest.raises(AuthConfigurationError, match="duplicate key id"):

@@ -203,9 +203,10 @@ class JWTKey:
 class KeyRing:
     """The keys a :class:`JWTAuth` signs with and accepts, looked up by ``kid``.
 
-    New tokens are signed with ``signing_kid`` (default: the first key that has private material);
-    older keys stay for verification so rotating keys does not log everybody out. All keys must be
-    of one family: a verifier that accepts both HMAC and asymmetric algorithms is refused.
+    New tokens are signed with ``signing_kid``, which is required when more than one key has
+    private material (otherwise the one key that has it signs); older keys stay for verification
+    so rotating keys does not log everybody out. All keys must be of one family: a verifier that
+    accepts both HMAC and asymmetric algorithms is refused.
     """
 
     def __init__(self, keys: Sequence[JWTKey], *, signing_kid: str | None = None) -> None:
@@ -233,7 +234,13 @@ class KeyRing:
             if not self.signing_key.can_sign:
                 raise AuthConfigurationError(f"key {signing_kid!r} has no private material")
         else:
-            self.signing_key = next((key for key in keys if key.can_sign), None)
+            signers = [key.kid for key in keys if key.can_sign]
+            if len(signers) > 1:
+                raise AuthConfigurationError(
+                    f"keys {signers} can all sign: pass signing_kid=... to say which one signs "
+                    "new tokens (KeyRing(keys, signing_kid=...)); the others only verify"
+                )
+            self.signing_key = self._keys[signers[0]] if signers else None
 
     def get(self, kid: str) -> JWTKey | None:
         return self._keys.get(kid)
