@@ -2,7 +2,8 @@
 
 A builder is plain Python compiled from a template: one dict (or tuple) display per row, a
 converter call only for the columns that need one, instances made with ``object.__new__`` and a
-``__dict__`` assignment. No per-row loops over columns, no per-row attribute lookups.
+``__dict__`` assignment. No per-row loops over columns, no per-row attribute lookups; rows are
+unpacked into locals, and common converters are written inline (see ``_columns``).
 """
 
 from __future__ import annotations
@@ -10,18 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from covet.orm.sql._values import INLINE
+
 Converters = Sequence[tuple[int, Callable[[Any], Any]]]
 Builder = Callable[[Sequence[Sequence[Any]]], list[Any]]
 
 _TEMPLATE = """\
 def build(rows):
-    return [{expr} for r in rows]
+    return [{expr} for {targets} in rows]
 """
 _MODEL_TEMPLATE = """\
 def build(rows):
     out = []
     append = out.append
-    for r in rows:
+    for {targets} in rows:
         o = new(M)
         o.__dict__ = {{{items}}}
         append(o)
@@ -29,16 +32,29 @@ def build(rows):
 """
 
 
-def _columns(width: int, converters: Converters, ns: dict[str, Any]) -> list[str]:
+def _columns(width: int, converters: Converters, ns: dict[str, Any]) -> tuple[str, list[str]]:
+    """The loop's unpacking targets (``c0, c1,``) and one expression per column.
+
+    A converter with an inline form (``INLINE``) is written into the expression, so a value that
+    needs no conversion (an aware UTC datetime from asyncpg, a float that is a float) costs a
+    type test instead of a call, and SQLite's ISO text goes straight to ``fromisoformat``.
+    """
     conv = dict(converters)
     cols = []
     for i in range(width):
-        if i in conv:
-            ns[f"c{i}"] = conv[i]
-            cols.append(f"(None if r[{i}] is None else c{i}(r[{i}]))")
-        else:
-            cols.append(f"r[{i}]")
-    return cols
+        fn = conv.get(i)
+        if fn is None:
+            cols.append(f"c{i}")
+            continue
+        ns[f"f{i}"] = fn
+        template = INLINE.get(fn)
+        if template is None:
+            cols.append(f"(None if c{i} is None else f{i}(c{i}))")
+            continue
+        code, names = template
+        ns.update(names)
+        cols.append(f"(None if c{i} is None else {code.format(v=f'c{i}', f=f'f{i}')})")
+    return "".join(f"c{i}, " for i in range(width)), cols
 
 
 def _compile(source: str, ns: dict[str, Any]) -> Builder:
@@ -49,32 +65,32 @@ def _compile(source: str, ns: dict[str, Any]) -> Builder:
 
 def model_builder(model: type, names: Sequence[str], converters: Converters) -> Builder:
     ns: dict[str, Any] = {"new": object.__new__, "M": model}
-    cols = _columns(len(names), converters, ns)
+    targets, cols = _columns(len(names), converters, ns)
     items = ", ".join(f"{name!r}: {col}" for name, col in zip(names, cols, strict=True))
-    return _compile(_MODEL_TEMPLATE.format(items=items), ns)
+    return _compile(_MODEL_TEMPLATE.format(targets=targets, items=items), ns)
 
 
 def tuple_builder(width: int, converters: Converters) -> Builder:
     if not converters:
         return _plain_tuples
     ns: dict[str, Any] = {}
-    cols = _columns(width, converters, ns)
-    return _compile(_TEMPLATE.format(expr="(" + ", ".join(cols) + ",)"), ns)
+    targets, cols = _columns(width, converters, ns)
+    return _compile(_TEMPLATE.format(expr="(" + ", ".join(cols) + ",)", targets=targets), ns)
 
 
 def dict_builder(names: Sequence[str], converters: Converters) -> Builder:
     ns: dict[str, Any] = {}
-    cols = _columns(len(names), converters, ns)
+    targets, cols = _columns(len(names), converters, ns)
     items = ", ".join(f"{name!r}: {col}" for name, col in zip(names, cols, strict=True))
-    return _compile(_TEMPLATE.format(expr="{" + items + "}"), ns)
+    return _compile(_TEMPLATE.format(expr="{" + items + "}", targets=targets), ns)
 
 
 def flat_builder(converters: Converters) -> Builder:
     if not converters:
         return _plain_flat
     ns: dict[str, Any] = {}
-    cols = _columns(1, converters, ns)
-    return _compile(_TEMPLATE.format(expr=cols[0]), ns)
+    targets, cols = _columns(1, converters, ns)
+    return _compile(_TEMPLATE.format(expr=cols[0], targets=targets), ns)
 
 
 def _plain_tuples(rows: Sequence[Sequence[Any]]) -> list[Any]:

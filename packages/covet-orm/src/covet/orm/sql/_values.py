@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -13,25 +14,33 @@ from covet.orm._exceptions import DataError
 UTC = dt.UTC
 
 
+_combine = dt.datetime.combine  # combine(d.date(), d.time(), tz) is ~6x faster than replace()
+
+
 def aware_utc(value: dt.datetime) -> dt.datetime:
     """Attach UTC to a naive datetime, convert an aware one to UTC."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
+    tz = value.tzinfo
+    if tz is UTC:
+        return value
+    if tz is None:
+        return _combine(value.date(), value.time(), UTC)
     return value.astimezone(UTC)
 
 
 def datetime_to_utc_naive(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
+        if value.tzinfo is not None and value.tzinfo is not UTC:
             value = value.astimezone(UTC)
-        return value.replace(tzinfo=None)
+        return _combine(value.date(), value.time())
     return value
 
 
 def datetime_to_text(value: Any) -> Any:
     """Fixed-width UTC text with an explicit offset: sorts as text, parses back in one call."""
     if isinstance(value, dt.datetime):
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        tz = value.tzinfo
+        if tz is not UTC:
+            value = value.replace(tzinfo=UTC) if tz is None else value.astimezone(UTC)
         return value.isoformat(sep=" ", timespec="microseconds")
     return value
 
@@ -42,7 +51,7 @@ _fromisoformat = dt.datetime.fromisoformat
 def text_to_datetime(value: Any) -> Any:
     if type(value) is str:
         parsed = _fromisoformat(value)
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        return parsed if parsed.tzinfo is not None else _combine(parsed.date(), parsed.time(), UTC)
     if isinstance(value, dt.datetime):
         return aware_utc(value)
     return value
@@ -164,3 +173,23 @@ def to_bytes(value: Any) -> Any:
     if isinstance(value, bytearray | memoryview):
         return bytes(value)
     return value
+
+
+#: converter -> (expression, names it uses): the hydrator writes the expression inline instead of
+#: calling the converter (``{v}``: the column's value, never None; ``{f}``: the converter itself,
+#: the slow path). Each must give exactly what the converter returns.
+INLINE: dict[Callable[[Any], Any], tuple[str, dict[str, Any]]] = {
+    # SQLite: our own UTC text parses to an aware datetime in one C call
+    text_to_datetime: (
+        "(_dt if type({v}) is str and (_dt := _fromiso({v})).tzinfo is not None else {f}({v}))",
+        {"_fromiso": _fromisoformat},
+    ),
+    # asyncpg: timestamptz arrives aware in UTC already; asyncmy: DATETIME(6) arrives naive UTC
+    naive_to_aware: (
+        "(({v} if {v}.tzinfo is _UTC else _combine({v}.date(), {v}.time(), _UTC)"
+        " if {v}.tzinfo is None else {f}({v})) if type({v}) is _datetime else {f}({v}))",
+        {"_datetime": dt.datetime, "_UTC": UTC, "_combine": _combine},
+    ),
+    float: ("({v} if type({v}) is float else {f}({v}))", {}),
+    bytes: ("({v} if type({v}) is bytes else {f}({v}))", {}),
+}
