@@ -68,10 +68,31 @@ def test_reserved_claims_cannot_be_overridden() -> None:
         auth.create_access_token("a", claims={"sub": "root", "exp": 9, "ok": 1})
 
 
-@pytest.mark.parametrize("scope", ["", "two words"])
+@pytest.mark.parametrize(
+    "scope", ["", "two words", "read\tadmin", "read\nadmin", "read\u00a0admin", 'say"hi']
+)
 def test_bad_scopes_are_refused(scope: str) -> None:
+    # "read\tadmin" used to be issued as one scope and verified as two (str.split() splits on
+    # any whitespace): a scope string taken from a request could smuggle in "admin"
     with pytest.raises(ValueError, match="scopes"):
         JWTAuth(secret=SECRET).create_access_token("a", scopes=[scope])
+
+
+def test_scope_claim_is_split_on_spaces_only() -> None:
+    import jwt as pyjwt
+
+    auth = JWTAuth(secret=SECRET)
+    key = auth.keys.signing_key
+    assert key is not None
+    claims = auth.decode(auth.create_access_token("a")).claims
+    forged_elsewhere = {**claims, "scope": "read\tadmin  write"}
+    token = pyjwt.encode(
+        forged_elsewhere,
+        key.signing_key,
+        algorithm="HS256",  # type: ignore[arg-type]
+        headers={"kid": key.kid},
+    )
+    assert auth.decode(token).scopes == {"read\tadmin", "write"}
 
 
 def test_expiry_leeway_is_exact_at_the_boundary() -> None:

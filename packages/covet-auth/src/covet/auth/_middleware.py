@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from covet.auth._exceptions import AuthConfigurationError, AuthenticationFailed, FailureReason
 from covet.auth._jwt_auth import JWTAuth
-from covet.auth._tokens import VerifiedToken
+from covet.auth._tokens import SCOPE_TOKEN, VerifiedToken
 from covet.auth._users import AnonymousUser, AuthCredentials, TokenUser
 from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
 from covet.http._types import ASGIApp, Receive, Scope, Send
@@ -21,7 +21,6 @@ from covet.middleware._responses import send_problem
 UserLoader = Callable[[VerifiedToken], Awaitable[Any] | Any]
 _ANONYMOUS = AnonymousUser()  # both immutable: shared by every request without credentials
 _NO_CREDENTIALS = AuthCredentials()
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6750 section 3: scope-token
 _REALM = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # quoted-string without escapes
 _HTTP_SCHEME = {"ws": "http", "wss": "https"}
 
@@ -29,7 +28,7 @@ _HTTP_SCHEME = {"ws": "http", "wss": "https"}
 def _challenge_value(kind: str, value: str) -> str:
     """Refuse at start-up a scope or realm that cannot be written into a ``WWW-Authenticate``
     challenge (a quote, a backslash, a control or non-ASCII character; a space in a scope)."""
-    pattern = _SCOPE_TOKEN if kind == "scope" else _REALM
+    pattern = SCOPE_TOKEN if kind == "scope" else _REALM
     if not isinstance(value, str) or pattern.fullmatch(value) is None:
         raise AuthConfigurationError(
             f"{kind} {value!r} cannot appear in a WWW-Authenticate challenge (RFC 6750 allows "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,6 +30,8 @@ RESERVED_CLAIMS = frozenset(
     {"exp", "iat", "nbf", "jti", "sub", "iss", "aud", "type", "scope", "fam"}
 )
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "b64"})
+# RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 _R = FailureReason
 _PYJWT_REASONS: dict[type[jwt.PyJWTError], FailureReason] = {
@@ -170,8 +173,10 @@ class TokenCodec:
         if clash:
             raise ValueError(f"claims may not set reserved claims {sorted(clash)}")
         scope_list = sorted(set(scopes))
-        if any(not s or " " in s for s in scope_list):
-            raise ValueError("scopes must be non-empty strings without spaces")
+        if any(not isinstance(s, str) or SCOPE_TOKEN.fullmatch(s) is None for s in scope_list):
+            raise ValueError(
+                "scopes must be non-empty printable ASCII without spaces, quotes or backslashes"
+            )
         now = int(self.clock())
         payload: dict[str, Any] = {
             **extra,
@@ -345,7 +350,7 @@ class TokenCodec:
             jti=jti,
             issued_at=payload["iat"],
             expires_at=payload["exp"],
-            scopes=frozenset(payload.get("scope", "").split()),
+            scopes=frozenset(scope for scope in payload.get("scope", "").split(" ") if scope),
             claims=payload,
             kid=key.kid,
             family=payload.get("fam"),
