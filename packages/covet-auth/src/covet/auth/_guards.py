@@ -45,6 +45,13 @@ class Guard(Depends):
         self.scopes = frozenset(_challenge_value("scope", scope) for scope in scopes)
         self.roles = roles
         self.realm = _challenge_value("realm", realm)
+        # the answers that do not depend on the request, built once
+        self._challenge = {"WWW-Authenticate": www_authenticate(realm=realm)}
+        self._scope_challenge = {
+            "WWW-Authenticate": www_authenticate(
+                realm=realm, error="insufficient_scope", scope=" ".join(sorted(self.scopes))
+            )
+        }
         super().__init__(self.check)
 
     def __repr__(self) -> str:
@@ -55,22 +62,19 @@ class Guard(Depends):
         user, auth = _credentials(request)
         # a user object without is_authenticated counts as authenticated when a token was accepted
         if not getattr(user, "is_authenticated", auth.token is not None):
+            if auth.failure is None:
+                raise HTTPException(401, "Authentication required.", headers=self._challenge)
             raise HTTPException(
                 401,
-                "Authentication required." if auth.failure is None else auth.failure.detail,
+                auth.failure.detail,
                 headers={"WWW-Authenticate": www_authenticate(auth.failure, realm=self.realm)},
             )
         missing = self.scopes - auth.scopes
         if missing:
-            needed = " ".join(sorted(self.scopes))
             raise HTTPException(
                 403,
                 f"Missing scope: {' '.join(sorted(missing))}.",
-                headers={
-                    "WWW-Authenticate": www_authenticate(
-                        realm=self.realm, error="insufficient_scope", scope=needed
-                    )
-                },
+                headers=self._scope_challenge,
             )
         if self.roles and not self.roles & auth.roles:
             raise HTTPException(403, f"Requires one of the roles: {', '.join(sorted(self.roles))}.")
