@@ -273,3 +273,39 @@ async def test_spooled_files_are_closed_whenever_parsing_fails(
         await parse_form(multipart_headers(), stream(), max_file_size=500, spool_threshold=100)
     assert len(opened) >= 1
     assert all(spool.closed for spool in opened)
+
+
+_PIECES = [
+    f"--{BOUNDARY}\r\n",
+    f"--{BOUNDARY}--\r\n",
+    'Content-Disposition: form-data; name="a"\r\n',
+    'Content-Disposition: form-data; name="f"; filename="x.bin"\r\n',
+    "Content-Disposition: form-data\r\n",
+    "Content-Type: text/plain\r\n",
+    "no colon here\r\n",
+    "\r\n",
+    "value",
+    "\xff\xfe",
+    "--",
+    "\r",
+    "\n",
+    ";",
+    '"',
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES), max_size=25),
+    chunk=st.integers(1, 40),
+    urlencoded=st.booleans(),
+)
+async def test_any_body_is_a_form_or_a_4xx(pieces: list[str], chunk: int, urlencoded: bool) -> None:
+    body = "".join(pieces).encode("latin-1")
+    headers = urlencoded_headers() if urlencoded else multipart_headers()
+    try:
+        form = await parse_form(headers, chunked(body, chunk), max_parts=5, max_field_size=64)
+    except HTTPException as exc:
+        assert exc.status_code in (400, 413)
+    else:
+        await form.close()

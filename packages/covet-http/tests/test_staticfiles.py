@@ -5,6 +5,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from covet.http._exceptions import ConfigurationError
 from covet.http._staticfiles import StaticFiles
@@ -198,3 +200,23 @@ def test_a_file_path_with_a_trailing_slash_is_404(site: Path) -> None:
     client = TestClient(StaticFiles(site))
     assert client.get("/app.css").status_code == 200
     assert client.get("/app.css/").status_code == 404
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.lists(
+        st.sampled_from(
+            ["..", ".", "", "docs", "app.css", "\\", "%2e", "\x00", "\u2025", "C:", "/"]
+        ),
+        max_size=8,
+    ).map("/".join)
+)
+async def test_no_path_leaves_the_directory_or_raises(site: Path, path: str) -> None:
+    app = StaticFiles(site, html=True)
+    resolved, root = app.resolve(path), app.directory
+    assert resolved is None or resolved == root or resolved.startswith(root + os.sep)
+    status, _, body = await get(app, "/" + path)
+    assert status in (200, 307, 404)
+    assert b"top secret" not in body
