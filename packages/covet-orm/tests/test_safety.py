@@ -145,3 +145,12 @@ async def test_raw_params_must_be_a_sequence_not_a_string(api, db: Database) -> 
     with pytest.raises(TypeError, match="not a string"):
         Item.objects.raw(sql, "ab")
     assert await api(db, "fetch_all", sql, ["ab"]) == [{"x": "ab"}]
+
+
+async def test_in_bulk_batches_under_the_parameter_limit(api) -> None:
+    made = [await api(Item.objects, "create", name=f"i{i}") for i in range(3)]
+    ids = [*range(-70000, 0), *(m.pk for m in made), made[0].pk]
+    found = await api(Item.objects, "in_bulk", ids)
+    assert sorted(found) == sorted(m.pk for m in made)
+    assert found[made[1].pk].name == "i1"
+    assert await api(Item.objects, "in_bulk", []) == {}

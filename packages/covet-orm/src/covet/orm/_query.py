@@ -406,14 +406,19 @@ class QuerySet(Generic[M]):
 
     def _in_bulk_op(self, id_list: Iterable[Any] | None, field_name: str) -> Op[dict[Any, M]]:
         attr = self.model._meta.get_field(field_name).name
-        qs = self
-        if id_list is not None:
-            ids = list(id_list)
-            if not ids:
-                return {}
-            qs = self.filter(**{f"{field_name}__in": ids})
-        rows = yield from qs._fetch_op(self.db.dialect)
-        return {obj.__dict__[attr]: obj for obj in rows}
+        dialect = self.db.dialect
+        if id_list is None:
+            rows = yield from self._fetch_op(dialect)
+            return {obj.__dict__[attr]: obj for obj in rows}
+        ids = list(dict.fromkeys(id_list))
+        found: dict[Any, M] = {}
+        # batches under the bound-parameter limit (PostgreSQL refuses more than 32767)
+        size = max(dialect.max_params - 256, 1)
+        for start in range(0, len(ids), size):
+            qs = self.filter(**{f"{field_name}__in": ids[start : start + size]})
+            rows = yield from qs._fetch_op(dialect)
+            found.update((obj.__dict__[attr], obj) for obj in rows)
+        return found
 
     def explain(self) -> str:
         """The database's query plan for this query, as text."""
