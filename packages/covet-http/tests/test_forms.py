@@ -303,9 +303,11 @@ _PIECES = [
 async def test_any_body_is_a_form_or_a_4xx(pieces: list[str], chunk: int, urlencoded: bool) -> None:
     body = "".join(pieces).encode("latin-1")
     headers = urlencoded_headers() if urlencoded else multipart_headers()
+    status = 200
     try:
         form = await parse_form(headers, chunked(body, chunk), max_parts=5, max_field_size=64)
     except HTTPException as exc:
-        assert exc.status_code in (400, 413)
+        status = exc.status_code
     else:
         await form.close()
+    assert status in (200, 400, 413)
