@@ -231,7 +231,39 @@ def test_star_with_credentials_is_refused_at_start_up() -> None:
         CORSMiddleware(lambda *a: None, allow_origins=["*"], allow_credentials=True)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("origin", ["https://app.example.com/", "app.example.com", "https://x/p"])
+def test_null_origin_with_credentials_is_refused_at_start_up() -> None:
+    # Any site can make a request with "Origin: null" (a sandboxed iframe, a data: URL), so
+    # trusting "null" with credentials is the same mistake as "*" with credentials.
+    with pytest.raises(ConfigurationError, match="null"):
+        CORSMiddleware(lambda *a: None, allow_origins=["null"], allow_credentials=True)  # type: ignore[arg-type]
+    CORSMiddleware(lambda *a: None, allow_origins=["null"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("configured", "sent"),
+    [
+        ("https://app.example.com:443", "https://app.example.com"),
+        ("http://app.example.com:80", "http://app.example.com"),
+        ("HTTPS://App.Example.com", "https://app.example.com"),
+        ("http://[::1]:8000", "http://[::1]:8000"),
+    ],
+)
+def test_configured_origins_are_serialized_like_a_browser(configured: str, sent: str) -> None:
+    # Browsers never send a default port, so "https://x:443" as configured could never match.
+    cors = CORSMiddleware(lambda *a: None, allow_origins=[configured])  # type: ignore[arg-type]
+    assert cors.is_allowed_origin(sent)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://app.example.com/",
+        "app.example.com",
+        "https://x/p",
+        "https://x:port",
+        "https://x:99999",
+    ],
+)
 def test_malformed_origins_are_refused(origin: str) -> None:
     with pytest.raises(ConfigurationError, match="serialized origin"):
         CORSMiddleware(lambda *a: None, allow_origins=[origin])  # type: ignore[arg-type]

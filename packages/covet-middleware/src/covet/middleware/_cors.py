@@ -24,23 +24,36 @@ ALWAYS_ALLOWED_HEADERS = frozenset(
 )
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _check_origin(origin: str) -> str:
+    """The origin as a browser serializes it: lower case, no default port."""
     if origin == "null":
         return origin
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        port, parts = None, urlsplit("")
+    scheme = parts.scheme.lower()
     if (
-        parts.scheme not in ("http", "https")
+        scheme not in ("http", "https")
         or not parts.hostname
         or parts.path
         or parts.query
         or parts.fragment
         or parts.username
+        or (port is None and parts.netloc.endswith(":"))
     ):
         raise ConfigurationError(
             f"CORS origin {origin!r} is not a serialized origin: write scheme://host[:port] "
             "with no path or trailing slash, e.g. 'https://app.example.com'"
         )
-    return origin.lower()
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 class CORSMiddleware:
@@ -75,6 +88,12 @@ class CORSMiddleware:
                 "website read responses sent with your users' cookies; list the trusted origins"
             )
         self.allow_origins = frozenset(_check_origin(o) for o in origins if o != "*")
+        if "null" in self.allow_origins and allow_credentials:
+            raise ConfigurationError(
+                "CORSMiddleware: allow_origins=['null'] with allow_credentials=True would let any "
+                "website read responses sent with your users' cookies (a sandboxed iframe sends "
+                "'Origin: null'); list the trusted origins"
+            )
         self.allow_origin_regex = re.compile(allow_origin_regex) if allow_origin_regex else None
         methods = [method.upper() for method in allow_methods]
         self.allow_all_methods = "*" in methods
