@@ -168,3 +168,23 @@ def test_default_hasher_is_the_production_one(tmp_path: Path) -> None:
     user.set_password("pw")
     assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     database.close()
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["nul\x00byte", "x" * 5000, "ada\n"],
+    ids=["nul", "over-max-length", "newline"],
+)
+async def test_hostile_usernames_are_a_401_on_every_backend(user_model: Any, username: str) -> None:
+    # PostgreSQL refuses NUL in text, MariaDB may refuse over-long or unencodable values:
+    # the database error must not become a 500 on the public login endpoint.
+    ada = user_model(username="ada")
+    ada.set_password("pw")
+    await ada.asave()
+    backend = JWTAuth(secret="o" * 64, store=MemoryStore())
+    app = Covet()
+    app.include_router(orm_auth_router(backend, user_model), prefix="/auth")
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.post("/auth/token", data={"username": username, "password": "pw"})
+        assert response.status_code == 401

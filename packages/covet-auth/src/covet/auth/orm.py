@@ -130,7 +130,13 @@ def orm_auth_router(
     records ``last_login``, and reloads the user on every refresh (an inactive or deleted user's
     session is revoked; scopes and roles are the user's current ones)."""
 
+    max_length: int | None = getattr(model._meta.get_field("username"), "max_length", None)
+
     async def get_user(username: str) -> AbstractUser | None:
+        # a name the column cannot hold matches nobody; asking anyway is a database error
+        # (PostgreSQL refuses NUL in text) and a 500 on the public login endpoint
+        if "\x00" in username or (max_length is not None and len(username) > max_length):
+            return None
         return await model.objects.filter(username=username).afirst()
 
     async def save_hash(user: AbstractUser, new_hash: str) -> None:
