@@ -134,6 +134,12 @@ async def test_misused_lookups_raise_clear_errors(api) -> None:
         Item.objects.filter(n__gt=None)
     with pytest.raises(FieldError, match="fields: id, name, n"):
         Item.objects.filter(nope=1)
+    with pytest.raises(TypeError, match="needs an expression"):
+        Item.objects.annotate(total="n")
+    with pytest.raises(TypeError, match="needs an expression"):
+        await api(Item.objects.all(), "aggregate", total="n")
+    with pytest.raises(TypeError, match="at least one"):
+        await api(Item.objects.all(), "aggregate")
     await api(Item.objects, "create", name="a", n=None)
     assert await names(api, Item.objects.filter(n__iexact=None)) == ["a"]
 

@@ -127,6 +127,7 @@ class QuerySet(Generic[M]):
         for name, expr in annotations.items():
             if name in self.model._meta.fields_map:
                 raise exc.FieldError(f"annotation {name!r} clashes with a field")
+            _check_expression("annotate", name, expr)
             q.annotations[name] = expr.resolve(q.scope())
             if q.values:
                 q.values = (*q.values, name)
@@ -387,6 +388,10 @@ class QuerySet(Generic[M]):
         return result
 
     def _aggregate_op(self, aggregates: dict[str, Expr]) -> Op[dict[str, Any]]:
+        if not aggregates:
+            raise TypeError("aggregate() needs at least one name=Aggregate(...)")
+        for name, expr in aggregates.items():
+            _check_expression("aggregate", name, expr)
         sel = compiler.aggregate(self._query, self.db.dialect, aggregates)
         row = yield Stmt("fetch_one", sel.sql, sel.params)
         values = _convert_row(row, sel.converters) if row is not None else [None] * len(sel.names)
@@ -608,6 +613,14 @@ class QuerySet(Generic[M]):
     def raw(self, sql: str, params: Sequence[Any] = ()) -> RawQuerySet[M]:
         """Objects from your own SQL (the driver's placeholders); columns map to fields by name."""
         return RawQuerySet(self.model, sql, params)
+
+
+def _check_expression(method: str, name: str, expr: object) -> None:
+    if not isinstance(expr, Expr):
+        raise TypeError(
+            f"{method}({name}=...) needs an expression such as Count('id'), Sum('views') or "
+            f"F('views') + 1, got {type(expr).__name__}"
+        )
 
 
 def _rowcount_op(sql: str, params: list[Any]) -> Op[int]:
