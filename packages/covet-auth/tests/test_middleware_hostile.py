@@ -166,3 +166,42 @@ def test_scopes_and_realms_that_cannot_go_in_a_challenge_are_refused_at_start_up
 def test_challenge_quotes_per_rfc_6750() -> None:
     failure_challenge = www_authenticate(realm="api", error="insufficient_scope", scope="a:b c")
     assert failure_challenge == 'Bearer realm="api", error="insufficient_scope", scope="a:b c"'
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    headers=st.lists(
+        st.tuples(
+            st.sampled_from([b"authorization", b"cookie", b"origin", b"host", b"referer"]),
+            HEADER_VALUE,
+        ),
+        max_size=5,
+    ),
+    reject=st.booleans(),
+)
+async def test_random_websocket_handshakes_never_raise(
+    headers: list[tuple[bytes, bytes]], reject: bool
+) -> None:
+    seen: list[Any] = []
+
+    async def inner(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope["user"])
+
+    middleware = AuthenticationMiddleware(
+        inner,  # type: ignore[arg-type]
+        BACKEND,
+        cookie=AuthCookie(),
+        csrf_secret="c" * 32,
+        on_invalid="reject" if reject else "anonymous",
+    )
+    cookie_headers = [
+        (name, b"access_token=" + value if name == b"cookie" else value) for name, value in headers
+    ]
+    scope = {"type": "websocket", "scheme": "wss", "path": "/ws", "headers": cookie_headers}
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await middleware(scope, None, send)  # type: ignore[arg-type]
+    assert len(seen) + len(sent) == 1
