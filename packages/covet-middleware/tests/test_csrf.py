@@ -218,36 +218,13 @@ async def test_replayed_form_body_then_disconnect_reach_the_app() -> None:
 def _scope(
     headers: list[tuple[bytes, bytes]], *, path: str = "/", raw_path: bytes | None = None
 ) -> dict[str, Any]:
+    """Overrides for the ``asgi_call`` fixture's scope: a POST with these headers."""
     return {
-        "type": "http",
         "method": "POST",
-        "scheme": "https",
         "path": path,
         "raw_path": raw_path if raw_path is not None else path.encode(),
-        "root_path": "",
-        "query_string": b"",
         "headers": headers,
     }
-
-
-async def _status(
-    middleware: CSRFMiddleware, scope: dict[str, Any], body: list[bytes] | None = None
-) -> int:
-    chunks = list(body or [b""])
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        if chunks:
-            chunk = chunks.pop(0)
-            return {"type": "http.request", "body": chunk, "more_body": bool(chunks)}
-        return {"type": "http.disconnect"}
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
-    await middleware(scope, receive, send)
-    status: int = sent[0]["status"]
-    return status
 
 
 async def _ok(scope: Any, receive: Any, send: Any) -> None:
@@ -266,7 +243,7 @@ async def _ok(scope: Any, receive: Any, send: Any) -> None:
     ],
 )
 async def test_malformed_host_or_referer_is_refused_not_a_500(
-    headers: list[tuple[bytes, bytes]],
+    asgi_call: Any, headers: list[tuple[bytes, bytes]]
 ) -> None:
     middleware = CSRFMiddleware(_ok, SECRET)
     token = middleware.new_token()
@@ -275,10 +252,10 @@ async def test_malformed_host_or_referer_is_refused_not_a_500(
         (b"cookie", f"csrftoken={token}".encode()),
         (b"x-csrf-token", token.encode()),
     ]
-    assert await _status(middleware, _scope(headers)) == 403
+    assert (await asgi_call(middleware, _scope(headers)))[0]["status"] == 403
 
 
-async def test_multipart_scan_is_linear_in_the_body() -> None:
+async def test_multipart_scan_is_linear_in_the_body(asgi_call: Any) -> None:
     # Many field headers with no closing boundary used to make the token search quadratic:
     # ~200 kB took 20 s of event-loop time. Now each chunk is searched once.
     middleware = CSRFMiddleware(_ok, SECRET)
@@ -292,10 +269,10 @@ async def test_multipart_scan_is_linear_in_the_body() -> None:
         (b"content-type", b"multipart/form-data; boundary=b"),
         (b"cookie", f"csrftoken={token}".encode()),
     ]
-    assert await _status(middleware, _scope(headers), chunks) == 403
+    assert (await asgi_call(middleware, _scope(headers), chunks))[0]["status"] == 403
 
 
-async def test_multipart_token_split_across_chunks_is_found() -> None:
+async def test_multipart_token_split_across_chunks_is_found(asgi_call: Any) -> None:
     middleware = CSRFMiddleware(_ok, SECRET)
     token = middleware.new_token()
     body = (
@@ -310,14 +287,14 @@ async def test_multipart_token_split_across_chunks_is_found() -> None:
     ]
     for size in (1, 7, 100, 4096):
         chunks = [body[i : i + size] for i in range(0, len(body), size)]
-        assert await _status(middleware, _scope(headers), chunks) == 200, size
+        assert (await asgi_call(middleware, _scope(headers), chunks))[0]["status"] == 200, size
 
 
-async def test_exempt_prefix_is_not_reached_through_an_encoded_slash() -> None:
+async def test_exempt_prefix_is_not_reached_through_an_encoded_slash(asgi_call: Any) -> None:
     # The router splits raw_path on "/" and decodes each segment, so "/hooks%2F..%2Fadmin" is
     # one segment to it, while the decoded path "/hooks/../admin" starts with "/hooks/".
     middleware = CSRFMiddleware(_ok, SECRET, exempt_paths=["/hooks/*"])
     headers = [(b"host", b"testserver"), (b"origin", b"https://evil.example")]
-    assert await _status(middleware, _scope(headers, path="/hooks/github")) == 200
+    assert (await asgi_call(middleware, _scope(headers, path="/hooks/github")))[0]["status"] == 200
     encoded = _scope(headers, path="/hooks/../admin", raw_path=b"/hooks%2F..%2Fadmin")
-    assert await _status(middleware, encoded) == 403
+    assert (await asgi_call(middleware, encoded))[0]["status"] == 403
