@@ -19,6 +19,7 @@ from covet.http import (
     error_response,
     problem_details,
 )
+from covet.http._types import Message
 from covet.http.testing import AsyncTestClient, TestClient
 
 
@@ -165,14 +166,14 @@ def test_body_over_the_limit_is_413_from_content_length() -> None:
 async def test_body_over_the_limit_is_413_when_content_length_lies() -> None:
     app = make_app(max_body_size=100)
     chunks_read = 0
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
     async def receive() -> dict[str, Any]:
         nonlocal chunks_read
         chunks_read += 1
         return {"type": "http.request", "body": b"y" * 60, "more_body": chunks_read < 1000}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {
@@ -330,12 +331,12 @@ def test_bad_input_never_causes_a_500(
             (b"cookie", header_value),
         ],
     }
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     asyncio.run(FUZZ_APP(scope, receive, send))

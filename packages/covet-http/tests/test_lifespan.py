@@ -5,18 +5,19 @@ from typing import Any
 import pytest
 
 from covet.http import Covet, Request
+from covet.http._types import Message
 from covet.http.testing import AsyncTestClient, TestClient
 
 
-async def drive_lifespan(app: Covet, *messages: str) -> list[dict[str, Any]]:
+async def drive_lifespan(app: Covet, *messages: str) -> list[Message]:
     """Speak the lifespan protocol to ``app`` the way a server does."""
     inbox = [{"type": m} for m in messages]
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
     async def receive() -> dict[str, Any]:
         return inbox.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)

@@ -25,6 +25,7 @@ from covet.http import (
     register_convertor,
 )
 from covet.http._tree import match, walk
+from covet.http._types import Message
 from covet.http.testing import TestClient
 
 
@@ -478,12 +479,15 @@ async def test_slash_redirect_never_leaves_the_host() -> None:
     app.add_route("//evil.example/x", lambda: "x")  # odd routes, to force the redirect
     app.add_route("/\\evil.example/x", lambda: "x")
     for raw in (b"//evil.example/x/", b"/\\evil.example/x/"):
-        sent: list[dict[str, Any]] = []
+        sent: list[Message] = []
 
-        async def send(message: dict[str, Any], sent: list[dict[str, Any]] = sent) -> None:
+        async def send(message: Message, sent: list[Message] = sent) -> None:
             sent.append(message)
 
-        scope = {
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        scope: Message = {
             "type": "http",
             "method": "GET",
             "path": raw.decode(),
@@ -492,7 +496,78 @@ async def test_slash_redirect_never_leaves_the_host() -> None:
             "headers": [],
             "root_path": "",
         }
-        await app(scope, lambda: None, send)  # type: ignore[arg-type]
+        await app(scope, receive, send)
         assert sent[0]["status"] == 307
         location = dict(sent[0]["headers"])[b"location"]
         assert location in (b"/evil.example/x", b"/%5Cevil.example/x"), location
+
+
+# -- duplicate registrations --------------------------------------------------------------------
+
+
+async def first_handler() -> str:
+    return "first"
+
+
+async def second_handler() -> str:
+    return "second"
+
+
+def test_same_path_and_method_twice_is_refused_naming_both_handlers() -> None:
+    app = Covet()
+    app.add_route("/items/{id:int}", first_handler, ["GET", "POST"])
+    with pytest.raises(ConfigurationError) as info:
+        app.add_route("/items/{item_id:int}", second_handler, ["POST"])
+    message = str(info.value)
+    assert "POST" in message and "first_handler" in message and "second_handler" in message
+    # another method on the same path, or another converter, is fine
+    app.add_route("/items/{id:int}", second_handler, ["DELETE"])
+    app.add_route("/items/{slug}", second_handler, ["GET"])
+    assert TestClient(app).delete("/items/1").text == "second"
+
+
+def test_duplicates_through_include_router_are_refused() -> None:
+    router = Router()
+    router.add_route("/x", first_handler)
+    app = Covet()
+    app.include_router(router, prefix="/api")
+    app.include_router(router, prefix="/v2")
+    with pytest.raises(ConfigurationError, match="first_handler"):
+        app.include_router(router, prefix="/api")
+    inner = Router()
+    inner.add_route("/x", first_handler)
+    with pytest.raises(ConfigurationError, match="second_handler"):
+        inner.add_route("/x", second_handler)
+
+
+def test_an_explicit_head_route_may_sit_beside_get() -> None:
+    app = Covet()
+    app.add_route("/h", first_handler, ["GET"])
+    app.add_route("/h", second_handler, ["HEAD"])
+    with pytest.raises(ConfigurationError):
+        app.add_route("/h", second_handler, ["HEAD"])
+
+
+def test_duplicate_websocket_routes_and_mounts_are_refused() -> None:
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+
+    app = Covet()
+    app.add_websocket_route("/ws", ws)
+    with pytest.raises(ConfigurationError, match="websocket"):
+        app.add_websocket_route("/ws", ws)
+    app.mount("/static", PlainTextResponse("a"))
+    with pytest.raises(ConfigurationError, match="mount"):
+        app.mount("/static/", PlainTextResponse("b"))
+
+
+def test_duplicate_explicit_route_names_are_refused() -> None:
+    app = Covet()
+    app.add_route("/a", first_handler, name="thing")
+    with pytest.raises(ConfigurationError) as info:
+        app.add_route("/b", second_handler, name="thing")
+    assert "'thing'" in str(info.value) and "first_handler" in str(info.value)
+    # an inferred name (the function's) may repeat: one handler serving two paths
+    app.add_route("/c", first_handler)
+    app.add_route("/c/{n:int}", first_handler)
+    assert app.url_path_for("first_handler", n=3) == "/c/3"

@@ -76,6 +76,8 @@ class Route(BaseRoute):
         if self.implicit_head:
             self.methods.add("HEAD")
         self.name = name if name is not None else getattr(endpoint, "__name__", None)
+        #: only a name given with ``name=`` must be unique; inferred ones may repeat
+        self.name_given = name is not None
         self.dependencies = _as_depends(dependencies)
         self.status_code = status_code
         self.max_body_size = max_body_size
@@ -87,6 +89,11 @@ class Route(BaseRoute):
         self.plan = analyse(endpoint, path_param_types(self.convertors))
         self.fast = self.plan.simple and not self.dependencies
 
+    @property
+    def own_methods(self) -> set[str]:
+        """The methods registered, without the HEAD added for GET."""
+        return self.methods - {"HEAD"} if self.implicit_head else self.methods
+
     def url_path_for(self, name: str, /, **params: Any) -> str:
         if name != self.name:
             raise NoMatchFound(name)
@@ -96,8 +103,8 @@ class Route(BaseRoute):
         return Route(
             prefix + self.path,
             self.endpoint,
-            methods=self.methods - {"HEAD"} if self.implicit_head else self.methods,
-            name=self.name,
+            methods=self.own_methods,
+            name=self.name if self.name_given else None,
             dependencies=[*dependencies, *self.dependencies],
             status_code=self.status_code,
             max_body_size=self.max_body_size,
@@ -125,6 +132,7 @@ class WebSocketRoute(BaseRoute):
         self.path = path
         self.endpoint = endpoint
         self.name = name if name is not None else getattr(endpoint, "__name__", None)
+        self.name_given = name is not None
         self.dependencies = _as_depends(dependencies)
         self.segments = parse_path(path)
         convertors = {s[0]: s[1] for s in self.segments if isinstance(s, tuple)}
@@ -139,7 +147,7 @@ class WebSocketRoute(BaseRoute):
         return WebSocketRoute(
             prefix + self.path,
             self.endpoint,
-            name=self.name,
+            name=self.name if self.name_given else None,
             dependencies=[*dependencies, *self.dependencies],
         )
 
@@ -209,6 +217,8 @@ class Router:
         #: who answers lifespan events (Covet sets it; a bare Router just acknowledges them)
         self.lifespan_handler: ASGIApp | None = None
         self._static: dict[str, Node] = {}
+        #: (path shape, method | "websocket" | "mount") and ("name", name) -> the route holding it
+        self._taken: dict[tuple[Any, ...], BaseRoute] = {}
         for route in routes or ():
             self._append(route)
 
@@ -218,6 +228,13 @@ class Router:
         """Add ``route``; unless the router built it (``own``), copy it with our dependencies."""
         if self.dependencies and not own and isinstance(route, Route | WebSocketRoute):
             route = route.copy("", self.dependencies)
+        keys = _route_keys(route)
+        for key in keys:
+            other = self._taken.get(key)
+            if other is not None:
+                raise ConfigurationError(_conflict(key, other, route))
+        for key in keys:
+            self._taken[key] = route
         self.routes.append(route)
         self._root = None
 
@@ -460,6 +477,45 @@ class Router:
             await _enter_mount(mount, segments[:consumed], params, scope, receive, send)
         else:
             await send({"type": "websocket.close", "code": 1000, "reason": "no such route"})
+
+
+def _route_keys(route: BaseRoute) -> list[tuple[Any, ...]]:
+    """What ``route`` claims: path shape (parameter names ignored) per method, and its name."""
+    shape = tuple(s if isinstance(s, str) else ("{}", s[1]) for s in route.segments)
+    if isinstance(route, Route):
+        keys: list[tuple[Any, ...]] = [(shape, method) for method in sorted(route.own_methods)]
+        named = route.name_given
+    elif isinstance(route, WebSocketRoute):
+        keys, named = [(shape, "websocket")], route.name_given
+    elif isinstance(route, Mount):
+        keys, named = [(shape, "mount")], route.name is not None
+    else:
+        return []
+    if named:
+        keys.append(("mount name" if isinstance(route, Mount) else "name", route.name))
+    return keys
+
+
+def _describe(route: BaseRoute) -> str:
+    target = route.app if isinstance(route, Mount) else getattr(route, "endpoint", route)
+    module = getattr(target, "__module__", None)
+    qualname = getattr(target, "__qualname__", None)
+    handler = f"{module}.{qualname}" if module and qualname else repr(target)
+    return f"{handler} ({route.path or '/'})"
+
+
+def _conflict(key: tuple[Any, ...], existing: BaseRoute, new: BaseRoute) -> str:
+    if key[0] in ("name", "mount name"):
+        return (
+            f"the route name {key[1]!r} is already used by {_describe(existing)}; "
+            f"cannot give it to {_describe(new)} too (pass another name=)"
+        )
+    what = {"websocket": "a websocket route", "mount": "a mount"}.get(key[1], key[1])
+    return (
+        f"{what} for {new.path or '/'} is already handled by {_describe(existing)}; "
+        f"{_describe(new)} would never be reached (a path parameter's name does not "
+        "make it a different route)"
+    )
 
 
 async def _enter_mount(
