@@ -103,7 +103,7 @@ else:
 
 # A string, or an unterminated one running to the end of the data: every match succeeds at its
 # first try, so the scan is linear (failing at each quote of '"\\"\\"\\"...' was quadratic).
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
 _ONE_KIND = bytes.maketrans(b"{}", b"[]")
 
