@@ -4,6 +4,7 @@ import logging
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
+import anyio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -341,3 +342,55 @@ def test_bad_input_never_causes_a_500(
 
     asyncio.run(FUZZ_APP(scope, receive, send))
     assert sent[0]["status"] < 500, (scope, body, b"".join(m.get("body", b"") for m in sent))
+
+
+def test_a_group_holding_one_http_exception_answers_as_that_exception() -> None:
+    app = Covet()
+    seen: list[int] = []
+
+    @app.exception_handler(409)
+    async def conflict(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        seen.append(exc.status_code)
+        return JSONResponse({"conflict": exc.detail}, status_code=409)
+
+    @app.get("/one")
+    async def one() -> None:
+        async with anyio.create_task_group() as group:
+
+            async def fail() -> None:
+                raise HTTPException(404, "no such thing", headers={"X-Why": "gone"})
+
+            group.start_soon(fail)
+
+    @app.get("/nested")
+    async def nested() -> None:
+        raise ExceptionGroup("outer", [ExceptionGroup("inner", [HTTPException(409, "taken")])])
+
+    @app.get("/two")
+    async def two() -> None:
+        raise ExceptionGroup("two", [HTTPException(404), HTTPException(409)])
+
+    @app.get("/mixed")
+    async def mixed() -> None:
+        raise ExceptionGroup("mixed", [HTTPException(404), ValueError("x")])
+
+    client = TestClient(app)
+    response = client.get("/one")
+    assert response.status_code == 404
+    assert response.headers["x-why"] == "gone"
+    assert response.json()["detail"] == "no such thing"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert client.get("/nested").json() == {"conflict": "taken"} and seen == [409]
+    assert client.get("/two").status_code == 500
+    assert client.get("/mixed").status_code == 500
+
+
+def test_error_response_unwraps_a_single_http_exception_group() -> None:
+    scope = {"type": "http", "method": "GET", "path": "/"}
+    group = BaseExceptionGroup(
+        "g", [RequestValidationError([{"loc": ["q"], "msg": "m", "type": "t"}])]
+    )
+    response = error_response(group, scope)
+    assert response.status_code == 422
+    assert json.loads(response.body)["errors"][0]["loc"] == ["q"]

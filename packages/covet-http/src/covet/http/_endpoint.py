@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from covet.http._concurrency import create_limiter, run_sync
-from covet.http._errors import ExceptionHandlers, error_response
+from covet.http._errors import ExceptionHandlers, error_response, unwrap_group
 from covet.http._exceptions import HTTPException, RequestValidationError, WebSocketException
 from covet.http._json import json_dumps
 from covet.http._requests import (
@@ -98,6 +98,8 @@ class Settings:
 
     async def handle_error(self, exc: BaseException, request: Request, send: Send) -> None:
         """Answer ``exc`` with its registered handler's response, or the default problem."""
+        if isinstance(exc, BaseExceptionGroup):
+            exc = unwrap_group(exc)
         if isinstance(exc, ClientDisconnect):
             return
         scope = request.scope
@@ -296,6 +298,8 @@ async def handle_http(
         if ctx is not None and ctx.response is not None:
             rendered = merge_response(rendered, ctx.response)
     except Exception as exc:
+        if isinstance(exc, ExceptionGroup):
+            exc = unwrap_group(exc)  # type: ignore[assignment]
         if ctx is not None:
             try:
                 await ctx.close(exc)
@@ -331,8 +335,11 @@ async def handle_websocket(
     ctx = RequestContext(settings.limiter, settings.dependency_overrides, websocket)
     error: BaseException | None = None
     try:
-        kwargs = await solve(route.plan, request, ctx, route.dependencies)
-        await route.plan.call(**kwargs)
+        try:
+            kwargs = await solve(route.plan, request, ctx, route.dependencies)
+            await route.plan.call(**kwargs)
+        except ExceptionGroup as group:
+            raise unwrap_group(group) from None
     except WebSocketDisconnect:
         pass
     except WebSocketException as exc:

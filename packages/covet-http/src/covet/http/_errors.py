@@ -29,6 +29,21 @@ ExceptionHandler = Callable[["Request", Exception], Any | Awaitable[Any]]
 ExceptionHandlerKey = int | type[Exception]
 
 
+def unwrap_group(exc: BaseException) -> BaseException:
+    """The HTTPException inside ``exc`` when ``exc`` is a group whose only leaf is one.
+
+    A task group (anyio, asyncio.TaskGroup) wraps a child's ``HTTPException(404)`` in an
+    ``ExceptionGroup``; nested groups are searched too. A group holding anything else, or more
+    than one exception, is returned unchanged (and becomes a 500 unless a handler takes it).
+    """
+    leaf = exc
+    while isinstance(leaf, BaseExceptionGroup):
+        if len(leaf.exceptions) != 1:
+            return exc
+        leaf = leaf.exceptions[0]
+    return leaf if isinstance(leaf, HTTPException) else exc
+
+
 def _phrase(status_code: int) -> str:
     try:
         return http.HTTPStatus(status_code).phrase
@@ -121,7 +136,10 @@ def error_response(exc: BaseException, scope: Scope, *, debug: bool = False) -> 
 
     Unhandled exceptions are logged on the ``covet.http`` logger. With ``debug=True`` the 500
     carries the traceback (HTML when the client accepts ``text/html``, JSON otherwise).
+    A group wrapping a single HTTPException answers as that exception (:func:`unwrap_group`).
     """
+    if isinstance(exc, BaseExceptionGroup):
+        exc = unwrap_group(exc)
     if isinstance(exc, HTTPException):
         return http_exception_response(exc)
     logger.error(
