@@ -226,12 +226,12 @@ async def test_an_unreadable_file_is_404_not_a_truncated_200(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # chmod 000 does not stop root (which runs CI containers), so refuse the open() itself
-    import covet.http._fileresponse as fileresponse
+    import anyio
 
     async def refuse(*args: Any, **kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied", args[0])
 
-    monkeypatch.setattr(fileresponse.anyio, "open_file", refuse)
+    monkeypatch.setattr(anyio, "open_file", refuse)
     status, headers, body = await get(StaticFiles(site), "/app.css")
     assert status == 404
     assert headers[b"content-type"] == b"application/problem+json"
