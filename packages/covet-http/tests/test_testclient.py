@@ -291,3 +291,66 @@ async def test_async_streams_left_open_are_closed_when_the_client_exits() -> Non
         reply = await client.send(client.build_request("GET", "/"), stream=True)
         assert await reply.aiter_bytes().__anext__() == b"x"
     assert closed == [True]
+
+
+class ShutdownFailsApp:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "lifespan"
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        await send({"type": "lifespan.shutdown.failed", "message": "pool would not close"})
+
+
+def test_lifespan_shutdown_failure_raises_when_the_block_ends() -> None:
+    client = TestClient(ShutdownFailsApp())
+    with pytest.raises(RuntimeError, match="lifespan shutdown failed: pool would not close"):  # noqa: SIM117
+        with client:
+            pass
+
+
+async def test_async_client_lifespan_shutdown_failure_raises() -> None:
+    client = AsyncTestClient(ShutdownFailsApp())
+    with pytest.raises(RuntimeError, match="lifespan shutdown failed: pool would not close"):
+        async with client:
+            pass
+
+
+def test_uploads_cookies_and_base_url_like_starlette() -> None:
+    from covet.http import Covet, Request
+
+    app = Covet()
+
+    @app.post("/upload")
+    async def upload(request: Request) -> dict[str, Any]:
+        form = await request.form()
+        files = form.getlist("doc")
+        return {
+            "names": [getattr(item, "filename", None) for item in files],
+            "host": request.url.netloc,
+            "scheme": request.url.scheme,
+            "cookie": request.cookies.get("seen"),
+        }
+
+    @app.get("/set")
+    async def set_cookie() -> Any:
+        response = RedirectResponse("/echo", status_code=303)
+        response.set_cookie("seen", "yes")
+        return response
+
+    @app.get("/echo")
+    async def echo(request: Request) -> dict[str, Any]:
+        return {"cookie": request.cookies.get("seen"), "path": request.url.path}
+
+    with TestClient(app, base_url="https://example.org") as client:
+        followed = client.get("/set")  # the cookie is kept across the redirect
+        assert followed.json() == {"cookie": "yes", "path": "/echo"}
+        assert [r.status_code for r in followed.history] == [303]
+        files = [("doc", ("a.txt", b"A", "text/plain")), ("doc", ("b.txt", b"B", "text/plain"))]
+        reply = client.post("/upload", files=files)
+        assert reply.json() == {
+            "names": ["a.txt", "b.txt"],
+            "host": "example.org",
+            "scheme": "https",
+            "cookie": "yes",
+        }
