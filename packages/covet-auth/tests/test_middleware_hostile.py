@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -205,3 +206,22 @@ async def test_random_websocket_handshakes_never_raise(
 
     await middleware(scope, None, send)  # type: ignore[arg-type]
     assert len(seen) + len(sent) == 1
+
+
+def test_a_user_loader_answering_an_inactive_user_refuses_the_token() -> None:
+    # a loader that simply fetches the row (forgetting is_active) must not keep a deactivated
+    # account working until its tokens expire
+    @dataclass
+    class Member:
+        identity: str
+        is_active: bool
+
+    members = {"1": Member("1", True), "2": Member("2", False)}
+    app, backend = build_app(backend=BACKEND, user_loader=lambda t: members.get(t.subject))
+    with TestClient(app) as client:
+        active = {"Authorization": f"Bearer {backend.create_access_token(1)}"}
+        assert client.get("/me", headers=active).status_code == 200
+        inactive = {"Authorization": f"Bearer {backend.create_access_token(2)}"}
+        refused = client.get("/me", headers=inactive)
+        assert refused.status_code == 401
+        assert 'error_description="invalid_credentials"' in refused.headers["www-authenticate"]

@@ -103,8 +103,8 @@ class AuthenticationMiddleware:
     ``on_invalid="reject"`` it is answered 401 right here instead.
 
     ``user_loader(token)`` (sync or async) turns a verified token into your user object; returning
-    None (deleted or deactivated user) counts as invalid credentials. In cookie mode, requests
-    without an ``Authorization`` header (cookie-authenticated ones, and logins) go through
+    None, or a user whose ``is_active`` is False, counts as invalid credentials. In cookie mode,
+    requests without an ``Authorization`` header (cookie-authenticated ones, and logins) go through
     covet.middleware's ``CSRFMiddleware`` (``csrf_secret`` is required), so a cross-site form can
     neither act with the victim's cookie nor log the victim in as someone else.
     """
@@ -194,7 +194,7 @@ class AuthenticationMiddleware:
         user = self.user_loader(verified)
         if inspect.isawaitable(user):
             user = await user
-        if user is None:
+        if user is None or getattr(user, "is_active", True) is False:
             raise AuthenticationFailed(
                 FailureReason.INVALID_CREDENTIALS, "unknown or inactive user"
             )
