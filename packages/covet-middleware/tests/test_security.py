@@ -205,6 +205,27 @@ async def test_timeout_does_not_cut_a_started_stream(build: Any, gate: Any, asgi
     )
 
 
+@pytest.mark.parametrize("responds", [True, False])
+async def test_timeout_when_the_handler_swallows_its_cancellation(
+    asgi_call: Any, responds: bool
+) -> None:
+    # A handler that catches CancelledError (cleanup, then an answer) used to make the
+    # middleware raise RuntimeError("Cannot change state of expiring Timeout"): a 500.
+    import asyncio
+    import contextlib
+
+    async def stubborn(scope: Any, receive: Any, send: Any) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(30)
+        if responds:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"late"})
+
+    sent = await asgi_call(TimeoutMiddleware(stubborn, timeout=0.05))
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[0]["status"] == 504
+
+
 def test_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         TimeoutMiddleware(lambda *a: None, timeout=0)  # type: ignore[arg-type]

@@ -33,9 +33,14 @@ class TimeoutMiddleware:
 
         async def watch(message: Message) -> None:
             nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                deadline.reschedule(None)
+            if not started:
+                if deadline.expired():
+                    # The handler caught its cancellation and answered anyway: too late, the
+                    # 504 below is the answer.
+                    return
+                if message["type"] == "http.response.start":
+                    started = True
+                    deadline.reschedule(None)
             await send(message)
 
         try:
@@ -44,4 +49,5 @@ class TimeoutMiddleware:
         except TimeoutError:
             if started or not deadline.expired():
                 raise
+        if not started and deadline.expired():
             await send_problem(send, 504, f"The handler did not respond within {self.timeout:g} s.")
