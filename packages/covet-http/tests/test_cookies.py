@@ -100,3 +100,26 @@ def test_any_cookie_header_parses_without_raising(header: str) -> None:
     cookies = parse_cookies(header)
     assert all(isinstance(key, str) and isinstance(value, str) for key, value in cookies.items())
     assert all(";" not in key for key in cookies)
+
+
+@pytest.mark.parametrize(
+    ("key", "kwargs", "message"),
+    [
+        ("__Secure-id", {}, "__Secure- cookies require secure=True"),
+        ("__Host-id", {}, "__Host- cookies require secure=True"),
+        ("__Host-id", {"secure": True, "path": "/app"}, "path='/'"),
+        ("__Host-id", {"secure": True, "domain": "example.com"}, "no domain"),
+        ("__host-id", {"secure": True, "path": None}, "path='/'"),  # browsers match any case
+    ],
+)
+def test_cookie_name_prefixes_that_browsers_would_reject(
+    key: str, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        format_set_cookie(key, "1", **kwargs)  # type: ignore[arg-type]
+
+
+def test_cookie_name_prefixes_with_the_right_attributes() -> None:
+    assert format_set_cookie("__Secure-id", "1", secure=True).startswith("__Secure-id=1;")
+    line = format_set_cookie("__Host-id", "1", secure=True)
+    assert line == "__Host-id=1; Path=/; Secure; SameSite=Lax"

@@ -83,6 +83,20 @@ def _check_attribute(name: str, value: str) -> str:
     return value
 
 
+def _check_prefix(key: str, *, secure: bool, path: str | None, domain: str | None) -> None:
+    """Browsers drop ``__Secure-`` / ``__Host-`` cookies (any case) that break the prefix rules."""
+    lowered = key.lower()
+    if lowered.startswith("__secure-") and not secure:
+        raise ValueError("__Secure- cookies require secure=True (browsers reject them otherwise)")
+    if lowered.startswith("__host-"):
+        if not secure:
+            raise ValueError("__Host- cookies require secure=True (browsers reject them otherwise)")
+        if path != "/":
+            raise ValueError(f"__Host- cookies require path='/', not {path!r}")
+        if domain is not None:
+            raise ValueError("__Host- cookies must have no domain")
+
+
 def format_set_cookie(
     key: str,
     value: str = "",
@@ -99,11 +113,13 @@ def format_set_cookie(
     """Build one ``Set-Cookie`` header value.
 
     ``expires`` is a datetime, an HTTP date string, or a number of seconds from now.
-    ``samesite="none"`` and ``partitioned=True`` require ``secure=True`` (browsers drop such
-    cookies otherwise), so they raise ``ValueError`` without it.
+    ``samesite="none"``, ``partitioned=True`` and the ``__Secure-`` / ``__Host-`` name prefixes
+    require ``secure=True`` (``__Host-`` also ``path="/"`` and no domain); browsers drop such
+    cookies otherwise, so they raise ``ValueError`` here.
     """
     if not key or not all(char in _TOKEN for char in key):
         raise ValueError(f"invalid cookie name {key!r}: use letters, digits and !#$%&'*+-.^_`|~")
+    _check_prefix(key, secure=secure, path=path, domain=domain)
     parts = [f"{key}={_quote(value)}"]
     if max_age is not None:
         parts.append(f"Max-Age={int(max_age)}")
