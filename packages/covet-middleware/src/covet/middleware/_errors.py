@@ -11,8 +11,8 @@ import uuid
 from types import TracebackType
 from typing import Any
 
-from covet.http._errors import http_exception_response, problem_details
-from covet.http._exceptions import HTTPException
+from covet.http import HTTPException, problem_details
+from covet.http._errors import http_exception_response
 from covet.http._json import json_dumps
 from covet.http._types import ASGIApp, Message, Receive, Scope, Send
 from covet.middleware._request_id import get_request_id

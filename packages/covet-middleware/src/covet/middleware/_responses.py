@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from covet.http._errors import problem_details
+from covet.http import problem_details
 from covet.http._json import json_dumps
 from covet.http._types import RawHeaders, Send
 

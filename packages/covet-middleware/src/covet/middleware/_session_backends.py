@@ -10,7 +10,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from covet.middleware._signing import BadSignature, Signer, b64decode, b64encode, secret_keys
+from covet.middleware._signing import BadSignature, Signer, b64decode, b64encode
+from covet.middleware._signing import secret_keys as _secret_keys
 from covet.middleware._stores import Store
 
 __all__ = [
@@ -114,7 +115,7 @@ class EncryptedCookieBackend(SessionBackend):
                 "EncryptedCookieBackend needs cryptography: "
                 "pip install 'covet-middleware[cryptography]'"
             ) from exc
-        keys = _normalise(secret_keys, "EncryptedCookieBackend")
+        keys = _secret_keys(secret_keys, owner="EncryptedCookieBackend")
         self._ciphers = [
             AESGCM(hashlib.sha256(b"covet.session.aes\x00" + k).digest()) for k in keys
         ]
@@ -146,10 +147,6 @@ class EncryptedCookieBackend(SessionBackend):
         nonce = secrets.token_bytes(12)
         ciphertext = self._ciphers[0].encrypt(nonce, _dump(data, issued), b"covet.session")
         return None, _check_size(b64encode(nonce + ciphertext))
-
-
-def _normalise(keys: Keys, owner: str) -> list[bytes]:
-    return secret_keys(keys, owner=owner)
 
 
 class StoreBackend(SessionBackend):

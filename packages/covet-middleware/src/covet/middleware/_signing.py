@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
-from covet.http._exceptions import ConfigurationError
+from covet.http import ConfigurationError
 
 __all__ = ["BadSignature", "Signer"]
 
