@@ -25,13 +25,25 @@ def test_placeholders_and_quoting() -> None:
     qs = Thing.objects.filter(name="a", n__gt=1)[2:7]
     assert sql("sqlite", qs) == (
         'SELECT "thing"."id", "thing"."name", "thing"."n" FROM "thing" WHERE ("thing"."name" = ?) '
-        'AND ("thing"."n" > ?) ORDER BY "thing"."n" DESC LIMIT 5 OFFSET 2',
-        ["a", 1],
+        'AND ("thing"."n" > ?) ORDER BY "thing"."n" DESC LIMIT ? OFFSET ?',
+        ["a", 1, 5, 2],
     )
     assert sql("postgresql", qs)[0].endswith(
-        '("thing"."name" = $1) AND ("thing"."n" > $2) ORDER BY "thing"."n" DESC LIMIT 5 OFFSET 2'
+        '("thing"."name" = $1) AND ("thing"."n" > $2) ORDER BY "thing"."n" DESC LIMIT $3 OFFSET $4'
     )
     assert "WHERE (`thing`.`name` = %s) AND (`thing`.`n` > %s)" in sql("mysql", qs)[0]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql"])
+def test_every_page_shares_one_statement(dialect: str) -> None:
+    """LIMIT/OFFSET are parameters: one SQL text (one prepared statement) serves every page."""
+    pages = [Thing.objects.filter(n=1)[start : start + 20] for start in (20, 40, 60)]
+    texts = {sql(dialect, qs)[0] for qs in pages}
+    assert len(texts) == 1
+    assert [sql(dialect, qs)[1] for qs in pages] == [[1, 20, 20], [1, 20, 40], [1, 20, 60]]
+    assert sql(dialect, Thing.objects.filter(n=1)[:20])[1] == [1, 20]  # the first page: no OFFSET
+    tail = sql(dialect, Thing.objects.all()[5:])[0]
+    assert tail.endswith(("LIMIT -1 OFFSET ?", "LIMIT 18446744073709551615 OFFSET %s", "OFFSET $1"))
 
 
 def test_like_escaping_and_case() -> None:
@@ -126,6 +138,8 @@ SHAPES = [
     lambda v: Doc.objects.filter(data__isnull=bool(v % 2)).values_list("n", flat=True),
     lambda v: Doc.objects.exclude(n__iregex=f"^{v}").only("n").distinct(),
     lambda v: Doc.objects.filter(data__k__gt=v if v % 2 else str(v)),  # SQL depends on the type
+    lambda v: Doc.objects.filter(n=v)[v:],  # OFFSET without LIMIT
+    lambda v: Doc.objects.filter(n=v)[: v - 1],  # LIMIT without OFFSET (LIMIT 0 too)
 ]
 
 

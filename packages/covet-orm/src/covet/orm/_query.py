@@ -291,9 +291,11 @@ class QuerySet(Generic[M]):
         if cached is None:
             sel = QuerySet(self.model).filter(pk=value)[:21]._compiled(dialect)
             build = model_builder(self.model, sel.names, sel.converters)
-            cached = meta.cache[("get", dialect.name)] = (sel.sql, meta.pk.adapter(dialect), build)
-        sql, adapt, build = cached
-        return db, sql, [adapt(value)], build
+            # params: the key, then the LIMIT's 21
+            plan = (sel.sql, meta.pk.adapter(dialect), sel.params[1:], build)
+            cached = meta.cache[("get", dialect.name)] = plan
+        sql, adapt, rest, build = cached
+        return db, sql, [adapt(value), *rest], build
 
     def _get_op(self, dialect: Dialect, args: Sequence[Q], kwargs: dict[str, Any]) -> Op[M]:
         if not args and len(kwargs) == 1 and self._is_plain():

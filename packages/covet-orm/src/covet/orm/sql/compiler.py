@@ -104,8 +104,8 @@ class Query:
         if None in where:
             return None
         return (
-            where, self.order_by, self.limit, self.offset, self.distinct, self.only, self.defer,
-            self.values, self.for_update,
+            where, self.order_by, self.limit is not None, bool(self.offset), self.distinct,
+            self.only, self.defer, self.values, self.for_update,
         )  # fmt: skip
 
     @property
@@ -184,7 +184,12 @@ def select(q: Query, dialect: Dialect) -> Selected:
         ctx = Ctx(dialect)
         for node in q.where:
             node.collect(ctx)
-        return Selected(hit.sql, ctx.params, hit.names, hit.converters)
+        params = ctx.params
+        if q.limit is not None:
+            params.append(int(q.limit))
+        if q.offset:
+            params.append(int(q.offset))
+        return Selected(hit.sql, params, hit.names, hit.converters)
     sel = _select(q, dialect)
     if len(cache) > _CACHE_LIMIT:
         for old in [k for k in cache if k[0] == "select"]:
@@ -212,7 +217,7 @@ def _select(q: Query, dialect: Dialect) -> Selected:
     sql = "SELECT " + ("DISTINCT " if q.distinct else "") + ", ".join(cols)
     sql += _from_where(q, scope, ctx, group=group)
     sql += _order(q, scope, ctx)
-    sql += dialect.limit_offset(q.limit, q.offset)
+    sql += _limit_offset(q.limit, q.offset, ctx)
     if q.for_update is not None:
         sql += dialect.for_update(nowait=q.for_update[0], skip_locked=q.for_update[1])
     return Selected(sql, ctx.params, [n for n, _ in selection], converters)
@@ -235,7 +240,15 @@ def exists(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
     scope = q.scope()
     ctx = Ctx(dialect)
     sql = "SELECT 1" + _from_where(q, scope, ctx)
-    return sql + dialect.limit_offset(1, q.offset), ctx.params
+    return sql + _limit_offset(1, q.offset, ctx), ctx.params
+
+
+def _limit_offset(limit: int | None, offset: int, ctx: Ctx) -> str:
+    """LIMIT/OFFSET as parameters, in this order (``select``'s cache hits append them so)."""
+    return ctx.dialect.limit_offset(
+        None if limit is None else ctx.param(int(limit)),
+        ctx.param(int(offset)) if offset else None,
+    )
 
 
 def aggregate(q: Query, dialect: Dialect, aggs: dict[str, Expr]) -> Selected:

@@ -104,12 +104,14 @@ class Dialect:
         return self.converters.get(kind)
 
     # -- clauses ----------------------------------------------------------------------------
-    def limit_offset(self, limit: int | None, offset: int | None) -> str:
+    def limit_offset(self, limit: str | None, offset: str | None) -> str:
+        """LIMIT/OFFSET; ``limit`` and ``offset`` are SQL (placeholders: one statement text, so
+        one cached and prepared statement, serves every page)."""
         sql = ""
         if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        if offset:
-            sql += f" OFFSET {int(offset)}"
+            sql += f" LIMIT {limit}"
+        if offset is not None:
+            sql += f" OFFSET {offset}"
         return sql
 
     def for_update(self, *, nowait: bool = False, skip_locked: bool = False) -> str:

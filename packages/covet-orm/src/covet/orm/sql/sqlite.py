@@ -66,9 +66,9 @@ class SqliteDialect(Dialect):
     def bool_literal(self, value: bool) -> str:
         return "1" if value else "0"
 
-    def limit_offset(self, limit: int | None, offset: int | None) -> str:
-        if offset and limit is None:
-            return f" LIMIT -1 OFFSET {int(offset)}"
+    def limit_offset(self, limit: str | None, offset: str | None) -> str:
+        if offset is not None and limit is None:
+            return f" LIMIT -1 OFFSET {offset}"
         return super().limit_offset(limit, offset)
 
     def regex(self, lhs: str, rhs: str, *, case_insensitive: bool = False) -> str:
