@@ -180,7 +180,9 @@ import json
 from sqlalchemy import create_engine, text
 from covet.http import Covet
 
-engine = create_engine("sqlite://")
+# a file, not sqlite:// (":memory:" is one database per connection, and def handlers run on
+# worker threads, so they would see another, empty database)
+engine = create_engine("sqlite:///notes.db")
 with engine.begin() as conn:
     conn.execute(text("create table notes (id integer primary key, body text)"))
 
