@@ -13,7 +13,7 @@ from covet.http._datastructures import route_path
 from covet.http._types import ASGIApp, Message, Receive, Scope, Send
 from covet.middleware._paths import PathMatcher
 from covet.middleware._responses import send_problem
-from covet.middleware._signing import BadSignature, Signer
+from covet.middleware._signing import BadSignature, Signer, b64decode, b64encode
 
 __all__ = ["CSRFMiddleware", "get_csrf_token"]
 
@@ -23,7 +23,10 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def get_csrf_token(scope: Scope) -> str:
-    """The CSRF token for this request (put it in forms or the ``X-CSRF-Token`` header)."""
+    """The CSRF token for this request (put it in forms or the ``X-CSRF-Token`` header).
+
+    It is masked afresh for every request, so it differs from the cookie and between responses.
+    """
     try:
         token: str = scope["state"]["csrf_token"]
     except KeyError:
@@ -48,6 +51,34 @@ def _origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{netloc}".lower()
 
 
+def mask_token(token: str) -> str:
+    """``token`` XOR a fresh random mask, with the mask in front (base64url, no ``.``).
+
+    Each response then shows a different string for the same secret, so a compressed page that
+    also reflects attacker input does not leak the token (BREACH).
+    """
+    raw = token.encode("ascii")
+    size = len(raw)
+    mask = secrets.token_bytes(size)
+    masked = int.from_bytes(raw, "big") ^ int.from_bytes(mask, "big")
+    return b64encode(mask + masked.to_bytes(size, "big"))
+
+
+def unmask_token(submitted: str) -> bytes:
+    """The cookie token inside a masked token; a bare cookie token (it has a ``.``) as it is."""
+    if "." in submitted:
+        return submitted.encode("latin-1", "replace")
+    try:
+        blob = b64decode(submitted)
+    except BadSignature:
+        return b""
+    size = len(blob) // 2
+    if not size or len(blob) % 2:
+        return b""
+    plain = int.from_bytes(blob[:size], "big") ^ int.from_bytes(blob[size:], "big")
+    return plain.to_bytes(size, "big")
+
+
 class _Rejected(Exception):
     pass
 
@@ -61,11 +92,12 @@ class CSRFMiddleware:
        ``trusted_origins``; ``Sec-Fetch-Site: cross-site`` / ``same-site`` without such an origin is
        refused.
     2. The request must carry the token from the ``csrftoken`` cookie (signed with ``secret_key``)
-       in the ``X-CSRF-Token`` header or the ``csrf_token`` form field; tokens are compared in
-       constant time.
+       in the ``X-CSRF-Token`` header or the ``csrf_token`` form field, either as it is or masked
+       as ``get_csrf_token`` gives it; tokens are compared in constant time.
 
     Anything else gets 403 problem details. Handlers read the token with
-    ``get_csrf_token(scope)`` (or ``request.state.csrf_token``); the cookie is set when missing.
+    ``get_csrf_token(scope)`` (or ``request.state.csrf_token``), masked afresh for each request so
+    compressed pages do not leak it (BREACH); the cookie is set when missing.
     """
 
     def __init__(
@@ -141,7 +173,7 @@ class CSRFMiddleware:
         if not self._valid(cookie_token):
             cookie_token = None
         token = cookie_token or self.new_token()
-        scope.setdefault("state", {})["csrf_token"] = token
+        scope.setdefault("state", {})["csrf_token"] = mask_token(token)
 
         if scope["method"] not in SAFE_METHODS and not self.is_exempt(scope):
             try:
@@ -152,7 +184,7 @@ class CSRFMiddleware:
                 if cookie_token is None:
                     raise _Rejected("CSRF cookie missing or invalid")
                 if submitted is None or not hmac.compare_digest(
-                    submitted.encode("latin-1", "replace"), cookie_token.encode("latin-1")
+                    unmask_token(submitted), cookie_token.encode("ascii")
                 ):
                     raise _Rejected("CSRF token missing or incorrect")
             except _Rejected as exc:
