@@ -100,3 +100,24 @@ async def test_exception_after_response_started_is_reraised(asgi_call: Any) -> N
 
     with pytest.raises(RuntimeError, match="mid-stream"):
         await asgi_call(ErrorMiddleware(app))
+
+
+@pytest.mark.parametrize("accept", [b"text/html", b"application/json"])
+async def test_debug_page_survives_unprintable_exceptions_and_locals(
+    asgi_call: Any, accept: bytes
+) -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise ValueError("no str")
+
+    class BadRepr:
+        def __repr__(self) -> str:
+            raise ValueError("no repr")
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        local = BadRepr()  # noqa: F841 - shown by the debug page
+        raise Unprintable()
+
+    sent = await asgi_call(ErrorMiddleware(app, debug=True), {"headers": [(b"accept", accept)]})
+    assert sent[0]["status"] == 500
+    assert b"Unprintable" in sent[1]["body"]

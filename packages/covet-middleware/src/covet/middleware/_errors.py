@@ -27,6 +27,13 @@ _repr.maxother = 200
 _repr.maxlevel = 3
 
 
+def _message(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # an exception whose __str__ fails must not break the error page
+        return f"<unprintable {type(exc).__name__}>"
+
+
 def _wants_json(scope: Scope) -> bool:
     for name, value in scope.get("headers", ()):
         if name == b"accept":
@@ -55,7 +62,7 @@ def _frames(tb: TracebackType | None) -> list[dict[str, Any]]:
 def debug_json(exc: BaseException, request_id: str) -> bytes:
     document = problem_details(
         500,
-        f"{type(exc).__name__}: {exc}",
+        f"{type(exc).__name__}: {_message(exc)}",
         request_id=request_id,
         exception=type(exc).__qualname__,
         traceback=_frames(exc.__traceback__),
@@ -71,7 +78,7 @@ def debug_html(exc: BaseException, request_id: str) -> bytes:
         "pre{background:#f4f4f4;padding:.5em}table{border-collapse:collapse}"
         "td{border:1px solid #ddd;padding:2px 6px;font-family:monospace;vertical-align:top}"
         "</style></head><body>",
-        f"<h1>{esc(type(exc).__name__)}</h1><p>{esc(str(exc))}</p>",
+        f"<h1>{esc(type(exc).__name__)}</h1><p>{esc(_message(exc))}</p>",
         f"<p>Request id: <code>{esc(request_id)}</code></p><h2>Traceback</h2>",
     ]
     for frame in reversed(_frames(exc.__traceback__)):
