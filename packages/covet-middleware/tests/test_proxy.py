@@ -169,3 +169,15 @@ async def test_non_ascii_or_out_of_range_ports_are_ignored(headers: dict[str, st
     host, port = seen[0]
     assert host in ("1.2.3.4", "2001:db8::1")
     assert port == 0
+
+
+async def test_forwarded_quoted_commas_do_not_make_hops(build: Any, make_client: Any) -> None:
+    # RFC 7239 quoted-strings may hold "," and ";": they belong to the value, not the list.
+    data = await echo(
+        build,
+        make_client,
+        "127.0.0.1",
+        {"forwarded": 'for=198.51.100.7;host="shop.example,for=6.6.6.6";proto=https'},
+    )
+    assert data["client"] == ["198.51.100.7", 0]
+    assert data["scheme"] == "https"

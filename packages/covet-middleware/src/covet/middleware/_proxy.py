@@ -55,11 +55,31 @@ def _parse_node(node: str) -> tuple[str | None, int]:
     return host, number if number <= 65535 else 0
 
 
+def _split_unquoted(text: str, separator: str) -> list[str]:
+    """Split on ``separator`` outside RFC 7230 quoted-strings, in one linear pass."""
+    if '"' not in text:
+        return text.split(separator)
+    parts: list[str] = []
+    start, quoted, escaped = 0, False, False
+    for index, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == separator and not quoted:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
 def _parse_forwarded(values: list[str]) -> list[_Hop]:
     hops: list[_Hop] = []
-    for element in ",".join(values).split(","):
+    for element in _split_unquoted(",".join(values), ","):
         pairs: dict[str, str] = {}
-        for part in element.split(";"):
+        for part in _split_unquoted(element, ";"):
             match = _FORWARDED_PAIR.fullmatch(part)
             if match:
                 value = match.group(2)
