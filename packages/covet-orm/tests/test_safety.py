@@ -160,3 +160,11 @@ async def test_in_bulk_batches_under_the_parameter_limit(api) -> None:
     assert sorted(found) == sorted(m.pk for m in made)
     assert found[made[1].pk].name == "i1"
     assert await api(Item.objects, "in_bulk", []) == {}
+
+
+async def test_exists_respects_the_slice(api) -> None:
+    await api(Item.objects, "create", name="a")
+    await api(Item.objects, "create", name="b")
+    assert await api(Item.objects.all()[:0], "exists") is False
+    assert await api(Item.objects.all()[1:], "exists") is True
+    assert await api(Item.objects.all()[2:], "exists") is False

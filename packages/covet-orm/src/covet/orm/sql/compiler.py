@@ -240,7 +240,8 @@ def exists(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
     scope = q.scope()
     ctx = Ctx(dialect)
     sql = "SELECT 1" + _from_where(q, scope, ctx)
-    return sql + _limit_offset(1, q.offset, ctx), ctx.params
+    limit = 1 if q.limit is None else min(q.limit, 1)  # qs[:0].exists() is False
+    return sql + _limit_offset(limit, q.offset, ctx), ctx.params
 
 
 def _limit_offset(limit: int | None, offset: int, ctx: Ctx) -> str:
