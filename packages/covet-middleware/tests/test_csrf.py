@@ -323,3 +323,40 @@ async def test_masked_token_of_another_cookie_is_refused(build: Any, make_client
                 "/echo", headers={"x-csrf-token": submitted, "origin": OWN}
             )
             assert response.status_code == 403, submitted
+
+
+@pytest.mark.parametrize(
+    ("origin", "accepted"),
+    [
+        (b"https://testserver", True),
+        (b"https://partner.example.com", True),
+        (None, True),  # not a browser: browsers always send Origin on a websocket handshake
+        (b"https://evil.example", False),
+        (b"null", False),
+    ],
+)
+async def test_websocket_handshake_from_another_site_is_refused(
+    origin: bytes | None, accepted: bool
+) -> None:
+    # Cross-site websocket hijacking: a page on evil.example opens a socket to this site and
+    # the browser attaches the user's cookies. The handshake is the websocket's "POST".
+    reached: list[str] = []
+
+    async def ws_app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(scope["type"])
+        await receive()
+        await send({"type": "websocket.accept"})
+
+    headers = [(b"host", b"testserver")] + ([(b"origin", origin)] if origin else [])
+    scope = {"type": "websocket", "scheme": "wss", "path": "/ws", "headers": headers}
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await CSRFMiddleware(ws_app, **OPTIONS)(scope, receive, send)
+    assert (reached == ["websocket"]) is accepted
+    assert sent[0]["type"] == ("websocket.accept" if accepted else "websocket.close")
