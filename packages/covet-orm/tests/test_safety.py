@@ -134,6 +134,12 @@ async def test_misused_lookups_raise_clear_errors(api) -> None:
         Item.objects.filter(n__gt=None)
     with pytest.raises(FieldError, match="fields: id, name, n"):
         Item.objects.filter(nope=1)
+    with pytest.raises(TypeError, match="fields: id, name, n"):
+        Item(nope=1)
+    with pytest.raises(FieldError, match="True or False"):
+        Item.objects.filter(n__isnull="false")
+    with pytest.raises(FieldError, match="None"):
+        Item.objects.filter(n__isnull=None)
     with pytest.raises(TypeError, match="needs an expression"):
         Item.objects.annotate(total="n")
     with pytest.raises(TypeError, match="needs an expression"):
@@ -168,3 +174,23 @@ async def test_exists_respects_the_slice(api) -> None:
     assert await api(Item.objects.all()[:0], "exists") is False
     assert await api(Item.objects.all()[1:], "exists") is True
     assert await api(Item.objects.all()[2:], "exists") is False
+
+
+def test_meta_names_unknown_fields_when_the_class_is_made() -> None:
+    from covet.orm import ImproperlyConfigured, Index
+
+    with pytest.raises(ImproperlyConfigured, match=r"Meta.ordering names 'nme'.*fields: id, name"):
+
+        class BadOrder(Model):
+            name = CharField(max_length=5)
+
+            class Meta:
+                ordering = ["-nme"]
+
+    with pytest.raises(ImproperlyConfigured, match=r"Meta\.indexes names 'x'"):
+
+        class BadIndex(Model):
+            name = CharField(max_length=5)
+
+            class Meta:
+                indexes = [Index(fields=["name", "x"])]

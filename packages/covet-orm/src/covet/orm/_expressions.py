@@ -341,13 +341,15 @@ def build_lookup(scope: Scope, key: str, value: Any) -> Lookup:
         )
     if isinstance(value, Expr):
         value = value.resolve(scope)
-    elif value is None and lookup not in ("exact", "iexact", "isnull"):
+    elif value is None and lookup not in ("exact", "iexact"):
         raise FieldError(
             f"{key}: None is not a value to compare with {lookup!r} (a comparison with NULL is "
             f"never true); use {parts[0]}=None or {parts[0]}__isnull=True"
         )
     elif value is None:
-        lookup = "isnull" if lookup == "isnull" else "exact"
+        lookup = "exact"
+    elif lookup == "isnull" and not isinstance(value, bool):
+        raise FieldError(f"{key} needs True or False, got {value!r}")
     elif lookup in ("in", "range"):
         if isinstance(value, str | bytes) or not isinstance(value, Iterable):
             raise FieldError(f"{key}: '{lookup}' needs a list of values")

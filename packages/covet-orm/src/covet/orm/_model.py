@@ -72,6 +72,28 @@ class Options:
         self.char_limits = [(f.name, f.max_length) for f in fields if isinstance(f, CharField)]
         self.char_limits_map = dict(self.char_limits)
         self.cache: dict[Any, Any] = {}
+        if not self.abstract:  # an abstract model's Meta may name its subclasses' fields
+            self._check_names()
+
+    def _check_names(self) -> None:
+        """Names in Meta must be fields: say so when the class is made, not at the first query."""
+        named = [
+            *(("ordering", n.lstrip("-+")) for n in self.ordering),
+            *(("unique_together", n) for names in self.unique_together for n in names),
+            *(("indexes", n.lstrip("-")) for index in self.indexes for n in index.fields),
+            *(
+                ("constraints", n)
+                for c in self.constraints
+                if isinstance(c, UniqueConstraint)
+                for n in c.fields
+            ),
+        ]
+        for option, name in named:
+            if name != "pk" and name not in self.fields_map:
+                raise exc.ImproperlyConfigured(
+                    f"{self.model.__name__}.Meta.{option} names {name!r}, which is not a field; "
+                    f"fields: {', '.join(self.fields_map)}"
+                )
 
     @property
     def database(self) -> Database:
@@ -192,7 +214,8 @@ class Model(metaclass=ModelBase):
             d[field.name] = field.get_default() if value is NOT_PROVIDED else value
         if kwargs:
             raise TypeError(
-                f"{type(self).__name__}() got unexpected field(s) {', '.join(sorted(kwargs))}"
+                f"{type(self).__name__}() got unexpected field(s) {', '.join(sorted(kwargs))}; "
+                f"fields: {', '.join(meta.fields_map)}"
             )
         d["_adding"] = True
 
