@@ -61,3 +61,24 @@ async def test_cancelled_sqlite_savepoint_does_not_mask_the_cancellation(tmp_pat
         assert await db.afetch_one("SELECT COUNT(*) AS n FROM big") == {"n": 0}
     finally:
         await db.aclose()
+
+
+async def test_cancelled_begin_never_pools_a_connection_inside_a_transaction(
+    tmp_path: Path,
+) -> None:
+    """BEGIN IMMEDIATE waits for another writer; cancelling that wait must not pool a connection
+    that might have begun a transaction (later autocommit writes would never commit)."""
+    db = await _setup(tmp_path)
+    other = Database(f"sqlite:///{tmp_path / 'cancel.db'}", default=False, busy_timeout=0.3)
+    try:
+        async with db.transaction():  # holds the write lock
+            with anyio.move_on_after(0.05) as scope:
+                async with other.transaction():
+                    pass
+            assert scope.cancelled_caught
+        await anyio.sleep(0.5)  # the abandoned BEGIN has given up or succeeded by now
+        await other.aexecute("INSERT INTO big (x) VALUES (7)")  # autocommit: visible to all
+        assert await db.afetch_all("SELECT x FROM big") == [{"x": 7}]
+    finally:
+        await other.aclose()
+        await db.aclose()

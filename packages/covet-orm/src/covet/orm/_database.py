@@ -396,8 +396,10 @@ class Transaction:
             conn = backend.acquire()
             try:
                 conn.begin()
-            except BaseException as exc:
-                backend.release(conn, discard=isinstance(exc, DatabaseError))
+            except BaseException:
+                # whether BEGIN took effect is unknown: never pool a connection that may be
+                # inside a transaction (the next user's autocommit writes would never commit)
+                backend.release(conn, discard=True)
                 raise
             self._binding, self._token = backend.bind(conn)
             self._binding.depth = 1
@@ -458,9 +460,10 @@ class Transaction:
             conn = await backend.aacquire()
             try:
                 await conn.begin()
-            except BaseException as exc:
+            except BaseException:
+                # cancelled or failed: BEGIN may have taken effect, so the connection is dropped
                 with anyio.CancelScope(shield=True):
-                    await backend.arelease(conn, discard=isinstance(exc, DatabaseError))
+                    await backend.arelease(conn, discard=True)
                 raise
             self._binding, self._token = backend.abind(conn)
             self._binding.depth = 1
