@@ -357,6 +357,7 @@ async def test_websocket_handshake_from_another_site_is_refused(
     async def send(message: Any) -> None:
         sent.append(message)
 
-    await CSRFMiddleware(ws_app, **OPTIONS)(scope, receive, send)
+    middleware = CSRFMiddleware(ws_app, SECRET, trusted_origins=["https://partner.example.com"])
+    await middleware(scope, receive, send)
     assert (reached == ["websocket"]) is accepted
     assert sent[0]["type"] == ("websocket.accept" if accepted else "websocket.close")
