@@ -5,6 +5,8 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -331,3 +333,47 @@ async def test_file_gone_after_stat_fails_before_the_response_starts(
     with pytest.raises(RuntimeError, match="does not exist"):
         await response(scope, receive, send)
     assert sent == []  # nothing half-sent: the app can still answer 500 (or 404)
+
+
+async def test_client_disconnect_stops_reading_a_big_file(tmp_path: Path) -> None:
+    # uvicorn drops sends once the client has gone (it does not raise), so without watching for
+    # http.disconnect a 10 GB download would be read to the end for nobody
+    from covet.http._fileresponse import CHUNK_SIZE
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (CHUNK_SIZE * 50))
+    first_chunk_sent = anyio.Event()
+    requested = False
+    bodies: list[bytes] = []
+
+    async def receive() -> Message:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b""}
+        await first_chunk_sent.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            bodies.append(message["body"])
+            first_chunk_sent.set()
+        await anyio.lowlevel.checkpoint()
+
+    scope = {"type": "http", "method": "GET", "headers": []}
+    await FileResponse(big)(scope, receive, send)
+    assert 1 <= len(bodies) < 50
+
+
+def test_a_file_of_many_chunks_arrives_whole(tmp_path: Path) -> None:
+    from covet.http._fileresponse import CHUNK_SIZE
+
+    data = bytes(range(256)) * (CHUNK_SIZE * 3 // 256 + 7)
+    big = tmp_path / "big.bin"
+    big.write_bytes(data)
+    client = TestClient(FileResponse(big))
+    assert client.get("/").content == data
+    part = client.get("/", headers={"Range": f"bytes=10-{CHUNK_SIZE * 2}"})
+    assert (part.status_code, part.content) == (206, data[10 : CHUNK_SIZE * 2 + 1])
+    head = client.head("/")
+    assert (head.headers["content-length"], head.content) == (str(len(data)), b"")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 import os
 import secrets
 import stat
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Literal
 from urllib.parse import quote
@@ -15,8 +16,16 @@ import anyio
 import anyio.to_thread
 
 from covet.http._datastructures import Headers
-from covet.http._responses import Background, HeadersArg, Response, _content_type, encode_headers
-from covet.http._types import Receive, Scope, Send
+from covet.http._responses import (
+    Background,
+    ClientDisconnected,
+    HeadersArg,
+    Response,
+    _content_type,
+    encode_headers,
+    run_until_disconnect,
+)
+from covet.http._types import Message, Receive, Scope, Send
 
 __all__ = ["FileResponse"]
 
@@ -103,12 +112,20 @@ class FileResponse(Response):
                     await self._send_unsatisfiable(send, size)
                     return
         send_body = method != "HEAD"
-        if ranges is None:
-            await self._send_whole(send, size, send_body)
-        elif len(ranges) == 1:
-            await self._send_single_range(send, ranges[0], size, send_body)
+
+        async def respond(send: Send) -> None:
+            if ranges is None:
+                await self._send_whole(send, size, send_body)
+            elif len(ranges) == 1:
+                await self._send_single_range(send, ranges[0], size, send_body)
+            else:
+                await self._send_multiple_ranges(send, ranges, size, send_body)
+
+        if send_body and size > CHUNK_SIZE:
+            # Several chunks: stop reading when the client leaves (uvicorn drops sends silently).
+            await _respond_until_disconnect(respond, send, receive)
         else:
-            await self._send_multiple_ranges(send, ranges, size, send_body)
+            await respond(send)
         if self.background is not None:
             await self.background()
 
@@ -172,13 +189,19 @@ class FileResponse(Response):
         await send({"type": "http.response.start", "status": 416, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _open(self) -> anyio.AsyncFile[bytes]:
+    @contextlib.asynccontextmanager
+    async def _open(self) -> AsyncIterator[anyio.AsyncFile[bytes]]:
         """Open before the response starts, so a file that vanished since ``stat`` is an error
-        the app can still answer, not a truncated 200."""
+        the app can still answer, not a truncated 200; close even when cancelled."""
         try:
-            return await anyio.open_file(self.path, mode="rb")
+            file = await anyio.open_file(self.path, mode="rb")
         except FileNotFoundError as exc:
             raise RuntimeError(f"File at path {self.path} does not exist.") from exc
+        try:
+            yield file
+        finally:
+            with anyio.CancelScope(shield=True):
+                await file.aclose()
 
     async def _send_whole(self, send: Send, size: int, send_body: bool) -> None:
         headers = [*self.raw_headers, (b"content-length", str(size).encode("latin-1"))]
@@ -187,7 +210,7 @@ class FileResponse(Response):
             await send(start)
             await send({"type": "http.response.body", "body": b""})
             return
-        async with await self._open() as file:
+        async with self._open() as file:
             await send(start)
             await _send_file_bytes(send, file, 0, size, last=True)
 
@@ -204,7 +227,7 @@ class FileResponse(Response):
             await send({"type": "http.response.start", "status": 206, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        async with await self._open() as file:
+        async with self._open() as file:
             await send({"type": "http.response.start", "status": 206, "headers": headers})
             await _send_file_bytes(send, file, start, end, last=True)
 
@@ -234,13 +257,26 @@ class FileResponse(Response):
             await send({"type": "http.response.start", "status": 206, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        async with await self._open() as file:
+        async with self._open() as file:
             await send({"type": "http.response.start", "status": 206, "headers": headers})
             for head, (start, end) in zip(part_headers, ranges, strict=True):
                 await send({"type": "http.response.body", "body": head, "more_body": True})
                 await _send_file_bytes(send, file, start, end, last=False)
                 await send({"type": "http.response.body", "body": b"\r\n", "more_body": True})
         await send({"type": "http.response.body", "body": closing})
+
+
+async def _respond_until_disconnect(
+    respond: Callable[[Send], Awaitable[None]], send: Send, receive: Receive
+) -> None:
+    async def guarded_send(message: Message) -> None:
+        try:
+            await send(message)
+        except OSError:  # ASGI 2.4 servers raise it once the client has gone
+            raise ClientDisconnected from None
+
+    with contextlib.suppress(ClientDisconnected):
+        await run_until_disconnect(respond, guarded_send, receive)
 
 
 async def _send_file_bytes(
