@@ -649,3 +649,87 @@ def test_generator_dependency_can_translate_the_handler_exception() -> None:
     assert response.status_code == 409
     assert response.json()["detail"] == "conflict on widget"
     assert EVENTS == ["audit saw 409"]  # the older dependency saw the translated error
+
+
+def test_a_json_body_sent_with_another_content_type_is_422() -> None:
+    """Like FastAPI: a cross-site form (text/plain needs no CORS preflight) cannot post JSON."""
+    app = Covet()
+
+    @app.post("/items")
+    async def create(item: dict[str, int]) -> dict[str, int]:
+        return item
+
+    client = TestClient(app)
+    body = b'{"a": 1}'
+    for content_type in (
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/merge-patch+json",
+    ):
+        response = client.post("/items", content=body, headers={"content-type": content_type})
+        assert response.status_code == 200, content_type
+    assert client.post("/items", content=body).status_code == 200  # no Content-Type: JSON
+    for content_type in (
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonx",
+        "json",
+    ):
+        response = client.post("/items", content=body, headers={"content-type": content_type})
+        assert response.status_code == 422, content_type
+        (error,) = response.json()["errors"]
+        assert error["loc"] == ["body"] and error["type"] == "content_type"
+        assert "application/json" in error["msg"]
+    response = client.post("/items", content=b"", headers={"content-type": "text/plain"})
+    assert response.json()["errors"][0]["type"] == "missing"
+
+
+def test_invalid_json_and_non_finite_numbers_in_bodies() -> None:
+    app = Covet()
+
+    @app.post("/n")
+    async def number(n: Annotated[float, Body(embed=True)]) -> dict[str, float]:
+        return {"n": n}
+
+    client = TestClient(app)
+    response = client.post("/n", content=b'{"n": ')
+    (error,) = response.json()["errors"]
+    assert error["type"] == "json_invalid" and error["msg"].count("Invalid JSON") == 1
+    for raw in (b'{"n": NaN}', b'{"n": Infinity}', b'{"n": 1e999}', b'{"n": "\xff"}'):
+        assert client.post("/n", content=raw).status_code == 422, raw
+    assert client.post("/n", content=b'{"n": 12345678901234567890}').json() == {
+        "n": 12345678901234567890.0
+    }
+
+
+def test_query_numbers_are_strict_ascii_and_finite() -> None:
+    app = Covet()
+
+    @app.get("/q")
+    async def query(a: int = 0, x: float = 0.0) -> dict[str, float]:
+        return {"a": a, "x": x}
+
+    client = TestClient(app)
+    assert client.get("/q?a=-12&x=1.5e3").json() == {"a": -12, "x": 1500.0}
+    assert client.get("/q?a=%2B7&x=-.5").json() == {"a": 7, "x": -0.5}
+    for text in (
+        "a=%D9%A1",
+        "a=1_000",
+        "a=%201",
+        "a=",
+        "a=1.0",
+        "a=" + "9" * 5000,
+        "x=nan",
+        "x=inf",
+        "x=-Infinity",
+        "x=1e999",
+        "x=1_0",
+        "x=%D9%A1",
+        "x=",
+    ):
+        response = client.get("/q?" + text)
+        assert response.status_code == 422, text
+    errors = client.get("/q?x=nan").json()["errors"]
+    assert errors[0]["type"] == "finite_number"

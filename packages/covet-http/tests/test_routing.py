@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import pytest
@@ -21,6 +22,7 @@ from covet.http import (
     PlainTextResponse,
     Request,
     Router,
+    StreamingResponse,
     WebSocket,
     register_convertor,
 )
@@ -571,3 +573,37 @@ def test_duplicate_explicit_route_names_are_refused() -> None:
     app.add_route("/c", first_handler)
     app.add_route("/c/{n:int}", first_handler)
     assert app.url_path_for("first_handler", n=3) == "/c/3"
+
+
+def test_head_on_a_streaming_get_never_iterates_the_generator_and_closes_it() -> None:
+    app = Covet()
+    pulled: list[str] = []
+    made: list[Any] = []
+
+    @app.get("/async")
+    async def stream_async() -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            pulled.append("async")
+            yield b"data"
+
+        made.append(chunks())
+        return StreamingResponse(made[-1], media_type="text/csv", headers={"X-Rows": "1"})
+
+    @app.get("/sync")
+    def stream_sync() -> StreamingResponse:
+        def chunks() -> Iterator[bytes]:
+            pulled.append("sync")
+            yield b"data"
+
+        made.append(chunks())
+        return StreamingResponse(made[-1], media_type="text/csv")
+
+    client = TestClient(app)
+    response = client.head("/async")
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["x-rows"] == "1"
+    assert client.head("/sync").content == b""
+    assert pulled == []
+    assert made[0].ag_frame is None and made[1].gi_frame is None  # closed, never started
+    assert client.get("/async").content == b"data" and pulled == ["async"]

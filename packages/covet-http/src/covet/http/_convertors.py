@@ -11,6 +11,7 @@ import uuid
 from typing import Any, ClassVar
 
 from covet.http._exceptions import ConfigurationError
+from covet.http._validation import FLOAT_TEXT
 
 
 class Convertor:
@@ -73,9 +74,11 @@ class FloatConvertor(Convertor):
     priority = 20
 
     def convert(self, value: str) -> float:
+        if value.startswith(("-", "+")) or not FLOAT_TEXT.match(value):
+            raise ValueError(f"{value!r} is not a non-negative decimal number")
         number = float(value)
-        if not math.isfinite(number) or value.startswith(("-", "+")) or not value.isascii():
-            raise ValueError(f"{value!r} is not a finite non-negative number")
+        if not math.isfinite(number):
+            raise ValueError(f"{value!r} is not a finite number")
         return number
 
     def to_string(self, value: Any) -> str:

@@ -222,10 +222,18 @@ async def read_body(
     raw = await request.body()
     data: Any = MISSING
     if raw.strip():
+        wrong_type = _not_json(request.scope["headers"])
+        if wrong_type is not None:
+            msg = f"Expected a JSON body (Content-Type application/json), got {wrong_type!r}"
+            errors.append({"loc": ["body"], "msg": msg, "type": "content_type"})
+            return
         try:
             data = json_loads(raw, max_depth=request.limits.max_json_depth)
         except InvalidJSON as exc:
-            errors.append({"loc": ["body"], "msg": f"Invalid JSON: {exc}", "type": "json_invalid"})
+            msg = str(exc)
+            if not msg.startswith("Invalid JSON"):
+                msg = "Invalid JSON: " + msg
+            errors.append({"loc": ["body"], "msg": msg, "type": "json_invalid"})
             return
         request._json = data
         request._has_json = True
@@ -251,6 +259,23 @@ async def read_body(
             kwargs[name] = validate(value, loc)
         except Invalid as exc:
             errors.extend(exc.errors)
+
+
+def _not_json(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The request's Content-Type when it is present and not JSON (FastAPI's rule), else None.
+
+    ``application/json`` and ``application/*+json`` are JSON; no Content-Type reads as JSON.
+    Refusing the rest keeps cross-site ``text/plain`` form posts (no CORS preflight) out.
+    """
+    for name, value in headers:
+        if name == b"content-type":
+            media = value.partition(b";")[0].strip().lower()
+            if media == b"application/json" or (
+                media.startswith(b"application/") and media.endswith(b"+json")
+            ):
+                return None
+            return value.decode("latin-1")
+    return None
 
 
 async def _read_form(

@@ -12,6 +12,8 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import math
+import re
 import types
 import typing
 import uuid
@@ -70,18 +72,30 @@ def sequence_builder(tp: Any) -> Callable[[list[Any]], Any]:
 # -- strings (query, path, headers, cookies) -------------------------------------------------
 
 
+#: what int()/float() accept beyond these (Unicode digits, "1_000", " 1 ", "nan") is refused:
+#: another component reading the same text must not see a different number
+INT_TEXT = re.compile(r"[+-]?[0-9]+\Z")
+FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+
+
 def _to_int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise error((), "Input should be a valid integer", "int_parsing") from None
+    if (value.isdigit() and value.isascii()) or INT_TEXT.match(value):
+        try:
+            return int(value)
+        except ValueError:  # past sys.get_int_max_str_digits()
+            pass
+    raise error((), "Input should be a valid integer", "int_parsing")
 
 
 def _to_float(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise error((), "Input should be a valid number", "float_parsing") from None
+    if not FLOAT_TEXT.match(value):
+        if value.strip().lstrip("+-").lower() in ("nan", "inf", "infinity"):
+            raise error((), "Input should be a finite number", "finite_number")
+        raise error((), "Input should be a valid number", "float_parsing")
+    number = float(value)
+    if not math.isfinite(number):  # 1e999
+        raise error((), "Input should be a finite number", "finite_number")
+    return number
 
 
 def _to_bool(value: str) -> bool:
