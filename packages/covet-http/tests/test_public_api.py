@@ -58,3 +58,32 @@ def test_issue_api_is_exported() -> None:
     assert required <= set(covet.http.__all__)
     for name in covet.http.__all__:
         assert getattr(covet.http, name) is not None
+
+
+def test_primitives_for_middleware_are_public() -> None:
+    """covet.middleware and covet.auth need these; they must not import private modules."""
+    from covet.http import _cookies, _datastructures, _errors, _json, _types
+
+    for module in (_cookies, _datastructures, _errors, _json, _types):
+        for name in (
+            "ASGIApp",
+            "Message",
+            "RawHeaders",
+            "Receive",
+            "Scope",
+            "Send",
+            "SameSite",
+            "format_set_cookie",
+            "parse_cookies",
+            "route_path",
+            "MutableHeaders",
+            "http_exception_response",
+            "error_response",
+            "problem_response",
+            "InvalidJSON",
+            "json_dumps",
+            "json_loads",
+        ):
+            if hasattr(module, name):
+                assert getattr(covet.http, name) is getattr(module, name), name
+                assert name in covet.http.__all__

@@ -7,6 +7,7 @@ from covet.http.__about__ import __version__
 from covet.http._app import Covet
 from covet.http._background import BackgroundTask, BackgroundTasks
 from covet.http._convertors import Convertor, register_convertor
+from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
 from covet.http._datastructures import (
     URL,
     Address,
@@ -16,8 +17,14 @@ from covet.http._datastructures import (
     QueryParams,
     State,
     UploadFile,
+    route_path,
 )
-from covet.http._errors import error_response, problem_details, problem_response
+from covet.http._errors import (
+    error_response,
+    http_exception_response,
+    problem_details,
+    problem_response,
+)
 from covet.http._exceptions import (
     ConfigurationError,
     CovetHTTPError,
@@ -26,6 +33,7 @@ from covet.http._exceptions import (
     WebSocketException,
 )
 from covet.http._fileresponse import FileResponse
+from covet.http._json import InvalidJSON, json_dumps, json_loads
 from covet.http._params import Body, Cookie, Depends, Form, Header, Path, Query
 from covet.http._requests import ClientDisconnect, Request, RequestLimits
 from covet.http._responses import (
@@ -39,10 +47,12 @@ from covet.http._responses import (
 from covet.http._routing import Mount, NoMatchFound, Route, Router, WebSocketRoute
 from covet.http._sse import EventSourceResponse, ServerSentEvent
 from covet.http._staticfiles import StaticFiles
+from covet.http._types import ASGIApp, Message, RawHeaders, Receive, Scope, Send
 from covet.http._websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 __all__ = [
     "URL",
+    "ASGIApp",
     "Address",
     "BackgroundTask",
     "BackgroundTasks",
@@ -62,7 +72,9 @@ __all__ = [
     "HTTPException",
     "Header",
     "Headers",
+    "InvalidJSON",
     "JSONResponse",
+    "Message",
     "Mount",
     "MutableHeaders",
     "NoMatchFound",
@@ -70,6 +82,8 @@ __all__ = [
     "PlainTextResponse",
     "Query",
     "QueryParams",
+    "RawHeaders",
+    "Receive",
     "RedirectResponse",
     "Request",
     "RequestLimits",
@@ -77,6 +91,9 @@ __all__ = [
     "Response",
     "Route",
     "Router",
+    "SameSite",
+    "Scope",
+    "Send",
     "ServerSentEvent",
     "State",
     "StaticFiles",
@@ -89,7 +106,13 @@ __all__ = [
     "WebSocketState",
     "__version__",
     "error_response",
+    "format_set_cookie",
+    "http_exception_response",
+    "json_dumps",
+    "json_loads",
+    "parse_cookies",
     "problem_details",
     "problem_response",
     "register_convertor",
+    "route_path",
 ]
