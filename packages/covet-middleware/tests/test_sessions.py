@@ -225,3 +225,25 @@ async def test_websocket_sees_the_session_read_only() -> None:
     await SessionMiddleware(app, backend=backend)(scope, None, send)  # type: ignore[arg-type]
     assert seen == {"user": "ada"}
     assert sent == [{"type": "websocket.accept"}]
+
+
+async def test_split_cookie_headers_pick_the_same_session_as_the_request(asgi_call: Any) -> None:
+    # HTTP/2 sends each cookie as its own header line; the middleware must pick the cookie the
+    # app's request.cookies would (the first one, as covet.http's parse_cookies does).
+    backend = SignedCookieBackend(KEY)
+    _, first = await backend.save(None, {"user": "ada"}, int(time.time()), 3600)
+    _, second = await backend.save(None, {"user": "eve"}, int(time.time()), 3600)
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.update(scope["session"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    headers = [
+        (b"host", b"testserver"),
+        (b"cookie", f"theme=dark; session={first}".encode()),
+        (b"cookie", f"session={second}".encode()),
+    ]
+    await asgi_call(SessionMiddleware(app, backend=backend), {"headers": headers})
+    assert seen == {"user": "ada"}

@@ -119,10 +119,9 @@ class SessionMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        cookie = None
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                cookie = parse_cookies(value.decode("latin-1")).get(self.cookie_name, cookie)
+        lines = [value.decode("latin-1") for name, value in scope["headers"] if name == b"cookie"]
+        # One Cookie header, or several (HTTP/2): read them as one, as the app's request does.
+        cookie = parse_cookies("; ".join(lines)).get(self.cookie_name) if lines else None
         loaded = await self.backend.load(cookie, self.max_age) if cookie else None
         if loaded is None:
             session = Session()
