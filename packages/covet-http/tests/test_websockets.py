@@ -264,3 +264,24 @@ def test_denial_response_reads_like_an_http_response() -> None:
         "a=1; Path=/; SameSite=Lax",
         "b=2; Path=/; SameSite=Lax",
     ]
+
+
+def test_json_mode_must_be_text_or_binary() -> None:
+    errors: list[str] = []
+
+    async def handler(ws: WebSocket) -> None:
+        await ws.accept()
+        for call in (lambda: ws.send_json({}, mode="bytes"), lambda: ws.receive_json(mode="str")):  # type: ignore[arg-type]
+            try:
+                await call()
+            except ValueError as exc:
+                errors.append(str(exc))
+        await ws.close()
+
+    with TestClient(websocket_app(handler)).websocket_connect("/") as session:
+        try:
+            session.send_json({}, mode="bytes")  # type: ignore[arg-type]
+        except ValueError as exc:
+            errors.append(str(exc))
+    assert len(errors) == 3
+    assert all("mode must be 'text' or 'binary'" in error for error in errors)

@@ -16,7 +16,7 @@ import anyio.from_thread
 from covet.http._json import json_dumps, json_loads
 from covet.http._testing_common import httpx
 from covet.http._types import ASGIApp, Message, Scope
-from covet.http._websockets import WebSocketDisconnect
+from covet.http._websockets import WebSocketDisconnect, check_json_mode
 
 __all__ = ["WebSocketDenialResponse", "WebSocketTestSession"]
 
@@ -169,6 +169,7 @@ class WebSocketTestSession:
         self.send({"type": "websocket.receive", "bytes": data})
 
     def send_json(self, data: Any, mode: Literal["text", "binary"] = "text") -> None:
+        check_json_mode(mode)
         encoded = json_dumps(data)
         if mode == "text":
             self.send_text(encoded.decode("utf-8"))
@@ -204,6 +205,7 @@ class WebSocketTestSession:
         return message["bytes"]  # type: ignore[no-any-return]
 
     def receive_json(self, mode: Literal["text", "binary"] = "text") -> Any:
+        check_json_mode(mode)
         if mode == "text":
             return json_loads(self.receive_text())
         return json_loads(self.receive_bytes())

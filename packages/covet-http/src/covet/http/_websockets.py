@@ -12,7 +12,12 @@ from covet.http._exceptions import CovetHTTPError
 from covet.http._json import json_dumps, json_loads
 from covet.http._types import Message, Receive, Scope, Send
 
-__all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
+__all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState", "check_json_mode"]
+
+
+def check_json_mode(mode: str) -> None:
+    if mode not in ("text", "binary"):
+        raise ValueError(f"mode must be 'text' or 'binary', not {mode!r}")
 
 
 class WebSocketState(enum.Enum):
@@ -206,6 +211,7 @@ class WebSocket:
 
     async def receive_json(self, mode: Literal["text", "binary"] = "text") -> Any:
         """Receive one frame and decode it as JSON (raises ``InvalidJSON`` on bad input)."""
+        check_json_mode(mode)
         if mode == "text":
             return json_loads(await self.receive_text())
         return json_loads(await self.receive_bytes())
@@ -239,6 +245,7 @@ class WebSocket:
         await self.send({"type": "websocket.send", "bytes": data})
 
     async def send_json(self, data: Any, mode: Literal["text", "binary"] = "text") -> None:
+        check_json_mode(mode)
         encoded = json_dumps(data)
         if mode == "text":
             await self.send({"type": "websocket.send", "text": encoded.decode("utf-8")})
