@@ -607,3 +607,45 @@ def test_head_on_a_streaming_get_never_iterates_the_generator_and_closes_it() ->
     assert pulled == []
     assert made[0].ag_frame is None and made[1].gi_frame is None  # closed, never started
     assert client.get("/async").content == b"data" and pulled == ["async"]
+
+
+async def test_encoded_slash_below_root_path_and_mount() -> None:
+    """raw_path may or may not carry root_path (uvicorn: path has it, raw_path not)."""
+    inner = Covet()
+
+    @inner.get("/files/{name}", name="file")
+    async def file(name: str) -> str:
+        return name
+
+    app = Covet()
+
+    @app.get("/top/{name}")
+    async def top(name: str) -> str:
+        return name
+
+    app.mount("/sub", inner, name="sub")
+    for root_path in ("", "/app"):
+        client = TestClient(app, root_path=root_path)
+        assert client.get("/sub/files/a%2Fb").text == "a/b", root_path
+        assert client.get("/top/a%2Fb").text == "a/b", root_path
+
+    for raw in (b"/sub/files/a%2Fb", b"/app/sub/files/a%2Fb"):  # without / with root_path
+        sent: list[Message] = []
+
+        async def send(message: Message, sent: list[Message] = sent) -> None:
+            sent.append(message)
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        scope: Message = {
+            "type": "http",
+            "method": "GET",
+            "path": "/app/sub/files/a/b",
+            "raw_path": raw,
+            "root_path": "/app",
+            "query_string": b"",
+            "headers": [],
+        }
+        await app(scope, receive, send)
+        assert sent[0]["status"] == 200 and sent[1]["body"] == b"a/b", raw

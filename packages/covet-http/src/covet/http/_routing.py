@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from covet.http._convertors import Convertor
 from covet.http._endpoint import _DEFAULT, Settings, handle_http, handle_websocket
@@ -381,7 +381,8 @@ class Router:
                 await _bare_lifespan(receive, send)
 
     def _segments(self, scope: Scope) -> tuple[list[str], str]:
-        path: str = scope["path"]
+        full: str = scope["path"]
+        path = full
         root_path: str = scope.get("root_path", "")
         skip = 0
         if (
@@ -394,6 +395,12 @@ class Router:
         raw: bytes | None = scope.get("raw_path")
         if raw is not None and b"%" in raw:
             raw = raw.split(b"?", 1)[0]
+            if skip:
+                # servers differ on whether raw_path carries root_path (uvicorn's does not,
+                # while its path does): skip only the part of root_path that raw_path covers
+                decoded = unquote(raw.decode("latin-1"))
+                if full.endswith(decoded):
+                    skip = len(split_path(root_path[len(full) - len(decoded) :]))
             return split_raw_path(raw)[skip:], path
         return split_path(path), path
 
