@@ -269,6 +269,8 @@ def _not_json(headers: list[tuple[bytes, bytes]]) -> str | None:
     """
     for name, value in headers:
         if name == b"content-type":
+            if value == b"application/json":
+                return None
             media = value.partition(b";")[0].strip().lower()
             if media == b"application/json" or (
                 media.startswith(b"application/") and media.endswith(b"+json")

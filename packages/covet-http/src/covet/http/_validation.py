@@ -88,13 +88,15 @@ def _to_int(value: str) -> int:
 
 
 def _to_float(value: str) -> float:
-    if not FLOAT_TEXT.match(value):
-        if value.strip().lstrip("+-").lower() in ("nan", "inf", "infinity"):
-            raise error((), "Input should be a finite number", "finite_number")
-        raise error((), "Input should be a valid number", "float_parsing")
-    number = float(value)
-    if not math.isfinite(number):  # 1e999
+    try:
+        number = float(value)
+    except ValueError:
+        raise error((), "Input should be a valid number", "float_parsing") from None
+    if number - number != 0.0:  # nan, inf, 1e999
         raise error((), "Input should be a finite number", "finite_number")
+    # float() also takes Unicode digits, "1_0" and surrounding whitespace: FLOAT_TEXT's grammar
+    if not value.isascii() or "_" in value or value[0] <= " " or value[-1] <= " ":
+        raise error((), "Input should be a valid number", "float_parsing")
     return number
 
 
