@@ -12,7 +12,6 @@ import dataclasses
 import datetime
 import decimal
 import enum
-import math
 import re
 import types
 import typing
