@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import anyio
 import asyncmy.errors
 import pytest
 
@@ -123,3 +124,93 @@ async def test_executemany_and_last_id(server_db_url: str, api) -> None:
         await api(db, "execute", "DROP TABLE my_auto")
     finally:
         await asyncio.to_thread(db.close)
+
+
+_SLEEP = "SELECT SLEEP(5) AS covet_cancel_probe"
+
+
+def _running(db: Database, thread_id: int) -> bool:
+    """Whether the server still runs the probe statement on connection ``thread_id``."""
+    row = db.fetch_one(
+        "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE id = %s AND info = %s",
+        [thread_id, _SLEEP],
+    )
+    assert row is not None
+    return bool(row["n"])
+
+
+async def test_cancelled_statement_is_killed_on_the_server(server_db_url: str) -> None:
+    db = Database(server_db_url, default=False, pool_size=1)
+    watcher = Database(server_db_url, default=False)
+    try:
+        row = await db.afetch_one("SELECT CONNECTION_ID() AS id")
+        assert row is not None
+        thread_id = row["id"]
+        task = asyncio.ensure_future(db.afetch_all(_SLEEP))
+        for _ in range(100):  # wait until the server runs it (not a timing assertion)
+            await asyncio.sleep(0.05)
+            if await asyncio.to_thread(_running, watcher, thread_id):
+                break
+        else:
+            raise AssertionError("the probe statement never started")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # KILL QUERY has been sent before the cancellation returned: the 5 s sleep is not running
+        assert not await asyncio.to_thread(_running, watcher, thread_id)
+        # the pool keeps working, on a clean connection
+        assert await db.afetch_one("SELECT 1 AS one") == {"one": 1}
+        assert await db.afetch_all("SELECT 2 AS two") == [{"two": 2}]
+    finally:
+        await db.aclose()
+        await asyncio.to_thread(watcher.close)
+
+
+async def test_cancelled_statement_in_a_transaction_is_killed(server_db_url: str) -> None:
+    db = Database(server_db_url, default=False, pool_size=1)
+    watcher = Database(server_db_url, default=False)
+    try:
+        with anyio.move_on_after(0.3) as scope:
+            async with db.transaction():
+                await db.afetch_all(_SLEEP)
+        assert scope.cancelled_caught
+        rows = await asyncio.to_thread(
+            watcher.fetch_all,
+            "SELECT id FROM information_schema.processlist WHERE info = %s AND db = DATABASE()",
+            [_SLEEP],
+        )
+        assert rows == []
+        async with db.transaction():
+            assert await db.afetch_one("SELECT 3 AS three") == {"three": 3}
+    finally:
+        await db.aclose()
+        await asyncio.to_thread(watcher.close)
+
+
+async def test_percent_in_sql_text_without_parameters_is_untouched(my: Database, api) -> None:
+    assert await api(my, "fetch_all", "SELECT 'a%b' AS p", []) == [{"p": "a%b"}]
+    assert await api(my, "fetch_one", "SELECT 'a%b' AS p") == {"p": "a%b"}
+    await api(my, "execute", "INSERT INTO my_things VALUES (1, 1, 'x%y')")
+    rows = await api(my, "fetch_all", "SELECT u FROM my_things WHERE u LIKE 'x%'", ())
+    assert rows == [{"u": "x%y"}]
+    # text written for the parameter rule (every % doubled) still means one %
+    assert await api(my, "fetch_one", "SELECT '100%%' AS p", []) == {"p": "100%"}
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "message"),
+    [
+        ("SELECT u FROM my_things WHERE u LIKE 'x%' AND id = %s", [1], "write %% for a literal %"),
+        ("SELECT %s AS a, %s AS b", [1], "2 %s placeholders for 1 parameter"),
+        ("SELECT %s AS a", [1, 2], "1 %s placeholder for 2 parameters"),
+    ],
+)
+async def test_percent_misuse_with_parameters_is_a_programming_error(
+    my: Database, api, sql: str, params: list[object], message: str
+) -> None:
+    with pytest.raises(ProgrammingError) as info:
+        await api(my, "fetch_all", sql, params)
+    assert message in str(info.value)
+    with pytest.raises(ProgrammingError, match=r"literal %|placeholder"):
+        await api(my, "executemany", sql, [params, params])
+    assert await api(my, "fetch_one", "SELECT 1 AS one") == {"one": 1}  # connection still fine

@@ -189,3 +189,50 @@ def test_waiting_for_a_pooled_connection_times_out(server_db_url: str) -> None:
 async def test_sync_call_on_the_event_loop_thread_is_refused(pg: Database) -> None:
     with pytest.raises(SynchronousOnlyError, match="afetch_one"):
         pg.fetch_one("SELECT 1")
+
+
+_SLEEP = "SELECT pg_sleep(5) AS covet_cancel_probe"
+
+
+def _running(db: Database, pid: int) -> bool:
+    row = db.fetch_one(
+        "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE pid = $1 AND state = 'active' "
+        "AND query = $2",
+        [pid, _SLEEP],
+    )
+    assert row is not None
+    return bool(row["n"])
+
+
+async def test_cancelled_statement_is_cancelled_on_the_server(server_db_url: str) -> None:
+    """asyncpg sends a CancelRequest when the awaiting task is cancelled: verify it, and that the
+    pooled connection is usable afterwards."""
+    db = Database(server_db_url, default=False, pool_size=1)
+    watcher = Database(server_db_url, default=False)
+    try:
+        row = await db.afetch_one("SELECT pg_backend_pid() AS pid")
+        assert row is not None
+        pid = row["pid"]
+        task = asyncio.ensure_future(db.afetch_all(_SLEEP))
+        for _ in range(100):  # wait until the server runs it (not a timing assertion)
+            await asyncio.sleep(0.05)
+            if await asyncio.to_thread(_running, watcher, pid):
+                break
+        else:
+            raise AssertionError("the probe statement never started")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(40):  # the CancelRequest is asynchronous on the server side
+            if not await asyncio.to_thread(_running, watcher, pid):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("pg_sleep(5) still runs 2 s after the cancellation")
+        assert await db.afetch_one("SELECT 1 AS one") == {"one": 1}
+        assert await db.afetch_all("SELECT 2 AS two") == [{"two": 2}]
+        async with db.transaction():
+            assert await db.afetch_one("SELECT 3 AS three") == {"three": 3}
+    finally:
+        await db.aclose()
+        await asyncio.to_thread(watcher.close)

@@ -25,6 +25,8 @@ from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
+import anyio
+
 from covet.orm import _exceptions as exc
 from covet.orm.backends.base import (
     AsyncConnection,
@@ -138,9 +140,18 @@ class ServerConnection(AsyncConnection):
             return False
         return is_read_only(sql) or self.not_executed(cause)
 
+    async def cancelled(self) -> None:
+        """The running statement was cancelled: stop it on the server and leave this connection
+        clean, or dead (``terminate``) so that the pool drops it. Runs shielded from
+        cancellation; must bound its own time. Default: nothing (the driver handles it)."""
+
     async def _call(self, op: Callable[..., Awaitable[T]], sql: str, params: Any) -> T:
         try:
             result = await op(sql, params)
+        except asyncio.CancelledError:
+            with anyio.CancelScope(shield=True):
+                await self.cancelled()
+            raise
         except Exception as error:
             translated = self.translate(error)
             if translated is None:

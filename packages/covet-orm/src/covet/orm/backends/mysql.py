@@ -9,13 +9,25 @@ TRANSACTION``; ``CLIENT.FOUND_ROWS`` (an UPDATE's rowcount is the rows it matche
 PostgreSQL); ``charset=utf8mb4``; ``time_zone='+00:00'`` (``DATETIME(6)`` holds UTC); a strict
 ``sql_mode``. ``command_timeout`` becomes MariaDB's ``max_statement_time`` (MySQL:
 ``max_execution_time``). Errors are mapped by MySQL error code (1062 -> IntegrityError, ...).
+
+``%`` in SQL text (DB-API "format" style, as Django): with parameters the text is a format string,
+so a literal ``%`` is written ``%%`` (misuse is a ``ProgrammingError`` saying so); without
+parameters the text is sent as written, except that text in which every ``%`` is doubled (the
+ORM's own SQL, or raw SQL written for the parameter rule) still means one ``%`` per ``%%``.
+
+A cancelled statement is stopped on the server with ``KILL QUERY`` from a separate connection
+(bounded by ``connect_timeout``, at most 5 s) and its connection is dropped, never pooled: MariaDB
+would otherwise run it to the end, and the connection would hold its unread result.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 import asyncmy
 import asyncmy.errors as myerr
 from asyncmy.constants import CLIENT
@@ -64,6 +76,35 @@ _BY_CLASS: list[tuple[type[BaseException], type[exc.DatabaseError]]] = [
 ]
 
 
+_PERCENT = re.compile(r"%(.?)", re.DOTALL)
+
+
+def _plain_text(sql: str) -> str:
+    """SQL sent without parameters: as written, unless every ``%`` in it is doubled."""
+    if any(m.group(1) != "%" for m in _PERCENT.finditer(sql)):
+        return sql
+    return sql.replace("%%", "%")
+
+
+def _percent_misuse(sql: str, count: int) -> str | None:
+    """Why ``sql`` cannot take ``count`` parameters (``%`` misuse), or None if it can."""
+    placeholders = 0
+    for m in _PERCENT.finditer(sql):
+        if m.group(1) == "s":
+            placeholders += 1
+        elif m.group(1) != "%":
+            return (
+                f"SQL text with parameters is a format string: write %% for a literal % "
+                f"(LIKE 'x%%'); found {sql[m.start() : m.start() + 2]!r} at offset {m.start()}"
+            )
+    if placeholders != count:
+        return (
+            f"SQL text has {placeholders} %s placeholder{'' if placeholders == 1 else 's'} "
+            f"for {count} parameter{'' if count == 1 else 's'}"
+        )
+    return None
+
+
 def translate(error: BaseException) -> exc.DatabaseError | None:
     """The covet.orm error for an asyncmy (or socket) error; None for anything else."""
     if isinstance(error, myerr.Error):
@@ -83,6 +124,8 @@ class MySQLConnection(ServerConnection):
     raw: Any  # asyncmy.Connection
     _cursor: Any = None
     _cursor_of: Any = None
+    #: ``KILL QUERY <id>`` from another connection (set by the backend)
+    kill_query: Callable[[int], Awaitable[None]] | None = None
 
     def _cur(self) -> Any:
         """One cursor per driver connection, reused: a statement needs no cursor set-up."""
@@ -90,36 +133,62 @@ class MySQLConnection(ServerConnection):
             self._cursor, self._cursor_of = self.raw.cursor(), self.raw
         return self._cursor
 
-    async def _do_execute(self, sql: str, params: Params) -> ExecResult:
+    async def _run(self, sql: str, params: Params) -> Any:
         cur = self._cur()
-        await cur.execute(sql, params)
+        if not params:
+            await cur.execute(_plain_text(sql) if "%" in sql else sql)  # no formatting at all
+            return cur
+        try:
+            await cur.execute(sql, params)
+        except (TypeError, ValueError) as error:  # asyncmy's ``sql % params``: nothing was sent
+            misuse = _percent_misuse(sql, len(params))
+            if misuse is None:
+                raise
+            raise exc.ProgrammingError(misuse, error) from error
+        return cur
+
+    async def _do_execute(self, sql: str, params: Params) -> ExecResult:
+        cur = await self._run(sql, params)
         return ExecResult(cur.rowcount, cur.lastrowid)
 
     async def _do_executemany(self, sql: str, seq: list[Params]) -> int:
         if not seq:
             return 0
         cur = self._cur()
-        await cur.executemany(sql, seq)
+        try:
+            await cur.executemany(sql, seq)
+        except (TypeError, ValueError) as error:
+            misuse = _percent_misuse(sql, len(seq[0]))
+            if misuse is None:
+                raise
+            raise exc.ProgrammingError(misuse, error) from error
         count: int = cur.rowcount
         return count
 
     async def _do_fetch_all(self, sql: str, params: Params) -> list[Row]:
-        cur = self._cur()
-        await cur.execute(sql, params)
+        cur = await self._run(sql, params)
         rows: list[Row] = await cur.fetchall()
         return rows
 
     async def _do_fetch_one(self, sql: str, params: Params) -> Row | None:
-        cur = self._cur()
-        await cur.execute(sql, params)
+        cur = await self._run(sql, params)
         row: Row | None = await cur.fetchone()
         return row
 
     async def _do_fetch_columns(self, sql: str, params: Params) -> tuple[list[str], list[Row]]:
-        cur = self._cur()
-        await cur.execute(sql, params)
+        cur = await self._run(sql, params)
         rows: list[Row] = await cur.fetchall()
         return [d[0] for d in cur.description or ()], list(rows)
+
+    async def cancelled(self) -> None:
+        """MariaDB runs a statement to its end even when nobody reads the result: kill it, and
+        drop this connection (its unread result or error packet would poison the next user)."""
+        raw = self.raw
+        thread_id = raw.server_thread_id[0] if raw.server_thread_id else None
+        self.terminate()
+        if thread_id is not None and self.kill_query is not None:
+            with contextlib.suppress(Exception):
+                await self.kill_query(thread_id)
 
     def translate(self, error: BaseException) -> exc.DatabaseError | None:
         return translate(error)
@@ -205,5 +274,20 @@ class MySQLBackend(ServerBackend):
                     raise translate(error) or error from error
                 await cur.execute("SET SESSION max_execution_time = %s", (int(seconds * 1000),))
 
+    async def _kill_query(self, thread_id: int) -> None:
+        """``KILL QUERY`` on a connection of its own, within ``connect_timeout`` (at most 5 s)."""
+        with anyio.move_on_after(min(5.0, self.options.connect_timeout)):
+            raw = await asyncmy.connect(**self._connect_kwargs())
+            try:
+                async with raw.cursor() as cur:
+                    await cur.execute(f"KILL QUERY {int(thread_id)}")
+            except myerr.Error as error:
+                if error.args[:1] != (1094,):  # unknown thread: it has ended already
+                    raise
+            finally:
+                raw.close()
+
     async def connect(self) -> MySQLConnection:
-        return MySQLConnection(self.dialect, self._open_raw, await self._open_raw())
+        conn = MySQLConnection(self.dialect, self._open_raw, await self._open_raw())
+        conn.kill_query = self._kill_query
+        return conn
