@@ -191,3 +191,19 @@ async def test_websocket_and_lifespan_pass_through() -> None:
     await mw({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
     await mw({"type": "websocket", "headers": []}, None, None)  # type: ignore[arg-type]
     assert seen == ["lifespan", "websocket"]
+
+
+async def test_head_announces_the_same_encoding_as_get(build: Any, asgi_call: Any) -> None:
+    # RFC 9110 9.3.2: HEAD answers with the header fields GET would. Without a body to measure
+    # the compressed length is unknown: no Content-Length, like a streamed GET.
+    app = build((CompressionMiddleware, {}))
+    request = {"path": "/big", "raw_path": b"/big", "method": "HEAD"}
+    request["headers"] = [(b"host", b"testserver"), (b"accept-encoding", b"gzip")]
+    sent = await asgi_call(app, request)
+    head = headers_of(sent[0])
+    get_headers, _, _ = await get(app, asgi_call, "/big", "gzip")
+    for name in ("content-encoding", "vary", "etag"):
+        assert head.get(name) == get_headers.get(name), name
+    # Starlette sends the body on HEAD too (the server drops it), so it gets the GET length.
+    empty = b"".join(m.get("body", b"") for m in sent[1:]) == b""
+    assert head.get("content-length") == (None if empty else get_headers["content-length"])

@@ -137,7 +137,8 @@ class CompressionMiddleware:
             if len(self._choices) > 512:
                 self._choices.clear()
             coding = self._choices[accept] = choose_encoding(accept, self.available)
-        await self.app(scope, receive, _Responder(self, coding, send).send)
+        head = scope.get("method") == "HEAD"
+        await self.app(scope, receive, _Responder(self, coding, send, head).send)
 
     def encoder(self, coding: str) -> _Encoder:
         if coding == "br":
@@ -154,10 +155,22 @@ class CompressionMiddleware:
 
 
 class _Responder:
-    __slots__ = ("coding", "encoder", "headers", "middleware", "passthrough", "send_", "start")
+    __slots__ = (
+        "coding",
+        "encoder",
+        "head",
+        "headers",
+        "middleware",
+        "passthrough",
+        "send_",
+        "start",
+    )
 
-    def __init__(self, middleware: CompressionMiddleware, coding: str | None, send: Send) -> None:
+    def __init__(
+        self, middleware: CompressionMiddleware, coding: str | None, send: Send, head: bool
+    ) -> None:
         self.middleware = middleware
+        self.head = head
         self.coding = coding
         self.send_ = send
         self.start: Message | None = None
@@ -197,7 +210,12 @@ class _Responder:
         body: bytes = message.get("body", b"")
         more: bool = message.get("more_body", False)
         self.passthrough = True
-        if not more and len(body) < self.middleware.minimum_size:
+        size = len(body)
+        if self.head and not more and not body:
+            # HEAD: announce what GET would send; the body GET would have is Content-Length long.
+            declared = headers.get("content-length", "")
+            size = int(declared) if declared.isascii() and declared.isdigit() else 0
+        if not more and size < self.middleware.minimum_size:
             await self.send_(start)
             await self.send_(message)
             return
@@ -207,12 +225,17 @@ class _Responder:
             await self.send_(start)
             await self.send_(message)
             return
+        if self.head and not body:
+            set_header(raw, b"content-encoding", self.coding.encode())
+            self._weaken_etag(headers)
+            remove_header(raw, b"content-length")
+            await self.send_(start)
+            await self.send_(message)
+            return
         self.passthrough = False
         encoder = self.encoder = self.middleware.encoder(self.coding)
         set_header(raw, b"content-encoding", self.coding.encode())
-        etag = headers.get("etag")
-        if etag is not None and not etag.startswith("W/"):
-            set_header(raw, b"etag", f"W/{etag}".encode("latin-1"))
+        self._weaken_etag(headers)
         compressed = encoder.compress(body)
         if more:
             remove_header(raw, b"content-length")
@@ -222,3 +245,9 @@ class _Responder:
         await self.send_(start)
         update: dict[str, Any] = {"body": compressed}
         await self.send_({**message, **update})
+
+    @staticmethod
+    def _weaken_etag(headers: Headers) -> None:
+        etag = headers.get("etag")
+        if etag is not None and not etag.startswith("W/"):
+            set_header(headers.raw, b"etag", f"W/{etag}".encode("latin-1"))
