@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from covet.http import (
     Covet,
+    CovetHTTPError,
     Header,
     HTTPException,
     JSONResponse,
@@ -394,3 +395,41 @@ def test_error_response_unwraps_a_single_http_exception_group() -> None:
     response = error_response(group, scope)
     assert response.status_code == 422
     assert json.loads(response.body)["errors"][0]["loc"] == ["q"]
+
+
+def test_a_catch_all_exception_handler_leaves_http_errors_alone() -> None:
+    """As in Starlette: Exception/CovetHTTPError handlers are for errors, not for 404 or 422."""
+    app = Covet()
+    caught: list[str] = []
+
+    @app.exception_handler(Exception)
+    async def everything(request: Request, exc: Exception) -> PlainTextResponse:
+        caught.append(type(exc).__name__)
+        return PlainTextResponse("sorry", status_code=500)
+
+    @app.exception_handler(CovetHTTPError)
+    async def ours(request: Request, exc: Exception) -> PlainTextResponse:
+        caught.append("ours")
+        return PlainTextResponse("ours", status_code=500)
+
+    @app.get("/x")
+    async def x(n: int) -> None:
+        raise HTTPException(403)
+
+    @app.get("/crash")
+    async def crash() -> None:
+        raise KeyError("k")
+
+    client = TestClient(app)
+    assert client.get("/missing").status_code == 404
+    assert client.get("/x").status_code == 422
+    assert client.get("/x?n=1").status_code == 403
+    assert client.post("/x").status_code == 405
+    assert caught == []
+    assert client.get("/crash").text == "sorry" and caught == ["KeyError"]
+
+    @app.exception_handler(HTTPException)
+    async def http_errors(request: Request, exc: Exception) -> PlainTextResponse:
+        return PlainTextResponse("http", status_code=400)
+
+    assert client.get("/missing").text == "http"  # an HTTPException handler still applies

@@ -175,16 +175,23 @@ class ExceptionHandlers:
             )
 
     def lookup(self, exc: BaseException) -> ExceptionHandler | None:
-        """A status handler for an HTTPException, else the closest class handler, else 500's."""
+        """A status handler for an HTTPException, else the closest class handler, else 500's.
+
+        The class search of an HTTPException (or WebSocketException) stops at that class, so a
+        catch-all ``Exception`` handler does not turn every 404 and 422 into its own answer.
+        """
         is_http = isinstance(exc, HTTPException)
-        if isinstance(exc, HTTPException) and self.by_status:
-            handler = self.by_status.get(exc.status_code)
+        if is_http and self.by_status:
+            handler = self.by_status.get(exc.status_code)  # type: ignore[attr-defined]
             if handler is not None:
                 return handler
+        stop = HTTPException if is_http else WebSocketException
         for cls in type(exc).__mro__:
             handler = self.by_class.get(cls)
             if handler is not None:
                 return handler
+            if cls is stop:
+                break
         if not is_http and not isinstance(exc, WebSocketException):
             return self.by_status.get(500)
         return None
