@@ -214,3 +214,26 @@ async def test_percent_misuse_with_parameters_is_a_programming_error(
     with pytest.raises(ProgrammingError, match=r"literal %|placeholder"):
         await api(my, "executemany", sql, [params, params])
     assert await api(my, "fetch_one", "SELECT 1 AS one") == {"one": 1}  # connection still fine
+
+
+def _sessions(db: Database) -> int:
+    row = db.fetch_one(
+        "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE()"
+    )
+    assert row is not None
+    return int(row["n"])
+
+
+async def test_min_pool_size_opens_connections_on_first_use(server_db_url: str, api) -> None:
+    watcher = Database(server_db_url, default=False, pool_size=1)
+    db = Database(server_db_url, default=False, pool_size=5, min_pool_size=3)
+    try:
+        before = await asyncio.to_thread(_sessions, watcher)  # the watcher and other idle pools
+        assert await api(db, "fetch_one", "SELECT 1 AS one") == {"one": 1}
+        assert await asyncio.to_thread(_sessions, watcher) == before + 3
+        for _ in range(3):
+            assert await api(db, "fetch_one", "SELECT 2 AS two") == {"two": 2}
+        assert await asyncio.to_thread(_sessions, watcher) == before + 3
+    finally:
+        await db.aclose()
+        await asyncio.to_thread(watcher.close)

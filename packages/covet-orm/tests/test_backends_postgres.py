@@ -236,3 +236,41 @@ async def test_cancelled_statement_is_cancelled_on_the_server(server_db_url: str
     finally:
         await db.aclose()
         await asyncio.to_thread(watcher.close)
+
+
+def _sessions(url: str, app_name: str) -> int:
+    with Database(url, default=False) as admin:
+        row = admin.fetch_one(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1", [app_name]
+        )
+        assert row is not None
+        return int(row["n"])
+
+
+async def test_min_pool_size_opens_connections_on_first_use(
+    server_db_url: str, app_name: str, api
+) -> None:
+    db = Database(
+        server_db_url,
+        default=False,
+        pool_size=5,
+        min_pool_size=3,
+        connect_args={"server_settings": {"application_name": app_name}},
+    )
+    try:
+        assert await asyncio.to_thread(_sessions, server_db_url, app_name) == 0  # lazy until used
+        assert await api(db, "fetch_one", "SELECT 1 AS one") == {"one": 1}
+        assert await asyncio.to_thread(_sessions, server_db_url, app_name) == 3
+        for _ in range(3):  # one at a time: the warm connections are reused, none added
+            assert await api(db, "fetch_one", "SELECT 2 AS two") == {"two": 2}
+        assert await asyncio.to_thread(_sessions, server_db_url, app_name) == 3
+    finally:
+        await db.aclose()
+
+
+@pytest.mark.parametrize(("low", "high"), [(6, 5), (-1, 5)])
+def test_min_pool_size_must_fit_the_pool(server_db_url: str, low: int, high: int) -> None:
+    from covet.orm import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="min_pool_size"):
+        Database(server_db_url, default=False, pool_size=high, min_pool_size=low)

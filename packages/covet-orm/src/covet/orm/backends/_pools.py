@@ -3,7 +3,8 @@
 * ``AsyncPool``: the connections of one event loop (a driver connection belongs to its loop).
 * ``SyncPool``: (connection, private loop) pairs shared by threads, one thread at a time.
 
-Both open at most ``pool_size`` connections, lazily, check a connection before handing it out
+Both open at most ``pool_size`` connections: ``min_pool_size`` of them together on the pool's
+first use, the others one at a time when needed. They check a connection before handing it out
 (a dead one is replaced) and make callers wait up to ``connect_timeout`` when all are busy.
 """
 
@@ -37,12 +38,32 @@ class AsyncPool:
         self.loop = asyncio.get_running_loop()
         self._connect = connect
         self._size = options.pool_size
+        self._min = options.min_pool_size
         self._timeout = options.connect_timeout
         self._idle: list[ServerConnection] = []
         self._open = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
 
+    async def _warm(self) -> None:
+        """Open ``min_pool_size`` connections together (the first caller's one among them)."""
+        count, self._min = min(self._min, self._size) - self._open, 0
+        if count <= 1:
+            return
+        self._open += count
+        results = await asyncio.gather(
+            *(self._connect() for _ in range(count)), return_exceptions=True
+        )
+        opened = [r for r in results if isinstance(r, ServerConnection)]
+        self._open -= count - len(opened)
+        self._idle.extend(opened)
+        self._wake()
+        failed = [r for r in results if not isinstance(r, ServerConnection)]
+        if failed and not opened:
+            raise failed[0]
+
     async def acquire(self) -> ServerConnection:
+        if self._min:
+            await self._warm()
         deadline = self.loop.time() + self._timeout
         while True:
             while self._idle:
@@ -116,13 +137,40 @@ class SyncPool:
     ) -> None:
         self._connect = connect
         self._size = options.pool_size
+        self._min = options.min_pool_size
         self._timeout = options.connect_timeout
         self._idle: list[LoopConnection] = []
         self._open = 0
         self._cond = threading.Condition(threading.Lock())
         self.closed = False
 
+    def _warm(self) -> None:
+        """Open ``min_pool_size`` pairs into the pool (the caller takes one of them)."""
+        with self._cond:
+            count, self._min = max(0, min(self._min, self._size) - self._open), 0
+            self._open += count
+        for _ in range(count):
+            try:
+                conn = self._open_pair()
+            except BaseException:
+                with self._cond:
+                    self._open -= 1
+                    self._cond.notify()
+                raise
+            self.release(conn)
+
+    def _open_pair(self) -> LoopConnection:
+        loop = asyncio.SelectorEventLoop()  # a BaseEventLoop: drive() steps it directly
+        try:
+            aconn = loop.run_until_complete(self._connect())
+        except BaseException:
+            loop.close()
+            raise
+        return LoopConnection(aconn, loop)
+
     def acquire(self) -> LoopConnection:
+        if self._min:
+            self._warm()
         deadline = time.monotonic() + self._timeout
         with self._cond:
             while True:
@@ -144,16 +192,13 @@ class SyncPool:
                         f"timed out after {self._timeout}s waiting for one of {self._size} pooled "
                         "connections (raise pool_size or connect_timeout)"
                     )
-        loop = asyncio.SelectorEventLoop()  # a BaseEventLoop: drive() steps it directly
         try:
-            aconn = loop.run_until_complete(self._connect())
+            return self._open_pair()
         except BaseException:
-            loop.close()
             with self._cond:
                 self._open -= 1
                 self._cond.notify()
             raise
-        return LoopConnection(aconn, loop)
 
     def release(self, conn: LoopConnection, *, discard: bool = False) -> None:
         aconn = conn.aconn
@@ -188,6 +233,11 @@ class ServerBackend(Backend):
     """A backend whose sync and async APIs share one async driver (see the module docstring)."""
 
     def __init__(self, url: DatabaseURL, options: DatabaseOptions) -> None:
+        if not 0 <= options.min_pool_size <= options.pool_size:
+            raise exc.ImproperlyConfigured(
+                f"min_pool_size ({options.min_pool_size}) must be between 0 and pool_size "
+                f"({options.pool_size})"
+            )
         super().__init__(url, options)
         self._apools: dict[asyncio.AbstractEventLoop, AsyncPool] = {}
         self._spool = SyncPool(self.connect, options)
