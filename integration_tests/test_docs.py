@@ -1,4 +1,4 @@
-"""Every ```python block in docs/*.md runs, so the user's guide cannot rot.
+"""Every ```python block in docs/*.md and README.md runs, so the user's guide cannot rot.
 
 One namespace per page, blocks in page order, top-level ``await`` allowed, in a temporary working
 directory. A block fenced ```python no-run is shown to readers but not executed.
@@ -32,7 +32,8 @@ def python_blocks(page: Path) -> list[tuple[int, str]]:
     return blocks
 
 
-PAGES = sorted(page for page in DOCS.glob("*.md") if python_blocks(page))
+README = DOCS.parent / "README.md"
+PAGES = [page for page in [README, *sorted(DOCS.glob("*.md"))] if python_blocks(page)]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
