@@ -610,7 +610,7 @@ def test_head_on_a_streaming_get_never_iterates_the_generator_and_closes_it() ->
 
 
 async def test_encoded_slash_below_root_path_and_mount() -> None:
-    """raw_path may or may not carry root_path (uvicorn: path has it, raw_path not)."""
+    """raw_path may or may not carry root_path (uvicorn prefixes both, the test client neither)."""
     inner = Covet()
 
     @inner.get("/files/{name}", name="file")

@@ -396,8 +396,8 @@ class Router:
         if raw is not None and b"%" in raw:
             raw = raw.split(b"?", 1)[0]
             if skip:
-                # servers differ on whether raw_path carries root_path (uvicorn's does not,
-                # while its path does): skip only the part of root_path that raw_path covers
+                # raw_path may lack root_path while path has it (the test client, servers
+                # without the convention, mounts below them): skip only what raw_path covers
                 decoded = unquote(raw.decode("latin-1"))
                 if full.endswith(decoded):
                     skip = len(split_path(root_path[len(full) - len(decoded) :]))
