@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal, TypedDict
 import msgspec
 import pydantic
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from covet.http import (
     BackgroundTasks,
@@ -733,3 +735,34 @@ def test_query_numbers_are_strict_ascii_and_finite() -> None:
         assert response.status_code == 422, text
     errors = client.get("/q?x=nan").json()["errors"]
     assert errors[0]["type"] == "finite_number"
+
+
+def _numbers_app() -> Covet:
+    app = Covet()
+
+    @app.get("/n")
+    async def numbers(i: int = 0, f: float = 0.0) -> dict[str, Any]:
+        return {"i": i, "f": f}
+
+    return app
+
+
+NUMBERS_CLIENT = TestClient(_numbers_app())
+
+
+@given(
+    i=st.integers(min_value=-(10**40), max_value=10**40),
+    f=st.floats(allow_nan=False, allow_infinity=False),
+)
+def test_query_numbers_round_trip(i: int, f: float) -> None:
+    reply = NUMBERS_CLIENT.get("/n", params={"i": str(i), "f": repr(f)})
+    assert reply.json() == {"i": i, "f": f}
+
+
+@given(text=st.text(max_size=12))
+def test_any_query_text_is_a_number_or_a_422(text: str) -> None:
+    reply = NUMBERS_CLIENT.get("/n", params={"i": text, "f": text})
+    assert reply.status_code in (200, 422)
+    if reply.status_code == 200:
+        assert text.strip() == text and text.isascii() and "_" not in text
+        assert reply.json()["i"] == int(text)

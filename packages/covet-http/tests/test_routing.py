@@ -649,3 +649,38 @@ async def test_encoded_slash_below_root_path_and_mount() -> None:
         }
         await app(scope, receive, send)
         assert sent[0]["status"] == 200 and sent[1]["body"] == b"a/b", raw
+
+
+SEGMENT_TEXT = st.text(min_size=1, max_size=20).filter(lambda s: s not in (".", ".."))
+
+
+@given(
+    word=SEGMENT_TEXT,
+    number=st.integers(min_value=0, max_value=10**30),
+    rest=st.lists(SEGMENT_TEXT, min_size=1, max_size=3).map("/".join),
+)
+def test_url_path_for_round_trips_through_the_router(word: str, number: int, rest: str) -> None:
+    """Whatever url_path_for builds routes back to the same values (slashes, %, unicode...)."""
+    app = ROUND_TRIP_APP
+    client = TestClient(app)
+    path = app.url_path_for("words", word=word, number=number)
+    assert client.get(path).json() == {"word": word, "number": number}
+    path = app.url_path_for("files", rest=rest)
+    assert client.get(path).json() == {"rest": rest}
+
+
+def _round_trip_app() -> Covet:
+    app = Covet()
+
+    @app.get("/w/{word}/{number:int}", name="words")
+    async def words(word: str, number: int) -> dict[str, Any]:
+        return {"word": word, "number": number}
+
+    @app.get("/f/{rest:path}", name="files")
+    async def files(rest: str) -> dict[str, Any]:
+        return {"rest": rest}
+
+    return app
+
+
+ROUND_TRIP_APP = _round_trip_app()
