@@ -237,3 +237,13 @@ async def test_min_pool_size_opens_connections_on_first_use(server_db_url: str, 
     finally:
         await db.aclose()
         await asyncio.to_thread(watcher.close)
+
+
+async def test_executemany_counts_rows_matched(my: Database, api) -> None:
+    rows = [[i, i, f"u{i}"] for i in range(3)]
+    assert await api(my, "executemany", "INSERT INTO my_things VALUES (%s, %s, %s)", rows) == 3
+    sql = "UPDATE my_things SET n = 5 WHERE id = %s"
+    # rows matched, not parameter sets (id 99 matches nothing)
+    assert await api(my, "executemany", sql, [[0], [1], [99]]) == 2
+    assert await api(my, "executemany", sql, [[0], [1]]) == 2  # unchanged but matched
+    assert await api(my, "executemany", "DELETE FROM my_things WHERE id = %s", [[2], [98]]) == 1

@@ -12,9 +12,11 @@ import asyncpg
 import pytest
 
 from covet.orm import (
+    CharField,
     Database,
     DataError,
     IntegrityError,
+    Model,
     OperationalError,
     ProgrammingError,
     SynchronousOnlyError,
@@ -274,3 +276,46 @@ def test_min_pool_size_must_fit_the_pool(server_db_url: str, low: int, high: int
 
     with pytest.raises(ImproperlyConfigured, match="min_pool_size"):
         Database(server_db_url, default=False, pool_size=high, min_pool_size=low)
+
+
+@pytest.mark.parametrize(
+    ("sql", "seq", "count"),
+    [
+        # one parameter set matches nothing: executemany counts rows, not parameter sets
+        ("UPDATE pg_things SET n = n + 1 WHERE id = $1", [[0], [1], [99]], 2),
+        ("DELETE FROM pg_things WHERE id = $1;", [[0], [99]], 1),
+        ("INSERT INTO pg_things VALUES ($1, 1, NULL) ON CONFLICT DO NOTHING", [[1], [7]], 1),
+        ("UPDATE pg_things SET n = 9 WHERE id >= $1 RETURNING id", [[1], [2]], 3),
+        ("UPDATE pg_things SET u = 'returning' WHERE id = $1", [[2], [98]], 1),  # loop path
+    ],
+)
+async def test_executemany_counts_rows_changed(
+    pg: Database, api, sql: str, seq: list[list[int]], count: int
+) -> None:
+    rows = [[i, i, f"u{i}"] for i in range(3)]
+    await api(pg, "executemany", "INSERT INTO pg_things VALUES ($1, $2, $3)", rows)
+    assert await api(pg, "executemany", sql, seq) == count
+
+
+class Gadget(Model):
+    name = CharField(max_length=20)
+
+    class Meta:
+        table_name = "pg_gadget"
+
+
+async def test_bulk_update_reports_rows_matched(server_db_url: str, api) -> None:
+    db = Database(server_db_url, default=True)
+    try:
+        await api(db, "drop_tables", [Gadget])
+        await api(db, "create_tables", [Gadget])
+        gadgets = [await api(Gadget.objects, "create", name=f"g{i}") for i in range(3)]
+        await api(Gadget.objects.filter(pk=gadgets[1].pk), "delete")  # gone from the table
+        for g in gadgets:
+            g.name = g.name.upper()
+        assert await api(Gadget.objects, "bulk_update", gadgets, ["name"]) == 2
+        names = Gadget.objects.order_by("name").values_list("name", flat=True)
+        assert await api.list(names) == ["G0", "G2"]
+        await api(db, "drop_tables", [Gadget])
+    finally:
+        await db.aclose()
