@@ -1,0 +1,263 @@
+"""A multi-user bookmarks API built from every CovetPy package, using only their documented APIs.
+
+Run it::
+
+    BOOKMARKS_DATABASE_URL=sqlite:///bookmarks.db BOOKMARKS_SECRET=... \\
+        uvicorn app:create_app --factory --app-dir examples/fullstack
+
+Endpoints (every error is ``application/problem+json``):
+
+- ``POST /auth/signup`` (public): ``{"username", "password", "email"?}`` -> 201
+- ``POST /auth/token``, ``/auth/refresh``, ``/auth/logout``: covet.auth's ready router
+  (login is rate limited per client address, and throttled per account)
+- ``GET/POST /bookmarks``, ``GET/PATCH/DELETE /bookmarks/{id}`` (bearer token): a user sees and
+  changes only their own bookmarks; anyone else's answer 404, as if they did not exist.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from typing import Any
+
+from covet.auth import (
+    AuthenticationMiddleware,
+    CurrentUser,
+    JWTAuth,
+    LoginThrottle,
+    PasswordHasher,
+    login_required,
+)
+from covet.auth.orm import AbstractUser, orm_auth_router, orm_user_loader
+from covet.http import Covet, HTTPException, Request, Response, Router, problem_response
+from covet.middleware import (
+    CompressionMiddleware,
+    CORSMiddleware,
+    ErrorMiddleware,
+    MemoryStore,
+    ProxyHeadersMiddleware,
+    RateLimit,
+    RateLimitMiddleware,
+    RequestIDMiddleware,
+    SecurityHeadersMiddleware,
+)
+from covet.orm import (
+    CharField,
+    Database,
+    DateTimeField,
+    IntegerField,
+    JSONField,
+    Model,
+    TextField,
+    URLField,
+    ValidationError,
+)
+
+DEFAULT_DATABASE_URL = "sqlite:///bookmarks.db"
+DEFAULT_ORIGIN = "https://app.example.com"
+
+
+class User(AbstractUser):
+    """covet.auth's user table; models without ``Meta.db`` use the app's (default) database."""
+
+    class Meta:
+        table_name = "bookmark_users"
+
+
+class Bookmark(Model):
+    owner_id = IntegerField(index=True)
+    url = URLField(max_length=2000)
+    title = CharField(max_length=200)
+    notes = TextField(default="")
+    tags = JSONField(default=list)
+    visits = IntegerField(default=0)
+    created = DateTimeField(auto_now_add=True)
+    updated = DateTimeField(auto_now=True)
+
+    class Meta:
+        table_name = "bookmarks"
+        ordering = ["id"]
+
+    def public(self) -> dict[str, Any]:
+        return self.to_dict(["id", "url", "title", "notes", "tags", "visits", "created", "updated"])
+
+
+@dataclasses.dataclass
+class SignUp:
+    username: str
+    password: str
+    email: str = ""
+
+
+@dataclasses.dataclass
+class NewBookmark:
+    url: str
+    title: str
+    notes: str = ""
+    tags: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class BookmarkChanges:
+    url: str | None = None
+    title: str | None = None
+    notes: str | None = None
+    tags: list[str] | None = None
+
+
+def _owner(user: Any) -> int:
+    return int(user.pk)
+
+
+async def _own_bookmark(user: Any, bookmark_id: int) -> Bookmark:
+    """The caller's bookmark, or 404 -- also for someone else's (existence is not revealed)."""
+    found = await Bookmark.objects.filter(pk=bookmark_id, owner_id=_owner(user)).afirst()
+    if found is None:
+        raise HTTPException(404, f"Bookmark {bookmark_id} does not exist")
+    return found
+
+
+bookmarks = Router()
+
+
+@bookmarks.get("/bookmarks")
+def list_bookmarks(user: CurrentUser, q: str = "") -> list[dict[str, Any]]:
+    # a `def` handler runs in a worker thread, where the ORM's blocking API is the right one
+    query = Bookmark.objects.filter(owner_id=_owner(user))
+    if q:
+        query = query.filter(title__icontains=q)
+    return [b.public() for b in query]
+
+
+@bookmarks.post("/bookmarks", status_code=201)
+async def create_bookmark(user: CurrentUser, data: NewBookmark) -> Any:
+    bookmark = Bookmark(owner_id=_owner(user), **dataclasses.asdict(data))
+    bookmark.full_clean()
+    await bookmark.asave()
+    return bookmark.public(), 201, {"Location": f"/bookmarks/{bookmark.pk}"}
+
+
+@bookmarks.get("/bookmarks/{bookmark_id:int}")
+async def read_bookmark(user: CurrentUser, bookmark_id: int) -> dict[str, Any]:
+    return (await _own_bookmark(user, bookmark_id)).public()
+
+
+@bookmarks.patch("/bookmarks/{bookmark_id:int}")
+async def update_bookmark(
+    user: CurrentUser, bookmark_id: int, changes: BookmarkChanges, request: Request
+) -> dict[str, Any]:
+    db: Database = request.app.state.db
+    fields = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
+    async with db.transaction():
+        # lock the row for the read-modify-write (a no-op lock on SQLite, whose BEGIN IMMEDIATE
+        # already serialises writers; FOR UPDATE on PostgreSQL and MariaDB)
+        locked = (
+            await Bookmark.objects.select_for_update()
+            .filter(pk=bookmark_id, owner_id=_owner(user))
+            .afirst()
+        )
+        if locked is None:
+            raise HTTPException(404, f"Bookmark {bookmark_id} does not exist")
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        await locked.asave()
+    return locked.public()
+
+
+@bookmarks.post("/bookmarks/{bookmark_id:int}/visit")
+async def visit_bookmark(user: CurrentUser, bookmark_id: int) -> dict[str, Any]:
+    bookmark = await _own_bookmark(user, bookmark_id)
+    bookmark.visits += 1
+    await bookmark.asave(update_fields=["visits"])
+    return bookmark.public()
+
+
+@bookmarks.delete("/bookmarks/{bookmark_id:int}", status_code=204)
+async def delete_bookmark(user: CurrentUser, bookmark_id: int) -> None:
+    await (await _own_bookmark(user, bookmark_id)).adelete()
+
+
+def create_app(
+    database_url: str | None = None,
+    *,
+    secret: str | None = None,
+    allowed_origin: str | None = None,
+    login_rate: tuple[int, int] = (10, 60),
+    trusted_proxies: list[str] | None = None,
+    password_hasher: PasswordHasher | None = None,
+) -> Covet:
+    """Build the app. Unset arguments come from the environment (``BOOKMARKS_*``)."""
+    url = database_url or os.environ.get("BOOKMARKS_DATABASE_URL", DEFAULT_DATABASE_URL)
+    secret = secret or os.environ.get("BOOKMARKS_SECRET") or secrets.token_urlsafe(64)
+    origin = allowed_origin or os.environ.get("BOOKMARKS_ALLOWED_ORIGIN", DEFAULT_ORIGIN)
+    if password_hasher is None and os.environ.get("BOOKMARKS_TEST_HASHER") == "1":
+        password_hasher = PasswordHasher.for_testing()
+    User.password_hasher = password_hasher  # None: the production PasswordHasher()
+
+    db = Database(url, default=True)
+    store = MemoryStore()  # RedisStore(...) when several workers must share revocations
+    backend = JWTAuth(secret=secret, store=store)
+
+    async def create_tables() -> None:
+        await db.acreate_tables([User, Bookmark])
+
+    async def close_database() -> None:
+        await db.aclose()
+
+    app = Covet(on_startup=[create_tables], on_shutdown=[close_database])
+    app.state.db = db
+
+    @app.exception_handler(ValidationError)
+    async def invalid_model(request: Request, exc: ValidationError) -> Response:
+        errors = [
+            {"loc": ["body", field], "msg": msg, "type": "value_error"}
+            for field, messages in exc.errors.items()
+            for msg in messages
+        ]
+        return problem_response(422, "The bookmark is not valid", errors=errors)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/auth/signup", status_code=201)
+    async def signup(data: SignUp) -> Any:
+        if not data.username or len(data.password) < 8:
+            raise HTTPException(422, "A username and a password of at least 8 characters")
+        if await User.objects.filter(username=data.username).aexists():
+            raise HTTPException(409, f"The username {data.username!r} is taken")
+        user = User(username=data.username, email=data.email, scopes=["bookmarks"])
+        user.set_password(data.password)
+        user.full_clean()
+        await user.asave()
+        return {"id": user.pk, "username": user.username}, 201
+
+    app.include_router(
+        orm_auth_router(backend, User, throttle=LoginThrottle(store)), prefix="/auth"
+    )
+    app.include_router(bookmarks, dependencies=[login_required])
+
+    # docs/middleware.md's recommended order; the last one added is the outermost
+    app.add_middleware(AuthenticationMiddleware, backend=backend, user_loader=orm_user_loader(User))
+    app.add_middleware(CompressionMiddleware)
+    limit, window = login_rate
+    app.add_middleware(
+        RateLimitMiddleware,
+        limits=[RateLimit(limit, window, paths=["/auth/token"], methods=["POST"])],
+        store=store,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[origin],
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["authorization", "content-type"],
+        expose_headers=["location", "x-request-id"],
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ErrorMiddleware)
+    app.add_middleware(RequestIDMiddleware)
+    proxies = trusted_proxies or os.environ.get("BOOKMARKS_TRUSTED_PROXIES", "127.0.0.1").split(",")
+    app.add_middleware(ProxyHeadersMiddleware, trusted_proxies=proxies)
+    return app
