@@ -25,6 +25,7 @@ from covet.http import (
     Cookie,
     Covet,
     Depends,
+    Form,
     Header,
     HTTPException,
     Query,
@@ -766,3 +767,35 @@ def test_any_query_text_is_a_number_or_a_422(text: str) -> None:
     if reply.status_code == 200:
         assert text.strip() == text and text.isascii() and "_" not in text
         assert reply.json()["i"] == int(text)
+
+
+def test_dependency_problems_fail_at_registration_not_per_request() -> None:
+    def dep_a(value: int = 0) -> int:
+        return value
+
+    def dep_b(value: Annotated[int, Depends(dep_a)]) -> int:
+        return value
+
+    dep_a.__annotations__["value"] = Annotated[int, Depends(dep_b)]  # a -> b -> a
+    app = Covet()
+    with pytest.raises(ConfigurationError, match="cycle") as info:
+
+        @app.get("/a")
+        async def handler(value: Annotated[int, Depends(dep_a)]) -> int:
+            return value
+
+    assert "dep_a" in str(info.value) and "dep_b" in str(info.value)
+
+    def broken(value: Annotated[int, Body()], other: Annotated[int, Form()]) -> int:
+        return value
+
+    def uses_broken(dep: Annotated[int, Depends(broken)]) -> int:
+        return dep
+
+    async def route_b(dep: Annotated[int, Depends(uses_broken)]) -> int:
+        return dep
+
+    with pytest.raises(ConfigurationError, match="broken"):
+        app.add_route("/b", route_b)
+    with pytest.raises(ConfigurationError, match="broken"):
+        app.add_route("/c", lambda: 1, dependencies=[broken])

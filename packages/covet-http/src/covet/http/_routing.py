@@ -13,6 +13,7 @@ from covet.http._exceptions import ConfigurationError, HTTPException
 from covet.http._params import Depends
 from covet.http._requests import Request
 from covet.http._signature import analyse, path_param_types
+from covet.http._solve import check_dependencies
 from covet.http._tree import Node, match, parse_path, split_path, split_raw_path, walk
 from covet.http._types import ASGIApp, Receive, Scope, Send
 
@@ -87,6 +88,7 @@ class Route(BaseRoute):
             s[0]: s[1] for s in self.segments if isinstance(s, tuple)
         }
         self.plan = analyse(endpoint, path_param_types(self.convertors))
+        check_dependencies(self.plan, self.dependencies)
         self.fast = self.plan.simple and not self.dependencies
 
     @property
@@ -137,6 +139,7 @@ class WebSocketRoute(BaseRoute):
         self.segments = parse_path(path)
         convertors = {s[0]: s[1] for s in self.segments if isinstance(s, tuple)}
         self.plan = analyse(endpoint, path_param_types(convertors), websocket=True)
+        check_dependencies(self.plan, self.dependencies)
 
     def url_path_for(self, name: str, /, **params: Any) -> str:
         if name != self.name:

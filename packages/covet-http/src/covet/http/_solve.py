@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from covet.http._concurrency import run_sync
 from covet.http._datastructures import UploadFile
-from covet.http._exceptions import RequestValidationError
+from covet.http._exceptions import ConfigurationError, RequestValidationError
 from covet.http._json import InvalidJSON, json_loads
 from covet.http._params import MISSING, Depends
 from covet.http._requests import Request
@@ -30,6 +30,36 @@ def dependency_plan(call: Callable[..., Any]) -> HandlerPlan:
     if plan is None:
         plan = _plans[call] = analyse(call, websocket=None)
     return plan
+
+
+def check_dependencies(plan: HandlerPlan, pre: list[Depends] | None = None) -> None:
+    """Analyse every dependency below ``plan`` now, so a broken one fails at registration.
+
+    Raises ConfigurationError for a dependency that cannot be analysed or for a cycle
+    (``a -> b -> a`` would otherwise recurse on every request). Overrides are looked up per
+    request and analysed when first used.
+    """
+    done: set[Callable[..., Any]] = set()
+
+    def visit(call: Callable[..., Any], chain: list[Callable[..., Any]]) -> None:
+        if call in chain:
+            names = " -> ".join(_name(c) for c in [*chain[chain.index(call) :], call])
+            raise ConfigurationError(f"dependency cycle: {names}")
+        if call in done:
+            return
+        sub = dependency_plan(call)
+        for _, dep in sub.dependencies:
+            visit(dep.dependency, [*chain, call])
+        done.add(call)
+
+    for dep in pre or ():
+        visit(dep.dependency, [])
+    for _, dep in plan.dependencies:
+        visit(dep.dependency, [])
+
+
+def _name(call: Callable[..., Any]) -> str:
+    return str(getattr(call, "__qualname__", None) or repr(call))
 
 
 class RequestContext:
