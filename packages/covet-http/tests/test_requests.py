@@ -204,3 +204,16 @@ async def test_is_disconnected_keeps_a_body_message_it_reads() -> None:
     request = Request(http_scope(method="POST"), receiver(b"kept"))
     assert await request.is_disconnected() is False
     assert await request.body() == b"kept"
+
+
+def test_request_json_errors_are_400_with_one_prefix() -> None:
+    app = Covet()
+
+    @app.post("/echo")
+    async def echo(request: Request) -> Any:
+        return await request.json()
+
+    reply = TestClient(app).post("/echo", content=b'{"a": ')
+    assert reply.status_code == 400
+    detail = reply.json()["detail"]
+    assert detail.startswith("Invalid JSON body: ") and detail.count("Invalid JSON") == 1

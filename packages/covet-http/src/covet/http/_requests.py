@@ -343,7 +343,8 @@ class Request:
                 self._json = json_loads(body, max_depth=self.limits.max_json_depth)
                 self._has_json = True
             except InvalidJSON as exc:
-                raise HTTPException(400, f"Invalid JSON body: {exc}") from None
+                message = str(exc).removeprefix("Invalid JSON: ")
+                raise HTTPException(400, f"Invalid JSON body: {message}") from None
         return self._json
 
     async def form(self) -> FormData:
