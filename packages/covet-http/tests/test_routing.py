@@ -569,6 +569,12 @@ def test_duplicate_explicit_route_names_are_refused() -> None:
     with pytest.raises(ConfigurationError) as info:
         app.add_route("/b", second_handler, name="thing")
     assert "'thing'" in str(info.value) and "first_handler" in str(info.value)
+    # one router included twice (/v1, /v2) keeps its names; url_path_for finds the first
+    api = Router()
+    api.add_route("/ping", first_handler, name="ping")
+    app.include_router(api, prefix="/v1")
+    app.include_router(api, prefix="/v2")
+    assert app.url_path_for("ping") == "/v1/ping"
     # an inferred name (the function's) may repeat: one handler serving two paths
     app.add_route("/c", first_handler)
     app.add_route("/c/{n:int}", first_handler)

@@ -227,11 +227,15 @@ class Router:
 
     # -- registration -----------------------------------------------------------------------
 
-    def _append(self, route: BaseRoute, *, own: bool = False) -> None:
-        """Add ``route``; unless the router built it (``own``), copy it with our dependencies."""
+    def _append(self, route: BaseRoute, *, own: bool = False, included: bool = False) -> None:
+        """Add ``route``; unless the router built it (``own``), copy it with our dependencies.
+
+        Explicit names are unique per router; an ``included`` router's names were checked there
+        (the same router may be included under two prefixes, /v1 and /v2).
+        """
         if self.dependencies and not own and isinstance(route, Route | WebSocketRoute):
             route = route.copy("", self.dependencies)
-        keys = _route_keys(route)
+        keys = _route_keys(route, names=not included)
         for key in keys:
             other = self._taken.get(key)
             if other is not None:
@@ -319,7 +323,7 @@ class Router:
             raise ConfigurationError(f"a router prefix must start and not end with '/': {prefix!r}")
         extra = _as_depends(dependencies)
         for route in router.routes:
-            self._append(route.copy(prefix, extra))  # type: ignore[attr-defined]
+            self._append(route.copy(prefix, extra), included=True)  # type: ignore[attr-defined]
 
     def url_path_for(self, name: str, /, **params: Any) -> str:
         for route in self.routes:
@@ -489,7 +493,7 @@ class Router:
             await send({"type": "websocket.close", "code": 1000, "reason": "no such route"})
 
 
-def _route_keys(route: BaseRoute) -> list[tuple[Any, ...]]:
+def _route_keys(route: BaseRoute, *, names: bool = True) -> list[tuple[Any, ...]]:
     """What ``route`` claims: path shape (parameter names ignored) per method, and its name."""
     shape = tuple(s if isinstance(s, str) else ("{}", s[1]) for s in route.segments)
     if isinstance(route, Route):
@@ -501,7 +505,7 @@ def _route_keys(route: BaseRoute) -> list[tuple[Any, ...]]:
         keys, named = [(shape, "mount")], route.name is not None
     else:
         return []
-    if named:
+    if named and names:
         keys.append(("mount name" if isinstance(route, Mount) else "name", route.name))
     return keys
 
