@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 from collections.abc import Iterator
 
 import anyio
@@ -247,3 +248,20 @@ async def test_executemany_counts_rows_matched(my: Database, api) -> None:
     assert await api(my, "executemany", sql, [[0], [1], [99]]) == 2
     assert await api(my, "executemany", sql, [[0], [1]]) == 2  # unchanged but matched
     assert await api(my, "executemany", "DELETE FROM my_things WHERE id = %s", [[2], [98]]) == 1
+
+
+async def test_datetimes_come_back_aware_in_utc(my: Database, api) -> None:
+    """The driver decodes DATETIME/TIMESTAMP straight to aware UTC datetimes (the session runs in
+    UTC), so the ORM's hydrator has nothing left to convert; NULL and odd text pass through."""
+    row = await api(
+        my,
+        "fetch_one",
+        "SELECT CAST('2024-01-02 03:04:05.123456' AS DATETIME(6)) AS d, "
+        "CAST('2024-01-02 03:04:05' AS DATETIME) AS s, FROM_UNIXTIME(0) AS ts, "
+        "CAST(NULL AS DATETIME) AS n",
+    )
+    assert row["d"] == datetime.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=datetime.UTC)
+    assert row["d"].tzinfo is datetime.UTC
+    assert row["s"] == datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    assert row["ts"] == datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+    assert row["n"] is None

@@ -23,6 +23,7 @@ would otherwise run it to the end, and the connection would hold its unread resu
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -30,7 +31,8 @@ from typing import Any
 import anyio
 import asyncmy
 import asyncmy.errors as myerr
-from asyncmy.constants import CLIENT
+from asyncmy.constants import CLIENT, FIELD_TYPE
+from asyncmy.converters import conversions, convert_datetime
 
 from covet.orm import _exceptions as exc
 from covet.orm.backends._pools import ServerBackend
@@ -75,6 +77,29 @@ _BY_CLASS: list[tuple[type[BaseException], type[exc.DatabaseError]]] = [
     (myerr.Error, exc.DatabaseError),
 ]
 
+
+_fromisoformat = dt.datetime.fromisoformat
+
+
+def _utc_datetime(text: Any) -> Any:
+    """DATETIME/TIMESTAMP text (the session is in UTC) -> an aware UTC datetime, in one C call.
+
+    The ORM wants aware UTC values; attaching UTC to asyncmy's naive ones costs three calls per
+    value in the hydrator, this costs one here. Text ``fromisoformat`` cannot read is left to
+    asyncmy (naive, or the text itself for a value like a zero date).
+    """
+    try:
+        return _fromisoformat(text + "+00:00")
+    except (TypeError, ValueError):
+        return convert_datetime(text)
+
+
+#: asyncmy's decoders, DATETIME and TIMESTAMP returning aware UTC datetimes
+CONVERSIONS: dict[Any, Any] = {
+    **conversions,
+    FIELD_TYPE.DATETIME: _utc_datetime,
+    FIELD_TYPE.TIMESTAMP: _utc_datetime,
+}
 
 _PERCENT = re.compile(r"%(.?)", re.DOTALL)
 
@@ -242,6 +267,7 @@ class MySQLBackend(ServerBackend):
             "client_flag": CLIENT.FOUND_ROWS,
             "connect_timeout": max(1, round(opts.connect_timeout)),
             "init_command": f"SET time_zone = '+00:00', sql_mode = '{SQL_MODE}'",
+            "conv": CONVERSIONS,
         }
         kwargs.update(opts.connect_args)
         return {k: v for k, v in kwargs.items() if v is not None}
