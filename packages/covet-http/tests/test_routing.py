@@ -690,3 +690,14 @@ def _round_trip_app() -> Covet:
 
 
 ROUND_TRIP_APP = _round_trip_app()
+
+
+def test_methods_must_be_a_list_of_method_names() -> None:
+    app = Covet()
+    with pytest.raises(ConfigurationError, match=r"\['POST'\]"):
+        app.add_route("/x", first_handler, "POST")
+    for bad in (["GET "], [""], ["GE/T"], [None]):
+        with pytest.raises(ConfigurationError, match="method"):
+            app.add_route("/y", first_handler, bad)  # type: ignore[arg-type]
+    app.add_route("/z", first_handler, ["get", "M-SEARCH"])
+    assert TestClient(app).get("/z").text == "first"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, unquote
@@ -71,7 +72,7 @@ class Route(BaseRoute):
     ) -> None:
         self.path = path
         self.endpoint = endpoint
-        self.methods = {method.upper() for method in (methods or ("GET",))}
+        self.methods = _check_methods(methods, endpoint)
         #: HEAD was added for GET, so an explicit HEAD route on the same path wins
         self.implicit_head = "GET" in self.methods and "HEAD" not in self.methods
         if self.implicit_head:
@@ -491,6 +492,23 @@ class Router:
             await _enter_mount(mount, segments[:consumed], params, scope, receive, send)
         else:
             await send({"type": "websocket.close", "code": 1000, "reason": "no such route"})
+
+
+_METHOD = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+\Z")  # an RFC 9110 token
+
+
+def _check_methods(methods: Iterable[str] | None, endpoint: Callable[..., Any]) -> set[str]:
+    if isinstance(methods, str):
+        raise ConfigurationError(
+            f"methods for {getattr(endpoint, '__qualname__', endpoint)!r} must be a list such as "
+            f"[{methods!r}], not the string {methods!r}"
+        )
+    checked: set[str] = set()
+    for method in methods or ("GET",):
+        if not isinstance(method, str) or not _METHOD.match(method):
+            raise ConfigurationError(f"{method!r} is not an HTTP method name")
+        checked.add(method.upper())
+    return checked
 
 
 def _route_keys(route: BaseRoute, *, names: bool = True) -> list[tuple[Any, ...]]:
