@@ -56,6 +56,9 @@ from covet.orm import (
 
 DEFAULT_DATABASE_URL = "sqlite:///bookmarks.db"
 DEFAULT_ORIGIN = "https://app.example.com"
+# ids are 64-bit; a larger {id:int} from the URL must not reach the database, where SQLite's
+# driver raises a bare OverflowError (a 500) and PostgreSQL a DataError
+MAX_ID = 2**63 - 1
 
 
 class User(AbstractUser):
@@ -112,6 +115,8 @@ def _owner(user: Any) -> int:
 
 async def _own_bookmark(user: Any, bookmark_id: int) -> Bookmark:
     """The caller's bookmark, or 404 -- also for someone else's (existence is not revealed)."""
+    if not 0 < bookmark_id <= MAX_ID:
+        raise HTTPException(404, f"Bookmark {bookmark_id} does not exist")
     found = await Bookmark.objects.filter(pk=bookmark_id, owner_id=_owner(user)).afirst()
     if found is None:
         raise HTTPException(404, f"Bookmark {bookmark_id} does not exist")
@@ -143,15 +148,15 @@ async def read_bookmark(user: CurrentUser, bookmark_id: int) -> dict[str, Any]:
     return (await _own_bookmark(user, bookmark_id)).public()
 
 
-@bookmarks.patch("/bookmarks/{bookmark_id:int}")
-async def update_bookmark(
-    user: CurrentUser, bookmark_id: int, changes: BookmarkChanges, request: Request
-) -> dict[str, Any]:
+async def _locked_update(
+    request: Request, user: Any, bookmark_id: int, *, bump: bool = False, **fields: Any
+) -> Bookmark:
+    if not 0 < bookmark_id <= MAX_ID:
+        raise HTTPException(404, f"Bookmark {bookmark_id} does not exist")
     db: Database = request.app.state.db
-    fields = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
     async with db.transaction():
-        # lock the row for the read-modify-write (a no-op lock on SQLite, whose BEGIN IMMEDIATE
-        # already serialises writers; FOR UPDATE on PostgreSQL and MariaDB)
+        # FOR UPDATE on PostgreSQL and MariaDB; on SQLite the transaction's BEGIN IMMEDIATE
+        # already serialises writers
         locked = (
             await Bookmark.objects.select_for_update()
             .filter(pk=bookmark_id, owner_id=_owner(user))
@@ -161,17 +166,25 @@ async def update_bookmark(
             raise HTTPException(404, f"Bookmark {bookmark_id} does not exist")
         for name, value in fields.items():
             setattr(locked, name, value)
+        if bump:
+            locked.visits += 1
         locked.full_clean()
         await locked.asave()
-    return locked.public()
+    return locked
+
+
+@bookmarks.patch("/bookmarks/{bookmark_id:int}")
+async def update_bookmark(
+    user: CurrentUser, bookmark_id: int, changes: BookmarkChanges, request: Request
+) -> dict[str, Any]:
+    fields = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
+    return (await _locked_update(request, user, bookmark_id, **fields)).public()
 
 
 @bookmarks.post("/bookmarks/{bookmark_id:int}/visit")
-async def visit_bookmark(user: CurrentUser, bookmark_id: int) -> dict[str, Any]:
-    bookmark = await _own_bookmark(user, bookmark_id)
-    bookmark.visits += 1
-    await bookmark.asave(update_fields=["visits"])
-    return bookmark.public()
+async def visit_bookmark(user: CurrentUser, bookmark_id: int, request: Request) -> dict[str, Any]:
+    # read-modify-write of a counter: without the row lock, concurrent visits would be lost
+    return (await _locked_update(request, user, bookmark_id, bump=True)).public()
 
 
 @bookmarks.delete("/bookmarks/{bookmark_id:int}", status_code=204)
@@ -216,7 +229,7 @@ def create_app(
             for field, messages in exc.errors.items()
             for msg in messages
         ]
-        return problem_response(422, "The bookmark is not valid", errors=errors)
+        return problem_response(422, "Validation failed", errors=errors)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
