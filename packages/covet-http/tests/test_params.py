@@ -799,3 +799,19 @@ def test_dependency_problems_fail_at_registration_not_per_request() -> None:
         app.add_route("/b", route_b)
     with pytest.raises(ConfigurationError, match="broken"):
         app.add_route("/c", lambda: 1, dependencies=[broken])
+
+
+def test_form_parameters_with_a_json_body_are_422_like_json_with_a_form() -> None:
+    app = Covet()
+
+    @app.post("/f")
+    async def form_handler(name: Annotated[str, Form()]) -> dict[str, str]:
+        return {"name": name}
+
+    client = TestClient(app)
+    assert client.post("/f", data={"name": "a"}).json() == {"name": "a"}
+    reply = client.post("/f", json={"name": "a"})
+    assert reply.status_code == 422
+    (error,) = reply.json()["errors"]
+    assert error["loc"] == ["form"] and error["type"] == "content_type"
+    assert "application/json" in error["msg"]

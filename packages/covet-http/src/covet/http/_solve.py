@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from covet.http._concurrency import run_sync
 from covet.http._datastructures import UploadFile
-from covet.http._exceptions import ConfigurationError, RequestValidationError
+from covet.http._exceptions import ConfigurationError, HTTPException, RequestValidationError
 from covet.http._json import InvalidJSON, json_loads
 from covet.http._params import MISSING, Depends
 from covet.http._requests import Request
@@ -313,7 +313,15 @@ def _not_json(headers: list[tuple[bytes, bytes]]) -> str | None:
 async def _read_form(
     plan: HandlerPlan, request: Request, kwargs: dict[str, Any], errors: list[dict[str, Any]]
 ) -> None:
-    form = await request.form()
+    try:
+        form = await request.form()
+    except HTTPException as exc:
+        if exc.status_code != 415:
+            raise
+        detail = str(exc.detail)
+        msg = detail[:1].upper() + detail[1:]  # "Expected a form (...), got 'application/json'"
+        errors.append({"loc": ["form"], "msg": msg, "type": "content_type"})
+        return
     for name, key, convert, many, default in plan.form:
         values = form.getlist(key)
         loc = ["form", key]
