@@ -222,7 +222,9 @@ async def test_rejected_preflight_says_why(build: Any, make_client: Any) -> None
             headers={"origin": "https://evil.example.net", "access-control-request-method": "GET"},
         )
     assert response.status_code == 400
-    assert response.text == "Disallowed CORS origin"
+    # problem details, like every other error answer of the stack
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "Disallowed CORS origin"
     assert "access-control-allow-origin" not in response.headers
 
 

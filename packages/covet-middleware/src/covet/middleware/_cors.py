@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from covet.http import ConfigurationError
 from covet.http._types import ASGIApp, Message, Receive, Scope, Send
 from covet.middleware._headers import add_vary, header_list, set_header
-from covet.middleware._responses import send_response
+from covet.middleware._responses import send_problem, send_response
 
 __all__ = ["CORSMiddleware"]
 
@@ -171,8 +171,8 @@ class CORSMiddleware:
         if not self.allow_all_headers and any(n not in self.allow_headers for n in names):
             failures.append("headers")
         if failures:
-            body = f"Disallowed CORS {', '.join(failures)}".encode()
-            await send_response(send, 400, body, headers=[(b"vary", vary)])
+            detail = f"Disallowed CORS {', '.join(failures)}"
+            await send_problem(send, 400, detail, headers=[(b"vary", vary)])
             return
         headers = [
             (b"access-control-allow-origin", self._allow_origin_value(origin)),
