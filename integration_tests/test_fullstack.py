@@ -270,6 +270,11 @@ def test_cors_preflight_only_for_the_allowed_origin(client: TestClient) -> None:
         "/bookmarks/1", headers={"Origin": "https://evil.example", **request_headers}
     )
     assert "access-control-allow-origin" not in evil.headers
+    assert assert_problem(evil, 400)["detail"] == "Disallowed CORS origin"
+    unlisted = client.options(
+        "/bookmarks", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "PUT"}
+    )
+    assert assert_problem(unlisted, 400)["detail"] == "Disallowed CORS method"
     assert not any(h.startswith("access-control-allow-") for h in evil.headers)
 
     simple = client.get("/health", headers={"Origin": ORIGIN})
