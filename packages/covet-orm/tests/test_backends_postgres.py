@@ -319,3 +319,29 @@ async def test_bulk_update_reports_rows_matched(server_db_url: str, api) -> None
         await api(db, "drop_tables", [Gadget])
     finally:
         await db.aclose()
+
+
+async def test_cancelled_first_use_keeps_the_warm_connections(
+    server_db_url: str, app_name: str
+) -> None:
+    """Cancelling the first query while min_pool_size connections open leaks none of them."""
+    db = Database(
+        server_db_url,
+        default=False,
+        pool_size=5,
+        min_pool_size=3,
+        connect_args={"server_settings": {"application_name": app_name}},
+    )
+    try:
+        task = asyncio.ensure_future(db.afetch_one("SELECT 1 AS one"))
+        await asyncio.sleep(0)  # the connects have started
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await asyncio.to_thread(_sessions, server_db_url, app_name) == 3
+        for _ in range(3):
+            assert await db.afetch_one("SELECT 2 AS two") == {"two": 2}
+        assert await asyncio.to_thread(_sessions, server_db_url, app_name) == 3
+    finally:
+        await db.aclose()
+    assert await asyncio.to_thread(connections_named, server_db_url, app_name) == 0

@@ -18,6 +18,8 @@ from abc import abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+import anyio
+
 from covet.orm import _exceptions as exc
 from covet.orm.backends._server import LoopConnection, ServerConnection
 from covet.orm.backends.base import (
@@ -45,21 +47,28 @@ class AsyncPool:
         self._waiters: deque[asyncio.Future[None]] = deque()
 
     async def _warm(self) -> None:
-        """Open ``min_pool_size`` connections together (the first caller's one among them)."""
+        """Open ``min_pool_size`` connections together (the first caller takes one of them)."""
         count, self._min = min(self._min, self._size) - self._open, 0
         if count <= 1:
             return
         self._open += count
-        results = await asyncio.gather(
-            *(self._connect() for _ in range(count)), return_exceptions=True
-        )
-        opened = [r for r in results if isinstance(r, ServerConnection)]
-        self._open -= count - len(opened)
-        self._idle.extend(opened)
-        self._wake()
-        failed = [r for r in results if not isinstance(r, ServerConnection)]
-        if failed and not opened:
-            raise failed[0]
+        tasks = [asyncio.ensure_future(self._connect()) for _ in range(count)]
+        try:
+            await asyncio.wait(tasks)
+        finally:
+            # cancelled meanwhile: the connects still end (within connect_timeout) and what
+            # opened is pooled, never leaked
+            with anyio.CancelScope(shield=True):
+                await asyncio.wait(tasks)
+            opened = [t.result() for t in tasks if not t.cancelled() and t.exception() is None]
+            self._open -= count - len(opened)
+            self._idle.extend(opened)
+            self._wake()
+        if not opened:
+            for task in tasks:
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    raise error
 
     async def acquire(self) -> ServerConnection:
         if self._min:

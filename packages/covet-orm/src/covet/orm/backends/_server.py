@@ -147,11 +147,17 @@ class ServerConnection(AsyncConnection):
 
     async def _call(self, op: Callable[..., Awaitable[T]], sql: str, params: Any) -> T:
         try:
-            result = await op(sql, params)
+            result = await self._guarded(op, sql, params)
         except asyncio.CancelledError:
             with anyio.CancelScope(shield=True):
                 await self.cancelled()
             raise
+        self.fresh = False
+        return result
+
+    async def _guarded(self, op: Callable[..., Awaitable[T]], sql: str, params: Any) -> T:
+        try:
+            return await op(sql, params)
         except Exception as error:
             translated = self.translate(error)
             if translated is None:
@@ -167,14 +173,12 @@ class ServerConnection(AsyncConnection):
             except exc.DatabaseError:
                 raise translated from error
             try:
-                result = await op(sql, params)
+                return await op(sql, params)
             except Exception as again:
                 translated = self.translate(again)
                 if translated is None:
                     raise
                 raise translated from again
-        self.fresh = False
-        return result
 
     # -- AsyncConnection ----------------------------------------------------------------------
     async def execute(self, sql: str, params: Params = ()) -> ExecResult:
