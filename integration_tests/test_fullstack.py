@@ -188,6 +188,11 @@ def test_bad_input_gets_422_with_field_errors(client: TestClient) -> None:
     assert_problem(client.put("/bookmarks", headers=ada), 405)
     assert_problem(client.post("/auth/signup", json={"username": "ada", "password": "x" * 8}), 409)
     assert_problem(client.post("/auth/signup", json={"username": "eve", "password": "short"}), 422)
+    assert_problem(
+        client.post("/auth/signup", json={"username": "e\x00", "password": "x" * 8}), 422
+    )
+    too_long = client.post("/auth/signup", json={"username": "eve", "password": "x" * 5000})
+    assert "1024 bytes" in assert_problem(too_long, 422)["detail"]
 
 
 def test_anonymous_and_bad_tokens_get_401(client: TestClient) -> None:
@@ -242,6 +247,36 @@ def test_logout_revokes_the_session(client: TestClient) -> None:
     assert 'error="invalid_token"' in after.headers["www-authenticate"]
     refresh = client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert_problem(refresh, 401)
+
+
+def test_logout_with_the_access_token_alone_also_ends_the_refresh_token(
+    client: TestClient,
+) -> None:
+    signup(client, "ada", "analytical engine")
+    tokens = login(client, "ada", "analytical engine")
+    assert client.post("/auth/logout", headers=bearer(tokens)).status_code == 204
+    refresh = client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert_problem(refresh, 401)
+    # an invalid token on a public route is just an anonymous request
+    assert client.get("/health", headers=bearer(tokens)).json() == {"status": "ok"}
+
+
+def test_repeated_wrong_passwords_lock_the_account(tmp_path: Path) -> None:
+    with TestClient(make_app(tmp_path, lockout_delay=60)) as client:
+        _lock_out(client)
+
+
+def _lock_out(client: TestClient) -> None:
+    signup(client, "ada", "analytical engine")
+    wrong = {"username": "ada", "password": "guess"}
+    # 5 free attempts; the 6th runs and locks the account (60 s here); the 7th is refused
+    statuses = [client.post("/auth/token", json=wrong).status_code for _ in range(6)]
+    assert statuses == [401] * 6
+    locked = client.post("/auth/token", json=wrong, headers={"Origin": ORIGIN})
+    assert_problem(locked, 429)
+    assert 1 <= int(locked.headers["retry-after"]) <= 60
+    assert locked.headers["access-control-allow-origin"] == ORIGIN  # the page can read the 429
+    assert "ratelimit-limit" in locked.headers  # the address limit is a separate layer
 
 
 def test_a_deactivated_user_loses_access_and_refresh(client: TestClient) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from typing import Any
 
@@ -27,6 +28,7 @@ from covet.auth import (
     JWTAuth,
     LoginThrottle,
     PasswordHasher,
+    PasswordTooLong,
     login_required,
 )
 from covet.auth.orm import AbstractUser, orm_auth_router, orm_user_loader
@@ -59,6 +61,7 @@ DEFAULT_ORIGIN = "https://app.example.com"
 # ids are 64-bit; a larger {id:int} from the URL must not reach the database, where SQLite's
 # driver raises a bare OverflowError (a 500) and PostgreSQL a DataError
 MAX_ID = 2**63 - 1
+USERNAME = re.compile(r"[\w.-]{1,150}")  # no spaces or control characters (NUL never logs in)
 
 
 class User(AbstractUser):
@@ -198,6 +201,7 @@ def create_app(
     secret: str | None = None,
     allowed_origin: str | None = None,
     login_rate: tuple[int, int] = (10, 60),
+    lockout_delay: float = 1.0,
     trusted_proxies: list[str] | None = None,
     password_hasher: PasswordHasher | None = None,
 ) -> Covet:
@@ -237,18 +241,24 @@ def create_app(
 
     @app.post("/auth/signup", status_code=201)
     async def signup(data: SignUp) -> Any:
-        if not data.username or len(data.password) < 8:
-            raise HTTPException(422, "A username and a password of at least 8 characters")
+        if not USERNAME.fullmatch(data.username) or len(data.password) < 8:
+            raise HTTPException(
+                422, "A username (letters, digits, . _ -) and a password of 8 characters or more"
+            )
         if await User.objects.filter(username=data.username).aexists():
             raise HTTPException(409, f"The username {data.username!r} is taken")
         user = User(username=data.username, email=data.email, scopes=["bookmarks"])
-        user.set_password(data.password)
+        try:
+            user.set_password(data.password)
+        except PasswordTooLong as exc:
+            raise HTTPException(422, f"The password is longer than {exc.limit} bytes") from exc
         user.full_clean()
         await user.asave()
         return {"id": user.pk, "username": user.username}, 201
 
     app.include_router(
-        orm_auth_router(backend, User, throttle=LoginThrottle(store)), prefix="/auth"
+        orm_auth_router(backend, User, throttle=LoginThrottle(store, base_delay=lockout_delay)),
+        prefix="/auth",
     )
     app.include_router(bookmarks, dependencies=[login_required])
 
