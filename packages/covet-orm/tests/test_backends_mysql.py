@@ -157,7 +157,7 @@ async def test_cancelled_statement_is_killed_on_the_server(server_db_url: str) -
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        # KILL QUERY has been sent before the cancellation returned: the 5 s sleep is not running
+        # KILL CONNECTION was sent before the cancellation returned: the 5 s sleep is not running
         assert not await asyncio.to_thread(_running, watcher, thread_id)
         # the pool keeps working, on a clean connection
         assert await db.afetch_one("SELECT 1 AS one") == {"one": 1}

@@ -15,7 +15,7 @@ so a literal ``%`` is written ``%%`` (misuse is a ``ProgrammingError`` saying so
 parameters the text is sent as written, except that text in which every ``%`` is doubled (the
 ORM's own SQL, or raw SQL written for the parameter rule) still means one ``%`` per ``%%``.
 
-A cancelled statement is stopped on the server with ``KILL QUERY`` from a separate connection
+A cancelled statement is stopped on the server with ``KILL CONNECTION`` from a separate connection
 (bounded by ``connect_timeout``, at most 5 s) and its connection is dropped, never pooled: MariaDB
 would otherwise run it to the end, and the connection would hold its unread result.
 """
@@ -149,8 +149,8 @@ class MySQLConnection(ServerConnection):
     raw: Any  # asyncmy.Connection
     _cursor: Any = None
     _cursor_of: Any = None
-    #: ``KILL QUERY <id>`` from another connection (set by the backend)
-    kill_query: Callable[[int], Awaitable[None]] | None = None
+    #: ``KILL CONNECTION <id>`` from another connection (set by the backend)
+    kill: Callable[[int], Awaitable[None]] | None = None
 
     def _cur(self) -> Any:
         """One cursor per driver connection, reused: a statement needs no cursor set-up."""
@@ -211,9 +211,9 @@ class MySQLConnection(ServerConnection):
         raw = self.raw
         thread_id = raw.server_thread_id[0] if raw.server_thread_id else None
         self.terminate()
-        if thread_id is not None and self.kill_query is not None:
+        if thread_id is not None and self.kill is not None:
             with contextlib.suppress(Exception):
-                await self.kill_query(thread_id)
+                await self.kill(thread_id)
 
     def translate(self, error: BaseException) -> exc.DatabaseError | None:
         return translate(error)
@@ -300,13 +300,15 @@ class MySQLBackend(ServerBackend):
                     raise translate(error) or error from error
                 await cur.execute("SET SESSION max_execution_time = %s", (int(seconds * 1000),))
 
-    async def _kill_query(self, thread_id: int) -> None:
-        """``KILL QUERY`` on a connection of its own, within ``connect_timeout`` (at most 5 s)."""
+    async def _kill(self, thread_id: int) -> None:
+        """``KILL CONNECTION`` on a connection of its own, within ``connect_timeout`` (at most
+        5 s). Not ``KILL QUERY``: the connection is dropped anyway, and a ``KILL QUERY`` that
+        overtakes its statement (still in flight) is forgotten when the statement starts."""
         with anyio.move_on_after(min(5.0, self.options.connect_timeout)):
             raw = await asyncmy.connect(**self._connect_kwargs())
             try:
                 async with raw.cursor() as cur:
-                    await cur.execute(f"KILL QUERY {int(thread_id)}")
+                    await cur.execute(f"KILL CONNECTION {int(thread_id)}")
             except myerr.Error as error:
                 if error.args[:1] != (1094,):  # unknown thread: it has ended already
                     raise
@@ -315,5 +317,5 @@ class MySQLBackend(ServerBackend):
 
     async def connect(self) -> MySQLConnection:
         conn = MySQLConnection(self.dialect, self._open_raw, await self._open_raw())
-        conn.kill_query = self._kill_query
+        conn.kill = self._kill
         return conn
