@@ -815,3 +815,29 @@ def test_form_parameters_with_a_json_body_are_422_like_json_with_a_form() -> Non
     (error,) = reply.json()["errors"]
     assert error["loc"] == ["form"] and error["type"] == "content_type"
     assert "application/json" in error["msg"]
+
+
+class Pager:
+    def __init__(self, page: int = 1, size: int = 10) -> None:
+        self.page = page
+        self.size = size
+
+
+def test_depends_without_a_callable_uses_the_annotation_fastapi_style() -> None:
+    app = Covet()
+
+    @app.get("/items")
+    async def items(pager: Annotated[Pager, Depends()]) -> dict[str, int]:
+        return {"page": pager.page, "size": pager.size}
+
+    client = TestClient(app)
+    assert client.get("/items?page=3").json() == {"page": 3, "size": 10}
+    assert client.get("/items?size=x").status_code == 422
+    with pytest.raises(ConfigurationError, match="Depends"):
+
+        @app.get("/bad")
+        async def bad(value: Annotated[int | None, Depends()]) -> None:
+            return None
+
+    with pytest.raises(ConfigurationError, match="Depends"):
+        app.add_route("/bad2", lambda: None, dependencies=[Depends()])

@@ -122,16 +122,22 @@ class Depends:
     ``dependency`` may be a ``def`` or ``async def`` function, or a generator of either kind whose
     code after ``yield`` runs once the response has been sent. Its own parameters are resolved the
     same way as a handler's. ``use_cache=False`` calls it again each time it is asked for.
+    ``Annotated[Pager, Depends()]`` (no callable) calls the annotated class, as in FastAPI.
     """
 
     __slots__ = ("dependency", "use_cache")
 
-    def __init__(self, dependency: Callable[..., Any], *, use_cache: bool = True) -> None:
-        if not callable(dependency):
+    def __init__(self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True):
+        if dependency is not None and not callable(dependency):
             raise TypeError(f"Depends() takes a callable, got {dependency!r}")
-        self.dependency = dependency
+        self.dependency = dependency if dependency is not None else from_annotation
         self.use_cache = use_cache
 
     def __repr__(self) -> str:
         name = getattr(self.dependency, "__qualname__", repr(self.dependency))
         return f"Depends({name})"
+
+
+def from_annotation() -> Any:
+    """The placeholder of ``Depends()``; analysis swaps in the parameter's annotated class."""
+    raise RuntimeError("Depends() without a callable is only valid on an annotated parameter")

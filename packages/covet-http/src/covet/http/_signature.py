@@ -18,7 +18,18 @@ from typing import Annotated, Any, get_args, get_origin, get_type_hints, is_type
 
 from covet.http._datastructures import UploadFile
 from covet.http._exceptions import ConfigurationError
-from covet.http._params import MISSING, Body, Cookie, Depends, Form, Header, Param, Path, Query
+from covet.http._params import (
+    MISSING,
+    Body,
+    Cookie,
+    Depends,
+    Form,
+    Header,
+    Param,
+    Path,
+    Query,
+    from_annotation,
+)
 from covet.http._requests import Request
 from covet.http._responses import Response
 from covet.http._validation import (
@@ -197,6 +208,13 @@ def analyse(
         elif isinstance(marker, Param) and marker.default is not MISSING and default is MISSING:
             default = marker.default
         if isinstance(marker, Depends):
+            if marker.dependency is from_annotation:  # Annotated[Pager, Depends()]
+                if not (isinstance(tp, type) and callable(tp)):
+                    raise ConfigurationError(
+                        f"{plan.name}: parameter {name!r} uses Depends() without a callable, "
+                        f"so its annotation must be a class to call, not {tp!r}"
+                    )
+                marker = Depends(tp, use_cache=marker.use_cache)
             plan.dependencies.append((name, marker))
             continue
         base = tp

@@ -10,7 +10,7 @@ from covet.http._concurrency import run_sync
 from covet.http._datastructures import UploadFile
 from covet.http._exceptions import ConfigurationError, HTTPException, RequestValidationError
 from covet.http._json import InvalidJSON, json_loads
-from covet.http._params import MISSING, Depends
+from covet.http._params import MISSING, Depends, from_annotation
 from covet.http._requests import Request
 from covet.http._responses import Response
 from covet.http._signature import HandlerPlan, analyse
@@ -42,6 +42,11 @@ def check_dependencies(plan: HandlerPlan, pre: list[Depends] | None = None) -> N
     done: set[Callable[..., Any]] = set()
 
     def visit(call: Callable[..., Any], chain: list[Callable[..., Any]]) -> None:
+        if call is from_annotation:
+            raise ConfigurationError(
+                "Depends() without a callable only works on an annotated handler parameter "
+                "(Annotated[Pager, Depends()]); in dependencies=[...] name the callable"
+            )
         if call in chain:
             names = " -> ".join(_name(c) for c in [*chain[chain.index(call) :], call])
             raise ConfigurationError(f"dependency cycle: {names}")
