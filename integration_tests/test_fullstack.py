@@ -405,6 +405,65 @@ async def test_concurrent_visits_are_not_lost(tmp_path: Path) -> None:
         assert (await client.get(path, headers=ada)).json()["visits"] == 12
 
 
+SERVERS = {
+    "postgres": ("COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    "mysql": ("COVET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+}
+
+
+@pytest.mark.parametrize("server_name", sorted(SERVERS))
+async def test_the_journey_on_server_databases(server_name: str, tmp_path: Path) -> None:
+    # select_for_update is a real FOR UPDATE here; the same app code, only the URL changes
+    variable, default = SERVERS[server_name]
+    url = os.environ.get(variable, default)
+    probe = Database(url, default=False, connect_timeout=3)
+    try:
+        await probe.afetch_one("SELECT 1")
+    except (ORMError, OSError) as exc:
+        await probe.aclose()
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"{server_name} unreachable at {variable}={url}: {exc}")
+    app = fullstack.create_app(url, password_hasher=PasswordHasher.for_testing())
+    try:
+        async with AsyncTestClient(app) as client:
+            await fullstack.Bookmark.objects.all().adelete()
+            await fullstack.User.objects.all().adelete()
+            signup_reply = await client.post(
+                "/auth/signup", json={"username": "ada", "password": "analytical engine"}
+            )
+            assert signup_reply.status_code == 201
+            await client.post("/auth/signup", json={"username": "bob", "password": "the builder!"})
+            tokens = await client.post(
+                "/auth/token", json={"username": "ada", "password": "analytical engine"}
+            )
+            ada = bearer(tokens.json())
+            bob_tokens = await client.post(
+                "/auth/token", json={"username": "bob", "password": "the builder!"}
+            )
+            bob = bearer(bob_tokens.json())
+            created = await client.post(
+                "/bookmarks", json={"url": "https://a.example", "title": "A"}, headers=ada
+            )
+            path = created.headers["location"]
+            visits = await asyncio.gather(
+                *(client.post(f"{path}/visit", headers=ada) for _ in range(10))
+            )
+            assert [v.status_code for v in visits] == [200] * 10
+            patched = await client.patch(path, json={"title": "B"}, headers=ada)
+            assert patched.json()["title"] == "B" and patched.json()["visits"] == 10
+            listed = await client.get("/bookmarks", headers=ada)  # the sync `def` handler
+            assert [b["title"] for b in listed.json()] == ["B"]
+            assert (await client.get(path, headers=bob)).status_code == 404
+            assert (await client.delete(path, headers=bob)).status_code == 404
+            assert (await client.get(f"/bookmarks/{10**23}", headers=ada)).status_code == 404
+            assert (await client.delete(path, headers=ada)).status_code == 204
+    finally:
+        for table in ("bookmarks", "bookmark_users"):
+            await probe.aexecute(f"DROP TABLE IF EXISTS {probe.dialect.quote(table)}")
+        await probe.aclose()
+
+
 def test_an_id_beyond_64_bits_is_a_404_not_a_500(client: TestClient) -> None:
     signup(client, "ada", "analytical engine")
     ada = bearer(login(client, "ada", "analytical engine"))
