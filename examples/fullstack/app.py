@@ -16,10 +16,12 @@ Endpoints (every error is ``application/problem+json``):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
 import secrets
+from collections.abc import AsyncIterator
 from typing import Any
 
 from covet.auth import (
@@ -156,7 +158,7 @@ async def _locked_update(
 ) -> Bookmark:
     if not 0 < bookmark_id <= MAX_ID:
         raise HTTPException(404, f"Bookmark {bookmark_id} does not exist")
-    db: Database = request.app.state.db
+    db: Database = request.state.db
     async with db.transaction():
         # FOR UPDATE on PostgreSQL and MariaDB; on SQLite the transaction's BEGIN IMMEDIATE
         # already serialises writers
@@ -217,14 +219,15 @@ def create_app(
     store = MemoryStore()  # RedisStore(...) when several workers must share revocations
     backend = JWTAuth(secret=secret, store=store)
 
-    async def create_tables() -> None:
-        await db.acreate_tables([User, Bookmark])
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Covet) -> AsyncIterator[dict[str, Any]]:
+        await db.acreate_tables([User, Bookmark])  # IF NOT EXISTS: safe on every start
+        try:
+            yield {"db": db}  # request.state.db
+        finally:
+            await db.aclose()
 
-    async def close_database() -> None:
-        await db.aclose()
-
-    app = Covet(on_startup=[create_tables], on_shutdown=[close_database])
-    app.state.db = db
+    app = Covet(lifespan=lifespan)
 
     @app.exception_handler(ValidationError)
     async def invalid_model(request: Request, exc: ValidationError) -> Response:
