@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -499,6 +500,21 @@ async def test_orm_integer_filter_beyond_64_bits_on_sqlite_is_an_orm_error(
             await Counter.objects.filter(pk=10**23).afirst()
     finally:
         await overflow_db.aclose()
+
+
+def test_a_crash_below_the_error_middleware_is_a_500_with_the_request_id(tmp_path: Path) -> None:
+    # the user loader (inside AuthenticationMiddleware) fails: ErrorMiddleware answers
+    app = make_app(tmp_path)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        signup(client, "ada", "analytical engine")
+        headers = {**bearer(login(client, "ada", "analytical engine")), "X-Request-ID": "req-77"}
+        with sqlite3.connect(tmp_path / "bookmarks.db") as connection:
+            connection.execute("DROP TABLE bookmark_users")
+        crashed = client.get("/bookmarks", headers=headers)
+    body = assert_problem(crashed, 500)
+    assert body["request_id"] == "req-77" == crashed.headers["x-request-id"]
+    assert "bookmark_users" not in crashed.text and "Traceback" not in crashed.text
+    assert crashed.headers["x-content-type-options"] == "nosniff"
 
 
 # -- part 2: a real uvicorn process ------------------------------------------------------------

@@ -281,8 +281,8 @@ def create_app(
         allow_headers=["authorization", "content-type"],
         expose_headers=["location", "x-request-id"],
     )
-    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(ErrorMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outside ErrorMiddleware: its 500 gets them
     app.add_middleware(RequestIDMiddleware)
     proxies = trusted_proxies or os.environ.get("BOOKMARKS_TRUSTED_PROXIES", "127.0.0.1").split(",")
     app.add_middleware(ProxyHeadersMiddleware, trusted_proxies=proxies)
