@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -16,14 +15,14 @@ DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo" / "app.py"
 
 
 @pytest.fixture
-def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setenv("COVET_DEMO_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
     spec = importlib.util.spec_from_file_location("covet_demo_app", DEMO)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "covet_demo_app", module)
     spec.loader.exec_module(module)
-    yield module
+    return module
 
 
 def test_notes_crud_through_sync_and_async_handlers(demo: ModuleType) -> None:

@@ -37,9 +37,7 @@ PAGES = [page for page in [README, *sorted(DOCS.glob("*.md"))] if python_blocks(
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
-def test_page_snippets_run(
-    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_page_snippets_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a real module in sys.modules, so dataclasses and pickling inside snippets behave as in a file
     module = types.ModuleType(f"docs_{page.stem.replace('-', '_')}")
     monkeypatch.setitem(sys.modules, module.__name__, module)
@@ -57,7 +55,7 @@ def test_page_snippets_run(
                     flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
                     dont_inherit=True,  # this file's __future__ imports must not leak in
                 )
-                result = eval(code, module.__dict__)  # noqa: S307 - our own docs
+                result = eval(code, module.__dict__)
                 if inspect.iscoroutine(result):
                     loop.run_until_complete(result)
         finally:

@@ -213,7 +213,8 @@ def test_meta_package_with_everything(wheelhouse: Path, tmp_path: Path) -> None:
 import covet, covet.auth, covet.http, covet.middleware, covet.migrate, covet.orm
 from covet import Covet
 assert Covet is covet.http.Covet
-assert {m.__version__ for m in (covet, covet.auth, covet.http, covet.middleware, covet.migrate, covet.orm)} == {"0.2.0"}
+modules = (covet, covet.auth, covet.http, covet.middleware, covet.migrate, covet.orm)
+assert {m.__version__ for m in modules} == {"0.2.0"}
 app = Covet()
 
 @app.get("/")
@@ -227,7 +228,14 @@ print("meta ok")
     )
     assert "meta ok" in out
     (tmp_path / "webapp.py").write_text(
-        "from covet import Covet\napp = Covet()\n\n@app.get('/ping', name='ping')\ndef ping() -> str:\n    return 'pong'\n"
+        textwrap.dedent("""
+            from covet import Covet
+            app = Covet()
+
+            @app.get("/ping", name="ping")
+            def ping() -> str:
+                return "pong"
+        """)
     )
     help_text = _run(env_dir / "bin" / "covet", "--help", cwd=tmp_path)
     assert "run" in help_text and "routes" in help_text

@@ -14,9 +14,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ROOT / "packages"
-DISTRIBUTIONS = ("covet", "covet-auth", "covet-http", "covet-middleware", "covet-migrate", "covet-orm")
+DISTRIBUTIONS = (
+    "covet",
+    "covet-auth",
+    "covet-http",
+    "covet-middleware",
+    "covet-migrate",
+    "covet-orm",
+)
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?$")
-PIN_RE = re.compile(r'("(?:' + "|".join(map(re.escape, DISTRIBUTIONS)) + r')(?:\[[^\]]*\])?==)([^"]+)(")')
+PIN_RE = re.compile(
+    r'("(?:' + "|".join(map(re.escape, DISTRIBUTIONS)) + r')(?:\[[^\]]*\])?==)([^"]+)(")'
+)
 ABOUT_RE = re.compile(r'^__version__ = "([^"]+)"$', re.MULTILINE)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bump_version import ABOUT_RE, DISTRIBUTIONS, PACKAGES, PIN_RE, about_file  # noqa: E402
+from bump_version import ABOUT_RE, DISTRIBUTIONS, PACKAGES, PIN_RE, about_file
 
 
 def problems() -> list[str]:
@@ -26,7 +26,9 @@ def problems() -> list[str]:
         text = (PACKAGES / distribution / "pyproject.toml").read_text()
         for pin in PIN_RE.finditer(text):
             if pin[2] != expected:
-                found.append(f"{distribution}/pyproject.toml pins {pin[0]} but the version is {expected}")
+                found.append(
+                    f"{distribution}/pyproject.toml pins {pin[0]} but the version is {expected}"
+                )
     return found
 
 

@@ -8,7 +8,8 @@ Then open http://127.0.0.1:8000/ (an HTML page) or try the JSON API:
     curl -s localhost:8000/api/notes -d '{"title": "Buy milk", "body": "semi-skimmed"}' \
          -H 'content-type: application/json'
     curl -s 'localhost:8000/api/notes?done=false&limit=10'
-    curl -s -X PATCH localhost:8000/api/notes/1 -d '{"done": true}' -H 'content-type: application/json'
+    curl -s -X PATCH localhost:8000/api/notes/1 -d '{"done": true}' \
+         -H 'content-type: application/json'
     curl -s localhost:8000/api/stats
 
 Async handlers use the ORM's async API (aiosqlite underneath); plain ``def`` handlers use the
@@ -20,7 +21,6 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass
-
 from typing import Annotated
 
 from covet.http import Covet, HTMLResponse, HTTPException, Query
@@ -60,7 +60,8 @@ app = Covet(lifespan=lifespan)
 async def index() -> HTMLResponse:
     notes = [note async for note in Note.objects.all()[:50]]
     items = "".join(
-        f"<li>{'✔' if note.done else '•'} <b>{html.escape(note.title)}</b> {html.escape(note.body)}</li>"
+        f"<li>{'✔' if note.done else '•'} <b>{html.escape(note.title)}</b> "
+        f"{html.escape(note.body)}</li>"
         for note in notes
     )
     return HTMLResponse(

@@ -20,9 +20,7 @@ def create_limiter(total_tokens: int = DEFAULT_THREAD_LIMIT) -> CapacityLimiter:
     return CapacityLimiter(total_tokens)
 
 
-async def run_in_threadpool(
-    func: Callable[P, T], *args: P.args, **kwargs: P.kwargs
-) -> T:
+async def run_in_threadpool(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run ``func`` on anyio's default thread pool and return its result."""
     if kwargs:
         return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))

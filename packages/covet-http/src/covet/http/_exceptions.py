@@ -1,10 +1,10 @@
 """Exceptions raised by covet.http.
 
-    CovetHTTPError                 root of every error this package raises on purpose
-    ├── HTTPException              an HTTP error response (status, detail, headers)
-    │   └── RequestValidationError 422 with a list of field errors
-    ├── WebSocketException         closes a websocket with a code and reason
-    └── ConfigurationError         the app was set up wrongly (raised at registration/start-up)
+CovetHTTPError                 root of every error this package raises on purpose
+├── HTTPException              an HTTP error response (status, detail, headers)
+│   └── RequestValidationError 422 with a list of field errors
+├── WebSocketException         closes a websocket with a code and reason
+└── ConfigurationError         the app was set up wrongly (raised at registration/start-up)
 """
 
 from __future__ import annotations

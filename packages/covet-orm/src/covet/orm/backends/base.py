@@ -22,7 +22,8 @@ Contract for backend authors (SQLite here; PostgreSQL/asyncpg and MySQL/asyncmy 
   ``fetch_one(sql, params) -> Row | None``, ``fetch_columns(sql, params) -> (names, rows)`` for
   dict/raw access, ``begin()``, ``commit()``, ``rollback()``, ``savepoint(name)``,
   ``release(name)``, ``rollback_to(name)``, ``close()``. SQL arrives in the dialect's placeholder
-  style, params as a tuple or list (never ``None``: MySQL needs an empty tuple to un-double ``%%``).
+  style, params as a tuple or list (never ``None``); on MySQL a ``%%`` in text is one ``%``, and a
+  lone ``%`` with parameters is a ``ProgrammingError``.
 * Optional: an ``AsyncConnection`` with a blocking connection in its own thread may define
   ``async drive(driver, op)`` to run a whole operation there in one hop (``driver(op, sync_conn)``
   is the sync loop); ``Database.arun`` uses it when present (the SQLite executor does).
