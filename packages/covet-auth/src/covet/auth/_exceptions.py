@@ -78,4 +78,5 @@ class TooManyAttempts(AuthError):
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
-        super().__init__(f"too many login attempts; retry after {retry_after} seconds")
+        unit = "second" if retry_after == 1 else "seconds"
+        super().__init__(f"too many login attempts; retry after {retry_after} {unit}")

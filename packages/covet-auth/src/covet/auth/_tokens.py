@@ -341,8 +341,10 @@ class TokenCodec:
             raise AuthenticationFailed(_R.INVALID_ISSUER, "the issuer does not match")
         self._check_audience(payload.get("aud"))
         if payload["type"] != expected_type:
+            article = "an" if expected_type[:1] in "aeiou" else "a"
             raise AuthenticationFailed(
-                _R.WRONG_TOKEN_TYPE, f"expected a {expected_type} token, got {payload['type']!r}"
+                _R.WRONG_TOKEN_TYPE,
+                f"expected {article} {expected_type} token, got {payload['type']!r}",
             )
         return VerifiedToken(
             subject=subject,
