@@ -207,6 +207,11 @@ def test_anonymous_and_bad_tokens_get_401(client: TestClient) -> None:
     signup(client, "ada", "analytical engine")
     wrong = client.post("/auth/token", data={"username": "ada", "password": "nope"})
     assert_problem(wrong, 401)
+    tokens = login(client, "ada", "analytical engine")
+    swapped = client.get(
+        "/bookmarks", headers={"Authorization": f"Bearer {tokens['refresh_token']}"}
+    )
+    assert assert_problem(swapped, 401)["detail"] == "expected an access token, got 'refresh'"
 
 
 def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_family(client: TestClient) -> None:
@@ -276,6 +281,7 @@ def _lock_out(client: TestClient) -> None:
     locked = client.post("/auth/token", json=wrong, headers={"Origin": ORIGIN})
     assert_problem(locked, 429)
     assert 1 <= int(locked.headers["retry-after"]) <= 60
+    assert locked.json()["detail"].endswith("seconds")
     assert locked.headers["access-control-allow-origin"] == ORIGIN  # the page can read the 429
     assert "ratelimit-limit" in locked.headers  # the address limit is a separate layer
 
