@@ -12,8 +12,7 @@ from covet.auth._exceptions import AuthConfigurationError, AuthenticationFailed,
 from covet.auth._jwt_auth import JWTAuth
 from covet.auth._tokens import SCOPE_TOKEN, VerifiedToken
 from covet.auth._users import AnonymousUser, AuthCredentials, TokenUser
-from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
-from covet.http._types import ASGIApp, Receive, Scope, Send
+from covet.http import ASGIApp, Receive, SameSite, Scope, Send, format_set_cookie, parse_cookies
 from covet.middleware import CSRFMiddleware
 from covet.middleware._csrf import _Rejected as _CrossSite
 from covet.middleware._responses import send_problem

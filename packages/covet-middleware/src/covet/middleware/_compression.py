@@ -6,8 +6,7 @@ import zlib
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from covet.http import Headers
-from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.http import ASGIApp, Headers, Message, Receive, Scope, Send
 from covet.middleware._headers import add_vary, header_list, remove_header, set_header
 
 __all__ = ["CompressionMiddleware"]

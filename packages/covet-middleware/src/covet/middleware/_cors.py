@@ -6,8 +6,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from covet.http import ConfigurationError
-from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.http import ASGIApp, ConfigurationError, Message, Receive, Scope, Send
 from covet.middleware._headers import add_vary, header_list, set_header
 from covet.middleware._responses import send_problem, send_response
 

@@ -8,9 +8,17 @@ import secrets
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
-from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
-from covet.http._datastructures import route_path
-from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.http import (
+    ASGIApp,
+    Message,
+    Receive,
+    SameSite,
+    Scope,
+    Send,
+    format_set_cookie,
+    parse_cookies,
+    route_path,
+)
 from covet.middleware._paths import PathMatcher
 from covet.middleware._responses import send_problem
 from covet.middleware._signing import BadSignature, Signer, b64decode, b64encode

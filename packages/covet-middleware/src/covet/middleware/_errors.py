@@ -11,10 +11,17 @@ import uuid
 from types import TracebackType
 from typing import Any
 
-from covet.http import HTTPException, problem_details
-from covet.http._errors import http_exception_response
-from covet.http._json import json_dumps
-from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.http import (
+    ASGIApp,
+    HTTPException,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    http_exception_response,
+    json_dumps,
+    problem_details,
+)
 from covet.middleware._request_id import get_request_id
 from covet.middleware._responses import problem_body, send_response
 

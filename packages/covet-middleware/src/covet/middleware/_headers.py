@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from covet.http._types import Message, RawHeaders
+from covet.http import Message, RawHeaders
 
 __all__ = ["add_vary", "header_list", "set_header"]
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from covet.http._types import ASGIApp, Receive, Scope, Send
+from covet.http import ASGIApp, Receive, Scope, Send
 
 __all__ = ["ProxyHeadersMiddleware", "client_host"]
 

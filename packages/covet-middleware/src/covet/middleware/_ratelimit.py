@@ -6,9 +6,7 @@ import ipaddress
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal
 
-from covet.http import HTTPException
-from covet.http._datastructures import route_path
-from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.http import ASGIApp, HTTPException, Message, Receive, Scope, Send, route_path
 from covet.middleware._paths import PathMatcher
 from covet.middleware._proxy import client_host
 from covet.middleware._responses import send_problem

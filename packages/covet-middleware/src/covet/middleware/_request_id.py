@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
-from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.http import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["RequestIDLogFilter", "RequestIDMiddleware", "get_request_id"]
 

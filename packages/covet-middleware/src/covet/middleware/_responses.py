@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from covet.http import problem_details
-from covet.http._json import json_dumps
-from covet.http._types import RawHeaders, Send
+from covet.http import RawHeaders, Send, json_dumps, problem_details
 
 __all__ = ["send_problem", "send_response"]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from covet.http import ConfigurationError
-from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.http import ASGIApp, ConfigurationError, Message, Receive, Scope, Send
 from covet.middleware._responses import send_response
 
 __all__ = ["HTTPSRedirectMiddleware", "SecurityHeadersMiddleware", "TrustedHostMiddleware"]

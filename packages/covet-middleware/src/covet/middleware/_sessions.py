@@ -6,8 +6,16 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
-from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.http import (
+    ASGIApp,
+    Message,
+    Receive,
+    SameSite,
+    Scope,
+    Send,
+    format_set_cookie,
+    parse_cookies,
+)
 from covet.middleware._session_backends import SessionBackend, SignedCookieBackend
 
 __all__ = ["Session", "SessionMiddleware"]

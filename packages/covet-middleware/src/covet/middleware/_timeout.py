@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.http import ASGIApp, Message, Receive, Scope, Send
 from covet.middleware._responses import send_problem
 
 __all__ = ["TimeoutMiddleware"]
