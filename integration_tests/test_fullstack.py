@@ -480,13 +480,6 @@ def test_an_id_beyond_64_bits_is_a_404_not_a_500(client: TestClient) -> None:
     assert_problem(client.delete(f"/bookmarks/{2**63}", headers=ada), 404)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="covet-orm backends/sqlite.py translates only sqlite3.Error, so an integer filter "
-    "value beyond 64 bits escapes as a bare OverflowError, not an ORMError (PostgreSQL raises "
-    "DataError, MariaDB matches nothing); the example app guards its ids itself",
-)
 async def test_orm_integer_filter_beyond_64_bits_on_sqlite_is_an_orm_error(
     tmp_path: Path,
 ) -> None:

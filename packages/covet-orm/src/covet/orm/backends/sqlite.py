@@ -56,11 +56,18 @@ def _regexp(pattern: str | None, value: Any) -> bool | None:
     return _compile(pattern).search(str(value)) is not None
 
 
-def translate(error: sqlite3.Error) -> exc.DatabaseError:
-    """The covet.orm error for a sqlite3 error (raise it ``from`` the original)."""
+def translate(error: sqlite3.Error | OverflowError) -> exc.DatabaseError:
+    """The covet.orm error for a sqlite3 error (raise it ``from`` the original).
+
+    sqlite3 raises a bare ``OverflowError`` when binding an integer beyond 64 bits; that is bad
+    data, a ``DataError``, as PostgreSQL reports it.
+    """
     message = str(error)
     cls: type[exc.DatabaseError]
-    if isinstance(error, sqlite3.IntegrityError):
+    if isinstance(error, OverflowError):
+        cls = exc.DataError
+        message = f"integer out of range for SQLite (64-bit): {message}"
+    elif isinstance(error, sqlite3.IntegrityError):
         cls = exc.IntegrityError
     elif isinstance(error, sqlite3.OperationalError):
         low = message.lower()
@@ -116,26 +123,26 @@ class SqliteConnection(SyncConnection):
     def execute(self, sql: str, params: Params = ()) -> ExecResult:
         try:
             cur = self.raw.execute(sql, params)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
         return ExecResult(cur.rowcount, cur.lastrowid)
 
     def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> int:
         try:
             return self.raw.executemany(sql, seq_of_params).rowcount
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         try:
             return self.raw.execute(sql, params).fetchall()
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
 
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         try:
             row: Row | None = self.raw.execute(sql, params).fetchone()
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
         return row
 
@@ -143,7 +150,7 @@ class SqliteConnection(SyncConnection):
         try:
             cur = self.raw.execute(sql, params)
             rows = cur.fetchall()
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
         return [d[0] for d in cur.description or ()], rows
 
@@ -216,7 +223,7 @@ class AsyncSqliteConnection(AsyncConnection):
         except asyncio.CancelledError:
             self._interrupt()
             raise
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
         except ValueError as error:  # aiosqlite: "Connection closed"
             raise exc.InterfaceError(str(error), error) from error
