@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from covet.orm import BigIntegerField, DataError, Database, Model, ORMError
+from covet.orm import BigIntegerField, Database, DataError, Model, ORMError
 
 
 def _model(db: Database) -> type[Model]:
