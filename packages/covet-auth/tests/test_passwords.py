@@ -333,3 +333,123 @@ def test_dummy_verify_costs_one_hashing_operation_from_the_first_call() -> None:
     assert len(calls) == 1
     hasher.dummy_verify("guess")
     assert calls[1:] == ["verify"]
+
+
+# -- needs_rehash never downgrades: only a legacy scheme or a weaker stored cost rehashes -----
+
+
+def _argon2(**params: int) -> Argon2Hasher:
+    base = {"time_cost": 2, "memory_cost": 128, "parallelism": 2}
+    return Argon2Hasher(**{**base, **params}, unsafe_for_testing=True)
+
+
+def test_weaker_hasher_does_not_downgrade_stronger_stored_hashes() -> None:
+    strong = PasswordHasher([_argon2(time_cost=3, memory_cost=256, parallelism=4)])
+    weak = PasswordHasher([_argon2(time_cost=1, memory_cost=64, parallelism=1)])
+    stored = strong.hash("pw")
+    assert not weak.needs_rehash(stored)
+    assert weak.verify_and_update("pw", stored) == (True, None)
+    # the for_testing hasher pointed at real OWASP-strength data leaves it alone
+    assert FAST.verify_and_update("pw", stored) == (True, None)
+    scrypt_strong = PasswordHasher([ScryptHasher(log2_n=6, r=2, p=2, unsafe_for_testing=True)])
+    scrypt_weak = PasswordHasher([ScryptHasher(log2_n=4, r=1, p=1, unsafe_for_testing=True)])
+    assert scrypt_weak.verify_and_update("pw", scrypt_strong.hash("pw")) == (True, None)
+    pbkdf2_weak = PasswordHasher([PBKDF2Hasher(iterations=1000, unsafe_for_testing=True)])
+    assert pbkdf2_weak.verify_and_update("pw", django_pbkdf2("pw")) == (True, None)
+
+
+@pytest.mark.parametrize(
+    ("stored", "current"),
+    [
+        ({"memory_cost": 64}, {}),
+        ({"time_cost": 1}, {}),
+        ({"parallelism": 1}, {}),
+        # one weaker dimension is enough, even when another is stronger
+        ({"time_cost": 1, "memory_cost": 512}, {}),
+    ],
+    ids=["memory", "time", "parallelism", "mixed"],
+)
+def test_argon2_hash_weaker_in_any_cost_is_rehashed(
+    stored: dict[str, int], current: dict[str, int]
+) -> None:
+    encoded = PasswordHasher([_argon2(**stored)]).hash("pw")
+    hasher = PasswordHasher([_argon2(**current)])
+    matched, new_hash = hasher.verify_and_update("pw", encoded)
+    assert matched
+    assert new_hash is not None
+    assert "$m=128,t=2,p=2$" in new_hash
+
+
+@pytest.mark.parametrize(
+    ("params", "weaker"),
+    [
+        ({"hash_len": 16}, True),
+        ({"salt_len": 8}, True),
+        ({"hash_len": 64, "salt_len": 32}, False),
+        ({"type": "I"}, True),  # argon2i is another scheme than argon2id
+    ],
+    ids=["hash_len", "salt_len", "longer", "argon2i"],
+)
+def test_argon2_hash_and_salt_lengths_and_type(params: dict[str, object], weaker: bool) -> None:
+    import argon2
+
+    kwargs: dict[str, object] = {"time_cost": 2, "memory_cost": 128, "parallelism": 2}
+    kwargs.update(params)
+    if "type" in kwargs:
+        kwargs["type"] = argon2.Type[str(kwargs["type"])]
+    encoded = argon2.PasswordHasher(**kwargs).hash("pw")  # type: ignore[arg-type]
+    assert PasswordHasher([_argon2()]).needs_rehash(encoded) is weaker
+
+
+@pytest.mark.parametrize(
+    ("stored", "weaker"),
+    [
+        ((3, 2, 2), True),
+        ((4, 1, 2), True),
+        ((4, 2, 1), True),
+        ((3, 4, 4), True),
+        ((4, 2, 2), False),
+        ((5, 2, 2), False),
+        ((4, 3, 3), False),
+    ],
+)
+def test_scrypt_hash_weaker_in_n_r_or_p_is_rehashed(
+    stored: tuple[int, int, int], weaker: bool
+) -> None:
+    log2_n, r, p = stored
+    encoded = ScryptHasher(log2_n=log2_n, r=r, p=p, unsafe_for_testing=True).hash(b"pw")
+    current = PasswordHasher([ScryptHasher(log2_n=4, r=2, p=2, unsafe_for_testing=True)])
+    assert current.needs_rehash(encoded) is weaker
+
+
+def test_pbkdf2_rehashes_only_fewer_iterations() -> None:
+    pbkdf2 = PasswordHasher([PBKDF2Hasher()])
+    assert pbkdf2.needs_rehash(django_pbkdf2("pw", iterations=599_999))
+    assert not pbkdf2.needs_rehash(django_pbkdf2("pw", iterations=600_000))
+    assert not pbkdf2.needs_rehash(django_pbkdf2("pw", iterations=1_000_000))
+
+
+def test_a_legacy_scheme_is_always_rehashed_to_the_current_one() -> None:
+    # a different scheme is rehashed whatever its cost: costs across schemes do not compare
+    strong_scrypt = ScryptHasher(log2_n=8, r=4, p=2, unsafe_for_testing=True)
+    encoded = strong_scrypt.hash(b"pw")
+    hasher = PasswordHasher([_argon2(), strong_scrypt])
+    assert hasher.needs_rehash(encoded)
+
+
+def test_argon2_version_16_hash_is_rehashed() -> None:
+    import argon2.low_level
+
+    encoded = argon2.low_level.hash_secret(
+        b"pw",
+        b"saltsaltsaltsalt",
+        time_cost=2,
+        memory_cost=128,
+        parallelism=2,
+        hash_len=32,
+        type=argon2.Type.ID,
+        version=16,
+    ).decode()
+    hasher = PasswordHasher([_argon2()])
+    assert "$v=16$" in encoded
+    assert hasher.verify_and_update("pw", encoded)[1] is not None

@@ -1,7 +1,9 @@
 """Password hashing schemes: Argon2id, scrypt and PBKDF2-SHA256.
 
 Each scheme writes its parameters into the hash string, so a hash made with old parameters stays
-verifiable after the defaults change, and ``needs_rehash`` can tell that it is out of date.
+verifiable after the defaults change, and ``needs_rehash`` can tell that it is out of date: it is
+when any stored cost is weaker than the hasher's own (never merely different, so a hasher
+configured weaker than the stored data never downgrades it).
 Parameters read back from a stored hash are bounded (by a few times OWASP's figures, or by the
 hasher's own parameters when those are higher), so a tampered or hostile row cannot make ``verify``
 allocate a gigabyte or burn seconds of CPU per login attempt. Numbers are parsed as ASCII digits
@@ -40,7 +42,9 @@ class HashScheme(Protocol):
 
     def verify(self, password: bytes, encoded: str) -> bool: ...
 
-    def needs_rehash(self, encoded: str) -> bool: ...
+    def needs_rehash(self, encoded: str) -> bool:
+        """True when any cost stored in ``encoded`` is below this scheme's (never when above)."""
+        ...
 
 
 def _b64encode(data: bytes) -> str:
@@ -125,7 +129,16 @@ class Argon2Hasher:
             params = argon2.extract_parameters(encoded)
         except argon2.exceptions.InvalidHashError as exc:
             raise InvalidPasswordHash("malformed argon2 hash") from exc
-        return params.type is not argon2.Type.ID or self._hasher.check_needs_rehash(encoded)
+        current = self._hasher
+        return (
+            params.type is not argon2.Type.ID
+            or params.version < argon2.low_level.ARGON2_VERSION
+            or params.memory_cost < current.memory_cost
+            or params.time_cost < current.time_cost
+            or params.parallelism < current.parallelism
+            or params.hash_len < current.hash_len
+            or params.salt_len < current.salt_len
+        )
 
 
 _SCRYPT_RE = re.compile(
@@ -198,7 +211,7 @@ class ScryptHasher:
 
     def needs_rehash(self, encoded: str) -> bool:
         log2_n, r, p, _salt, _digest = self._parse(encoded)
-        return (log2_n, r, p) != (self.log2_n, self.r, self.p)
+        return log2_n < self.log2_n or r < self.r or p < self.p
 
 
 class PBKDF2Hasher:
@@ -247,4 +260,4 @@ class PBKDF2Hasher:
         return hmac.compare_digest(digest, expected)
 
     def needs_rehash(self, encoded: str) -> bool:
-        return self._parse(encoded)[0] != self.iterations
+        return self._parse(encoded)[0] < self.iterations

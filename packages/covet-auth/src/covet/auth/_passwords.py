@@ -47,7 +47,7 @@ class PasswordHasher:
     """Hashes new passwords with the first scheme and verifies hashes made by any of them.
 
     ``verify`` compares in constant time; ``needs_rehash`` says whether a stored hash was made by an
-    older scheme or with other parameters; ``verify_and_update`` returns the replacement hash to
+    older scheme or with a weaker parameter; ``verify_and_update`` returns the replacement hash to
     store after a successful login. Passwords longer than ``max_bytes`` (UTF-8) are refused before
     any hashing, so a huge password cannot be used to burn CPU. Passwords are hashed as given,
     without Unicode normalisation (the bytes Django and passlib hash; see docs/auth.md). The
@@ -120,7 +120,11 @@ class PasswordHasher:
         return scheme.verify(data, encoded)
 
     def needs_rehash(self, encoded: str) -> bool:
-        """True when ``encoded`` was made by another scheme or with other parameters."""
+        """True when ``encoded`` was made by another scheme, or by the current one with any cost
+        parameter weaker than the hasher's. A stored hash at least as strong in every parameter
+        is kept, so a hasher configured weaker (``for_testing()``, a misconfiguration) never
+        downgrades it on login. Costs of different schemes do not compare: another scheme's
+        hash is always replaced by the current scheme's."""
         scheme = self._scheme_for(encoded)
         outdated = scheme.needs_rehash(encoded)  # also validates the hash
         return scheme is not self.current or outdated
