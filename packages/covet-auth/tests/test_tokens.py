@@ -133,7 +133,9 @@ def test_refresh_token_is_not_an_access_token_and_vice_versa() -> None:
     assert reason_of(auth, access, expected_type="refresh") is FailureReason.WRONG_TOKEN_TYPE
     verified = auth.decode(refresh, expected_type="refresh")
     assert verified.family is not None
-    assert verified.expires_at - verified.issued_at == 14 * 24 * 3600
+    # iat is the exact issue time; exp (and nbf) count whole seconds from its second
+    assert verified.expires_at - int(verified.issued_at) == 14 * 24 * 3600
+    assert verified.claims["nbf"] == int(verified.issued_at)
 
 
 def test_unconfigured_audience_refuses_tokens_that_name_one() -> None:

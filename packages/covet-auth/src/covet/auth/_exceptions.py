@@ -59,6 +59,7 @@ class FailureReason(enum.StrEnum):
     WRONG_TOKEN_TYPE = "wrong_token_type"  # noqa: S105
     UNTRUSTED_ORIGIN = "untrusted_origin"
     REVOKED = "revoked"
+    SUBJECT_REVOKED = "subject_revoked"
     REFRESH_REUSED = "refresh_reused"
     INVALID_TOKEN = "invalid_token"  # noqa: S105
     INVALID_CREDENTIALS = "invalid_credentials"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import math
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -35,7 +37,8 @@ class JWTAuth(TokenCodec):
         return self.revocations
 
     async def verify(self, token: str, *, expected_type: TokenType = "access") -> VerifiedToken:
-        """:meth:`decode`, then refuse a revoked ``jti`` or a revoked family (with a store)."""
+        """:meth:`decode`, then (with a store) refuse a revoked ``jti``, a revoked family, or a
+        token issued before its subject's :meth:`revoke_subject` cut-off."""
         verified = self.decode(token, expected_type=expected_type)
         if self.revocations is not None:
             if await self.revocations.is_jti_revoked(verified.jti):
@@ -44,6 +47,12 @@ class JWTAuth(TokenCodec):
                 verified.family
             ):
                 raise AuthenticationFailed(FailureReason.REVOKED, "the session has been revoked")
+            cutoff = await self.revocations.subject_cutoff(verified.subject)
+            if cutoff is not None and verified.issued_at < cutoff:
+                raise AuthenticationFailed(
+                    FailureReason.SUBJECT_REVOKED,
+                    "every session of this user issued before a revocation has ended",
+                )
         return verified
 
     async def issue_tokens(
@@ -120,3 +129,30 @@ class JWTAuth(TokenCodec):
         await self.revoke(token)
         if token.family is not None:
             await self.revoke_family(token.family)
+
+    async def revoke_subject(
+        self, subject: str | int, *, before: float | dt.datetime | None = None
+    ) -> None:
+        """End every session of ``subject``: refuse its access and refresh tokens issued before
+        ``before`` (default: now, by this object's clock). Call it after a password change.
+
+        A token is refused when its ``iat`` is strictly earlier than the cut-off; ``iat``
+        carries the exact issue time, so a token issued at or after the revocation (in the same
+        second included) stays valid. The record lasts until every token issued before the
+        cut-off has expired (``max(access_ttl, refresh_ttl)`` plus ``leeway``), is written in
+        one atomic store call, and never moves an existing cut-off earlier.
+        """
+        revocations = self._require_store()
+        if isinstance(subject, bool) or not isinstance(subject, str | int) or subject == "":
+            raise ValueError("subject must be a non-empty str (or an int id)")
+        now = self.clock()
+        if before is None:
+            cutoff = now
+        elif isinstance(before, dt.datetime):
+            cutoff = before.timestamp()
+        else:
+            cutoff = float(before)
+        if not math.isfinite(cutoff) or cutoff > now:
+            raise ValueError("before must be a finite moment, not in the future")
+        ttl = ttl_until(cutoff + self.family_ttl + self.leeway, now)
+        await revocations.revoke_subject(str(subject), cutoff, ttl)

@@ -8,6 +8,7 @@ one-time use of refresh tokens (``add``), increment for attempt counters (``incr
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Protocol, runtime_checkable
 
@@ -35,7 +36,7 @@ def ttl_until(expires_at: float, now: float, *, minimum: float = 1.0) -> float:
 
 
 class TokenRevocations:
-    """Revoked token ids, revoked refresh families and spent refresh tokens in an AuthStore.
+    """Revoked token ids, revoked families, subject cut-offs and spent refresh tokens.
 
     Every record expires when the token it describes would have expired anyway, so the store
     does not grow without bound.
@@ -60,3 +61,32 @@ class TokenRevocations:
     async def spend_refresh(self, jti: str, ttl: float) -> bool:
         """Mark a refresh token used; False when it had been used before (a replay)."""
         return await self.store.add(f"{self.prefix}spent:{jti}", b"1", ttl=ttl)
+
+    def subject_key(self, subject: str) -> str:
+        """The key of ``subject``'s cut-off (hashed: a ``sub`` may be any string up to 255)."""
+        digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()
+        return f"{self.prefix}subject:{digest}"
+
+    async def subject_cutoff(self, subject: str) -> float | None:
+        """Tokens for ``subject`` issued before this instant are refused; None: no cut-off.
+
+        An unreadable record counts as infinitely late (every token refused): fail closed."""
+        raw = await self.store.get(self.subject_key(subject))
+        if raw is None:
+            return None
+        try:
+            value = float(raw.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            return math.inf
+        return value if math.isfinite(value) else math.inf
+
+    async def revoke_subject(self, subject: str, cutoff: float, ttl: float) -> None:
+        """Record ``cutoff`` for ``subject`` in one atomic write (value and expiry together).
+
+        A cut-off earlier than the recorded one is dropped, so a late or repeated call never
+        re-admits tokens. Two calls racing for one subject: the last write wins (with the
+        default ``before=now`` both cut-offs are the same moment to within the race)."""
+        current = await self.subject_cutoff(subject)
+        if current is not None and current >= cutoff:
+            return
+        await self.store.set(self.subject_key(subject), repr(cutoff).encode("ascii"), ttl=ttl)

@@ -177,13 +177,16 @@ class TokenCodec:
             raise ValueError(
                 "scopes must be non-empty printable ASCII without spaces, quotes or backslashes"
             )
-        now = int(self.clock())
+        issued = self.clock()
+        now = int(issued)
         payload: dict[str, Any] = {
             **extra,
             "sub": str(subject),
             "type": token_type,
             "jti": uuid.uuid4().hex,
-            "iat": now,
+            # the exact issue time (a JSON number may have a fraction): a subject revocation
+            # orders tokens issued in the same second as itself (see JWTAuth.revoke_subject)
+            "iat": now if issued == now else issued,
             "nbf": now,
             "exp": now + math.ceil(ttl),
         }

@@ -1,0 +1,130 @@
+"""``JWTAuth.revoke_subject``: end every session of one user (after a password change)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from covet.auth import AuthConfigurationError, AuthenticationFailed, FailureReason, JWTAuth
+from covet.middleware import Store
+
+SECRET = "k" * 64
+T0 = 1_800_000_000.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def reason(coro: object) -> FailureReason:
+    with pytest.raises(AuthenticationFailed) as info:
+        await coro  # type: ignore[misc]
+    return info.value.reason
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> Store:
+    name = "memory_store" if request.param == "memory" else "redis_store"
+    value: Store = request.getfixturevalue(name)
+    return value
+
+
+async def test_revoke_subject_refuses_earlier_access_and_refresh_tokens(store: Store) -> None:
+    clock = Clock()
+    auth = JWTAuth(secret=SECRET, store=store, clock=clock)
+    phone = await auth.issue_tokens("alice")
+    clock.now += 30
+    laptop = await auth.issue_tokens("alice")
+    bob = await auth.issue_tokens("bob")
+    clock.now += 30
+    await auth.revoke_subject("alice")
+    for token in (phone.access_token, laptop.access_token):
+        assert await reason(auth.verify(token)) is FailureReason.SUBJECT_REVOKED
+    for token in (phone.refresh_token, laptop.refresh_token):
+        assert await reason(auth.refresh(token)) is FailureReason.SUBJECT_REVOKED
+    # other users are untouched, and alice can log in again
+    assert (await auth.verify(bob.access_token)).subject == "bob"
+    clock.now += 1
+    fresh = await auth.issue_tokens("alice")
+    assert (await auth.verify(fresh.access_token)).subject == "alice"
+    rotated = await auth.refresh(fresh.refresh_token)
+    assert (await auth.verify(rotated.access_token)).subject == "alice"
+
+
+async def test_same_second_tokens_are_ordered_by_the_exact_issue_time(store: Store) -> None:
+    clock = Clock()
+    auth = JWTAuth(secret=SECRET, store=store, clock=clock)
+    clock.now = T0 + 0.25
+    before = await auth.issue_tokens("alice")
+    clock.now = T0 + 0.5
+    await auth.revoke_subject("alice")
+    at_the_instant = await auth.issue_tokens("alice")
+    clock.now = T0 + 0.75
+    after = await auth.issue_tokens("alice")
+    assert await reason(auth.verify(before.access_token)) is FailureReason.SUBJECT_REVOKED
+    assert await reason(auth.refresh(before.refresh_token)) is FailureReason.SUBJECT_REVOKED
+    assert (await auth.verify(at_the_instant.access_token)).issued_at == T0 + 0.5
+    assert (await auth.verify(after.access_token)).issued_at == T0 + 0.75
+    await auth.refresh(after.refresh_token)
+
+
+async def test_the_record_outlives_every_token_it_refuses(store: Store) -> None:
+    clock = Clock()
+    auth = JWTAuth(secret=SECRET, store=store, clock=clock, refresh_ttl=3600, leeway=10)
+    await auth.revoke_subject("alice")
+    assert auth.revocations is not None
+    ttl = await store.ttl(auth.revocations.subject_key("alice"))
+    assert ttl is not None
+    assert 3600 + 10 - 1 < ttl <= 3600 + 10
+    # an explicit earlier cutoff needs the record only until its tokens have expired
+    await auth.revoke_subject("bob", before=T0 - 600)
+    ttl = await store.ttl(auth.revocations.subject_key("bob"))
+    assert ttl is not None
+    assert 3000 + 10 - 1 < ttl <= 3000 + 10
+
+
+async def test_an_earlier_cutoff_never_lowers_a_later_one(store: Store) -> None:
+    clock = Clock()
+    auth = JWTAuth(secret=SECRET, store=store, clock=clock)
+    clock.now = T0 + 50
+    middle = await auth.issue_tokens("alice")
+    clock.now = T0 + 100
+    await auth.revoke_subject("alice")
+    await auth.revoke_subject("alice", before=dt.datetime.fromtimestamp(T0, dt.UTC))
+    assert await reason(auth.verify(middle.access_token)) is FailureReason.SUBJECT_REVOKED
+
+
+async def test_before_cannot_be_in_the_future_and_a_store_is_needed(store: Store) -> None:
+    clock = Clock()
+    auth = JWTAuth(secret=SECRET, store=store, clock=clock)
+    with pytest.raises(ValueError, match="future"):
+        await auth.revoke_subject("alice", before=T0 + 1)
+    with pytest.raises(ValueError, match="subject"):
+        await auth.revoke_subject("")
+    with pytest.raises(AuthConfigurationError):
+        await JWTAuth(secret=SECRET).revoke_subject("alice")
+
+
+async def test_int_subjects_and_hostile_subject_strings_are_one_key_each(store: Store) -> None:
+    clock = Clock()
+    auth = JWTAuth(secret=SECRET, store=store, clock=clock)
+    seven = await auth.issue_tokens(7)
+    star = await auth.issue_tokens("*")
+    clock.now += 1
+    await auth.revoke_subject(7)
+    assert await reason(auth.verify(seven.access_token)) is FailureReason.SUBJECT_REVOKED
+    assert (await auth.verify(star.access_token)).subject == "*"
+
+
+async def test_a_corrupt_record_refuses_rather_than_admits(store: Store) -> None:
+    clock = Clock()
+    auth = JWTAuth(secret=SECRET, store=store, clock=clock)
+    pair = await auth.issue_tokens("alice")
+    assert auth.revocations is not None
+    await store.set(auth.revocations.subject_key("alice"), b"not a number", ttl=60)
+    assert await reason(auth.verify(pair.access_token)) is FailureReason.SUBJECT_REVOKED
