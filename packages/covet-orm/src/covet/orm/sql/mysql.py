@@ -60,7 +60,7 @@ class MySQLDialect(Dialect):
         self.converters.update(
             decimal=v.to_decimal,
             boolean=v.to_bool,
-            datetime=v.naive_to_aware,
+            # no datetime converter: the backend decodes DATETIME/TIMESTAMP to aware UTC itself
             time=v.text_to_time,
             duration=v.int_to_duration,
             uuid=v.text_to_uuid,
