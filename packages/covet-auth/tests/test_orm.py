@@ -188,3 +188,56 @@ async def test_hostile_usernames_are_a_401_on_every_backend(user_model: Any, use
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.post("/auth/token", data={"username": username, "password": "pw"})
         assert response.status_code == 401
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_achange_password_ends_every_existing_session(user_model: Any) -> None:
+    ada = user_model(username="ada")
+    ada.set_password("analytical")
+    await ada.asave()
+    clock = _Clock()
+    backend = JWTAuth(secret="o" * 64, store=MemoryStore(), clock=clock)
+    app = Covet()
+    app.add_middleware(
+        AuthenticationMiddleware, backend=backend, user_loader=orm_user_loader(user_model)
+    )
+    app.include_router(orm_auth_router(backend, user_model), prefix="/auth")
+
+    @app.get("/me")
+    async def me(user: CurrentUser) -> dict[str, Any]:
+        return {"username": user.username}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        stolen = (
+            await client.post("/auth/token", data={"username": "ada", "password": "analytical"})
+        ).json()
+        clock.now += 0.25  # same second: the exact iat still orders the tokens
+        user = await user_model.objects.aget(username="ada")
+        await user.achange_password("difference engine", backend)
+
+        old_bearer = {"Authorization": f"Bearer {stolen['access_token']}"}
+        refused = await client.get("/me", headers=old_bearer)
+        assert refused.status_code == 401
+        assert 'error_description="subject_revoked"' in refused.headers["www-authenticate"]
+        replay = await client.post("/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
+        assert replay.status_code == 401
+
+        clock.now += 0.25
+        wrong = await client.post("/auth/token", json={"username": "ada", "password": "analytical"})
+        assert wrong.status_code == 401
+        fresh = await client.post(
+            "/auth/token", json={"username": "ada", "password": "difference engine"}
+        )
+        assert fresh.status_code == 200
+        bearer = {"Authorization": f"Bearer {fresh.json()['access_token']}"}
+        assert (await client.get("/me", headers=bearer)).json() == {"username": "ada"}
+        saved = await user_model.objects.aget(username="ada")
+        assert saved.check_password("difference engine")

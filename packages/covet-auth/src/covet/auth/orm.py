@@ -9,8 +9,9 @@
             db = db
 
 ``AbstractUser`` has ``username`` (unique), ``email``, ``password_hash``, ``is_active``,
-``scopes`` and ``roles`` (JSON lists) and ``last_login``, with ``set_password`` and
-``check_password`` (which moves an outdated hash to the current scheme). This module imports
+``scopes`` and ``roles`` (JSON lists) and ``last_login``, with ``set_password``,
+``check_password`` (which moves an outdated hash to the current scheme) and
+``achange_password`` (which also ends the user's existing sessions). This module imports
 covet.orm; ``covet.auth`` itself never does, so apps on another ORM plug in their own loaders.
 """
 
@@ -76,8 +77,22 @@ class AbstractUser(Model):
         return str(self.username)
 
     def set_password(self, password: str) -> None:
-        """Hash ``password`` with the current scheme (call ``save()`` afterwards)."""
+        """Hash ``password`` with the current scheme (call ``save()`` afterwards).
+
+        This does not end the user's existing sessions: after a password change, call
+        ``await backend.revoke_subject(user.identity)`` once the new hash is saved, or use
+        :meth:`achange_password`, which does both."""
         self.password_hash = _hasher_for(type(self)).hash(password)
+
+    async def achange_password(self, password: str, backend: JWTAuth) -> None:
+        """Set and save a new password, then end every session the user had.
+
+        The hash is saved before the revocation: in the other order, a login with the old
+        password between the two would get tokens issued after the cut-off, which survive it.
+        Needs ``backend`` to have a store (the one the app's middleware and routes use)."""
+        self.password_hash = await _hasher_for(type(self)).ahash(password)
+        await self.asave(update_fields=["password_hash"])
+        await backend.revoke_subject(self.identity)
 
     def set_unusable_password(self) -> None:
         """No password will match (accounts that log in another way)."""
@@ -128,7 +143,9 @@ def orm_auth_router(
 ) -> Any:
     """``auth_router`` wired to ``model``: looks users up by username, saves upgraded hashes,
     records ``last_login``, and reloads the user on every refresh (an inactive or deleted user's
-    session is revoked; scopes and roles are the user's current ones)."""
+    session is revoked; scopes and roles are the user's current ones). It has no
+    password-change route: the app's own calls ``await user.achange_password(new, backend)``
+    with this ``backend``, which ends every session the user had."""
 
     max_length: int | None = getattr(model._meta.get_field("username"), "max_length", None)
 
