@@ -113,3 +113,20 @@ async def test_account_key_folds_compatibility_variants_of_the_name(store: Store
         await attempt(throttle, name, None)
     with pytest.raises(TooManyAttempts):
         await throttle.check("Alice", None)
+
+
+async def test_exact_arithmetic_free_plus_one_back_to_back_then_one_per_lock(
+    store: Store,
+) -> None:
+    # the sentence in docs/auth.md: attempts 1..N run freely, attempt N+k runs too and starts
+    # a lock of base_delay * 2**(k-1) s; attempts refused during a lock are not counted
+    throttle = LoginThrottle(store, free_attempts=3, base_delay=7, max_delay=20)
+    assert [await attempt(throttle, "frank", None) for _ in range(4)] == [0, 0, 0, 7]
+    for _ in range(10):  # hammering a locked account does not lengthen the lock
+        with pytest.raises(TooManyAttempts) as info:
+            await throttle.check("frank", None)
+        assert info.value.retry_after == 7
+    await expire_account_lock(store, throttle, "frank")
+    assert await attempt(throttle, "frank", None) == 14  # k=2, not k=12
+    await expire_account_lock(store, throttle, "frank")
+    assert await attempt(throttle, "frank", None) == 20  # k=3: 28, capped at max_delay

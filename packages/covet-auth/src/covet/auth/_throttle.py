@@ -20,9 +20,11 @@ class LoginThrottle:
     set-if-absent lasting ``base_delay * 2 ** (n - 1)`` seconds, capped at ``max_delay``), so
     guesses sent concurrently cannot all slip in before the first failure is recorded, and
     several workers sharing a Redis store behave like one. Attempts refused while a key is
-    locked are not counted. A success clears the account and gives the address its attempt
-    back (an office behind one NAT address is not throttled by its own logins). Counters forget
-    attempts ``window`` seconds after the first one.
+    locked are not counted. So with N free attempts, N + 1 attempts run back to back (the last
+    one starts a ``base_delay`` lock), then one per lock period (see docs/auth.md). A success
+    clears the account and gives the address its attempt back (an office behind one NAT
+    address is not throttled by its own logins). Counters forget attempts ``window`` seconds
+    after the first one.
 
     Pass the client address from ``covet.middleware.client_host(scope)``, which honours only the
     trusted proxies configured in ``ProxyHeadersMiddleware``.
