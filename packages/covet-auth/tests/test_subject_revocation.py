@@ -128,3 +128,19 @@ async def test_a_corrupt_record_refuses_rather_than_admits(store: Store) -> None
     assert auth.revocations is not None
     await store.set(auth.revocations.subject_key("alice"), b"not a number", ttl=60)
     assert await reason(auth.verify(pair.access_token)) is FailureReason.SUBJECT_REVOKED
+
+
+async def test_a_fractional_lifetime_is_rounded_up_like_the_tokens_exp(store: Store) -> None:
+    clock = Clock()
+    auth = JWTAuth(secret=SECRET, store=store, clock=clock, access_ttl=60, refresh_ttl=99.5)
+    clock.now = T0 + 0.1
+    pair = await auth.issue_tokens("alice")
+    expires_at = auth.decode(pair.refresh_token, expected_type="refresh").expires_at
+    assert expires_at == T0 + 100  # floor(iat) + ceil(99.5): later than iat + 99.5
+    clock.now = T0 + 0.7
+    await auth.revoke_subject("alice", before=T0 + 0.2)
+    assert auth.revocations is not None
+    ttl = await store.ttl(auth.revocations.subject_key("alice"))
+    assert ttl is not None
+    # the record must outlive the refresh token, not only cut-off + 99.5 (T0 + 99.7)
+    assert ttl > expires_at - clock.now

@@ -154,5 +154,6 @@ class JWTAuth(TokenCodec):
             cutoff = float(before)
         if not math.isfinite(cutoff) or cutoff > now:
             raise ValueError("before must be a finite moment, not in the future")
-        ttl = ttl_until(cutoff + self.family_ttl + self.leeway, now)
+        # a token issued before the cut-off has exp = floor(iat) + ceil(ttl) < cutoff + ceil(ttl)
+        ttl = ttl_until(cutoff + math.ceil(self.family_ttl) + self.leeway, now)
         await revocations.revoke_subject(str(subject), cutoff, ttl)
