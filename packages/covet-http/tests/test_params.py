@@ -841,3 +841,42 @@ def test_depends_without_a_callable_uses_the_annotation_fastapi_style() -> None:
 
     with pytest.raises(ConfigurationError, match="Depends"):
         app.add_route("/bad2", lambda: None, dependencies=[Depends()])
+
+
+def test_raw_utf8_in_the_query_string_decodes_like_request_query_params() -> None:
+    # browsers percent-encode, but some clients send raw UTF-8 bytes; both views must agree
+    import json
+
+    import anyio
+
+    from covet.http import Covet, Message
+    from covet.http.testing import TestClient
+
+    app = Covet()
+
+    @app.get("/search")
+    async def search(request: Request, q: str) -> dict[str, str]:
+        return {"param": q, "query_params": request.query_params["q"]}
+
+    async def call() -> list[Message]:
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "GET", "scheme": "http", "path": "/search", "raw_path": b"/search",
+            "query_string": "q=café".encode(), "root_path": "", "headers": [],
+            "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+        }  # fmt: skip
+        await app(scope, receive, send)
+        return sent
+
+    messages = anyio.run(call)
+    assert messages[0]["status"] == 200
+    assert json.loads(messages[1]["body"]) == {"param": "café", "query_params": "café"}
+    assert TestClient(app).get("/search", params={"q": "café"}).json()["param"] == "café"

@@ -41,7 +41,7 @@ def parse_query(query_string: bytes) -> dict[str, list[str]]:
     """``a=1&a=2&b`` -> ``{"a": ["1", "2"], "b": [""]}`` (percent-decoding only when needed)."""
     if not query_string:
         return {}
-    text = query_string.decode("latin-1")
+    text = query_string.decode("utf-8", errors="replace")  # as request.query_params does
     out: dict[str, list[str]] = {}
     if "%" in text or "+" in text:
         for key, value in parse_qsl(text, keep_blank_values=True):
