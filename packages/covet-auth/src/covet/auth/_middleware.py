@@ -13,9 +13,7 @@ from covet.auth._jwt_auth import JWTAuth
 from covet.auth._tokens import SCOPE_TOKEN, VerifiedToken
 from covet.auth._users import AnonymousUser, AuthCredentials, TokenUser
 from covet.http import ASGIApp, Receive, SameSite, Scope, Send, format_set_cookie, parse_cookies
-from covet.middleware import CSRFMiddleware
-from covet.middleware._csrf import _Rejected as _CrossSite
-from covet.middleware._responses import send_problem
+from covet.middleware import CrossSiteRequestRejected, CSRFMiddleware, send_problem
 
 UserLoader = Callable[[VerifiedToken], Awaitable[Any] | Any]
 _ANONYMOUS = AnonymousUser()  # both immutable: shared by every request without credentials
@@ -181,7 +179,7 @@ class AuthenticationMiddleware:
         scheme = scope.get("scheme", "ws")
         try:  # covet.middleware's CSRF origin check, with the handshake's http(s) origin
             self.csrf_app.check_origin({"scheme": _HTTP_SCHEME.get(scheme, scheme)}, headers)
-        except _CrossSite as exc:
+        except CrossSiteRequestRejected as exc:
             raise AuthenticationFailed(
                 FailureReason.UNTRUSTED_ORIGIN, f"cookie credentials on a websocket: {exc}"
             ) from None

@@ -7,13 +7,14 @@ protection and trusted-proxy resolution that covet-auth builds on.
 from covet.middleware.__about__ import __version__
 from covet.middleware._compression import CompressionMiddleware
 from covet.middleware._cors import CORSMiddleware
-from covet.middleware._csrf import CSRFMiddleware, get_csrf_token
+from covet.middleware._csrf import CrossSiteRequestRejected, CSRFMiddleware, get_csrf_token
 from covet.middleware._errors import ErrorMiddleware
 from covet.middleware._orm_sessions import DatabaseSessionBackend
 from covet.middleware._proxy import ProxyHeadersMiddleware, client_host
 from covet.middleware._ratelimit import RateLimit, RateLimiter, RateLimitMiddleware
 from covet.middleware._redis_store import RedisStore
 from covet.middleware._request_id import RequestIDLogFilter, RequestIDMiddleware, get_request_id
+from covet.middleware._responses import send_problem
 from covet.middleware._security import (
     HTTPSRedirectMiddleware,
     SecurityHeadersMiddleware,
@@ -35,6 +36,7 @@ __all__ = [
     "CORSMiddleware",
     "CSRFMiddleware",
     "CompressionMiddleware",
+    "CrossSiteRequestRejected",
     "DatabaseSessionBackend",
     "EncryptedCookieBackend",
     "ErrorMiddleware",
@@ -62,4 +64,5 @@ __all__ = [
     "client_host",
     "get_csrf_token",
     "get_request_id",
+    "send_problem",
 ]

@@ -88,8 +88,8 @@ def unmask_token(submitted: str) -> bytes:
     return plain.to_bytes(size, "big")
 
 
-class _Rejected(Exception):
-    pass
+class CrossSiteRequestRejected(Exception):
+    """``CSRFMiddleware.check_origin`` refused the request: it comes from an untrusted origin."""
 
 
 class CSRFMiddleware:
@@ -195,12 +195,12 @@ class CSRFMiddleware:
                 if submitted is None:
                     submitted, receive = await self.form_token(headers, receive)
                 if cookie_token is None:
-                    raise _Rejected("CSRF cookie missing or invalid")
+                    raise CrossSiteRequestRejected("CSRF cookie missing or invalid")
                 if submitted is None or not hmac.compare_digest(
                     unmask_token(submitted), cookie_token.encode("ascii")
                 ):
-                    raise _Rejected("CSRF token missing or incorrect")
-            except _Rejected as exc:
+                    raise CrossSiteRequestRejected("CSRF token missing or incorrect")
+            except CrossSiteRequestRejected as exc:
                 await send_problem(send, 403, str(exc))
                 return
 
@@ -228,7 +228,7 @@ class CSRFMiddleware:
         scheme = scope.get("scheme", "ws")
         try:
             self.check_origin({"scheme": _HTTP_SCHEMES.get(scheme, scheme)}, headers)
-        except _Rejected:
+        except CrossSiteRequestRejected:
             await receive()  # websocket.connect
             await send({"type": "websocket.close", "code": 1008})
             return
@@ -250,13 +250,13 @@ class CSRFMiddleware:
             origin = _origin_of(headers[b"referer"]) or "null"
         if origin is None:
             if headers.get(b"sec-fetch-site", "").lower() in ("cross-site", "same-site"):
-                raise _Rejected("cross-site request without an Origin")
+                raise CrossSiteRequestRejected("cross-site request without an Origin")
             return
         origin = origin.lower().rstrip("/")
         host = headers.get(b"host", "")
         own = _origin_of(f"{scope.get('scheme', 'http')}://{host}") if host else None
         if origin == "null" or (origin != own and origin not in self.trusted_origins):
-            raise _Rejected(f"origin {origin!r} is not trusted")
+            raise CrossSiteRequestRejected(f"origin {origin!r} is not trusted")
 
     async def form_token(
         self, headers: dict[bytes, str], receive: Receive
@@ -285,7 +285,9 @@ class CSRFMiddleware:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_body_size:
-                raise _Rejected("CSRF token not found within the first max_body_size bytes")
+                raise CrossSiteRequestRejected(
+                    "CSRF token not found within the first max_body_size bytes"
+                )
             if boundary is not None:
                 # Only a match that ends in the new bytes is new: start far enough back for it.
                 found = self._multipart_field.search(body, max(0, scanned - self._max_field_match))
