@@ -10,17 +10,20 @@ from typing import Any, Self
 
 import anyio
 
-from covet.http._testing_common import Lifespan, build_scope, httpx
+from covet.http._testing_common import (
+    WINDOW,
+    Lifespan,
+    RequestReceiver,
+    client_scope,
+    httpx,
+    no_response,
+)
 from covet.http._types import ASGIApp, Message, Scope
 
 __all__ = ["AsyncTestClient"]
 
 
-#: How many body chunks the app may send ahead of what the test has read.
-WINDOW = 16
-
-
-class _AsyncExchange:
+class _AsyncExchange(RequestReceiver):
     """One request to the app, run as a task on the test's loop. The message stream is bounded,
     so an endless response waits for the reader; errors are kept aside and raised on close."""
 
@@ -35,13 +38,6 @@ class _AsyncExchange:
         self.finished = False
         self.task = asyncio.ensure_future(self.run())
         live.add(self)
-
-    async def receive(self) -> Message:
-        if self.body is not None:
-            body, self.body = self.body, None
-            return {"type": "http.request", "body": body, "more_body": False}
-        await self.disconnected.wait()
-        return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -105,13 +101,7 @@ class _AsyncTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         client = self._client
-        scope = build_scope(
-            request,
-            "http",
-            root_path=client.root_path,
-            client=client.client_address,
-            state=client.lifespan_state,
-        )
+        scope = client_scope(client, request)
         body = await request.aread()
         exchange = _AsyncExchange(client.app, scope, body, client.open_exchanges)
         try:
@@ -125,12 +115,8 @@ class _AsyncTransport(httpx.AsyncBaseTransport):
                 stream=_AsyncBody(exchange, client.raise_server_exceptions),
                 request=request,
             )
-        error: Exception | None = await exchange.finish()
-        if error is None:
-            error = RuntimeError("the ASGI app returned without sending a response")
-        if client.raise_server_exceptions:
-            raise error
-        return httpx.Response(500, request=request)
+        error = await exchange.finish()
+        return no_response(error, client.raise_server_exceptions, request)
 
 
 class AsyncTestClient(httpx.AsyncClient):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import unquote
 
 import anyio
@@ -18,7 +18,19 @@ except ImportError as exc:  # pragma: no cover - exercised only without httpx
 
 from covet.http._types import ASGIApp, Message, Scope
 
-__all__ = ["Lifespan", "build_scope", "httpx"]
+__all__ = [
+    "WINDOW",
+    "ClientSettings",
+    "Lifespan",
+    "RequestReceiver",
+    "build_scope",
+    "client_scope",
+    "httpx",
+    "no_response",
+]
+
+#: How many body chunks the app may send ahead of what the test has read.
+WINDOW = 16
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
@@ -54,6 +66,51 @@ def build_scope(
     if kind == "http":
         scope["method"] = request.method
     return scope
+
+
+class ClientSettings(Protocol):
+    root_path: str
+    client_address: tuple[str, int]
+    lifespan_state: dict[str, Any]
+
+
+def client_scope(
+    client: ClientSettings, request: httpx.Request, kind: Literal["http", "websocket"] = "http"
+) -> Scope:
+    """The scope for ``request`` as sent by a test client with these settings."""
+    return build_scope(
+        request,
+        kind,
+        root_path=client.root_path,
+        client=client.client_address,
+        state=client.lifespan_state,
+    )
+
+
+class RequestReceiver:
+    """The app's ``receive`` for one exchange: the whole request body once, then
+    ``http.disconnect`` as soon as the client has gone (``disconnected`` is set)."""
+
+    body: bytes | None
+    disconnected: anyio.Event
+
+    async def receive(self) -> Message:
+        if self.body is not None:
+            body, self.body = self.body, None
+            return {"type": "http.request", "body": body, "more_body": False}
+        await self.disconnected.wait()
+        return {"type": "http.disconnect"}
+
+
+def no_response(
+    error: BaseException | None, raise_errors: bool, request: httpx.Request
+) -> httpx.Response:
+    """What a client gets when the app finished without starting a response."""
+    if error is None:
+        error = RuntimeError("the ASGI app returned without sending a response")
+    if raise_errors:
+        raise error
+    return httpx.Response(500, request=request)
 
 
 class Lifespan:

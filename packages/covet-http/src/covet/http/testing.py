@@ -19,18 +19,21 @@ from typing import Any, Literal, Self
 import anyio
 import anyio.from_thread
 
-from covet.http._testing_common import Lifespan, build_scope, httpx
+from covet.http._testing_common import (
+    WINDOW,
+    Lifespan,
+    RequestReceiver,
+    client_scope,
+    httpx,
+    no_response,
+)
 from covet.http._testing_ws import WebSocketDenialResponse, WebSocketTestSession
 from covet.http._types import ASGIApp, Message, Scope
 
 __all__ = ["AsyncTestClient", "TestClient", "WebSocketDenialResponse", "WebSocketTestSession"]
 
 
-#: How many body chunks the app may send ahead of what the test has read.
-WINDOW = 16
-
-
-class _Exchange:
+class _Exchange(RequestReceiver):
     """One request between the test's thread and the app on the portal's event loop.
 
     Body chunks flow through a thread-safe queue; the app may run ``WINDOW`` chunks ahead of the
@@ -58,13 +61,6 @@ class _Exchange:
         self.finished = False
         self.future: Future[None] = portal.start_task_soon(self.run)
         live.add(self)
-
-    async def receive(self) -> Message:
-        if self.body is not None:
-            body, self.body = self.body, None
-            return {"type": "http.request", "body": body, "more_body": False}
-        await self.disconnected.wait()
-        return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -152,13 +148,7 @@ class _Transport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         client = self._client
-        scope = build_scope(
-            request,
-            "http",
-            root_path=client.root_path,
-            client=client.client_address,
-            state=client.lifespan_state,
-        )
+        scope = client_scope(client, request)
         body = request.read()
         stack = contextlib.ExitStack()
         portal = stack.enter_context(client.portal())
@@ -172,12 +162,9 @@ class _Transport(httpx.BaseTransport):
                 request=request,
             )
         exchange.finish()
-        error = payload if kind == "error" else None
-        if error is None:
-            error = RuntimeError("the ASGI app returned without sending a response")
-        if client.raise_server_exceptions:
-            raise error
-        return httpx.Response(500, request=request)
+        return no_response(
+            payload if kind == "error" else None, client.raise_server_exceptions, request
+        )
 
 
 class TestClient(httpx.Client):
@@ -232,13 +219,7 @@ class TestClient(httpx.Client):
     ) -> WebSocketTestSession:
         """Open a websocket to ``url``; use the session as a context manager."""
         request = self.build_request("GET", url, headers=headers)
-        scope = build_scope(
-            request,
-            "websocket",
-            root_path=self.root_path,
-            client=self.client_address,
-            state=self.lifespan_state,
-        )
+        scope = client_scope(self, request, "websocket")
         scope["subprotocols"] = list(subprotocols or [])
         if subprotocols:
             scope["headers"].append((b"sec-websocket-protocol", ", ".join(subprotocols).encode()))
