@@ -35,7 +35,8 @@ def pg(server_db_url: str, app_name: str) -> Iterator[Database]:
     db = Database(
         server_db_url,
         default=False,
-        connect_args={"server_settings": {"application_name": app_name}},
+        # a lock left behind by a test fails the teardown's DROP TABLE instead of hanging it
+        connect_args={"server_settings": {"application_name": app_name, "lock_timeout": "10s"}},
     )
     db.execute("DROP TABLE IF EXISTS pg_things")
     db.execute(
@@ -345,3 +346,49 @@ async def test_cancelled_first_use_keeps_the_warm_connections(
     finally:
         await db.aclose()
     assert await asyncio.to_thread(connections_named, server_db_url, app_name) == 0
+
+
+async def _relation_locks(url: str, app_name: str) -> list[str]:
+    admin = Database(url, default=False)
+    try:
+        rows = await admin.afetch_all(
+            "SELECT l.mode FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE a.application_name = $1 AND l.relation IS NOT NULL",
+            [app_name],
+        )
+    finally:
+        await admin.aclose()
+    return [r["mode"] for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("sql", "params"),
+    [
+        ("SELECT n FROM pg_things WHERE n = $1", ["not a number"]),  # asyncpg cannot encode it
+        ("SELECT n FROM pg_things WHERE n = ANY($1)", [[1, "two"]]),
+        (  # more arguments than the protocol carries
+            "SELECT n FROM pg_things WHERE n IN ("
+            + ", ".join(f"${i}" for i in range(1, 40_001))
+            + ")",
+            list(range(40_000)),
+        ),
+    ],
+)
+async def test_a_refused_parameter_leaves_no_lock_behind(
+    pg: Database, server_db_url: str, app_name: str, api, sql: str, params: list[object]
+) -> None:
+    """asyncpg refuses such parameters after it sent Parse; the pooled connection used to keep
+    the table's lock until its next statement, so a DROP TABLE from elsewhere hung."""
+    with pytest.raises((DataError, ProgrammingError)):
+        await api(pg, "fetch_all", sql, params)
+    assert await _relation_locks(server_db_url, app_name) == []
+    assert await api(pg, "fetch_one", "SELECT count(*) AS n FROM pg_things") == {"n": 0}
+
+
+async def test_a_refused_parameter_inside_a_transaction_keeps_it(pg: Database) -> None:
+    async with pg.transaction():
+        await pg.aexecute("INSERT INTO pg_things VALUES (1, 1, 'a')")
+        with pytest.raises(DataError):
+            await pg.afetch_all("SELECT n FROM pg_things WHERE n = $1", ["x"])
+        await pg.aexecute("INSERT INTO pg_things VALUES (2, 2, 'b')")
+    assert await pg.afetch_one("SELECT count(*) AS n FROM pg_things") == {"n": 2}

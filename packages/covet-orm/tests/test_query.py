@@ -145,6 +145,39 @@ async def test_lookups(api, lookups, expected) -> None:
     assert await titles(api, Article.objects.filter(**lookups)) == expected
 
 
+async def test_in_lists_longer_than_the_parameter_ceiling(api, db: Database) -> None:
+    """PostgreSQL and SQLite cap bound parameters near 32,767: a longer `in` list still works
+    (PostgreSQL: one array parameter; SQLite past the cap: one JSON parameter)."""
+    await seed(api)
+    many = list(range(100, 40_100))  # 40,000 values, none of them a view count
+    hits = await titles(api, Article.objects.filter(views__in=[*many, 30, 10]))
+    assert hits == ["Alpha", "Gamma"]
+    assert await titles(api, Article.objects.exclude(views__in=[*many, 30])) == [
+        "Alpha", "beta", "delta"]  # fmt: skip
+    names = [f"name-{i}" for i in range(40_000)]
+    assert await titles(api, Article.objects.filter(title__in=[*names, "delta"])) == ["delta"]
+    # the same query shape again (the compiled statement comes from the cache): new values
+    assert await titles(api, Article.objects.filter(views__in=[*many, 20, 0])) == [
+        "beta", "delta"]  # fmt: skip
+    # short lists, cached and not, and with the long form in one query
+    assert await titles(api, Article.objects.filter(views__in=[0, 20])) == ["beta", "delta"]
+    assert await titles(api, Article.objects.filter(views__in=[10])) == ["Alpha"]
+    qs = Article.objects.filter(views__in=[*many, 10, 20], title__in=["beta", "Gamma"])
+    assert await titles(api, qs) == ["beta"]
+    assert await api(Article.objects.filter(views__in=many), "count") == 0
+    n = await api(Article.objects.filter(views__in=[*many, 0]), "update", body="touched")
+    assert n == 1
+
+
+def test_in_list_too_long_for_sqlite_and_not_json() -> None:
+    from covet.orm.sql.sqlite import SqliteDialect
+
+    d = SqliteDialect()
+    assert d.pack_in([b"x"] * 100) is None  # short: one placeholder each, bytes are fine
+    with pytest.raises(FieldError, match="cannot travel as JSON"):
+        d.pack_in([bytes([i % 256, i // 256]) for i in range(40_000)])
+
+
 async def test_q_f_exclude(api) -> None:
     await seed(api)
     qs = Article.objects.filter(Q(views=10) | Q(title="Gamma"))

@@ -255,10 +255,13 @@ class Lookup(Expr):
             return f"{lhs} IS NULL" if lookup == "exact" or rhs else f"{lhs} IS NOT NULL"
         if lookup == "in":
             adapt = self._adapt(ctx)
-            values = list(rhs)
+            values = [adapt(v) for v in rhs]
             if not values:
                 return "1 = 0"
-            return f"{lhs} IN ({', '.join(ctx.param(adapt(v)) for v in values)})"
+            packed = None if ctx.inline else d.pack_in(values)
+            if packed is not None:  # one parameter, whatever the length (see Dialect.pack_in)
+                return d.packed_in(lhs, ctx.param(packed))
+            return f"{lhs} IN ({', '.join(ctx.param(v) for v in values)})"
         if lookup == "range":
             adapt = self._adapt(ctx)
             low, high = rhs
@@ -305,7 +308,15 @@ class Lookup(Expr):
         self.lhs.collect(ctx)
         if lookup == "isnull" or (lookup == "exact" and rhs is None):
             return
-        if lookup in ("in", "range"):
+        if lookup == "in":
+            adapt = self._adapt(ctx)
+            values = [adapt(v) for v in rhs]
+            packed = ctx.dialect.pack_in(values) if values else None
+            if packed is not None:
+                params.append(packed)
+            else:
+                params.extend(values)
+        elif lookup == "range":
             adapt = self._adapt(ctx)
             params.extend(adapt(v) for v in rhs)
         elif lookup in _LIKE:

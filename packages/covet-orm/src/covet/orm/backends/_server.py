@@ -145,6 +145,22 @@ class ServerConnection(AsyncConnection):
         clean, or dead (``terminate``) so that the pool drops it. Runs shielded from
         cancellation; must bound its own time. Default: nothing (the driver handles it)."""
 
+    def refused_by_driver(self, error: BaseException) -> bool:
+        """True when the driver raised ``error`` itself, mid-exchange, without the server
+        having answered (see ``resync``). Default: never."""
+        return False
+
+    async def resync(self) -> None:
+        """Bring the session back to idle after ``refused_by_driver``: asyncpg that refuses a
+        parameter after it sent Parse leaves the server holding the statement's table locks
+        until the next command, and a pooled connection could sit like that for hours,
+        blocking every ALTER/DROP/TRUNCATE of the table. One round trip ends it; a connection
+        that cannot make it is dropped."""
+        try:
+            await self._do_execute("SELECT 1", ())
+        except Exception:
+            self.terminate()
+
     async def _call(self, op: Callable[..., Awaitable[T]], sql: str, params: Any) -> T:
         try:
             result = await self._guarded(op, sql, params)
@@ -162,6 +178,8 @@ class ServerConnection(AsyncConnection):
             translated = self.translate(error)
             if translated is None:
                 raise
+            if self.refused_by_driver(error) and self.alive(probe=False):
+                await self.resync()
             if not isinstance(translated, exc.OperationalError) and not self.alive():
                 # whatever the driver said, the connection is gone: that is a lost connection
                 translated = exc.OperationalError(f"connection lost: {translated}", error)

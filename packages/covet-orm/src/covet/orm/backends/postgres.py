@@ -135,6 +135,17 @@ class PostgresConnection(ServerConnection):
     def translate(self, error: BaseException) -> exc.DatabaseError | None:
         return translate(error)
 
+    def refused_by_driver(self, error: BaseException) -> bool:
+        # the server's errors carry the fields of its ErrorResponse (source file among them);
+        # asyncpg's own refusals (a value it cannot encode, too many arguments) do not
+        if isinstance(error, pgexc.InterfaceError):
+            message = str(error)
+            return "connection is closed" not in message and "in progress" not in message
+        return (
+            isinstance(error, pgexc.PostgresError | ClientDataError)
+            and getattr(error, "server_source_filename", None) is None
+        )
+
     def not_executed(self, error: BaseException) -> bool:
         if isinstance(error, pgexc.InterfaceError) and "connection is closed" in str(error):
             return True  # asyncpg refused before sending anything

@@ -104,6 +104,15 @@ class Dialect:
         return self.converters.get(kind)
 
     # -- clauses ----------------------------------------------------------------------------
+    def pack_in(self, values: list[Any]) -> Any | None:
+        """``values`` of ``IN (...)`` (adapted, never empty) as one parameter, or None to bind
+        one placeholder each. Overridden where a list could exceed ``max_params``."""
+        return None
+
+    def packed_in(self, lhs: str, placeholder: str) -> str:
+        """The membership test against the one parameter ``pack_in`` made."""
+        raise NotImplementedError(f"{self.name} binds IN lists one value per placeholder")
+
     def limit_offset(self, limit: str | None, offset: str | None) -> str:
         """LIMIT/OFFSET; ``limit`` and ``offset`` are SQL (placeholders: one statement text, so
         one cached and prepared statement, serves every page)."""

@@ -45,6 +45,14 @@ class PostgresDialect(Dialect):
     def param(self, index: int) -> str:
         return f"${index}"
 
+    def pack_in(self, values: list[Any]) -> Any | None:
+        # `= ANY($1)` with an array: no 32,767-parameter ceiling, and one statement text (one
+        # prepared statement in asyncpg's cache) for every length of list
+        return values
+
+    def packed_in(self, lhs: str, placeholder: str) -> str:
+        return f"{lhs} = ANY({placeholder})"
+
     def like(self, lhs: str, rhs: str, *, case_insensitive: bool = False) -> str:
         op = "ILIKE" if case_insensitive else "LIKE"
         return f"{lhs}::text {op} {rhs} ESCAPE '!'"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import json
+from typing import Any, ClassVar
 
+from covet.orm._exceptions import FieldError
 from covet.orm.sql import _values as v
 from covet.orm.sql.dialect import DATE_PARTS, Dialect
 
+#: an IN list longer than max_params minus this goes as one JSON parameter (room for the rest)
+_PARAMS_LEFT_FOR_THE_REST = 256
 _STRFTIME = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "%M", "second": "%S"}
 
 
@@ -62,6 +66,22 @@ class SqliteDialect(Dialect):
             uuid=v.text_to_uuid,
             json=v.json_loads,
         )
+
+    def pack_in(self, values: list[Any]) -> Any | None:
+        # past the parameter ceiling, the list travels as one JSON array read by json_each()
+        if len(values) <= self.max_params - _PARAMS_LEFT_FOR_THE_REST:
+            return None
+        try:
+            return json.dumps(values, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise FieldError(
+                f"an 'in' list of {len(values)} values is more than SQLite binds one per "
+                f"parameter ({self.max_params}), and these values cannot travel as JSON "
+                f"({error}); split the list"
+            ) from error
+
+    def packed_in(self, lhs: str, placeholder: str) -> str:
+        return f"{lhs} IN (SELECT value FROM json_each({placeholder}))"  # noqa: S608 - SQL parts
 
     def bool_literal(self, value: bool) -> str:
         return "1" if value else "0"
