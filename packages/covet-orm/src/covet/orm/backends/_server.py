@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import select
+import time
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
@@ -254,7 +255,9 @@ def drive(
     future is done. This skips the Task, the run_forever set-up and the stop round of
     ``run_until_complete``: about a quarter of the per-statement cost on a loaded machine
     (scripts/bench/orm/sync_path.py). ``loop`` must be a ``BaseEventLoop`` no other thread runs.
-    If waiting is interrupted (Ctrl-C), the coroutine is closed, ``on_interrupt`` runs (the
+    If waiting is interrupted (Ctrl-C), the statement is cancelled the way a cancelled Task
+    cancels it (``_unwind``: asyncpg sends a CancelRequest, covet's MariaDB connection KILLs its
+    query), so the server stops instead of running it to the end; then ``on_interrupt`` runs (the
     connection is mid-statement: drop it) and the exception propagates unchanged.
     """
     run_once = loop._run_once  # type: ignore[attr-defined]
@@ -272,12 +275,45 @@ def drive(
                     while not fut.done():
                         run_once()
                 except BaseException:
-                    coro.close()
-                    if on_interrupt is not None:
-                        on_interrupt()
+                    try:
+                        _unwind(loop, coro, fut, UNWIND_TIMEOUT)
+                    except BaseException:  # noqa: S110 - a second Ctrl-C: just drop it
+                        pass
+                    finally:
+                        coro.close()
+                        if on_interrupt is not None:
+                            on_interrupt()
                     raise
     finally:
         asyncio._set_running_loop(None)
+
+
+#: seconds an interrupted sync call spends cancelling its statement on the server
+UNWIND_TIMEOUT = 5.0
+
+
+def _unwind(
+    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], fut: Any, timeout: float
+) -> None:
+    """Cancel the future ``coro`` waits on and let ``coro`` finish as a Task (so the cancellation
+    code in it, which may use timeouts and shields, runs as it does in the async API), then run
+    what the driver started meanwhile (asyncpg's CancelRequest), all within ``timeout`` seconds."""
+    run_once = loop._run_once  # type: ignore[attr-defined]
+    ready = loop._ready  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    wake = loop.call_later(timeout, lambda: None)  # so a blocking run_once returns in time
+    fut.cancel()
+    task = loop.create_task(coro)  # resumes it at its await: CancelledError raised inside
+    try:
+        while time.monotonic() < deadline:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            if task.done() and not pending and not ready:
+                return
+            run_once()
+    finally:
+        wake.cancel()
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: it is the interruption's aftermath, not news
 
 
 class LoopConnection(SyncConnection):
