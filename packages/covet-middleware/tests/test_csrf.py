@@ -118,7 +118,7 @@ BYPASSES: list[tuple[str, dict[str, Any]]] = [
     ("no cookie", {"drop_cookie": 1}),
     ("forged unsigned cookie", {"forge": 1}),
     ("attacker's own valid token", {"foreign": 1}),
-    ("form token past max_body_size", {"deep_form": 1}),
+    ("multipart token past max_body_size", {"deep_multipart": 1}),
 ]
 
 
@@ -130,7 +130,7 @@ async def test_every_bypass_gets_403(
     spec = dict(spec)
     flags = {
         flag
-        for flag in ("no_header", "drop_cookie", "forge", "foreign", "deep_form")
+        for flag in ("no_header", "drop_cookie", "forge", "foreign", "deep_multipart")
         if spec.pop(flag, None)
     }
     async with session(build, make_client, max_body_size=4096) as (client, token):
@@ -151,12 +151,44 @@ async def test_every_bypass_gets_403(
         if "foreign" in flags:
             async with session(build, make_client) as (_, other_token):
                 headers["x-csrf-token"] = other_token
-        if "deep_form" in flags:
-            del headers["x-csrf-token"]
-            spec["data"] = {"padding": "p" * 8000, "csrf_token": token}
+        if "deep_multipart" in flags:  # the token field comes after an 8,000-byte file
+            spec["content"] = (
+                b'--B\r\nContent-Disposition: form-data; name="f"; filename="a.bin"\r\n\r\n'
+                + b"x" * 8000
+                + b'\r\n--B\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+                + token.encode()
+                + b"\r\n--B--\r\n"
+            )
+            headers["content-type"] = "multipart/form-data; boundary=B"
         response = await client.request(method, "/echo", headers=headers, **spec)
     assert response.status_code == 403, name
     assert response.headers["content-type"] == "application/problem+json"
+    if "deep_multipart" in flags:
+        assert "before any file" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_urlencoded_form_over_max_body_size_is_413(
+    build: Any, make_client: Any, chunked: bool
+) -> None:
+    async with session(build, make_client, max_body_size=4096) as (client, token):
+        body = f"padding={'p' * 8000}&csrf_token={token}".encode()
+        headers = {"origin": OWN, "content-type": "application/x-www-form-urlencoded"}
+
+        async def chunks() -> Any:  # no Content-Length: the limit is found while reading
+            for i in range(0, len(body), 1000):
+                yield body[i : i + 1000]
+
+        content: Any = chunks() if chunked else body
+        response = await client.post("/echo", headers=headers, content=content)
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "x-csrf-token header" in response.json()["detail"]
+        # the same form under the limit, and the big one with the header token, pass
+        small = await client.post("/echo", headers=headers, content=f"csrf_token={token}")
+        assert small.status_code == 200
+        big = await client.post("/echo", headers={**headers, "x-csrf-token": token}, content=body)
+        assert big.status_code == 200
 
 
 def test_short_secret_is_refused() -> None:

@@ -91,6 +91,14 @@ def unmask_token(submitted: str) -> bytes:
 class CrossSiteRequestRejected(Exception):
     """``CSRFMiddleware.check_origin`` refused the request: it comes from an untrusted origin."""
 
+    status = 403
+
+
+class _FormTooLarge(CrossSiteRequestRejected):
+    """A urlencoded form longer than ``max_body_size``: its token cannot be checked."""
+
+    status = 413
+
 
 class CSRFMiddleware:
     """Refuse cross-site state-changing requests.
@@ -105,7 +113,8 @@ class CSRFMiddleware:
        as ``get_csrf_token`` gives it; tokens are compared in constant time.
 
     Websocket handshakes get check 1 (closed with 1008 when it fails). Anything else gets 403
-    problem details. Handlers read the token with
+    problem details, except a urlencoded form longer than ``max_body_size`` without the header
+    token: 413, since its token cannot be looked for. Handlers read the token with
     ``get_csrf_token(scope)`` (or ``request.state.csrf_token``), masked afresh for each request so
     compressed pages do not leak it (BREACH); the cookie is set when missing.
     """
@@ -201,7 +210,7 @@ class CSRFMiddleware:
                 ):
                     raise CrossSiteRequestRejected("CSRF token missing or incorrect")
             except CrossSiteRequestRejected as exc:
-                await send_problem(send, 403, str(exc))
+                await send_problem(send, exc.status, str(exc))
                 return
 
         if cookie_token is not None:
@@ -233,6 +242,13 @@ class CSRFMiddleware:
             await send({"type": "websocket.close", "code": 1008})
             return
         await self.app(scope, receive, send)
+
+    def _form_too_large(self) -> _FormTooLarge:
+        return _FormTooLarge(
+            f"urlencoded form over {self.max_body_size} bytes (CSRFMiddleware max_body_size): "
+            f"send the token in the {self.header_name.decode('latin-1')} header, or raise "
+            "max_body_size"
+        )
 
     def is_exempt(self, scope: Scope) -> bool:
         if not self.exempt:
@@ -272,6 +288,10 @@ class CSRFMiddleware:
             if match is None:
                 return None, receive
             boundary = match.group(1).encode("latin-1")
+        else:
+            declared = headers.get(b"content-length", "")
+            if declared.isdigit() and int(declared) > self.max_body_size:
+                raise self._form_too_large()
         buffered: list[Message] = []
         body = b""
         more = True
@@ -285,8 +305,12 @@ class CSRFMiddleware:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_body_size:
+                if boundary is None:  # the token may be anywhere in a urlencoded form
+                    raise self._form_too_large()
                 raise CrossSiteRequestRejected(
-                    "CSRF token not found within the first max_body_size bytes"
+                    f"CSRF token not found in the first {self.max_body_size} bytes of the "
+                    f"multipart form; put the {self.form_field!r} field before any file, or "
+                    f"send the token in the {self.header_name.decode('latin-1')} header"
                 )
             if boundary is not None:
                 # Only a match that ends in the new bytes is new: start far enough back for it.
