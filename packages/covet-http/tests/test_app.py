@@ -22,7 +22,7 @@ from covet.http import (
     WebSocketException,
 )
 from covet.http._types import Message, Receive, Scope, Send
-from covet.http.testing import TestClient
+from covet.http.testing import TestClient, WebSocketDenialResponse
 
 
 @dataclasses.dataclass
@@ -314,10 +314,6 @@ def test_a_returned_response_keeps_its_status_over_the_route_default() -> None:
 def test_websocket_errors_close_with_a_code(caplog: pytest.LogCaptureFixture) -> None:
     app = Covet()
 
-    @app.websocket("/typed")
-    async def typed(websocket: WebSocket, n: int) -> None:
-        await websocket.accept()
-
     @app.websocket("/denied")
     async def denied(websocket: WebSocket) -> None:
         await websocket.accept()
@@ -330,14 +326,80 @@ def test_websocket_errors_close_with_a_code(caplog: pytest.LogCaptureFixture) ->
 
     client = TestClient(app)
     for path, code, reason in (
-        ("/typed?n=x", 1008, "invalid parameters: query.n: Input should be a valid integer"),
-        ("/denied", 1008, "not for you"),
+        ("/denied", 1008, "not for you"),  # after accept(): a close code is all there is
         ("/crash", 1011, "internal error"),
     ):
         with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect(path) as ws:
             ws.receive_text()
         assert (info.value.code, info.value.reason) == (code, reason)
     assert "ws bug" in caplog.text
+
+
+def _guarded_websocket_app() -> Covet:
+    app = Covet()
+
+    def token(websocket: WebSocket) -> str:
+        value = websocket.headers.get("authorization")
+        if value is None:
+            raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
+        if value != "Bearer good":
+            raise HTTPException(403, "not for you")
+        return value
+
+    @app.websocket("/live")
+    async def live(websocket: WebSocket, who: Annotated[str, Depends(token)], n: int = 1) -> None:
+        await websocket.accept()
+        await websocket.send_text(f"{who} {n}")
+        await websocket.close()
+
+    return app
+
+
+def test_websocket_refused_before_accept_gets_the_http_answer() -> None:
+    """An HTTPException or invalid parameter before accept() refuses the handshake with the
+    HTTP response an HTTP route would give (status, headers, problem details), through the
+    ASGI denial-response extension, so clients see 401 + WWW-Authenticate, not a bare close."""
+    client = TestClient(_guarded_websocket_app())
+    with pytest.raises(WebSocketDenialResponse) as info:
+        client.websocket_connect("/live").__enter__()
+    denial = info.value
+    assert denial.status_code == 401
+    assert denial.headers["www-authenticate"] == "Bearer"
+    assert denial.headers["content-type"] == "application/problem+json"
+    assert denial.json()["detail"] == "log in first"
+    with pytest.raises(WebSocketDenialResponse) as info:
+        client.websocket_connect("/live", headers={"Authorization": "Bearer bad"}).__enter__()
+    assert info.value.status_code == 403
+    with pytest.raises(WebSocketDenialResponse) as info:
+        client.websocket_connect("/live?n=x", headers={"Authorization": "Bearer good"}).__enter__()
+    assert info.value.status_code == 422
+    assert info.value.json()["errors"][0]["loc"] == ["query", "n"]
+    with client.websocket_connect("/live?n=2", headers={"Authorization": "Bearer good"}) as ws:
+        assert ws.receive_text() == "Bearer good 2"
+
+
+async def test_websocket_refused_without_the_extension_closes_1008() -> None:
+    """A server without the denial-response extension: the handshake is closed (the server then
+    answers 403), with the reason in the close frame."""
+    app = _guarded_websocket_app()
+    sent: list[dict[str, Any]] = []
+    incoming = [{"type": "websocket.connect"}]
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "path": "/live",
+        "raw_path": b"/live", "query_string": b"", "root_path": "", "headers": [],
+        "client": ("127.0.0.1", 5000), "server": ("testserver", 80), "subprotocols": [],
+        "extensions": {},
+    }  # fmt: skip
+    await app(scope, receive, send)
+    assert [m["type"] for m in sent] == ["websocket.close"]
+    assert (sent[0]["code"], sent[0]["reason"]) == (1008, "log in first")
 
 
 def test_websocket_dependencies_can_take_the_socket() -> None:

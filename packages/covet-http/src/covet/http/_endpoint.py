@@ -15,7 +15,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from covet.http._concurrency import create_limiter, run_sync
-from covet.http._errors import ExceptionHandlers, error_response, unwrap_group
+from covet.http._errors import (
+    ExceptionHandlers,
+    error_response,
+    http_exception_response,
+    unwrap_group,
+)
 from covet.http._exceptions import HTTPException, RequestValidationError, WebSocketException
 from covet.http._json import json_dumps
 from covet.http._requests import (
@@ -347,11 +352,13 @@ async def handle_websocket(
         await _close(websocket, exc.code, exc.reason)
     except RequestValidationError as exc:
         error = exc
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors)
-        await _close(websocket, 1008, "invalid parameters: " + fields)
+        if not await _deny(websocket, exc):
+            fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors)
+            await _close(websocket, 1008, "invalid parameters: " + fields)
     except HTTPException as exc:
         error = exc
-        await _close(websocket, 1008, str(exc.detail))
+        if not await _deny(websocket, exc):
+            await _close(websocket, 1008, str(exc.detail))
     except Exception as exc:
         error = exc
         logger.error(
@@ -362,6 +369,23 @@ async def handle_websocket(
         await _close(websocket, 1011, "internal error")
     finally:
         await ctx.close(error)
+
+
+async def _deny(websocket: Any, exc: HTTPException) -> bool:
+    """Before the handshake is accepted, refuse it with the exception's HTTP response (status,
+    headers such as ``WWW-Authenticate``, problem details), as an HTTP route would answer, when
+    the server supports the denial-response extension. False when it cannot (then: close)."""
+    from covet.http._websockets import WebSocketState
+
+    if websocket.application_state != WebSocketState.CONNECTING:
+        return False
+    if "websocket.http.response" not in websocket.scope.get("extensions", {}):
+        return False
+    try:
+        await websocket.send_denial_response(http_exception_response(exc))
+    except Exception:  # the client is gone, or the server refused the message
+        return bool(websocket.application_state != WebSocketState.CONNECTING)
+    return True
 
 
 async def _close(websocket: Any, code: int, reason: str) -> None:
