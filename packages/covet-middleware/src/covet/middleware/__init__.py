@@ -28,7 +28,7 @@ from covet.middleware._session_backends import (
 )
 from covet.middleware._sessions import Session, SessionMiddleware
 from covet.middleware._signing import BadSignature, Signer
-from covet.middleware._stores import MemoryStore, RateLimitResult, Store
+from covet.middleware._stores import MemoryStore, RateLimitResult, Store, StoreUnavailable
 from covet.middleware._timeout import TimeoutMiddleware
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "Signer",
     "Store",
     "StoreBackend",
+    "StoreUnavailable",
     "TimeoutMiddleware",
     "TrustedHostMiddleware",
     "__version__",

@@ -1,4 +1,6 @@
-"""``ErrorMiddleware``: unhandled exceptions become a 500 useful in debug and safe in production."""
+"""``ErrorMiddleware``: unhandled exceptions become a 500 useful in debug and safe in production.
+
+A store that is down (``StoreUnavailable``) becomes a 503 with ``Retry-After`` instead."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from covet.http import (
     problem_details,
 )
 from covet.middleware._request_id import get_request_id
-from covet.middleware._responses import problem_body, send_response
+from covet.middleware._responses import problem_body, send_problem, send_response
+from covet.middleware._stores import OutageLog, StoreUnavailable
 
 __all__ = ["ErrorMiddleware"]
 
@@ -110,11 +113,16 @@ class ErrorMiddleware:
     as JSON when the client prefers JSON. Never enable debug where untrusted users can reach it.
     If the response had already started, the exception is logged and re-raised so the server drops
     the connection (the client must not mistake a cut-off body for a complete one).
+
+    ``StoreUnavailable`` (Redis down, say) answers 503 problem details with ``Retry-After`` and a
+    ``request_id``, naming the store only with ``debug=True``; it is logged as a warning, at
+    most once per 30 seconds, since an outage fails every request until it ends.
     """
 
     def __init__(self, app: ASGIApp, *, debug: bool = False) -> None:
         self.app = app
         self.debug = debug
+        self.outages = OutageLog(logger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -131,6 +139,9 @@ class ErrorMiddleware:
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:
+            if isinstance(exc, StoreUnavailable) and not started:
+                await self.send_unavailable(scope, send, exc)
+                return
             if isinstance(exc, HTTPException) and not started:
                 await self.send_http_exception(scope, receive, send, exc)
                 return
@@ -152,6 +163,25 @@ class ErrorMiddleware:
         self, scope: Scope, receive: Receive, send: Send, exc: HTTPException
     ) -> None:
         await http_exception_response(exc)(scope, receive, send)
+
+    async def send_unavailable(self, scope: Scope, send: Send, exc: StoreUnavailable) -> None:
+        state = scope.get("state") or {}
+        request_id = get_request_id() or state.get("request_id") or uuid.uuid4().hex
+        self.outages.warning(
+            f"store unavailable in {scope.get('method')} {scope.get('path')} "
+            f"(request id {request_id}); answering 503",
+            exc,
+        )
+        await send_problem(
+            send,
+            503,
+            str(exc) if self.debug else exc.detail,
+            headers=[
+                (b"retry-after", str(exc.retry_after).encode()),
+                (b"x-request-id", request_id.encode("latin-1")),
+            ],
+            extra={"request_id": request_id},
+        )
 
     async def send_error(self, scope: Scope, send: Send, exc: Exception, request_id: str) -> None:
         headers = [(b"x-request-id", request_id.encode("latin-1"))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal
 
@@ -10,13 +11,24 @@ from covet.http import ASGIApp, HTTPException, Message, Receive, Scope, Send, ro
 from covet.middleware._paths import PathMatcher
 from covet.middleware._proxy import client_host
 from covet.middleware._responses import send_problem
-from covet.middleware._stores import MemoryStore, RateLimitResult, Store, seconds_header
+from covet.middleware._stores import (
+    MemoryStore,
+    OutageLog,
+    RateLimitResult,
+    Store,
+    StoreUnavailable,
+    seconds_header,
+)
 
 __all__ = ["RateLimit", "RateLimitMiddleware", "RateLimiter"]
+
+logger = logging.getLogger("covet.middleware.ratelimit")
 
 _IPV6_64_MASK = ((1 << 64) - 1) << 64
 KeyFunc = Callable[[Scope], "str | Awaitable[str | None] | None"]
 Algorithm = Literal["fixed", "sliding"]
+OnStoreError = Literal["deny", "allow"]
+UNAVAILABLE = "Rate limiting is temporarily unavailable; retry later."
 
 
 def by_client(scope: Scope) -> str | None:
@@ -122,6 +134,23 @@ async def _check(rules: Sequence[RateLimit], store: Store, scope: Scope) -> Rate
     return tightest
 
 
+class _StorePolicy:
+    """What to do when the store is down: refuse with 503 (``"deny"``) or let requests through
+    unlimited (``"allow"``). Either way the outage is logged, at most once per 30 seconds."""
+
+    def __init__(self, on_store_error: OnStoreError) -> None:
+        if on_store_error not in ("deny", "allow"):
+            raise ValueError(f"on_store_error must be 'deny' or 'allow', not {on_store_error!r}")
+        self.allow = on_store_error == "allow"
+        self.log = OutageLog(logger)
+
+    def unavailable(self, exc: StoreUnavailable) -> None:
+        if self.allow:
+            self.log.warning("rate-limit store unavailable; requests pass without a limit", exc)
+        else:
+            self.log.warning("rate-limit store unavailable; answering 503", exc)
+
+
 class RateLimitMiddleware:
     """Answer 429 (problem details, ``Retry-After``) once a client exceeds a ``RateLimit``.
 
@@ -129,6 +158,11 @@ class RateLimitMiddleware:
     makes every worker share the same counters. Allowed responses carry ``RateLimit-Limit``,
     ``RateLimit-Remaining`` and ``RateLimit-Reset`` for the tightest matching rule. Put
     ``ProxyHeadersMiddleware`` outside this one so the key is the real client, not the proxy.
+
+    When the store is down (``StoreUnavailable``), ``on_store_error="deny"`` (the default: fail
+    closed) answers 503 problem details with ``Retry-After``; ``"allow"`` lets the request through
+    without rate-limit headers. Both log a warning on ``covet.middleware.ratelimit``, at most
+    once per 30 seconds.
     """
 
     def __init__(
@@ -141,6 +175,7 @@ class RateLimitMiddleware:
         store: Store | None = None,
         prefix: str = "ratelimit:",
         headers: bool = True,
+        on_store_error: OnStoreError = "deny",
     ) -> None:
         rules = [limits] if isinstance(limits, RateLimit) else list(limits or ())
         if limit is not None:
@@ -151,12 +186,21 @@ class RateLimitMiddleware:
         self.rules = rules
         self.store = (store if store is not None else MemoryStore()).prefixed(prefix)
         self.headers = headers
+        self.store_policy = _StorePolicy(on_store_error)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        result = await _check(self.rules, self.store, scope)
+        try:
+            result = await _check(self.rules, self.store, scope)
+        except StoreUnavailable as exc:
+            self.store_policy.unavailable(exc)
+            if not self.store_policy.allow:
+                retry = (b"retry-after", str(exc.retry_after).encode())
+                await send_problem(send, 503, UNAVAILABLE, headers=[retry])
+                return
+            result = None
         if result is None:
             await self.app(scope, receive, send)
             return
@@ -183,7 +227,8 @@ class RateLimiter:
 
     In a Covet app: ``@app.get("/", dependencies=[Depends(limiter.dependency)])``. Elsewhere,
     call ``await limiter.check(request.scope)`` from the framework's own dependency (see the
-    FastAPI example in the docs).
+    FastAPI example in the docs). ``on_store_error`` works as in ``RateLimitMiddleware``:
+    ``"deny"`` raises ``HTTPException(503)`` with ``Retry-After``, ``"allow"`` lets the call pass.
     """
 
     def __init__(
@@ -196,12 +241,22 @@ class RateLimiter:
         algorithm: Algorithm = "sliding",
         name: str | None = None,
         prefix: str = "ratelimit:",
+        on_store_error: OnStoreError = "deny",
     ) -> None:
         self.rule = RateLimit(limit, window, key=key, algorithm=algorithm, name=name)
         self.store = (store if store is not None else MemoryStore()).prefixed(prefix)
+        self.store_policy = _StorePolicy(on_store_error)
 
     async def check(self, scope: Scope) -> RateLimitResult | None:
-        result = await self.rule.hit(self.store, scope)
+        try:
+            result = await self.rule.hit(self.store, scope)
+        except StoreUnavailable as exc:
+            self.store_policy.unavailable(exc)
+            if self.store_policy.allow:
+                return None
+            raise HTTPException(
+                503, UNAVAILABLE, headers={"Retry-After": str(exc.retry_after)}
+            ) from exc
         if result is not None and not result.allowed:
             raise HTTPException(
                 429,

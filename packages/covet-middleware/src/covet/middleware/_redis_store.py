@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from covet.middleware._stores import RateLimitResult, Store, _check_limit
+from covet.middleware._stores import RateLimitResult, Store, StoreUnavailable, _check_limit
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -59,6 +61,14 @@ def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
+def _location(client: Redis) -> str:
+    """Where ``client`` connects, for error messages: never the username or password."""
+    options = getattr(client.connection_pool, "connection_kwargs", {})
+    if options.get("path"):
+        return f"unix://{options['path']}?db={options.get('db', 0)}"
+    return f"redis://{options.get('host', '?')}:{options.get('port', '?')}/{options.get('db', 0)}"
+
+
 class RedisStore(Store):
     """A ``Store`` in Redis, shared by every process that uses the same server and prefix.
 
@@ -66,6 +76,12 @@ class RedisStore(Store):
     ``pool_timeout`` seconds for a free one, and ``close()`` closes it) or an existing
     ``redis.asyncio.Redis`` client (left open by ``close()``).
     Counters and rate limits run as Lua scripts, so concurrent workers never lose an update.
+
+    With ``url``, connecting gives up after ``socket_connect_timeout`` seconds (default 2) and a
+    command after ``socket_timeout`` seconds (default 5), so a Redis that stopped answering
+    cannot hold requests forever (``None`` waits forever; options in the URL's query string win).
+    A passed ``client`` keeps its own timeouts. When Redis is unreachable (connection refused or
+    reset, a timeout, no free connection in the pool) every method raises ``StoreUnavailable``.
     """
 
     def __init__(
@@ -76,6 +92,8 @@ class RedisStore(Store):
         prefix: str = "covet:",
         max_connections: int = 64,
         pool_timeout: float = 10.0,
+        socket_connect_timeout: float | None = 2.0,
+        socket_timeout: float | None = 5.0,
         **pool_options: Any,
     ) -> None:
         super().__init__(prefix=prefix)
@@ -83,6 +101,7 @@ class RedisStore(Store):
             raise ValueError("RedisStore needs exactly one of url= or client=")
         try:
             from redis.asyncio import BlockingConnectionPool, Redis
+            from redis.exceptions import ConnectionError, TimeoutError
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
                 "RedisStore needs the redis package: pip install 'covet-middleware[redis]'"
@@ -90,13 +109,20 @@ class RedisStore(Store):
         if client is None:
             assert url is not None
             pool = BlockingConnectionPool.from_url(
-                url, max_connections=max_connections, timeout=pool_timeout, **pool_options
+                url,
+                max_connections=max_connections,
+                timeout=pool_timeout,
+                socket_connect_timeout=socket_connect_timeout,
+                socket_timeout=socket_timeout,
+                **pool_options,
             )
             client = Redis.from_pool(pool)
             self._owns_client = True
         else:
             self._owns_client = False
         self.client = client
+        self.location = _location(client)
+        self._outages: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, OSError)
         self._incr = client.register_script(_INCR)
         self._fixed = client.register_script(_FIXED_WINDOW)
         self._sliding = client.register_script(_SLIDING_WINDOW)
@@ -107,53 +133,69 @@ class RedisStore(Store):
         view._owns_client = False
         return view
 
+    @contextlib.contextmanager
+    def _reachable(self) -> Iterator[None]:
+        try:
+            yield
+        except self._outages as exc:
+            raise StoreUnavailable(
+                f"Redis store at {self.location} is unavailable: {type(exc).__name__}: {exc}"
+            ) from exc
+
     @staticmethod
     def _encode(value: bytes | str) -> bytes:
         return value.encode() if isinstance(value, str) else bytes(value)
 
     async def get(self, key: str) -> bytes | None:
-        value = await self.client.get(self._key(key))
+        with self._reachable():
+            value = await self.client.get(self._key(key))
         return value.encode() if isinstance(value, str) else value
 
     async def set(self, key: str, value: bytes | str, *, ttl: float | None = None) -> None:
-        await self.client.set(
-            self._key(key), self._encode(value), px=None if ttl is None else _ms(ttl)
-        )
+        px = None if ttl is None else _ms(ttl)
+        with self._reachable():
+            await self.client.set(self._key(key), self._encode(value), px=px)
 
     async def add(self, key: str, value: bytes | str, *, ttl: float | None = None) -> bool:
-        stored = await self.client.set(
-            self._key(key), self._encode(value), nx=True, px=None if ttl is None else _ms(ttl)
-        )
+        px = None if ttl is None else _ms(ttl)
+        with self._reachable():
+            stored = await self.client.set(self._key(key), self._encode(value), nx=True, px=px)
         return bool(stored)
 
     async def delete(self, key: str) -> bool:
-        return bool(await self.client.delete(self._key(key)))
+        with self._reachable():
+            return bool(await self.client.delete(self._key(key)))
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
-        value = await self._incr(
-            keys=[self._key(key)], args=[amount, 0 if ttl is None else _ms(ttl)]
-        )
+        with self._reachable():
+            value = await self._incr(
+                keys=[self._key(key)], args=[amount, 0 if ttl is None else _ms(ttl)]
+            )
         return int(value)
 
     async def ttl(self, key: str) -> float | None:
-        milliseconds = int(await self.client.pttl(self._key(key)))
+        with self._reachable():
+            milliseconds = int(await self.client.pttl(self._key(key)))
         return None if milliseconds < 0 else milliseconds / 1000
 
     async def expire(self, key: str, ttl: float) -> bool:
-        return bool(await self.client.pexpire(self._key(key), _ms(ttl)))
+        with self._reachable():
+            return bool(await self.client.pexpire(self._key(key), _ms(ttl)))
 
     async def hit_fixed_window(self, key: str, limit: int, window: float) -> RateLimitResult:
         _check_limit(limit, window)
-        count, ttl = await self._fixed(keys=[self._key(key)], args=[_ms(window)])
+        with self._reachable():
+            count, ttl = await self._fixed(keys=[self._key(key)], args=[_ms(window)])
         count = int(count)
         return RateLimitResult(count <= limit, limit, max(0, limit - count), int(ttl) / 1000)
 
     async def hit_sliding_window(self, key: str, limit: int, window: float) -> RateLimitResult:
         _check_limit(limit, window)
         member = secrets.token_hex(8)
-        allowed, count, reset = await self._sliding(
-            keys=[self._key(key)], args=[max(1, round(window * 1_000_000)), limit, member]
-        )
+        with self._reachable():
+            allowed, count, reset = await self._sliding(
+                keys=[self._key(key)], args=[max(1, round(window * 1_000_000)), limit, member]
+            )
         return RateLimitResult(
             bool(allowed), limit, max(0, limit - int(count)), max(0, int(reset)) / 1_000_000
         )

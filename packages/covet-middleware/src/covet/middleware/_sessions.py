@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -16,9 +17,14 @@ from covet.http import (
     format_set_cookie,
     parse_cookies,
 )
+from covet.middleware._responses import send_problem
 from covet.middleware._session_backends import SessionBackend, SignedCookieBackend
+from covet.middleware._stores import OutageLog, StoreUnavailable
 
 __all__ = ["Session", "SessionMiddleware"]
+
+logger = logging.getLogger("covet.middleware.sessions")
+UNAVAILABLE = "Sessions are temporarily unavailable; retry later."
 
 
 class Session(dict[str, Any]):
@@ -85,6 +91,12 @@ class SessionMiddleware:
     ``Secure``, ``HttpOnly`` and ``SameSite=Lax`` by default; sessions expire ``max_age`` seconds
     after they were last written, and with ``sliding=True`` an active session is re-issued once a
     tenth of ``max_age`` has passed, so it expires only after ``max_age`` of inactivity.
+
+    When a server-side store is down (``StoreUnavailable``) the request is answered 503 problem
+    details with ``Retry-After`` -- before the handler runs if the session cannot be loaded (it
+    must not run as if the user were logged out), or instead of the handler's response if the
+    session cannot be saved -- and a warning goes to ``covet.middleware.sessions`` (at most one
+    per 30 seconds). A websocket handshake is closed with code 1013 (try again later).
     """
 
     def __init__(
@@ -122,6 +134,7 @@ class SessionMiddleware:
             "samesite": samesite,
         }
         format_set_cookie(cookie_name, "x", **self.cookie_options)  # refuse bad options now
+        self.outages = OutageLog(logger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -130,7 +143,15 @@ class SessionMiddleware:
         lines = [value.decode("latin-1") for name, value in scope["headers"] if name == b"cookie"]
         # One Cookie header, or several (HTTP/2): read them as one, as the app's request does.
         cookie = parse_cookies("; ".join(lines)).get(self.cookie_name) if lines else None
-        loaded = await self.backend.load(cookie, self.max_age) if cookie else None
+        try:
+            loaded = await self.backend.load(cookie, self.max_age) if cookie else None
+        except StoreUnavailable as exc:
+            self.outages.warning("session store unavailable; answering 503", exc)
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1013, "reason": "try again later"})
+            else:
+                await send_problem(send, 503, UNAVAILABLE, headers=_retry(exc))
+            return
         if loaded is None:
             session = Session()
         else:
@@ -140,10 +161,21 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         had_cookie = cookie is not None
+        replaced = False
 
         async def send_with_session(message: Message) -> None:
+            nonlocal replaced
+            if replaced:  # the 503 went out instead of this response: drop the rest of it
+                return
             if message["type"] == "http.response.start":
-                set_cookie = await self.commit(session, had_cookie, loaded is not None)
+                try:
+                    set_cookie = await self.commit(session, had_cookie, loaded is not None)
+                except StoreUnavailable as exc:
+                    # the handler's changes (a login, a logout) were not saved: say so
+                    self.outages.warning("session store unavailable; answering 503", exc)
+                    replaced = True
+                    await send_problem(send, 503, UNAVAILABLE, headers=_retry(exc))
+                    return
                 if set_cookie is not None:
                     message["headers"] = [*message.get("headers", ()), (b"set-cookie", set_cookie)]
             await send(message)
@@ -171,3 +203,7 @@ class SessionMiddleware:
     def _cookie(self, value: str, *, max_age: int) -> bytes:
         header = format_set_cookie(self.cookie_name, value, max_age=max_age, **self.cookie_options)
         return header.encode("latin-1")
+
+
+def _retry(exc: StoreUnavailable) -> list[tuple[bytes, bytes]]:
+    return [(b"retry-after", str(exc.retry_after).encode())]

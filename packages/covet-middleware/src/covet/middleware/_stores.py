@@ -10,13 +10,62 @@ from __future__ import annotations
 import abc
 import copy
 import itertools
+import logging
 import math
 import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MemoryStore", "RateLimitResult", "Store"]
+from covet.http import HTTPException
+
+__all__ = ["MemoryStore", "RateLimitResult", "Store", "StoreUnavailable"]
+
+UNAVAILABLE_DETAIL = "A service this request depends on is temporarily unavailable; retry later."
+
+
+class StoreUnavailable(HTTPException):
+    """The store could not be reached: connection refused or reset, a timeout, a failover.
+
+    Raised by ``RedisStore`` (the driver's error is the ``__cause__``); a custom ``Store`` should
+    raise it for outages too, so the middleware answers 503 instead of 500. ``str(exc)`` names
+    the store (never its password), for logs; the client only ever sees a generic ``detail``.
+    It is an ``HTTPException(503)`` with ``Retry-After: retry_after``, so a store call that fails
+    inside any covet.http handler answers 503 problem details without further configuration.
+    """
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        self.message = message
+        self.retry_after = retry_after
+        super().__init__(503, UNAVAILABLE_DETAIL, {"Retry-After": str(retry_after)})
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class OutageLog:
+    """Logs a store outage at most once per ``interval`` seconds, with how many went unlogged.
+
+    A dead store fails every request; one line per request would bury everything else."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 30.0) -> None:
+        self.logger = logger
+        self.interval = interval
+        self.state = {"logged_at": -math.inf, "suppressed": 0}
+
+    def warning(self, message: str, exc: StoreUnavailable) -> None:
+        now = time.monotonic()
+        state = self.state
+        if now - state["logged_at"] < self.interval:
+            state["suppressed"] += 1
+            return
+        suppressed = int(state["suppressed"])
+        state["logged_at"], state["suppressed"] = now, 0
+        more = f" ({suppressed} more since the last report)" if suppressed else ""
+        self.logger.warning("%s: %s%s", message, exc, more)
 
 
 @dataclass(frozen=True, slots=True)
