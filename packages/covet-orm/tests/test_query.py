@@ -169,6 +169,34 @@ async def test_in_lists_longer_than_the_parameter_ceiling(api, db: Database) -> 
     assert n == 1
 
 
+async def test_in_a_queryset_is_one_statement(api) -> None:
+    """`x__in=<QuerySet>` compiles to a subquery: one statement, and no sync evaluation of the
+    inner QuerySet (which the async API could not do)."""
+    await seed(api)
+    popular = Article.objects.filter(views__gte=20)
+    assert await titles(api, Article.objects.filter(id__in=popular)) == ["beta", "Gamma"]
+    assert await titles(api, Article.objects.exclude(id__in=popular)) == ["Alpha", "delta"]
+    # a values_list column; outer parameters before and after the inner ones keep their order
+    inner = Article.objects.filter(views__lt=25).values_list("title", flat=True)
+    qs = Article.objects.filter(rating__gt=2, title__in=inner, views__gte=5)
+    assert await titles(api, qs) == ["Alpha"]
+    # the same shapes again (compiled statements from the cache) with other values
+    inner = Article.objects.filter(views__lt=35).values_list("title", flat=True)
+    qs = Article.objects.filter(rating__gt=0.5, title__in=inner, views__gte=0)
+    assert await titles(api, qs) == ["Alpha", "Gamma", "delta"]
+    popular = Article.objects.filter(views__gte=30)
+    assert await titles(api, Article.objects.filter(id__in=popular)) == ["Gamma"]
+    # and through the rest of the API
+    assert await api(Article.objects.filter(id__in=popular), "count") == 1
+    changed = await api(Article.objects.filter(id__in=popular), "update", body="hot")
+    assert changed == 1
+    assert await titles(api, Article.objects.filter(body="hot")) == ["Gamma"]
+    nobody = Article.objects.filter(views__gt=1000)
+    assert await titles(api, Article.objects.filter(id__in=nobody)) == []
+    with pytest.raises(FieldError, match="must select one column"):
+        Article.objects.filter(id__in=Article.objects.values_list("id", "title"))
+
+
 def test_in_list_too_long_for_sqlite_and_not_json() -> None:
     from covet.orm.sql.sqlite import SqliteDialect
 

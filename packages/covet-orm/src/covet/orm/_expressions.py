@@ -254,6 +254,8 @@ class Lookup(Expr):
         if lookup == "isnull" or (lookup == "exact" and rhs is None):
             return f"{lhs} IS NULL" if lookup == "exact" or rhs else f"{lhs} IS NOT NULL"
         if lookup == "in":
+            if isinstance(rhs, Expr):  # a subquery
+                return f"{lhs} IN {rhs.as_sql(ctx)}"
             adapt = self._adapt(ctx)
             values = [adapt(v) for v in rhs]
             if not values:
@@ -289,6 +291,10 @@ class Lookup(Expr):
         lookup, rhs = self.lookup, self.rhs
         if lookup == "isnull" or (lookup == "exact" and rhs is None):
             rhs_shape: Hashable = ("null", bool(rhs))
+        elif lookup == "in" and isinstance(rhs, Expr):
+            rhs_shape = rhs.shape()
+            if rhs_shape is None:
+                return None
         elif lookup == "in":
             rhs_shape = ("in", len(rhs) if isinstance(rhs, Sized) else None)
             if rhs_shape[1] is None:
@@ -308,7 +314,9 @@ class Lookup(Expr):
         self.lhs.collect(ctx)
         if lookup == "isnull" or (lookup == "exact" and rhs is None):
             return
-        if lookup == "in":
+        if lookup == "in" and isinstance(rhs, Expr):
+            rhs.collect(ctx)
+        elif lookup == "in":
             adapt = self._adapt(ctx)
             values = [adapt(v) for v in rhs]
             packed = ctx.dialect.pack_in(values) if values else None
@@ -350,6 +358,12 @@ def build_lookup(scope: Scope, key: str, value: Any) -> Lookup:
             f"cannot resolve {key!r}: {'__'.join(rest)!r} is not a lookup; "
             f"use one of {', '.join(sorted(LOOKUPS))}"
         )
+    query = getattr(value, "_query", None)
+    if query is not None and lookup == "in" and hasattr(value, "_clone"):
+        from covet.orm.sql.compiler import Query, Subquery
+
+        if isinstance(query, Query):  # a QuerySet: one statement, evaluated by the database
+            value = Subquery(query)
     if isinstance(value, Expr):
         value = value.resolve(scope)
     elif value is None and lookup not in ("exact", "iexact"):

@@ -199,8 +199,54 @@ def select(q: Query, dialect: Dialect) -> Selected:
 
 
 def _select(q: Query, dialect: Dialect) -> Selected:
+    return _select_in(q, Ctx(dialect))
+
+
+class Subquery(Expr):
+    """A QuerySet used as the right-hand side of ``in``: ``x IN (SELECT one column ...)``.
+
+    A model QuerySet selects its primary key; ``values_list``/``values`` must name one column.
+    Its parameters are numbered in the outer statement's sequence (``Ctx`` is shared)."""
+
+    def __init__(self, q: Query) -> None:
+        q = q.clone()
+        meta = q.model._meta
+        if q.values is None:
+            q.values = (meta.pk.name,)
+            q.only, q.defer = None, ()
+        elif len(q.values) != 1:
+            names = ", ".join(q.values) or "every field"
+            raise FieldError(
+                f"a QuerySet used as an 'in' value must select one column, not {names}; "
+                f"use values_list('<field>', flat=True)"
+            )
+        if q.order_by is None and q.limit is None and not q.offset:
+            q.order_by = ()  # the default ordering sorts rows nobody reads in order
+        self.query = q
+        self.output_field = q.scope().ref(q.values[0]).output_field
+
+    def as_sql(self, ctx: Ctx) -> str:
+        return f"({_select_in(self.query, ctx).sql})"
+
+    def shape(self) -> Hashable | None:
+        inner = self.query.shape()
+        return None if inner is None else ("subquery", self.query.model, inner)
+
+    def collect(self, ctx: Ctx) -> None:  # as select()'s cache hit: WHERE, then LIMIT/OFFSET
+        q = self.query
+        for node in q.where:
+            node.collect(ctx)
+        if q.limit is not None:
+            ctx.params.append(int(q.limit))
+        if q.offset:
+            ctx.params.append(int(q.offset))
+
+
+def _select_in(q: Query, ctx: Ctx) -> Selected:
+    """The SELECT for ``q`` with its parameters appended to ``ctx`` (a subquery shares it)."""
+    dialect = ctx.dialect
     scope = q.scope()
-    ctx = Ctx(dialect)
+    start = len(ctx.params)
     selection = _selection(q, scope)
     cols = []
     converters = []
@@ -220,7 +266,7 @@ def _select(q: Query, dialect: Dialect) -> Selected:
     sql += _limit_offset(q.limit, q.offset, ctx)
     if q.for_update is not None:
         sql += dialect.for_update(nowait=q.for_update[0], skip_locked=q.for_update[1])
-    return Selected(sql, ctx.params, [n for n, _ in selection], converters)
+    return Selected(sql, ctx.params[start:], [n for n, _ in selection], converters)
 
 
 def count(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
