@@ -38,7 +38,10 @@ class JWTAuth(TokenCodec):
 
     async def verify(self, token: str, *, expected_type: TokenType = "access") -> VerifiedToken:
         """:meth:`decode`, then (with a store) refuse a revoked ``jti``, a revoked family, or a
-        token issued before its subject's :meth:`revoke_subject` cut-off."""
+        token issued before its subject's :meth:`revoke_subject` cut-off.
+
+        When the store cannot be reached this raises covet.middleware's ``StoreUnavailable``
+        (503): a token whose revocation cannot be checked is never accepted."""
         verified = self.decode(token, expected_type=expected_type)
         if self.revocations is not None:
             if await self.revocations.is_jti_revoked(verified.jti):

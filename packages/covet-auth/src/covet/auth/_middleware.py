@@ -10,10 +10,16 @@ from typing import Any, Literal
 
 from covet.auth._exceptions import AuthConfigurationError, AuthenticationFailed, FailureReason
 from covet.auth._jwt_auth import JWTAuth
+from covet.auth._store import UNAVAILABLE, _OutageLog
 from covet.auth._tokens import SCOPE_TOKEN, VerifiedToken
 from covet.auth._users import AnonymousUser, AuthCredentials, TokenUser
 from covet.http import ASGIApp, Receive, SameSite, Scope, Send, format_set_cookie, parse_cookies
-from covet.middleware import CrossSiteRequestRejected, CSRFMiddleware, send_problem
+from covet.middleware import (
+    CrossSiteRequestRejected,
+    CSRFMiddleware,
+    StoreUnavailable,
+    send_problem,
+)
 
 UserLoader = Callable[[VerifiedToken], Awaitable[Any] | Any]
 _ANONYMOUS = AnonymousUser()  # both immutable: shared by every request without credentials
@@ -104,6 +110,11 @@ class AuthenticationMiddleware:
     requests without an ``Authorization`` header (cookie-authenticated ones, and logins) go through
     covet.middleware's ``CSRFMiddleware`` (``csrf_secret`` is required), so a cross-site form can
     neither act with the victim's cookie nor log the victim in as someone else.
+
+    When the revocation store is down (``StoreUnavailable``) a request that carries a token is
+    answered 503 problem details with ``Retry-After`` (a websocket handshake is closed with
+    1013): a token whose revocation cannot be checked is never accepted, and the client is not
+    told that its token is invalid either. Requests without credentials do not touch the store.
     """
 
     def __init__(
@@ -130,6 +141,7 @@ class AuthenticationMiddleware:
         self.user_loader = user_loader
         self.cookie = cookie
         self.on_invalid = on_invalid
+        self.outages = _OutageLog()
         self.csrf_app: CSRFMiddleware | None = None
         if cookie is not None and csrf_secret is not None:
             self.csrf_app = CSRFMiddleware(
@@ -220,6 +232,9 @@ class AuthenticationMiddleware:
                 await self._reject(scope, receive, send, failure)
                 return
             scope["user"], scope["auth"] = _ANONYMOUS, AuthCredentials(failure=failure)
+        except StoreUnavailable as exc:
+            await self._unavailable(scope, send, exc)
+            return
         # Browsers attach cookies to cross-site requests but never an Authorization header, so
         # in cookie mode every request without one passes the CSRF check -- the login form
         # included, which stops an attacker from logging a victim into the attacker's account.
@@ -227,6 +242,15 @@ class AuthenticationMiddleware:
             await self.csrf_app(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    async def _unavailable(self, scope: Scope, send: Send, exc: StoreUnavailable) -> None:
+        self.outages.warning("token revocation store unavailable; answering 503", exc)
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1013, "reason": "try again later"})
+            return
+        await send_problem(
+            send, 503, UNAVAILABLE, headers=[(b"retry-after", str(exc.retry_after).encode())]
+        )
 
     async def _reject(
         self, scope: Scope, receive: Receive, send: Send, failure: AuthenticationFailed

@@ -11,8 +11,9 @@ throttled per account and per client address when a ``throttle`` is given.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 from covet.auth._authenticate import PasswordUser, authenticate
@@ -20,11 +21,12 @@ from covet.auth._exceptions import AuthenticationFailed, FailureReason, TooManyA
 from covet.auth._jwt_auth import JWTAuth
 from covet.auth._middleware import AuthCookie, UserLoader, www_authenticate
 from covet.auth._passwords import PasswordHasher
+from covet.auth._store import UNAVAILABLE, _OutageLog
 from covet.auth._throttle import LoginThrottle
 from covet.auth._tokens import TokenPair, VerifiedToken
 from covet.auth._users import AuthCredentials
 from covet.http import HTTPException, JSONResponse, Request, Response, Router
-from covet.middleware import client_host
+from covet.middleware import StoreUnavailable, client_host
 
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -86,8 +88,12 @@ def auth_router(
     answers None or an inactive user the session is revoked, otherwise the new tokens carry the
     user's current scopes and roles. Without it a session lives on through refreshes until
     logout, whatever happens to the account.
+
+    When the token or throttle store is down, every endpoint answers 503 problem details with
+    ``Retry-After`` (and ``Cache-Control: no-store``), logged on ``covet.auth``.
     """
     router = Router()
+    outages = _OutageLog()
     if backend.store is None:
         from covet.auth._exceptions import AuthConfigurationError
 
@@ -105,8 +111,21 @@ def auth_router(
             401, detail, headers={"WWW-Authenticate": www_authenticate(failure), **_NO_STORE}
         )
 
+    @contextlib.contextmanager
+    def store_reachable() -> Iterator[None]:
+        try:
+            yield
+        except StoreUnavailable as exc:
+            outages.warning("auth store unavailable; answering 503", exc)
+            headers = {"Retry-After": str(exc.retry_after), **_NO_STORE}
+            raise HTTPException(503, UNAVAILABLE, headers=headers) from exc
+
     @router.post("/token", name="auth:token")
     async def token(request: Request) -> Response:
+        with store_reachable():
+            return await login(request)
+
+    async def login(request: Request) -> Response:
         fields = await _fields(request)
         if fields.get("grant_type", "password") != "password":
             raise HTTPException(400, "grant_type must be 'password' (use /refresh to refresh).")
@@ -160,6 +179,10 @@ def auth_router(
 
     @router.post("/refresh", name="auth:refresh")
     async def refresh(request: Request) -> Response:
+        with store_reachable():
+            return await refresh_tokens(request)
+
+    async def refresh_tokens(request: Request) -> Response:
         fields = await _fields(request)
         if fields.get("grant_type", "refresh_token") != "refresh_token":
             raise HTTPException(400, "grant_type must be 'refresh_token'.")
@@ -174,6 +197,10 @@ def auth_router(
 
     @router.post("/logout", name="auth:logout")
     async def logout(request: Request) -> Response:
+        with store_reachable():
+            return await end_session(request)
+
+    async def end_session(request: Request) -> Response:
         auth = request.scope.get("auth")
         tokens: list[VerifiedToken] = []
         if isinstance(auth, AuthCredentials) and auth.token is not None:

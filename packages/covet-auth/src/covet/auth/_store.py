@@ -9,13 +9,24 @@ one-time use of refresh tokens (``add``), increment for attempt counters (``incr
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
+import time
 from typing import Protocol, runtime_checkable
+
+from covet.middleware import StoreUnavailable
+
+logger = logging.getLogger("covet.auth")
+UNAVAILABLE = "Authentication is temporarily unavailable; retry later."
 
 
 @runtime_checkable
 class AuthStore(Protocol):
-    """The subset of covet.middleware's ``Store`` interface that covet.auth uses."""
+    """The subset of covet.middleware's ``Store`` interface that covet.auth uses.
+
+    A store that cannot be reached raises covet.middleware's ``StoreUnavailable``: covet.auth
+    then answers 503 with ``Retry-After`` and never treats the unchecked state as "not revoked".
+    """
 
     async def get(self, key: str) -> bytes | None: ...
 
@@ -28,6 +39,25 @@ class AuthStore(Protocol):
     async def ttl(self, key: str) -> float | None: ...
 
     async def delete(self, key: str) -> bool: ...
+
+
+class _OutageLog:
+    """Logs a store outage on ``covet.auth`` at most once per ``interval`` seconds."""
+
+    def __init__(self, interval: float = 30.0) -> None:
+        self.interval = interval
+        self.state = {"logged_at": -math.inf, "suppressed": 0}
+
+    def warning(self, message: str, exc: StoreUnavailable) -> None:
+        now = time.monotonic()
+        state = self.state
+        if now - state["logged_at"] < self.interval:
+            state["suppressed"] += 1
+            return
+        suppressed = int(state["suppressed"])
+        state["logged_at"], state["suppressed"] = now, 0
+        more = f" ({suppressed} more since the last report)" if suppressed else ""
+        logger.warning("%s: %s%s", message, exc, more)
 
 
 def ttl_until(expires_at: float, now: float, *, minimum: float = 1.0) -> float:

@@ -27,7 +27,9 @@ class LoginThrottle:
     after the first one.
 
     Pass the client address from ``covet.middleware.client_host(scope)``, which honours only the
-    trusted proxies configured in ``ProxyHeadersMiddleware``.
+    trusted proxies configured in ``ProxyHeadersMiddleware``. A store that cannot be reached
+    raises covet.middleware's ``StoreUnavailable`` (503) from every method: no attempt runs
+    unthrottled.
     """
 
     def __init__(
