@@ -167,6 +167,22 @@ async def test_in_lists_longer_than_the_parameter_ceiling(api, db: Database) -> 
     assert await api(Article.objects.filter(views__in=many), "count") == 0
     n = await api(Article.objects.filter(views__in=[*many, 0]), "update", body="touched")
     assert n == 1
+    # two lists in one statement, each under the parameter ceiling, together over it
+    qs = Article.objects.filter(views__in=many[:20_000], id__in=list(range(-20_000, 0)))
+    assert await api(qs, "count") == 0
+
+
+async def test_in_with_json_values(api) -> None:
+    """JSON arrays as `in` values compare as whole documents (an array parameter on PostgreSQL
+    would have been read as a multi-dimensional array of their elements)."""
+    await api(Article.objects, "create", title="list", data=[1, 2])
+    await api(Article.objects, "create", title="one", data=1)
+    await api(Article.objects, "create", title="two", data=2)
+    assert await titles(api, Article.objects.filter(data__in=[[1, 2]])) == ["list"]
+    assert await titles(api, Article.objects.filter(data__in=[[1, 2], [3]])) == ["list"]
+    assert await titles(api, Article.objects.filter(data__in=[[1, 2], 2])) == ["list", "two"]
+    assert await api(Article.objects.filter(data__in=[[1, 2]]), "delete") == 1
+    assert await titles(api, Article.objects.all()) == ["one", "two"]
 
 
 async def test_in_a_queryset_is_one_statement(api) -> None:
@@ -201,9 +217,9 @@ def test_in_list_too_long_for_sqlite_and_not_json() -> None:
     from covet.orm.sql.sqlite import SqliteDialect
 
     d = SqliteDialect()
-    assert d.pack_in([b"x"] * 100) is None  # short: one placeholder each, bytes are fine
+    assert d.pack_in([b"x"] * 100, "binary") is None  # short: one placeholder each
     with pytest.raises(FieldError, match="cannot travel as JSON"):
-        d.pack_in([bytes([i % 256, i // 256]) for i in range(40_000)])
+        d.pack_in([bytes([i % 256, i // 256]) for i in range(40_000)], "binary")
 
 
 async def test_q_f_exclude(api) -> None:

@@ -220,6 +220,11 @@ class Lookup(Expr):
             and not isinstance(self.rhs, Expr)
         )  # fmt: skip
 
+    def _kind(self) -> str | None:
+        """The column kind of the left-hand side (``pack_in`` decides by it, never by values)."""
+        field = self.lhs.output_field
+        return None if field is None else field.kind
+
     def _adapt(self, ctx: Ctx) -> Callable[[Any], Any]:
         if isinstance(self.lhs, JsonKey):
             if self.lookup in _COMPARE:
@@ -260,7 +265,7 @@ class Lookup(Expr):
             values = [adapt(v) for v in rhs]
             if not values:
                 return "1 = 0"
-            packed = None if ctx.inline else d.pack_in(values)
+            packed = None if ctx.inline else d.pack_in(values, self._kind())
             if packed is not None:  # one parameter, whatever the length (see Dialect.pack_in)
                 return d.packed_in(lhs, ctx.param(packed))
             return f"{lhs} IN ({', '.join(ctx.param(v) for v in values)})"
@@ -319,7 +324,7 @@ class Lookup(Expr):
         elif lookup == "in":
             adapt = self._adapt(ctx)
             values = [adapt(v) for v in rhs]
-            packed = ctx.dialect.pack_in(values) if values else None
+            packed = ctx.dialect.pack_in(values, self._kind()) if values else None
             if packed is not None:
                 params.append(packed)
             else:

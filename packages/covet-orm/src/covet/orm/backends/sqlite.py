@@ -33,6 +33,7 @@ from covet.orm.backends.base import (
     SyncConnection,
 )
 from covet.orm.sql.dialect import Dialect
+from covet.orm.sql.sqlite import SqliteDialect
 
 T = TypeVar("T")
 _JOURNAL_MODES = {"wal", "delete", "truncate", "persist", "memory", "off"}
@@ -105,6 +106,10 @@ def open_connection(path: str, options: DatabaseOptions) -> sqlite3.Connection:
             conn.execute(f"PRAGMA journal_mode = {mode}")
             if mode == "wal":
                 conn.execute("PRAGMA synchronous = NORMAL")
+        # the limit the dialect plans for (SQLite's default since 3.32), whatever this build
+        # allows, so statements that work here work on every build
+        limit = sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
+        conn.setlimit(limit, min(conn.getlimit(limit), SqliteDialect.max_params))
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA case_sensitive_like = ON")
         conn.create_function("REGEXP", 2, _regexp, deterministic=True)

@@ -104,9 +104,11 @@ class Dialect:
         return self.converters.get(kind)
 
     # -- clauses ----------------------------------------------------------------------------
-    def pack_in(self, values: list[Any]) -> Any | None:
+    def pack_in(self, values: list[Any], kind: str | None) -> Any | None:
         """``values`` of ``IN (...)`` (adapted, never empty) as one parameter, or None to bind
-        one placeholder each. Overridden where a list could exceed ``max_params``."""
+        one placeholder each. Overridden where a list could exceed ``max_params``. The choice
+        may depend on the list's length and the column ``kind``, never on the values: the
+        compiled statement is cached by length."""
         return None
 
     def packed_in(self, lhs: str, placeholder: str) -> str:

@@ -45,9 +45,12 @@ class PostgresDialect(Dialect):
     def param(self, index: int) -> str:
         return f"${index}"
 
-    def pack_in(self, values: list[Any]) -> Any | None:
+    def pack_in(self, values: list[Any], kind: str | None) -> Any | None:
         # `= ANY($1)` with an array: no 32,767-parameter ceiling, and one statement text (one
-        # prepared statement in asyncpg's cache) for every length of list
+        # prepared statement in asyncpg's cache) for every length of list. Not for JSON: a JSON
+        # array value would make a multi-dimensional jsonb[] of its elements.
+        if kind == "json" or kind is None:
+            return None
         return values
 
     def packed_in(self, lhs: str, placeholder: str) -> str:

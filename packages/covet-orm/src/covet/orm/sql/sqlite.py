@@ -9,8 +9,9 @@ from covet.orm._exceptions import FieldError
 from covet.orm.sql import _values as v
 from covet.orm.sql.dialect import DATE_PARTS, Dialect
 
-#: an IN list longer than max_params minus this goes as one JSON parameter (room for the rest)
-_PARAMS_LEFT_FOR_THE_REST = 256
+#: an IN list longer than this goes as one JSON parameter (SQLite binds at most 32,766; builds
+#: before 3.32 only 999)
+PACK_IN_PAST = 400
 _STRFTIME = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "%M", "second": "%S"}
 
 
@@ -67,9 +68,10 @@ class SqliteDialect(Dialect):
             json=v.json_loads,
         )
 
-    def pack_in(self, values: list[Any]) -> Any | None:
-        # past the parameter ceiling, the list travels as one JSON array read by json_each()
-        if len(values) <= self.max_params - _PARAMS_LEFT_FOR_THE_REST:
+    def pack_in(self, values: list[Any], kind: str | None) -> Any | None:
+        # a long list travels as one JSON array read by json_each(): well below the ceiling, so
+        # that several lists in one statement stay under it together
+        if len(values) <= PACK_IN_PAST:
             return None
         try:
             return json.dumps(values, allow_nan=False)
