@@ -392,3 +392,22 @@ async def test_a_refused_parameter_inside_a_transaction_keeps_it(pg: Database) -
             await pg.afetch_all("SELECT n FROM pg_things WHERE n = $1", ["x"])
         await pg.aexecute("INSERT INTO pg_things VALUES (2, 2, 'b')")
     assert await pg.afetch_one("SELECT count(*) AS n FROM pg_things") == {"n": 2}
+
+
+async def test_a_refused_parameter_in_an_aborted_transaction_is_still_a_data_error(
+    pg: Database,
+) -> None:
+    """The resync's SELECT 1 fails there (the transaction is aborted): the server answered, so
+    the session is in step; the caller gets the DataError, not a lost connection."""
+    await pg.afetch_all("SELECT n FROM pg_things WHERE n = $1", [1])  # a cached statement
+    tx = pg.transaction()
+    await tx.__aenter__()
+    try:
+        await pg.aexecute("INSERT INTO pg_things VALUES (1, 1, 'a')")
+        with pytest.raises(DataError, match="division by zero"):
+            await pg.aexecute("SELECT 1/0")
+        with pytest.raises(DataError, match="query argument"):
+            await pg.afetch_all("SELECT n FROM pg_things WHERE n = $1", ["x"])
+    finally:
+        await tx.__aexit__(RuntimeError, RuntimeError("roll back"), None)
+    assert await pg.afetch_one("SELECT count(*) AS n FROM pg_things") == {"n": 0}

@@ -13,6 +13,8 @@ import textwrap
 import time
 import uuid
 
+import pytest
+
 from covet.orm import Database
 
 SLEEP = {"postgres": "SELECT pg_sleep(60)", "mysql": "SELECT SLEEP(60)"}
@@ -81,3 +83,47 @@ def test_ctrl_c_cancels_the_statement_on_the_server(server_db_url: str, server: 
             if child.poll() is None:
                 child.kill()
                 child.wait()
+
+
+@pytest.mark.parametrize("interrupts", [1, 2])
+def test_a_second_interrupt_while_unwinding_still_raises_the_first(interrupts: int) -> None:
+    """Ctrl-C twice (or a cancellation path slower than UNWIND_TIMEOUT): the caller gets the
+    KeyboardInterrupt, the connection is dropped, no task is left pending on the loop."""
+    import asyncio
+
+    import anyio
+
+    from covet.orm.backends import _server
+
+    async def statement(loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            await loop.create_future()  # the statement, never answered
+        except asyncio.CancelledError:
+            with anyio.move_on_after(10):  # a slow cleanup, as opening MariaDB's KILL connection
+                await asyncio.sleep(10)
+            raise
+
+    loop = asyncio.SelectorEventLoop()
+    dropped: list[bool] = []
+    fired = 0
+
+    def interrupt() -> None:
+        nonlocal fired
+        fired += 1
+        if fired < interrupts:
+            loop.call_later(0.05, interrupt)
+        raise KeyboardInterrupt
+
+    loop.call_later(0.05, interrupt)
+    saved = _server.UNWIND_TIMEOUT
+    _server.UNWIND_TIMEOUT = 0.3
+    try:
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            _server.drive(loop, statement(loop), lambda: dropped.append(True))
+        assert time.monotonic() - started < 2
+        assert dropped == [True]
+        assert [t for t in asyncio.all_tasks(loop) if not t.done()] == []
+    finally:
+        _server.UNWIND_TIMEOUT = saved
+        loop.close()

@@ -159,8 +159,10 @@ class ServerConnection(AsyncConnection):
         that cannot make it is dropped."""
         try:
             await self._do_execute("SELECT 1", ())
-        except Exception:
-            self.terminate()
+        except Exception as error:
+            # the server answering with an error (a transaction already aborted) is in step too
+            if self.refused_by_driver(error) or not self.alive(probe=False):
+                self.terminate()
 
     async def _call(self, op: Callable[..., Awaitable[T]], sql: str, params: Any) -> T:
         try:
@@ -275,15 +277,8 @@ def drive(
                     while not fut.done():
                         run_once()
                 except BaseException:
-                    try:
-                        _unwind(loop, coro, fut, UNWIND_TIMEOUT)
-                    except BaseException:  # noqa: S110 - a second Ctrl-C: just drop it
-                        pass
-                    finally:
-                        coro.close()
-                        if on_interrupt is not None:
-                            on_interrupt()
-                    raise
+                    _interrupted(loop, coro, fut, on_interrupt)
+                    raise  # the interruption itself, whatever happened while unwinding
     finally:
         asyncio._set_running_loop(None)
 
@@ -292,18 +287,48 @@ def drive(
 UNWIND_TIMEOUT = 5.0
 
 
-def _unwind(
-    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], fut: Any, timeout: float
+def _interrupted(
+    loop: asyncio.AbstractEventLoop,
+    coro: Coroutine[Any, Any, Any],
+    fut: Any,
+    on_interrupt: Callable[[], None] | None,
 ) -> None:
-    """Cancel the future ``coro`` waits on and let ``coro`` finish as a Task (so the cancellation
-    code in it, which may use timeouts and shields, runs as it does in the async API), then run
-    what the driver started meanwhile (asyncpg's CancelRequest), all within ``timeout`` seconds."""
+    """Clean up after an interrupted wait; never raises (the caller re-raises the interruption).
+
+    Cancel the future ``coro`` waits on and let ``coro`` finish as a Task, so the cancellation
+    code in it (timeouts, shields, MariaDB's KILL) runs as it does in the async API, then run
+    what the driver started meanwhile (asyncpg's CancelRequest), all within ``UNWIND_TIMEOUT``.
+    A second interruption, or the time running out, abandons that: the task is cancelled and
+    left (its coroutine is the task's to close), and ``on_interrupt`` drops the connection."""
+    task: asyncio.Task[Any] | None = None
+    try:
+        fut.cancel()
+        task = loop.create_task(coro)  # resumes it at its await: CancelledError raised inside
+        _settle(loop, task, UNWIND_TIMEOUT)
+    except BaseException:  # noqa: S110 - a second Ctrl-C while unwinding: stop unwinding
+        pass
+    finally:
+        try:
+            if task is None:
+                coro.close()
+            elif not task.done():
+                task.cancel()
+                _settle(loop, task, 0.2)
+            elif not task.cancelled():
+                task.exception()  # retrieved: the interruption's aftermath, not news
+        except BaseException:  # noqa: S110 - nothing here may replace the interruption
+            pass
+        finally:
+            if on_interrupt is not None:
+                on_interrupt()
+
+
+def _settle(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], timeout: float) -> None:
+    """Run ``loop`` until ``task`` and every task started meanwhile are done, or ``timeout``."""
     run_once = loop._run_once  # type: ignore[attr-defined]
     ready = loop._ready  # type: ignore[attr-defined]
     deadline = time.monotonic() + timeout
     wake = loop.call_later(timeout, lambda: None)  # so a blocking run_once returns in time
-    fut.cancel()
-    task = loop.create_task(coro)  # resumes it at its await: CancelledError raised inside
     try:
         while time.monotonic() < deadline:
             pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
@@ -312,8 +337,6 @@ def _unwind(
             run_once()
     finally:
         wake.cancel()
-        if task.done() and not task.cancelled():
-            task.exception()  # retrieved: it is the interruption's aftermath, not news
 
 
 class LoopConnection(SyncConnection):
