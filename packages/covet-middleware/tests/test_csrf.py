@@ -393,3 +393,36 @@ async def test_websocket_handshake_from_another_site_is_refused(
     await middleware(scope, receive, send)
     assert (reached == ["websocket"]) is accepted
     assert sent[0]["type"] == ("websocket.accept" if accepted else "websocket.close")
+
+
+@pytest.mark.parametrize("declared", ["\u00b2", "9" * 5000, "-1", "12 "])
+async def test_odd_content_length_is_not_a_crash(declared: str) -> None:
+    """Values str.isdigit() accepts but int() refuses (or parses only up to 4,300 digits): the
+    body is read and checked as usual (h11/httptools refuse such headers; other servers may not)."""
+    called: list[bool] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        called.append(True)
+
+    csrf = CSRFMiddleware(app, secret_key=SECRET, max_body_size=4096)
+    sent: list[dict[str, Any]] = []
+    body = [{"type": "http.request", "body": b"a=1", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return body.pop(0) if body else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": "/form", "raw_path": b"/form",
+        "scheme": "https", "query_string": b"", "root_path": "",
+        "headers": [
+            (b"host", b"testserver"), (b"origin", OWN.encode()),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", declared.encode("utf-8")),
+        ],
+    }  # fmt: skip
+    await csrf(scope, receive, send)
+    assert called == []
+    assert sent[0]["status"] == 403  # no token (and no cookie): refused, not a 500

@@ -290,7 +290,12 @@ class CSRFMiddleware:
             boundary = match.group(1).encode("latin-1")
         else:
             declared = headers.get(b"content-length", "")
-            if declared.isdigit() and int(declared) > self.max_body_size:
+            if (
+                declared.isascii()
+                and declared.isdigit()
+                and len(declared) < 20
+                and int(declared) > self.max_body_size
+            ):
                 raise self._form_too_large()
         buffered: list[Message] = []
         body = b""
