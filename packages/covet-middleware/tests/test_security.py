@@ -229,3 +229,21 @@ async def test_timeout_when_the_handler_swallows_its_cancellation(
 def test_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         TimeoutMiddleware(lambda *a: None, timeout=0)  # type: ignore[arg-type]
+
+
+def test_request_id_on_a_refused_websocket_handshake() -> None:
+    """A handshake refused with an HTTP response (denial extension) carries the id too."""
+    from covet.http import Covet, HTTPException, WebSocket
+    from covet.http.testing import TestClient, WebSocketDenialResponse
+
+    app = Covet()
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket) -> None:
+        raise HTTPException(403, "no")
+
+    app.add_middleware(RequestIDMiddleware)
+    with pytest.raises(WebSocketDenialResponse) as info:
+        TestClient(app).websocket_connect("/ws", headers={"x-request-id": "ws-1"}).__enter__()
+    assert info.value.status_code == 403
+    assert info.value.headers["x-request-id"] == "ws-1"

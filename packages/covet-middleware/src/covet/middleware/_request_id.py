@@ -74,7 +74,8 @@ class RequestIDMiddleware:
         encoded = request_id.encode("latin-1")
 
         async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            # and a websocket handshake refused with an HTTP response (denial extension)
+            if message["type"] in ("http.response.start", "websocket.http.response.start"):
                 message["headers"] = [
                     *(h for h in message.get("headers", ()) if h[0].lower() != self.header),
                     (self.header, encoded),
