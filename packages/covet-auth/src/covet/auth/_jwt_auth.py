@@ -5,13 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from covet.auth._exceptions import AuthConfigurationError, AuthenticationFailed, FailureReason
-from covet.auth._store import TokenRevocations, ttl_until
-from covet.auth._tokens import RESERVED_CLAIMS, TokenCodec, TokenPair, TokenType, VerifiedToken
+from covet.auth._keys import JWTKey, KeyRing
+from covet.auth._store import AuthStore, TokenRevocations, ttl_until
+from covet.auth._tokens import (
+    RESERVED_CLAIMS,
+    TokenCodec,
+    TokenPair,
+    TokenType,
+    VerifiedToken,
+    _seconds,
+)
+
+MAX_REFRESH_REUSE_INTERVAL = 60.0
 
 
 class JWTAuth(TokenCodec):
@@ -22,7 +33,54 @@ class JWTAuth(TokenCodec):
     one use: :meth:`refresh` spends it atomically and answers a new pair in the same family; a
     second use of a spent refresh token means it was stolen, so the whole family (every refresh and
     access token descended from the same login) is revoked.
+
+    ``refresh_reuse_interval`` (seconds, default 0: strict) forgives a second use that comes
+    within that long of the first, as two browser tabs or a retried request produce: it answers
+    another pair in the same family and revokes nothing. It may be at most 60 seconds and a
+    tenth of ``refresh_ttl``.
     """
+
+    def __init__(
+        self,
+        keys: KeyRing | Sequence[JWTKey] | None = None,
+        *,
+        secret: str | bytes | None = None,
+        algorithm: str = "HS256",
+        issuer: str | None = None,
+        audience: str | None = None,
+        access_ttl: float | dt.timedelta = dt.timedelta(minutes=15),
+        refresh_ttl: float | dt.timedelta = dt.timedelta(days=14),
+        leeway: float | dt.timedelta = 0,
+        clock: Callable[[], float] = time.time,
+        max_token_bytes: int = 8192,
+        store: AuthStore | None = None,
+        refresh_reuse_interval: float | dt.timedelta = 0.0,
+    ) -> None:
+        super().__init__(
+            keys,
+            secret=secret,
+            algorithm=algorithm,
+            issuer=issuer,
+            audience=audience,
+            access_ttl=access_ttl,
+            refresh_ttl=refresh_ttl,
+            leeway=leeway,
+            clock=clock,
+            max_token_bytes=max_token_bytes,
+            store=store,
+        )
+        interval = _seconds(refresh_reuse_interval)
+        if not 0 <= interval <= MAX_REFRESH_REUSE_INTERVAL:
+            raise AuthConfigurationError(
+                f"refresh_reuse_interval must be between 0 and {MAX_REFRESH_REUSE_INTERVAL:g} "
+                f"seconds, not {interval!r}: a few seconds covers concurrent tabs and retries"
+            )
+        if interval > self.refresh_ttl / 10:
+            raise AuthConfigurationError(
+                f"refresh_reuse_interval ({interval:g} s) must be well below refresh_ttl "
+                f"({self.refresh_ttl:g} s): at most a tenth of it"
+            )
+        self.refresh_reuse_interval = interval
 
     @functools.cached_property
     def revocations(self) -> TokenRevocations | None:
@@ -87,7 +145,9 @@ class JWTAuth(TokenCodec):
         scopes: Iterable[str] | None = None,
         claims: Mapping[str, Any] | None = None,
     ) -> TokenPair:
-        """Spend ``refresh_token`` and answer a new pair; a reused token revokes its family.
+        """Spend ``refresh_token`` and answer a new pair; a reused token revokes its family,
+        unless it comes within ``refresh_reuse_interval`` of the first use (then it gets a pair
+        in the same family too). A revoked token or family is refused before any of that.
 
         The new pair carries the old token's scopes and extra claims, or ``scopes`` / ``claims``
         when given (for instance reloaded from the user, so a role taken away does not survive
@@ -99,7 +159,9 @@ class JWTAuth(TokenCodec):
             raise AuthenticationFailed(FailureReason.MISSING_CLAIM, "missing claim 'fam'")
         now = self.clock()
         ttl = ttl_until(verified.expires_at + self.leeway, now)
-        if not await revocations.spend_refresh(verified.jti, ttl):
+        if not await revocations.spend_refresh(verified.jti, ttl, at=now) and not (
+            await self._reused_within_interval(revocations, verified.jti, now)
+        ):
             await self.revoke_family(family)
             raise AuthenticationFailed(
                 FailureReason.REFRESH_REUSED,
@@ -114,6 +176,17 @@ class JWTAuth(TokenCodec):
         return self._pair(
             verified.subject, verified.scopes if scopes is None else scopes, claims, family
         )
+
+    async def _reused_within_interval(
+        self, revocations: TokenRevocations, jti: str, now: float
+    ) -> bool:
+        """Whether a spent refresh token is presented again within the reuse interval of its
+        first use (never re-spent, so a third use is measured from the first one too)."""
+        if self.refresh_reuse_interval <= 0:
+            return False
+        spent_at = await revocations.refresh_spent_at(jti)
+        # abs(): a worker whose clock runs a little behind the spender's sees a negative age
+        return spent_at is not None and abs(now - spent_at) < self.refresh_reuse_interval
 
     async def revoke(self, token: VerifiedToken) -> None:
         """Refuse this token (by ``jti``) from now until it would have expired."""

@@ -3,7 +3,8 @@
 covet.auth does not ship a store of its own: covet.middleware's stores (memory for one process,
 Redis for many) satisfy :class:`AuthStore` structurally. Every operation the token and throttling
 code relies on for correctness across workers is a single atomic store call (set-if-absent for the
-one-time use of refresh tokens (``add``), increment for attempt counters (``incr``)).
+one-time use of refresh tokens (``add``, which records the time of that use in the same call),
+increment for attempt counters (``incr``)).
 """
 
 from __future__ import annotations
@@ -88,9 +89,27 @@ class TokenRevocations:
     async def is_family_revoked(self, family: str) -> bool:
         return await self.store.get(f"{self.prefix}family:{family}") is not None
 
-    async def spend_refresh(self, jti: str, ttl: float) -> bool:
-        """Mark a refresh token used; False when it had been used before (a replay)."""
-        return await self.store.add(f"{self.prefix}spent:{jti}", b"1", ttl=ttl)
+    async def spend_refresh(self, jti: str, ttl: float, *, at: float | None = None) -> bool:
+        """Mark a refresh token used (at the Unix time ``at``, recorded in the same atomic
+        set-if-absent); False when it had been used before (a replay). A spent token is never
+        spent again: its record keeps the time of the first use until it expires."""
+        value = b"1" if at is None else repr(float(at)).encode("ascii")
+        return await self.store.add(f"{self.prefix}spent:{jti}", value, ttl=ttl)
+
+    async def refresh_spent_at(self, jti: str) -> float | None:
+        """When a refresh token was first spent; None when it has not been (or its record
+        expired). A record without a usable time (``b"1"``, written without ``at``) answers
+        ``-inf``: spent at an unknown moment, never within a reuse interval."""
+        raw = await self.store.get(f"{self.prefix}spent:{jti}")
+        if raw is None:
+            return None
+        if raw == b"1":
+            return -math.inf
+        try:
+            value = float(raw.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            return -math.inf
+        return value if math.isfinite(value) else -math.inf
 
     def subject_key(self, subject: str) -> str:
         """The key of ``subject``'s cut-off (hashed: a ``sub`` may be any string up to 255)."""
