@@ -663,7 +663,11 @@ SEGMENT_TEXT = st.text(min_size=1, max_size=20).filter(lambda s: s not in (".", 
 @given(
     word=SEGMENT_TEXT,
     number=st.integers(min_value=0, max_value=10**30),
-    rest=st.lists(SEGMENT_TEXT, min_size=1, max_size=3).map("/".join),
+    # a `path` value keeps its slashes, so none of its parts may be a dot segment: clients remove
+    # those (RFC 3986 5.2.4; httpx does), so "/." cannot reach the server as written
+    rest=st.lists(SEGMENT_TEXT, min_size=1, max_size=3)
+    .map("/".join)
+    .filter(lambda p: not {".", ".."} & set(p.split("/"))),
 )
 def test_url_path_for_round_trips_through_the_router(word: str, number: int, rest: str) -> None:
     """Whatever url_path_for builds routes back to the same values (slashes, %, unicode...)."""
