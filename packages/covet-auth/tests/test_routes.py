@@ -255,6 +255,63 @@ def test_cookie_mode_login_sets_a_secure_cookie_and_logout_clears_it(
         assert client.get("/me").status_code == 401
 
 
+def test_cookie_mode_keeps_both_tokens_out_of_page_scripts_reach(
+    users: dict[str, User],
+) -> None:
+    """Cookie mode: the refresh token is an HttpOnly, SameSite=Strict cookie sent only to the
+    auth routes; no token is in any JSON body; /refresh and /logout read the cookie."""
+    app, _ = make_app(users, cookie=AuthCookie(refresh_path="/auth"))
+    with TestClient(app, base_url="https://testserver") as client:
+        client.get("/me")  # hands out the CSRF cookie
+        csrf = {"X-CSRF-Token": client.cookies["csrftoken"]}
+        credentials = {"username": "alice", "password": "wonderland"}
+        login = client.post("/auth/token", json=credentials, headers=csrf)
+        assert login.status_code == 200
+        assert login.json() == {"token_type": "cookie", "expires_in": 900}
+        cookies = login.headers.get_list("set-cookie")
+        refresh_cookie = next(c for c in cookies if c.startswith("refresh_token="))
+        for attribute in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/auth"):
+            assert attribute in refresh_cookie
+        first_refresh = client.cookies["refresh_token"]
+        assert client.get("/me").json()["sub"] == "1"
+
+        assert client.post("/auth/refresh").status_code == 403  # CSRF-protected like the rest
+        rotated = client.post("/auth/refresh", headers=csrf)
+        assert rotated.status_code == 200
+        assert "refresh_token" not in rotated.json() and "access_token" not in rotated.json()
+        assert client.cookies["refresh_token"] != first_refresh
+        assert client.get("/me").json()["sub"] == "1"
+
+        # the spent refresh cookie, replayed (a stolen copy): theft, the session ends
+        thief = client.post("/auth/refresh", headers=csrf, json={"refresh_token": first_refresh})
+        assert thief.status_code == 401
+        assert client.post("/auth/refresh", headers=csrf).status_code == 401
+        assert client.get("/me").status_code == 401
+
+        # logging out clears both cookies, even when they are stale already
+        out = client.post("/auth/logout", headers=csrf)
+        assert out.status_code == 204
+        cleared = out.headers.get_list("set-cookie")
+        assert any(c.startswith("access_token=;") and "Max-Age=0" in c for c in cleared)
+        assert any(c.startswith("refresh_token=;") and "Path=/auth" in c for c in cleared)
+
+
+def test_cookie_mode_logout_revokes_the_refresh_cookie(users: dict[str, User]) -> None:
+    app, _ = make_app(users, cookie=AuthCookie(refresh_path="/auth"))
+    with TestClient(app, base_url="https://testserver") as client:
+        client.get("/me")
+        csrf = {"X-CSRF-Token": client.cookies["csrftoken"]}
+        login = client.post(
+            "/auth/token", json={"username": "alice", "password": "wonderland"}, headers=csrf
+        )
+        assert login.status_code == 200
+        refresh = client.cookies["refresh_token"]
+        client.cookies.delete("access_token")  # the access cookie expired; only refresh is left
+        assert client.post("/auth/logout", headers=csrf).status_code == 204
+        again = client.post("/auth/refresh", headers=csrf, json={"refresh_token": refresh})
+        assert again.status_code == 401
+
+
 def test_login_throttle_backs_off_per_account_with_retry_after(users: dict[str, User]) -> None:
     throttle = LoginThrottle(MemoryStore(), free_attempts=3, base_delay=30)
     app, _ = make_app(users, throttle=throttle)

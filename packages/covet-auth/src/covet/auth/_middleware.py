@@ -61,13 +61,46 @@ def www_authenticate(
 
 @dataclass(frozen=True)
 class AuthCookie:
-    """How the access token travels in cookie mode: ``HttpOnly``, ``Secure``, ``SameSite=Lax``."""
+    """How the tokens travel in cookie mode: ``HttpOnly``, ``Secure``, ``SameSite=Lax``.
+
+    The access token goes in ``name`` on ``path``. ``auth_router`` puts the refresh token in
+    ``refresh_name``, ``SameSite=Strict``, sent only under ``refresh_path`` (set it to the
+    router's prefix, e.g. ``"/auth"``, so no other request carries it; None: ``path``)."""
 
     name: str = "access_token"
     path: str = "/"
     domain: str | None = None
     secure: bool = True
     samesite: SameSite = "lax"
+    refresh_name: str = "refresh_token"
+    refresh_path: str | None = None
+    refresh_samesite: SameSite = "strict"
+
+    def set_refresh_cookie_header(self, token: str, max_age: int) -> str:
+        """The ``Set-Cookie`` value that stores the refresh ``token`` for ``max_age`` seconds."""
+        return format_set_cookie(
+            self.refresh_name,
+            token,
+            max_age=max_age,
+            path=self.refresh_path or self.path,
+            domain=self.domain,
+            secure=self.secure,
+            httponly=True,
+            samesite=self.refresh_samesite,
+        )
+
+    def delete_refresh_cookie_header(self) -> str:
+        return format_set_cookie(
+            self.refresh_name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            path=self.refresh_path or self.path,
+            domain=self.domain,
+            secure=self.secure,
+            httponly=True,
+            samesite=self.refresh_samesite,
+        )
 
     def set_cookie_header(self, token: str, max_age: int) -> str:
         """The ``Set-Cookie`` value that stores ``token`` for ``max_age`` seconds."""

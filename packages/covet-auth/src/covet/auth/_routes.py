@@ -82,7 +82,10 @@ def auth_router(
 
     ``get_user(username)`` loads a user with ``password_hash`` and ``is_active``; its ``scopes``
     and ``roles`` attributes (when present) go into the tokens. With ``cookie``, the access token
-    is also set as an ``HttpOnly`` cookie (use the same ``AuthCookie`` as the middleware).
+    and the refresh token travel only as ``HttpOnly`` cookies (use the same ``AuthCookie`` as
+    the middleware): the JSON body holds ``expires_in`` but no token, ``/refresh`` and
+    ``/logout`` read the refresh cookie when the body has no ``refresh_token``, and ``/logout``
+    clears both cookies (and answers 204 even when they were already stale).
     ``on_login(user)`` (sync or async) runs after each successful login, e.g. to record it.
     ``user_loader(token)`` (sync or async, the middleware's) is consulted on every refresh: when it
     answers None or an inactive user the session is revoked, otherwise the new tokens carry the
@@ -100,11 +103,29 @@ def auth_router(
         raise AuthConfigurationError("auth_router needs JWTAuth(..., store=...) for refresh/logout")
 
     def answer(pair: TokenPair) -> Response:
-        response = JSONResponse(pair.to_dict(), headers=_NO_STORE)
-        if cookie is not None:
-            header = cookie.set_cookie_header(pair.access_token, pair.expires_in)
-            response.raw_headers.append((b"set-cookie", header.encode("latin-1")))
+        if cookie is None:
+            return JSONResponse(pair.to_dict(), headers=_NO_STORE)
+        # cookie mode: both tokens only in HttpOnly cookies, never where page scripts can read
+        # them (a token in the body would be one XSS away from theft)
+        body = {"token_type": "cookie", "expires_in": pair.expires_in}
+        response = JSONResponse(body, headers=_NO_STORE)
+        access = cookie.set_cookie_header(pair.access_token, pair.expires_in)
+        refresh = cookie.set_refresh_cookie_header(pair.refresh_token, int(backend.refresh_ttl))
+        response.raw_headers.append((b"set-cookie", access.encode("latin-1")))
+        response.raw_headers.append((b"set-cookie", refresh.encode("latin-1")))
         return response
+
+    async def submitted_refresh_token(request: Request) -> str | None:
+        """The refresh token of the body, or (cookie mode, no body) of the refresh cookie."""
+        if "content-type" in request.headers:
+            fields = await _fields(request)
+            if fields.get("grant_type", "refresh_token") != "refresh_token":
+                raise HTTPException(400, "grant_type must be 'refresh_token'.")
+            if fields.get("refresh_token"):
+                return fields["refresh_token"]
+        if cookie is not None:
+            return request.cookies.get(cookie.refresh_name) or None
+        return None
 
     def unauthorized(detail: str, failure: AuthenticationFailed | None = None) -> HTTPException:
         return HTTPException(
@@ -183,10 +204,7 @@ def auth_router(
             return await refresh_tokens(request)
 
     async def refresh_tokens(request: Request) -> Response:
-        fields = await _fields(request)
-        if fields.get("grant_type", "refresh_token") != "refresh_token":
-            raise HTTPException(400, "grant_type must be 'refresh_token'.")
-        refresh_token = fields.get("refresh_token")
+        refresh_token = await submitted_refresh_token(request)
         if not refresh_token:
             raise HTTPException(422, "refresh_token is required.")
         try:
@@ -205,23 +223,23 @@ def auth_router(
         tokens: list[VerifiedToken] = []
         if isinstance(auth, AuthCredentials) and auth.token is not None:
             tokens.append(auth.token)
-        if "content-type" in request.headers:  # a refresh token ends the session too
-            refresh_token = (await _fields(request)).get("refresh_token")
-            if refresh_token:
-                try:
-                    tokens.append(await backend.verify(refresh_token, expected_type="refresh"))
-                except AuthenticationFailed as refused:
+        refresh_token = await submitted_refresh_token(request)  # ends the session too
+        if refresh_token:
+            try:
+                tokens.append(await backend.verify(refresh_token, expected_type="refresh"))
+            except AuthenticationFailed as refused:
+                if cookie is None:
                     raise unauthorized(refused.detail, refused) from None
-        if not tokens:
+                # cookie mode: a stale cookie still gets cleared; logging out is idempotent
+        if not tokens and cookie is None:
             previous = auth.failure if isinstance(auth, AuthCredentials) else None
             raise unauthorized("Authentication required.", previous)
         for verified in tokens:
             await backend.logout(verified)
         response = Response(status_code=204, headers=_NO_STORE)
         if cookie is not None:
-            response.raw_headers.append(
-                (b"set-cookie", cookie.delete_cookie_header().encode("latin-1"))
-            )
+            for header in (cookie.delete_cookie_header(), cookie.delete_refresh_cookie_header()):
+                response.raw_headers.append((b"set-cookie", header.encode("latin-1")))
         return response
 
     return router
