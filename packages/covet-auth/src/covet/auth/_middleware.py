@@ -10,13 +10,14 @@ from typing import Any, Literal
 
 from covet.auth._exceptions import AuthConfigurationError, AuthenticationFailed, FailureReason
 from covet.auth._jwt_auth import JWTAuth
-from covet.auth._store import UNAVAILABLE, _OutageLog
+from covet.auth._store import UNAVAILABLE, logger
 from covet.auth._tokens import SCOPE_TOKEN, VerifiedToken
 from covet.auth._users import AnonymousUser, AuthCredentials, TokenUser
 from covet.http import ASGIApp, Receive, SameSite, Scope, Send, format_set_cookie, parse_cookies
 from covet.middleware import (
     CrossSiteRequestRejected,
     CSRFMiddleware,
+    OutageLog,
     StoreUnavailable,
     send_problem,
 )
@@ -174,7 +175,7 @@ class AuthenticationMiddleware:
         self.user_loader = user_loader
         self.cookie = cookie
         self.on_invalid = on_invalid
-        self.outages = _OutageLog()
+        self.outages = OutageLog(logger)
         self.csrf_app: CSRFMiddleware | None = None
         if cookie is not None and csrf_secret is not None:
             self.csrf_app = CSRFMiddleware(

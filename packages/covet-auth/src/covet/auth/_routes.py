@@ -21,12 +21,12 @@ from covet.auth._exceptions import AuthenticationFailed, FailureReason, TooManyA
 from covet.auth._jwt_auth import JWTAuth
 from covet.auth._middleware import AuthCookie, UserLoader, www_authenticate
 from covet.auth._passwords import PasswordHasher
-from covet.auth._store import UNAVAILABLE, _OutageLog
+from covet.auth._store import UNAVAILABLE, logger
 from covet.auth._throttle import LoginThrottle
 from covet.auth._tokens import TokenPair, VerifiedToken
 from covet.auth._users import AuthCredentials
 from covet.http import HTTPException, JSONResponse, Request, Response, Router
-from covet.middleware import StoreUnavailable, client_host
+from covet.middleware import OutageLog, StoreUnavailable, client_host
 
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -96,7 +96,7 @@ def auth_router(
     ``Retry-After`` (and ``Cache-Control: no-store``), logged on ``covet.auth``.
     """
     router = Router()
-    outages = _OutageLog()
+    outages = OutageLog(logger)
     if backend.store is None:
         from covet.auth._exceptions import AuthConfigurationError
 

@@ -12,10 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import time
 from typing import Protocol, runtime_checkable
-
-from covet.middleware import StoreUnavailable
 
 logger = logging.getLogger("covet.auth")
 UNAVAILABLE = "Authentication is temporarily unavailable; retry later."
@@ -40,25 +37,6 @@ class AuthStore(Protocol):
     async def ttl(self, key: str) -> float | None: ...
 
     async def delete(self, key: str) -> bool: ...
-
-
-class _OutageLog:
-    """Logs a store outage on ``covet.auth`` at most once per ``interval`` seconds."""
-
-    def __init__(self, interval: float = 30.0) -> None:
-        self.interval = interval
-        self.state = {"logged_at": -math.inf, "suppressed": 0}
-
-    def warning(self, message: str, exc: StoreUnavailable) -> None:
-        now = time.monotonic()
-        state = self.state
-        if now - state["logged_at"] < self.interval:
-            state["suppressed"] += 1
-            return
-        suppressed = int(state["suppressed"])
-        state["logged_at"], state["suppressed"] = now, 0
-        more = f" ({suppressed} more since the last report)" if suppressed else ""
-        logger.warning("%s: %s%s", message, exc, more)
 
 
 def ttl_until(expires_at: float, now: float, *, minimum: float = 1.0) -> float:

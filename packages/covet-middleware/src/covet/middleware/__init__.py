@@ -28,7 +28,13 @@ from covet.middleware._session_backends import (
 )
 from covet.middleware._sessions import Session, SessionMiddleware
 from covet.middleware._signing import BadSignature, Signer
-from covet.middleware._stores import MemoryStore, RateLimitResult, Store, StoreUnavailable
+from covet.middleware._stores import (
+    MemoryStore,
+    OutageLog,
+    RateLimitResult,
+    Store,
+    StoreUnavailable,
+)
 from covet.middleware._timeout import TimeoutMiddleware
 
 __all__ = [
@@ -42,6 +48,7 @@ __all__ = [
     "ErrorMiddleware",
     "HTTPSRedirectMiddleware",
     "MemoryStore",
+    "OutageLog",
     "ProxyHeadersMiddleware",
     "RateLimit",
     "RateLimitMiddleware",
