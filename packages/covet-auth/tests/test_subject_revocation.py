@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -80,12 +81,69 @@ async def test_the_record_outlives_every_token_it_refuses(store: Store) -> None:
     assert auth.revocations is not None
     ttl = await store.ttl(auth.revocations.subject_key("alice"))
     assert ttl is not None
-    assert 3600 + 10 - 1 < ttl <= 3600 + 10
+    # the longest token lifetime, the leeway, and a minute for refreshes in flight
+    assert 3600 + 10 + 60 - 1 < ttl <= 3600 + 10 + 60
     # an explicit earlier cutoff needs the record only until its tokens have expired
     await auth.revoke_subject("bob", before=T0 - 600)
     ttl = await store.ttl(auth.revocations.subject_key("bob"))
     assert ttl is not None
-    assert 3000 + 10 - 1 < ttl <= 3000 + 10
+    assert 3000 + 10 + 60 - 1 < ttl <= 3000 + 10 + 60
+
+
+class _RevokeWhileSpending:
+    """The test's store, with ``revoke_subject`` landing inside the refresh's spend call (after
+    its checks passed, before the new pair is made): the race, made deterministic."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.hook: Any = None
+
+    async def get(self, key: str) -> bytes | None:
+        return await self.inner.get(key)
+
+    async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        await self.inner.set(key, value, ttl=ttl)
+
+    async def add(self, key: str, value: bytes, *, ttl: float | None = None) -> bool:
+        added = await self.inner.add(key, value, ttl=ttl)
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            await hook()
+        return added
+
+    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
+        return await self.inner.incr(key, amount, ttl=ttl)
+
+    async def ttl(self, key: str) -> float | None:
+        return await self.inner.ttl(key)
+
+    async def delete(self, key: str) -> bool:
+        return await self.inner.delete(key)
+
+
+async def test_a_refresh_racing_the_revocation_cannot_outlive_it(store: Store) -> None:
+    """A thief refreshing while the password change calls revoke_subject(): the refresh passed
+    its checks before the cut-off was written and makes its pair after it. The pair carries the
+    session's login time (auth_time), so it is refused, and so is every refresh chained from it
+    (with iat alone it passed as issued after the cut-off)."""
+    clock = Clock()
+    hooked = _RevokeWhileSpending(store)
+    auth = JWTAuth(secret=SECRET, store=hooked, clock=clock)
+    stolen = await auth.issue_tokens("alice")
+    clock.now = T0 + 100
+
+    async def password_change() -> None:
+        await auth.revoke_subject("alice")  # cut-off: now
+
+    hooked.hook = password_change
+    raced = await auth.refresh(stolen.refresh_token)  # passed verify() before the revocation
+    assert await reason(auth.verify(raced.access_token)) is FailureReason.SUBJECT_REVOKED
+    assert await reason(auth.refresh(raced.refresh_token)) is FailureReason.SUBJECT_REVOKED
+    clock.now = T0 + 101
+    fresh = await auth.issue_tokens("alice")  # a login after the change is a new session
+    refreshed = await auth.refresh(fresh.refresh_token)
+    verified = await auth.verify(refreshed.access_token)
+    assert verified.claims["auth_time"] == T0 + 101  # the login's time, kept through refreshes
 
 
 async def test_an_earlier_cutoff_never_lowers_a_later_one(store: Store) -> None:

@@ -109,7 +109,7 @@ class JWTAuth(TokenCodec):
             ):
                 raise AuthenticationFailed(FailureReason.REVOKED, "the session has been revoked")
             cutoff = await self.revocations.subject_cutoff(verified.subject)
-            if cutoff is not None and verified.issued_at < cutoff:
+            if cutoff is not None and _session_start(verified) < cutoff:
                 raise AuthenticationFailed(
                     FailureReason.SUBJECT_REVOKED,
                     "every session of this user issued before a revocation has ended",
@@ -124,7 +124,7 @@ class JWTAuth(TokenCodec):
         claims: Mapping[str, Any] | None = None,
     ) -> TokenPair:
         """A new access/refresh pair starting a new family (call this after a login)."""
-        return self._pair(subject, scopes, claims, uuid.uuid4().hex)
+        return self._pair(subject, scopes, claims, uuid.uuid4().hex, self.clock())
 
     def _pair(
         self,
@@ -132,10 +132,14 @@ class JWTAuth(TokenCodec):
         scopes: Iterable[str],
         claims: Mapping[str, Any] | None,
         family: str,
+        session_start: float,
     ) -> TokenPair:
         scopes = tuple(scopes)
-        access = self.create_access_token(subject, scopes=scopes, claims=claims, family=family)
-        refresh = self.create_refresh_token(subject, scopes=scopes, claims=claims, family=family)
+        common: dict[str, Any] = {
+            "scopes": scopes, "claims": claims, "family": family, "session_start": session_start
+        }  # fmt: skip
+        access = self.create_access_token(subject, **common)
+        refresh = self.create_refresh_token(subject, **common)
         return TokenPair(access, refresh, expires_in=int(self.access_ttl))
 
     async def refresh(
@@ -173,8 +177,14 @@ class JWTAuth(TokenCodec):
                 for name, value in verified.claims.items()
                 if name not in RESERVED_CLAIMS
             }
+        # the session's login time travels unchanged: a refresh racing revoke_subject() cannot
+        # mint tokens that look newer than the cut-off
         return self._pair(
-            verified.subject, verified.scopes if scopes is None else scopes, claims, family
+            verified.subject,
+            verified.scopes if scopes is None else scopes,
+            claims,
+            family,
+            _session_start(verified),
         )
 
     async def _reused_within_interval(
@@ -212,11 +222,13 @@ class JWTAuth(TokenCodec):
         """End every session of ``subject``: refuse its access and refresh tokens issued before
         ``before`` (default: now, by this object's clock). Call it after a password change.
 
-        A token is refused when its ``iat`` is strictly earlier than the cut-off; ``iat``
-        carries the exact issue time, so a token issued at or after the revocation (in the same
-        second included) stays valid. The record lasts until every token issued before the
-        cut-off has expired (``max(access_ttl, refresh_ttl)`` plus ``leeway``), is written in
-        one atomic store call, and never moves an existing cut-off earlier.
+        A token is refused when its session began strictly earlier than the cut-off: the
+        ``auth_time`` claim, the login's exact time, which every refresh copies unchanged (so a
+        refresh racing this call cannot mint tokens that pass as newer), or ``iat`` for tokens
+        without it. A login at or after the revocation (in the same second included) stays
+        valid. The record lasts until every token of such a session has expired
+        (``max(access_ttl, refresh_ttl)`` plus ``leeway`` plus a minute for refreshes in flight),
+        is written in one atomic store call, and never moves an existing cut-off earlier.
         """
         revocations = self._require_store()
         if isinstance(subject, bool) or not isinstance(subject, str | int) or subject == "":
@@ -231,5 +243,14 @@ class JWTAuth(TokenCodec):
         if not math.isfinite(cutoff) or cutoff > now:
             raise ValueError("before must be a finite moment, not in the future")
         # a token issued before the cut-off has exp = floor(iat) + ceil(ttl) < cutoff + ceil(ttl)
-        ttl = ttl_until(cutoff + math.ceil(self.family_ttl) + self.leeway, now)
+        ttl = ttl_until(cutoff + math.ceil(self.family_ttl) + self.leeway + 60, now)
         await revocations.revoke_subject(str(subject), cutoff, ttl)
+
+
+def _session_start(token: VerifiedToken) -> float:
+    """When the token's session began: its ``auth_time`` claim, or (tokens issued before that
+    claim existed, and tokens made outside a session) its ``iat``."""
+    started = token.claims.get("auth_time")
+    if isinstance(started, int | float) and not isinstance(started, bool):
+        return float(started)
+    return token.issued_at

@@ -27,7 +27,7 @@ from covet.auth._store import AuthStore
 
 TokenType = Literal["access", "refresh"]
 RESERVED_CLAIMS = frozenset(
-    {"exp", "iat", "nbf", "jti", "sub", "iss", "aud", "type", "scope", "fam"}
+    {"exp", "iat", "nbf", "jti", "sub", "iss", "aud", "type", "scope", "fam", "auth_time"}
 )
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "b64"})
 # RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces
@@ -162,6 +162,7 @@ class TokenCodec:
         scopes: Iterable[str] = (),
         claims: Mapping[str, Any] | None = None,
         family: str | None = None,
+        session_start: float | None = None,
     ) -> str:
         key = self.keys.signing_key
         if key is None:
@@ -194,6 +195,10 @@ class TokenCodec:
             payload["scope"] = " ".join(scope_list)
         if family is not None:
             payload["fam"] = family
+        if session_start is not None:  # when the login happened; refreshes carry it unchanged
+            payload["auth_time"] = (
+                int(session_start) if session_start.is_integer() else session_start
+            )
         if self.issuer is not None:
             payload["iss"] = self.issuer
         if self.audience is not None:
@@ -211,15 +216,26 @@ class TokenCodec:
         claims: Mapping[str, Any] | None = None,
         expires_in: float | timedelta | None = None,
         family: str | None = None,
+        session_start: float | None = None,
     ) -> str:
-        """A short-lived access token for ``subject`` (default lifetime ``access_ttl``)."""
+        """A short-lived access token for ``subject`` (default lifetime ``access_ttl``);
+        ``session_start`` (the login's time, the ``auth_time`` claim) is what
+        ``JWTAuth.revoke_subject`` compares with."""
         ttl = self.access_ttl if expires_in is None else _seconds(expires_in)
         if family is not None and ttl > self.family_ttl:
             raise ValueError(
                 f"an access token of a session family may not outlive its revocation record "
                 f"({self.family_ttl:g} s, the longer of access_ttl and refresh_ttl)"
             )
-        return self._encode(subject, "access", ttl, scopes=scopes, claims=claims, family=family)
+        return self._encode(
+            subject,
+            "access",
+            ttl,
+            scopes=scopes,
+            claims=claims,
+            family=family,
+            session_start=session_start,
+        )
 
     def create_refresh_token(
         self,
@@ -228,6 +244,7 @@ class TokenCodec:
         scopes: Iterable[str] = (),
         claims: Mapping[str, Any] | None = None,
         family: str | None = None,
+        session_start: float | None = None,
     ) -> str:
         """A long-lived, one-time refresh token; ``family`` links it to the tokens it replaces."""
         return self._encode(
@@ -237,6 +254,7 @@ class TokenCodec:
             scopes=scopes,
             claims=claims,
             family=family or uuid.uuid4().hex,
+            session_start=session_start,
         )
 
     # -- verifying -----------------------------------------------------------------------------
