@@ -312,6 +312,87 @@ def test_cookie_mode_logout_revokes_the_refresh_cookie(users: dict[str, User]) -
         assert again.status_code == 401
 
 
+def test_cookie_mode_logout_with_a_stale_body_token_still_ends_the_cookie_session(
+    users: dict[str, User],
+) -> None:
+    app, _ = make_app(users, cookie=AuthCookie(refresh_path="/auth"))
+    with TestClient(app, base_url="https://testserver") as client:
+        client.get("/me")
+        csrf = {"X-CSRF-Token": client.cookies["csrftoken"]}
+        login = client.post(
+            "/auth/token", json={"username": "alice", "password": "wonderland"}, headers=csrf
+        )
+        assert login.status_code == 200
+        stale = client.cookies["refresh_token"]
+        assert client.post("/auth/refresh", headers=csrf).status_code == 200  # rotated
+        live = client.cookies["refresh_token"]
+        client.cookies.delete("access_token")
+        out = client.post("/auth/logout", headers=csrf, json={"refresh_token": "not-a-token"})
+        assert out.status_code == 204
+        assert stale != live
+        again = client.post("/auth/refresh", headers=csrf, json={"refresh_token": live})
+        assert again.status_code == 401  # the cookie's session ended with the logout
+
+
+def test_cookie_mode_refresh_cookie_needs_the_csrf_check(users: dict[str, User]) -> None:
+    """An Authorization header (even a junk one) skips the middleware's CSRF check, so the
+    routes do not read the refresh cookie then: a cross-site post cannot spend or end it."""
+    app, _ = make_app(users, cookie=AuthCookie(refresh_path="/auth"))
+    with TestClient(app, base_url="https://testserver") as client:
+        client.get("/me")
+        csrf = {"X-CSRF-Token": client.cookies["csrftoken"]}
+        login = client.post(
+            "/auth/token", json={"username": "alice", "password": "wonderland"}, headers=csrf
+        )
+        assert login.status_code == 200
+        forged = {"Authorization": "Bearer junk", "Origin": "https://evil.example"}
+        assert client.post("/auth/refresh", headers=forged).status_code == 422  # no token
+        assert client.post("/auth/logout", headers=forged).status_code == 401  # nothing ended
+        assert client.post("/auth/refresh", headers=csrf).status_code == 200  # still alive
+
+
+def test_reject_mode_drops_a_refused_cookie_so_the_user_can_log_in_again(
+    users: dict[str, User],
+) -> None:
+    """on_invalid="reject" answers 401 to every request with a refused cookie; without dropping
+    it, the login and logout would be refused too until it expired."""
+    cookie = AuthCookie(refresh_path="/auth")
+    backend = JWTAuth(secret="r" * 64, store=MemoryStore())
+    app = Covet()
+    app.include_router(
+        auth_router(backend, get_user=users.get, hasher=HASHER, cookie=cookie), prefix="/auth"
+    )
+
+    @app.get("/me")
+    async def me(user: CurrentUser) -> dict[str, Any]:
+        return {"sub": user.identity}
+
+    app.add_middleware(
+        AuthenticationMiddleware,
+        backend=backend,
+        cookie=cookie,
+        csrf_secret="c" * 32,
+        on_invalid="reject",
+    )
+    credentials = {"username": "alice", "password": "wonderland"}
+    with TestClient(app, base_url="https://testserver") as client:
+        client.get("/me")
+        csrf = {"X-CSRF-Token": client.cookies["csrftoken"]}
+        assert client.post("/auth/token", json=credentials, headers=csrf).status_code == 200
+        assert client.get("/me").json() == {"sub": "1"}
+        client.cookies.delete("access_token")
+        client.cookies.set("access_token", "stale.or.forged", domain="testserver.local")
+        refused = client.get("/me")
+        assert refused.status_code == 401
+        assert any(
+            c.startswith("access_token=;") and "Max-Age=0" in c
+            for c in refused.headers.get_list("set-cookie")
+        )
+        assert "access_token" not in client.cookies
+        assert client.post("/auth/token", json=credentials, headers=csrf).status_code == 200
+        assert client.get("/me").json() == {"sub": "1"}
+
+
 def test_login_throttle_backs_off_per_account_with_retry_after(users: dict[str, User]) -> None:
     throttle = LoginThrottle(MemoryStore(), free_attempts=3, base_delay=30)
     app, _ = make_app(users, throttle=throttle)

@@ -313,3 +313,35 @@ def test_covet_app_without_error_middleware_answers_503(dead_redis_url: str) -> 
 
     with TestClient(app) as client:
         assert_unavailable(client.get("/read"))
+
+
+async def test_a_redis_that_answers_but_cannot_write_is_unavailable(private_redis: Any) -> None:
+    """A read-only replica after a failover, or a server out of memory under noeviction:
+    StoreUnavailable (503), not a bare redis error (500); a script bug stays an error."""
+    import redis.asyncio
+
+    store = RedisStore(private_redis.url)
+    admin = redis.asyncio.Redis.from_url(private_redis.url)
+    try:
+        await store.set("k", b"v")
+        await admin.config_set("maxmemory", "1")  # noeviction is the default policy
+        with pytest.raises(StoreUnavailable, match="cannot serve: OutOfMemoryError"):
+            await store.set("k2", b"v")
+        await admin.config_set("maxmemory", "0")
+        await admin.execute_command("REPLICAOF", "127.0.0.1", str(unused_port()))
+        with pytest.raises(StoreUnavailable, match="cannot serve: ReadOnlyError"):
+            await store.incr("n")
+        with pytest.raises(StoreUnavailable):
+            await store.hit_fixed_window("rl", 10, 60.0)
+        with pytest.raises(redis.exceptions.ResponseError):  # not an outage: a caller's bug
+            await store.client.execute_command("NOSUCHCOMMAND")
+    finally:
+        await admin.aclose()
+        await store.close()
+
+
+def unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

@@ -263,7 +263,7 @@ class AuthenticationMiddleware:
                 scope["user"], scope["auth"] = await self.authenticate(token)
         except AuthenticationFailed as failure:
             if self.on_invalid == "reject":
-                await self._reject(scope, receive, send, failure)
+                await self._reject(scope, receive, send, failure, from_cookie=not from_header)
                 return
             scope["user"], scope["auth"] = _ANONYMOUS, AuthCredentials(failure=failure)
         except StoreUnavailable as exc:
@@ -287,16 +287,27 @@ class AuthenticationMiddleware:
         )
 
     async def _reject(
-        self, scope: Scope, receive: Receive, send: Send, failure: AuthenticationFailed
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        failure: AuthenticationFailed,
+        *,
+        from_cookie: bool = False,
     ) -> None:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": "invalid token"})
             return
         challenge = www_authenticate(failure, realm=self.realm).encode("latin-1")
+        headers = [(b"www-authenticate", challenge)]
+        if from_cookie and self.cookie is not None:
+            # drop the refused cookie: else every request, the login and logout included,
+            # would be refused until it expires
+            headers.append((b"set-cookie", self.cookie.delete_cookie_header().encode("latin-1")))
         await send_problem(
             send,
             401,
             "The access token is invalid or expired.",
-            headers=[(b"www-authenticate", challenge)],
+            headers=headers,
             extra={"reason": failure.reason.value},
         )

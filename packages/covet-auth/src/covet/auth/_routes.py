@@ -115,17 +115,27 @@ def auth_router(
         response.raw_headers.append((b"set-cookie", refresh.encode("latin-1")))
         return response
 
-    async def submitted_refresh_token(request: Request) -> str | None:
-        """The refresh token of the body, or (cookie mode, no body) of the refresh cookie."""
+    async def submitted_refresh_tokens(request: Request) -> list[str]:
+        """The refresh token of the body, then (cookie mode) the one of the refresh cookie."""
+        found: list[str] = []
         if "content-type" in request.headers:
             fields = await _fields(request)
             if fields.get("grant_type", "refresh_token") != "refresh_token":
                 raise HTTPException(400, "grant_type must be 'refresh_token'.")
             if fields.get("refresh_token"):
-                return fields["refresh_token"]
-        if cookie is not None:
-            return request.cookies.get(cookie.refresh_name) or None
-        return None
+                found.append(fields["refresh_token"])
+        # the cookie only when the request passed the middleware's CSRF check, which requests
+        # with an Authorization header skip (even an invalid one)
+        if cookie is not None and "authorization" not in request.headers:
+            from_cookie = request.cookies.get(cookie.refresh_name)
+            if from_cookie and from_cookie not in found:
+                found.append(from_cookie)
+        return found
+
+    async def submitted_refresh_token(request: Request) -> str | None:
+        """The one /refresh spends: the body's (API clients), else the cookie's."""
+        found = await submitted_refresh_tokens(request)
+        return found[0] if found else None
 
     def unauthorized(detail: str, failure: AuthenticationFailed | None = None) -> HTTPException:
         return HTTPException(
@@ -223,15 +233,16 @@ def auth_router(
         tokens: list[VerifiedToken] = []
         if isinstance(auth, AuthCredentials) and auth.token is not None:
             tokens.append(auth.token)
-        refresh_token = await submitted_refresh_token(request)  # ends the session too
-        if refresh_token:
+        # a refresh token ends its session too: the body's and (cookie mode) the cookie's, so a
+        # stale token in the body cannot leave the cookie's session alive behind a 204
+        for refresh_token in await submitted_refresh_tokens(request):
             try:
                 tokens.append(await backend.verify(refresh_token, expected_type="refresh"))
             except AuthenticationFailed as refused:
                 if cookie is None:
                     raise unauthorized(refused.detail, refused) from None
-                # cookie mode: a stale cookie still gets cleared; logging out is idempotent
-        if not tokens and cookie is None:
+                # cookie mode: a stale token is skipped; logging out is idempotent
+        if not tokens and (cookie is None or "authorization" in request.headers):
             previous = auth.failure if isinstance(auth, AuthCredentials) else None
             raise unauthorized("Authentication required.", previous)
         for verified in tokens:

@@ -57,6 +57,10 @@ return {allowed, count, reset}
 """
 
 
+#: error codes redis-py leaves in the message (it has no class for them) that mean "not now"
+_UNAVAILABLE_REPLIES = ("MISCONF", "NOREPLICAS", "MASTERDOWN", "BUSY ")
+
+
 def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
@@ -101,7 +105,15 @@ class RedisStore(Store):
             raise ValueError("RedisStore needs exactly one of url= or client=")
         try:
             from redis.asyncio import BlockingConnectionPool, Redis
-            from redis.exceptions import ConnectionError, TimeoutError
+            from redis.exceptions import (
+                ClusterDownError,
+                ConnectionError,
+                OutOfMemoryError,
+                ReadOnlyError,
+                ResponseError,
+                TimeoutError,
+                TryAgainError,
+            )
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
                 "RedisStore needs the redis package: pip install 'covet-middleware[redis]'"
@@ -123,6 +135,10 @@ class RedisStore(Store):
         self.client = client
         self.location = _location(client)
         self._outages: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, OSError)
+        self._cannot_serve: tuple[type[BaseException], ...] = (
+            ReadOnlyError, OutOfMemoryError, TryAgainError, ClusterDownError
+        )  # fmt: skip
+        self._replies: type[BaseException] = ResponseError
         self._incr = client.register_script(_INCR)
         self._fixed = client.register_script(_FIXED_WINDOW)
         self._sliding = client.register_script(_SLIDING_WINDOW)
@@ -140,6 +156,16 @@ class RedisStore(Store):
         except self._outages as exc:
             raise StoreUnavailable(
                 f"Redis store at {self.location} is unavailable: {type(exc).__name__}: {exc}"
+            ) from exc
+        except self._replies as exc:
+            # a server that answers but cannot serve: a read-only replica after a failover, out
+            # of memory under noeviction, a failed snapshot, no replicas, cluster down
+            if not isinstance(exc, self._cannot_serve) and not str(exc).startswith(
+                _UNAVAILABLE_REPLIES
+            ):
+                raise
+            raise StoreUnavailable(
+                f"Redis store at {self.location} cannot serve: {type(exc).__name__}: {exc}"
             ) from exc
 
     @staticmethod
