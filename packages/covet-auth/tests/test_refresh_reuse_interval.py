@@ -129,6 +129,22 @@ async def test_sequential_reuse_inside_the_interval_gets_a_pair_each_time(store:
     await assert_alive(auth, first, retry, third)
 
 
+async def test_only_a_few_reuses_are_forgiven_even_inside_the_interval(store: Store) -> None:
+    """Racing tabs and retries need a handful; a stolen token replayed inside the interval to
+    mint pairs by the thousand is theft after MAX_FORGIVEN_REUSES."""
+    from covet.auth._jwt_auth import MAX_FORGIVEN_REUSES
+
+    auth = JWTAuth(secret=SECRET, store=store, refresh_reuse_interval=5)
+    pair = await auth.issue_tokens("erin")
+    branches = [await auth.refresh(pair.refresh_token)]  # the use itself
+    for _ in range(MAX_FORGIVEN_REUSES):
+        branches.append(await auth.refresh(pair.refresh_token))
+    await assert_alive(auth, *branches[1:])
+    assert await reason(auth.refresh(pair.refresh_token)) is FailureReason.REFRESH_REUSED
+    for branch in branches:
+        assert await reason(auth.verify(branch.access_token)) is FailureReason.REVOKED
+
+
 async def test_reuse_after_the_interval_is_theft(store: Store) -> None:
     auth = JWTAuth(secret=SECRET, store=store, refresh_reuse_interval=0.3)
     pair = await auth.issue_tokens("carol")

@@ -196,7 +196,11 @@ class JWTAuth(TokenCodec):
             return False
         spent_at = await revocations.refresh_spent_at(jti)
         # abs(): a worker whose clock runs a little behind the spender's sees a negative age
-        return spent_at is not None and abs(now - spent_at) < self.refresh_reuse_interval
+        if spent_at is None or abs(now - spent_at) >= self.refresh_reuse_interval:
+            return False
+        # a few racing tabs or retries, not a stolen token minting pairs by the thousand
+        ttl = max(1.0, self.refresh_reuse_interval * 2)
+        return await revocations.count_forgiven_reuse(jti, ttl) <= MAX_FORGIVEN_REUSES
 
     async def revoke(self, token: VerifiedToken) -> None:
         """Refuse this token (by ``jti``) from now until it would have expired."""
@@ -245,6 +249,10 @@ class JWTAuth(TokenCodec):
         # a token issued before the cut-off has exp = floor(iat) + ceil(ttl) < cutoff + ceil(ttl)
         ttl = ttl_until(cutoff + math.ceil(self.family_ttl) + self.leeway + 60, now)
         await revocations.revoke_subject(str(subject), cutoff, ttl)
+
+
+#: reuses of one refresh token forgiven within ``refresh_reuse_interval``; the next is theft
+MAX_FORGIVEN_REUSES = 3
 
 
 def _session_start(token: VerifiedToken) -> float:
