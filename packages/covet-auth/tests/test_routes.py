@@ -393,6 +393,29 @@ def test_reject_mode_drops_a_refused_cookie_so_the_user_can_log_in_again(
         assert client.get("/me").json() == {"sub": "1"}
 
 
+def test_cookie_mode_scopes_the_refresh_cookie_to_the_router_by_default(
+    users: dict[str, User],
+) -> None:
+    app, _ = make_app(users, cookie=AuthCookie())  # mounted at /auth, no refresh_path given
+    with TestClient(app, base_url="https://testserver") as client:
+        client.get("/me")
+        csrf = {"X-CSRF-Token": client.cookies["csrftoken"]}
+        login = client.post(
+            "/auth/token", json={"username": "alice", "password": "wonderland"}, headers=csrf
+        )
+        refresh_cookie = next(
+            c for c in login.headers.get_list("set-cookie") if c.startswith("refresh_token=")
+        )
+        assert "Path=/auth;" in refresh_cookie + ";"
+        rotated = client.post("/auth/refresh", headers=csrf)
+        assert rotated.status_code == 200
+        out = client.post("/auth/logout", headers=csrf)
+        assert any(
+            c.startswith("refresh_token=;") and "Path=/auth" in c
+            for c in out.headers.get_list("set-cookie")
+        )
+
+
 def test_login_throttle_backs_off_per_account_with_retry_after(users: dict[str, User]) -> None:
     throttle = LoginThrottle(MemoryStore(), free_attempts=3, base_delay=30)
     app, _ = make_app(users, throttle=throttle)

@@ -65,8 +65,9 @@ class AuthCookie:
     """How the tokens travel in cookie mode: ``HttpOnly``, ``Secure``, ``SameSite=Lax``.
 
     The access token goes in ``name`` on ``path``. ``auth_router`` puts the refresh token in
-    ``refresh_name``, ``SameSite=Strict``, sent only under ``refresh_path`` (set it to the
-    router's prefix, e.g. ``"/auth"``, so no other request carries it; None: ``path``)."""
+    ``refresh_name``, ``SameSite=Strict``, sent only under ``refresh_path``; None (the default)
+    means the path the router is mounted at (``/auth`` for ``/auth/token``), so no other
+    request carries it."""
 
     name: str = "access_token"
     path: str = "/"
@@ -77,26 +78,27 @@ class AuthCookie:
     refresh_path: str | None = None
     refresh_samesite: SameSite = "strict"
 
-    def set_refresh_cookie_header(self, token: str, max_age: int) -> str:
-        """The ``Set-Cookie`` value that stores the refresh ``token`` for ``max_age`` seconds."""
+    def set_refresh_cookie_header(self, token: str, max_age: int, *, path: str = "/") -> str:
+        """The ``Set-Cookie`` value that stores the refresh ``token`` for ``max_age`` seconds,
+        under ``refresh_path`` or, when that is None, ``path``."""
         return format_set_cookie(
             self.refresh_name,
             token,
             max_age=max_age,
-            path=self.refresh_path or self.path,
+            path=self.refresh_path or path,
             domain=self.domain,
             secure=self.secure,
             httponly=True,
             samesite=self.refresh_samesite,
         )
 
-    def delete_refresh_cookie_header(self) -> str:
+    def delete_refresh_cookie_header(self, *, path: str = "/") -> str:
         return format_set_cookie(
             self.refresh_name,
             "",
             max_age=0,
             expires="Thu, 01 Jan 1970 00:00:00 GMT",
-            path=self.refresh_path or self.path,
+            path=self.refresh_path or path,
             domain=self.domain,
             secure=self.secure,
             httponly=True,

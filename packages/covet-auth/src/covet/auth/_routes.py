@@ -31,6 +31,14 @@ from covet.middleware import OutageLog, StoreUnavailable, client_host
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
+def _mount_path(request: Request) -> str:
+    """Where this router is mounted: the request's path (which holds any ``root_path``, per the
+    ASGI convention) up to its last segment, ``/api/auth`` for ``/api/auth/token``; the
+    router's /refresh and /logout live there too."""
+    parent = request.url.path.rsplit("/", 1)[0]
+    return parent or "/"
+
+
 def _subject_of(user: Any) -> str:
     for attribute in ("pk", "id", "username"):
         value = getattr(user, attribute, None)
@@ -102,7 +110,7 @@ def auth_router(
 
         raise AuthConfigurationError("auth_router needs JWTAuth(..., store=...) for refresh/logout")
 
-    def answer(pair: TokenPair) -> Response:
+    def answer(pair: TokenPair, request: Request) -> Response:
         if cookie is None:
             return JSONResponse(pair.to_dict(), headers=_NO_STORE)
         # cookie mode: both tokens only in HttpOnly cookies, never where page scripts can read
@@ -110,7 +118,9 @@ def auth_router(
         body = {"token_type": "cookie", "expires_in": pair.expires_in}
         response = JSONResponse(body, headers=_NO_STORE)
         access = cookie.set_cookie_header(pair.access_token, pair.expires_in)
-        refresh = cookie.set_refresh_cookie_header(pair.refresh_token, int(backend.refresh_ttl))
+        refresh = cookie.set_refresh_cookie_header(
+            pair.refresh_token, int(backend.refresh_ttl), path=_mount_path(request)
+        )
         response.raw_headers.append((b"set-cookie", access.encode("latin-1")))
         response.raw_headers.append((b"set-cookie", refresh.encode("latin-1")))
         return response
@@ -190,7 +200,7 @@ def auth_router(
                 await result
         scopes, claims = _token_contents(user)
         pair = await backend.issue_tokens(subject(user), scopes=scopes, claims=claims)
-        return answer(pair)
+        return answer(pair, request)
 
     async def refresh_pair(refresh_token: str) -> TokenPair:
         if user_loader is None:
@@ -221,7 +231,7 @@ def auth_router(
             pair = await refresh_pair(refresh_token)
         except AuthenticationFailed as failure:
             raise unauthorized(failure.detail, failure) from None
-        return answer(pair)
+        return answer(pair, request)
 
     @router.post("/logout", name="auth:logout")
     async def logout(request: Request) -> Response:
@@ -249,7 +259,8 @@ def auth_router(
             await backend.logout(verified)
         response = Response(status_code=204, headers=_NO_STORE)
         if cookie is not None:
-            for header in (cookie.delete_cookie_header(), cookie.delete_refresh_cookie_header()):
+            refresh_cookie = cookie.delete_refresh_cookie_header(path=_mount_path(request))
+            for header in (cookie.delete_cookie_header(), refresh_cookie):
                 response.raw_headers.append((b"set-cookie", header.encode("latin-1")))
         return response
 
