@@ -112,3 +112,87 @@ async def test_middleware_stack_is_built_at_startup() -> None:
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     with pytest.raises(Exception, match="after the application has started"):
         app.add_middleware(type("M", (), {}))
+
+
+def test_mounted_apps_lifespans_run_inside_the_outer_one(tmp_path: Any) -> None:
+    """A mounted Starlette or FastAPI app's lifespan runs (after the outer app's start-up,
+    before its shutdown), its state reaches its requests; apps without one are skipped."""
+    from fastapi import FastAPI
+    from starlette.applications import Starlette
+    from starlette.requests import Request as StarletteRequest
+    from starlette.responses import JSONResponse as StarletteJSON
+    from starlette.routing import Route
+
+    from covet.http import StaticFiles
+
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def outer(app: Any) -> AsyncIterator[None]:
+        events.append("outer up")
+        yield
+        events.append("outer down")
+
+    @contextlib.asynccontextmanager
+    async def legacy_life(app: Any) -> AsyncIterator[dict[str, Any]]:
+        events.append("starlette up")
+        yield {"pool": "legacy-pool"}
+        events.append("starlette down")
+
+    async def pool(request: StarletteRequest) -> StarletteJSON:
+        return StarletteJSON({"pool": request.state.pool})
+
+    legacy = Starlette(routes=[Route("/pool", pool)], lifespan=legacy_life)
+
+    @contextlib.asynccontextmanager
+    async def api_life(app: Any) -> AsyncIterator[None]:
+        events.append("fastapi up")
+        yield
+        events.append("fastapi down")
+
+    api = FastAPI(lifespan=api_life)
+
+    @api.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"pong": "yes"}
+
+    async def bare(scope: Any, receive: Any, send: Any) -> None:  # no lifespan support at all
+        assert scope["type"] == "http"
+
+    (tmp_path / "a.txt").write_text("static")
+    app = Covet(lifespan=outer)
+    app.mount("/legacy", legacy)
+    app.mount("/static", StaticFiles(directory=tmp_path))
+    app.mount("/bare", bare)
+    app.mount("/api", api)
+    with TestClient(app) as client:
+        assert events == ["outer up", "starlette up", "fastapi up"]
+        assert client.get("/legacy/pool").json() == {"pool": "legacy-pool"}
+        assert client.get("/api/ping").json() == {"pong": "yes"}
+        assert client.get("/static/a.txt").text == "static"
+    assert events[3:] == ["fastapi down", "starlette down", "outer down"]
+
+
+def test_a_mounted_app_that_fails_to_start_fails_the_start() -> None:
+    from starlette.applications import Starlette
+
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def first_life(app: Any) -> AsyncIterator[None]:
+        events.append("first up")
+        yield
+        events.append("first down")
+
+    @contextlib.asynccontextmanager
+    async def broken(app: Any) -> AsyncIterator[None]:
+        raise RuntimeError("no database")
+        yield  # pragma: no cover
+
+    app = Covet()
+    app.mount("/first", Starlette(lifespan=first_life))
+    app.mount("/broken", Starlette(lifespan=broken))
+    with pytest.raises(RuntimeError, match="mounted at '/broken' failed to start"):  # noqa: SIM117
+        with TestClient(app):
+            pass
+    assert events == ["first up", "first down"]  # what had started is shut down

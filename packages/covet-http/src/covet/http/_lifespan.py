@@ -14,8 +14,10 @@ import traceback
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from covet.http._concurrency import run_in_threadpool
-from covet.http._types import Receive, Scope, Send
+from covet.http._types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from covet.http._app import Covet
@@ -63,13 +65,18 @@ class Lifespan:
         self.on_shutdown = list(on_shutdown)
 
     @contextlib.asynccontextmanager
-    async def run(self, app: Covet) -> AsyncIterator[Mapping[str, Any] | None]:
+    async def run(
+        self, app: Covet, shared: dict[str, Any] | None = None
+    ) -> AsyncIterator[Mapping[str, Any] | None]:
+        """Start-up hooks, the ``lifespan`` context, then the lifespans of mounted ASGI apps
+        (with ``shared``, the server's lifespan state, as theirs); shutdown in reverse."""
         for hook in self.on_startup:
             await _call_hook(hook)
         state: Mapping[str, Any] | None = None
         async with contextlib.AsyncExitStack() as stack:
             if self.factory is not None:
                 state = await stack.enter_async_context(self.factory(app))
+            await stack.enter_async_context(_mounted_lifespans(app, shared))
             yield state
         for hook in self.on_shutdown:
             await _call_hook(hook)
@@ -79,7 +86,7 @@ class Lifespan:
         message = await receive()
         assert message["type"] == "lifespan.startup", message
         try:
-            async with self.run(app) as state:
+            async with self.run(app, scope.get("state")) as state:
                 app.build_middleware_stack()
                 if state:
                     if "state" in scope:
@@ -100,3 +107,93 @@ class Lifespan:
                 await send({"type": "lifespan.startup.failed", "message": text})
             return
         await send({"type": "lifespan.shutdown.complete"})
+
+
+class _Mounted:
+    """The lifespan protocol, spoken to one mounted ASGI app (as a server speaks it)."""
+
+    def __init__(self, path: str, app: Any, state: dict[str, Any]) -> None:
+        self.path = path or "/"
+        self.app = app
+        self.scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
+        self.scope["state"] = state
+        self.to_app, self.app_inbox = anyio.create_memory_object_stream[Message](1)
+        self.app_outbox, self.from_app = anyio.create_memory_object_stream[Message](1)
+
+    async def serve(self) -> None:
+        """The app's lifespan call; ends when the app returns (or raises: no lifespan)."""
+
+        async def receive() -> Message:
+            return await self.app_inbox.receive()
+
+        async def send(message: Message) -> None:
+            await self.app_outbox.send(message)
+
+        try:
+            await self.app(self.scope, receive, send)
+        except Exception as exc:  # most apps without a lifespan raise on the unknown scope
+            logger.debug("mounted app at %r has no lifespan: %r", self.path, exc)
+        finally:
+            self.app_outbox.close()
+            self.app_inbox.close()
+
+    def close(self) -> None:
+        self.to_app.close()
+        self.from_app.close()
+
+    async def _exchange(self, kind: str) -> Message | None:
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            await self.to_app.send({"type": kind})
+        try:
+            return await self.from_app.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            return None  # the app returned without answering: it has no lifespan
+
+    async def startup(self) -> bool:
+        """True when the app has a lifespan and started; raises when it failed to start."""
+        reply = await self._exchange("lifespan.startup")
+        kind = reply.get("type") if reply is not None else None
+        if reply is not None and kind == "lifespan.startup.failed":
+            detail = reply.get("message", "")
+            raise RuntimeError(f"the app mounted at {self.path!r} failed to start: {detail}")
+        return kind == "lifespan.startup.complete"
+
+    async def shutdown(self) -> None:
+        reply = await self._exchange("lifespan.shutdown")
+        if reply is not None and reply.get("type") == "lifespan.shutdown.failed":
+            logger.error(
+                "Shutdown of the app mounted at %r failed:\n%s", self.path, reply.get("message")
+            )
+
+
+@contextlib.asynccontextmanager
+async def _mounted_lifespans(app: Covet, shared: dict[str, Any] | None) -> AsyncIterator[None]:
+    """Run the lifespan of every app mounted on ``app`` (Starlette, FastAPI, Covet, ...), as a
+    server would: start-up in mount order after ``app``'s own, shutdown in reverse before it.
+    Apps without a lifespan (StaticFiles, plain ASGI callables) are skipped, as uvicorn's
+    ``--lifespan auto`` skips them."""
+    from covet.http._routing import Mount
+
+    mounts = [route for route in app.router.routes if isinstance(route, Mount)]
+    if not mounts:
+        yield
+        return
+    state = shared if shared is not None else {}
+    subs: list[_Mounted] = []
+    started: list[_Mounted] = []
+    async with anyio.create_task_group() as tg:
+        try:
+            for mount in mounts:
+                sub = _Mounted(mount.path, mount.app, state)
+                subs.append(sub)
+                tg.start_soon(sub.serve)
+                if await sub.startup():
+                    started.append(sub)
+            yield
+        finally:
+            with anyio.CancelScope(shield=True):
+                for sub in reversed(started):
+                    await sub.shutdown()
+            tg.cancel_scope.cancel()
+            for sub in subs:
+                sub.close()
