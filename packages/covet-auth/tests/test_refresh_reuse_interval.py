@@ -145,6 +145,24 @@ async def test_only_a_few_reuses_are_forgiven_even_inside_the_interval(store: St
         assert await reason(auth.verify(branch.access_token)) is FailureReason.REVOKED
 
 
+async def test_the_cap_counts_per_session_so_reuses_cannot_branch_out(store: Store) -> None:
+    """Each forgiven reuse mints a refresh token of its own; reusing those must count against
+    the same session, or one token grows a tree of thousands of live branches."""
+    from covet.auth._jwt_auth import MAX_FORGIVEN_REUSES
+
+    auth = JWTAuth(secret=SECRET, store=store, refresh_reuse_interval=5)
+    pair = await auth.issue_tokens("frank")
+    await auth.refresh(pair.refresh_token)
+    child = await auth.refresh(pair.refresh_token)  # forgiven reuse 1: a new branch
+    await auth.refresh(child.refresh_token)  # the branch's own first use
+    forgiven = 1
+    while forgiven < MAX_FORGIVEN_REUSES:
+        await auth.refresh(child.refresh_token)  # reuses of the branch count for the session
+        forgiven += 1
+    assert await reason(auth.refresh(pair.refresh_token)) is FailureReason.REFRESH_REUSED
+    assert await reason(auth.verify(child.access_token)) is FailureReason.REVOKED
+
+
 async def test_reuse_after_the_interval_is_theft(store: Store) -> None:
     auth = JWTAuth(secret=SECRET, store=store, refresh_reuse_interval=0.3)
     pair = await auth.issue_tokens("carol")

@@ -416,6 +416,39 @@ def test_cookie_mode_scopes_the_refresh_cookie_to_the_router_by_default(
         )
 
 
+@pytest.mark.parametrize(
+    ("cookie", "prefix", "login_path", "expected"),
+    [
+        (AuthCookie(refresh_name="__Host-refresh"), "/auth", "/auth/token", "/"),
+        (AuthCookie(), "/caf\u00e9/auth", "/caf\u00e9/auth/token", "/caf%C3%A9/auth"),
+        (AuthCookie(), "/auth", "/auth/token/", "/auth"),
+    ],
+)
+def test_the_refresh_cookie_path_is_always_a_valid_cookie_path(
+    users: dict[str, User], cookie: AuthCookie, prefix: str, login_path: str, expected: str
+) -> None:
+    """A __Host- cookie must live at /; a non-ASCII prefix is sent percent-encoded, as browsers
+    match it; a trailing slash (trailing_slash="ignore") still gives the router's path."""
+    backend = JWTAuth(secret="r" * 64, store=MemoryStore())
+    app = Covet(trailing_slash="ignore")
+    router = auth_router(backend, get_user=users.get, hasher=HASHER, cookie=cookie)
+    app.include_router(router, prefix=prefix)
+    app.add_route("/", lambda: "home")
+    app.add_middleware(
+        AuthenticationMiddleware, backend=backend, cookie=cookie, csrf_secret="c" * 32
+    )
+    with TestClient(app, base_url="https://testserver") as client:
+        client.get("/")
+        csrf = {"X-CSRF-Token": client.cookies["csrftoken"]}
+        credentials = {"username": "alice", "password": "wonderland"}
+        login = client.post(login_path, json=credentials, headers=csrf)
+        assert login.status_code == 200
+        refresh_cookie = next(
+            c for c in login.headers.get_list("set-cookie") if c.startswith(cookie.refresh_name)
+        )
+        assert f"Path={expected};" in refresh_cookie + ";"
+
+
 def test_login_throttle_backs_off_per_account_with_retry_after(users: dict[str, User]) -> None:
     throttle = LoginThrottle(MemoryStore(), free_attempts=3, base_delay=30)
     app, _ = make_app(users, throttle=throttle)

@@ -196,3 +196,43 @@ def test_a_mounted_app_that_fails_to_start_fails_the_start() -> None:
         with TestClient(app):
             pass
     assert events == ["first up", "first down"]  # what had started is shut down
+
+
+async def test_one_app_mounted_twice_starts_once_and_no_state_is_not_faked() -> None:
+    from starlette.applications import Starlette
+
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def life(app: Any) -> AsyncIterator[None]:
+        events.append("pool opened")
+        yield
+        events.append("pool closed")
+
+    shared = Starlette(lifespan=life)
+    app = Covet()
+    app.mount("/a", shared)
+    app.mount("/b", shared)
+    sent = await drive_lifespan(app, "lifespan.startup", "lifespan.shutdown")
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert events == ["pool opened", "pool closed"]
+
+    # a server without lifespan state: a mounted app that needs it fails as it would alone
+    @contextlib.asynccontextmanager
+    async def with_state(app: Any) -> AsyncIterator[dict[str, Any]]:
+        yield {"pool": 1}
+
+    needs_state = Covet()
+    needs_state.mount("/s", Starlette(lifespan=with_state))
+    inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    replies: list[Message] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: Message) -> None:
+        replies.append(message)
+
+    await needs_state({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    assert replies[0]["type"] == "lifespan.startup.failed"
+    assert "state" in replies[0]["message"]

@@ -164,7 +164,7 @@ class JWTAuth(TokenCodec):
         now = self.clock()
         ttl = ttl_until(verified.expires_at + self.leeway, now)
         if not await revocations.spend_refresh(verified.jti, ttl, at=now) and not (
-            await self._reused_within_interval(revocations, verified.jti, now)
+            await self._reused_within_interval(revocations, verified.jti, family, now)
         ):
             await self.revoke_family(family)
             raise AuthenticationFailed(
@@ -188,7 +188,7 @@ class JWTAuth(TokenCodec):
         )
 
     async def _reused_within_interval(
-        self, revocations: TokenRevocations, jti: str, now: float
+        self, revocations: TokenRevocations, jti: str, family: str, now: float
     ) -> bool:
         """Whether a spent refresh token is presented again within the reuse interval of its
         first use (never re-spent, so a third use is measured from the first one too)."""
@@ -198,9 +198,10 @@ class JWTAuth(TokenCodec):
         # abs(): a worker whose clock runs a little behind the spender's sees a negative age
         if spent_at is None or abs(now - spent_at) >= self.refresh_reuse_interval:
             return False
-        # a few racing tabs or retries, not a stolen token minting pairs by the thousand
+        # a few racing tabs or retries per session, not a stolen token minting pairs by the
+        # thousand (counted per family: every forgiven reuse mints a token of its own)
         ttl = max(1.0, self.refresh_reuse_interval * 2)
-        return await revocations.count_forgiven_reuse(jti, ttl) <= MAX_FORGIVEN_REUSES
+        return await revocations.count_forgiven_reuse(family, ttl) <= MAX_FORGIVEN_REUSES
 
     async def revoke(self, token: VerifiedToken) -> None:
         """Refuse this token (by ``jti``) from now until it would have expired."""
@@ -251,7 +252,8 @@ class JWTAuth(TokenCodec):
         await revocations.revoke_subject(str(subject), cutoff, ttl)
 
 
-#: reuses of one refresh token forgiven within ``refresh_reuse_interval``; the next is theft
+#: reuses forgiven per session within ``refresh_reuse_interval`` (and twice that after the
+#: last one); the next is theft
 MAX_FORGIVEN_REUSES = 3
 
 

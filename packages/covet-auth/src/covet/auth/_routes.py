@@ -15,6 +15,7 @@ import contextlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 from covet.auth._authenticate import PasswordUser, authenticate
 from covet.auth._exceptions import AuthenticationFailed, FailureReason, TooManyAttempts
@@ -31,12 +32,15 @@ from covet.middleware import OutageLog, StoreUnavailable, client_host
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _mount_path(request: Request) -> str:
+def _mount_path(request: Request, cookie: AuthCookie) -> str:
     """Where this router is mounted: the request's path (which holds any ``root_path``, per the
-    ASGI convention) up to its last segment, ``/api/auth`` for ``/api/auth/token``; the
-    router's /refresh and /logout live there too."""
-    parent = request.url.path.rsplit("/", 1)[0]
-    return parent or "/"
+    ASGI convention) up to its last segment, ``/api/auth`` for ``/api/auth/token`` (and for
+    ``/api/auth/token/``); the router's /refresh and /logout live there too. Percent-encoded
+    as browsers match it; ``/`` for a ``__Host-`` cookie, which must live there."""
+    if cookie.refresh_name.startswith("__Host-"):
+        return "/"
+    parent = request.url.path.rstrip("/").rsplit("/", 1)[0]
+    return quote(parent, safe="/-._~!$&'()*+,=:@") or "/"
 
 
 def _subject_of(user: Any) -> str:
@@ -119,7 +123,7 @@ def auth_router(
         response = JSONResponse(body, headers=_NO_STORE)
         access = cookie.set_cookie_header(pair.access_token, pair.expires_in)
         refresh = cookie.set_refresh_cookie_header(
-            pair.refresh_token, int(backend.refresh_ttl), path=_mount_path(request)
+            pair.refresh_token, int(backend.refresh_ttl), path=_mount_path(request, cookie)
         )
         response.raw_headers.append((b"set-cookie", access.encode("latin-1")))
         response.raw_headers.append((b"set-cookie", refresh.encode("latin-1")))
@@ -259,7 +263,7 @@ def auth_router(
             await backend.logout(verified)
         response = Response(status_code=204, headers=_NO_STORE)
         if cookie is not None:
-            refresh_cookie = cookie.delete_refresh_cookie_header(path=_mount_path(request))
+            refresh_cookie = cookie.delete_refresh_cookie_header(path=_mount_path(request, cookie))
             for header in (cookie.delete_cookie_header(), refresh_cookie):
                 response.raw_headers.append((b"set-cookie", header.encode("latin-1")))
         return response

@@ -89,9 +89,9 @@ class TokenRevocations:
             return -math.inf
         return value if math.isfinite(value) else -math.inf
 
-    async def count_forgiven_reuse(self, jti: str, ttl: float) -> int:
-        """Count one more forgiven reuse of a spent refresh token (atomic); the running total."""
-        return await self.store.incr(f"{self.prefix}reused:{jti}", ttl=ttl)
+    async def count_forgiven_reuse(self, family: str, ttl: float) -> int:
+        """Count one more forgiven refresh-token reuse in a session (atomic); the total."""
+        return await self.store.incr(f"{self.prefix}reused:{family}", ttl=ttl)
 
     def subject_key(self, subject: str) -> str:
         """The key of ``subject``'s cut-off (hashed: a ``sub`` may be any string up to 255)."""

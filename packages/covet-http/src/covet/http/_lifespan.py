@@ -112,11 +112,13 @@ class Lifespan:
 class _Mounted:
     """The lifespan protocol, spoken to one mounted ASGI app (as a server speaks it)."""
 
-    def __init__(self, path: str, app: Any, state: dict[str, Any]) -> None:
+    def __init__(self, path: str, app: Any, state: dict[str, Any] | None) -> None:
         self.path = path or "/"
         self.app = app
+        self.started = False
         self.scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
-        self.scope["state"] = state
+        if state is not None:  # else the app sees what it would see standalone: no state
+            self.scope["state"] = state
         self.to_app, self.app_inbox = anyio.create_memory_object_stream[Message](1)
         self.app_outbox, self.from_app = anyio.create_memory_object_stream[Message](1)
 
@@ -131,8 +133,11 @@ class _Mounted:
 
         try:
             await self.app(self.scope, receive, send)
-        except Exception as exc:  # most apps without a lifespan raise on the unknown scope
-            logger.debug("mounted app at %r has no lifespan: %r", self.path, exc)
+        except Exception as exc:
+            if self.started:  # it had started: a failure of its own shutdown
+                logger.error("Shutdown of the app mounted at %r failed", self.path, exc_info=exc)
+            else:  # most apps without a lifespan raise on the unknown scope type
+                logger.debug("mounted app at %r has no lifespan: %r", self.path, exc)
         finally:
             self.app_outbox.close()
             self.app_inbox.close()
@@ -156,7 +161,8 @@ class _Mounted:
         if reply is not None and kind == "lifespan.startup.failed":
             detail = reply.get("message", "")
             raise RuntimeError(f"the app mounted at {self.path!r} failed to start: {detail}")
-        return kind == "lifespan.startup.complete"
+        self.started = kind == "lifespan.startup.complete"
+        return self.started
 
     async def shutdown(self) -> None:
         reply = await self._exchange("lifespan.shutdown")
@@ -178,13 +184,16 @@ async def _mounted_lifespans(app: Covet, shared: dict[str, Any] | None) -> Async
     if not mounts:
         yield
         return
-    state = shared if shared is not None else {}
     subs: list[_Mounted] = []
     started: list[_Mounted] = []
+    seen: set[int] = set()
     async with anyio.create_task_group() as tg:
         try:
             for mount in mounts:
-                sub = _Mounted(mount.path, mount.app, state)
+                if id(mount.app) in seen:  # one app under two prefixes starts once
+                    continue
+                seen.add(id(mount.app))
+                sub = _Mounted(mount.path, mount.app, shared)
                 subs.append(sub)
                 tg.start_soon(sub.serve)
                 if await sub.startup():
