@@ -6,9 +6,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from covet.middleware import MemoryStore, RedisStore
+from covet.middleware import MemoryStore, RedisStore, Store
 
 REDIS_URL = os.environ.get("COVET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> Store:
+    """Each store the token revocations run on: memory, then the real Redis."""
+    name = "memory_store" if request.param == "memory" else "redis_store"
+    value: Store = request.getfixturevalue(name)
+    return value
 
 
 @pytest.fixture

@@ -37,13 +37,6 @@ async def reason(coro: object) -> FailureReason:
     return info.value.reason
 
 
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> Store:
-    name = "memory_store" if request.param == "memory" else "redis_store"
-    value: Store = request.getfixturevalue(name)
-    return value
-
-
 def test_middleware_stores_satisfy_the_auth_store_protocol() -> None:
     assert isinstance(MemoryStore(), AuthStore)
     assert issubclass(RedisStore, Store)

@@ -46,13 +46,6 @@ async def reason(coro: Awaitable[object]) -> FailureReason:
     return info.value.reason
 
 
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> Store:
-    name = "memory_store" if request.param == "memory" else "redis_store"
-    value: Store = request.getfixturevalue(name)
-    return value
-
-
 T = TypeVar("T")
 
 

@@ -28,13 +28,6 @@ async def reason(coro: object) -> FailureReason:
     return info.value.reason
 
 
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> Store:
-    name = "memory_store" if request.param == "memory" else "redis_store"
-    value: Store = request.getfixturevalue(name)
-    return value
-
-
 async def test_revoke_subject_refuses_earlier_access_and_refresh_tokens(store: Store) -> None:
     clock = Clock()
     auth = JWTAuth(secret=SECRET, store=store, clock=clock)

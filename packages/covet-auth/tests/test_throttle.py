@@ -9,13 +9,6 @@ from covet.auth import AuthConfigurationError, LoginThrottle, TooManyAttempts
 from covet.middleware import Store
 
 
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> Store:
-    name = "memory_store" if request.param == "memory" else "redis_store"
-    value: Store = request.getfixturevalue(name)
-    return value
-
-
 async def attempt(throttle: LoginThrottle, username: str, address: str | None) -> int:
     """One failed login: reserve it, then report the failure; answer the lock it left."""
     await throttle.check(username, address)

@@ -78,57 +78,37 @@ class AuthCookie:
     refresh_path: str | None = None
     refresh_samesite: SameSite = "strict"
 
-    def set_refresh_cookie_header(self, token: str, max_age: int, *, path: str = "/") -> str:
-        """The ``Set-Cookie`` value that stores the refresh ``token`` for ``max_age`` seconds,
-        under ``refresh_path`` or, when that is None, ``path``."""
+    def _line(self, name: str, value: str, max_age: int, path: str, samesite: SameSite) -> str:
+        """One ``HttpOnly`` cookie line of this configuration; ``max_age=0`` deletes it."""
         return format_set_cookie(
-            self.refresh_name,
-            token,
+            name,
+            value,
             max_age=max_age,
-            path=self.refresh_path or path,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT" if max_age == 0 else None,
+            path=path,
             domain=self.domain,
             secure=self.secure,
             httponly=True,
-            samesite=self.refresh_samesite,
-        )
-
-    def delete_refresh_cookie_header(self, *, path: str = "/") -> str:
-        return format_set_cookie(
-            self.refresh_name,
-            "",
-            max_age=0,
-            expires="Thu, 01 Jan 1970 00:00:00 GMT",
-            path=self.refresh_path or path,
-            domain=self.domain,
-            secure=self.secure,
-            httponly=True,
-            samesite=self.refresh_samesite,
+            samesite=samesite,
         )
 
     def set_cookie_header(self, token: str, max_age: int) -> str:
         """The ``Set-Cookie`` value that stores ``token`` for ``max_age`` seconds."""
-        return format_set_cookie(
-            self.name,
-            token,
-            max_age=max_age,
-            path=self.path,
-            domain=self.domain,
-            secure=self.secure,
-            httponly=True,
-            samesite=self.samesite,
-        )
+        return self._line(self.name, token, max_age, self.path, self.samesite)
 
     def delete_cookie_header(self) -> str:
-        return format_set_cookie(
-            self.name,
-            "",
-            max_age=0,
-            expires="Thu, 01 Jan 1970 00:00:00 GMT",
-            path=self.path,
-            domain=self.domain,
-            secure=self.secure,
-            httponly=True,
-            samesite=self.samesite,
+        return self._line(self.name, "", 0, self.path, self.samesite)
+
+    def set_refresh_cookie_header(self, token: str, max_age: int, *, path: str = "/") -> str:
+        """The ``Set-Cookie`` value that stores the refresh ``token`` for ``max_age`` seconds,
+        under ``refresh_path`` or, when that is None, ``path``."""
+        return self._line(
+            self.refresh_name, token, max_age, self.refresh_path or path, self.refresh_samesite
+        )
+
+    def delete_refresh_cookie_header(self, *, path: str = "/") -> str:
+        return self._line(
+            self.refresh_name, "", 0, self.refresh_path or path, self.refresh_samesite
         )
 
 

@@ -220,6 +220,15 @@ class Lookup(Expr):
             and not isinstance(self.rhs, Expr)
         )  # fmt: skip
 
+    def _in_values(self, ctx: Ctx) -> tuple[list[Any], Any | None]:
+        """An ``in`` list's adapted values, and the one parameter the dialect packs them into
+        (None: a placeholder each), the same for ``as_sql`` and ``collect``."""
+        adapt = self._adapt(ctx)
+        values = [adapt(v) for v in self.rhs]
+        if not values or ctx.inline:
+            return values, None
+        return values, ctx.dialect.pack_in(values, self._kind())
+
     def _kind(self) -> str | None:
         """The column kind of the left-hand side (``pack_in`` decides by it, never by values)."""
         field = self.lhs.output_field
@@ -261,11 +270,9 @@ class Lookup(Expr):
         if lookup == "in":
             if isinstance(rhs, Expr):  # a subquery
                 return f"{lhs} IN {rhs.as_sql(ctx)}"
-            adapt = self._adapt(ctx)
-            values = [adapt(v) for v in rhs]
+            values, packed = self._in_values(ctx)
             if not values:
                 return "1 = 0"
-            packed = None if ctx.inline else d.pack_in(values, self._kind())
             if packed is not None:  # one parameter, whatever the length (see Dialect.pack_in)
                 return d.packed_in(lhs, ctx.param(packed))
             return f"{lhs} IN ({', '.join(ctx.param(v) for v in values)})"
@@ -296,11 +303,7 @@ class Lookup(Expr):
         lookup, rhs = self.lookup, self.rhs
         if lookup == "isnull" or (lookup == "exact" and rhs is None):
             rhs_shape: Hashable = ("null", bool(rhs))
-        elif lookup == "in" and isinstance(rhs, Expr):
-            rhs_shape = rhs.shape()
-            if rhs_shape is None:
-                return None
-        elif lookup == "in":
+        elif lookup == "in" and not isinstance(rhs, Expr):  # a subquery: as any Expr below
             rhs_shape = ("in", len(rhs) if isinstance(rhs, Sized) else None)
             if rhs_shape[1] is None:
                 return None
@@ -322,9 +325,7 @@ class Lookup(Expr):
         if lookup == "in" and isinstance(rhs, Expr):
             rhs.collect(ctx)
         elif lookup == "in":
-            adapt = self._adapt(ctx)
-            values = [adapt(v) for v in rhs]
-            packed = ctx.dialect.pack_in(values, self._kind()) if values else None
+            values, packed = self._in_values(ctx)
             if packed is not None:
                 params.append(packed)
             else:

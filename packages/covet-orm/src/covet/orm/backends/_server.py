@@ -245,6 +245,13 @@ class ServerConnection(AsyncConnection):
             self.terminate()
 
 
+def transport_quiet(transport: Any) -> bool:
+    """The connection's socket exists and has nothing unsolicited waiting on it (a server that
+    closed it, or an error packet nobody asked for): ``alive(probe=True)`` for both drivers."""
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    return sock is not None and not socket_readable(sock.fileno())
+
+
 def drive(
     loop: asyncio.AbstractEventLoop,
     coro: Coroutine[Any, Any, T],

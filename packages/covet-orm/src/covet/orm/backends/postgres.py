@@ -25,7 +25,7 @@ from asyncpg.exceptions._base import DataError as ClientDataError  # type: ignor
 
 from covet.orm import _exceptions as exc
 from covet.orm.backends._pools import ServerBackend
-from covet.orm.backends._server import ServerConnection, drop_transport, socket_readable
+from covet.orm.backends._server import ServerConnection, drop_transport, transport_quiet
 from covet.orm.backends.base import ExecResult, Params, Row
 
 _SQLSTATE_CLASS: dict[str, type[exc.DatabaseError]] = {
@@ -157,9 +157,7 @@ class PostgresConnection(ServerConnection):
             return False
         if not probe:
             return True
-        transport = raw._transport
-        sock = transport.get_extra_info("socket") if transport is not None else None
-        return sock is not None and not socket_readable(sock.fileno())
+        return transport_quiet(raw._transport)
 
     def terminate(self) -> None:
         raw = self.raw
