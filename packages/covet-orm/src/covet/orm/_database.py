@@ -295,13 +295,13 @@ class Database:
     # -- schema ------------------------------------------------------------------------------
     def create_tables(self, models: Iterable[type[Model]]) -> None:
         """CREATE TABLE / INDEX ... IF NOT EXISTS for each model, in order."""
-        from covet.orm.sql.compiler import create_table_sql
+        from covet.orm.sql.ddl import create_table_sql
 
         stmts = [s for m in models for s in create_table_sql(m, self.dialect)]
         self.run(_script(stmts), "Database.create_tables")
 
     async def acreate_tables(self, models: Iterable[type[Model]]) -> None:
-        from covet.orm.sql.compiler import create_table_sql
+        from covet.orm.sql.ddl import create_table_sql
 
         stmts = [s for m in models for s in create_table_sql(m, self.dialect)]
         await self.arun(_script(stmts))

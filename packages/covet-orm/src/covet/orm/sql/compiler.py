@@ -2,7 +2,7 @@
 
 ``Scope`` resolves names (``"views"``, ``"pk"``, an annotation) to expressions; it is the one place
 relations will add joins. The statement builders (``select``, ``count``, ``update``, ``delete``,
-``insert``, ``create_table_sql``) write clauses through the dialect and never format a value
+``insert``) write clauses through the dialect and never format a value
 into SQL. (Hence the ``noqa: S608``: only quoted identifiers and placeholders are interpolated.)
 """
 
@@ -397,52 +397,3 @@ def insert(
     if returning:
         sql += dialect.returning(returning)
     return sql, params
-
-
-def create_table_sql(model: type[Model], dialect: Dialect) -> list[str]:
-    """CREATE TABLE and CREATE INDEX statements, all ``IF NOT EXISTS``."""
-    from covet.orm._model import CheckConstraint, UniqueConstraint
-
-    meta = model._meta
-    q = dialect.quote
-    lines = []
-    for field in meta.fields:
-        if field.auto:
-            lines.append(f"{q(field.column)} {field.db_type(dialect)}")
-            continue
-        line = f"{q(field.column)} {field.db_type(dialect)}"
-        if not field.null:
-            line += " NOT NULL"
-        if field.primary_key:
-            line += " PRIMARY KEY"
-        elif field.unique:
-            line += " UNIQUE"
-        lines.append(line)
-    for names in meta.unique_together:
-        cols = ", ".join(q(meta.get_field(n).column) for n in names)
-        lines.append(f"UNIQUE ({cols})")
-    for constraint in meta.constraints:
-        if isinstance(constraint, UniqueConstraint):
-            cols = ", ".join(q(meta.get_field(n).column) for n in constraint.fields)
-            lines.append(f"CONSTRAINT {q(constraint.name)} UNIQUE ({cols})")
-        elif isinstance(constraint, CheckConstraint):
-            ctx = Ctx(dialect, inline=True)
-            check = constraint.check.resolve(Scope(model)).as_sql(ctx)
-            check = _unqualify(check, meta.table_name, dialect)
-            lines.append(f"CONSTRAINT {q(constraint.name)} CHECK ({check})")
-    body = ",\n  ".join(lines)
-    suffix = dialect.create_table_suffix
-    stmts = [f"CREATE TABLE IF NOT EXISTS {q(meta.table_name)} (\n  {body}\n){suffix}"]
-    for field in meta.fields:
-        if field.index and not field.unique:
-            name = f"{meta.table_name}_{field.column}_idx"
-            stmts.append(dialect.create_index(name, meta.table_name, [field.column]))
-    for index in meta.indexes:
-        columns = [meta.get_field(n.lstrip("-")).column for n in index.fields]
-        name = index.name or f"{meta.table_name}_{'_'.join(columns)}_idx"
-        stmts.append(dialect.create_index(name, meta.table_name, columns, unique=index.unique))
-    return stmts
-
-
-def _unqualify(sql: str, table: str, dialect: Dialect) -> str:
-    return sql.replace(f"{dialect.quote(table)}.", "")
