@@ -1,0 +1,5 @@
+"""x"""
+
+from .spec import SpecList
+
+SPECS = SpecList("querysets")
