@@ -9,6 +9,8 @@
 loop.
 """
 
+
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

@@ -17,7 +17,6 @@ from __future__ import annotations
 import enum
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
@@ -103,16 +102,6 @@ RANKED_COLUMNS: list[Column] = [
 ]
 
 FIELD_NAMES = [c.name for c in COLUMNS]
-SCRATCH_DEFAULTS: dict[str, Any] = {
-    "grp": "w",
-    "body": "",
-    "small": 0,
-    "big": 0,
-    "f": 0.0,
-    "dec": Decimal("0"),
-    "flag": False,
-    "color": Color.RED,
-}
 
 # ---- Django ----------------------------------------------------------------------------------
 #: the Django database alias queries go to (a router reads it): the backend under test

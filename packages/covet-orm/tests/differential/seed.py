@@ -21,7 +21,7 @@ def _ts(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=UTC)  # type: ignore[misc]
 
 
-_BASE: dict[str, Any] = {
+BASE: dict[str, Any] = {
     "name": "alpha", "grp": "a", "body": "plain", "n": 1, "small": 1, "big": 1, "f": 1.0,
     "dec": Decimal("1.0000"), "flag": True, "d": dt.date(2024, 1, 1),
     "ts": _ts(2024, 1, 1, 10, 0, 0), "t": dt.time(10, 0), "dur": dt.timedelta(hours=1),
@@ -108,7 +108,7 @@ def rows() -> list[dict[str, Any]]:
     """Every row as keyword arguments of the model (a fresh copy: tests may mutate them)."""
     out = []
     for i, row in enumerate(_ROWS, start=1):
-        values = {**_BASE, **row, "id": i}
+        values = {**BASE, **row, "id": i}
         if values["doc"] is None:
             values["doc"] = {"null": None}
         out.append(values)

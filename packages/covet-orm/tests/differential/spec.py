@@ -6,8 +6,10 @@ Adding a spec is one line in a ``specs_*.py`` module::
 
 ``o`` is ``harness.Orm``. Names are unique across the suite: a test id is ``<backend>-<name>``.
 ``raises=True`` marks a spec whose Django answer is an exception (otherwise a Django error is
-taken for a broken spec). ``tags`` let known.py name a family of specs.
+taken for a broken spec); ``raises=None`` accepts either (generated specs). ``tags`` let known.py name a family of specs.
 """
+
+# ruff: noqa: E501 - one spec (or entry) per line, as long as the query is
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ class Spec:
     name: str
     build: Callable[[Any], Any]
     group: str
-    raises: bool = False
+    raises: bool | None = False
     tags: frozenset[str] = field(default_factory=frozenset)
 
     def __repr__(self) -> str:
@@ -42,7 +44,7 @@ class SpecList(list[Spec]):
         name: str,
         build: Callable[[Any], Any],
         *,
-        raises: bool = False,
+        raises: bool | None = False,
         tags: Iterable[str] = (),
     ) -> None:
         if name in _names:
