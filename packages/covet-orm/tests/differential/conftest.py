@@ -9,8 +9,6 @@
 loop.
 """
 
-
-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

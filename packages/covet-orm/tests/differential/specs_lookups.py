@@ -5,8 +5,6 @@
 missing JSON keys and three-valued logic show, so every lookup is asked both ways.
 """
 
-
-
 from __future__ import annotations
 
 import datetime as dt

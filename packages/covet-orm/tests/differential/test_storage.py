@@ -6,8 +6,6 @@ but is stored otherwise (JSON ``null`` text for SQL NULL, ``infinity`` for year 
 queries in ways a round trip through covet alone would hide.
 """
 
-
-
 from __future__ import annotations
 
 from collections.abc import Callable
