@@ -24,6 +24,7 @@ import threading
 import time
 from abc import abstractmethod
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterator,
     Awaitable,
     Callable,
@@ -138,7 +139,7 @@ class ServerConnection(AsyncConnection):
     async def _do_fetch_columns(self, sql: str, params: Params) -> tuple[list[str], list[Row]]: ...
 
     @abstractmethod
-    def stream(self, sql: str, params: Params, chunk_size: int) -> AsyncIterator[list[Row]]:
+    def stream(self, sql: str, params: Params, chunk_size: int) -> AsyncGenerator[list[Row], None]:
         """Rows in chunks of at most ``chunk_size``, read from the server as they are needed."""
 
     @abstractmethod
@@ -383,7 +384,7 @@ class LoopConnection(SyncConnection):
                     return
         finally:
             if not self.loop.is_closed():
-                self._run(chunks.aclose())  # type: ignore[attr-defined]
+                self._run(chunks.aclose())
 
     def begin(self) -> None:
         self._run(self.aconn.begin())

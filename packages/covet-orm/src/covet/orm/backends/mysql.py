@@ -34,7 +34,7 @@ import contextlib
 import datetime as dt
 import re
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -222,7 +222,9 @@ class MySQLConnection(ServerConnection):
         rows: list[Row] = await cur.fetchall()
         return [d[0] for d in cur.description or ()], list(rows)
 
-    async def stream(self, sql: str, params: Params, chunk_size: int) -> AsyncIterator[list[Row]]:
+    async def stream(
+        self, sql: str, params: Params, chunk_size: int
+    ) -> AsyncGenerator[list[Row], None]:
         """An unbuffered cursor: rows are read from the socket as chunks are asked for. Until the
         last row is read (or the iterator closed, which reads and discards the rest), the
         connection can run nothing else, so a stream inside a transaction must finish first."""

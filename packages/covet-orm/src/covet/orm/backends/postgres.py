@@ -33,7 +33,7 @@ import math
 import os
 import re
 import socket
-from collections.abc import AsyncIterator, Callable, Generator, Iterable
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 from typing import Any, TypeVar
 
 import anyio
@@ -189,7 +189,9 @@ class PostgresConnection(ServerConnection):
         stmt = await self.raw.prepare(sql)
         return [a.name for a in stmt.get_attributes()], []
 
-    async def stream(self, sql: str, params: Params, chunk_size: int) -> AsyncIterator[list[Row]]:
+    async def stream(
+        self, sql: str, params: Params, chunk_size: int
+    ) -> AsyncGenerator[list[Row], None]:
         """A server-side cursor (asyncpg's need a transaction: one is opened if none is)."""
         own = not self.in_transaction
         if own:

@@ -16,7 +16,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -360,7 +360,9 @@ class AsyncSqliteConnection(AsyncConnection):
     async def fetch_columns(self, sql: str, params: Params = ()) -> tuple[list[str], list[Row]]:
         return await self._call(self.sync.fetch_columns, sql, params)
 
-    async def stream(self, sql: str, params: Params, chunk_size: int) -> AsyncIterator[list[Row]]:
+    async def stream(
+        self, sql: str, params: Params, chunk_size: int
+    ) -> AsyncGenerator[list[Row], None]:
         """Rows stepped out of SQLite a chunk at a time, each chunk one hop."""
         chunks = self.sync.stream(sql, params, chunk_size)
         try:
