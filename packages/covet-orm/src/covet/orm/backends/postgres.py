@@ -32,6 +32,7 @@ import json
 import math
 import os
 import re
+import select
 import socket
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 from typing import Any, TypeVar
@@ -283,9 +284,11 @@ class PsycopgConnection(SyncConnection):
         if found is not None:
             return found
         pgconn = self.raw.pgconn
-        if pgconn.prepare(b"", sql.encode()).status != pq.ExecStatus.COMMAND_OK:
+        pgconn.send_prepare(b"", sql.encode())
+        if any(r.status != pq.ExecStatus.COMMAND_OK for r in self._results()):
             return ()  # the statement itself will report the problem
-        desc = pgconn.describe_prepared(b"")
+        pgconn.send_describe_prepared(b"")
+        desc = self._results()[0]
         found = tuple(
             (i, _JSON_OIDS[oid])
             for i in range(desc.nparams)
@@ -295,6 +298,24 @@ class PsycopgConnection(SyncConnection):
             self._json.clear()
         self._json[sql] = found
         return found
+
+    def _results(self) -> list[pq.abc.PGresult]:
+        """The results of what was just sent with libpq's asynchronous API, waited for here
+        (``select``, so Ctrl-C and the watchdog can interrupt it, unlike a blocking libpq
+        call). A lost connection raises psycopg's ``OperationalError``."""
+        pgconn = self.raw.pgconn
+        fileno = pgconn.socket
+        while pgconn.flush():
+            select.select([], [fileno], [])
+        results: list[pq.abc.PGresult] = []
+        while True:
+            while pgconn.is_busy():
+                select.select([fileno], [], [])
+                pgconn.consume_input()
+            result = pgconn.get_result()
+            if result is None:
+                return results
+            results.append(result)
 
     def _adapt(self, sql: str, params: Params) -> Params:
         if len(params) > MAX_PARAMS:
