@@ -23,13 +23,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 URLS = {
-    "postgres": os.environ.get("COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    "postgres": os.environ.get(
+        "COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    ),
     "mysql": os.environ.get("COVET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
     "sqlite": "sqlite:///{tmp}/cpu_bench.db",
 }
 OPS = ("get", "filter20", "create")
 
-CHILD = r'''
+CHILD = r"""
 import asyncio, json, sys, tempfile, time
 from covet.orm import CharField, Database, IntegerField, Model
 
@@ -83,7 +85,7 @@ out["async"] = asyncio.run(main())
 db = Database(url.format(tmp=tmp), default=True)
 db.drop_tables([CpuRow]); db.close()
 print(json.dumps(out))
-'''
+"""
 
 
 def run_child(src: str | None, url: str, n: int) -> dict[str, dict[str, float]]:
@@ -91,7 +93,11 @@ def run_child(src: str | None, url: str, n: int) -> dict[str, dict[str, float]]:
     if src:
         env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, url, str(n)], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD, url, str(n)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result: dict[str, dict[str, float]] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
