@@ -16,8 +16,9 @@ sends except JSON, where a ``dict``, ``list``, ``str`` or number means "a JSON d
 asyncpg but an array, text or number to psycopg. So the sync connection asks the server the
 parameter types of each statement once (``describe``, cached per connection like asyncpg's
 prepared statements) and wraps the values bound to ``json``/``jsonb`` parameters in psycopg's
-``Json``/``Jsonb``; results already decode alike (``tests/test_driver_parity.py`` checks every
-column kind through both APIs).
+``Json``/``Jsonb``; results decode alike for the column kinds the ORM maps (``test_types.py``
+and ``test_safety.py`` run through both APIs; asyncpg's UUIDs are its own ``uuid.UUID``
+subclass, equal to psycopg's).
 
 Errors are mapped by SQLSTATE class, the same for both drivers: 23 -> IntegrityError, 22 ->
 DataError, 42/3D/3F -> ProgrammingError, 0A -> NotSupportedError, 08/25/40/53-58 ->
