@@ -249,6 +249,29 @@ class QuerySet(Generic[M]):
         for row in rows:
             yield row
 
+    def iterator(self, chunk_size: int = 2000) -> Iterator[M]:
+        """Stream the results, ``chunk_size`` rows at a time, holding at most one chunk in memory
+        (a server-side cursor on PostgreSQL, an unbuffered result on MariaDB, stepping through
+        SQLite's result). The connection stays busy until the iterator ends or is closed."""
+        sel, db = self._streamed(chunk_size)
+        for rows in db.stream(sel.sql, sel.params, chunk_size, "QuerySet.iterator"):
+            yield from self._hydrate(rows, sel)
+
+    async def aiterator(self, chunk_size: int = 2000) -> AsyncIterator[M]:
+        """The async twin of ``iterator``: ``async for obj in qs.aiterator(chunk_size=500)``."""
+        sel, db = self._streamed(chunk_size)
+        async for rows in db.astream(sel.sql, sel.params, chunk_size):
+            for obj in self._hydrate(rows, sel):
+                yield obj
+
+    def _streamed(self, chunk_size: int) -> tuple[Selected, Database]:
+        if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
+        db = self.db
+        if self._query.for_update is not None and not db.in_transaction():
+            raise exc.TransactionManagementError("select_for_update() needs an open transaction")
+        return self._compiled(db.dialect), db
+
     def list(self) -> builtins.list[M]:
         """Evaluate the query: ``list(qs)`` for the sync API, ``await qs.alist()`` for async."""
         result: builtins.list[M] = self._run(self._fetch_op(self.db.dialect), "list")
