@@ -10,7 +10,10 @@ with a hash past ``MAX_NAME``) so a later migration can drop it without asking t
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import hashlib
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -102,9 +105,22 @@ def table_constraints(model: type[Model], dialect: Dialect) -> list[TableConstra
     return out
 
 
+class _InlineCtx(Ctx):
+    """Renders parameters as literals, including the types ``Dialect.literal`` leaves out."""
+
+    __slots__ = ()
+
+    def param(self, value: Any) -> str:
+        if isinstance(value, decimal.Decimal):
+            return str(value)
+        if isinstance(value, dt.date | dt.time | uuid.UUID):
+            return self.dialect.literal(str(value))
+        return self.dialect.literal(value)
+
+
 def check_sql(model: type[Model], check: Any, dialect: Dialect) -> str:
     """A ``Q`` rendered inline (constants as literals, columns unqualified) for CHECK (...)."""
-    ctx = Ctx(dialect, inline=True)
+    ctx = _InlineCtx(dialect, inline=True)
     sql: str = check.resolve(Scope(model)).as_sql(ctx)
     return sql.replace(f"{dialect.quote(model._meta.table_name)}.", "")
 
