@@ -27,6 +27,7 @@ from covet.migrate._state import HISTORICAL_MODULE, ProjectState
 from covet.migrate._writer import slug, write_migration
 from covet.migrate.operations.base import Operation
 from covet.orm import Model
+from covet.orm.sql import ddl
 
 if TYPE_CHECKING:
     from covet.orm import Database
@@ -134,7 +135,9 @@ class MigrationManager:
         graph = self.graph()
         for app in self.apps:
             graph.leaf(app)
-        detector = Autodetector(graph.state(graph.nodes), self.model_state(), questioner)
+        target = self.model_state()
+        _check_names(target)
+        detector = Autodetector(graph.state(graph.nodes), target, questioner)
         changes = detector.changes(list(self.apps))
         self.notes = detector.notes
         return changes
@@ -352,14 +355,24 @@ class MigrationManager:
                 )
         return out
 
-    def upgrade(self, target: str | None = None, *, fake: bool = False) -> list[str]:
-        """Apply migrations up to ``target`` (all by default); returns their labels."""
-        runner = Runner(self.db, lock_timeout=self.lock_timeout)
-        return self._run(runner.run(self._choose_up(target), fake=fake))
+    def upgrade(
+        self, target: str | None = None, *, fake: bool = False, fake_initial: bool = False
+    ) -> list[str]:
+        """Apply migrations up to ``target`` (all by default); returns their labels.
 
-    async def aupgrade(self, target: str | None = None, *, fake: bool = False) -> list[str]:
+        ``fake`` records them without running anything; ``fake_initial`` does so only for
+        initial migrations whose tables all exist already (adopting a database made by
+        ``create_tables`` or by hand)."""
         runner = Runner(self.db, lock_timeout=self.lock_timeout)
-        return await self._arun(runner.run(self._choose_up(target), fake=fake))
+        plan = runner.run(self._choose_up(target), fake=fake, fake_initial=fake_initial)
+        return self._run(plan)
+
+    async def aupgrade(
+        self, target: str | None = None, *, fake: bool = False, fake_initial: bool = False
+    ) -> list[str]:
+        runner = Runner(self.db, lock_timeout=self.lock_timeout)
+        plan = runner.run(self._choose_up(target), fake=fake, fake_initial=fake_initial)
+        return await self._arun(plan)
 
     def downgrade(
         self, target: str | None = None, *, steps: int | None = None, fake: bool = False
@@ -467,6 +480,19 @@ class MigrationManager:
             if r.progress is not None
         ]
         return problems + compare(self.expected(records), actual)
+
+
+def _check_names(state: ProjectState) -> None:
+    """Identifiers past 63 bytes are cut short by PostgreSQL (64 by MariaDB): refuse them."""
+    for m in state.models.values():
+        names = [m.table_name, *(f.column for f in m.fields.values())]
+        names += [i.name for i in m.indexes if i.name] + [c.name for c in m.constraints]
+        for name in names:
+            if len(name.encode()) > ddl.MAX_NAME:
+                raise ConfigurationError(
+                    f"{m.label}: the name {name!r} is longer than {ddl.MAX_NAME} bytes, which "
+                    "PostgreSQL would silently cut short; choose a shorter one"
+                )
 
 
 def _subclasses(cls: type[Model]) -> list[type[Model]]:

@@ -17,14 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 from covet.migrate._exceptions import InconsistentHistory, IrreversibleError, MigrationFailed
 from covet.migrate._history import History, Record, acquire_lock, release_lock
+from covet.migrate._introspect import read_catalog
 from covet.migrate._loader import Graph, Key, Migration
 from covet.migrate._plan import Begin, Commit, Execute, Fetch, Plan, Rollback, Say, Step
 from covet.migrate._schema import schema_editor
 from covet.migrate._state import ProjectState
 from covet.migrate.operations.base import Operation
+from covet.migrate.operations.models import CreateModel
 
 if TYPE_CHECKING:
     from covet.orm import Database
+
+
+def _snake(name: str) -> str:
+    from covet.orm._model import _snake as snake
+
+    return snake(name)
 
 
 @dataclass
@@ -76,7 +84,11 @@ class Runner:
 
     # -- the whole run ----------------------------------------------------------------------------
     def run(
-        self, choose: Callable[[list[Record]], list[Work]], *, fake: bool = False
+        self,
+        choose: Callable[[list[Record]], list[Work]],
+        *,
+        fake: bool = False,
+        fake_initial: bool = False,
     ) -> Plan[list[str]]:
         """Lock, read the history, let ``choose`` pick the work from it, do it, unlock."""
         yield from acquire_lock(self.db, self.lock_timeout)
@@ -88,8 +100,23 @@ class Runner:
                 yield Say("Nothing to do: the database is up to date with the target.")
             done = []
             partial = {r.key: r.progress for r in records if not r.complete}
+            tables: set[str] = set()
+            if fake_initial:
+                catalog = yield from read_catalog(self.dialect)
+                tables = set(catalog)
             for item in work:
-                if fake:
+                creates = [
+                    op.options.get("table_name") or _snake(op.name)
+                    for op in item.migration.operations
+                    if isinstance(op, CreateModel)
+                ]
+                adopt = (
+                    fake_initial
+                    and item.migration.initial
+                    and bool(creates)
+                    and all(t in tables for t in creates)
+                )
+                if fake or adopt:
                     yield from self.fake(item)
                 else:
                     yield from self.do(item, partial.get(item.migration.key))

@@ -28,14 +28,14 @@ class Serializer:
         self.imports: set[str] = set()
 
     def __call__(self, value: Any) -> str:
+        if isinstance(value, enum.Enum):  # before int/str: IntEnum and StrEnum are both
+            return f"{self.reference(type(value))}[{self(value.name)}]"
         if isinstance(value, str):
             return json.dumps(value, ensure_ascii=False)
         if value is None or isinstance(value, bool | int | float | bytes):
             if isinstance(value, float) and value != value:  # NaN
                 return 'float("nan")'
             return repr(value)
-        if isinstance(value, enum.Enum):
-            return f"{self.reference(type(value))}[{value.name!r}]"
         if isinstance(value, decimal.Decimal):
             self.imports.add("import decimal")
             return f"decimal.Decimal({str(value)!r})"
