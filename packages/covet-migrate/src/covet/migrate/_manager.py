@@ -70,8 +70,11 @@ class MigrationManager:
         *,
         progress: Callable[[str], None] | None = None,
         lock_timeout: float = 300.0,
+        ignore_tables: Iterable[str] = (),
     ) -> None:
         self.db = db
+        #: tables made outside the models (by RunSQL, by hand) that drift checks leave alone
+        self.ignore_tables = set(ignore_tables)
         if isinstance(apps, Mapping):
             pairs = [(label, m if isinstance(m, str) else m.__name__) for label, m in apps.items()]
         else:
@@ -479,6 +482,8 @@ class MigrationManager:
             for r in records
             if r.progress is not None
         ]
+        for name in self.ignore_tables:
+            actual.pop(name, None)
         return problems + compare(self.expected(records), actual)
 
 
