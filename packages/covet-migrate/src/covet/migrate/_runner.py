@@ -250,7 +250,11 @@ class Runner:
             yield from self.history.delete(m.app, m.name)
         else:
             yield from self.history.update(
-                m.app, m.name, progress=None, duration=time.monotonic() - start
+                m.app,
+                m.name,
+                progress=None,
+                duration=time.monotonic() - start,
+                checksum=m.checksum,  # a resumed migration was fixed: record the fixed file
             )
 
 

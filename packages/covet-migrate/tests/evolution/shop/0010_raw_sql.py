@@ -10,7 +10,10 @@ operations = [
                 "CREATE TRIGGER product_audit AFTER UPDATE ON catalog_product "
                 "BEGIN INSERT INTO audit VALUES (NEW.id, 'now'); END",
             ],
-            "default": "CREATE VIEW cheap_products AS SELECT id, name FROM catalog_product WHERE price < 10",
+            "default": (
+                "CREATE VIEW cheap_products AS "
+                "SELECT id, name FROM catalog_product WHERE price < 10"
+            ),
         },
         reverse_sql={
             "sqlite": ["DROP TRIGGER product_audit", "DROP TABLE audit"],
