@@ -176,12 +176,6 @@ def acquire_lock(db: Database, timeout: float) -> Plan[None]:
         if got:
             return
         waited = time.monotonic() - start
-        if waited >= timeout:
-            raise LockTimeout(
-                f"gave up after {waited:.0f}s waiting for the migration lock; another "
-                f"'covet migrate' run is still holding it{(yield from _holder(db))}. "
-                "Wait for it to finish, or raise --lock-timeout"
-            )
         if waited >= next_note:
             holder = yield from _holder(db)
             if next_note == 0.0:
@@ -189,6 +183,12 @@ def acquire_lock(db: Database, timeout: float) -> Plan[None]:
             else:
                 yield Say(f"still waiting for the migration lock ({waited:.0f}s){holder}")
             next_note = waited + 10.0
+        if waited >= timeout:
+            raise LockTimeout(
+                f"gave up after {waited:.1f}s waiting for the migration lock; another "
+                f"'covet migrate' run is still holding it{(yield from _holder(db))}. "
+                "Wait for it to finish, or raise --lock-timeout"
+            )
         if name == "postgresql":
             yield Sleep(0.25)
 

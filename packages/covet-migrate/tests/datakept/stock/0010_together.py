@@ -1,4 +1,3 @@
-from covet import orm
 from covet.migrate import ops
 
 dependencies = [("stock", "0009_index_born")]
