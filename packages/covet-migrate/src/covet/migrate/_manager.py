@@ -304,7 +304,7 @@ class MigrationManager:
         """Offline problems: model changes without a migration, branch conflicts."""
         problems = []
         try:
-            changes = self.changes()
+            changes = self.changes(_Detecting())
         except GraphError as exc:
             return [str(exc)]
         for app, ops in changes.items():
@@ -487,6 +487,13 @@ class MigrationManager:
         return problems + compare(self.expected(records), actual)
 
 
+class _Detecting(Questioner):
+    """Answers nothing: ``check`` only needs to know that there are changes."""
+
+    def fill(self, app: str, model: str, name: str, field: Any, why: str) -> Any:
+        return None
+
+
 def _check_names(state: ProjectState) -> None:
     """Identifiers past 63 bytes are cut short by PostgreSQL (64 by MariaDB): refuse them."""
     for m in state.models.values():
@@ -520,6 +527,12 @@ def _auto_name(ops: list[Operation]) -> str:
             "CreateModel": f"create_{model}", "DeleteModel": f"delete_{model}",
             "AddField": f"add_{model}_{field}", "RemoveField": f"remove_{model}_{field}",
             "AlterField": f"alter_{model}_{field}", "RunPython": "data", "RunSQL": "sql",
+            "RenameField": f"rename_{model}_{getattr(op, 'old_name', '')}",
+            "RenameModel": f"rename_{str(getattr(op, 'old_name', '')).lower()}",
+            "AddIndex": f"index_{model}", "RemoveIndex": f"remove_index_{model}",
+            "AddConstraint": f"constraint_{model}",
+            "RemoveConstraint": f"remove_constraint_{model}",
+            "AlterUniqueTogether": f"unique_together_{model}",
         }.get(kind, slug(kind))  # fmt: skip
         parts.append(short)
     name = "_and_".join(dict.fromkeys(parts))
