@@ -228,9 +228,13 @@ class Autodetector:
         for field_name in new:
             field = target.fields[field_name]
             if not field.null and not field.auto and not field.has_default():
-                fill = self.questioner.fill(
-                    app, name, field_name, field, "is added as NOT NULL without a default"
-                )
+                try:
+                    fill = self.questioner.fill(
+                        app, name, field_name, field, "is added as NOT NULL without a default"
+                    )
+                except QuestionNeeded as exc:
+                    hints = [n for n in self.notes if f" {field_name} added" in n]
+                    raise QuestionNeeded("; ".join([str(exc), *hints])) from None
                 emit(AddField(name, field_name, field, fill=fill))
             else:
                 emit(AddField(name, field_name, field))

@@ -449,8 +449,9 @@ class MigrationManager:
                     label = target.rpartition(":")[0] or self._single_app("'zero'")
                     roots = [k for k in graph.nodes if k[0] == label]
                     doomed = set(roots).union(*(graph.descendants(k) for k in roots))
-                else:
-                    doomed = graph.descendants(key)
+                else:  # the target's later migrations in its app, and what depends on them
+                    later = [c for c in graph.children[key] if c[0] == key[0]]
+                    doomed = set(later).union(*(graph.descendants(c) for c in later))
                 undo = [k for k in ordered if k in doomed]
             return plan_work(graph, list(reversed(undo)), backwards=True, dialect=self.db.dialect)
 
