@@ -114,7 +114,7 @@ def test_renames_are_asked_never_guessed() -> None:
             ("age", orm.IntegerField(null=True)),
         ]
     )
-    with pytest.raises(QuestionNeeded, match="pass --rename Author.name=full_name"):
+    with pytest.raises(QuestionNeeded, match=r"pass --rename Author\.name=full_name"):
         detect(state(base), state(renamed))
     questioner = Questioner(defaults={"Author.full_name": "''"})
     detector = Autodetector(state(base), state(renamed), questioner)
