@@ -208,6 +208,7 @@ def _make(kind: str) -> type[orm.Model]:
 GENERATED = [_make(kind) for kind in KINDS]
 for _model in GENERATED:
     globals()[_model.__name__] = _model
+del _model
 
 
 class WideIndex(orm.Model):

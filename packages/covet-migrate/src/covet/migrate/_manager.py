@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from covet.migrate._loader import Graph, Key, Migration, load_app
 from covet.migrate._plan import Plan, adrive, drive
 from covet.migrate._runner import Runner, Work, plan_work
 from covet.migrate._session import async_session, sync_session
-from covet.migrate._state import HISTORICAL_MODULE, ProjectState
+from covet.migrate._state import ProjectState
 from covet.migrate._writer import slug, write_migration
 from covet.migrate.operations.base import Operation
 from covet.orm import Model
@@ -105,14 +106,19 @@ class MigrationManager:
                 importlib.import_module(module)
             except ImportError as exc:
                 raise ConfigurationError(f"cannot import the app module {module!r}: {exc}") from exc
-            found = [
-                m
-                for m in _subclasses(Model)
-                if not m._meta.abstract
-                and (m.__module__ == module or m.__module__.startswith(module + "."))
-                and not m.__module__.startswith(HISTORICAL_MODULE)
-            ]
-            out[label] = found
+            found: dict[tuple[str, str], type[Model]] = {}
+            for m in _subclasses(Model):
+                if m._meta.abstract or not (
+                    m.__module__ == module or m.__module__.startswith(module + ".")
+                ):
+                    continue
+                key = (m.__module__, m.__name__)
+                # a class defined twice (a reloaded module, a notebook): the one the module's
+                # name is bound to, else the newest
+                bound = getattr(sys.modules.get(m.__module__), m.__name__, None)
+                if key not in found or bound is m or found[key] is not bound:
+                    found[key] = m
+            out[label] = list(found.values())
         return out
 
     def model_state(self) -> ProjectState:
