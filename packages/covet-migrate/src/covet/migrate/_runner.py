@@ -166,7 +166,7 @@ class Runner:
                 op_start = time.monotonic()
                 for step in steps:
                     yield from step.run(self.db)
-                yield Say(f"  {op.describe()} ({_ms(op_start)})")
+                yield Say(f"  {_undo(work)}{op.describe()} ({_ms(op_start)})")
             if sqlite:
                 current = "PRAGMA foreign_key_check"
                 yield from _foreign_key_check()
@@ -217,7 +217,7 @@ class Runner:
                 continue
             if op is not last_op:
                 if last_op is not None:
-                    yield Say(f"  {last_op.describe()} ({_ms(op_start)})")
+                    yield Say(f"  {_undo(work)}{last_op.describe()} ({_ms(op_start)})")
                 last_op, op_start = op, time.monotonic()
             mark = -(index + 1) if work.backwards else index + 1
             try:
@@ -245,7 +245,7 @@ class Runner:
                     exc,
                 ) from exc
         if last_op is not None:
-            yield Say(f"  {last_op.describe()} ({_ms(op_start)})")
+            yield Say(f"  {_undo(work)}{last_op.describe()} ({_ms(op_start)})")
         if work.backwards:
             yield from self.history.delete(m.app, m.name)
         else:
@@ -268,6 +268,10 @@ def _foreign_key_check() -> Plan[None]:
             f"PRAGMA foreign_key_check found {len(rows)} row(s) breaking a foreign key, e.g. "
             f"{first.get('table')} rowid {first.get('rowid')} -> {first.get('parent')}"
         )
+
+
+def _undo(work: Work) -> str:
+    return "undo: " if work.backwards else ""
 
 
 def _ms(start: float) -> str:

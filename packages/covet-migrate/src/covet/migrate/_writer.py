@@ -172,7 +172,7 @@ def write_migration(
         lines.append(f"replaces = {serialize(replaces)}")
     if initial:
         lines.append("initial = True")
-    lines += ["", "operations = [", *body, "]", ""]
+    lines += ["", "operations = [", *body, "]", ""] if body else ["", "operations = []", ""]
     return "\n".join(lines)
 
 
