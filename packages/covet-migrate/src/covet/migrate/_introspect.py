@@ -15,6 +15,7 @@ by name (databases rewrite their expressions); other indexes by name, columns an
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,18 @@ class Table:
     uniques: set[tuple[str, ...]] = field(default_factory=set)
     checks: set[str] = field(default_factory=set)
     indexes: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    #: (columns, referenced table, referenced columns, ON DELETE action)
+    foreign_keys: set[ForeignKey] = field(default_factory=set)
+
+
+ForeignKey = tuple[tuple[str, ...], str, tuple[str, ...], str]
+_PG_ACTIONS = {
+    "a": "NO ACTION",
+    "r": "RESTRICT",
+    "c": "CASCADE",
+    "n": "SET NULL",
+    "d": "SET DEFAULT",
+}
 
 
 Catalog = dict[str, Table]
@@ -130,6 +143,7 @@ def compare(expected: Catalog, actual: Catalog) -> list[str]:
             ("unique", want.uniques, have.uniques),
             ("check constraint", want.checks, have.checks),
             ("index", want.indexes, have.indexes),
+            ("foreign key", want.foreign_keys, have.foreign_keys),
         ):
             for item in sorted(a_set - b_set, key=repr):
                 out.append(f"{name}: {label} {item!r} is missing")
@@ -168,6 +182,10 @@ def _sqlite() -> Plan[Catalog]:
                 pk,
                 pk and auto,
             )
+        fks = yield Fetch("SELECT * FROM pragma_foreign_key_list(?) ORDER BY id, seq", (name,))
+        table.foreign_keys = _foreign_keys(
+            (fk["id"], fk["from"], fk["table"], fk["to"], fk["on_delete"]) for fk in fks
+        )
         table.checks = set(re.findall(r'CONSTRAINT\s+"((?:[^"]|"")+)"\s+CHECK', sql, re.I))
         for index in (yield Fetch("SELECT * FROM pragma_index_list(?)", (name,))):
             if index["origin"] == "pk":
@@ -211,15 +229,24 @@ def _postgres() -> Plan[Catalog]:
         "SELECT cl.relname AS tbl, co.conname AS name, co.contype::text AS kind, "
         "array_to_string(ARRAY(SELECT att.attname FROM unnest(co.conkey) WITH ORDINALITY "
         "AS k(num, ord) JOIN pg_attribute att ON att.attrelid = co.conrelid "
-        "AND att.attnum = k.num ORDER BY k.ord), ',') AS cols "
+        "AND att.attnum = k.num ORDER BY k.ord), ',') AS cols, "
+        "ref.relname AS ref_table, co.confdeltype::text AS on_delete, "
+        "array_to_string(ARRAY(SELECT att.attname FROM unnest(co.confkey) WITH ORDINALITY "
+        "AS k(num, ord) JOIN pg_attribute att ON att.attrelid = co.confrelid "
+        "AND att.attnum = k.num ORDER BY k.ord), ',') AS ref_cols "
         "FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid "
         "JOIN pg_namespace n ON n.oid = cl.relnamespace "
-        "WHERE n.nspname = current_schema() AND co.contype IN ('u', 'c')"
+        "LEFT JOIN pg_class ref ON ref.oid = co.confrelid "
+        "WHERE n.nspname = current_schema() AND co.contype IN ('u', 'c', 'f')"
     )
     for c in constraints:
         table = catalog.setdefault(c["tbl"], Table())
         if c["kind"] == "u":
             table.uniques.add(tuple(c["cols"].split(",")))
+        elif c["kind"] == "f":
+            action = _PG_ACTIONS.get(c["on_delete"], c["on_delete"])
+            cols, ref_cols = tuple(c["cols"].split(",")), tuple(c["ref_cols"].split(","))
+            table.foreign_keys.add((cols, c["ref_table"], ref_cols, action))
         else:
             table.checks.add(c["name"])
     indexes = yield Fetch(
@@ -277,6 +304,22 @@ def _mysql() -> Plan[Catalog]:
             pk,
             "auto_increment" in _text(c["extra"]).lower(),
         )
+    fks = yield Fetch(
+        "SELECT k.TABLE_NAME AS tbl, k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS col, "
+        "k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_col, "
+        "r.DELETE_RULE AS on_delete FROM information_schema.KEY_COLUMN_USAGE k "
+        "JOIN information_schema.REFERENTIAL_CONSTRAINTS r "
+        "ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
+        "AND r.TABLE_NAME = k.TABLE_NAME "
+        "WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL "
+        "ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+    )
+    for tbl in catalog:
+        catalog[tbl].foreign_keys = _foreign_keys(
+            (fk["name"], fk["col"], fk["ref_table"], fk["ref_col"], fk["on_delete"])
+            for fk in fks
+            if fk["tbl"] == tbl
+        )
     stats = yield Fetch(
         "SELECT TABLE_NAME AS tbl, INDEX_NAME AS name, NON_UNIQUE AS non_unique, "
         "COLUMN_NAME AS col, COLLATION AS coll FROM information_schema.STATISTICS "
@@ -286,7 +329,11 @@ def _mysql() -> Plan[Catalog]:
     for s in stats:
         if s["name"] != "PRIMARY" and s["tbl"] in catalog:
             grouped.setdefault((s["tbl"], s["name"]), []).append(s)
+    # InnoDB indexes each foreign key's columns itself, naming the index after the constraint
+    implicit = {(fk["tbl"], fk["name"]) for fk in fks}
     for (tbl, name), rows in grouped.items():
+        if (tbl, name) in implicit:
+            continue
         if int(rows[0]["non_unique"]) == 0:
             catalog[tbl].uniques.add(tuple(r["col"] for r in rows))
         else:
@@ -301,6 +348,18 @@ def _mysql() -> Plan[Catalog]:
         if c["tbl"] in catalog:
             catalog[c["tbl"]].checks.add(c["name"])
     return catalog
+
+
+def _foreign_keys(rows: Iterable[tuple[Any, str, str, str, str]]) -> set[ForeignKey]:
+    """Rows of (constraint key, column, referenced table, referenced column, ON DELETE), one per
+    column in order, grouped into foreign keys."""
+    grouped: dict[Any, list[tuple[str, str, str, str]]] = {}
+    for key, col, ref_table, ref_col, action in rows:
+        grouped.setdefault(key, []).append((col, ref_table, ref_col, _text(action).upper()))
+    return {
+        (tuple(p[0] for p in parts), parts[0][1], tuple(p[2] for p in parts), parts[0][3])
+        for parts in grouped.values()
+    }
 
 
 def _text(value: Any) -> str:
