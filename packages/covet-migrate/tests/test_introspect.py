@@ -1,6 +1,6 @@
-"""Introspection on three databases: foreign keys (made by hand today; relation fields will make
-them) are read with their ON DELETE action and reported as drift on model tables; types, nullability and
-leftover defaults are compared."""
+"""Introspection on three databases: foreign keys (made by hand today; relation fields will
+make them) are read with their ON DELETE action and reported as drift on model tables; column
+types and columns nobody migrated are reported."""
 
 from __future__ import annotations
 
@@ -15,8 +15,15 @@ from covet.migrate import ops
 
 dependencies = []
 operations = [
-    ops.CreateModel("Parent", fields=[("id", orm.BigAutoField()), ("code", orm.CharField(max_length=5, unique=True))]),
-    ops.CreateModel("Child", fields=[("id", orm.BigAutoField()), ("parent_id", orm.BigIntegerField(null=True)), ("code", orm.CharField(max_length=5, null=True))]),
+    ops.CreateModel("Parent", fields=[
+        ("id", orm.BigAutoField()),
+        ("code", orm.CharField(max_length=5, unique=True)),
+    ]),
+    ops.CreateModel("Child", fields=[
+        ("id", orm.BigAutoField()),
+        ("parent_id", orm.BigIntegerField(null=True)),
+        ("code", orm.CharField(max_length=5, null=True)),
+    ]),
 ]
 """
 
