@@ -210,6 +210,9 @@ def test_history_and_edited_migrations(db: Database, tmp_path: Path) -> None:
     (folder / "0001_initial.py").write_bytes(source + b"# edited\n")
     (status,) = manager.status()
     assert status.changed
+    assert manager.check_database() == [
+        "people:0001_initial was edited after it was applied (checksum mismatch)"
+    ]
     manager.upgrade()
     assert any("edited since they ran" in line and "people:0001_initial" in line for line in lines)
     assert any(line.startswith("Applying people:0001_initial") for line in lines)
@@ -244,3 +247,27 @@ def test_waiting_for_the_lock_times_out_with_a_message(db_url: str, tmp_path: Pa
     finally:
         db.close()
         holder.close()
+
+
+def test_added_fields_fill_existing_rows_with_their_default(db: Database, tmp_path: Path) -> None:
+    folder = tmp_path / "people"
+    people(folder)
+    write(
+        folder,
+        "0002_defaults",
+        """
+        dependencies = [("people", "0001_initial")]
+        operations = [
+            ops.AddField("Person", "nick", orm.CharField(max_length=9, null=True, default="anon")),
+            ops.AddField("Person", "score", orm.IntegerField(default=10)),
+            ops.AddField("Person", "note", orm.TextField(null=True)),
+        ]
+        """,
+    )
+    manager = MigrationManager(db, apps={"people": "x"}, directory=tmp_path)
+    manager.upgrade("people:0001")
+    db.execute("INSERT INTO person (name) VALUES ('a')")
+    manager.upgrade()
+    row = db.fetch_one("SELECT nick, score, note FROM person")
+    assert row == {"nick": "anon", "score": 10, "note": None}
+    assert manager.check_database() == []

@@ -489,6 +489,12 @@ class MigrationManager:
             for r in records
             if r.progress is not None
         ]
+        files = self.migrations()
+        problems += [
+            f"{r.app}:{r.name} was edited after it was applied (checksum mismatch)"
+            for r in records
+            if r.key in files and files[r.key].checksum != r.checksum
+        ]
         for name in self.ignore_tables:
             actual.pop(name, None)
         return problems + compare(self.expected(records), actual)

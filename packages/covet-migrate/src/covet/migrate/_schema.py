@@ -172,15 +172,17 @@ class SchemaEditor:
                 f"adding the primary key {f.name!r} to an existing table is not supported; "
                 "write it as RunSQL"
             )
+        # existing rows get the fill value or the field's default, nullable or not (Django)
         has_fill, value = self.fill_value(f, fills)
         column = ddl.column_sql(f, self.dialect)
-        if f.null or not has_fill:
+        if not has_fill:
             self.execute(f"ALTER TABLE {self.q(table)} ADD COLUMN {column}")
             return
         nullable = column.removesuffix(" NOT NULL")
         self.execute(f"ALTER TABLE {self.q(table)} ADD COLUMN {nullable}")
         self.fill(table, f, value, only_null=False)
-        self.set_not_null(table, f)
+        if not f.null:
+            self.set_not_null(table, f)
 
     def fill(self, table: str, f: Field[Any], value: Any, *, only_null: bool) -> None:
         where = f" WHERE {self.q(f.column)} IS NULL" if only_null else ""

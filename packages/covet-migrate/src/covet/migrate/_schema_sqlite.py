@@ -76,6 +76,9 @@ class SqliteSchemaEditor(SchemaEditor):
             self.execute(
                 f"ALTER TABLE {self.q(table)} ADD COLUMN {ddl.column_sql(f, self.dialect)}"
             )
+            has_fill, value = self.fill_value(f, fills)
+            if has_fill:  # existing rows get the default (Django's semantics)
+                self.fill(table, f, value, only_null=False)
         for i in diff.add_indexes:
             self.execute(ddl.create_index_sql(self.dialect, table, i))
 
