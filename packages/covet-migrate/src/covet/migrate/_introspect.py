@@ -103,6 +103,12 @@ def expected_catalog(state: ProjectState, dialect: Dialect) -> Catalog:
         for c in ddl.table_constraints(model, dialect):
             if c.kind == "unique":
                 table.uniques.add(c.columns)
+            elif c.kind == "foreign":
+                target = ddl.references(model._meta.get_field(_field_of(model, c.columns[0])))
+                assert target is not None
+                table.foreign_keys.add(
+                    (c.columns, target.table, (target.column,), target.on_delete)
+                )
             else:
                 table.checks.add(c.name)
         for i in ddl.table_indexes(model):
@@ -115,6 +121,10 @@ def expected_catalog(state: ProjectState, dialect: Dialect) -> Catalog:
                 table.indexes.add((i.name, cols))
         catalog[model_state.table_name] = table
     return catalog
+
+
+def _field_of(model: Any, column: str) -> str:
+    return str(model._meta.columns_map[column].name)
 
 
 def compare(expected: Catalog, actual: Catalog) -> list[str]:

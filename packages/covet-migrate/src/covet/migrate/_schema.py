@@ -162,7 +162,7 @@ class SchemaEditor:
         for f in diff.added:
             self.add_column(table, f, fills)
         for c in diff.add_constraints:
-            self.execute(f"ALTER TABLE {self.q(table)} ADD CONSTRAINT {self.q(c.name)} {c.sql}")
+            self.add_constraint(table, c)
         for i in diff.add_indexes:
             self.execute(ddl.create_index_sql(self.dialect, table, i))
 
@@ -199,6 +199,9 @@ class SchemaEditor:
             )
 
     # -- per dialect ----------------------------------------------------------------------------
+    def add_constraint(self, table: str, c: ddl.TableConstraint) -> None:
+        self.execute(f"ALTER TABLE {self.q(table)} ADD CONSTRAINT {self.q(c.name)} {c.sql}")
+
     def drop_constraint(self, table: str, c: ddl.TableConstraint) -> None:
         self.execute(f"ALTER TABLE {self.q(table)} DROP CONSTRAINT {self.q(c.name)}")
 
@@ -250,8 +253,22 @@ class MySQLSchemaEditor(SchemaEditor):
     def drop_constraint(self, table: str, c: ddl.TableConstraint) -> None:
         if c.kind == "unique":  # a unique constraint is a unique index in MariaDB
             self.execute(f"ALTER TABLE {self.q(table)} DROP INDEX {self.q(c.name)}")
+        elif c.kind == "foreign":  # with the index named after it (see ddl)
+            name = self.q(c.name)
+            self.execute(f"ALTER TABLE {self.q(table)} DROP FOREIGN KEY {name}, DROP INDEX {name}")
         else:
             super().drop_constraint(table, c)
+
+    def add_constraint(self, table: str, c: ddl.TableConstraint) -> None:
+        if c.kind == "foreign":
+            cols = ", ".join(self.q(col) for col in c.columns)
+            name = self.q(c.name)
+            self.execute(
+                f"ALTER TABLE {self.q(table)} ADD INDEX {name} ({cols}), "
+                f"ADD CONSTRAINT {name} {c.sql}"
+            )
+        else:
+            super().add_constraint(table, c)
 
     def modify(self, table: str, f: Field[Any]) -> None:
         column = ddl.column_sql(f, self.dialect).removesuffix(" PRIMARY KEY")

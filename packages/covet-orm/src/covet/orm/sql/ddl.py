@@ -28,8 +28,20 @@ if TYPE_CHECKING:
 MAX_NAME = 63
 
 
+class ForeignKeySpec(NamedTuple):
+    """What a column references. A field whose column is a foreign key (relation fields) returns
+    one from ``references()``; everything else here (constraint, migrations, drift checks)
+    follows from it."""
+
+    table: str
+    column: str
+    #: ``CASCADE``, ``SET NULL``, ``RESTRICT``, ``NO ACTION`` or ``SET DEFAULT``
+    on_delete: str = "NO ACTION"
+
+
 class TableConstraint(NamedTuple):
-    """A named table constraint: ``kind`` is ``unique`` or ``check``; ``sql`` its definition."""
+    """A named table constraint: ``kind`` is ``unique``, ``check`` or ``foreign``; ``sql`` its
+    definition."""
 
     name: str
     kind: str
@@ -89,6 +101,15 @@ def table_constraints(model: type[Model], dialect: Dialect) -> list[TableConstra
     for names in meta.unique_together:
         columns = tuple(meta.get_field(n).column for n in names)
         unique(object_name(table, columns, "uniq"), columns)
+    for field in meta.fields:
+        target = references(field)
+        if target is not None:
+            sql = (
+                f"FOREIGN KEY ({q(field.column)}) REFERENCES {q(target.table)} "
+                f"({q(target.column)}) ON DELETE {target.on_delete}"
+            )
+            name = object_name(table, [field.column], "fk")
+            out.append(TableConstraint(name, "foreign", (field.column,), sql))
     for constraint in meta.constraints:
         if isinstance(constraint, UniqueConstraint):
             columns = tuple(meta.get_field(n).column for n in constraint.fields)
@@ -116,6 +137,12 @@ class _InlineCtx(Ctx):
         if isinstance(value, dt.date | dt.time | uuid.UUID):
             return self.dialect.literal(str(value))
         return self.dialect.literal(value)
+
+
+def references(field: Field[Any]) -> ForeignKeySpec | None:
+    """The foreign key a field's column is, if any (see ``ForeignKeySpec``)."""
+    method = getattr(field, "references", None)
+    return method() if method is not None else None
 
 
 def check_sql(model: type[Model], check: Any, dialect: Dialect) -> str:
@@ -149,7 +176,11 @@ def create_table_statement(
     SQLite rebuild creates the new table under a temporary name)."""
     q = dialect.quote
     lines = [column_sql(f, dialect) for f in model._meta.fields]
-    lines += [f"CONSTRAINT {q(c.name)} {c.sql}" for c in table_constraints(model, dialect)]
+    for c in table_constraints(model, dialect):
+        if c.kind == "foreign" and dialect.name == "mysql":
+            # InnoDB would make this index itself, or reuse another: name it, so it is known
+            lines.append(f"INDEX {q(c.name)} ({', '.join(q(col) for col in c.columns)})")
+        lines.append(f"CONSTRAINT {q(c.name)} {c.sql}")
     body = ",\n  ".join(lines)
     guard = "IF NOT EXISTS " if if_not_exists else ""
     name = q(table or model._meta.table_name)
