@@ -16,7 +16,10 @@ STEPS = {
     "0001_initial": """
         dependencies = []
         operations = [
-            ops.CreateModel("Team", fields=[("id", orm.BigAutoField()), ("name", orm.CharField(max_length=20))]),
+            ops.CreateModel("Team", fields=[
+                ("id", orm.BigAutoField()),
+                ("name", orm.CharField(max_length=20)),
+            ]),
             ops.CreateModel("Player", fields=[
                 ("id", orm.BigAutoField()),
                 ("team", migrefs.RefField("team", null=True, on_delete="SET NULL")),
@@ -26,14 +29,18 @@ STEPS = {
     "0002_cascade": """
         dependencies = [("club", "0001_initial")]
         operations = [
-            ops.AlterField("Player", "team", migrefs.RefField("team", null=True, on_delete="CASCADE")),
+            ops.AlterField(
+                "Player", "team", migrefs.RefField("team", null=True, on_delete="CASCADE")
+            ),
         ]
     """,
     "0003_league": """
         dependencies = [("club", "0002_cascade")]
         operations = [
             ops.CreateModel("League", fields=[("id", orm.BigAutoField())]),
-            ops.AlterField("Player", "team", migrefs.RefField("league", null=True, on_delete="CASCADE")),
+            ops.AlterField(
+                "Player", "team", migrefs.RefField("league", null=True, on_delete="CASCADE")
+            ),
         ]
     """,
     "0004_plain": """
