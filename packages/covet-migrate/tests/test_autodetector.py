@@ -211,3 +211,24 @@ def test_unwritable_values_are_refused() -> None:
         write_migration([op], [])
     assert isinstance(op, AddField)
     assert not isinstance(op, DeleteModel | RemoveField | RenameField)
+
+
+def test_tables_are_created_after_the_tables_they_reference() -> None:
+    import migrefs
+
+    def model(name: str, *refs: str) -> ModelState:
+        fields: list[tuple[str, Any]] = [("id", orm.BigAutoField())]
+        fields += [(f"to_{r}", migrefs.RefField(r, null=True)) for r in refs]
+        return ModelState("blog", name, fields)
+
+    # Post -> Author, Comment -> Post: defined in the "wrong" order
+    after = state(model("Comment", "post"), model("Post", "author"), model("Author"))
+    ops = detect(state(), after)
+    assert [op.name for op in ops] == ["Author", "Post", "Comment"]
+    assert [op.name for op in detect(after, state())] == ["Comment", "Post", "Author"]
+    # a cycle: one foreign key waits for an AddField after both tables exist
+    cycle = state(model("Egg", "hen"), model("Hen", "egg"))
+    ops = detect(state(), cycle)
+    assert kinds(ops) == ["CreateModel", "CreateModel", "AddField"]
+    assert isinstance(ops[2], AddField) and (ops[2].model_name, ops[2].name) == ("Egg", "to_hen")
+    assert [name for name, _ in ops[0].fields] == ["id"]  # type: ignore[attr-defined]

@@ -176,3 +176,40 @@ def test_eight_concurrent_ups_apply_each_migration_once(
         ("0002_slow", None),
         ("0003_more", None),
     ]
+
+
+ASYNC_DATA = """
+from covet.migrate import ops
+
+
+async def fill(models, db):
+    Note = models["notesapp.Note"]
+    await Note.objects.filter(body__isnull=True).aupdate(body="(empty)")
+
+
+async def unfill(models, db):
+    await models["notesapp.Note"].objects.filter(body="(empty)").aupdate(body=None)
+
+
+dependencies = [("notesapp", "0001_initial")]
+operations = [ops.RunPython(fill, unfill)]
+"""
+
+
+def test_the_command_runs_async_data_migrations_with_the_async_api(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    env = project(tmp_path, url, extra="body = orm.TextField(null=True)")
+    assert cli(tmp_path, env, "make").returncode == 0
+    (tmp_path / "migrations/notesapp/0002_fill.py").write_text(ASYNC_DATA)
+    assert cli(tmp_path, env, "up", "notesapp:0001").returncode == 0
+    db = Database(url, default=False)
+    try:
+        db.execute("INSERT INTO note (title) VALUES ('x')")
+        up = cli(tmp_path, env, "up")
+        assert up.returncode == 0, up.stderr
+        assert db.fetch_all("SELECT body FROM note") == [{"body": "(empty)"}]
+        down = cli(tmp_path, env, "down")
+        assert down.returncode == 0, down.stderr
+        assert db.fetch_all("SELECT body FROM note") == [{"body": None}]
+    finally:
+        db.close()

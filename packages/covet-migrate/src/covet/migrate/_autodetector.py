@@ -37,6 +37,7 @@ from covet.migrate.operations import (
     RenameModel,
 )
 from covet.orm import Field
+from covet.orm.sql.ddl import references
 
 
 class Questioner:
@@ -163,12 +164,19 @@ class Autodetector:
                         f"{app}.{old} removed and {app}.{new} added; if it was a rename, "
                         f"pass --rename {old}={new}"
                     )
-        for name, target in new_models.items():
-            if name in added:
-                continue
-            self.model_changes(app, working.get(app, name), target, emit, working)
-        for name in added:
+        # new tables first (a kept model may gain a foreign key to one), in an order where each
+        # is created after the tables it references; a cycle defers its foreign keys to AddField
+        deferred: list[tuple[str, str, Field[Any]]] = []
+        created = {m.table_name for m in working.models.values()}
+        for name in _creation_order([new_models[n] for n in added]):
             target = new_models[name]
+            fields = []
+            for field_name, field in target.fields.items():
+                ref = references(field)
+                if ref is not None and ref.table not in created | {target.table_name}:
+                    deferred.append((name, field_name, field))
+                else:
+                    fields.append((field_name, field))
             options: dict[str, Any] = {"table_name": target.table_name}
             if target.indexes:
                 options["indexes"] = list(target.indexes)
@@ -176,8 +184,16 @@ class Autodetector:
                 options["unique_together"] = list(target.unique_together)
             if target.constraints:
                 options["constraints"] = list(target.constraints)
-            emit(CreateModel(name, list(target.fields.items()), options))
-        for name in removed:
+            emit(CreateModel(name, fields, options))
+            created.add(target.table_name)
+        for name, field_name, field in deferred:
+            emit(AddField(name, field_name, field))
+        for name, target in new_models.items():
+            if name in added:
+                continue
+            self.model_changes(app, working.get(app, name), target, emit, working)
+        # a table is dropped after the tables that reference it
+        for name in reversed(_creation_order([self.before.get(app, n) for n in removed])):
             emit(DeleteModel(name))
         return ops
 
@@ -262,6 +278,26 @@ class Autodetector:
         for c in target.constraints:
             if constraint_key(c) not in have:
                 emit(AddConstraint(name, c))
+
+
+def _creation_order(models: list[ModelState]) -> list[str]:
+    """Model names, each after the models of the list whose tables it references (definition
+    order otherwise; a cycle is broken at the first model left)."""
+    tables = {m.table_name for m in models}
+    remaining = list(models)
+    done: set[str] = set()
+    order: list[str] = []
+    while remaining:
+        for model in remaining:
+            refs = {r.table for f in model.fields.values() if (r := references(f)) is not None}
+            if (refs & tables) - {model.table_name} <= done:
+                break
+        else:
+            model = remaining[0]
+        remaining.remove(model)
+        order.append(model.name)
+        done.add(model.table_name)
+    return order
 
 
 def _same_fields(a: ModelState, b: ModelState) -> bool:
