@@ -159,3 +159,21 @@ def test_sqlite_rebuild_keeps_foreign_keys_of_other_tables(
         manager.upgrade()
     assert "Rolled back" in info.value.state
     assert len(sqlite_db.fetch_all("SELECT id FROM parent")) == 1
+
+
+def test_make_writes_cross_app_dependencies(sqlite_db: Database, tmp_path: Path) -> None:
+    # listed "orders" first: its migration still comes after the one it references
+    manager = MigrationManager(
+        sqlite_db, apps={"orders": "migorders", "customers": "migcustomers"}, directory=tmp_path
+    )
+    paths = manager.make()
+    assert [p.parent.name + "/" + p.name for p in paths] == [
+        "customers/0001_initial.py",
+        "orders/0001_initial.py",
+    ]
+    assert 'dependencies = [("customers", "0001_initial")]' in paths[1].read_text()
+    assert manager.upgrade() == ["customers:0001_initial", "orders:0001_initial"]
+    assert manager.check_database() == []
+    assert manager.introspect()["order"].foreign_keys == {
+        (("customer",), "customer", ("id",), "CASCADE")
+    }

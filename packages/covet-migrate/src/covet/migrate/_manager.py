@@ -174,7 +174,22 @@ class MigrationManager:
         changes = self.changes(questioner)
         if app is not None:
             changes = {a: ops for a, ops in changes.items() if a == app}
-        return [self._write(graph, a, ops, name) for a, ops in changes.items()]
+        # an app whose new migration references another app's tables is written after it, and
+        # depends on that app's latest migration (the one written now, if any)
+        owners = {m.table_name: m.app for m in self.model_state().models.values()}
+        needs = {a: _referenced_apps(ops, owners) - {a} for a, ops in changes.items()}
+        written: dict[str, Key] = {}
+        paths = []
+        for a in _app_order(list(changes), needs):
+            cross = set()
+            for other in sorted(needs[a]):
+                key = written.get(other) or graph.leaf(other)
+                if key is not None:
+                    cross.add(key)
+            path = self._write(graph, a, changes[a], name, cross=cross)
+            written[a] = (a, path.stem)
+            paths.append(path)
+        return paths
 
     def _single_app(self, flag: str) -> str:
         if len(self.apps) != 1:
@@ -190,6 +205,7 @@ class MigrationManager:
         *,
         dependencies: list[Key] | None = None,
         replaces: list[Key] | None = None,
+        cross: set[Key] | None = None,
     ) -> Path:
         folder = self.directory / app
         folder.mkdir(parents=True, exist_ok=True)
@@ -200,7 +216,7 @@ class MigrationManager:
         number = max(numbers, default=0) + 1
         leaf = graph.leaf(app) if dependencies is None else None
         deps = dependencies if dependencies is not None else ([leaf] if leaf else [])
-        deps += sorted(self._cross_app_dependencies(graph, app, ops, deps))
+        deps += sorted((cross or set()) - set(deps))
         initial = not numbers and dependencies is None
         label = slug(name) if name else ("initial" if initial else _auto_name(ops))
         path = folder / f"{number:04d}_{label}.py"
@@ -211,12 +227,6 @@ class MigrationManager:
             encoding="utf-8",
         )
         return path
-
-    def _cross_app_dependencies(
-        self, graph: Graph, app: str, ops: list[Operation], deps: list[Key]
-    ) -> set[Key]:
-        # today's fields never name another app's model; relations will add the target's leaf
-        return set()
 
     def _merge(self, graph: Graph, name: str | None) -> list[Path]:
         paths = []
@@ -528,6 +538,31 @@ def _subclasses(cls: type[Model]) -> list[type[Model]]:
         out.append(sub)
         stack.extend(reversed(sub.__subclasses__()))
     return out
+
+
+def _referenced_apps(ops: list[Operation], owners: dict[str, str]) -> set[str]:
+    """Apps owning the tables that fields added or changed by ``ops`` reference."""
+    found = set()
+    for op in ops:
+        fields = list(getattr(op, "fields", []))
+        if hasattr(op, "field"):
+            fields.append(("", op.field))
+        for _, field in fields:
+            target = ddl.references(field)
+            if target is not None and target.table in owners:
+                found.add(owners[target.table])
+    return found
+
+
+def _app_order(apps: list[str], needs: dict[str, set[str]]) -> list[str]:
+    order: list[str] = []
+    remaining = list(apps)
+    while remaining:
+        ready = [a for a in remaining if not (needs[a] & set(remaining)) - {a}]
+        pick = ready[0] if ready else remaining[0]  # a cycle between apps: as listed
+        remaining.remove(pick)
+        order.append(pick)
+    return order
 
 
 def _auto_name(ops: list[Operation]) -> str:
