@@ -232,3 +232,31 @@ def test_tables_are_created_after_the_tables_they_reference() -> None:
     assert kinds(ops) == ["CreateModel", "CreateModel", "AddField"]
     assert isinstance(ops[2], AddField) and (ops[2].model_name, ops[2].name) == ("Egg", "to_hen")
     assert [name for name, _ in ops[0].fields] == ["id"]  # type: ignore[attr-defined]
+
+
+def test_squash_folds_changes_into_create_model() -> None:
+    from covet.migrate._optimizer import optimize
+    from covet.migrate.operations import RunSQL
+
+    fields = [("id", orm.BigAutoField()), ("a", orm.IntegerField(null=True))]
+    ops = optimize(
+        "blog",
+        [
+            CreateModel("Thing", fields),
+            AddField("Thing", "b", orm.CharField(max_length=5, null=True)),
+            CreateModel("Other", fields),
+            RenameField("thing", "a", "c"),
+            AlterField("Thing", "b", orm.CharField(max_length=9, null=True)),
+            AddIndex("Thing", orm.Index(fields=["c"], name="thing_c")),
+            RemoveField("Other", "a"),
+            DeleteModel("Other"),
+            RunSQL("SELECT 1"),
+            AddField("Thing", "d", orm.IntegerField(null=True)),
+        ],
+    )
+    assert kinds(ops) == ["CreateModel", "RunSQL", "AddField"]
+    create = ops[0]
+    assert isinstance(create, CreateModel)
+    assert [n for n, _ in create.fields] == ["id", "c", "b"]
+    assert dict(create.fields)["b"].max_length == 9  # type: ignore[attr-defined]
+    assert [i.name for i in create.options["indexes"]] == ["thing_c"]

@@ -21,6 +21,7 @@ from covet.migrate._exceptions import ConfigurationError, GraphError, Inconsiste
 from covet.migrate._history import Record
 from covet.migrate._introspect import Catalog, compare, expected_catalog, read_catalog
 from covet.migrate._loader import Graph, Key, Migration, load_app
+from covet.migrate._optimizer import optimize
 from covet.migrate._plan import Plan, adrive, drive
 from covet.migrate._runner import Runner, Work, plan_work
 from covet.migrate._session import async_session, sync_session
@@ -258,6 +259,7 @@ class MigrationManager:
             replaces += migration.replaces or [key]
             ops += migration.operations
             deps += [d for d in migration.dependencies if d not in chosen and d not in deps]
+        ops = optimize(app, ops)
         label = name or f"squashed_{chosen[-1][1].split('_')[0]}"
         return self._write(graph, app, ops, label, dependencies=deps, replaces=replaces)
 
