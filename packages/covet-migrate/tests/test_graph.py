@@ -179,3 +179,19 @@ def test_make_writes_cross_app_dependencies(sqlite_db: Database, tmp_path: Path)
     assert manager.introspect()["order"].foreign_keys == {
         (("customer",), "customer", ("id",), "CASCADE")
     }
+
+
+def test_squash_refuses_functions_living_in_migration_files(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    from covet.migrate._writer import SerializationError
+
+    write(tmp_path, "a", "0001_initial", [], create("A"))
+    folder = tmp_path / "a"
+    (folder / "0002_data.py").write_text(
+        HEAD + "def f(models, db):\n    pass\n\n\n"
+        'dependencies = [("a", "0001_initial")]\n\noperations = [ops.RunPython(f)]\n'
+    )
+    manager = MigrationManager(sqlite_db, apps={"a": "a"}, directory=tmp_path)
+    with pytest.raises(SerializationError, match="move it to an importable module"):
+        manager.squash("a", "0002")

@@ -12,13 +12,14 @@ import uuid
 from typing import Any
 
 import covet.orm
+from covet.migrate._exceptions import MigrationError
 from covet.migrate.operations.base import Operation
 from covet.orm import CheckConstraint, F, Field, Index, Q, UniqueConstraint
 from covet.orm._fields import NOT_PROVIDED
 
 
-class SerializationError(ValueError):
-    pass
+class SerializationError(MigrationError, ValueError):
+    """A value cannot be written into a migration file."""
 
 
 class Serializer:
@@ -95,6 +96,11 @@ class Serializer:
     def reference(self, obj: Any) -> str:
         module: str = obj.__module__
         qualname: str = obj.__qualname__
+        if module.startswith("covet_migrations."):
+            raise SerializationError(
+                f"{qualname} is defined in the migration file {module}: move it to an importable "
+                "module before squashing (migration files are not importable by name)"
+            )
         if "<" in qualname or module == "__main__":
             raise SerializationError(
                 f"{qualname} is not importable (define it at module level of an importable "
