@@ -205,7 +205,7 @@ def run(argv: Sequence[str]) -> int:
             )
         label = args.label or args.target.rpartition(":")[0] or None
         if label is None:
-            label = manager._single_app("squash")
+            label = manager.single_app("squash")
         start = args.extra and args.target
         end = args.extra or args.target
         path = manager.squash(label, end, start=start, name=args.name)

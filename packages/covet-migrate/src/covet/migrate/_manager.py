@@ -170,7 +170,7 @@ class MigrationManager:
         if merge:
             return self._merge(graph, name)
         if empty:
-            label = app or self._single_app("--empty")
+            label = app or self.single_app("--empty")
             return [self._write(graph, label, [], name or "custom")]
         changes = self.changes(questioner)
         if app is not None:
@@ -192,7 +192,8 @@ class MigrationManager:
             paths.append(path)
         return paths
 
-    def _single_app(self, flag: str) -> str:
+    def single_app(self, flag: str) -> str:
+        """The only app's label; ``flag`` names what needs one when there are several."""
         if len(self.apps) != 1:
             raise ConfigurationError(f"{flag} needs --app (apps: {', '.join(self.apps)})")
         return next(iter(self.apps))
@@ -464,7 +465,7 @@ class MigrationManager:
             else:
                 key = self.resolve(graph, target)
                 if key is None:
-                    label = target.rpartition(":")[0] or self._single_app("'zero'")
+                    label = target.rpartition(":")[0] or self.single_app("'zero'")
                     roots = [k for k in graph.nodes if k[0] == label]
                     doomed = set(roots).union(*(graph.descendants(k) for k in roots))
                 else:  # the target's later migrations in its app, and what depends on them

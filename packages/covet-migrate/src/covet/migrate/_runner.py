@@ -10,6 +10,7 @@ after a failure resumes at the failed step.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -121,9 +122,14 @@ class Runner:
                 else:
                     yield from self.do(item, partial.get(item.migration.key))
                 done.append(item.migration.label)
-            return done
-        finally:
-            yield from release_lock(self.db)
+        except Exception:
+            # the failure is what matters: a lock release that fails too (a dropped connection,
+            # which releases the lock anyway) must not hide it
+            with contextlib.suppress(Exception):
+                yield from release_lock(self.db)
+            raise
+        yield from release_lock(self.db)
+        return done
 
     def read_history(self) -> Plan[list[Record]]:
         if not (yield from self.history.exists()):
