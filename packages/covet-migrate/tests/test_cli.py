@@ -116,6 +116,12 @@ def test_the_covet_command_lists_migrate() -> None:
 
     names = {ep.name: ep.value for ep in entry_points(group="covet.commands")}
     assert names["migrate"] == "covet.migrate._cli:migrate_command"
+    covet = subprocess.run(
+        [sys.executable, "-m", "covet", "migrate", "--help"], capture_output=True, text=True
+    )
+    assert covet.returncode == 0 and "covet migrate <command>" in covet.stdout
+    listing = subprocess.run([sys.executable, "-m", "covet"], capture_output=True, text=True)
+    assert "migrate  Schema migrations: covet migrate make|up|down" in listing.stdout
 
 
 SLOW_DATA = """

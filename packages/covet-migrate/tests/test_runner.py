@@ -271,3 +271,31 @@ def test_added_fields_fill_existing_rows_with_their_default(db: Database, tmp_pa
     row = db.fetch_one("SELECT nick, score, note FROM person")
     assert row == {"nick": "anon", "score": 10, "note": None}
     assert manager.check_database() == []
+
+
+def test_non_atomic_postgres_migration_runs_step_by_step(db: Database, tmp_path: Path) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("atomic = False changes nothing where DDL is not transactional anyway")
+    folder = tmp_path / "people"
+    people(folder)
+    body = """
+        dependencies = [("people", "0001_initial")]
+        atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
+        operations = [
+            ops.RunSQL(
+                "CREATE INDEX CONCURRENTLY person_name_live ON person (name)",
+                "DROP INDEX CONCURRENTLY person_name_live",
+            ),
+            ops.RunSQL("SELECT * FROM missing_table", ops.RunSQL.noop),
+        ]
+        """
+    write(folder, "0002_live_index", body)
+    manager = MigrationManager(db, apps={"people": "x"}, directory=tmp_path, ignore_tables=[])
+    with pytest.raises(MigrationFailed, match="resume at step 2"):
+        manager.upgrade()
+    assert manager.history()[1].progress == 1
+    write(folder, "0002_live_index", body.replace("SELECT * FROM missing_table", "SELECT 1"))
+    assert manager.upgrade() == ["people:0002_live_index"]
+    assert ("person_name_live", ("name",)) in manager.introspect()["person"].indexes
+    assert manager.downgrade() == ["people:0002_live_index"]
+    assert manager.introspect()["person"].indexes == set()

@@ -3,7 +3,7 @@
 Configuration: ``--app module:attribute`` names a ``covet.orm.Database`` (the models are the
 module's, or ``--models``) or a ``MigrationManager``; without it, ``[tool.covet.migrate]`` in
 ``pyproject.toml`` (searched upwards from the working directory) gives ``app``, ``models``,
-``directory`` and ``lock_timeout``.
+``directory``, ``lock_timeout`` and ``ignore_tables``.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ def build_manager(args: argparse.Namespace) -> MigrationManager:
             value,
             apps=list(models or [target.partition(":")[0]]),
             directory=base / directory,
+            ignore_tables=config.get("ignore_tables", ()),
         )
     else:
         raise ConfigurationError(
