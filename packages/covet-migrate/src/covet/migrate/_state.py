@@ -114,7 +114,7 @@ class ModelState:
         self.indexes = list(indexes)
         self.unique_together = [tuple(u) for u in unique_together]
         self.constraints = list(constraints)
-        self._rendered: dict[int, type[Model]] = {}
+        self._rendered: list[tuple[Database | None, type[Model]]] = []
 
     @classmethod
     def from_model(cls, app: str, model: type[Model]) -> ModelState:
@@ -161,10 +161,9 @@ class ModelState:
 
     def render(self, db: Database | None = None) -> type[Model]:
         """A historical ``Model`` class for this state (cached per database)."""
-        key = id(db)
-        found = self._rendered.get(key)
-        if found is not None:
-            return found
+        for rendered_for, model in self._rendered:
+            if rendered_for is db:
+                return model
         meta: dict[str, Any] = {
             "table_name": self.table_name,
             "indexes": list(self.indexes),
@@ -177,7 +176,7 @@ class ModelState:
         body["__module__"] = f"{HISTORICAL_MODULE}.{self.app}"
         body["__qualname__"] = self.name
         model = type(self.name, (Model,), body)
-        self._rendered[key] = model
+        self._rendered.append((db, model))
         return model
 
 
