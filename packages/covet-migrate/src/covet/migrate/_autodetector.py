@@ -168,6 +168,7 @@ class Autodetector:
         # is created after the tables it references; a cycle defers its foreign keys to AddField
         deferred: list[tuple[str, str, Field[Any]]] = []
         created = {m.table_name for m in working.models.values()}
+        created |= {m.table_name for m in self.after.models.values() if m.app != app}
         for name in _creation_order([new_models[n] for n in added]):
             target = new_models[name]
             fields = []
@@ -177,17 +178,13 @@ class Autodetector:
                     deferred.append((name, field_name, field))
                 else:
                     fields.append((field_name, field))
-            options: dict[str, Any] = {"table_name": target.table_name}
-            if target.indexes:
-                options["indexes"] = list(target.indexes)
-            if target.unique_together:
-                options["unique_together"] = list(target.unique_together)
-            if target.constraints:
-                options["constraints"] = list(target.constraints)
-            emit(CreateModel(name, fields, options))
+            emit(CreateModel(name, fields, _options(target, {n for n, _ in fields})))
             created.add(target.table_name)
         for name, field_name, field in deferred:
             emit(AddField(name, field_name, field))
+        for name in dict.fromkeys(name for name, _, _ in deferred):
+            # the indexes and constraints that named a deferred field
+            self.model_changes(app, working.get(app, name), new_models[name], emit, working)
         for name, target in new_models.items():
             if name in added:
                 continue
@@ -278,6 +275,27 @@ class Autodetector:
         for c in target.constraints:
             if constraint_key(c) not in have:
                 emit(AddConstraint(name, c))
+
+
+def _options(model: ModelState, fields: set[str]) -> dict[str, Any]:
+    """CreateModel options of ``model``, leaving out what names a field not in ``fields`` (a
+    foreign key deferred to break a cycle: it comes back once the field exists)."""
+    complete = fields == set(model.fields)
+    options: dict[str, Any] = {"table_name": model.table_name}
+    indexes = [i for i in model.indexes if {n.lstrip("-") for n in i.fields} <= fields]
+    together = [u for u in model.unique_together if set(u) <= fields]
+    constraints = [
+        c
+        for c in model.constraints
+        if (set(c.fields) <= fields if hasattr(c, "fields") else complete)
+    ]
+    if indexes:
+        options["indexes"] = indexes
+    if together:
+        options["unique_together"] = together
+    if constraints:
+        options["constraints"] = constraints
+    return options
 
 
 def _creation_order(models: list[ModelState]) -> list[str]:
