@@ -264,3 +264,28 @@ def test_squash_folds_changes_into_create_model() -> None:
     assert [n for n, _ in create.fields] == ["id", "c", "b"]
     assert dict(create.fields)["b"].max_length == 9  # type: ignore[attr-defined]
     assert [i.name for i in create.options["indexes"]] == ["thing_c"]
+
+
+def test_a_refused_model_class_is_not_collected(tmp_path: Path) -> None:
+    import sys
+    import types
+
+    from covet.migrate import MigrationManager
+
+    module = types.ModuleType("migrefused")
+    sys.modules["migrefused"] = module
+    try:
+        exec(
+            "from covet import orm\n"
+            "class Good(orm.Model):\n    n = orm.IntegerField()\n"
+            "try:\n"
+            "    class Bad(orm.Model):\n        class Meta:\n            ordering = ['nope']\n"
+            "except orm.ImproperlyConfigured:\n    pass\n",
+            module.__dict__,
+        )
+        db = orm.Database("sqlite:///:memory:", default=False)
+        manager = MigrationManager(db, apps=["migrefused"], directory=tmp_path)
+        assert [m.__name__ for m in manager.models()["migrefused"]] == ["Good"]
+        db.close()
+    finally:
+        del sys.modules["migrefused"]

@@ -109,8 +109,11 @@ class MigrationManager:
                 raise ConfigurationError(f"cannot import the app module {module!r}: {exc}") from exc
             found: dict[tuple[str, str], type[Model]] = {}
             for m in _subclasses(Model):
-                if m._meta.abstract or not (
-                    m.__module__ == module or m.__module__.startswith(module + ".")
+                meta = m.__dict__.get("_meta")  # absent when the class body was refused
+                if (
+                    meta is None
+                    or meta.abstract
+                    or not (m.__module__ == module or m.__module__.startswith(module + "."))
                 ):
                     continue
                 key = (m.__module__, m.__name__)
