@@ -280,7 +280,8 @@ def test_a_refused_model_class_is_not_collected(tmp_path: Path) -> None:
             "class Good(orm.Model):\n    n = orm.IntegerField()\n"
             "try:\n"
             "    class Bad(orm.Model):\n        class Meta:\n            ordering = ['nope']\n"
-            "except orm.ImproperlyConfigured:\n    pass\n",
+            "except orm.ImproperlyConfigured as error:\n"
+            "    kept = error  # its traceback keeps the half-made class alive\n",
             module.__dict__,
         )
         db = orm.Database("sqlite:///:memory:", default=False)
