@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,8 +35,10 @@ def add(model: str, field: str) -> str:
 
 
 @pytest.fixture
-def sqlite_db(tmp_path: Path) -> Database:
-    return Database(f"sqlite:///{tmp_path / 'g.db'}", default=False)
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{tmp_path / 'g.db'}", default=False)
+    yield db
+    db.close()  # Python 3.13 warns about sqlite3 connections left open
 
 
 def test_dependencies_across_apps(sqlite_db: Database, tmp_path: Path) -> None:
