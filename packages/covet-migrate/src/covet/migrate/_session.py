@@ -5,8 +5,9 @@ migration's transaction is begun and committed on it by hand, and ``RunPython`` 
 ORM must land in that transaction. Binding the connection as covet.orm's ``Transaction`` does makes
 every ``db.execute`` / ``Model.objects...`` call of this thread or task run on it. This module is
 the only place covet.migrate uses the backend contract (``acquire`` / ``bind``) below ``Database``.
-The connection is discarded afterwards, never pooled: its session settings were changed (SQLite's
-``foreign_keys``) and it held locks.
+A run that completes leaves the connection as it found it (the lock released, SQLite's
+``foreign_keys`` back on, no transaction open) and returns it to the pool; a run that fails
+discards it, since its state is then unknown.
 """
 
 from __future__ import annotations
@@ -45,11 +46,15 @@ def sync_session(db: Database, say: Callable[[str], None]) -> Iterator[Session]:
     conn = backend.acquire()
     _, token = backend.bind(conn)
     session._sync = conn
+    discard = False
     try:
         yield session
+    except BaseException:
+        discard = True
+        raise
     finally:
         backend.unbind(token)
-        backend.release(conn, discard=True)
+        backend.release(conn, discard=discard)
 
 
 @contextlib.asynccontextmanager
@@ -61,8 +66,12 @@ async def async_session(db: Database, say: Callable[[str], None]) -> AsyncIterat
     conn = await backend.aacquire()
     _, token = backend.abind(conn)
     session._async = conn
+    discard = False
     try:
         yield session
+    except BaseException:
+        discard = True
+        raise
     finally:
         backend.aunbind(token)
-        await backend.arelease(conn, discard=True)
+        await backend.arelease(conn, discard=discard)
