@@ -44,6 +44,18 @@ class Field(Generic[T]):
 
     kind = "text"
     auto = False  # filled by the database on insert
+    _constructor_args: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        field = super().__new__(cls)
+        field._constructor_args = (args, kwargs)  # for deconstruct() (migrations)
+        return field
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """``(import path, args, kwargs)`` of the call that made this field (covet.migrate
+        writes it into migration files and rebuilds historical fields from it)."""
+        args, kwargs = self._constructor_args
+        return f"{type(self).__module__}.{type(self).__qualname__}", args, dict(kwargs)
 
     def __init__(
         self,
