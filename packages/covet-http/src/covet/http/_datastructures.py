@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from tempfile import SpooledTemporaryFile
 from typing import Any, BinaryIO, NamedTuple, TypeVar, overload
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from covet.http._concurrency import run_in_threadpool
 from covet.http._types import RawHeaders, Scope
+from covet.http._urls import URL, route_path
 
 __all__ = [
     "URL",
@@ -349,147 +350,6 @@ class FormData(ImmutableMultiDict[str | UploadFile]):
         for _, value in self._list:
             if not isinstance(value, str):
                 await value.close()
-
-
-class URL:
-    """A parsed URL, built from a string or an ASGI scope."""
-
-    __slots__ = ("_components", "_url")
-
-    def __init__(self, url: str = "", scope: Scope | None = None) -> None:
-        if scope is not None:
-            url = _url_from_scope(scope)
-        self._url = url
-        self._components: SplitResult | None = None
-
-    @property
-    def components(self) -> SplitResult:
-        if self._components is None:
-            self._components = urlsplit(self._url)
-        return self._components
-
-    @property
-    def scheme(self) -> str:
-        return self.components.scheme
-
-    @property
-    def netloc(self) -> str:
-        return self.components.netloc
-
-    @property
-    def path(self) -> str:
-        return self.components.path
-
-    @property
-    def query(self) -> str:
-        return self.components.query
-
-    @property
-    def fragment(self) -> str:
-        return self.components.fragment
-
-    @property
-    def hostname(self) -> str | None:
-        return self.components.hostname
-
-    @property
-    def port(self) -> int | None:
-        return self.components.port
-
-    @property
-    def username(self) -> str | None:
-        return self.components.username
-
-    @property
-    def password(self) -> str | None:
-        return self.components.password
-
-    @property
-    def is_secure(self) -> bool:
-        return self.scheme in ("https", "wss")
-
-    def replace(self, **kwargs: Any) -> URL:
-        """Return a copy with components replaced (``scheme``, ``netloc``, ``path``, ``query``,
-        ``fragment``, or ``hostname``/``port``/``username``/``password``)."""
-        parts = ("hostname", "port", "username", "password")
-        if any(name in kwargs for name in parts):
-            hostname = kwargs.pop("hostname", self.hostname) or ""
-            port = kwargs.pop("port", self.port)
-            username = kwargs.pop("username", self.username)
-            password = kwargs.pop("password", self.password)
-            if ":" in hostname and not hostname.startswith("["):
-                hostname = f"[{hostname}]"
-            netloc = hostname if port is None else f"{hostname}:{port}"
-            if username is not None:
-                userinfo = username if password is None else f"{username}:{password}"
-                netloc = f"{userinfo}@{netloc}"
-            kwargs["netloc"] = netloc
-        return URL(self.components._replace(**kwargs).geturl())
-
-    def include_query_params(self, **params: Any) -> URL:
-        query = dict(QueryParams(self.query))
-        query.update({key: str(value) for key, value in params.items()})
-        return self.replace(query=urlencode(query))
-
-    def replace_query_params(self, **params: Any) -> URL:
-        return self.replace(query=urlencode({key: str(value) for key, value in params.items()}))
-
-    def remove_query_params(self, keys: str | Sequence[str]) -> URL:
-        drop = {keys} if isinstance(keys, str) else set(keys)
-        kept = [(k, v) for k, v in QueryParams(self.query).multi_items() if k not in drop]
-        return self.replace(query=urlencode(kept))
-
-    def __eq__(self, other: object) -> bool:
-        return str(self) == str(other)
-
-    def __hash__(self) -> int:
-        return hash(self._url)
-
-    def __str__(self) -> str:
-        return self._url
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._url!r})"
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-
-
-_HOST_FORBIDDEN = frozenset("/\\@?# \t")
-
-
-def _url_from_scope(scope: Scope) -> str:
-    scheme = scope.get("scheme", "http")
-    path = scope["path"].replace("?", "%3F").replace("#", "%23")
-    query = scope.get("query_string", b"").decode("latin-1")
-    host = None
-    for name, value in scope["headers"]:
-        if name == b"host":
-            host = value.decode("latin-1")
-            break
-    if not host or _HOST_FORBIDDEN.intersection(host):
-        server = scope.get("server")
-        if server is None:
-            if path.startswith("//"):
-                path = "/%2F" + path[2:]
-            return f"{path}?{query}" if query else path
-        host, port = server
-        if ":" in host and not host.startswith("["):
-            host = f"[{host}]"
-        if port != _DEFAULT_PORTS.get(scheme):
-            host = f"{host}:{port}"
-    return f"{scheme}://{host}{path}?{query}" if query else f"{scheme}://{host}{path}"
-
-
-def route_path(scope: Scope) -> str:
-    """The path below the app's mount point (``path`` minus ``root_path``, ASGI convention)."""
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    if not root_path or not path.startswith(root_path):
-        return path
-    if len(path) == len(root_path):
-        return ""
-    return path[len(root_path) :] if path[len(root_path)] == "/" else path
 
 
 class State:
