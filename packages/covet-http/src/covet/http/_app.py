@@ -10,13 +10,19 @@ from typing import Any, TypeVar
 
 from covet.http._datastructures import State
 from covet.http._endpoint import Settings
-from covet.http._errors import ExceptionHandler, ExceptionHandlerKey, error_response
+from covet.http._errors import (
+    ExceptionHandler,
+    ExceptionHandlerKey,
+    error_response,
+    problem_response,
+)
 from covet.http._exceptions import ConfigurationError
 from covet.http._lifespan import Hook, Lifespan
 from covet.http._params import Depends
 from covet.http._requests import DEFAULT_MAX_BODY_SIZE
 from covet.http._routing import BaseRoute, Route, Router, TrailingSlash, WebSocketRoute
 from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.http._urls import request_target_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
@@ -201,6 +207,11 @@ class Covet:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if scope["type"] != "lifespan":
+            problem = request_target_problem(scope)
+            if problem is not None:
+                await _refuse(problem, scope, receive, send)
+                return
         stack = self._stack or self.build_middleware_stack()
         await stack(scope, receive, send)
 
@@ -247,6 +258,22 @@ def import_uvicorn() -> Any:
             "running the server needs uvicorn: pip install 'covet-http[server]'"
         ) from None
     return uvicorn
+
+
+async def _refuse(problem: str, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a request whose target or Host cannot be served: 400 (RFC 9112 3.2)."""
+    if scope["type"] == "websocket":
+        if "websocket.http.response" in scope.get("extensions", {}):
+            response = problem_response(400, problem)
+            await response(scope, receive, send)
+        else:
+            await send({"type": "websocket.close", "code": 1008, "reason": problem})
+        return
+    if scope["path"] == "*" and scope["method"] == "OPTIONS":  # about the server as a whole
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await problem_response(400, problem)(scope, receive, send)
 
 
 class _ServerErrors:

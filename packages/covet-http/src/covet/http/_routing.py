@@ -17,6 +17,7 @@ from covet.http._signature import analyse, path_param_types
 from covet.http._solve import check_dependencies
 from covet.http._tree import Node, match, parse_path, split_path, split_raw_path, walk
 from covet.http._types import ASGIApp, Receive, Scope, Send
+from covet.http._urls import request_target_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 TrailingSlash = Literal["redirect", "strict", "ignore"]
@@ -414,6 +415,10 @@ class Router:
 
     async def _http(self, root: Node, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
+        if not scope["path"].startswith("/"):  # a Router served without Covet in front
+            problem = request_target_problem(scope)
+            await self._error(HTTPException(400, problem), scope, receive, send)
+            return
         segments, _ = self._segments(scope)
         params: dict[str, Any] = {}
         found = walk(root, segments, params, method)
@@ -482,6 +487,9 @@ class Router:
         await self.settings.handle_error(exc, request, send)
 
     async def _websocket(self, root: Node, scope: Scope, receive: Receive, send: Send) -> None:
+        if not scope["path"].startswith("/"):
+            await send({"type": "websocket.close", "code": 1008, "reason": "bad request target"})
+            return
         segments, _ = self._segments(scope)
         params: dict[str, Any] = {}
         found, mount, consumed = match(root, segments, 0, params, "websocket")

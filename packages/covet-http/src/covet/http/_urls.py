@@ -16,7 +16,14 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 from covet.http._types import Scope
 
-__all__ = ["URL", "HostPort", "URLPath", "parse_host", "route_path"]
+__all__ = [
+    "URL",
+    "HostPort",
+    "URLPath",
+    "parse_host",
+    "request_target_problem",
+    "route_path",
+]
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
@@ -61,6 +68,31 @@ def parse_host(value: str) -> HostPort | None:
             return None
         port = int(digits)
     return HostPort(match["host"].lower(), port)
+
+
+@functools.lru_cache(maxsize=512)
+def _is_host(value: bytes) -> bool:
+    return parse_host(value.decode("latin-1")) is not None
+
+
+def request_target_problem(scope: Scope) -> str | None:
+    """Why a request cannot be served as it came (RFC 9112 3.2 and 3.2.1), or None.
+
+    The path must be origin-form (``/...``): h11 hands over ``GET @evil HTTP/1.1`` as the path
+    ``@evil``. A request may carry at most one ``Host`` header, and it must be ``host[:port]``
+    (empty is allowed).
+    """
+    if not scope["path"].startswith("/"):
+        return "the request target must be an absolute path starting with '/'"
+    host: bytes | None = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            if host is not None:
+                return "the request has more than one Host header"
+            host = value
+    if host and not _is_host(host):
+        return "the Host header is not a valid host[:port]"
+    return None
 
 
 def _escape_path(path: str) -> str:
