@@ -36,6 +36,14 @@ APP_SOURCE = textwrap.dedent(
 
     app.include_router(api, prefix="/api")
     app.mount("/raw", lambda scope, receive, send: None, name="raw")
+    admin = Router()
+
+    @admin.get("/users", name="users")
+    async def users() -> list:
+        return []
+
+    app.host("admin.example.org", admin, name="admin")
+    app.host("cdn.example.org", lambda scope, receive, send: None)
     """
 )
 
@@ -64,6 +72,8 @@ def test_routes_lists_every_route(app_dir: Path, capsys: pytest.CaptureFixture[s
         ["WS", "/ws", "ws"],
         ["GET", "/api/ping", "ping"],
         ["MOUNT", "/raw", "raw"],
+        ["GET", "admin.example.org/users", "users"],
+        ["HOST", "cdn.example.org/", "<function"],
     ]
 
 

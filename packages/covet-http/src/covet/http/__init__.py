@@ -34,6 +34,7 @@ from covet.http._exceptions import (
 )
 from covet.http._fileresponse import FileResponse
 from covet.http._json import InvalidJSON, json_dumps, json_loads
+from covet.http._middleware import Middleware
 from covet.http._params import Body, Cookie, Depends, Form, Header, Path, Query
 from covet.http._requests import ClientDisconnect, Request, RequestLimits
 from covet.http._responses import (
@@ -44,10 +45,11 @@ from covet.http._responses import (
     Response,
     StreamingResponse,
 )
-from covet.http._routing import Mount, NoMatchFound, Route, Router, WebSocketRoute
+from covet.http._routing import Host, Mount, NoMatchFound, Route, Router, WebSocketRoute
 from covet.http._sse import EventSourceResponse, ServerSentEvent
 from covet.http._staticfiles import StaticFiles
 from covet.http._types import ASGIApp, Message, RawHeaders, Receive, Scope, Send
+from covet.http._urls import URLPath
 from covet.http._websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 __all__ = [
@@ -72,9 +74,11 @@ __all__ = [
     "HTTPException",
     "Header",
     "Headers",
+    "Host",
     "InvalidJSON",
     "JSONResponse",
     "Message",
+    "Middleware",
     "Mount",
     "MutableHeaders",
     "NoMatchFound",
@@ -98,6 +102,7 @@ __all__ = [
     "State",
     "StaticFiles",
     "StreamingResponse",
+    "URLPath",
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",

@@ -18,21 +18,22 @@ from covet.http._errors import (
 )
 from covet.http._exceptions import ConfigurationError
 from covet.http._lifespan import Hook, Lifespan
+from covet.http._middleware import Middleware, build_stack, normalize
 from covet.http._params import Depends
 from covet.http._requests import DEFAULT_MAX_BODY_SIZE
 from covet.http._routing import BaseRoute, Route, Router, TrailingSlash, WebSocketRoute
 from covet.http._types import ASGIApp, Message, Receive, Scope, Send
-from covet.http._urls import request_target_problem
+from covet.http._urls import URLPath, request_target_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
-Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
 
 
 class Covet:
     """A CovetPy application: an ASGI callable with a router, settings and middleware.
 
-    Middleware added later wraps middleware added earlier (the last one added sees the request
-    first), as in Starlette. The stack is built once, at start-up or on the first request.
+    As in Starlette, ``middleware=[A, B]`` is read outermost first (A sees the request first),
+    and ``add_middleware`` wraps what is there already (the last one added sees the request
+    first). The stack is built once, at start-up or on the first request.
     """
 
     def __init__(
@@ -40,7 +41,7 @@ class Covet:
         *,
         debug: bool = False,
         routes: Sequence[BaseRoute] | None = None,
-        middleware: Sequence[Middleware] | None = None,
+        middleware: Sequence[Any] | None = None,
         exception_handlers: Mapping[ExceptionHandlerKey, ExceptionHandler] | None = None,
         lifespan: Callable[..., Any] | None = None,
         on_startup: Sequence[Hook] = (),
@@ -75,7 +76,8 @@ class Covet:
         self.root_path = root_path.rstrip("/")
         self._lifespan = Lifespan(lifespan, on_startup, on_shutdown)
         self.router.lifespan_handler = self._run_lifespan
-        self.user_middleware: list[Middleware] = list(middleware or [])
+        #: outermost first
+        self.user_middleware: list[Middleware] = normalize(middleware)
         self._stack: ASGIApp | None = None
 
     # -- settings ---------------------------------------------------------------------------
@@ -149,16 +151,39 @@ class Covet:
     ) -> None:
         self.router.include_router(router, prefix=prefix, dependencies=dependencies)
 
-    def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+    def mount(
+        self,
+        path: str,
+        app: ASGIApp,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Any] | None = None,
+    ) -> None:
         """Serve ``app`` (any ASGI app) below ``path``; it sees ``root_path`` + ``path``."""
-        self.router.mount(path, app, name=name)
+        self.router.mount(path, app, name=name, middleware=middleware)
 
-    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+    def host(
+        self,
+        host: str,
+        app: ASGIApp,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Any] | None = None,
+    ) -> None:
+        """Serve every request whose ``Host`` matches ``host`` with ``app`` (virtual hosting)."""
+        self.router.host(host, app, name=name, middleware=middleware)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         return self.router.url_path_for(name, **path_params)
 
-    def url_for(self, name: str, /, **path_params: Any) -> str:
-        """The path of the route called ``name`` below the app's ``root_path``."""
-        return self.root_path + self.router.url_path_for(name, **path_params)
+    def url_for(self, name: str, /, **path_params: Any) -> URLPath:
+        """The path of the route called ``name`` below the app's ``root_path``.
+
+        For a route below a :class:`Host`, ``.host`` names its host; ``request.url_for`` gives
+        the absolute URL.
+        """
+        path = self.router.url_path_for(name, **path_params)
+        return URLPath(self.root_path + path, path.protocol, path.host)
 
     # -- errors, hooks, middleware ------------------------------------------------------------
 
@@ -182,19 +207,22 @@ class Covet:
         self._lifespan.on_shutdown.append(func)
         return func
 
-    def add_middleware(self, middleware_class: Callable[..., ASGIApp], **options: Any) -> None:
-        """Wrap the app in a pure-ASGI middleware: ``middleware_class(app, **options)``."""
+    def add_middleware(
+        self, middleware_class: Callable[..., ASGIApp], *args: Any, **options: Any
+    ) -> None:
+        """Wrap the app in a pure-ASGI middleware: ``middleware_class(app, *args, **options)``.
+
+        It becomes the outermost layer, so it sees requests before the middleware added earlier.
+        """
         if self._stack is not None:
             raise ConfigurationError(
                 "cannot add middleware after the application has started; add it at import time"
             )
-        self.user_middleware.append((middleware_class, options))
+        self.user_middleware.insert(0, Middleware(middleware_class, *args, **options))
 
     def build_middleware_stack(self) -> ASGIApp:
         if self._stack is None:
-            app: ASGIApp = self.router
-            for cls, options in self.user_middleware:
-                app = cls(app, **options)
+            app = build_stack(self.user_middleware, self.router)
             if self.user_middleware:
                 app = _ServerErrors(app, self.settings)
             self._stack = app
@@ -207,6 +235,7 @@ class Covet:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        scope["covet.app_root_path"] = scope.get("root_path", "")  # the base of url_for
         if scope["type"] != "lifespan":
             problem = request_target_problem(scope)
             if problem is not None:

@@ -77,7 +77,7 @@ def run_command(argv: Sequence[str]) -> int:
 
 
 def _rows(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, str, str, str]]:
-    from covet.http._routing import Mount, Route, WebSocketRoute
+    from covet.http._routing import Host, Mount, Route, WebSocketRoute
 
     for route in routes:
         if isinstance(route, Route):
@@ -91,6 +91,11 @@ def _rows(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, str, s
         elif isinstance(route, WebSocketRoute):
             endpoint = f"{route.endpoint.__module__}.{route.endpoint.__qualname__}"
             yield "WS", prefix + route.path, route.name or "", endpoint
+        elif isinstance(route, Host):
+            if route.routes and isinstance(route.routes[0], Route | WebSocketRoute | Mount):
+                yield from _rows(route.routes, route.host + prefix)
+            else:
+                yield "HOST", route.host + (prefix or "/"), route.name or "", repr(route.app)
         elif isinstance(route, Mount):
             inner = getattr(route.app, "routes", None)
             if (

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, unquote
 
-from covet.http._convertors import Convertor
+from covet.http._convertors import Convertor, get_convertor
 from covet.http._endpoint import _DEFAULT, Settings, handle_http, handle_websocket
 from covet.http._exceptions import ConfigurationError, HTTPException
+from covet.http._middleware import Layer, build_stack, normalize, run_layers
 from covet.http._params import Depends
 from covet.http._requests import Request
 from covet.http._signature import analyse, path_param_types
 from covet.http._solve import check_dependencies
 from covet.http._tree import Node, match, parse_path, split_path, split_raw_path, walk
 from covet.http._types import ASGIApp, Receive, Scope, Send
-from covet.http._urls import request_target_problem
+from covet.http._urls import URLPath, parse_host, request_target_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 TrailingSlash = Literal["redirect", "strict", "ignore"]
@@ -31,12 +33,20 @@ def _as_depends(items: Iterable[Depends | Callable[..., Any]] | None) -> list[De
     return [item if isinstance(item, Depends) else Depends(item) for item in items or ()]
 
 
+def endpoint_name(endpoint: Any) -> str:
+    """A route's default name: the function's, through ``functools.partial``; else the class's."""
+    while isinstance(endpoint, functools.partial):
+        endpoint = endpoint.func
+    name = getattr(endpoint, "__name__", None)
+    return name if isinstance(name, str) else type(endpoint).__name__
+
+
 class BaseRoute:
     path: str
     name: str | None
     segments: list[Any]
 
-    def url_path_for(self, name: str, /, **params: Any) -> str:
+    def url_path_for(self, name: str, /, **params: Any) -> URLPath:
         raise NoMatchFound(name)
 
     def _build_path(self, params: dict[str, Any]) -> str:
@@ -70,6 +80,7 @@ class Route(BaseRoute):
         status_code: int | None = None,
         max_body_size: int | None = _DEFAULT,
         include_in_schema: bool = True,
+        middleware: Sequence[Any] | None = None,
     ) -> None:
         self.path = path
         self.endpoint = endpoint
@@ -78,10 +89,13 @@ class Route(BaseRoute):
         self.implicit_head = "GET" in self.methods and "HEAD" not in self.methods
         if self.implicit_head:
             self.methods.add("HEAD")
-        self.name = name if name is not None else getattr(endpoint, "__name__", None)
+        self.name = name if name is not None else endpoint_name(endpoint)
         #: only a name given with ``name=`` must be unique; inferred ones may repeat
         self.name_given = name is not None
         self.dependencies = _as_depends(dependencies)
+        #: middleware around this route alone; ``layers`` adds those of including routers
+        self.middleware = normalize(middleware)
+        self.layers: tuple[Layer, ...] = (Layer(self.middleware),) if self.middleware else ()
         self.status_code = status_code
         self.max_body_size = max_body_size
         self.include_in_schema = include_in_schema
@@ -98,13 +112,15 @@ class Route(BaseRoute):
         """The methods registered, without the HEAD added for GET."""
         return self.methods - {"HEAD"} if self.implicit_head else self.methods
 
-    def url_path_for(self, name: str, /, **params: Any) -> str:
+    def url_path_for(self, name: str, /, **params: Any) -> URLPath:
         if name != self.name:
             raise NoMatchFound(name)
-        return self._build_path(params)
+        return URLPath(self._build_path(params), "http")
 
-    def copy(self, prefix: str, dependencies: list[Depends]) -> Route:
-        return Route(
+    def copy(
+        self, prefix: str, dependencies: list[Depends], layers: tuple[Layer, ...] = ()
+    ) -> Route:
+        route = Route(
             prefix + self.path,
             self.endpoint,
             methods=self.own_methods,
@@ -114,6 +130,8 @@ class Route(BaseRoute):
             max_body_size=self.max_body_size,
             include_in_schema=self.include_in_schema,
         )
+        route.middleware, route.layers = self.middleware, (*layers, *self.layers)
+        return route
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, settings: Settings) -> None:
         await handle_http(self, scope, receive, send, settings)
@@ -130,78 +148,274 @@ class WebSocketRoute(BaseRoute):
         *,
         name: str | None = None,
         dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+        middleware: Sequence[Any] | None = None,
     ) -> None:
         if not inspect.iscoroutinefunction(endpoint):
             raise ConfigurationError(f"websocket handler {endpoint!r} must be an async def")
         self.path = path
         self.endpoint = endpoint
-        self.name = name if name is not None else getattr(endpoint, "__name__", None)
+        self.name = name if name is not None else endpoint_name(endpoint)
         self.name_given = name is not None
         self.dependencies = _as_depends(dependencies)
+        self.middleware = normalize(middleware)
+        self.layers: tuple[Layer, ...] = (Layer(self.middleware),) if self.middleware else ()
         self.segments = parse_path(path)
         convertors = {s[0]: s[1] for s in self.segments if isinstance(s, tuple)}
         self.plan = analyse(endpoint, path_param_types(convertors), websocket=True)
         check_dependencies(self.plan, self.dependencies)
 
-    def url_path_for(self, name: str, /, **params: Any) -> str:
+    def url_path_for(self, name: str, /, **params: Any) -> URLPath:
         if name != self.name:
             raise NoMatchFound(name)
-        return self._build_path(params)
+        return URLPath(self._build_path(params), "websocket")
 
-    def copy(self, prefix: str, dependencies: list[Depends]) -> WebSocketRoute:
-        return WebSocketRoute(
+    def copy(
+        self, prefix: str, dependencies: list[Depends], layers: tuple[Layer, ...] = ()
+    ) -> WebSocketRoute:
+        route = WebSocketRoute(
             prefix + self.path,
             self.endpoint,
             name=self.name if self.name_given else None,
             dependencies=[*dependencies, *self.dependencies],
         )
+        route.middleware, route.layers = self.middleware, (*layers, *self.layers)
+        return route
 
     def __repr__(self) -> str:
         return f"WebSocketRoute(path={self.path!r}, name={self.name!r})"
 
 
 class Mount(BaseRoute):
-    """Any ASGI app below a path prefix; it sees ``root_path`` extended by the prefix."""
+    """Any ASGI app below a path prefix; it sees ``root_path`` extended by the prefix.
 
-    def __init__(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+    ``Mount("/admin", routes=[...])`` mounts a :class:`Router` of those routes. ``middleware``
+    wraps the mounted app alone. Named ``"admin"``, the mount reverses as
+    ``url_path_for("admin", path="/x")`` (``/admin/x``) and its app's routes as ``"admin:<name>"``;
+    without a name, its app's routes are looked up under their own names.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        app: ASGIApp | None = None,
+        *,
+        routes: Sequence[BaseRoute] | None = None,
+        name: str | None = None,
+        middleware: Sequence[Any] | None = None,
+    ) -> None:
+        if (app is None) == (routes is None):
+            raise ConfigurationError(f"Mount({path!r}) takes an app or routes=[...], not both")
         path = path.rstrip("/")
         self.path = path
-        self.app = app
+        self.app: ASGIApp = app if app is not None else Router(routes)
         self.name = name
+        self.middleware = normalize(middleware)
+        #: what requests enter: the app inside its own middleware
+        self.handler: ASGIApp = build_stack(self.middleware, self.app)
+        #: middleware of the routers this mount was included from, outermost first
+        self.layers: tuple[Layer, ...] = ()
         self.segments = parse_path(path or "/")
         if any(isinstance(s, tuple) and s[1].greedy for s in self.segments):
             raise ConfigurationError(f"a mount prefix cannot use the path converter: {path!r}")
 
-    def url_path_for(self, name: str, /, **params: Any) -> str:
-        if self.name is None or not name.startswith(self.name + ":"):
+    @property
+    def routes(self) -> list[BaseRoute]:
+        routes = getattr(self.app, "routes", None)
+        return routes if isinstance(routes, list) else []
+
+    def url_path_for(self, name: str, /, **params: Any) -> URLPath:
+        own_names = {s[0] for s in self.segments if isinstance(s, tuple)}
+        if name == self.name and "path" in params:
+            rest = dict(params)
+            below = str(rest.pop("path")).lstrip("/")
+            prefix = self._build_path(rest) if self.path else ""
+            return URLPath(prefix.rstrip("/") + "/" + quote(below, safe="/"))
+        if self.name is not None and not name.startswith(self.name + ":"):
             raise NoMatchFound(name)
         inner = getattr(self.app, "url_path_for", None)
         if inner is None:
             raise NoMatchFound(name)
-        own = {
-            k: params.pop(k)
-            for k in list(params)
-            if any(isinstance(s, tuple) and s[0] == k for s in self.segments)
-        }
+        own = {k: params.pop(k) for k in list(params) if k in own_names}
         prefix = self._build_path(own) if self.path else ""
+        inner_name = name if self.name is None else name[len(self.name) + 1 :]
         try:
-            inner_path = inner(name[len(self.name) + 1 :], **params)
+            inner_path = inner(inner_name, **params)
         except Exception as exc:  # the mounted app's own "no match" (Starlette has its own)
             raise NoMatchFound(f"{name!r}: {exc}") from exc
-        return prefix.rstrip("/") + str(inner_path)
+        return URLPath(
+            prefix.rstrip("/") + str(inner_path),
+            getattr(inner_path, "protocol", ""),
+            getattr(inner_path, "host", ""),
+        )
 
-    def copy(self, prefix: str, dependencies: list[Depends]) -> Mount:
-        return Mount(prefix + self.path, self.app, name=self.name)
+    def copy(
+        self, prefix: str, dependencies: list[Depends], layers: tuple[Layer, ...] = ()
+    ) -> Mount:
+        mount = Mount(prefix + self.path, self.app, name=self.name)
+        mount.middleware, mount.handler = self.middleware, self.handler
+        mount.layers = (*layers, *self.layers)
+        return mount
 
     def __repr__(self) -> str:
-        return f"Mount(path={self.path!r}, app={self.app!r})"
+        name = f", name={self.name!r}" if self.name else ""
+        return f"Mount(path={self.path!r}, app={self.app!r}{name})"
+
+
+class Host(BaseRoute):
+    """Route by the request's ``Host``: every request for a matching host goes to ``app``.
+
+    ``host`` is a host name whose labels may be parameters, ``"{tenant}.example.org"`` (one
+    label each, with the usual converters); it is matched case-insensitively and without the
+    port. A port in ``host`` only appears in the URLs ``url_path_for`` builds. Named ``"api"``,
+    the app's routes reverse as ``"api:<name>"`` into URLs on that host.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        app: ASGIApp | None = None,
+        *,
+        routes: Sequence[BaseRoute] | None = None,
+        name: str | None = None,
+        middleware: Sequence[Any] | None = None,
+    ) -> None:
+        if (app is None) == (routes is None):
+            raise ConfigurationError(f"Host({host!r}) takes an app or routes=[...], not both")
+        self.host = host
+        self.app: ASGIApp = app if app is not None else Router(routes)
+        self.name = name
+        self.middleware = normalize(middleware)
+        self.handler: ASGIApp = build_stack(self.middleware, self.app)
+        self.layers: tuple[Layer, ...] = ()
+        self.path = ""
+        self.segments: list[Any] = []
+        self.labels, self.port = _parse_host_pattern(host)
+        #: the lower-case host when it has no parameters (matched by a dict lookup)
+        literal = [label for label in self.labels if isinstance(label, str)]
+        self.literal = ".".join(literal) if len(literal) == len(self.labels) else None
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        routes = getattr(self.app, "routes", None)
+        return routes if isinstance(routes, list) else []
+
+    def match(self, hostname: str) -> dict[str, Any] | None:
+        """The host parameters when ``hostname`` (lower case, no port) matches, else None."""
+        if self.literal is not None:
+            return {} if hostname == self.literal else None
+        labels = hostname.split(".")
+        if len(labels) != len(self.labels):
+            return None
+        params: dict[str, Any] = {}
+        for label, wanted in zip(labels, self.labels, strict=True):
+            if isinstance(wanted, str):
+                if label != wanted:
+                    return None
+                continue
+            if not label:
+                return None
+            try:
+                params[wanted[0]] = wanted[1].convert(label)
+            except ValueError:
+                return None
+        return params
+
+    def build_host(self, params: dict[str, Any]) -> str:
+        labels = []
+        for label in self.labels:
+            if isinstance(label, str):
+                labels.append(label)
+                continue
+            text = label[1].to_string(params[label[0]])
+            if not text or parse_host(text) is None or "." in text:
+                raise NoMatchFound(f"{text!r} cannot be the {label[0]!r} label of a host name")
+            labels.append(text)
+        host = ".".join(labels)
+        return host if self.port is None else f"{host}:{self.port}"
+
+    def url_path_for(self, name: str, /, **params: Any) -> URLPath:
+        own_names = {label[0] for label in self.labels if isinstance(label, tuple)}
+        own = {k: params.pop(k) for k in list(params) if k in own_names}
+        if set(own) != own_names:
+            raise NoMatchFound(f"host {self.host!r} takes parameters {sorted(own_names)}")
+        if name == self.name and "path" in params:
+            if len(params) != 1:
+                raise NoMatchFound(f"{name!r} takes only path= and the host parameters")
+            path = "/" + quote(str(params["path"]).lstrip("/"), safe="/")
+            return URLPath(path, host=self.build_host(own))
+        if self.name is not None and not name.startswith(self.name + ":"):
+            raise NoMatchFound(name)
+        inner = getattr(self.app, "url_path_for", None)
+        if inner is None:
+            raise NoMatchFound(name)
+        inner_name = name if self.name is None else name[len(self.name) + 1 :]
+        try:
+            inner_path = inner(inner_name, **params)
+        except Exception as exc:
+            raise NoMatchFound(f"{name!r}: {exc}") from exc
+        return URLPath(str(inner_path), getattr(inner_path, "protocol", ""), self.build_host(own))
+
+    def copy(
+        self, prefix: str, dependencies: list[Depends], layers: tuple[Layer, ...] = ()
+    ) -> Host:
+        if prefix:
+            raise ConfigurationError(
+                f"Host({self.host!r}) cannot be included under the prefix {prefix!r}; "
+                "include its router without a prefix, or mount the prefix inside the host"
+            )
+        host = Host(self.host, self.app, name=self.name)
+        host.middleware, host.handler = self.middleware, self.handler
+        host.layers = (*layers, *self.layers)
+        return host
+
+    def __repr__(self) -> str:
+        name = f", name={self.name!r}" if self.name else ""
+        return f"Host(host={self.host!r}, app={self.app!r}{name})"
+
+
+HostLabel = str | tuple[str, Convertor]
+
+
+def _parse_host_pattern(host: str) -> tuple[list[HostLabel], int | None]:
+    """``"{tenant}.Example.org:8443"`` -> ``([("tenant", str), "example", "org"], 8443)``."""
+    name, port = host, None
+    with_port = re.fullmatch(r"(.+):([0-9]+)", host)
+    if host.startswith("["):
+        end = host.find("]")
+        name, rest = host[: end + 1], host[end + 1 :]
+        if rest:
+            if not rest.startswith(":") or not rest[1:].isdigit():
+                raise ConfigurationError(f"invalid host pattern {host!r}")
+            port = int(rest[1:])
+        labels: list[HostLabel] = [name.lower()]
+    else:
+        if with_port is not None:
+            name, port = with_port[1], int(with_port[2])
+        labels = []
+        for label in name.split("."):
+            if label.startswith("{") and label.endswith("}") and label.count("{") == 1:
+                param, _, convertor_name = label[1:-1].partition(":")
+                convertor = get_convertor(convertor_name.strip() or "str", host)
+                if not param.strip().isidentifier() or convertor.greedy:
+                    raise ConfigurationError(f"invalid host parameter {label!r} in {host!r}")
+                labels.append((param.strip(), convertor))
+            else:
+                labels.append(label.lower())
+    sample = ".".join(label if isinstance(label, str) else "x" for label in labels)
+    if host.startswith("/") or parse_host(sample) is None:
+        raise ConfigurationError(
+            f"{host!r} is not a host name (Host routes match the Host header, not a path)"
+        )
+    return labels, port
 
 
 class Router:
     """A set of routes compiled into one tree; itself an ASGI app.
 
     ``app.include_router(router, prefix=...)`` copies its routes into the app, with the router's
-    and the include call's ``dependencies`` run before every one of them.
+    and the include call's ``dependencies`` run before every one of them. The router's
+    ``middleware`` wraps its routes wherever they are included (one set of middleware instances
+    for all of them), and the whole router when it is mounted or served on its own.
     """
 
     def __init__(
@@ -211,6 +425,7 @@ class Router:
         dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
         trailing_slash: TrailingSlash = "redirect",
         settings: Settings | None = None,
+        middleware: Sequence[Any] | None = None,
     ) -> None:
         if trailing_slash not in ("redirect", "strict", "ignore"):
             raise ConfigurationError("trailing_slash must be 'redirect', 'strict' or 'ignore'")
@@ -219,6 +434,11 @@ class Router:
         self.trailing_slash = trailing_slash
         self.settings = settings or Settings()
         self._root: Node | None = None
+        self.middleware = normalize(middleware)
+        self.layer = Layer(self.middleware) if self.middleware else None
+        self._host_names: dict[str, Host] = {}
+        self._host_patterns: list[Host] = []
+        self._has_hosts = False
         #: who answers lifespan events (Covet sets it; a bare Router just acknowledges them)
         self.lifespan_handler: ASGIApp | None = None
         self._static: dict[str, Node] = {}
@@ -237,6 +457,8 @@ class Router:
         """
         if self.dependencies and not own and isinstance(route, Route | WebSocketRoute):
             route = route.copy("", self.dependencies)
+        if not isinstance(route, BaseRoute):
+            raise ConfigurationError(f"{route!r} is not a Route, WebSocketRoute, Mount or Host")
         keys = _route_keys(route, names=not included)
         for key in keys:
             other = self._taken.get(key)
@@ -270,9 +492,14 @@ class Router:
         *,
         name: str | None = None,
         dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+        middleware: Sequence[Any] | None = None,
     ) -> WebSocketRoute:
         route = WebSocketRoute(
-            path, endpoint, name=name, dependencies=[*self.dependencies, *_as_depends(dependencies)]
+            path,
+            endpoint,
+            name=name,
+            dependencies=[*self.dependencies, *_as_depends(dependencies)],
+            middleware=middleware,
         )
         self._append(route, own=True)
         return route
@@ -310,8 +537,26 @@ class Router:
 
         return decorator
 
-    def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
-        self._append(Mount(path, app, name=name))
+    def mount(
+        self,
+        path: str,
+        app: ASGIApp,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Any] | None = None,
+    ) -> None:
+        self._append(Mount(path, app, name=name, middleware=middleware))
+
+    def host(
+        self,
+        host: str,
+        app: ASGIApp,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Any] | None = None,
+    ) -> None:
+        """Send every request whose ``Host`` matches ``host`` to ``app`` (see :class:`Host`)."""
+        self._append(Host(host, app, name=name, middleware=middleware))
 
     def include_router(
         self,
@@ -324,10 +569,11 @@ class Router:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(f"a router prefix must start and not end with '/': {prefix!r}")
         extra = _as_depends(dependencies)
+        layers = (router.layer,) if router.layer is not None else ()
         for route in router.routes:
-            self._append(route.copy(prefix, extra), included=True)  # type: ignore[attr-defined]
+            self._append(route.copy(prefix, extra, layers), included=True)  # type: ignore[attr-defined]
 
-    def url_path_for(self, name: str, /, **params: Any) -> str:
+    def url_path_for(self, name: str, /, **params: Any) -> URLPath:
         for route in self.routes:
             try:
                 return route.url_path_for(name, **params)
@@ -341,7 +587,14 @@ class Router:
         root = Node()
         static: dict[str, Node] = {}
         implicit_heads: list[tuple[Node, Route]] = []
+        self._host_names, self._host_patterns = {}, []
         for route in self.routes:
+            if isinstance(route, Host):
+                if route.literal is None:
+                    self._host_patterns.append(route)
+                else:
+                    self._host_names.setdefault(route.literal, route)
+                continue
             node = root
             for segment in route.segments:
                 node = node.child(segment)
@@ -361,6 +614,7 @@ class Router:
         for node, route in implicit_heads:
             node.http.setdefault("HEAD", route)
         root.finish()
+        self._has_hosts = bool(self._host_names or self._host_patterns)
         self._static = static
         self._root = root
         return root
@@ -368,16 +622,25 @@ class Router:
     # -- dispatch ---------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.layer is not None and scope.get(_ENTERED) is not self:
+            scope[_ENTERED] = self  # through the router's own middleware first, once
+            await self.layer.run(scope, receive, send, self)
+            return
         root = self._root or self.compile()
         kind = scope["type"]
+        if self._has_hosts and kind != "lifespan":
+            entered = await self._host(scope, receive, send)
+            if entered:
+                return
         if kind == "http":
             raw = scope.get("raw_path")
             if not scope.get("root_path") and (raw is None or b"%" not in raw):
                 node = self._static.get(scope["path"])
                 if node is not None:
                     route = node.http.get(scope["method"])
-                    if route is not None:  # the fast path: a static path, a served method
-                        scope["path_params"] = {}
+                    if route is not None and not route.layers:  # the fast path: a static
+                        scope.setdefault("path_params", {})  # path, a served method, no
+                        # middleware (parameters of an enclosing Host or Mount are kept)
                         await handle_http(route, scope, receive, send, self.settings)
                         return
             await self._http(root, scope, receive, send)
@@ -423,17 +686,17 @@ class Router:
         params: dict[str, Any] = {}
         found = walk(root, segments, params, method)
         if found is not None:
-            scope["path_params"] = params
-            await handle_http(found.http[method], scope, receive, send, self.settings)
+            _set_path_params(scope, params)
+            await self._serve(found.http[method], scope, receive, send)
             return
         params.clear()
         found, mount, consumed = match(root, segments, 0, params, method)
         if found is not None:
-            scope["path_params"] = params
-            await handle_http(found.http[method], scope, receive, send, self.settings)
+            _set_path_params(scope, params)
+            await self._serve(found.http[method], scope, receive, send)
             return
         if mount is not None:
-            await _enter_mount(mount, segments[:consumed], params, scope, receive, send)
+            await self._enter_mount(mount, segments[:consumed], params, scope, receive, send)
             return
         params.clear()
         found, _, _ = match(root, segments, 0, params, "*")
@@ -458,12 +721,70 @@ class Router:
             found, _, _ = match(root, other, 0, params, method)
             if found is not None:
                 if self.trailing_slash == "ignore":
-                    scope["path_params"] = params
-                    await handle_http(found.http[method], scope, receive, send, self.settings)
+                    _set_path_params(scope, params)
+                    await self._serve(found.http[method], scope, receive, send)
                     return
                 await self._redirect_slash(scope, send, segments[-1] == "")
                 return
         await self._error(HTTPException(404), scope, receive, send)
+
+    async def _serve(
+        self, route: Route | WebSocketRoute, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        settings = self.settings
+        handle = handle_http if isinstance(route, Route) else handle_websocket
+
+        async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+            await handle(route, scope, receive, send, settings)  # type: ignore[arg-type]
+
+        if route.layers:
+            await run_layers(route.layers, scope, receive, send, endpoint)
+        else:
+            await endpoint(scope, receive, send)
+
+    async def _enter_mount(
+        self,
+        mount: Mount,
+        consumed: list[str],
+        params: dict[str, Any],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        prefix = "/" + "/".join(consumed) if consumed else ""
+        root_path = scope.get("root_path", "")
+        child = dict(scope)
+        child["root_path"] = root_path + prefix
+        child["app_root_path"] = child["root_path"]  # Starlette builds url_for's base from it
+        child["path_params"] = {**scope.get("path_params", {}), **params}
+        if root_path and not scope["path"].startswith(root_path):  # a server without the
+            child["path"] = root_path + scope["path"]  # root_path convention
+        await run_layers(mount.layers, child, receive, send, mount.handler)
+
+    async def _host(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Hand the request to the Host entry its Host header matches; False when none does."""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                parsed = parse_host(value.decode("latin-1"))
+                break
+        else:
+            return False
+        if parsed is None:
+            return False
+        entry = self._host_names.get(parsed.host)
+        params: dict[str, Any] | None = {} if entry is not None else None
+        if entry is None:
+            for candidate in self._host_patterns:
+                params = candidate.match(parsed.host)
+                if params is not None:
+                    entry = candidate
+                    break
+            else:
+                return False
+        if params:
+            scope = {**scope, "path_params": {**scope.get("path_params", {}), **params}}
+        await run_layers(entry.layers, scope, receive, send, entry.handler)
+        return True
 
     async def _redirect_slash(self, scope: Scope, send: Send, strip: bool) -> None:
         raw = scope.get("raw_path")
@@ -494,13 +815,15 @@ class Router:
         params: dict[str, Any] = {}
         found, mount, consumed = match(root, segments, 0, params, "websocket")
         if found is not None and found.websocket is not None:
-            scope["path_params"] = params
-            await handle_websocket(found.websocket, scope, receive, send, self.settings)
+            _set_path_params(scope, params)
+            await self._serve(found.websocket, scope, receive, send)
         elif mount is not None:
-            await _enter_mount(mount, segments[:consumed], params, scope, receive, send)
+            await self._enter_mount(mount, segments[:consumed], params, scope, receive, send)
         else:
             await send({"type": "websocket.close", "code": 1000, "reason": "no such route"})
 
+
+_ENTERED = "covet.router"
 
 _METHOD = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+\Z")  # an RFC 9110 token
 
@@ -529,19 +852,22 @@ def _route_keys(route: BaseRoute, *, names: bool = True) -> list[tuple[Any, ...]
         keys, named = [(shape, "websocket")], route.name_given
     elif isinstance(route, Mount):
         keys, named = [(shape, "mount")], route.name is not None
+    elif isinstance(route, Host):
+        keys, named = [((route.host.lower(),), "host")], route.name is not None
     else:
         return []
     if named and names:
-        keys.append(("mount name" if isinstance(route, Mount) else "name", route.name))
+        keys.append(("mount name" if isinstance(route, Mount | Host) else "name", route.name))
     return keys
 
 
 def _describe(route: BaseRoute) -> str:
-    target = route.app if isinstance(route, Mount) else getattr(route, "endpoint", route)
+    target = route.app if isinstance(route, Mount | Host) else getattr(route, "endpoint", route)
     module = getattr(target, "__module__", None)
     qualname = getattr(target, "__qualname__", None)
     handler = f"{module}.{qualname}" if module and qualname else repr(target)
-    return f"{handler} ({route.path or '/'})"
+    where = route.host if isinstance(route, Host) else route.path or "/"
+    return f"{handler} ({where})"
 
 
 def _conflict(key: tuple[Any, ...], existing: BaseRoute, new: BaseRoute) -> str:
@@ -550,31 +876,20 @@ def _conflict(key: tuple[Any, ...], existing: BaseRoute, new: BaseRoute) -> str:
             f"the route name {key[1]!r} is already used by {_describe(existing)}; "
             f"cannot give it to {_describe(new)} too (pass another name=)"
         )
-    what = {"websocket": "a websocket route", "mount": "a mount"}.get(key[1], key[1])
+    what = {"websocket": "a websocket route", "mount": "a mount", "host": "a Host"}.get(
+        key[1], key[1]
+    )
+    where = new.host if isinstance(new, Host) else new.path or "/"
     return (
-        f"{what} for {new.path or '/'} is already handled by {_describe(existing)}; "
+        f"{what} for {where} is already handled by {_describe(existing)}; "
         f"{_describe(new)} would never be reached (a path parameter's name does not "
         "make it a different route)"
     )
 
 
-async def _enter_mount(
-    mount: Mount,
-    consumed: list[str],
-    params: dict[str, Any],
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-) -> None:
-    prefix = "/" + "/".join(consumed) if consumed else ""
-    root_path = scope.get("root_path", "")
-    child = dict(scope)
-    child["root_path"] = root_path + prefix
-    child["app_root_path"] = child["root_path"]  # Starlette builds url_for's base from it
-    child["path_params"] = {**scope.get("path_params", {}), **params}
-    if root_path and not scope["path"].startswith(root_path):  # a server without the convention
-        child["path"] = root_path + scope["path"]
-    await mount.app(child, receive, send)
+def _set_path_params(scope: Scope, params: dict[str, Any]) -> None:
+    inherited = scope.get("path_params")  # from an enclosing Mount or Host
+    scope["path_params"] = {**inherited, **params} if inherited else params
 
 
 async def _bare_lifespan(receive: Receive, send: Send) -> None:

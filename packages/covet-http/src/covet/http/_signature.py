@@ -100,6 +100,15 @@ def _unwrap(call: Callable[..., Any]) -> Any:
     return type(call).__call__
 
 
+def _partial_keywords(call: Callable[..., Any]) -> set[str]:
+    """The keywords ``functools.partial`` (however nested) bound on ``call``."""
+    bound: set[str] = set()
+    while isinstance(call, functools.partial):
+        bound.update(call.keywords)
+        call = call.func
+    return bound
+
+
 def _resolve_hints(call: Callable[..., Any]) -> dict[str, Any]:
     while isinstance(call, functools.partial):
         call = call.func
@@ -192,9 +201,10 @@ def analyse(
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"cannot read the signature of {call!r}: {exc}") from exc
     body_params: list[tuple[str, Any, Body, Any]] = []
+    bound = _partial_keywords(call)
     for name, parameter in signature.parameters.items():
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD) or name in bound:
+            continue  # a keyword functools.partial bound is the code's, not the client's
         annotation = hints.get(name, Any)
         if name not in hints and type(parameter.default) in _INFERRED:
             annotation = type(parameter.default)  # def page(n=1): n is an int
@@ -292,7 +302,7 @@ def _text_validator(tp: Any, where: str) -> Callable[[str], Any]:
 
 def _path_extractor(name: str, tp: Any, path_params: Mapping[str, type], where: str) -> Extractor:
     if name not in path_params:
-        raise ConfigurationError(f"{where} is declared Path() but the route path has no {{{name}}}")
+        return _enclosing_path_extractor(name, tp, where)
     produced = path_params[name]
     inner, _ = unwrap_optional(tp)
     if inner is Any or inner is str or produced is not str:
@@ -311,6 +321,25 @@ def _path_extractor(name: str, tp: Any, path_params: Mapping[str, type], where: 
             raise _located(exc, ("path", name)) from None
 
     return convert_path
+
+
+def _enclosing_path_extractor(name: str, tp: Any, where: str) -> Extractor:
+    """A ``Path()`` parameter the route's own path lacks: one of an enclosing
+    ``Mount("/{tenant}")`` or ``Host("{tenant}.example.org")``, looked up per request."""
+    convert = _text_validator(tp, where)
+
+    def from_enclosing(request: Request) -> Any:
+        value = request.scope.get("path_params", {}).get(name, MISSING)
+        if value is MISSING:
+            raise Invalid([{"loc": ["path", name], "msg": "Field required", "type": "missing"}])
+        if type(value) is not str:  # converted already, by the mount's or host's converter
+            return value
+        try:
+            return convert(value)
+        except Invalid as exc:
+            raise _located(exc, ("path", name)) from None
+
+    return from_enclosing
 
 
 def _located(exc: Invalid, loc: tuple[str, ...]) -> Invalid:

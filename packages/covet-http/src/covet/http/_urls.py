@@ -20,9 +20,11 @@ __all__ = [
     "URL",
     "HostPort",
     "URLPath",
+    "base_url",
     "parse_host",
     "request_target_problem",
     "route_path",
+    "url_for",
 ]
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
@@ -286,6 +288,29 @@ class URLPath(str):
         netloc = self.host or base.netloc
         path = base.path.rstrip("/") + str(self)
         return URL(SplitResult(scheme, netloc, path, "", "").geturl())
+
+
+def base_url(scope: Scope) -> URL:
+    """The URL of the app the request is in: ``url_for`` builds below it.
+
+    Inside a mounted router that is still the app's root, not the mount's.
+    """
+    root = scope.get("covet.app_root_path", scope.get("root_path", ""))
+    base = dict(scope)
+    base["path"] = root if root.endswith("/") else root + "/"
+    base["query_string"] = b""
+    return URL(scope=base)
+
+
+def url_for(scope: Scope, name: str, params: dict[str, Any]) -> URL:
+    """The absolute URL of the route called ``name`` in the app serving ``scope``."""
+    app = scope.get("app")
+    if app is None:
+        raise RuntimeError("url_for needs scope['app'], which Covet sets for every request")
+    path = app.url_path_for(name, **params)
+    if not isinstance(path, URLPath):  # another framework's path type
+        path = URLPath(str(path), getattr(path, "protocol", ""), getattr(path, "host", ""))
+    return path.make_absolute_url(base_url(scope))
 
 
 def route_path(scope: Scope) -> str:

@@ -11,6 +11,7 @@ from covet.http._datastructures import URL, Address, Headers, QueryParams, State
 from covet.http._exceptions import CovetHTTPError
 from covet.http._json import json_dumps, json_loads
 from covet.http._types import Message, Receive, Scope, Send
+from covet.http._urls import base_url, url_for
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState", "check_json_mode"]
 
@@ -63,6 +64,14 @@ class WebSocket:
     @property
     def url(self) -> URL:
         return URL(scope=self.scope)
+
+    @property
+    def base_url(self) -> URL:
+        return base_url(self.scope)
+
+    def url_for(self, name: str, /, **path_params: Any) -> URL:
+        """The absolute URL of the app's route called ``name``, as ``Request.url_for``."""
+        return url_for(self.scope, name, path_params)
 
     @property
     def headers(self) -> Headers:
