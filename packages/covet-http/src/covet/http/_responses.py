@@ -261,6 +261,10 @@ class StreamingResponse(Response):
         await send({"type": "http.response.body", "body": b""})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        denial = scope["type"] == "websocket"
+        if denial:
+            send = denial_send(send)
+
         async def guarded_send(message: Message) -> None:
             try:
                 await send(message)
@@ -277,6 +281,8 @@ class StreamingResponse(Response):
             )
             if scope.get("method") == "HEAD":
                 await guarded_send({"type": "http.response.body", "body": b""})
+            elif denial:  # the socket's receive belongs to the WebSocket: nothing to watch
+                await self._stream(guarded_send)
             else:
                 await run_until_disconnect(self._stream, guarded_send, receive)
         except ClientDisconnected:
@@ -285,6 +291,17 @@ class StreamingResponse(Response):
             await close_iterators(self.body_iterator, self._source)
         if self.background is not None:
             await self.background()
+
+
+def denial_send(send: Send) -> Send:
+    """Send an HTTP response on a websocket scope: as the denial of its handshake."""
+
+    async def send_denial(message: Message) -> None:
+        if message["type"].startswith("http.response."):
+            message = {**message, "type": "websocket." + message["type"]}
+        await send(message)
+
+    return send_denial
 
 
 class ClientDisconnected(Exception):
