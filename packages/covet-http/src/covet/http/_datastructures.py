@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from tempfile import SpooledTemporaryFile
 from typing import Any, BinaryIO, NamedTuple, TypeVar, overload
 from urllib.parse import parse_qsl, urlencode
@@ -18,6 +18,7 @@ __all__ = [
     "FormData",
     "Headers",
     "ImmutableMultiDict",
+    "MultiDict",
     "MutableHeaders",
     "QueryParams",
     "State",
@@ -194,6 +195,19 @@ class MutableHeaders(Headers):
         for key, value in items:
             self.set(key, value)
 
+    def __ior__(self, other: Mapping[str, str]) -> MutableHeaders:
+        if not isinstance(other, Mapping):
+            raise TypeError(f"expected a mapping, got {type(other).__name__}")
+        self.update(other)
+        return self
+
+    def __or__(self, other: Mapping[str, str]) -> MutableHeaders:
+        if not isinstance(other, Mapping):
+            raise TypeError(f"expected a mapping, got {type(other).__name__}")
+        merged = self.mutablecopy()
+        merged.update(other)
+        return merged
+
     def add_vary_header(self, vary: str) -> None:
         existing = self.get("vary")
         if existing is None:
@@ -203,7 +217,11 @@ class MutableHeaders(Headers):
 
 
 class ImmutableMultiDict(Mapping[str, _V]):
-    """An immutable mapping that keeps every value of repeated keys, in order."""
+    """An immutable mapping that keeps every value of repeated keys, in order.
+
+    ``d[key]`` is the **last** value given for ``key`` (as in Starlette and Django, and as a
+    handler's ``q: str`` parameter reads it); ``getlist(key)`` is all of them.
+    """
 
     __slots__ = ("_dict", "_list")
 
@@ -217,9 +235,7 @@ class ImmutableMultiDict(Mapping[str, _V]):
         else:
             pairs = list(items)
         self._list = pairs
-        self._dict: dict[str, _V] = {}
-        for key, value in pairs:
-            self._dict.setdefault(key, value)
+        self._dict: dict[str, _V] = dict(pairs)
 
     def getlist(self, key: str) -> list[_V]:
         return [value for name, value in self._list if name == key]
@@ -250,6 +266,78 @@ class ImmutableMultiDict(Mapping[str, _V]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._list!r})"
+
+
+class MultiDict(ImmutableMultiDict[Any]):
+    """A mutable multi-dict: ``d[key] = value`` replaces every value of ``key``;
+    ``append`` adds one more; ``getlist``, ``setlist``, ``poplist`` work on all of them."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        items: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        /,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(items)
+        for key, value in kwargs.items():
+            self.append(key, value)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.setlist(key, [value])
+
+    def __delitem__(self, key: str) -> None:
+        del self._dict[key]
+        self._list = [(k, v) for k, v in self._list if k != key]
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        self._list = [(k, v) for k, v in self._list if k != key]
+        return self._dict.pop(key, default)
+
+    def popitem(self) -> tuple[str, Any]:
+        key, value = self._dict.popitem()
+        self._list = [(k, v) for k, v in self._list if k != key]
+        return key, value
+
+    def poplist(self, key: str) -> list[Any]:
+        values = self.getlist(key)
+        self.pop(key)
+        return values
+
+    def clear(self) -> None:
+        self._dict.clear()
+        self._list.clear()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self._dict:
+            self.append(key, default)
+        return self._dict[key]
+
+    def setlist(self, key: str, values: Sequence[Any]) -> None:
+        """Replace every value of ``key`` with ``values`` (none: remove the key)."""
+        if not values:
+            self.pop(key)
+            return
+        self._list = [(k, v) for k, v in self._list if k != key]
+        self._list.extend((key, value) for value in values)
+        self._dict[key] = values[-1]
+
+    def append(self, key: str, value: Any) -> None:
+        self._list.append((key, value))
+        self._dict[key] = value
+
+    def update(
+        self,
+        items: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        /,
+        **kwargs: Any,
+    ) -> None:
+        """Replace the values of the keys given (all of them, each key's new values kept)."""
+        incoming = MultiDict(items, **kwargs)
+        self._list = [(k, v) for k, v in self._list if k not in incoming._dict]
+        self._list.extend(incoming._list)
+        self._dict.update(incoming._dict)
 
 
 def parse_query_string(query: str) -> list[tuple[str, str]]:

@@ -164,8 +164,10 @@ class Response:
         secure: bool = False,
         httponly: bool = False,
         samesite: SameSite | None = "lax",
+        partitioned: bool = False,
     ) -> None:
-        """Tell the browser to drop a cookie (same ``path``/``domain`` as when it was set)."""
+        """Tell the browser to drop a cookie (same ``path``, ``domain`` and ``partitioned`` as
+        when it was set: a partitioned cookie is only deleted by a partitioned deletion)."""
         self.set_cookie(
             key,
             max_age=0,
@@ -175,6 +177,7 @@ class Response:
             secure=secure,
             httponly=httponly,
             samesite=samesite,
+            partitioned=partitioned,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
