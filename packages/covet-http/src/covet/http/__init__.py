@@ -20,6 +20,7 @@ from covet.http._datastructures import (
     UploadFile,
     route_path,
 )
+from covet.http._endpoint_classes import HTTPEndpoint, WebSocketEndpoint
 from covet.http._errors import (
     error_response,
     http_exception_response,
@@ -72,6 +73,7 @@ __all__ = [
     "Form",
     "FormData",
     "HTMLResponse",
+    "HTTPEndpoint",
     "HTTPException",
     "Header",
     "Headers",
@@ -108,6 +110,7 @@ __all__ = [
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
+    "WebSocketEndpoint",
     "WebSocketException",
     "WebSocketRoute",
     "WebSocketState",

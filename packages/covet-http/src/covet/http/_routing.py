@@ -6,11 +6,17 @@ import functools
 import inspect
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeGuard, TypeVar
 from urllib.parse import quote, unquote
 
 from covet.http._convertors import Convertor, get_convertor
 from covet.http._endpoint import _DEFAULT, Settings, handle_http, handle_websocket
+from covet.http._endpoint_classes import (
+    HTTPEndpoint,
+    WebSocketEndpoint,
+    verb_handlers,
+    websocket_handler,
+)
 from covet.http._exceptions import ConfigurationError, HTTPException
 from covet.http._middleware import Layer, build_stack, normalize, run_layers
 from covet.http._params import Depends
@@ -31,6 +37,14 @@ class NoMatchFound(ConfigurationError, KeyError):
 
 def _as_depends(items: Iterable[Depends | Callable[..., Any]] | None) -> list[Depends]:
     return [item if isinstance(item, Depends) else Depends(item) for item in items or ()]
+
+
+def _is_endpoint_class(endpoint: Any) -> TypeGuard[type[HTTPEndpoint]]:
+    return isinstance(endpoint, type) and issubclass(endpoint, HTTPEndpoint)
+
+
+def _is_websocket_class(endpoint: Any) -> TypeGuard[type[WebSocketEndpoint]]:
+    return isinstance(endpoint, type) and issubclass(endpoint, WebSocketEndpoint)
 
 
 def endpoint_name(endpoint: Any) -> str:
@@ -67,7 +81,11 @@ class BaseRoute:
 
 
 class Route(BaseRoute):
-    """An HTTP endpoint: a path, its methods and the analysed handler."""
+    """An HTTP endpoint: a path, its methods and the analysed handler.
+
+    ``endpoint`` may be an :class:`HTTPEndpoint` subclass: each verb method it defines becomes
+    a handler of its own (``handlers``), and ``methods`` defaults to those verbs.
+    """
 
     def __init__(
         self,
@@ -84,7 +102,14 @@ class Route(BaseRoute):
     ) -> None:
         self.path = path
         self.endpoint = endpoint
+        verbs = verb_handlers(endpoint) if _is_endpoint_class(endpoint) else None
+        if verbs is not None and methods is None:
+            methods = [verb for verb in verbs if verb != "HEAD" or "GET" not in verbs]
         self.methods = _check_methods(methods, endpoint)
+        if verbs is not None and not self.methods <= set(verbs):
+            raise ConfigurationError(
+                f"{endpoint_name(endpoint)} has no method for {sorted(self.methods - set(verbs))}"
+            )
         #: HEAD was added for GET, so an explicit HEAD route on the same path wins
         self.implicit_head = "GET" in self.methods and "HEAD" not in self.methods
         if self.implicit_head:
@@ -103,9 +128,39 @@ class Route(BaseRoute):
         self.convertors: dict[str, Convertor] = {
             s[0]: s[1] for s in self.segments if isinstance(s, tuple)
         }
+        #: for an HTTPEndpoint class: the route of each of its verbs, which requests reach
+        self.handlers: dict[str, Route] | None = None
+        if verbs is not None:
+            self.handlers = {}
+            for verb in self.own_methods:
+                handler = Route(
+                    path,
+                    verbs[verb],
+                    methods=[verb],
+                    name=self.name,
+                    dependencies=self.dependencies,
+                    status_code=status_code,
+                    max_body_size=max_body_size,
+                    include_in_schema=include_in_schema,
+                )
+                handler.layers = self.layers
+                self.handlers[verb] = handler
+            endpoint = verbs[min(self.handlers)]  # the plan below describes one of them
         self.plan = analyse(endpoint, path_param_types(self.convertors))
         check_dependencies(self.plan, self.dependencies)
         self.fast = self.plan.simple and not self.dependencies
+
+    def handler_for(self, method: str) -> Route:
+        """The route that serves ``method``: this one, or its class endpoint's verb route."""
+        if self.handlers is None:
+            return self
+        handler = self.handlers.get(method)
+        return handler if handler is not None else self.handlers["GET"]  # implicit HEAD
+
+    def set_layers(self, layers: tuple[Layer, ...]) -> None:
+        self.layers = layers
+        for handler in (self.handlers or {}).values():
+            handler.layers = layers
 
     @property
     def own_methods(self) -> set[str]:
@@ -130,11 +185,12 @@ class Route(BaseRoute):
             max_body_size=self.max_body_size,
             include_in_schema=self.include_in_schema,
         )
-        route.middleware, route.layers = self.middleware, (*layers, *self.layers)
+        route.middleware = self.middleware
+        route.set_layers((*layers, *self.layers))
         return route
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, settings: Settings) -> None:
-        await handle_http(self, scope, receive, send, settings)
+        await handle_http(self.handler_for(scope["method"]), scope, receive, send, settings)
 
     def __repr__(self) -> str:
         return f"Route(path={self.path!r}, name={self.name!r}, methods={sorted(self.methods)!r})"
@@ -150,7 +206,8 @@ class WebSocketRoute(BaseRoute):
         dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
         middleware: Sequence[Any] | None = None,
     ) -> None:
-        if not inspect.iscoroutinefunction(endpoint):
+        handler = websocket_handler(endpoint) if _is_websocket_class(endpoint) else endpoint
+        if not inspect.iscoroutinefunction(handler):
             raise ConfigurationError(f"websocket handler {endpoint!r} must be an async def")
         self.path = path
         self.endpoint = endpoint
@@ -161,7 +218,7 @@ class WebSocketRoute(BaseRoute):
         self.layers: tuple[Layer, ...] = (Layer(self.middleware),) if self.middleware else ()
         self.segments = parse_path(path)
         convertors = {s[0]: s[1] for s in self.segments if isinstance(s, tuple)}
-        self.plan = analyse(endpoint, path_param_types(convertors), websocket=True)
+        self.plan = analyse(handler, path_param_types(convertors), websocket=True)
         check_dependencies(self.plan, self.dependencies)
 
     def url_path_for(self, name: str, /, **params: Any) -> URLPath:
@@ -601,9 +658,9 @@ class Router:
             if isinstance(route, Route):
                 for method in route.methods:
                     if method == "HEAD" and route.implicit_head:
-                        implicit_heads.append((node, route))
+                        implicit_heads.append((node, route.handler_for("HEAD")))
                     else:
-                        node.http.setdefault(method, route)
+                        node.http.setdefault(method, route.handler_for(method))
                 if all(isinstance(s, str) for s in route.segments):
                     static.setdefault(route.path if route.segments else "/", node)
             elif isinstance(route, WebSocketRoute):
