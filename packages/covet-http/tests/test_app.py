@@ -486,16 +486,15 @@ def test_run_passes_the_options_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -> N
     module_app.run(workers=2, log_level="warning")
     assert calls[0] == (
         module_app,
-        {
-            "host": "0.0.0.0",
-            "port": 9000,
-            "reload": False,
-            "workers": 1,
-        },
+        {"host": "0.0.0.0", "port": 9000, "reload": False, "workers": 1, "proxy_headers": False},
     )
     assert calls[1][0] == f"{__name__}:module_app"
     assert calls[1][1]["workers"] == 2
     assert calls[1][1]["log_level"] == "warning"
+    assert calls[1][1]["proxy_headers"] is False
+    for unsafe in ({"proxy_headers": True}, {"forwarded_allow_ips": "*"}):
+        with pytest.raises(ConfigurationError, match="ProxyHeadersMiddleware"):
+            module_app.run(**unsafe)
 
 
 # -- middleware lists, as in Starlette ---------------------------------------------------------

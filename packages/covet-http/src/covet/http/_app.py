@@ -255,7 +255,14 @@ class Covet:
         workers: int = 1,
         **options: Any,
     ) -> None:
-        """Serve the app with uvicorn (``pip install covet-http[server]``)."""
+        """Serve the app with uvicorn (``pip install covet-http[server]``).
+
+        uvicorn's own proxy-header handling stays off: it would take ``X-Forwarded-For`` from
+        any peer on 127.0.0.1 and rewrite the client address before the app sees it. Behind
+        a proxy, add covet.middleware's ``ProxyHeadersMiddleware(trusted_proxies=[...])``.
+        """
+        refuse_proxy_headers(options)
+        options["proxy_headers"] = False
         uvicorn = import_uvicorn()
         target: Any = self
         if reload or workers > 1:
@@ -276,6 +283,17 @@ class Covet:
         raise ConfigurationError(
             "reload and workers need the app importable as 'module:attribute'; "
             "assign it to a module-level name or use 'covet run module:app'"
+        )
+
+
+def refuse_proxy_headers(options: Mapping[str, Any]) -> None:
+    """Covet's launchers leave forwarding headers to ProxyHeadersMiddleware alone."""
+    if options.get("proxy_headers") or "forwarded_allow_ips" in options:
+        raise ConfigurationError(
+            "covet serves with uvicorn's proxy headers off, so that the client address cannot "
+            "be set by whoever reaches the server: trust your proxy with "
+            "covet.middleware.ProxyHeadersMiddleware(trusted_proxies=[...]) instead of "
+            "proxy_headers / forwarded_allow_ips"
         )
 
 

@@ -39,7 +39,10 @@ def load_app(target: str, app_dir: str = ".") -> Any:
 
 
 def run_command(argv: Sequence[str]) -> int:
-    """Serve an app with uvicorn: covet run module:app [--host] [--port] [--reload] [--workers]."""
+    """Serve an app with uvicorn: covet run module:app [--host] [--port] [--reload] [--workers].
+
+    uvicorn's proxy-header handling is off (see ``Covet.run``).
+    """
     parser = argparse.ArgumentParser(prog="covet run", description=run_command.__doc__)
     parser.add_argument("app", help="the application, as module:attribute (default attribute: app)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
@@ -72,6 +75,7 @@ def run_command(argv: Sequence[str]) -> int:
         app_dir=args.app_dir,
         root_path=args.root_path,
         log_level=args.log_level,
+        proxy_headers=False,  # forwarding headers are ProxyHeadersMiddleware's alone
     )
     return 0
 
