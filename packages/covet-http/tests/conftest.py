@@ -125,3 +125,14 @@ def live_server() -> Iterator[Any]:
             return stack.enter_context(serve(app, http, **options))
 
         yield start
+
+
+@pytest.fixture(scope="module")
+def module_live_server() -> Iterator[Any]:
+    """``live_server`` for a whole module (Hypothesis tests cannot use function fixtures)."""
+    with contextlib.ExitStack() as stack:
+
+        def start(app: Any, http: str, **options: Any) -> LiveServer:
+            return stack.enter_context(serve(app, http, **options))
+
+        yield start

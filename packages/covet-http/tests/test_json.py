@@ -321,3 +321,13 @@ def test_a_lone_surrogate_beside_a_long_number_is_a_client_error_in_the_app() ->
     assert client.post("/raw", content=body, headers=headers).status_code == 400
     big = b'{"id": 123456789012345678901234567890, "name": "ok"}'
     assert client.post("/typed", content=big, headers=headers).json() == {"name": "ok"}
+
+
+def test_a_named_tuple_encodes_as_an_array_on_both_back_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from covet.http import Address
+
+    stdlib = load_without_orjson(monkeypatch)
+    value = {"client": Address("127.0.0.1", 5000)}
+    assert json_dumps(value) == stdlib.json_dumps(value) == b'{"client":["127.0.0.1",5000]}'

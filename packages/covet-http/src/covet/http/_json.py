@@ -46,8 +46,8 @@ def json_default(obj: Any) -> Any:
         return obj.value
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {field.name: getattr(obj, field.name) for field in dataclasses.fields(obj)}
-    if isinstance(obj, set | frozenset):
-        return list(obj)
+    if isinstance(obj, set | frozenset | tuple):  # a NamedTuple: an array, as the stdlib
+        return list(obj)  # writes it (orjson refuses tuple subclasses)
     to_dict = getattr(obj, "to_dict", None)
     if callable(to_dict):
         return to_dict()
