@@ -884,3 +884,45 @@ def test_a_partial_bound_keyword_cannot_be_overridden_from_the_query() -> None:
     client = TestClient(app)
     assert client.get("/hello").text == "bound"
     assert client.get("/hello?name=evil").text == "bound"
+
+
+def test_a_mounted_router_serves_with_the_apps_settings() -> None:
+    class Denied(Exception):
+        pass
+
+    def real_user() -> str:
+        return "real"
+
+    async def who(user: Annotated[str, Depends(real_user)]) -> str:
+        return user
+
+    async def deny() -> None:
+        raise Denied
+
+    async def upload(request: Request) -> int:
+        return len(await request.body())
+
+    section = Router()
+    section.add_route("/who", who)
+    section.add_route("/deny", deny)
+    section.add_route("/upload", upload, methods=["POST"])
+    app = Covet(max_body_size=10)
+    app.mount("/section", section)
+    app.host("section.example.org", section)
+
+    @app.exception_handler(Denied)
+    async def denied(request: Request, exc: Denied) -> PlainTextResponse:
+        return PlainTextResponse("denied by the app", status_code=403)
+
+    app.dependency_overrides[real_user] = lambda: "override"
+    for client, prefix in (
+        (TestClient(app), "/section"),
+        (TestClient(app, base_url="http://section.example.org"), ""),
+    ):
+        assert client.get(f"{prefix}/who").text == "override"
+        reply = client.get(f"{prefix}/deny")
+        assert (reply.status_code, reply.text) == (403, "denied by the app")
+        assert client.post(f"{prefix}/upload", content=b"x" * 11).status_code == 413
+    alone = TestClient(section)  # served on its own: its own defaults
+    assert alone.get("/who").text == "real"
+    assert alone.post("/upload", content=b"x" * 11).json() == 11

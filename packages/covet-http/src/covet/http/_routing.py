@@ -490,6 +490,9 @@ class Router:
         self.dependencies = _as_depends(dependencies)
         self.trailing_slash = trailing_slash
         self.settings = settings or Settings()
+        #: a Router made without settings, mounted in an app, serves with the app's settings
+        #: (exception handlers, dependency overrides, limits, thread pool)
+        self._inherits_settings = settings is None
         self._root: Node | None = None
         self.middleware = normalize(middleware)
         self.layer = Layer(self.middleware) if self.middleware else None
@@ -698,7 +701,10 @@ class Router:
                     if route is not None and not route.layers:  # the fast path: a static
                         scope.setdefault("path_params", {})  # path, a served method, no
                         # middleware (parameters of an enclosing Host or Mount are kept)
-                        await handle_http(route, scope, receive, send, self.settings)
+                        settings = (
+                            self._settings_of(scope) if self._inherits_settings else self.settings
+                        )
+                        await handle_http(route, scope, receive, send, settings)
                         return
             await self._http(root, scope, receive, send)
         elif kind == "websocket":
@@ -788,7 +794,7 @@ class Router:
     async def _serve(
         self, route: Route | WebSocketRoute, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        settings = self.settings
+        settings = self._settings_of(scope)
         handle = handle_http if isinstance(route, Route) else handle_websocket
 
         async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
@@ -862,7 +868,14 @@ class Router:
 
     async def _error(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, send)
-        await self.settings.handle_error(exc, request, send)
+        await self._settings_of(scope).handle_error(exc, request, send)
+
+    def _settings_of(self, scope: Scope) -> Settings:
+        if self._inherits_settings:
+            app_settings = getattr(scope.get("app"), "settings", None)
+            if isinstance(app_settings, Settings):
+                return app_settings
+        return self.settings
 
     async def _websocket(self, root: Node, scope: Scope, receive: Receive, send: Send) -> None:
         if not scope["path"].startswith("/"):
