@@ -23,7 +23,7 @@ from covet.http._params import Depends
 from covet.http._requests import DEFAULT_MAX_BODY_SIZE
 from covet.http._routing import BaseRoute, Route, Router, TrailingSlash, WebSocketRoute
 from covet.http._types import ASGIApp, Message, Receive, Scope, Send
-from covet.http._urls import URLPath, request_target_problem
+from covet.http._urls import VALID_HOSTS, URLPath, is_host, request_target_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -235,12 +235,11 @@ class Covet:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
-        scope["covet.app_root_path"] = scope.get("root_path", "")  # the base of url_for
-        if scope["type"] != "lifespan":
-            problem = request_target_problem(scope)
-            if problem is not None:
-                await _refuse(problem, scope, receive, send)
-                return
+        if "covet.app_root_path" in scope:  # mounted in another app: url_for builds below us
+            scope["covet.app_root_path"] = scope.get("root_path", "")
+        if scope["type"] != "lifespan" and not _target_is_valid(scope):
+            await _refuse(request_target_problem(scope) or "", scope, receive, send)
+            return
         stack = self._stack or self.build_middleware_stack()
         await stack(scope, receive, send)
 
@@ -305,6 +304,17 @@ def import_uvicorn() -> Any:
             "running the server needs uvicorn: pip install 'covet-http[server]'"
         ) from None
     return uvicorn
+
+
+def _target_is_valid(scope: Scope) -> bool:
+    """RFC 9112 3.2: an origin-form path and a valid first Host (this runs for every request;
+    :func:`request_target_problem` says what is wrong)."""
+    if scope["path"][:1] != "/":
+        return False
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return VALID_HOSTS.get(value) is True or not value or is_host(value)
+    return True
 
 
 async def _refuse(problem: str, scope: Scope, receive: Receive, send: Send) -> None:

@@ -499,6 +499,7 @@ class Router:
         self._host_names: dict[str, Host] = {}
         self._host_patterns: list[Host] = []
         self._has_hosts = False
+        self._plain = False
         #: who answers lifespan events (Covet sets it; a bare Router just acknowledges them)
         self.lifespan_handler: ASGIApp | None = None
         self._static: dict[str, Node] = {}
@@ -675,6 +676,7 @@ class Router:
             node.http.setdefault("HEAD", route)
         root.finish()
         self._has_hosts = bool(self._host_names or self._host_patterns)
+        self._plain = self.layer is None and not self._has_hosts and not self._inherits_settings
         self._static = static
         self._root = root
         return root
@@ -682,30 +684,32 @@ class Router:
     # -- dispatch ---------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        root = self._root or self.compile()
+        if self._plain and scope["type"] == "http":  # no router middleware, hosts or borrowed
+            raw = scope.get("raw_path")  # settings: the common case, kept short
+            if not scope.get("root_path") and (raw is None or b"%" not in raw):
+                node = self._static.get(scope["path"])
+                if node is not None:
+                    route = node.http.get(scope["method"])
+                    if route is not None and not route.layers:  # a static path, a served
+                        scope.setdefault("path_params", {})  # method, no route middleware
+                        await handle_http(route, scope, receive, send, self.settings)
+                        return
+            await self._http(root, scope, receive, send)
+            return
+        await self._dispatch(root, scope, receive, send)
+
+    async def _dispatch(self, root: Node, scope: Scope, receive: Receive, send: Send) -> None:
         if self.layer is not None and scope.get(_ENTERED) is not self:
             scope[_ENTERED] = self  # through the router's own middleware first, once
             await self.layer.run(scope, receive, send, self)
             return
-        root = self._root or self.compile()
         kind = scope["type"]
         if self._has_hosts and kind != "lifespan":
             entered = await self._host(scope, receive, send)
             if entered:
                 return
         if kind == "http":
-            raw = scope.get("raw_path")
-            if not scope.get("root_path") and (raw is None or b"%" not in raw):
-                node = self._static.get(scope["path"])
-                if node is not None:
-                    route = node.http.get(scope["method"])
-                    if route is not None and not route.layers:  # the fast path: a static
-                        scope.setdefault("path_params", {})  # path, a served method, no
-                        # middleware (parameters of an enclosing Host or Mount are kept)
-                        settings = (
-                            self._settings_of(scope) if self._inherits_settings else self.settings
-                        )
-                        await handle_http(route, scope, receive, send, settings)
-                        return
             await self._http(root, scope, receive, send)
         elif kind == "websocket":
             await self._websocket(root, scope, receive, send)
@@ -794,16 +798,16 @@ class Router:
     async def _serve(
         self, route: Route | WebSocketRoute, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        settings = self._settings_of(scope)
+        settings = self._settings_of(scope) if self._inherits_settings else self.settings
         handle = handle_http if isinstance(route, Route) else handle_websocket
+        if not route.layers:
+            await handle(route, scope, receive, send, settings)  # type: ignore[arg-type]
+            return
 
         async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
             await handle(route, scope, receive, send, settings)  # type: ignore[arg-type]
 
-        if route.layers:
-            await run_layers(route.layers, scope, receive, send, endpoint)
-        else:
-            await endpoint(scope, receive, send)
+        await run_layers(route.layers, scope, receive, send, endpoint)
 
     async def _enter_mount(
         self,
@@ -820,6 +824,7 @@ class Router:
         child["root_path"] = root_path + prefix
         child["app_root_path"] = child["root_path"]  # Starlette builds url_for's base from it
         child["path_params"] = {**scope.get("path_params", {}), **params}
+        child.setdefault("covet.app_root_path", root_path)  # url_for's base: the app's root
         if root_path and not scope["path"].startswith(root_path):  # a server without the
             child["path"] = root_path + scope["path"]  # root_path convention
         await run_layers(mount.layers, child, receive, send, mount.handler)

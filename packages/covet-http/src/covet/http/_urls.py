@@ -18,9 +18,11 @@ from covet.http._types import Scope
 
 __all__ = [
     "URL",
+    "VALID_HOSTS",
     "HostPort",
     "URLPath",
     "base_url",
+    "is_host",
     "parse_host",
     "request_target_problem",
     "route_path",
@@ -72,28 +74,34 @@ def parse_host(value: str) -> HostPort | None:
     return HostPort(match["host"].lower(), port)
 
 
-@functools.lru_cache(maxsize=512)
-def _is_host(value: bytes) -> bool:
-    return parse_host(value.decode("latin-1")) is not None
+#: Host header values already checked (a cache; the app's edge check reads it inline)
+VALID_HOSTS: dict[bytes, bool] = {}
+
+
+def is_host(value: bytes) -> bool:
+    valid = VALID_HOSTS.get(value)
+    if valid is None:
+        if len(VALID_HOSTS) >= 1024:  # a cache, not a record of every Host ever sent
+            VALID_HOSTS.clear()
+        valid = VALID_HOSTS[value] = parse_host(value.decode("latin-1")) is not None
+    return valid
 
 
 def request_target_problem(scope: Scope) -> str | None:
     """Why a request cannot be served as it came (RFC 9112 3.2 and 3.2.1), or None.
 
     The path must be origin-form (``/...``): h11 hands over ``GET @evil HTTP/1.1`` as the path
-    ``@evil``. A request may carry at most one ``Host`` header, and it must be ``host[:port]``
-    (empty is allowed).
+    ``@evil``. The ``Host`` header must be ``host[:port]`` (empty is allowed). Only the first
+    Host header is read, here as by ``URL`` and ``Host`` routing, so a second one cannot make
+    parts of covet disagree. Runs for every request: a path test and a dict lookup.
     """
     if not scope["path"].startswith("/"):
         return "the request target must be an absolute path starting with '/'"
-    host: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"host":
-            if host is not None:
-                return "the request has more than one Host header"
-            host = value
-    if host and not _is_host(host):
-        return "the Host header is not a valid host[:port]"
+            if value and not VALID_HOSTS.get(value) and not is_host(value):
+                return "the Host header is not a valid host[:port]"
+            return None
     return None
 
 
