@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from covet.http._datastructures import State
-from covet.http._endpoint import Settings
+from covet.http._endpoint import Settings, handle_websocket_refusal
 from covet.http._errors import (
     ExceptionHandler,
     ExceptionHandlerKey,
@@ -23,7 +23,7 @@ from covet.http._params import Depends
 from covet.http._requests import DEFAULT_MAX_BODY_SIZE
 from covet.http._routing import BaseRoute, Route, Router, TrailingSlash, WebSocketRoute
 from covet.http._types import ASGIApp, Message, Receive, Scope, Send
-from covet.http._urls import VALID_HOSTS, URLPath, is_host, request_target_problem
+from covet.http._urls import VALID_HOSTS, URLPath, is_host
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -237,9 +237,12 @@ class Covet:
         scope["app"] = self
         if "covet.app_root_path" in scope:  # mounted in another app: url_for builds below us
             scope["covet.app_root_path"] = scope.get("root_path", "")
-        if scope["type"] != "lifespan" and not _target_is_valid(scope):
-            await _refuse(request_target_problem(scope) or "", scope, receive, send)
-            return
+        for name, value in scope.get("headers", ()):  # RFC 9112 3.2: a valid Host or a 400;
+            if name == b"host":  # the path's form is the router's check (free on its fast path)
+                if value and VALID_HOSTS.get(value) is not True and not is_host(value):
+                    await _refuse(_BAD_HOST, scope, receive, send)
+                    return
+                break
         stack = self._stack or self.build_middleware_stack()
         await stack(scope, receive, send)
 
@@ -306,29 +309,13 @@ def import_uvicorn() -> Any:
     return uvicorn
 
 
-def _target_is_valid(scope: Scope) -> bool:
-    """RFC 9112 3.2: an origin-form path and a valid first Host (this runs for every request;
-    :func:`request_target_problem` says what is wrong)."""
-    if scope["path"][:1] != "/":
-        return False
-    for name, value in scope["headers"]:
-        if name == b"host":
-            return VALID_HOSTS.get(value) is True or not value or is_host(value)
-    return True
+_BAD_HOST = "the Host header is not a valid host[:port]"
 
 
 async def _refuse(problem: str, scope: Scope, receive: Receive, send: Send) -> None:
-    """Answer a request whose target or Host cannot be served: 400 (RFC 9112 3.2)."""
+    """Answer a request whose Host cannot be served: 400 (RFC 9112 3.2)."""
     if scope["type"] == "websocket":
-        if "websocket.http.response" in scope.get("extensions", {}):
-            response = problem_response(400, problem)
-            await response(scope, receive, send)
-        else:
-            await send({"type": "websocket.close", "code": 1008, "reason": problem})
-        return
-    if scope["path"] == "*" and scope["method"] == "OPTIONS":  # about the server as a whole
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+        await handle_websocket_refusal(scope, receive, send, problem)
         return
     await problem_response(400, problem)(scope, receive, send)
 

@@ -400,6 +400,15 @@ async def websocket_error(exc: Exception, websocket: Any, settings: Settings) ->
     await _close(websocket, *_close_code(exc))
 
 
+async def handle_websocket_refusal(
+    scope: Scope, receive: Receive, send: Send, problem: str | None
+) -> None:
+    """Refuse a handshake that cannot be served: 400 where the server can send it, else close."""
+    from covet.http._websockets import WebSocket
+
+    await websocket_error(HTTPException(400, problem), WebSocket(scope, receive, send), Settings())
+
+
 def _close_code(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, WebSocketException):
         return exc.code, exc.reason

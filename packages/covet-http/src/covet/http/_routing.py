@@ -10,7 +10,13 @@ from typing import Any, Literal, TypeGuard, TypeVar
 from urllib.parse import quote, unquote
 
 from covet.http._convertors import Convertor, get_convertor
-from covet.http._endpoint import _DEFAULT, Settings, handle_http, handle_websocket
+from covet.http._endpoint import (
+    _DEFAULT,
+    Settings,
+    handle_http,
+    handle_websocket,
+    handle_websocket_refusal,
+)
 from covet.http._endpoint_classes import (
     HTTPEndpoint,
     WebSocketEndpoint,
@@ -685,30 +691,26 @@ class Router:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         root = self._root or self.compile()
-        if self._plain and scope["type"] == "http":  # no router middleware, hosts or borrowed
-            raw = scope.get("raw_path")  # settings: the common case, kept short
+        kind = scope["type"]
+        if not self._plain:  # router middleware, Host entries, or the settings of an app
+            if self.layer is not None and scope.get(_ENTERED) is not self:
+                scope[_ENTERED] = self  # through the router's own middleware first, once
+                await self.layer.run(scope, receive, send, self)
+                return
+            if self._has_hosts and kind != "lifespan":
+                entered = await self._host(scope, receive, send)
+                if entered:
+                    return
+        elif kind == "http":
+            raw = scope.get("raw_path")
             if not scope.get("root_path") and (raw is None or b"%" not in raw):
                 node = self._static.get(scope["path"])
                 if node is not None:
                     route = node.http.get(scope["method"])
-                    if route is not None and not route.layers:  # a static path, a served
-                        scope.setdefault("path_params", {})  # method, no route middleware
-                        await handle_http(route, scope, receive, send, self.settings)
+                    if route is not None and not route.layers:  # the fast path: a static
+                        scope.setdefault("path_params", {})  # path, a served method, no
+                        await handle_http(route, scope, receive, send, self.settings)  # layers
                         return
-            await self._http(root, scope, receive, send)
-            return
-        await self._dispatch(root, scope, receive, send)
-
-    async def _dispatch(self, root: Node, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.layer is not None and scope.get(_ENTERED) is not self:
-            scope[_ENTERED] = self  # through the router's own middleware first, once
-            await self.layer.run(scope, receive, send, self)
-            return
-        kind = scope["type"]
-        if self._has_hosts and kind != "lifespan":
-            entered = await self._host(scope, receive, send)
-            if entered:
-                return
         if kind == "http":
             await self._http(root, scope, receive, send)
         elif kind == "websocket":
@@ -745,7 +747,11 @@ class Router:
 
     async def _http(self, root: Node, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
-        if not scope["path"].startswith("/"):  # a Router served without Covet in front
+        if not scope["path"].startswith("/"):  # RFC 9112 3.2: only origin-form is served
+            if scope["path"] == "*" and method == "OPTIONS":  # about the server as a whole
+                await send({"type": "http.response.start", "status": 204, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return
             problem = request_target_problem(scope)
             await self._error(HTTPException(400, problem), scope, receive, send)
             return
@@ -753,8 +759,13 @@ class Router:
         params: dict[str, Any] = {}
         found = walk(root, segments, params, method)
         if found is not None:
-            _set_path_params(scope, params)
-            await self._serve(found.http[method], scope, receive, send)
+            route = found.http[method]
+            inherited = scope.get("path_params")  # from an enclosing Mount or Host
+            scope["path_params"] = {**inherited, **params} if inherited else params
+            if route.layers or self._inherits_settings:
+                await self._serve(route, scope, receive, send)
+            else:  # the common case, without a coroutine in between
+                await handle_http(route, scope, receive, send, self.settings)
             return
         params.clear()
         found, mount, consumed = match(root, segments, 0, params, method)
@@ -827,7 +838,10 @@ class Router:
         child.setdefault("covet.app_root_path", root_path)  # url_for's base: the app's root
         if root_path and not scope["path"].startswith(root_path):  # a server without the
             child["path"] = root_path + scope["path"]  # root_path convention
-        await run_layers(mount.layers, child, receive, send, mount.handler)
+        if mount.layers:
+            await run_layers(mount.layers, child, receive, send, mount.handler)
+        else:
+            await mount.handler(child, receive, send)
 
     async def _host(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Hand the request to the Host entry its Host header matches; False when none does."""
@@ -884,7 +898,7 @@ class Router:
 
     async def _websocket(self, root: Node, scope: Scope, receive: Receive, send: Send) -> None:
         if not scope["path"].startswith("/"):
-            await send({"type": "websocket.close", "code": 1008, "reason": "bad request target"})
+            await handle_websocket_refusal(scope, receive, send, request_target_problem(scope))
             return
         segments, _ = self._segments(scope)
         params: dict[str, Any] = {}
