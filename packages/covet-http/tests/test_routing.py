@@ -926,3 +926,37 @@ def test_a_mounted_router_serves_with_the_apps_settings() -> None:
     alone = TestClient(section)  # served on its own: its own defaults
     assert alone.get("/who").text == "real"
     assert alone.post("/upload", content=b"x" * 11).json() == 11
+
+
+def test_paths_and_root_paths_below_mounts_are_starlettes() -> None:
+    async def echo(request: Request, label: str) -> dict[str, str]:
+        return {
+            "name": label,
+            "path": request.scope["path"],
+            "root_path": request.scope["root_path"],
+        }
+
+    async def pure(scope: Any, receive: Any, send: Any, label: str) -> None:
+        await PlainTextResponse(f"{label} {scope['path']} {scope['root_path']}")(
+            scope, receive, send
+        )
+
+    app = Covet(
+        routes=[
+            Route("/path", functools.partial(echo, label="path")),
+            Mount("/asgipath", functools.partial(pure, label="asgipath")),
+            Mount("/sub", routes=[Route("/path", functools.partial(echo, label="subpath"))]),
+        ]
+    )
+    client = TestClient(app, base_url="https://www.example.org/", root_path="/root")
+    assert client.get("/root/path").json() == {
+        "name": "path",
+        "path": "/root/path",
+        "root_path": "/root",
+    }
+    assert client.get("/root/asgipath/").text == "asgipath /root/asgipath/ /root/asgipath"
+    assert client.get("/root/sub/path").json() == {
+        "name": "subpath",
+        "path": "/root/sub/path",
+        "root_path": "/root/sub",
+    }
