@@ -12,6 +12,7 @@ from covet.http import (
     Depends,
     HTTPEndpoint,
     Request,
+    Response,
     Route,
     Router,
     WebSocket,
@@ -182,3 +183,25 @@ def test_websocket_endpoint_that_refuses_in_on_connect() -> None:
     with pytest.raises(WebSocketDisconnect) as info, TestClient(app).websocket_connect("/"):
         pass
     assert info.value.code == 1008
+
+
+def test_an_explicit_head_method_and_a_class_without_get() -> None:
+    class Probe(HTTPEndpoint):
+        async def get(self) -> str:
+            return "body"
+
+        async def head(self, response: Response) -> None:
+            response.headers["x-probe"] = "head"
+
+    class Submit(HTTPEndpoint):
+        async def post(self) -> str:
+            return "posted"
+
+    app = Covet()
+    app.add_route("/probe", Probe)
+    app.add_route("/submit", Submit)
+    client = TestClient(app)
+    assert client.head("/probe").headers["x-probe"] == "head"
+    assert client.get("/probe").text == "body"
+    refused = client.get("/submit")
+    assert (refused.status_code, refused.headers["allow"]) == (405, "OPTIONS, POST")

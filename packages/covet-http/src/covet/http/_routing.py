@@ -110,7 +110,7 @@ class Route(BaseRoute):
         self.endpoint = endpoint
         verbs = verb_handlers(endpoint) if _is_endpoint_class(endpoint) else None
         if verbs is not None and methods is None:
-            methods = [verb for verb in verbs if verb != "HEAD" or "GET" not in verbs]
+            methods = list(verbs)  # HEAD too when the class defines head(); else it comes with GET
         self.methods = _check_methods(methods, endpoint)
         if verbs is not None and not self.methods <= set(verbs):
             raise ConfigurationError(
