@@ -747,34 +747,32 @@ class Router:
 
     async def _http(self, root: Node, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
+        settings = self._settings_of(scope) if self._inherits_settings else self.settings
         if not scope["path"].startswith("/"):  # RFC 9112 3.2: only origin-form is served
             if scope["path"] == "*" and method == "OPTIONS":  # about the server as a whole
                 await send({"type": "http.response.start", "status": 204, "headers": []})
                 await send({"type": "http.response.body", "body": b""})
                 return
             problem = request_target_problem(scope)
-            await self._error(HTTPException(400, problem), scope, receive, send)
+            await _error(HTTPException(400, problem), scope, receive, send, settings)
             return
         segments, _ = self._segments(scope)
         params: dict[str, Any] = {}
         found = walk(root, segments, params, method)
+        if found is None:
+            params.clear()
+            found, mount, consumed = match(root, segments, 0, params, method)
+            if found is None and mount is not None:
+                await self._enter_mount(mount, segments[:consumed], params, scope, receive, send)
+                return
         if found is not None:
             route = found.http[method]
             inherited = scope.get("path_params")  # from an enclosing Mount or Host
             scope["path_params"] = {**inherited, **params} if inherited else params
-            if route.layers or self._inherits_settings:
-                await self._serve(route, scope, receive, send)
-            else:  # the common case, without a coroutine in between
-                await handle_http(route, scope, receive, send, self.settings)
-            return
-        params.clear()
-        found, mount, consumed = match(root, segments, 0, params, method)
-        if found is not None:
-            _set_path_params(scope, params)
-            await self._serve(found.http[method], scope, receive, send)
-            return
-        if mount is not None:
-            await self._enter_mount(mount, segments[:consumed], params, scope, receive, send)
+            if route.layers:
+                await _through_layers(route, scope, receive, send, settings)
+            else:
+                await handle_http(route, scope, receive, send, settings)
             return
         params.clear()
         found, _, _ = match(root, segments, 0, params, "*")
@@ -789,9 +787,8 @@ class Router:
                 )
                 await send({"type": "http.response.body", "body": b""})
                 return
-            await self._error(
-                HTTPException(405, headers={"Allow": found.allow}), scope, receive, send
-            )
+            error = HTTPException(405, headers={"Allow": found.allow})
+            await _error(error, scope, receive, send, settings)
             return
         if self.trailing_slash != "strict" and segments:
             other = segments[:-1] if segments[-1] == "" else [*segments, ""]
@@ -800,25 +797,11 @@ class Router:
             if found is not None:
                 if self.trailing_slash == "ignore":
                     _set_path_params(scope, params)
-                    await self._serve(found.http[method], scope, receive, send)
+                    await _through_layers(found.http[method], scope, receive, send, settings)
                     return
                 await self._redirect_slash(scope, send, segments[-1] == "")
                 return
-        await self._error(HTTPException(404), scope, receive, send)
-
-    async def _serve(
-        self, route: Route | WebSocketRoute, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        settings = self._settings_of(scope) if self._inherits_settings else self.settings
-        handle = handle_http if isinstance(route, Route) else handle_websocket
-        if not route.layers:
-            await handle(route, scope, receive, send, settings)  # type: ignore[arg-type]
-            return
-
-        async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
-            await handle(route, scope, receive, send, settings)  # type: ignore[arg-type]
-
-        await run_layers(route.layers, scope, receive, send, endpoint)
+        await _error(HTTPException(404), scope, receive, send, settings)
 
     async def _enter_mount(
         self,
@@ -865,7 +848,10 @@ class Router:
                 return False
         if params:
             scope = {**scope, "path_params": {**scope.get("path_params", {}), **params}}
-        await run_layers(entry.layers, scope, receive, send, entry.handler)
+        if entry.layers:
+            await run_layers(entry.layers, scope, receive, send, entry.handler)
+        else:
+            await entry.handler(scope, receive, send)
         return True
 
     async def _redirect_slash(self, scope: Scope, send: Send, strip: bool) -> None:
@@ -885,10 +871,6 @@ class Router:
         )
         await send({"type": "http.response.body", "body": b""})
 
-    async def _error(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
-        await self._settings_of(scope).handle_error(exc, request, send)
-
     def _settings_of(self, scope: Scope) -> Settings:
         if self._inherits_settings:
             app_settings = getattr(scope.get("app"), "settings", None)
@@ -905,7 +887,8 @@ class Router:
         found, mount, consumed = match(root, segments, 0, params, "websocket")
         if found is not None and found.websocket is not None:
             _set_path_params(scope, params)
-            await self._serve(found.websocket, scope, receive, send)
+            settings = self._settings_of(scope)
+            await _through_layers(found.websocket, scope, receive, send, settings)
         elif mount is not None:
             await self._enter_mount(mount, segments[:consumed], params, scope, receive, send)
         else:
@@ -974,6 +957,24 @@ def _conflict(key: tuple[Any, ...], existing: BaseRoute, new: BaseRoute) -> str:
         f"{_describe(new)} would never be reached (a path parameter's name does not "
         "make it a different route)"
     )
+
+
+async def _through_layers(
+    route: Route | WebSocketRoute, scope: Scope, receive: Receive, send: Send, settings: Settings
+) -> None:
+    """Serve ``route``, inside the middleware of its routers and its own (``route.layers``)."""
+    handle = handle_http if isinstance(route, Route) else handle_websocket
+
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        await handle(route, scope, receive, send, settings)  # type: ignore[arg-type]
+
+    await run_layers(route.layers, scope, receive, send, endpoint)
+
+
+async def _error(
+    exc: Exception, scope: Scope, receive: Receive, send: Send, settings: Settings
+) -> None:
+    await settings.handle_error(exc, Request(scope, receive, send), send)
 
 
 def _set_path_params(scope: Scope, params: dict[str, Any]) -> None:
