@@ -13,6 +13,7 @@ A marker may also be given as the default value (``q: str = Query("")``), FastAP
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Final
 
 
@@ -29,18 +30,34 @@ class _Missing:
 MISSING: Final[Any] = _Missing()
 
 
+Number = int | float | Decimal
+
+
 class Param:
-    """Base of the source markers: where a handler parameter's value comes from."""
+    """Base of the source markers: where a handler parameter's value comes from.
+
+    ``ge``, ``gt``, ``le``, ``lt`` bound a number read from the query, path, a header, a cookie
+    or a form field (``Query(ge=1, le=2**63 - 1)``); a value outside is a 422.
+    """
 
     source: str = ""
-    __slots__ = ("alias", "default", "description")
+    __slots__ = ("alias", "default", "description", "ge", "gt", "le", "lt")
 
     def __init__(
-        self, default: Any = MISSING, *, alias: str | None = None, description: str | None = None
+        self,
+        default: Any = MISSING,
+        *,
+        alias: str | None = None,
+        description: str | None = None,
+        ge: Number | None = None,
+        gt: Number | None = None,
+        le: Number | None = None,
+        lt: Number | None = None,
     ) -> None:
         self.default = default
         self.alias = alias
         self.description = description
+        self.ge, self.gt, self.le, self.lt = ge, gt, le, lt
 
     def __repr__(self) -> str:
         args = [] if self.default is MISSING else [repr(self.default)]
@@ -79,8 +96,12 @@ class Header(Param):
         alias: str | None = None,
         convert_underscores: bool = True,
         description: str | None = None,
+        ge: Number | None = None,
+        gt: Number | None = None,
+        le: Number | None = None,
+        lt: Number | None = None,
     ) -> None:
-        super().__init__(default, alias=alias, description=description)
+        super().__init__(default, alias=alias, description=description, ge=ge, gt=gt, le=le, lt=lt)
         self.convert_underscores = convert_underscores
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import decimal
 import functools
 import inspect
+import operator
 import sys
 import typing
 from collections.abc import Callable, Mapping
@@ -98,6 +100,15 @@ def _unwrap(call: Callable[..., Any]) -> Any:
     if inspect.isfunction(call) or inspect.ismethod(call) or inspect.isclass(call):
         return call
     return type(call).__call__
+
+
+def _partial_keywords(call: Callable[..., Any]) -> set[str]:
+    """The keywords ``functools.partial`` (however nested) bound on ``call``."""
+    bound: set[str] = set()
+    while isinstance(call, functools.partial):
+        bound.update(call.keywords)
+        call = call.func
+    return bound
 
 
 def _resolve_hints(call: Callable[..., Any]) -> dict[str, Any]:
@@ -192,9 +203,10 @@ def analyse(
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"cannot read the signature of {call!r}: {exc}") from exc
     body_params: list[tuple[str, Any, Body, Any]] = []
+    bound = _partial_keywords(call)
     for name, parameter in signature.parameters.items():
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD) or name in bound:
+            continue  # a keyword functools.partial bound is the code's, not the client's
         annotation = hints.get(name, Any)
         if name not in hints and type(parameter.default) in _INFERRED:
             annotation = type(parameter.default)  # def page(n=1): n is an int
@@ -245,14 +257,16 @@ def analyse(
                 marker = Query()
         where = f"{plan.name}: parameter {name!r}"
         if isinstance(marker, Path):
-            plan.extractors.append((name, _path_extractor(name, tp, path_params, where)))
+            plan.extractors.append((name, _path_extractor(name, tp, marker, path_params, where)))
         elif isinstance(marker, Query | Header | Cookie):
             plan.extractors.append((name, _text_extractor(name, tp, marker, default, where)))
         elif isinstance(marker, Body):
             body_params.append((name, tp, marker, default))
         elif isinstance(marker, Form):
             key = marker.alias or name
-            converter = None if _is_upload(tp) else _text_validator(tp, where)
+            converter = (
+                None if _is_upload(tp) else _checked(_text_validator(tp, where), marker, tp, where)
+            )
             plan.form.append(
                 (name, key, converter, sequence_item(unwrap_optional(tp)[0]) is not None, default)
             )
@@ -290,18 +304,30 @@ def _text_validator(tp: Any, where: str) -> Callable[[str], Any]:
         raise ConfigurationError(f"{where}: {exc}") from exc
 
 
-def _path_extractor(name: str, tp: Any, path_params: Mapping[str, type], where: str) -> Extractor:
+def _path_extractor(
+    name: str, tp: Any, marker: Param, path_params: Mapping[str, type], where: str
+) -> Extractor:
     if name not in path_params:
-        raise ConfigurationError(f"{where} is declared Path() but the route path has no {{{name}}}")
+        return _enclosing_path_extractor(name, tp, marker, where)
     produced = path_params[name]
     inner, _ = unwrap_optional(tp)
+    check = _bound_check(marker, tp, where)
+    if check is not None and produced is not str:  # {id:int} converted it: check the bounds
+
+        def bounded(request: Request) -> Any:
+            try:
+                return check(request.scope["path_params"][name])
+            except Invalid as exc:
+                raise _located(exc, ("path", name)) from None
+
+        return bounded
     if inner is Any or inner is str or produced is not str:
 
         def passthrough(request: Request) -> Any:
             return request.scope["path_params"][name]
 
         return passthrough
-    convert = _text_validator(tp, where)
+    convert = _checked(_text_validator(tp, where), marker, tp, where)
 
     def convert_path(request: Request) -> Any:
         value = request.scope["path_params"][name]
@@ -313,6 +339,73 @@ def _path_extractor(name: str, tp: Any, path_params: Mapping[str, type], where: 
     return convert_path
 
 
+def _enclosing_path_extractor(name: str, tp: Any, marker: Param, where: str) -> Extractor:
+    """A ``Path()`` parameter the route's own path lacks: one of an enclosing
+    ``Mount("/{tenant}")`` or ``Host("{tenant}.example.org")``, looked up per request."""
+    convert = _checked(_text_validator(tp, where), marker, tp, where)
+    check = _bound_check(marker, tp, where) or (lambda value: value)
+
+    def from_enclosing(request: Request) -> Any:
+        value = request.scope.get("path_params", {}).get(name, MISSING)
+        if value is MISSING:
+            raise Invalid([{"loc": ["path", name], "msg": "Field required", "type": "missing"}])
+        try:
+            if type(value) is not str:  # converted already, by the mount's or host's converter
+                return check(value)
+            return convert(value)
+        except Invalid as exc:
+            raise _located(exc, ("path", name)) from None
+
+    return from_enclosing
+
+
+_BOUNDS = (
+    ("ge", operator.ge, "greater than or equal to", "greater_than_equal"),
+    ("gt", operator.gt, "greater than", "greater_than"),
+    ("le", operator.le, "less than or equal to", "less_than_equal"),
+    ("lt", operator.lt, "less than", "less_than"),
+)
+
+
+def _bound_check(marker: Param, tp: Any, where: str) -> Callable[[Any], Any] | None:
+    """A check of the marker's ``ge``/``gt``/``le``/``lt`` on a converted number, or None."""
+    checks = [
+        (limit, compare, words, kind)
+        for attribute, compare, words, kind in _BOUNDS
+        if (limit := getattr(marker, attribute, None)) is not None
+    ]
+    if not checks:
+        return None
+    inner, _ = unwrap_optional(tp)
+    item = sequence_item(inner)
+    number = item if item is not None else inner
+    if number not in (int, float, decimal.Decimal):
+        raise ConfigurationError(f"{where}: ge/gt/le/lt bound numbers, not {number!r}")
+
+    def check(value: Any) -> Any:
+        for limit, compare, words, kind in checks:
+            if not compare(value, limit):
+                raise Invalid(
+                    [{"loc": [], "msg": f"Input should be {words} {limit}", "type": kind}]
+                )
+        return value
+
+    return check
+
+
+def _checked(
+    convert: Callable[[str], Any], marker: Param, tp: Any, where: str
+) -> Callable[[str], Any]:
+    check = _bound_check(marker, tp, where)
+    if check is None:
+        return convert
+
+    def convert_and_check(text: str) -> Any:
+        return check(convert(text))
+
+    return convert_and_check
+
+
 def _located(exc: Invalid, loc: tuple[str, ...]) -> Invalid:
     return Invalid([{**e, "loc": [*loc, *e["loc"]]} for e in exc.errors])
 
@@ -321,7 +414,7 @@ def _text_extractor(name: str, tp: Any, marker: Param, default: Any, where: str)
     inner, optional = unwrap_optional(tp)
     if default is MISSING and optional:
         default = None
-    convert = _text_validator(tp, where)
+    convert = _checked(_text_validator(tp, where), marker, tp, where)
     is_sequence = sequence_item(inner) is not None
     build = sequence_builder(inner) if is_sequence else list
     source = marker.source
