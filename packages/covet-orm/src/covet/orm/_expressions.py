@@ -1,13 +1,15 @@
 """SQL expression nodes: columns, values, F, Q, lookups, transforms and aggregates.
 
-Each node writes itself with ``as_sql(ctx)``, appending its parameters to ``ctx`` in text order
-(Peewee's idea). User-facing ``F``/``Q``/aggregates are *unresolved*; ``resolve(scope)`` turns names
-into ``Col`` nodes through the query's scope, which is where joins will plug in.
+Each node has one method, ``as_sql(ctx)``: it returns its SQL text and appends its parameters to
+``ctx`` in text order (Peewee's idea). Nothing else describes a node's SQL, so nothing can drift
+from it: the statement cache is keyed on the rendered text (see ``compiler.select``).
+User-facing ``F``/``Q``/aggregates are *unresolved*; ``resolve(scope)`` turns names into ``Col``
+nodes through the query's scope, which is where joins will plug in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sized
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from covet.orm._exceptions import FieldError
@@ -50,14 +52,6 @@ class Expr:
     def resolve(self, scope: Scope) -> Expr:
         return self
 
-    def shape(self) -> Hashable | None:
-        """What the SQL text depends on (not the values), or None if not cacheable."""
-        return None
-
-    def collect(self, ctx: Ctx) -> None:
-        """Append this node's parameters exactly as ``as_sql`` would (cache hits)."""
-        raise NotImplementedError
-
     def _combine(self, op: str, other: Any, reverse: bool = False) -> Combined:
         other_expr = other if isinstance(other, Expr) else Value(other)
         return Combined(other_expr, op, self) if reverse else Combined(self, op, other_expr)
@@ -96,14 +90,7 @@ class Col(Expr):
         return self.field
 
     def as_sql(self, ctx: Ctx) -> str:
-        q = ctx.dialect.quote
-        return f"{q(self.table)}.{q(self.field.column)}"
-
-    def shape(self) -> Hashable | None:
-        return ("c", self.table, self.field.column)
-
-    def collect(self, ctx: Ctx) -> None:
-        pass
+        return self.field.qualified(self.table, ctx.dialect)
 
 
 class Ref(Expr):
@@ -130,12 +117,6 @@ class Value(Expr):
             value = self.output_field.adapter(ctx.dialect)(value)
         return ctx.param(value)
 
-    def shape(self) -> Hashable | None:
-        return ("v", id(self.output_field))
-
-    def collect(self, ctx: Ctx) -> None:
-        self.as_sql(ctx)
-
 
 class Combined(Expr):
     def __init__(self, lhs: Expr, op: str, rhs: Expr) -> None:
@@ -148,14 +129,6 @@ class Combined(Expr):
 
     def as_sql(self, ctx: Ctx) -> str:
         return f"({self.lhs.as_sql(ctx)} {self.op} {self.rhs.as_sql(ctx)})"
-
-    def shape(self) -> Hashable | None:
-        lhs, rhs = self.lhs.shape(), self.rhs.shape()
-        return None if lhs is None or rhs is None else ("op", self.op, lhs, rhs)
-
-    def collect(self, ctx: Ctx) -> None:
-        self.lhs.collect(ctx)
-        self.rhs.collect(ctx)
 
 
 class F(Expr):
@@ -182,13 +155,6 @@ class DatePart(Expr):
     def as_sql(self, ctx: Ctx) -> str:
         return ctx.dialect.date_part(self.part, self.lhs.as_sql(ctx))
 
-    def shape(self) -> Hashable | None:
-        lhs = self.lhs.shape()
-        return None if lhs is None else ("dp", self.part, lhs)
-
-    def collect(self, ctx: Ctx) -> None:
-        self.lhs.collect(ctx)
-
 
 class JsonKey(Expr):
     def __init__(self, lhs: Expr, keys: list[str]) -> None:
@@ -197,14 +163,6 @@ class JsonKey(Expr):
     def as_sql(self, ctx: Ctx) -> str:
         lhs = self.lhs.as_sql(ctx)
         return ctx.dialect.json_key(lhs, ctx.param(ctx.dialect.json_path(self.keys)))
-
-    def shape(self) -> Hashable | None:
-        lhs = self.lhs.shape()
-        return None if lhs is None else ("json", lhs)
-
-    def collect(self, ctx: Ctx) -> None:
-        self.lhs.collect(ctx)
-        ctx.params.append(ctx.dialect.json_path(self.keys))
 
 
 class Lookup(Expr):
@@ -222,7 +180,7 @@ class Lookup(Expr):
 
     def _in_values(self, ctx: Ctx) -> tuple[list[Any], Any | None]:
         """An ``in`` list's adapted values, and the one parameter the dialect packs them into
-        (None: a placeholder each), the same for ``as_sql`` and ``collect``."""
+        (None: a placeholder each)."""
         adapt = self._adapt(ctx)
         values = [adapt(v) for v in self.rhs]
         if not values or ctx.inline:
@@ -295,50 +253,6 @@ class Lookup(Expr):
         if lookup in ("regex", "iregex"):
             return d.regex(lhs, value, case_insensitive=lookup == "iregex")
         raise FieldError(f"unsupported lookup {lookup!r}")
-
-    def shape(self) -> Hashable | None:
-        lhs = self.lhs.shape()
-        if lhs is None:
-            return None
-        lookup, rhs = self.lookup, self.rhs
-        if lookup == "isnull" or (lookup == "exact" and rhs is None):
-            rhs_shape: Hashable = ("null", bool(rhs))
-        elif lookup == "in" and not isinstance(rhs, Expr):  # a subquery: as any Expr below
-            rhs_shape = ("in", len(rhs) if isinstance(rhs, Sized) else None)
-            if rhs_shape[1] is None:
-                return None
-        elif isinstance(rhs, Expr):
-            rhs_shape = rhs.shape()
-            if rhs_shape is None:
-                return None
-        elif self._json_compare():
-            rhs_shape = ("json", type(rhs))  # the SQL may depend on the value's JSON type
-        else:
-            rhs_shape = "p"
-        return ("l", lookup, lhs, rhs_shape)
-
-    def collect(self, ctx: Ctx) -> None:
-        lookup, rhs, params = self.lookup, self.rhs, ctx.params
-        self.lhs.collect(ctx)
-        if lookup == "isnull" or (lookup == "exact" and rhs is None):
-            return
-        if lookup == "in" and isinstance(rhs, Expr):
-            rhs.collect(ctx)
-        elif lookup == "in":
-            values, packed = self._in_values(ctx)
-            if packed is not None:
-                params.append(packed)
-            else:
-                params.extend(values)
-        elif lookup == "range":
-            adapt = self._adapt(ctx)
-            params.extend(adapt(v) for v in rhs)
-        elif lookup in _LIKE:
-            params.append(_LIKE[lookup][0].format(ctx.dialect.escape_like(rhs)))
-        elif isinstance(rhs, Expr):
-            rhs.collect(ctx)
-        else:
-            params.append(self._adapt(ctx)(rhs))
 
 
 def _same(value: Any) -> Any:
@@ -445,14 +359,6 @@ class Where(Expr):
             ctx.negated = not ctx.negated
             return f"NOT ({sql})"
         return sql
-
-    def shape(self) -> Hashable | None:
-        shapes = tuple(c.shape() for c in self.children)
-        return None if None in shapes else ("w", self.connector, self.negated, shapes)
-
-    def collect(self, ctx: Ctx) -> None:
-        for child in self.children:
-            child.collect(ctx)
 
 
 class Aggregate(Expr):

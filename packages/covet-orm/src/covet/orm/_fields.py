@@ -70,6 +70,7 @@ class Field(Generic[T]):
         self.model: type[Model] | None = None
         self._adapters: dict[str, Callable[[Any], Any]] = {}
         self._converters: dict[str, Callable[[Any], Any] | None] = {}
+        self._qualified: dict[tuple[str, str], str] = {}
 
     @staticmethod
     def _choice_values(choices: Iterable[Any] | None) -> list[Any] | None:
@@ -88,7 +89,7 @@ class Field(Generic[T]):
         """A copy for a subclass of an abstract model."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new._adapters, new._converters = {}, {}
+        new._adapters, new._converters, new._qualified = {}, {}, {}
         return new
 
     @overload
@@ -161,6 +162,15 @@ class Field(Generic[T]):
     # -- per-dialect -------------------------------------------------------------------------
     def db_type(self, dialect: Dialect) -> str:
         return dialect.column_type(self.kind)
+
+    def qualified(self, table: str, dialect: Dialect) -> str:
+        """``"table"."column"`` as ``dialect`` quotes it (made once per table and dialect)."""
+        key = (table, dialect.name)
+        try:
+            return self._qualified[key]
+        except KeyError:
+            text = self._qualified[key] = f"{dialect.quote(table)}.{dialect.quote(self.column)}"
+            return text
 
     def adapter(self, dialect: Dialect) -> Callable[[Any], Any]:
         """Python value -> driver parameter (None passes through)."""

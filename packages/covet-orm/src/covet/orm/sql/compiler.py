@@ -96,16 +96,11 @@ class Query:
     def scope(self) -> Scope:
         return Scope(self.model, self.annotations)
 
-    def shape(self) -> Hashable | None:
-        """Everything the SELECT text depends on, or None when it is not cached."""
-        if self.annotations:
-            return None
-        where = tuple(w.shape() for w in self.where)
-        if None in where:
-            return None
+    def key(self) -> Hashable:
+        """What the SELECT text depends on besides its rendered WHERE clause (see ``select``)."""
         return (
-            where, self.order_by, self.limit is not None, bool(self.offset), self.distinct,
-            self.only, self.defer, self.values, self.for_update,
+            self.order_by, self.limit is not None, bool(self.offset), self.distinct, self.only,
+            self.defer, self.values, self.for_update,
         )  # fmt: skip
 
     @property
@@ -138,12 +133,8 @@ def _selection(q: Query, scope: Scope) -> list[tuple[str, Expr]]:
 
 
 def _from_where(q: Query, scope: Scope, ctx: Ctx, *, group: Sequence[Expr] = ()) -> str:
-    d = ctx.dialect
-    sql = f" FROM {d.quote(scope.table)}"
-    where = [w for w in q.where if not w.contains_aggregate]
+    sql = f" FROM {ctx.dialect.quote(scope.table)}" + _where(q, ctx)
     having = [w for w in q.where if w.contains_aggregate]
-    if where:
-        sql += " WHERE " + Where(where).as_sql(ctx)
     if group:
         sql += " GROUP BY " + ", ".join(g.as_sql(ctx) for g in group)
     if having:
@@ -173,17 +164,18 @@ _CACHE_LIMIT = 512
 
 
 def select(q: Query, dialect: Dialect) -> Selected:
-    """The SELECT for ``q``; the text is cached per query shape and only parameters are redone."""
-    shape = q.shape()
-    if shape is None:
+    """The SELECT for ``q``. The statement is cached by its rendered WHERE clause (the text, with
+    the parameters collected on the way) and the rest of the query's structure: on a hit only
+    the WHERE clause was written. Queries with annotations (whose parameters come first) are
+    compiled afresh every time."""
+    if q.annotations:
         return _select(q, dialect)
+    ctx = Ctx(dialect)
+    where = _where(q, ctx)
     cache = q.model._meta.cache
-    key = ("select", dialect.name, shape)
+    key = ("select", dialect.name, q.key(), where)
     hit: Selected | None = cache.get(key)
     if hit is not None:
-        ctx = Ctx(dialect)
-        for node in q.where:
-            node.collect(ctx)
         params = ctx.params
         if q.limit is not None:
             params.append(int(q.limit))
@@ -196,6 +188,11 @@ def select(q: Query, dialect: Dialect) -> Selected:
             del cache[old]
     cache[key] = sel
     return sel
+
+
+def _where(q: Query, ctx: Ctx) -> str:
+    where = [w for w in q.where if not w.contains_aggregate]
+    return " WHERE " + Where(where).as_sql(ctx) if where else ""
 
 
 def _select(q: Query, dialect: Dialect) -> Selected:
@@ -227,19 +224,6 @@ class Subquery(Expr):
 
     def as_sql(self, ctx: Ctx) -> str:
         return f"({_select_in(self.query, ctx).sql})"
-
-    def shape(self) -> Hashable | None:
-        inner = self.query.shape()
-        return None if inner is None else ("subquery", self.query.model, inner)
-
-    def collect(self, ctx: Ctx) -> None:  # as select()'s cache hit: WHERE, then LIMIT/OFFSET
-        q = self.query
-        for node in q.where:
-            node.collect(ctx)
-        if q.limit is not None:
-            ctx.params.append(int(q.limit))
-        if q.offset:
-            ctx.params.append(int(q.offset))
 
 
 def _select_in(q: Query, ctx: Ctx) -> Selected:
