@@ -19,7 +19,6 @@ from covet.orm._exceptions import (
     TransactionManagementError,
     ValidationError,
 )
-from covet.orm._expressions import Avg, Count, F, Max, Min, Q, Sum, Value
 from covet.orm._fields import (
     AutoField,
     BigAutoField,
@@ -46,6 +45,7 @@ from covet.orm._fields import (
 from covet.orm._model import CheckConstraint, Index, Model, UniqueConstraint
 from covet.orm._query import Manager, QuerySet, RawQuerySet
 from covet.orm.backends.base import DatabaseOptions
+from covet.orm.expressions import Avg, Count, F, Max, Min, Q, Sum, Value
 
 __all__ = [
     "AutoField",

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from covet.orm import _exceptions as exc
 from covet.orm._database import Database, Op, Stmt, get_default_database
-from covet.orm._expressions import Q
 from covet.orm._fields import NOT_PROVIDED, BigAutoField, CharField, Field
 from covet.orm._query import Manager
+from covet.orm.expressions import Q
 from covet.orm.sql import compiler
 
 if TYPE_CHECKING:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from covet.orm import _exceptions as exc
 from covet.orm._database import Database, Op, Stmt, check_params
-from covet.orm._expressions import Expr, Q, Where, build_lookup
 from covet.orm._hydrate import (
     Builder,
     Converters,
@@ -22,6 +21,7 @@ from covet.orm._hydrate import (
     model_builder,
     tuple_builder,
 )
+from covet.orm.expressions import Expr, Q, Where, build_lookup
 from covet.orm.sql import compiler
 from covet.orm.sql.compiler import Query, Selected
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from covet.orm._exceptions import FieldError, ValidationError
-from covet.orm._expressions import Col, Expr, Ref, Where
 from covet.orm._fields import CharField, Field
+from covet.orm.expressions import Col, Expr, Ref, Where
 
 if TYPE_CHECKING:
     from covet.orm._model import Model
