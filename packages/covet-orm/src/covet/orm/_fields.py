@@ -133,6 +133,12 @@ class Field(Generic[T]):
         """The Python value as the driver should see it, before the dialect's adapter."""
         return value
 
+    def get_prep_value(self, value: Any) -> Any:
+        """A value compared with this field in a query, as this field's Python type (``"5"``
+        becomes ``5`` for an integer field, as in Django). Raises ``TypeError`` or
+        ``ValueError`` for a value that is not one; never called with None."""
+        return value
+
     def validate(self, value: Any) -> list[str]:
         """Messages for everything wrong with ``value`` (empty when valid)."""
         if value is None:
@@ -192,6 +198,11 @@ class Field(Generic[T]):
         self._adapters[dialect.name] = fn
         return fn
 
+    def db_adapter(self, dialect: Dialect) -> Callable[[Any], Any]:
+        """A ``get_prep_value`` result -> driver parameter: the dialect's adapter alone (a query
+        value is compared as given: no quantizing, no defaults)."""
+        return dialect.adapter(self.kind) or _identity
+
     def converter(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         """Driver value -> Python value, or None when the driver's value is already right.
 
@@ -223,6 +234,23 @@ class IntegerField(Field[int]):
     def check(self, value: Any) -> list[str]:
         lo, hi = self.bounds
         return [] if lo <= value <= hi else [f"{value} is out of range [{lo}, {hi}]"]
+
+    def get_prep_value(self, value: Any) -> Any:
+        if type(value) is int:
+            return value
+        if isinstance(value, int):  # bool (True is 1, as in Django), IntEnum
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError(f"expected an integer, got {value!r}") from None
+        if isinstance(value, float | decimal.Decimal):
+            whole = _whole(value)
+            if whole is None:
+                raise ValueError(f"{value!r} is not a whole number")
+            return whole
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
 
 
 class SmallIntegerField(IntegerField):
@@ -261,6 +289,18 @@ class FloatField(Field[float]):
         if isinstance(value, bool):
             raise TypeError("expected a number, got bool")
         return float(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        if type(value) is float:
+            return value
+        if isinstance(value, int | float | decimal.Decimal):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise ValueError(f"expected a number, got {value!r}") from None
+        raise TypeError(f"expected a number, got {type(value).__name__}")
 
     def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
         return float
@@ -308,6 +348,18 @@ class DecimalField(Field[decimal.Decimal]):
     def prep(self, value: Any) -> Any:
         return self.to_python(value).quantize(self._quantum)
 
+    def get_prep_value(self, value: Any) -> Any:
+        # compared as given: Decimal("1.5000001") must not match 1.5 (prep() would round it)
+        if isinstance(value, bool) or not isinstance(value, int | float | str | decimal.Decimal):
+            raise TypeError(f"expected a decimal number, got {type(value).__name__}")
+        try:
+            dec = self.to_python(value.strip() if isinstance(value, str) else value)
+        except decimal.InvalidOperation:
+            raise ValueError(f"expected a decimal number, got {value!r}") from None
+        if not dec.is_finite():
+            raise ValueError(f"expected a finite decimal number, got {value!r}")
+        return dec
+
     def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
         quantum = self._quantum
 
@@ -327,6 +379,32 @@ class BooleanField(Field[bool]):
         if value in (0, 1):
             return bool(value)
         raise TypeError(f"expected a bool, got {value!r}")
+
+    def get_prep_value(self, value: Any) -> Any:
+        # Django's spellings; anything else ("yes", 2) is refused, never compared loosely
+        if isinstance(value, bool):
+            return value
+        if type(value) is int and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value in _BOOL_TEXT:
+            return _BOOL_TEXT[value]
+        raise ValueError(f"expected True or False, got {value!r}")
+
+
+def _prep_text(value: Any) -> Any:
+    """A text lookup value: numbers, UUIDs and str enums as their text (as Django's ``str()``),
+    lone surrogates refused (no database can store or compare them)."""
+    if type(value) is not str:
+        if isinstance(value, enum.Enum):
+            value = value.value
+        if isinstance(value, bool) or not isinstance(
+            value, str | int | float | decimal.Decimal | uuid.UUID
+        ):
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        value = str(value)
+    if not value.isascii() and _SURROGATE.search(value):
+        raise ValueError(f"{value!r} holds a lone surrogate, which is not valid text")
+    return value
 
 
 class CharField(Field[str]):
@@ -351,6 +429,9 @@ class CharField(Field[str]):
             return [f"at most {self.max_length} characters (it has {len(value)})"]
         return []
 
+    def get_prep_value(self, value: Any) -> Any:
+        return _prep_text(value)
+
 
 class TextField(Field[str]):
     kind = "text"
@@ -359,6 +440,22 @@ class TextField(Field[str]):
         if not isinstance(value, str):
             raise TypeError(f"expected a string, got {type(value).__name__}")
         return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        return _prep_text(value)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BOOL_TEXT = {"t": True, "True": True, "1": True, "f": False, "False": False, "0": False}
+
+
+def _whole(value: float | decimal.Decimal) -> int | None:
+    """``value`` as an int if it is a whole, finite number, else None."""
+    try:
+        whole = int(value)
+    except (OverflowError, ValueError, decimal.InvalidOperation):
+        return None
+    return whole if whole == value else None
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -397,6 +494,20 @@ class DateField(Field[dt.date]):
         # ISO text (a filter value from a query string) becomes a date on every backend
         return dt.date.fromisoformat(value) if type(value) is str else value
 
+    def get_prep_value(self, value: Any) -> Any:
+        if type(value) is dt.date:
+            return value
+        if isinstance(value, dt.datetime):  # its date in UTC, where datetimes are kept
+            return aware_utc(value).date()
+        if isinstance(value, dt.date):
+            return dt.date(value.year, value.month, value.day)
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"expected a date (YYYY-MM-DD), got {value!r}") from None
+        raise TypeError(f"expected a date, got {type(value).__name__}")
+
 
 class DateTimeField(Field[dt.datetime]):
     """A timezone-aware datetime stored in UTC; naive values are taken as UTC."""
@@ -428,6 +539,18 @@ class DateTimeField(Field[dt.datetime]):
         # ISO text is parsed (a naive one taken as UTC) so it compares as a datetime everywhere
         return self.to_python(value) if type(value) is str else value
 
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return aware_utc(value)
+        if isinstance(value, dt.date):  # midnight UTC, as Django takes a date here
+            return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+        if isinstance(value, str):
+            try:
+                return aware_utc(dt.datetime.fromisoformat(value))
+            except ValueError:
+                raise ValueError(f"expected an ISO 8601 datetime, got {value!r}") from None
+        raise TypeError(f"expected a datetime, got {type(value).__name__}")
+
 
 class TimeField(Field[dt.time]):
     kind = "time"
@@ -442,6 +565,18 @@ class TimeField(Field[dt.time]):
     def prep(self, value: Any) -> Any:
         return dt.time.fromisoformat(value) if type(value) is str else value
 
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.time()
+        if isinstance(value, dt.time):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.time.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"expected a time (HH:MM[:SS]), got {value!r}") from None
+        raise TypeError(f"expected a time, got {type(value).__name__}")
+
 
 class DurationField(Field[dt.timedelta]):
     kind = "duration"
@@ -450,6 +585,9 @@ class DurationField(Field[dt.timedelta]):
         if not isinstance(value, dt.timedelta):
             raise TypeError(f"expected a timedelta, got {type(value).__name__}")
         return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        return self.to_python(value)
 
 
 class UUIDField(Field[uuid.UUID]):
@@ -460,6 +598,18 @@ class UUIDField(Field[uuid.UUID]):
 
     def prep(self, value: Any) -> Any:
         return self.to_python(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, uuid.UUID):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return uuid.UUID(int=value)
+        if isinstance(value, str):
+            try:
+                return uuid.UUID(value)
+            except ValueError:
+                raise ValueError(f"expected a UUID, got {value!r}") from None
+        raise TypeError(f"expected a UUID, got {type(value).__name__}")
 
 
 class JSONField(Field[Any]):
@@ -475,6 +625,9 @@ class BinaryField(Field[bytes]):
         if not isinstance(value, bytes | bytearray | memoryview):
             raise TypeError(f"expected bytes, got {type(value).__name__}")
         return bytes(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        return self.to_python(value)
 
     def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
         return bytes
@@ -504,6 +657,13 @@ class EnumField(Field[E]):
 
     def prep(self, value: Any) -> Any:
         return self.to_python(value).value
+
+    def get_prep_value(self, value: Any) -> Any:
+        try:
+            return self.to_python(value).value
+        except ValueError:
+            names = ", ".join(repr(m.value) for m in self.enum_type)
+            raise ValueError(f"{value!r} is not one of {names}") from None
 
     def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
         return self.enum_type

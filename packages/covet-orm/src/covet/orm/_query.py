@@ -26,6 +26,7 @@ from covet.orm.sql import compiler
 from covet.orm.sql.compiler import Query, Selected
 
 if TYPE_CHECKING:
+    from covet.orm._fields import Field
     from covet.orm._model import Model
     from covet.orm.sql.dialect import Dialect
 
@@ -86,6 +87,12 @@ class QuerySet(Generic[M]):
         if q.sliced:
             raise TypeError("cannot filter a QuerySet after slicing it")
         scope = q.scope()
+        for arg in args:
+            if not isinstance(arg, Q | Expr):
+                raise TypeError(
+                    f"filter() and exclude() take Q objects or keyword arguments "
+                    f"(name=value), not {type(arg).__name__}"
+                )
         nodes: list[Expr] = [a.resolve(scope) for a in args]
         nodes.extend(build_lookup(scope, k, v) for k, v in kwargs.items())
         if negate:
@@ -287,6 +294,10 @@ class QuerySet(Generic[M]):
             return None
         db = meta.database
         dialect = db.dialect
+        if type(value) is not int:
+            value = _prep_pk(meta.pk, key, value)
+        if not dialect.holds(meta.pk.kind, value):
+            return None  # no row has it: the general path says so without reaching the driver
         cached = meta.cache.get(("get", dialect.name))
         if cached is None:
             sel = QuerySet(self.model).filter(pk=value)[:21]._compiled(dialect)
@@ -615,6 +626,13 @@ class QuerySet(Generic[M]):
     def raw(self, sql: str, params: Sequence[Any] = ()) -> RawQuerySet[M]:
         """Objects from your own SQL (the driver's placeholders); columns map to fields by name."""
         return RawQuerySet(self.model, sql, params)
+
+
+def _prep_pk(pk: Field[Any], key: str, value: Any) -> Any:
+    try:
+        return pk.get_prep_value(value)
+    except (TypeError, ValueError, ArithmeticError) as error:
+        raise exc.ValidationError({pk.name: [f"{key}={value!r}: {error}"]}) from None
 
 
 def _check_expression(method: str, name: str, expr: object) -> None:

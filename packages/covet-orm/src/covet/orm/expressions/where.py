@@ -24,11 +24,24 @@ class Q:
         q.connector, q.children, q.negated = connector, children, negated
         return q
 
+    def __bool__(self) -> bool:
+        return bool(self.children)
+
+    def _combine(self, other: Q, connector: str) -> Q:
+        if not isinstance(other, Q):
+            raise TypeError(f"a Q combines with another Q, not {type(other).__name__}")
+        # an empty Q() is no condition: `q = Q(); q |= Q(...)` builds up from nothing
+        if not other:
+            return self._new(self.connector, list(self.children), self.negated)
+        if not self:
+            return other._new(other.connector, list(other.children), other.negated)
+        return self._new(connector, [self, other], False)
+
     def __and__(self, other: Q) -> Q:
-        return self._new("AND", [self, other], False)
+        return self._combine(other, "AND")
 
     def __or__(self, other: Q) -> Q:
-        return self._new("OR", [self, other], False)
+        return self._combine(other, "OR")
 
     def __invert__(self) -> Q:
         return self._new(self.connector, list(self.children), not self.negated)
@@ -47,6 +60,9 @@ class Q:
 
 
 class Where(Expr):
+    """Conditions joined by AND or OR, possibly negated. Renders as ``""`` when it holds no
+    condition at all (``Q()``, negated or not, as in Django): parents and WHERE leave it out."""
+
     def __init__(self, children: list[Expr], connector: str = "AND", negated: bool = False) -> None:
         self.children, self.connector, self.negated = children, connector, negated
         self.contains_aggregate = any(c.contains_aggregate for c in children)
@@ -54,13 +70,10 @@ class Where(Expr):
     def as_sql(self, ctx: Ctx) -> str:
         if self.negated:
             ctx.negated = not ctx.negated
-        if not self.children:
-            sql = "1 = 1"
-        elif len(self.children) == 1:
-            sql = self.children[0].as_sql(ctx)
-        else:
-            sql = f" {self.connector} ".join(f"({c.as_sql(ctx)})" for c in self.children)
+        parts = [sql for sql in (c.as_sql(ctx) for c in self.children) if sql]
         if self.negated:
             ctx.negated = not ctx.negated
-            return f"NOT ({sql})"
-        return sql
+        if not parts:
+            return ""
+        sql = parts[0] if len(parts) == 1 else f" {self.connector} ".join(f"({p})" for p in parts)
+        return f"NOT ({sql})" if self.negated else sql

@@ -148,6 +148,14 @@ def text_to_uuid(value: Any) -> Any:
 
 
 def json_dumps(value: Any) -> Any:
+    """A JSONField value as stored text; None is SQL NULL (JSON null is ``json_text(None)``)."""
+    if value is None:
+        return None
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_text(value: Any) -> str:
+    """Any JSON value (None is JSON null) as JSON text."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 

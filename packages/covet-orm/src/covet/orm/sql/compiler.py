@@ -37,7 +37,7 @@ class Ctx:
         if self.inline:
             return self.dialect.literal(value)
         self.params.append(value)
-        return self.dialect.param(len(self.params))
+        return self.dialect.placeholder(len(self.params))
 
 
 class Scope:
@@ -137,8 +137,9 @@ def _from_where(q: Query, scope: Scope, ctx: Ctx, *, group: Sequence[Expr] = ())
     having = [w for w in q.where if w.contains_aggregate]
     if group:
         sql += " GROUP BY " + ", ".join(g.as_sql(ctx) for g in group)
-    if having:
-        sql += " HAVING " + Where(having).as_sql(ctx)
+    having_sql = _conditions(having, ctx)
+    if having_sql:
+        sql += " HAVING " + having_sql
     return sql
 
 
@@ -191,8 +192,15 @@ def select(q: Query, dialect: Dialect) -> Selected:
 
 
 def _where(q: Query, ctx: Ctx) -> str:
-    where = [w for w in q.where if not w.contains_aggregate]
-    return " WHERE " + Where(where).as_sql(ctx) if where else ""
+    sql = _conditions([w for w in q.where if not w.contains_aggregate], ctx)
+    return " WHERE " + sql if sql else ""
+
+
+def _conditions(nodes: list[Expr], ctx: Ctx) -> str:
+    """Conditions ANDed together ("" when there are none or they hold no condition)."""
+    if len(nodes) == 1:
+        return nodes[0].as_sql(ctx)
+    return Where(nodes).as_sql(ctx) if nodes else ""
 
 
 def _select(q: Query, dialect: Dialect) -> Selected:
@@ -312,6 +320,11 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
         if isinstance(value, Expr):
             rhs = value.resolve(scope).as_sql(ctx)
         else:
+            if value is not None:
+                try:
+                    value = field.get_prep_value(value)
+                except (TypeError, ValueError, ArithmeticError) as error:
+                    raise ValidationError({field.name: [f"invalid value: {error}"]}) from None
             limit = field.max_length if isinstance(field, CharField) else None
             if limit is not None and isinstance(value, str) and len(value) > limit:
                 # checked here as save() does: SQLite would store the whole string
@@ -320,9 +333,8 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
             rhs = ctx.param(field.adapter(dialect)(value))
         sets.append(f"{dialect.quote(field.column)} = {rhs}")
     sql = f"UPDATE {dialect.quote(scope.table)} SET {', '.join(sets)}"  # noqa: S608
-    if q.where:
-        sql += " WHERE " + Where(q.where).as_sql(ctx)
-    return sql, ctx.params
+    where = _conditions(q.where, ctx)
+    return (sql + " WHERE " + where if where else sql), ctx.params
 
 
 def delete(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
@@ -331,9 +343,8 @@ def delete(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
     scope = q.scope()
     ctx = Ctx(dialect)
     sql = f"DELETE FROM {dialect.quote(scope.table)}"  # noqa: S608
-    if q.where:
-        sql += " WHERE " + Where(q.where).as_sql(ctx)
-    return sql, ctx.params
+    where = _conditions(q.where, ctx)
+    return (sql + " WHERE " + where if where else sql), ctx.params
 
 
 class Conflict(NamedTuple):

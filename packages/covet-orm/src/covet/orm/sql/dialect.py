@@ -26,8 +26,20 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 Adapter = Callable[[Any], Any]
+Param = Callable[[Any], str]
 
-DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
+#: parts of a date (``published__year``, ``Extract("published", "quarter")``); a datetime also
+#: has the time parts. ``week`` and ``iso_year`` are ISO 8601's, ``week_day`` counts 1 = Sunday
+#: to 7 = Saturday and ``iso_week_day`` 1 = Monday to 7 = Sunday (as Django).
+DATE_PARTS = ("year", "month", "day", "week", "week_day", "iso_week_day", "quarter", "iso_year")
+TIME_PARTS = ("hour", "minute", "second")
+DATETIME_PARTS = DATE_PARTS + TIME_PARTS
+_INT_RANGES = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "autoincrement": (-(2**31), 2**31 - 1),
+}
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 class Dialect:
@@ -61,6 +73,11 @@ class Dialect:
         self.adapters: dict[str, Adapter] = {}
         self.converters: dict[str, Adapter] = {}
 
+    @staticmethod
+    def codecs() -> list[dict[str, Any]]:
+        """Type codecs a connection must register (asyncpg's ``set_type_codec`` arguments)."""
+        return []
+
     # -- identifiers, parameters, literals -------------------------------------------------
     def quote(self, name: str) -> str:
         q = self.quote_char
@@ -69,6 +86,11 @@ class Dialect:
     def param(self, index: int) -> str:
         """The placeholder for the ``index``-th parameter (1-based)."""
         return "?"
+
+    def placeholder(self, index: int) -> str:
+        """The placeholder compiled queries use for the ``index``-th parameter: ``param`` unless
+        the driver also has a numbered form a fragment may repeat (SQLite's ``?NNN``)."""
+        return self.param(index)
 
     def text(self, sql: str) -> str:
         """Literal SQL text as it must be written for this driver (``%`` doubled for ``format``)."""
@@ -102,6 +124,18 @@ class Dialect:
 
     def converter(self, kind: str) -> Adapter | None:
         return self.converters.get(kind)
+
+    def integer_range(self, kind: str | None) -> tuple[int, int]:
+        """The integers a column of ``kind`` can hold here (64-bit for other kinds)."""
+        return _INT_RANGES.get(kind or "", _INT64)
+
+    def holds(self, kind: str | None, value: Any) -> bool:
+        """Whether a column of ``kind`` could hold ``value`` (an integer out of its range
+        cannot, and must not reach the driver, which would refuse it)."""
+        if type(value) is not int:
+            return True
+        lo, hi = self.integer_range(kind)
+        return lo <= value <= hi
 
     # -- clauses ----------------------------------------------------------------------------
     def pack_in(self, values: list[Any], kind: str | None) -> Any | None:
@@ -163,37 +197,84 @@ class Dialect:
     def escape_like(value: str) -> str:
         return value.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
+    def like_expr(self, lhs: str, rhs: str, pattern: str, *, case_insensitive: bool) -> str:
+        """LIKE against an expression's text (``name__startswith=F("prefix")``): its ``%``,
+        ``_`` and ``!`` are escaped in SQL, then wrapped in ``pattern``'s wildcards."""
+        escaped = f"REPLACE(REPLACE(REPLACE({rhs}, '!', '!!'), '%', '!%'), '_', '!_')"
+        before, _, after = pattern.partition("{}")
+        parts = [self.text(f"'{w}'") for w in (before,) if w] + [escaped]
+        parts += [self.text(f"'{w}'") for w in (after,) if w]
+        return self.like(lhs, self.concat(parts), case_insensitive=case_insensitive)
+
+    def concat(self, parts: Sequence[str]) -> str:
+        return "(" + " || ".join(parts) + ")"
+
     def iexact(self, lhs: str, rhs: str) -> str:
         return f"LOWER({lhs}) = LOWER({rhs})"
 
     def regex(self, lhs: str, rhs: str, *, case_insensitive: bool = False) -> str:
         raise NotImplementedError
 
-    def date_part(self, part: str, lhs: str) -> str:
-        if part not in DATE_PARTS:
-            raise ValueError(f"unknown date part {part!r}")
-        return f"CAST(EXTRACT({part.upper()} FROM {lhs}) AS INTEGER)"
-
-    def json_key(self, lhs: str, path: str) -> str:
-        """SQL reading the JSON scalar at ``path`` (a placeholder for ``json_path(keys)``)."""
+    def date_part(self, part: str, lhs: str, kind: str = "datetime") -> str:
+        """One part of a date, time or datetime (``kind``) as an integer; see ``DATE_PARTS``."""
         raise NotImplementedError
 
-    def json_path(self, keys: Sequence[str]) -> Any:
-        return "$" + "".join(f".{json.dumps(k)}" for k in keys)
+    def datetime_date(self, lhs: str) -> str:
+        """The date of a datetime (in UTC)."""
+        raise NotImplementedError
 
-    def json_scalar(self, value: Any) -> Any:
-        """A Python value as ``json_key`` yields it, for comparison (text form by default)."""
-        if isinstance(value, str):
-            return value
-        return json.dumps(value)
+    def datetime_time(self, lhs: str) -> str:
+        """The time of day of a datetime (in UTC)."""
+        raise NotImplementedError
 
-    def json_compare(self, lhs: str, path: str, op: str, value: str, raw: Any) -> str:
-        """``lhs``'s JSON value at ``path`` ``op`` (<, >=, ...) a value: numbers compare as numbers,
-        strings as strings. ``raw`` is the Python value (its type may choose the SQL)."""
-        return f"{self.json_key(lhs, path)} {op} {value}"
+    # -- JSON ---------------------------------------------------------------------------------
+    # ``keys`` is a path below the column: str keys and int array indexes; ``param`` turns a
+    # value into a placeholder (``Ctx.param``). JSON values compare as JSON: 1 equals 1.0 but not
+    # true or "1"; None in a value is JSON null.
+    def json_key(self, lhs: str, path: str) -> str:
+        """SQL reading the JSON scalar at ``path`` (a placeholder for ``json_path(keys)``) as
+        text (a string without its quotes)."""
+        raise NotImplementedError
 
-    def json_compare_value(self, value: Any) -> Any:
-        return value
+    def json_path(self, keys: Sequence[str | int]) -> Any:
+        return "$" + "".join(
+            f"[{k}]" if isinstance(k, int) else f".{json.dumps(k, ensure_ascii=False)}"
+            for k in keys
+        )
+
+    def json_value(self, column: str, keys: Sequence[str | int], param: Param) -> str:
+        """The JSON value at ``keys`` (the column itself when empty), read back as JSON."""
+        raise NotImplementedError
+
+    def json_equals(self, column: str, keys: Sequence[str | int], value: Any, param: Param) -> str:
+        raise NotImplementedError
+
+    def json_missing(self, column: str, keys: Sequence[str | int], param: Param) -> str:
+        """True where the path does not exist (or the column is NULL)."""
+        raise NotImplementedError
+
+    def json_has_path(self, column: str, keys: Sequence[str | int], param: Param) -> str:
+        """True where the path exists (its value may be JSON null)."""
+        raise NotImplementedError
+
+    def json_contains(
+        self, column: str, keys: Sequence[str | int], value: Any, param: Param
+    ) -> str:
+        """The value at ``keys`` contains ``value`` (PostgreSQL's ``@>``)."""
+        raise NotImplementedError
+
+    def json_contained_by(
+        self, column: str, keys: Sequence[str | int], value: Any, param: Param
+    ) -> str:
+        """The value at ``keys`` is contained by ``value`` (PostgreSQL's ``<@``)."""
+        raise NotImplementedError
+
+    def json_compare(
+        self, column: str, keys: Sequence[str | int], op: str, value: Any, param: Param
+    ) -> str:
+        """The JSON value at ``keys`` ``op`` (<, >=, ...) ``value``, a number or a string: only
+        values of that JSON type match (numbers compare as numbers, strings as text)."""
+        raise NotImplementedError
 
     # -- DDL --------------------------------------------------------------------------------
     def create_index(

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from covet.orm.sql import _values as v
-from covet.orm.sql.dialect import Dialect
+from covet.orm.sql.dialect import DATETIME_PARTS, Dialect, Param
+
+_EXTRACT = {"year": "YEAR", "month": "MONTH", "day": "DAY", "hour": "HOUR", "minute": "MINUTE",
+            "second": "SECOND"}  # fmt: skip
+#: the other parts as MySQL functions (``WEEK(x, 3)``: ISO 8601 weeks)
+_FUNCTIONS = {
+    "week": "WEEK({}, 3)", "week_day": "DAYOFWEEK({})", "iso_week_day": "(WEEKDAY({}) + 1)",
+    "quarter": "QUARTER({})", "iso_year": "(YEARWEEK({}, 3) DIV 100)",
+}  # fmt: skip
 
 
 class MySQLDialect(Dialect):
@@ -105,16 +113,67 @@ class MySQLDialect(Dialect):
             return f"{lhs} REGEXP CONCAT('(?i)', {rhs})"
         return f"{lhs} REGEXP {rhs}"
 
-    def date_part(self, part: str, lhs: str) -> str:
-        return super().date_part(part, lhs).replace("AS INTEGER", "AS SIGNED")
+    def date_part(self, part: str, lhs: str, kind: str = "datetime") -> str:
+        if part not in DATETIME_PARTS:
+            raise ValueError(f"unknown date part {part!r}")
+        if part in _EXTRACT:
+            return f"CAST(EXTRACT({_EXTRACT[part]} FROM {lhs}) AS SIGNED)"
+        return _FUNCTIONS[part].format(lhs)
 
+    def datetime_date(self, lhs: str) -> str:
+        return f"DATE({lhs})"
+
+    def datetime_time(self, lhs: str) -> str:
+        return f"TIME({lhs})"
+
+    def concat(self, parts: Sequence[str]) -> str:
+        return f"CONCAT({', '.join(parts)})"
+
+    # -- JSON (MariaDB keeps JSON as text; JSON_EQUALS compares it as JSON) --------------------
+    # No fragment here repeats a piece of SQL it was given: ``%s`` placeholders bind in order.
     def json_key(self, lhs: str, path: str) -> str:
         return f"JSON_UNQUOTE(JSON_EXTRACT({lhs}, {path}))"
 
-    def json_compare(self, lhs: str, path: str, op: str, value: str, raw: object) -> str:
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            return f"CAST(JSON_EXTRACT({lhs}, {path}) AS DOUBLE) {op} {value}"
-        return super().json_compare(lhs, path, op, value, raw)
+    def json_value(self, column: str, keys: Sequence[str | int], param: Param) -> str:
+        if not keys:
+            return column
+        return f"JSON_EXTRACT({column}, {param(self.json_path(keys))})"
+
+    def json_equals(self, column: str, keys: Sequence[str | int], value: Any, param: Param) -> str:
+        # MariaDB 10.11's JSON_EQUALS() answers 1 for a NULL read from a row: test it first
+        present = f"{self.json_value(column, keys, param)} IS NOT NULL"
+        document = self.json_value(column, keys, param)
+        return f"({present} AND JSON_EQUALS({document}, {param(v.json_text(value))}))"
+
+    def json_missing(self, column: str, keys: Sequence[str | int], param: Param) -> str:
+        return f"{self.json_value(column, keys, param)} IS NULL"
+
+    def json_has_path(self, column: str, keys: Sequence[str | int], param: Param) -> str:
+        return f"JSON_CONTAINS_PATH({column}, 'one', {param(self.json_path(keys))})"
+
+    def json_contains(
+        self, column: str, keys: Sequence[str | int], value: Any, param: Param
+    ) -> str:
+        candidate = param(v.json_text(value))
+        if not keys:
+            return f"JSON_CONTAINS({column}, {candidate})"
+        return f"JSON_CONTAINS({column}, {candidate}, {param(self.json_path(keys))})"
+
+    def json_contained_by(
+        self, column: str, keys: Sequence[str | int], value: Any, param: Param
+    ) -> str:
+        target = param(v.json_text(value))
+        return f"JSON_CONTAINS({target}, {self.json_value(column, keys, param)})"
+
+    def json_compare(
+        self, column: str, keys: Sequence[str | int], op: str, value: Any, param: Param
+    ) -> str:
+        kind = f"JSON_TYPE({self.json_value(column, keys, param)})"
+        read = self.json_value(column, keys, param)
+        if isinstance(value, str):
+            return f"({kind} = 'STRING' AND JSON_UNQUOTE({read}) {op} {param(value)})"
+        numeric = "('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')"
+        return f"({kind} IN {numeric} AND CAST({read} AS DOUBLE) {op} {param(value)})"
 
     def create_index(
         self, name: str, table: str, columns: Sequence[str], *, unique: bool = False
