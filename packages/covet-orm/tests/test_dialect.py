@@ -104,7 +104,7 @@ def test_update_with_f_and_count_of_slice() -> None:
         Thing.objects.filter(Q(n=1) | ~Q(name="x"))._query, d, {"n": F("n") + 1}
     )
     assert text == (
-        'UPDATE "thing" SET "n" = ("thing"."n" + $1) WHERE ("thing"."n" = $2) OR '
+        'UPDATE "thing" SET "n" = ("thing"."n" + CAST($1 AS BIGINT)) WHERE ("thing"."n" = $2) OR '
         '(NOT ("thing"."name" = $3))'
     )
     assert params == [1, 1, "x"]

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from covet.orm import _exceptions as exc
 from covet.orm._database import Database, Op, Stmt, get_default_database
 from covet.orm._fields import NOT_PROVIDED, BigAutoField, CharField, Field
-from covet.orm._query import Manager
+from covet.orm._manager import BaseManager, Manager
+from covet.orm._query import QuerySet
 from covet.orm.expressions import Q
 from covet.orm.sql import compiler
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 _META_OPTIONS = {
     "db", "table_name", "ordering", "indexes", "unique_together", "constraints", "abstract",
+    "get_latest_by",
 }  # fmt: skip
 
 
@@ -55,6 +57,14 @@ class Options:
         self.table_name: str = meta.get("table_name") or _snake(model.__name__)
         self.db: Database | None = meta.get("db")
         self.ordering: list[str] = list(meta.get("ordering", ()))
+        latest = meta.get("get_latest_by", ())
+        self.get_latest_by: list[str] = [latest] if isinstance(latest, str) else list(latest)
+        #: "app.Model" as Django writes it (delete() counts by it): the package holding the
+        #: model's module ("blog" for blog/models.py), else the module itself
+        parts = model.__module__.split(".")
+        app = parts[-2] if parts[-1] == "models" and len(parts) > 1 else parts[-1]
+        self.label = f"{app}.{model.__name__}"
+        self.managers: list[BaseManager[Any]] = []
         self.indexes: list[Index] = list(meta.get("indexes", ()))
         together = list(meta.get("unique_together", ()))
         if together and all(isinstance(x, str) for x in together):
@@ -166,6 +176,12 @@ class ModelBase(type):
             ns["id"] = auto
             ordered = {"id": auto, **ordered}
         cls = super().__new__(mcs, name, bases, ns, **kw)
+        managers = _managers(cls)
+        if not managers:
+            default: Any = Manager()
+            default.__set_name__(cls, "objects")
+            cls.objects = default  # type: ignore[attr-defined]
+            managers = [default]
         fields = list(ordered.values())
         for fname, field in ordered.items():
             field.name = fname
@@ -180,6 +196,9 @@ class ModelBase(type):
             opts.model, opts.abstract, opts.raw, opts.fields = cls, True, meta, []  # type: ignore[assignment]
         model: Any = cls
         model._meta = opts
+        opts.managers = managers
+        if managers:  # the first declared; related managers will build on it
+            model._default_manager = managers[0]
         model.DoesNotExist = type(
             "DoesNotExist",
             (exc.DoesNotExist,),
@@ -193,13 +212,24 @@ class ModelBase(type):
         return cls
 
 
+def _managers(cls: type) -> list[BaseManager[Any]]:
+    """The managers a model class declares or inherits, in declaration order."""
+    found: dict[str, BaseManager[Any]] = {}
+    for klass in reversed(cls.__mro__):
+        for attr, value in vars(klass).items():
+            if isinstance(value, BaseManager) and attr != "_default_manager":
+                found[attr] = value
+    return sorted(found.values(), key=lambda m: m._order)
+
+
 class Model(metaclass=ModelBase):
     """Base class of every model. Subclass it, declare fields, optionally a ``Meta``."""
 
     _meta: ClassVar[Options]
     DoesNotExist: ClassVar[type[exc.DoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[exc.MultipleObjectsReturned]]
-    objects: ClassVar[Manager[Self]] = Manager()
+    objects: ClassVar[Manager[Self]]
+    _default_manager: ClassVar[Manager[Self]]
     _adding = False
 
     def __init__(self, **kwargs: Any) -> None:
@@ -273,13 +303,16 @@ class Model(metaclass=ModelBase):
         db = self._meta.database
         await db.arun(self._save_op(db.dialect, update_fields, force_insert))
 
-    def delete(self) -> int:
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """DELETE this object's row; ``(count, {model label: count})`` as Django."""
         db = self._meta.database
-        return db.run(self._delete_op(db.dialect), "delete")
+        count = db.run(self._delete_op(db.dialect), "delete")
+        return count, ({self._meta.label: count} if count else {})
 
-    async def adelete(self) -> int:
+    async def adelete(self) -> tuple[int, dict[str, int]]:
         db = self._meta.database
-        return await db.arun(self._delete_op(db.dialect))
+        count = await db.arun(self._delete_op(db.dialect))
+        return count, ({self._meta.label: count} if count else {})
 
     def refresh_from_db(self, fields: Iterable[str] | None = None) -> None:
         db = self._meta.database
@@ -342,7 +375,7 @@ class Model(metaclass=ModelBase):
 
     def _refresh_op(self, dialect: Dialect, names: Iterable[str] | None) -> Op[None]:
         meta = self._meta
-        qs = type(self).objects.filter(pk=self.pk)
+        qs = QuerySet(type(self)).filter(pk=self.pk)  # every row, whatever the managers narrow
         if names is not None:
             qs = qs.only(*names)
         rows = yield from qs._fetch_op(dialect)

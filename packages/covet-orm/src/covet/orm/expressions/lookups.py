@@ -103,6 +103,7 @@ class Lookup(Expr):
         self.contains_aggregate = lhs.contains_aggregate or (
             isinstance(rhs, Expr) and rhs.contains_aggregate
         )
+        self.contains_over = lhs.contains_over or (isinstance(rhs, Expr) and rhs.contains_over)
 
     def as_sql(self, ctx: Ctx) -> str:
         sql = self._sql(ctx)
@@ -261,6 +262,20 @@ def _transform(lhs: Expr, name: str) -> Expr | None:
     ):
         return DatePart(lhs, name)
     return None
+
+
+def resolve_path(scope: Scope, path: str) -> Expr:
+    """``"published__year"``, ``"data__key__0"``: a field (or annotation) and its transforms."""
+    first, *rest = path.split("__")
+    expr = scope.ref(first)
+    for name in rest:
+        transformed = _transform(expr, name)
+        if transformed is None:
+            raise FieldError(
+                f"cannot resolve {path!r}: {name!r} is not a transform of {_describe(expr)}"
+            )
+        expr = transformed
+    return expr
 
 
 def _is_lookup(lhs: Expr, name: str) -> bool:

@@ -14,12 +14,12 @@ if TYPE_CHECKING:
 class Q:
     """Filter conditions combined with ``&``, ``|`` and ``~``."""
 
-    def __init__(self, *args: Q, **kwargs: Any) -> None:
-        self.children: list[Q | tuple[str, Any]] = [*args, *sorted(kwargs.items())]
+    def __init__(self, *args: Q | Expr, **kwargs: Any) -> None:
+        self.children: list[Q | Expr | tuple[str, Any]] = [*args, *sorted(kwargs.items())]
         self.connector = "AND"
         self.negated = False
 
-    def _new(self, connector: str, children: list[Q | tuple[str, Any]], negated: bool) -> Q:
+    def _new(self, connector: str, children: list[Q | Expr | tuple[str, Any]], negated: bool) -> Q:
         q = Q()
         q.connector, q.children, q.negated = connector, children, negated
         return q
@@ -43,6 +43,9 @@ class Q:
     def __or__(self, other: Q) -> Q:
         return self._combine(other, "OR")
 
+    def __xor__(self, other: Q) -> Q:
+        return self._combine(other, "XOR")
+
     def __invert__(self) -> Q:
         return self._new(self.connector, list(self.children), not self.negated)
 
@@ -52,7 +55,7 @@ class Q:
     def resolve(self, scope: Scope) -> Where:
         nodes: list[Expr] = []
         for child in self.children:
-            if isinstance(child, Q):
+            if isinstance(child, Q | Expr):
                 nodes.append(child.resolve(scope))
             else:
                 nodes.append(build_lookup(scope, child[0], child[1]))
@@ -66,6 +69,7 @@ class Where(Expr):
     def __init__(self, children: list[Expr], connector: str = "AND", negated: bool = False) -> None:
         self.children, self.connector, self.negated = children, connector, negated
         self.contains_aggregate = any(c.contains_aggregate for c in children)
+        self.contains_over = any(c.contains_over for c in children)
 
     def as_sql(self, ctx: Ctx) -> str:
         if self.negated:
@@ -75,5 +79,10 @@ class Where(Expr):
             ctx.negated = not ctx.negated
         if not parts:
             return ""
-        sql = parts[0] if len(parts) == 1 else f" {self.connector} ".join(f"({p})" for p in parts)
+        if len(parts) == 1:
+            sql = parts[0]
+        elif self.connector == "XOR":
+            sql = ctx.dialect.xor(parts)
+        else:
+            sql = f" {self.connector} ".join(f"({p})" for p in parts)
         return f"NOT ({sql})" if self.negated else sql

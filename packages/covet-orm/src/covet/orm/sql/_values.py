@@ -99,8 +99,11 @@ def duration_to_int(value: Any) -> Any:
 
 
 def int_to_duration(value: Any) -> Any:
+    """Microseconds (an aggregate's may be a float or, on MySQL, a Decimal) as a timedelta."""
     if isinstance(value, int):
         return dt.timedelta(microseconds=value)
+    if isinstance(value, float | Decimal):
+        return dt.timedelta(microseconds=round(value))
     return value
 
 

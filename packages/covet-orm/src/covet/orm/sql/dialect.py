@@ -57,6 +57,14 @@ class Dialect:
     #: a single-row INSERT reports the new auto key as the cursor's last id (no RETURNING needed)
     insert_returns_last_id: ClassVar[bool] = False
     supports_for_update: ClassVar[bool] = True
+    #: COUNT(x) FILTER (WHERE ...)
+    supports_aggregate_filter: ClassVar[bool] = True
+    #: LAG(x, 1, default)
+    supports_lag_default: ClassVar[bool] = True
+    #: x IN (SELECT ... LIMIT n)
+    supports_limit_in_subquery: ClassVar[bool] = True
+    #: SELECT DISTINCT ON (...)
+    supports_distinct_on: ClassVar[bool] = False
     supports_ddl_transactions: ClassVar[bool] = True
     #: most bound parameters one statement may carry
     max_params: ClassVar[int] = 32766
@@ -208,6 +216,82 @@ class Dialect:
 
     def concat(self, parts: Sequence[str]) -> str:
         return "(" + " || ".join(parts) + ")"
+
+    # -- expressions ----------------------------------------------------------------------
+    #: the SQL type a parameter is cast to where the database would otherwise guess its type
+    param_types: ClassVar[dict[str, str]] = {}
+
+    def cast_param(self, sql: str, kind: str) -> str:
+        """A placeholder (or NULL) typed as ``kind`` where the database needs to be told."""
+        target = self.param_types.get(kind)
+        return sql if target is None else f"CAST({sql} AS {target})"
+
+    def json_null(self) -> str:
+        """A JSON null value (not SQL NULL)."""
+        return self.text("'null'")
+
+    def combine(self, op: str, lhs: str, rhs: str, left: str | None, right: str | None) -> str:
+        """``lhs <op> rhs`` for + - * / % **; ``left``/``right`` name the operands' types
+        (``int``, ``float``, ``decimal``, ...): integer division stays integer division."""
+        if op == "**":
+            return f"POWER({lhs}, {rhs})"
+        if op == "%":
+            return f"MOD({lhs}, {rhs})"
+        return f"({lhs} {op} {rhs})"
+
+    def aggregate(self, function: str, argument: str) -> str:
+        return f"{function}({argument})"
+
+    def bool_to_int(self, sql: str) -> str:
+        return sql
+
+    def to_float(self, sql: str) -> str:
+        """A number as the database's double precision, where an aggregate would otherwise
+        round (MySQL's AVG of integers)."""
+        return sql
+
+    def length(self, sql: str) -> str:
+        return f"LENGTH({sql})"
+
+    def concat_text(self, args: Sequence[str]) -> str:
+        """Text joined end to end, a NULL counting as empty text."""
+        empty = self.text("''")
+        return "(" + " || ".join(f"COALESCE({a}, {empty})" for a in args) + ")"
+
+    def greatest(self, args: Sequence[str], *, largest: bool) -> str:
+        return f"{'GREATEST' if largest else 'LEAST'}({', '.join(args)})"
+
+    #: SQL type per column kind for CAST (a kind missing here uses ``column_type``)
+    cast_types: ClassVar[dict[str, str]] = {}
+
+    def cast(self, sql: str, field: Any, source_kind: str | None) -> str:
+        kind = field.kind
+        target = self.cast_types.get(kind)
+        if target is None:
+            target = field.db_type(self)
+        return f"CAST({sql} AS {target.format(**vars(field))})"
+
+    def trunc(self, unit: str, sql: str, kind: str) -> str:
+        """A date (``kind`` date) or datetime truncated to ``unit`` (year ... second)."""
+        raise NotImplementedError
+
+    def order_term(self, render: Callable[[], str], descending: bool, nulls: str | None) -> str:
+        """One ORDER BY term; ``render()`` writes the expression (called again where a
+        database needs it twice). ``nulls``: "first", "last" or None (the database's order)."""
+        sql = render() + (" DESC" if descending else "")
+        return sql + (f" NULLS {nulls.upper()}" if nulls else "")
+
+    def compound_part(self, sql: str) -> str:
+        """One SELECT of a UNION / INTERSECT / EXCEPT (it may have ORDER BY and LIMIT)."""
+        return f"({sql})"
+
+    def random(self) -> str:
+        return "RANDOM()"
+
+    def xor(self, parts: Sequence[str]) -> str:
+        """True when an odd number of ``parts`` are true (a NULL part counts as false)."""
+        ones = " + ".join(f"(CASE WHEN {p} THEN 1 ELSE 0 END)" for p in parts)
+        return f"MOD({ones}, 2) = 1"
 
     def iexact(self, lhs: str, rhs: str) -> str:
         return f"LOWER({lhs}) = LOWER({rhs})"

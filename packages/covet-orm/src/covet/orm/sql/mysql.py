@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from covet.orm.sql import _values as v
@@ -76,6 +76,20 @@ class MySQLDialect(Dialect):
             binary=v.to_bytes,
         )
 
+    supports_aggregate_filter = False
+    supports_limit_in_subquery = False
+    supports_lag_default = False  # MariaDB: LAG(x, n) only
+    #: a bound datetime read back in a SELECT would be text: typed like the columns
+    param_types: ClassVar[dict[str, str]] = {
+        "datetime": "DATETIME(6)", "date": "DATE", "time": "TIME(6)",
+    }  # fmt: skip
+    cast_types: ClassVar[dict[str, str]] = {
+        "smallint": "SIGNED", "integer": "SIGNED", "bigint": "SIGNED", "float": "DOUBLE",
+        "boolean": "SIGNED", "varchar": "CHAR", "text": "CHAR", "uuid": "CHAR",
+        "autoincrement": "SIGNED", "bigautoincrement": "SIGNED", "json": "CHAR",
+        "duration": "SIGNED",
+    }  # fmt: skip
+
     def quote(self, name: str) -> str:
         # identifiers are SQL text too: a ``%`` in a table, column or alias name is doubled
         return super().quote(name).replace("%", "%%")
@@ -128,6 +142,49 @@ class MySQLDialect(Dialect):
 
     def concat(self, parts: Sequence[str]) -> str:
         return f"CONCAT({', '.join(parts)})"
+
+    def concat_text(self, args: Sequence[str]) -> str:
+        return f"CONCAT_WS('', {', '.join(args)})"  # skips NULLs
+
+    def combine(self, op: str, lhs: str, rhs: str, left: str | None, right: str | None) -> str:
+        if op == "/" and left == right == "int":  # `/` would answer a DECIMAL
+            return f"({lhs} DIV {rhs})"
+        return super().combine(op, lhs, rhs, left, right)
+
+    def to_float(self, sql: str) -> str:
+        return f"CAST({sql} AS DOUBLE)"  # AVG/VAR_POP of integers would be a 4-place DECIMAL
+
+    def length(self, sql: str) -> str:
+        return f"CHAR_LENGTH({sql})"  # LENGTH() counts bytes
+
+    def random(self) -> str:
+        return "RAND()"
+
+    def xor(self, parts: Sequence[str]) -> str:
+        return " XOR ".join(f"({p})" for p in parts)
+
+    def order_term(self, render: Callable[[], str], descending: bool, nulls: str | None) -> str:
+        # no NULLS FIRST/LAST: sort on IS NULL first (MySQL puts NULLs first when ascending)
+        sql = render() + (" DESC" if descending else "")
+        if nulls is None or (nulls == "first") != descending:
+            return sql
+        return f"({render()} IS NULL){' DESC' if nulls == 'first' else ''}, {sql}"
+
+    def trunc(self, unit: str, sql: str, kind: str) -> str:
+        if unit == "week":
+            monday = f"DATE_SUB(DATE({sql}), INTERVAL WEEKDAY({sql}) DAY)"
+            return monday if kind == "date" else f"CAST({monday} AS DATETIME(6))"
+        if unit == "quarter":
+            first = f"MAKEDATE(YEAR({sql}), 1) + INTERVAL (QUARTER({sql}) - 1) QUARTER"
+            return first if kind == "date" else f"CAST({first} AS DATETIME(6))"
+        formats = {
+            "year": "%Y-01-01 00:00:00", "month": "%Y-%m-01 00:00:00",
+            "day": "%Y-%m-%d 00:00:00", "hour": "%Y-%m-%d %H:00:00",
+            "minute": "%Y-%m-%d %H:%i:00", "second": "%Y-%m-%d %H:%i:%s",
+        }  # fmt: skip
+        pattern = self.text(f"'{formats[unit]}'")
+        target = "DATE" if kind == "date" else "DATETIME(6)"
+        return f"CAST(DATE_FORMAT({sql}, {pattern}) AS {target})"
 
     # -- JSON (MariaDB keeps JSON as text; JSON_EQUALS compares it as JSON) --------------------
     # No fragment here repeats a piece of SQL it was given: ``%s`` placeholders bind in order.

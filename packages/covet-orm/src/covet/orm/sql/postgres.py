@@ -114,8 +114,34 @@ class PostgresDialect(Dialect):
         self.adapters.update(datetime=v.naive_to_aware, binary=v.to_bytes)
         self.converters.update(datetime=v.naive_to_aware)
 
+    supports_distinct_on = True
+    param_types: ClassVar[dict[str, str]] = {
+        "smallint": "BIGINT", "integer": "BIGINT", "bigint": "BIGINT",
+        "autoincrement": "BIGINT", "bigautoincrement": "BIGINT", "float": "DOUBLE PRECISION",
+        "decimal": "NUMERIC", "boolean": "BOOLEAN", "varchar": "TEXT", "text": "TEXT",
+        "date": "DATE", "datetime": "TIMESTAMP WITH TIME ZONE", "time": "TIME",
+        "duration": "INTERVAL", "uuid": "UUID", "json": "JSONB", "binary": "BYTEA",
+    }  # fmt: skip
+    cast_types: ClassVar[dict[str, str]] = {
+        "varchar": "VARCHAR({max_length})", "autoincrement": "INTEGER",
+        "bigautoincrement": "BIGINT",
+    }  # fmt: skip
+
     def param(self, index: int) -> str:
         return f"${index}"
+
+    def json_null(self) -> str:
+        return "'null'::jsonb"
+
+    def bool_to_int(self, sql: str) -> str:
+        return f"CAST({sql} AS INTEGER)"
+
+    def concat_text(self, args: Sequence[str]) -> str:
+        return "(" + " || ".join(f"COALESCE(CAST({a} AS TEXT), '')" for a in args) + ")"
+
+    def trunc(self, unit: str, sql: str, kind: str) -> str:
+        truncated = f"DATE_TRUNC('{unit}', {sql})"
+        return f"CAST({truncated} AS DATE)" if kind == "date" else truncated
 
     @staticmethod
     def codecs() -> list[dict[str, Any]]:

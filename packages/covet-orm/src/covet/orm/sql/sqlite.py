@@ -23,6 +23,7 @@ PACK_IN_PAST = 400
 _OFFSETS = {"year": (1, 4), "month": (6, 2), "day": (9, 2), "hour": (12, 2), "minute": (15, 2),
             "second": (18, 2)}  # fmt: skip
 _TIME_OFFSETS = {"hour": (1, 2), "minute": (4, 2), "second": (7, 2)}
+_SPREAD = {"STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP"}
 
 
 class SqliteDialect(Dialect):
@@ -95,8 +96,61 @@ class SqliteDialect(Dialect):
     def packed_in(self, lhs: str, placeholder: str) -> str:
         return f"{lhs} IN (SELECT value FROM json_each({placeholder}))"  # noqa: S608 - SQL parts
 
+    cast_types: ClassVar[dict[str, str]] = {
+        "smallint": "INTEGER", "integer": "INTEGER", "bigint": "INTEGER", "float": "REAL",
+        "decimal": "NUMERIC", "boolean": "INTEGER", "varchar": "TEXT", "text": "TEXT",
+        "autoincrement": "INTEGER", "bigautoincrement": "INTEGER",
+    }  # fmt: skip
+
     def placeholder(self, index: int) -> str:
         return f"?{index}"
+
+    def combine(self, op: str, lhs: str, rhs: str, left: str | None, right: str | None) -> str:
+        if op == "%":
+            return f"({lhs} % {rhs})"
+        return super().combine(op, lhs, rhs, left, right)
+
+    def aggregate(self, function: str, argument: str) -> str:
+        # no STDDEV/VARIANCE in SQLite: from the sums (numbered placeholders repeat safely)
+        if function in _SPREAD:
+            x = f"CAST({argument} AS REAL)"
+            n = f"COUNT({argument})"
+            square = f"(SUM({x} * {x}) - SUM({x}) * SUM({x}) / {n})"
+            sample = function.endswith("_SAMP")
+            variance = f"({square} / NULLIF({n} - 1, 0))" if sample else f"({square} / {n})"
+            # rounding can leave -1e-17 for equal values: clamp before the square root
+            variance = f"MAX({variance}, 0.0)"
+            return f"SQRT({variance})" if function.startswith("STDDEV") else variance
+        return f"{function}({argument})"
+
+    def compound_part(self, sql: str) -> str:
+        return f"SELECT * FROM ({sql})"  # noqa: S608 - no parentheses around compound members
+
+    def greatest(self, args: Sequence[str], *, largest: bool) -> str:
+        return f"{'MAX' if largest else 'MIN'}({', '.join(args)})"
+
+    def cast(self, sql: str, field: Any, source_kind: str | None) -> str:
+        if field.kind == "date":
+            return f"substr({sql}, 1, 10)" if source_kind == "datetime" else sql
+        if field.kind in ("datetime", "time", "uuid", "json", "duration"):
+            return sql  # kept as covet's text (or microseconds) already
+        return super().cast(sql, field, source_kind)
+
+    def trunc(self, unit: str, sql: str, kind: str) -> str:
+        # covet's fixed-width UTC text: keep the head, write the rest
+        keep = {"year": 4, "month": 7, "day": 10, "hour": 13, "minute": 16, "second": 19}
+        zero = "-01-01 00:00:00.000000+00:00"
+        if kind == "date":
+            zero = zero[:6]
+        if unit == "week":
+            monday = f"date(substr({sql}, 1, 10), '-6 days', 'weekday 1')"
+            return monday if kind == "date" else f"({monday} || ' 00:00:00.000000+00:00')"
+        if unit == "quarter":
+            month = f"((CAST(substr({sql}, 6, 2) AS INTEGER) - 1) / 3 * 3 + 1)"
+            head = f"(substr({sql}, 1, 5) || printf('%02d', {month}))"
+            return f"({head} || '{zero[3:]}')"
+        n = keep[unit]
+        return f"(substr({sql}, 1, {n}) || '{zero[n - 4 :]}')"
 
     def bool_literal(self, value: bool) -> str:
         return "1" if value else "0"

@@ -1,0 +1,122 @@
+"""``Manager``: the entry point of a model's queries (``Model.objects``).
+
+A manager is declared on a model class (``objects = Manager()``, ``published =
+PublishedManager()``) and reached through it; each model (also each subclass of an abstract
+model) gets its own copy bound to it. Every QuerySet method called on a manager runs on
+``get_queryset()``, which subclasses override::
+
+    class PublishedManager(Manager["Article"]):
+        def get_queryset(self) -> QuerySet[Article]:
+            return super().get_queryset().filter(status="published")
+
+A model without managers gets ``objects``; ``Model._default_manager`` is the first one declared
+(relations build their related managers on it).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+from covet.orm._query import QuerySet
+
+if TYPE_CHECKING:
+    from covet.orm._model import Model
+
+M = TypeVar("M", bound="Model")
+
+#: QuerySet methods a manager answers by calling them on ``get_queryset()``
+PROXIED = (
+    "aaggregate", "abulk_create", "abulk_update", "acontains", "acount", "acreate", "aearliest",
+    "aexists", "aexplain", "afirst", "aget", "aget_or_create", "ain_bulk", "alast", "alatest",
+    "alias", "alist", "annotate", "aupdate_or_create", "aggregate", "bulk_create", "bulk_update",
+    "contains", "count", "create", "dates", "datetimes", "defer", "difference", "distinct",
+    "earliest", "exclude", "exists", "explain", "filter", "first", "get", "get_or_create",
+    "in_bulk", "intersection", "last", "latest", "list", "none", "only", "order_by", "raw",
+    "reverse", "select_for_update", "union", "update_or_create", "values", "values_list",
+)  # fmt: skip
+
+
+class BaseManager(Generic[M]):
+    """The runtime class behind ``Manager`` (type checkers see a QuerySet's methods)."""
+
+    creation_counter = 0
+
+    def __init__(self) -> None:
+        self.model: type[M] | None = None
+        self.name = ""
+        BaseManager.creation_counter += 1
+        self._order = BaseManager.creation_counter  # declaration order: the first is default
+        self._bound: dict[type[Any], Any] = {}
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: object | None, owner: type[M]) -> Self:
+        if instance is not None:
+            raise AttributeError(
+                f"Manager isn't accessible via {owner.__name__} instances; use "
+                f"{owner.__name__}.{self.name or 'objects'}"
+            )
+        if owner._meta.abstract:
+            raise AttributeError(f"{owner.__name__} is abstract and has no table to query")
+        bound = self._bound.get(owner)
+        if bound is None:  # one copy per model class, a subclass's too
+            bound = copy.copy(self)
+            bound.model = owner
+            bound._bound = {}
+            self._bound[owner] = bound
+        result: Self = bound
+        return result
+
+    def __repr__(self) -> str:
+        model = self.model.__name__ if self.model is not None else "unbound"
+        return f"<{type(self).__name__} {model}.{self.name}>"
+
+    def get_queryset(self) -> QuerySet[M]:
+        """The QuerySet every method of this manager starts from (override to narrow it)."""
+        if self.model is None:
+            raise AttributeError("this manager is not bound to a model; reach it through one")
+        return QuerySet(self.model)
+
+    def all(self) -> QuerySet[M]:
+        return self.get_queryset()
+
+    def __iter__(self) -> Iterator[M]:
+        return iter(self.get_queryset())
+
+    async def __aiter__(self) -> AsyncIterator[M]:
+        async for obj in self.get_queryset():
+            yield obj
+
+
+def _proxy(name: str) -> Any:
+    def method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.get_queryset(), name)(*args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = getattr(QuerySet, name).__doc__
+    return method
+
+
+for _name in PROXIED:
+    setattr(BaseManager, _name, _proxy(_name))
+
+
+if TYPE_CHECKING:
+
+    class Manager(QuerySet[M]):
+        """``Model.objects``: QuerySet methods on ``get_queryset()`` (see the module)."""
+
+        model: type[M]
+        name: str
+
+        def __init__(self) -> None: ...
+        def __get__(self, instance: object | None, owner: type[M]) -> Self: ...
+        def get_queryset(self) -> QuerySet[M]: ...
+
+else:
+
+    class Manager(BaseManager[M]):
+        """``Model.objects``: QuerySet methods on ``get_queryset()`` (see the module)."""
