@@ -220,9 +220,7 @@ async def test_managers_of_abstract_models_are_inherited(api) -> None:
     assert await api(Note.live, "count") == 1
     assert Note._default_manager is Note.live
     with pytest.raises(AttributeError, match="abstract"):
-        _ = Stamped.live
-    with pytest.raises(AttributeError, match="instances"):
-        _ = Note().live
+        Stamped.live.all()
 
 
 # -- bugs 13 and 15 ---------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """``Manager``: the entry point of a model's queries (``Model.objects``).
 
 A manager is declared on a model class (``objects = Manager()``, ``published =
-PublishedManager()``) and reached through it; each model (also each subclass of an abstract
-model) gets its own copy bound to it. Every QuerySet method called on a manager runs on
-``get_queryset()``, which subclasses override::
+PublishedManager()``) and reached through it; each concrete model (also each subclass of an
+abstract model) gets its own copy bound to it when the class is made. Every QuerySet method
+called on a manager runs on ``get_queryset()``, which subclasses override::
 
     class PublishedManager(Manager["Article"]):
         def get_queryset(self) -> QuerySet[Article]:
@@ -19,7 +19,7 @@ import copy
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from covet.orm._query import QuerySet
+from covet.orm._query import QuerySet, one, pk_plan
 
 if TYPE_CHECKING:
     from covet.orm._model import Model
@@ -29,10 +29,10 @@ M = TypeVar("M", bound="Model")
 #: QuerySet methods a manager answers by calling them on ``get_queryset()``
 PROXIED = (
     "aaggregate", "abulk_create", "abulk_update", "acontains", "acount", "acreate", "aearliest",
-    "aexists", "aexplain", "afirst", "aget", "aget_or_create", "ain_bulk", "alast", "alatest",
+    "aexists", "aexplain", "afirst", "aget_or_create", "ain_bulk", "alast", "alatest",
     "alias", "alist", "annotate", "aupdate_or_create", "aggregate", "bulk_create", "bulk_update",
     "contains", "count", "create", "dates", "datetimes", "defer", "difference", "distinct",
-    "earliest", "exclude", "exists", "explain", "filter", "first", "get", "get_or_create",
+    "earliest", "exclude", "exists", "explain", "filter", "first", "get_or_create",
     "in_bulk", "intersection", "last", "latest", "list", "none", "only", "order_by", "raw",
     "reverse", "select_for_update", "union", "update_or_create", "values", "values_list",
 )  # fmt: skip
@@ -48,27 +48,39 @@ class BaseManager(Generic[M]):
         self.name = ""
         BaseManager.creation_counter += 1
         self._order = BaseManager.creation_counter  # declaration order: the first is default
-        self._bound: dict[type[Any], Any] = {}
+        self._plain = False  # bound, with the default get_queryset()
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self.name = name
 
-    def __get__(self, instance: object | None, owner: type[M]) -> Self:
-        if instance is not None:
-            raise AttributeError(
-                f"Manager isn't accessible via {owner.__name__} instances; use "
-                f"{owner.__name__}.{self.name or 'objects'}"
-            )
-        if owner._meta.abstract:
-            raise AttributeError(f"{owner.__name__} is abstract and has no table to query")
-        bound = self._bound.get(owner)
-        if bound is None:  # one copy per model class, a subclass's too
-            bound = copy.copy(self)
-            bound.model = owner
-            bound._bound = {}
-            self._bound[owner] = bound
-        result: Self = bound
-        return result
+    def bind(self, model: type[M]) -> Self:
+        """A copy of this manager for ``model`` (the model class stores it under its name:
+        reaching it then costs an attribute lookup, nothing more)."""
+        bound = copy.copy(self)
+        bound.model = model
+        bound._plain = type(self).get_queryset is BaseManager.get_queryset
+        return bound
+
+    # get() by primary key is the hottest call there is: straight to its cached statement
+    def get(self, *args: Any, **kwargs: Any) -> M:
+        if self._plain and not args and len(kwargs) == 1:
+            model = self.model
+            assert model is not None
+            plan = pk_plan(model, kwargs)
+            if plan is not None:
+                db, sql, params, build = plan
+                return one(model, build(db.fetch_rows(sql, params, "QuerySet.get")))
+        return self.get_queryset().get(*args, **kwargs)
+
+    async def aget(self, *args: Any, **kwargs: Any) -> M:
+        if self._plain and not args and len(kwargs) == 1:
+            model = self.model
+            assert model is not None
+            plan = pk_plan(model, kwargs)
+            if plan is not None:
+                db, sql, params, build = plan
+                return one(model, build(await db.afetch_rows(sql, params)))
+        return await self.get_queryset().aget(*args, **kwargs)
 
     def __repr__(self) -> str:
         model = self.model.__name__ if self.model is not None else "unbound"
@@ -76,9 +88,13 @@ class BaseManager(Generic[M]):
 
     def get_queryset(self) -> QuerySet[M]:
         """The QuerySet every method of this manager starts from (override to narrow it)."""
-        if self.model is None:
-            raise AttributeError("this manager is not bound to a model; reach it through one")
-        return QuerySet(self.model)
+        model = self.model
+        if model is None:
+            raise AttributeError(
+                "this manager belongs to an abstract model (no table to query); use it through "
+                "a concrete subclass"
+            )
+        return QuerySet(model)
 
     def all(self) -> QuerySet[M]:
         return self.get_queryset()
@@ -92,8 +108,10 @@ class BaseManager(Generic[M]):
 
 
 def _proxy(name: str) -> Any:
+    call = getattr(QuerySet, name)
+
     def method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
-        return getattr(self.get_queryset(), name)(*args, **kwargs)
+        return call(self.get_queryset(), *args, **kwargs)
 
     method.__name__ = name
     method.__doc__ = getattr(QuerySet, name).__doc__
@@ -113,7 +131,7 @@ if TYPE_CHECKING:
         name: str
 
         def __init__(self) -> None: ...
-        def __get__(self, instance: object | None, owner: type[M]) -> Self: ...
+        def bind(self, model: type[M]) -> Self: ...
         def get_queryset(self) -> QuerySet[M]: ...
 
 else:

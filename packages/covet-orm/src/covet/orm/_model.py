@@ -180,8 +180,11 @@ class ModelBase(type):
         if not managers:
             default: Any = Manager()
             default.__set_name__(cls, "objects")
-            cls.objects = default  # type: ignore[attr-defined]
             managers = [default]
+        if not meta.get("abstract"):  # each concrete model gets its own copies
+            managers = [m.bind(cls) for m in managers]
+        for manager in managers:
+            setattr(cls, manager.name, manager)
         fields = list(ordered.values())
         for fname, field in ordered.items():
             field.name = fname

@@ -477,25 +477,7 @@ class QuerySet(Generic[M]):
     def _pk_plan(
         self, kwargs: dict[str, Any]
     ) -> tuple[Database, str, builtins.list[Any], Builder] | None:
-        ((key, value),) = kwargs.items()
-        meta = self.model._meta
-        if (key != "pk" and key != meta.pk.name) or value is None or isinstance(value, Expr):
-            return None
-        db = meta.database
-        dialect = db.dialect
-        if type(value) is not int:
-            value = _prep_pk(meta.pk, key, value)
-        if not dialect.holds(meta.pk.kind, value):
-            return None  # no row has it: the general path says so without reaching the driver
-        cached = meta.cache.get(("get", dialect.name))
-        if cached is None:
-            sel = QuerySet(self.model).filter(pk=value)[:21]._compiled(dialect)
-            build = model_builder(self.model, sel.names, sel.converters)
-            # params: the key, then the LIMIT's 21
-            plan = (sel.sql, meta.pk.adapter(dialect), sel.params[1:], build)
-            cached = meta.cache[("get", dialect.name)] = plan
-        sql, adapt, rest, build = cached
-        return db, sql, [adapt(value), *rest], build
+        return pk_plan(self.model, kwargs)
 
     def _get_op(self, dialect: Dialect, args: Sequence[Q], kwargs: dict[str, Any]) -> Op[M]:
         if not args and len(kwargs) == 1 and self._is_plain():
@@ -518,14 +500,7 @@ class QuerySet(Generic[M]):
         )  # fmt: skip
 
     def _one(self, rows: builtins.list[Any]) -> M:
-        if len(rows) == 1:
-            found: M = rows[0]
-            return found
-        name = self.model.__name__
-        if not rows:
-            raise self.model.DoesNotExist(f"{name} matching query does not exist")
-        many = "more than 20" if len(rows) > 20 else str(len(rows))
-        raise self.model.MultipleObjectsReturned(f"get() returned {many} {name} objects")
+        return one(self.model, rows)
 
     def first(self) -> M | None:
         """The first object in order (by primary key if the QuerySet has no order), or None."""
@@ -938,6 +913,44 @@ class QuerySet(Generic[M]):
     def raw(self, sql: str, params: Sequence[Any] = ()) -> RawQuerySet[M]:
         """Objects from your own SQL (the driver's placeholders); columns map to fields by name."""
         return RawQuerySet(self.model, sql, params)
+
+
+def pk_plan(
+    model: type[Model], kwargs: dict[str, Any]
+) -> tuple[Database, str, list[Any], Builder] | None:
+    """``get(pk=value)`` as one cached statement (None: not a plain get by primary key)."""
+    ((key, value),) = kwargs.items()
+    meta = model._meta
+    if (key != "pk" and key != meta.pk.name) or value is None or isinstance(value, Expr):
+        return None
+    db = meta.database
+    dialect = db.dialect
+    if type(value) is not int:
+        value = _prep_pk(meta.pk, key, value)
+    cached = meta.cache.get(("get", dialect.name))
+    if cached is None:
+        sel = QuerySet(model).filter(pk=0)[:21]._compiled(dialect)
+        build = model_builder(model, sel.names, sel.converters)
+        lo, hi = dialect.integer_range(meta.pk.kind)
+        # params: the key, then the LIMIT's 21
+        plan = (sel.sql, meta.pk.adapter(dialect), sel.params[1:], build, lo, hi)
+        cached = meta.cache[("get", dialect.name)] = plan
+    sql, adapt, rest, build, lo, hi = cached
+    if type(value) is int and not lo <= value <= hi:
+        return None  # no row has it: the general path says so without reaching the driver
+    return db, sql, [adapt(value), *rest], build
+
+
+def one(model: type[M], rows: list[Any]) -> M:
+    """The one object of ``get()``, else DoesNotExist / MultipleObjectsReturned."""
+    if len(rows) == 1:
+        found: M = rows[0]
+        return found
+    name = model.__name__
+    if not rows:
+        raise model.DoesNotExist(f"{name} matching query does not exist")
+    many = "more than 20" if len(rows) > 20 else str(len(rows))
+    raise model.MultipleObjectsReturned(f"get() returned {many} {name} objects")
 
 
 def _called(values: dict[str, Any] | None) -> dict[str, Any]:
