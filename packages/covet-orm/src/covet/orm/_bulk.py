@@ -98,6 +98,8 @@ def bulk_update_op(
     if not names:
         raise ValueError("bulk_update() needs at least one field name")
     fields = [meta.get_field(n) for n in names]
+    if any(f.generated for f in fields):
+        raise ValueError("bulk_update() cannot write a GeneratedField")
     if any(f.primary_key for f in fields):
         raise ValueError("bulk_update() cannot update the primary key")
     pk = meta.pk

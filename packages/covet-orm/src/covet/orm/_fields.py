@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -44,6 +45,8 @@ class Field(Generic[T]):
 
     kind = "text"
     auto = False  # filled by the database on insert
+    #: computed by the database from other columns (GeneratedField): never written
+    generated = False
 
     def __init__(
         self,
@@ -169,6 +172,10 @@ class Field(Generic[T]):
     def db_type(self, dialect: Dialect) -> str:
         return dialect.column_type(self.kind)
 
+    def db_check(self, dialect: Dialect) -> str | None:
+        """A CHECK condition the column carries in its definition (PositiveIntegerField)."""
+        return None
+
     def qualified(self, table: str, dialect: Dialect) -> str:
         """``"table"."column"`` as ``dialect`` quotes it (made once per table and dialect)."""
         key = (table, dialect.name)
@@ -261,6 +268,25 @@ class SmallIntegerField(IntegerField):
 class BigIntegerField(IntegerField):
     kind = "bigint"
     bounds = (-(2**63), 2**63 - 1)
+
+
+class PositiveIntegerField(IntegerField):
+    """An integer from 0 to 2,147,483,647 (a CHECK constraint in the table, as Django)."""
+
+    bounds = (0, 2**31 - 1)
+
+    def db_check(self, dialect: Dialect) -> str | None:
+        return f"{dialect.quote(self.column)} >= 0"
+
+
+class PositiveSmallIntegerField(PositiveIntegerField):
+    kind = "smallint"
+    bounds = (0, 2**15 - 1)
+
+
+class PositiveBigIntegerField(PositiveIntegerField):
+    kind = "bigint"
+    bounds = (0, 2**63 - 1)
 
 
 class AutoField(IntegerField):
@@ -478,6 +504,74 @@ class URLField(CharField):
         return super().check(value) + ([] if _URL.match(value) else ["not a valid http(s) URL"])
 
 
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
+_UNICODE_SLUG = re.compile(r"^[-\w]+\Z")
+
+
+class SlugField(CharField):
+    """Letters, digits, hyphens and underscores (``allow_unicode=True``: any letter);
+    indexed, as Django's."""
+
+    def __init__(
+        self, *, max_length: int = 50, allow_unicode: bool = False, index: bool = True,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(max_length=max_length, index=index, **kwargs)
+        self.allow_unicode = allow_unicode
+
+    def check(self, value: Any) -> list[str]:
+        pattern = _UNICODE_SLUG if self.allow_unicode else _SLUG
+        errors = super().check(value)
+        if not pattern.match(value):
+            what = "letters" if self.allow_unicode else "ASCII letters"
+            errors.append(f"a slug has only {what}, digits, hyphens and underscores")
+        return errors
+
+
+class GenericIPAddressField(Field[str]):
+    """An IPv4 or IPv6 address (``protocol="IPv4"`` / ``"IPv6"`` for one), kept as text in its
+    standard form (IPv6 compressed, lower case); ``unpack_ipv4`` stores ::ffff:1.2.3.4 as
+    1.2.3.4. Filter values are normalized the same way."""
+
+    kind = "varchar"
+
+    def __init__(self, *, protocol: str = "both", unpack_ipv4: bool = False, **kwargs: Any) -> None:
+        protocol = protocol.lower()
+        if protocol not in ("both", "ipv4", "ipv6"):
+            raise ImproperlyConfigured("protocol must be 'both', 'IPv4' or 'IPv6'")
+        if unpack_ipv4 and protocol != "both":
+            raise ImproperlyConfigured("unpack_ipv4 needs protocol='both'")
+        super().__init__(**kwargs)
+        self.protocol, self.unpack_ipv4 = protocol, unpack_ipv4
+        self.max_length = 39
+
+    def db_type(self, dialect: Dialect) -> str:
+        return dialect.column_type(self.kind, max_length=self.max_length)
+
+    def to_python(self, value: Any) -> str:
+        if not isinstance(value, str | ipaddress.IPv4Address | ipaddress.IPv6Address):
+            raise TypeError(f"expected an IP address, got {type(value).__name__}")
+        try:
+            address = ipaddress.ip_address(value.strip() if isinstance(value, str) else value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address") from None
+        if self.protocol == "ipv4" and address.version != 4:
+            raise ValueError(f"{value!r} is not an IPv4 address")
+        if self.protocol == "ipv6" and address.version != 6:
+            raise ValueError(f"{value!r} is not an IPv6 address")
+        if self.unpack_ipv4 and isinstance(address, ipaddress.IPv6Address):
+            mapped = address.ipv4_mapped
+            if mapped is not None:
+                return str(mapped)
+        return str(address)
+
+    def prep(self, value: Any) -> Any:
+        return self.to_python(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        return self.to_python(value)
+
+
 class DateField(Field[dt.date]):
     kind = "date"
 
@@ -667,3 +761,48 @@ class EnumField(Field[E]):
 
     def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
         return self.enum_type
+
+
+class GeneratedField(Field[Any]):
+    """A column the database computes from others and stores, as Django's (``db_persist=True``
+    only): ``GeneratedField(expression=F("price") * F("qty"), output_field=DecimalField(...))``.
+    It is never written; after ``save()`` its value is read back on first access (sync) or
+    with ``refresh_from_db()``."""
+
+    generated = True
+
+    def __init__(
+        self, *, expression: Any, output_field: Field[Any], db_persist: bool = True, **kwargs: Any
+    ) -> None:
+        if not db_persist:
+            raise ImproperlyConfigured("GeneratedField needs db_persist=True (a stored column)")
+        for option in ("default", "primary_key", "unique"):
+            if option in kwargs:
+                raise ImproperlyConfigured(f"GeneratedField takes no {option}=")
+        kwargs.setdefault("null", True)
+        super().__init__(**kwargs)
+        self.expression = expression
+        self.output_field = output_field
+        self.kind = output_field.kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        super().__set_name__(owner, name)
+        self.output_field.name = name
+
+    def db_type(self, dialect: Dialect) -> str:
+        return self.output_field.db_type(dialect)
+
+    def adapter(self, dialect: Dialect) -> Callable[[Any], Any]:
+        return self.output_field.adapter(dialect)
+
+    def db_adapter(self, dialect: Dialect) -> Callable[[Any], Any]:
+        return self.output_field.db_adapter(dialect)
+
+    def converter(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        return self.output_field.converter(dialect)
+
+    def get_prep_value(self, value: Any) -> Any:
+        return self.output_field.get_prep_value(value)
+
+    def validate(self, value: Any) -> list[str]:
+        return []

@@ -80,6 +80,7 @@ class Options:
             raise exc.ImproperlyConfigured(f"{model.__name__} has more than one primary key")
         self.pk: Field[Any] = pks[0] if pks else fields[0]
         self.char_limits = [(f.name, f.max_length) for f in fields if isinstance(f, CharField)]
+        self.generated = [f.name for f in fields if f.generated]
         self.char_limits_map = dict(self.char_limits)
         self.cache: dict[Any, Any] = {}
         if not self.abstract:  # an abstract model's Meta may name its subclasses' fields
@@ -342,6 +343,8 @@ class Model(metaclass=ModelBase):
             params.append(plan.pk_adapter(d[pk.name]))
             result = yield Stmt("execute", plan.sql, params)
             if result.rowcount or update_fields is not None:
+                for name in meta.generated:
+                    d.pop(name, None)
                 return
         elif update_fields is not None:
             raise ValueError("update_fields needs an object loaded from or saved to the database")
@@ -359,6 +362,8 @@ class Model(metaclass=ModelBase):
             if needs_pk:
                 d[pk.name] = result.last_id
         d["_adding"] = False
+        for name in meta.generated:  # computed by the database: read back on first access
+            d.pop(name, None)
 
     def _delete_op(self, dialect: Dialect) -> Op[int]:
         meta = self._meta
@@ -419,9 +424,12 @@ class _RowPlan:
 
 def _update_plan(meta: Options, dialect: Dialect, names: tuple[str, ...] | None) -> _RowPlan:
     if names is None:
-        fields = [f for f in meta.fields if not f.primary_key]
+        fields = [f for f in meta.fields if not f.primary_key and not f.generated]
     else:
         wanted = {meta.get_field(n).name for n in names}
+        for name in wanted:
+            if meta.fields_map[name].generated:
+                raise ValueError(f"{name!r} is a GeneratedField: the database computes it")
         fields = [f for f in meta.fields if f.name in wanted and not f.primary_key]
     q = dialect.quote
     sets = ", ".join(f"{q(f.column)} = {dialect.param(i + 1)}" for i, f in enumerate(fields))
@@ -433,7 +441,7 @@ def _update_plan(meta: Options, dialect: Dialect, names: tuple[str, ...] | None)
 
 
 def _insert_plan(meta: Options, dialect: Dialect, needs_pk: bool, returning: bool) -> _RowPlan:
-    fields = [f for f in meta.fields if not (needs_pk and f.primary_key)]
+    fields = [f for f in meta.fields if not (needs_pk and f.primary_key) and not f.generated]
     columns = [f.column for f in fields]
     placeholders = [[None] * len(fields)]
     sql, _ = compiler.insert(

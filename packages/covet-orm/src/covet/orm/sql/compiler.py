@@ -479,6 +479,8 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
     sets = []
     for name, value in values.items():
         field = scope.field(name)
+        if field.generated:
+            raise FieldError(f"{name!r} is a GeneratedField: the database computes it")
         if isinstance(value, Expr):
             rhs = value.resolve(scope).as_sql(ctx)
         else:

@@ -5,7 +5,7 @@ Migrations (``covet.migrate``) build on these pieces; ``Database.create_tables``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from covet.orm.sql.compiler import Ctx, Scope
 
@@ -26,8 +26,14 @@ def create_table_sql(model: type[Model], dialect: Dialect) -> list[str]:
             lines.append(f"{q(field.column)} {field.db_type(dialect)}")
             continue
         line = f"{q(field.column)} {field.db_type(dialect)}"
-        if not field.null:
+        if field.generated:  # GeneratedField: computed and stored by the database
+            computed = _inline(getattr(field, "expression"), model, dialect)  # noqa: B009
+            line += f" GENERATED ALWAYS AS ({computed}) STORED"
+        elif not field.null:
             line += " NOT NULL"
+        check = field.db_check(dialect)
+        if check is not None:
+            line += f" CHECK ({check})"
         if field.primary_key:
             line += " PRIMARY KEY"
         elif field.unique:
@@ -41,9 +47,7 @@ def create_table_sql(model: type[Model], dialect: Dialect) -> list[str]:
             cols = ", ".join(q(meta.get_field(n).column) for n in constraint.fields)
             lines.append(f"CONSTRAINT {q(constraint.name)} UNIQUE ({cols})")
         elif isinstance(constraint, CheckConstraint):
-            ctx = Ctx(dialect, inline=True)
-            check = constraint.check.resolve(Scope(model)).as_sql(ctx)
-            check = _unqualify(check, meta.table_name, dialect)
+            check = _inline(constraint.check, model, dialect)
             lines.append(f"CONSTRAINT {q(constraint.name)} CHECK ({check})")
     body = ",\n  ".join(lines)
     suffix = dialect.create_table_suffix
@@ -57,6 +61,13 @@ def create_table_sql(model: type[Model], dialect: Dialect) -> list[str]:
         name = index.name or f"{meta.table_name}_{'_'.join(columns)}_idx"
         stmts.append(dialect.create_index(name, meta.table_name, columns, unique=index.unique))
     return stmts
+
+
+def _inline(expression: Any, model: type[Model], dialect: Dialect) -> str:
+    """An expression over the model's own columns, constants written inline (DDL takes no
+    parameters) and columns unqualified."""
+    sql: str = expression.resolve(Scope(model)).as_sql(Ctx(dialect, inline=True))
+    return _unqualify(sql, model._meta.table_name, dialect)
 
 
 def _unqualify(sql: str, table: str, dialect: Dialect) -> str:

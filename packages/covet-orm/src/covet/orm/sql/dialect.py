@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, ClassVar
 
 Adapter = Callable[[Any], Any]
@@ -115,6 +116,8 @@ class Dialect:
             return self.bool_literal(value)
         if isinstance(value, int | float):
             return repr(value)
+        if isinstance(value, Decimal):
+            return str(value)
         if isinstance(value, str):
             return self.text("'" + value.replace("'", "''") + "'")
         raise TypeError(f"cannot render {type(value).__name__} as an SQL literal")

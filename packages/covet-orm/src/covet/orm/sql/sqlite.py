@@ -105,6 +105,9 @@ class SqliteDialect(Dialect):
     def placeholder(self, index: int) -> str:
         return f"?{index}"
 
+    def integer_range(self, kind: str | None) -> tuple[int, int]:
+        return (-(2**63), 2**63 - 1)  # SQLite keeps any 64-bit integer whatever the type says
+
     def combine(self, op: str, lhs: str, rhs: str, left: str | None, right: str | None) -> str:
         if op == "%":
             return f"({lhs} % {rhs})"
