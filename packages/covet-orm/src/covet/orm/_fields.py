@@ -45,6 +45,9 @@ class Field(Generic[T]):
 
     kind = "text"
     auto = False  # filled by the database on insert
+    #: prep() changes only str values (ISO text of dates and times): the adapter skips it for
+    #: the others, one call less per value written
+    prep_only_str = False
     #: computed by the database from other columns (GeneratedField): never written
     generated = False
 
@@ -128,6 +131,11 @@ class Field(Generic[T]):
     def pre_save(self, instance: Model, add: bool) -> Any:
         return instance.__dict__.get(self.name)
 
+    @property
+    def computes_on_save(self) -> bool:
+        """Whether ``pre_save`` may give another value than the one set (auto_now)."""
+        return type(self).pre_save is not Field.pre_save
+
     def to_python(self, value: Any) -> Any:
         """Coerce a value to this field's Python type (raise ValueError/TypeError if impossible)."""
         return value
@@ -194,7 +202,12 @@ class Field(Generic[T]):
         prep = self.prep if type(self).prep is not Field.prep else None
         db = dialect.adapter(self.kind)
         fn: Callable[[Any], Any]
-        if prep and db:
+        if prep and self.prep_only_str:  # the dialect's adapters pass None through
+            if db:
+                fn = lambda v: db(prep(v)) if type(v) is str else db(v)  # noqa: E731
+            else:
+                fn = lambda v: prep(v) if type(v) is str else v  # noqa: E731
+        elif prep and db:
             fn = lambda v: None if v is None else db(prep(v))  # noqa: E731
         elif prep:
             fn = lambda v: None if v is None else prep(v)  # noqa: E731
@@ -574,6 +587,7 @@ class GenericIPAddressField(Field[str]):
 
 class DateField(Field[dt.date]):
     kind = "date"
+    prep_only_str = True
 
     def to_python(self, value: Any) -> dt.date:
         if isinstance(value, dt.datetime):
@@ -607,6 +621,7 @@ class DateTimeField(Field[dt.datetime]):
     """A timezone-aware datetime stored in UTC; naive values are taken as UTC."""
 
     kind = "datetime"
+    prep_only_str = True
 
     def __init__(
         self, *, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any
@@ -614,6 +629,10 @@ class DateTimeField(Field[dt.datetime]):
         super().__init__(**kwargs)
         self.auto_now = auto_now
         self.auto_now_add = auto_now_add
+
+    @property
+    def computes_on_save(self) -> bool:
+        return self.auto_now or self.auto_now_add
 
     def pre_save(self, instance: Model, add: bool) -> Any:
         if self.auto_now or (self.auto_now_add and add):
@@ -648,6 +667,7 @@ class DateTimeField(Field[dt.datetime]):
 
 class TimeField(Field[dt.time]):
     kind = "time"
+    prep_only_str = True
 
     def to_python(self, value: Any) -> dt.time:
         if isinstance(value, str):

@@ -403,9 +403,7 @@ class _RowPlan:
         self.names = [f.name for f in fields]
         self.adapters = [f.adapter(dialect) for f in fields]
         # fields whose value is computed at save time (auto_now, ...)
-        self.hooks = [
-            (i, f) for i, f in enumerate(fields) if type(f).pre_save is not Field.pre_save
-        ]
+        self.hooks = [(i, f) for i, f in enumerate(fields) if f.computes_on_save]
         self.checks = [(i, f.max_length) for i, f in enumerate(fields) if isinstance(f, CharField)]
         self.pk_adapter = meta.pk.adapter(dialect)
         self.sql = sql

@@ -527,7 +527,11 @@ def insert(
     *,
     returning: Sequence[str] = (),
     conflict: Conflict | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> tuple[str, list[Any]]:
+    """INSERT of ``rows``. With the columns' ``kinds`` (a bulk insert) a dialect that can takes
+    the rows as one array per column (PostgreSQL: ``SELECT ... FROM unnest($1::type[], ...)``):
+    one statement text, so one prepared statement, whatever the number of rows."""
     q = dialect.quote
     verb, suffix = "INSERT INTO", ""
     if conflict is not None:
@@ -540,19 +544,29 @@ def insert(
             raise FieldError("a multi-row insert needs at least one column")
         sql = dialect.insert_default_values(table)
         return sql + (dialect.returning(returning) if returning else ""), []
+    width = len(columns)
+    head = f"{verb} {q(table)} ({', '.join(q(c) for c in columns)})"
+    if kinds is not None and dialect.supports_array_insert and rows:
+        if len(kinds) != width or any(len(row) != width for row in rows):
+            raise ValueError("every inserted row needs one value per column")
+        arrays = [list(column) for column in zip(*rows, strict=True)]
+        for i, kind in enumerate(kinds):
+            element = dialect.array_element(kind)
+            if element is not None:
+                arrays[i] = [None if x is None else element(x) for x in arrays[i]]
+        sql = f"{head} {dialect.array_rows(kinds)}{suffix}"
+        return sql + (dialect.returning(returning) if returning else ""), arrays
     params: list[Any] = []
     groups = []
     n = 0
     param = dialect.param
-    width = len(columns)
     for row in rows:
         if len(row) != width:
             raise ValueError("every inserted row needs one value per column")
         groups.append("(" + ", ".join(param(n + i + 1) for i in range(width)) + ")")
         n += width
         params.extend(row)
-    sql = f"{verb} {q(table)} ({', '.join(q(c) for c in columns)}) VALUES {', '.join(groups)}"
-    sql += suffix
+    sql = f"{head} VALUES {', '.join(groups)}{suffix}"
     if returning:
         sql += dialect.returning(returning)
     return sql, params

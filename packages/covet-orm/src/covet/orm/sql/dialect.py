@@ -60,6 +60,8 @@ class Dialect:
     supports_for_update: ClassVar[bool] = True
     #: COUNT(x) FILTER (WHERE ...)
     supports_aggregate_filter: ClassVar[bool] = True
+    #: INSERT ... SELECT FROM unnest(one array per column): see ``array_rows``
+    supports_array_insert: ClassVar[bool] = False
     #: LAG(x, 1, default)
     supports_lag_default: ClassVar[bool] = True
     #: x IN (SELECT ... LIMIT n)
@@ -192,6 +194,14 @@ class Dialect:
             return f" ON CONFLICT ({target}) DO NOTHING"
         sets = ", ".join(f"{self.quote(c)} = EXCLUDED.{self.quote(c)}" for c in update)
         return f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+
+    def array_rows(self, kinds: Sequence[str]) -> str:
+        """The row source of a bulk INSERT taking one array parameter per column."""
+        raise NotImplementedError
+
+    def array_element(self, kind: str) -> Adapter | None:
+        """How an (adapted) value of ``kind`` travels inside ``array_rows``' arrays."""
+        return None
 
     def insert_ignore(self) -> tuple[str, str]:
         """(verb, suffix) of an INSERT that skips rows that violate a unique constraint."""

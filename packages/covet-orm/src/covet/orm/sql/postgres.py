@@ -130,6 +130,25 @@ class PostgresDialect(Dialect):
     def param(self, index: int) -> str:
         return f"${index}"
 
+    supports_array_insert = True
+
+    def array_rows(self, kinds: Sequence[str]) -> str:
+        # ordered by position, so RETURNING hands the keys back in the objects' order; JSON
+        # travels as text (a JSON array value would read as a nested SQL array)
+        arrays, picks = [], []
+        for i, kind in enumerate(kinds):
+            element = "TEXT" if kind == "json" else self.param_types.get(kind, "TEXT")
+            arrays.append(f"${i + 1}::{element}[]")
+            picks.append(f"u.c{i}::jsonb" if kind == "json" else f"u.c{i}")
+        names = ", ".join(f"c{i}" for i in range(len(kinds)))
+        return (
+            f"SELECT {', '.join(picks)} FROM unnest({', '.join(arrays)}) "  # noqa: S608
+            f"WITH ORDINALITY AS u({names}, n) ORDER BY u.n"
+        )
+
+    def array_element(self, kind: str) -> Any:
+        return v.json_text if kind == "json" else None
+
     def json_null(self) -> str:
         return "'null'::jsonb"
 
