@@ -237,3 +237,16 @@ async def test_operators_and_xor(api) -> None:
     assert await column(api, three, "name") == ["Ann", "Çé"]
     assert await column(api, Player.objects.exclude(Q(team="red") ^ Q(score__gte=20)), "name") == [
         "Bob"]  # fmt: skip
+
+
+async def test_date_arithmetic(api, backend) -> None:
+    """timestamp + interval in SQL: PostgreSQL only (a clear error elsewhere, not garbage)."""
+    await seed(api)
+    qs = Player.objects.filter(name="Ann").annotate(later=F("joined") + dt.timedelta(days=1))
+    if backend != "postgres":
+        with pytest.raises(NotSupportedError, match="compute it in Python"):
+            await column(api, qs, "later")
+        return
+    assert await column(api, qs, "later") == [dt.datetime(2024, 3, 1, 13, 45, 30, tzinfo=UTC)]
+    span = Player.objects.filter(name="Ann").annotate(age=F("joined") - F("joined"))
+    assert await column(api, span, "age") == [dt.timedelta(0)]

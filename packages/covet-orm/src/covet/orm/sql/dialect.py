@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+
+from covet.orm._exceptions import NotSupportedError
 from typing import Any, ClassVar
 
 Adapter = Callable[[Any], Any]
@@ -41,6 +43,7 @@ _INT_RANGES = {
     "autoincrement": (-(2**31), 2**31 - 1),
 }
 _INT64 = (-(2**63), 2**63 - 1)
+_TEMPORAL = {"datetime", "date", "duration"}
 
 
 class Dialect:
@@ -60,6 +63,8 @@ class Dialect:
     supports_for_update: ClassVar[bool] = True
     #: COUNT(x) FILTER (WHERE ...)
     supports_aggregate_filter: ClassVar[bool] = True
+    #: timestamp + interval and friends in SQL (F("when") + timedelta(...))
+    supports_date_arithmetic: ClassVar[bool] = False
     #: INSERT ... SELECT FROM unnest(one array per column): see ``array_rows``
     supports_array_insert: ClassVar[bool] = False
     #: LAG(x, 1, default)
@@ -246,6 +251,11 @@ class Dialect:
     def combine(self, op: str, lhs: str, rhs: str, left: str | None, right: str | None) -> str:
         """``lhs <op> rhs`` for + - * / % **; ``left``/``right`` name the operands' types
         (``int``, ``float``, ``decimal``, ...): integer division stays integer division."""
+        if not self.supports_date_arithmetic and {left, right} & _TEMPORAL:
+            raise NotSupportedError(
+                f"date and duration arithmetic in SQL is not supported on {self.name} (covet "
+                "stores them as text or microseconds there); compute it in Python"
+            )
         if op == "**":
             return f"POWER({lhs}, {rhs})"
         if op == "%":

@@ -131,6 +131,7 @@ class PostgresDialect(Dialect):
         return f"${index}"
 
     supports_array_insert = True
+    supports_date_arithmetic = True
 
     def array_rows(self, kinds: Sequence[str]) -> str:
         # ordered by position, so RETURNING hands the keys back in the objects' order; JSON
