@@ -24,9 +24,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from covet.orm._exceptions import NotSupportedError
-from typing import Any, ClassVar
 
 Adapter = Callable[[Any], Any]
 Param = Callable[[Any], str]
