@@ -50,7 +50,8 @@ from covet.orm._fields import (
 )
 from covet.orm._manager import Manager
 from covet.orm._model import CheckConstraint, Index, Model, UniqueConstraint
-from covet.orm._query import QuerySet, RawQuerySet
+from covet.orm._query import QuerySet
+from covet.orm._raw import RawQuerySet
 from covet.orm.backends.base import DatabaseOptions
 from covet.orm.expressions import (
     Avg,

@@ -7,13 +7,13 @@ statements; ``Database.run`` (sync) and ``Database.arun`` (async) drive it.
 from __future__ import annotations
 
 import builtins
-import itertools
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from covet.orm import _exceptions as exc
-from covet.orm._database import Database, Op, Stmt, check_params
+from covet.orm._database import Database, Op, Stmt
 from covet.orm._fields import DateField, DateTimeField
+from covet.orm._get_or_create import get_or_create_op, update_or_create_op
 from covet.orm._hydrate import (
     Builder,
     Converters,
@@ -33,10 +33,10 @@ from covet.orm.sql.compiler import Query, Selected
 if TYPE_CHECKING:
     from covet.orm._fields import Field
     from covet.orm._model import Model
+    from covet.orm._raw import RawQuerySet
     from covet.orm.sql.dialect import Dialect
 
 M = TypeVar("M", bound="Model")
-_savepoints = itertools.count(1)
 _ITER_HINT = "async for obj in queryset"
 
 
@@ -764,7 +764,7 @@ class QuerySet(Generic[M]):
     ) -> tuple[M, bool]:
         """``(object, created)``; safe against a concurrent insert of the same unique values."""
         result: tuple[M, bool] = self._run(
-            self._get_or_create_op(defaults, kwargs), "get_or_create", atomic=True
+            get_or_create_op(self, defaults, kwargs), "get_or_create", atomic=True
         )
         return result
 
@@ -772,42 +772,9 @@ class QuerySet(Generic[M]):
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
         result: tuple[M, bool] = await self._arun(
-            self._get_or_create_op(defaults, kwargs), atomic=True
+            get_or_create_op(self, defaults, kwargs), atomic=True
         )
         return result
-
-    def _get_or_create_op(
-        self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
-    ) -> Op[tuple[M, bool]]:
-        dialect = self.db.dialect
-        try:
-            found = yield from self._get_op(dialect, (), kwargs)
-            return found, False
-        except self.model.DoesNotExist:
-            pass
-        return (yield from self._create_op(dialect, defaults, kwargs))
-
-    def _create_op(
-        self, dialect: Dialect, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
-    ) -> Op[tuple[M, bool]]:
-        params = {k: v for k, v in kwargs.items() if "__" not in k}
-        params.update(_called(defaults))
-        obj = self.model(**params)
-        savepoint = f"covet_goc_{next(_savepoints)}"
-        yield Stmt("savepoint", savepoint)
-        try:
-            yield from obj._save_op(dialect, None, True)
-        except exc.IntegrityError as conflict:
-            # another writer inserted the same unique values since our SELECT: use its row
-            yield Stmt("rollback_to", savepoint)
-            yield Stmt("release", savepoint)
-            try:
-                found = yield from self._get_op(dialect, (), kwargs)
-            except self.model.DoesNotExist:
-                raise conflict from None
-            return found, False
-        yield Stmt("release", savepoint)
-        return obj, True
 
     def update_or_create(
         self,
@@ -819,7 +786,7 @@ class QuerySet(Generic[M]):
         ``create_defaults``, else ``defaults``); ``(object, created)``. Callable values are
         called."""
         result: tuple[M, bool] = self._run(
-            self._update_or_create_op(defaults, create_defaults, kwargs),
+            update_or_create_op(self, defaults, create_defaults, kwargs),
             "update_or_create",
             atomic=True,
         )
@@ -832,28 +799,9 @@ class QuerySet(Generic[M]):
         **kwargs: Any,
     ) -> tuple[M, bool]:
         result: tuple[M, bool] = await self._arun(
-            self._update_or_create_op(defaults, create_defaults, kwargs), atomic=True
+            update_or_create_op(self, defaults, create_defaults, kwargs), atomic=True
         )
         return result
-
-    def _update_or_create_op(
-        self,
-        defaults: dict[str, Any] | None,
-        create_defaults: dict[str, Any] | None,
-        kwargs: dict[str, Any],
-    ) -> Op[tuple[M, bool]]:
-        dialect = self.db.dialect
-        try:
-            obj = yield from self.select_for_update()._get_op(dialect, (), kwargs)
-        except self.model.DoesNotExist:
-            made = defaults if create_defaults is None else create_defaults
-            return (yield from self._create_op(dialect, made, kwargs))
-        values = _called(defaults)
-        for name, value in values.items():
-            setattr(obj, self.model._meta.get_field(name).name, value)
-        if values:
-            yield from obj._save_op(dialect, list(values), False)
-        return obj, False
 
     def bulk_create(
         self,
@@ -912,6 +860,8 @@ class QuerySet(Generic[M]):
 
     def raw(self, sql: str, params: Sequence[Any] = ()) -> RawQuerySet[M]:
         """Objects from your own SQL (the driver's placeholders); columns map to fields by name."""
+        from covet.orm._raw import RawQuerySet
+
         return RawQuerySet(self.model, sql, params)
 
 
@@ -953,11 +903,6 @@ def one(model: type[M], rows: list[Any]) -> M:
     raise model.MultipleObjectsReturned(f"get() returned {many} {name} objects")
 
 
-def _called(values: dict[str, Any] | None) -> dict[str, Any]:
-    """Defaults with callables called (as Django): ``{"token": make_token}``."""
-    return {k: v() if callable(v) else v for k, v in (values or {}).items()}
-
-
 def _flip(item: Any) -> Any:
     if isinstance(item, str):
         if item == "?":
@@ -987,38 +932,3 @@ def _rowcount_op(sql: str, params: list[Any]) -> Op[int]:
     result = yield Stmt("execute", sql, params)
     count: int = result.rowcount
     return count
-
-
-class RawQuerySet(Generic[M]):
-    def __init__(self, model: type[M], sql: str, params: Sequence[Any]) -> None:
-        check_params(params)
-        self.model, self.sql, self.params = model, sql, params
-
-    def _op(self) -> Op[list[M]]:
-        meta = self.model._meta
-        dialect = meta.database.dialect
-        columns, rows = yield Stmt("fetch_columns", self.sql, self.params)
-        names = []
-        converters = []
-        for i, column in enumerate(columns):
-            field = meta.columns_map.get(column) or meta.fields_map.get(column)
-            names.append(field.name if field is not None else column)
-            conv = field.converter(dialect) if field is not None else None
-            if conv is not None:
-                converters.append((i, conv))
-        key = ("raw", tuple(names), tuple((i, id(c)) for i, c in converters))
-        build = meta.cache.get(key)
-        if build is None:
-            build = meta.cache[key] = model_builder(self.model, names, converters)
-        result: builtins.list[M] = build(rows)
-        return result
-
-    def __iter__(self) -> Iterator[M]:
-        rows: list[M] = self.model._meta.database.run(
-            self._op(), "iterating a RawQuerySet", hint=_ITER_HINT
-        )
-        return iter(rows)
-
-    async def __aiter__(self) -> AsyncIterator[M]:
-        for row in await self.model._meta.database.arun(self._op()):
-            yield row
