@@ -223,3 +223,15 @@ async def test_update_converts_values(api) -> None:
     assert (await api(Row.objects, "get", name="abc")).num == 7
     with pytest.raises(ValidationError, match="num"):
         await api(Row.objects.filter(name="abc"), "update", num="seven")
+
+
+async def test_case_insensitive_lookups_fold_every_letter(api) -> None:
+    """Bug 19: on SQLite `icontains="ÜNÏ"` missed "ünï" (its LIKE and LOWER fold ASCII only),
+    although PostgreSQL and MariaDB matched it."""
+    await api(Row.objects, "create", name="ünïcode", num=1)
+    await api(Row.objects, "create", name="Ça va", num=2)
+    assert await names(api, Row.objects.filter(name__icontains="ÜNÏ")) == ["ünïcode"]
+    assert await names(api, Row.objects.filter(name__istartswith="ÜN")) == ["ünïcode"]
+    assert await names(api, Row.objects.filter(name__iendswith="CODE")) == ["ünïcode"]
+    assert await names(api, Row.objects.filter(name__iexact="ÇA VA")) == ["Ça va"]
+    assert await names(api, Row.objects.exclude(name__icontains="ça")) == ["ünïcode"]
