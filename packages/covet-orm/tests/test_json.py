@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from covet.orm import CharField, Count, JSONField, Model, ValidationError
+from covet.orm import CharField, Count, JSONField, Model, ValidationError, Value
 
 
 class Doc(Model):
@@ -49,7 +49,8 @@ async def test_none_is_sql_null(api) -> None:
     """Bug 7: SQLite and MariaDB stored None as the JSON text `null`."""
     await seed(api)
     assert await names(api, Doc.objects.filter(data__isnull=True)) == ["none"]
-    assert await names(api, Doc.objects.filter(data=None)) == ["none"]
+    # as Django: `data=None` is JSON null (`Value(None, JSONField())`), SQL NULL is isnull
+    assert await names(api, Doc.objects.filter(data=None)) == []
     counts = await api(Doc.objects, "aggregate", n=Count("data"), rows=Count("id"))
     assert counts == {"n": len(ROWS) - 1, "rows": len(ROWS)}
     assert (await api(Doc.objects, "get", name="none")).data is None
@@ -181,4 +182,8 @@ async def test_update_stores_json_and_null(api) -> None:
     assert await api(Doc.objects.filter(name="scalar"), "update", data={"a": 1}) == 1
     assert await names(api, Doc.objects.filter(data__a=1)) == ["int", "float", "scalar"]
     assert await api(Doc.objects.filter(name="scalar"), "update", data=None) == 1
-    assert await names(api, Doc.objects.filter(data=None)) == ["scalar", "none"]
+    assert await names(api, Doc.objects.filter(data__isnull=True)) == ["scalar", "none"]
+    json_null = Value(None, JSONField())
+    assert await api(Doc.objects.filter(name="scalar"), "update", data=json_null) == 1
+    assert await names(api, Doc.objects.filter(data=None)) == ["scalar"]
+    assert await names(api, Doc.objects.filter(data__isnull=True)) == ["none"]

@@ -235,3 +235,11 @@ async def test_case_insensitive_lookups_fold_every_letter(api) -> None:
     assert await names(api, Row.objects.filter(name__iendswith="CODE")) == ["ünïcode"]
     assert await names(api, Row.objects.filter(name__iexact="ÇA VA")) == ["Ça va"]
     assert await names(api, Row.objects.exclude(name__icontains="ça")) == ["ünïcode"]
+
+
+async def test_a_final_sigma_matches_its_capital(api) -> None:
+    """PostgreSQL's ILIKE lowercases, and a capital sigma lowercases to the middle form, never
+    to the final one: the i-lookups compare upper case, as Django's."""
+    await api(Row.objects, "create", name="σοφος", num=1)
+    assert await names(api, Row.objects.filter(name__icontains="ΣΟΦΟΣ")) == ["σοφος"]
+    assert await names(api, Row.objects.filter(name__iexact="ΣΟΦΟΣ")) == ["σοφος"]

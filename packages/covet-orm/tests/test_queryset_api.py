@@ -212,6 +212,10 @@ async def test_managers(api) -> None:
     assert not hasattr(Shelf, "objects")  # declaring a manager replaces the implicit one
     assert Book._default_manager is Book.objects
     assert repr(Shelf.published) == "<PublishedManager Shelf.published>"
+    # every QuerySet method but delete (as Django: a manager does not delete every row)
+    assert await api(Shelf.published, "update", pages=1) == 2
+    assert await api(Shelf.everything.filter(pages=1), "count") == 2
+    assert not hasattr(Shelf.everything, "delete")
 
 
 async def test_managers_of_abstract_models_are_inherited(api) -> None:
@@ -390,6 +394,11 @@ async def test_delete_returns_counts_by_model(api) -> None:
     )
     assert await api(Book.objects.filter(genre="sf"), "delete") == (0, {})
     assert await api(books[1], "delete") == (1, {"test_queryset_api.Book": 1})
+
+
+def test_in_bulk_needs_a_unique_field() -> None:
+    with pytest.raises(ValueError, match="unique field but 'genre'"):
+        Book.objects.in_bulk(["sf"], field_name="genre")
 
 
 def test_misuse_is_refused() -> None:

@@ -139,3 +139,24 @@ async def test_bulk_create_round_trips_every_type(api) -> None:
         assert getattr(got[made[0].pk], name) == value, name
         assert getattr(got[made[1].pk], name) is None, name
     assert got[made[2].pk].doc == [1, [2, 3], {"a": None}]
+
+
+class Wide(Model):
+    amount = DecimalField(max_digits=40, decimal_places=10)
+
+    class Meta:
+        table_name = "test_types_wide"
+
+
+async def test_decimals_wider_than_the_default_context(api, backend, db) -> None:
+    """max_digits past 28 (Python's default decimal precision): quantizing used to raise
+    decimal.InvalidOperation."""
+    await api(db, "create_tables", [Wide])
+    try:
+        value = Decimal("123456789012345678901234567890.0123456789")
+        if backend == "sqlite":
+            value = Decimal("12345.6789")  # SQLite keeps 15 significant digits
+        obj = await api(Wide.objects, "create", amount=value)
+        assert (await api(Wide.objects, "get", pk=obj.pk)).amount == value
+    finally:
+        await api(db, "drop_tables", [Wide])

@@ -355,6 +355,8 @@ class DecimalField(Field[decimal.Decimal]):
         self.max_digits = max_digits
         self.decimal_places = decimal_places
         self._quantum = decimal.Decimal(1).scaleb(-decimal_places)
+        # rounding to decimal_places needs max_digits of precision (the default context has 28)
+        self._context = decimal.Context(prec=max(max_digits, 28))
 
     def db_type(self, dialect: Dialect) -> str:
         return dialect.column_type(
@@ -385,7 +387,7 @@ class DecimalField(Field[decimal.Decimal]):
         return errors
 
     def prep(self, value: Any) -> Any:
-        return self.to_python(value).quantize(self._quantum)
+        return self.to_python(value).quantize(self._quantum, context=self._context)
 
     def get_prep_value(self, value: Any) -> Any:
         # compared as given: Decimal("1.5000001") must not match 1.5 (prep() would round it)
@@ -400,11 +402,11 @@ class DecimalField(Field[decimal.Decimal]):
         return dec
 
     def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-        quantum = self._quantum
+        quantum, context = self._quantum, self._context
 
         def convert(value: Any) -> decimal.Decimal:
             dec = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
-            return dec.quantize(quantum)
+            return dec.quantize(quantum, context=context)
 
         return convert
 

@@ -26,16 +26,9 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound="Model")
 
-#: QuerySet methods a manager answers by calling them on ``get_queryset()``
-PROXIED = (
-    "aaggregate", "abulk_create", "abulk_update", "acontains", "acount", "acreate", "aearliest",
-    "aexists", "aexplain", "afirst", "aget_or_create", "ain_bulk", "alast", "alatest",
-    "alias", "alist", "annotate", "aupdate_or_create", "aggregate", "bulk_create", "bulk_update",
-    "contains", "count", "create", "dates", "datetimes", "defer", "difference", "distinct",
-    "earliest", "exclude", "exists", "explain", "filter", "first", "get_or_create",
-    "in_bulk", "intersection", "last", "latest", "list", "none", "only", "order_by", "raw",
-    "reverse", "select_for_update", "union", "update_or_create", "values", "values_list",
-)  # fmt: skip
+#: QuerySet methods a manager does not offer (as Django: deleting every row must be asked of a
+#: QuerySet, ``Model.objects.all().delete()``)
+QUERYSET_ONLY = frozenset({"delete", "adelete"})
 
 
 class BaseManager(Generic[M]):
@@ -118,6 +111,13 @@ def _proxy(name: str) -> Any:
     return method
 
 
+#: every public QuerySet method but QUERYSET_ONLY, called on ``get_queryset()``
+PROXIED = tuple(
+    name
+    for name, value in vars(QuerySet).items()
+    if not name.startswith("_") and callable(value) and name not in QUERYSET_ONLY
+    and name not in vars(BaseManager)
+)  # fmt: skip
 for _name in PROXIED:
     setattr(BaseManager, _name, _proxy(_name))
 

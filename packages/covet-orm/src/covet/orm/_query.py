@@ -659,7 +659,14 @@ class QuerySet(Generic[M]):
         return result
 
     def _in_bulk_op(self, id_list: Iterable[Any] | None, field_name: str) -> Op[dict[Any, M]]:
-        attr = self.model._meta.get_field(field_name).name
+        meta = self.model._meta
+        field = meta.get_field(field_name)
+        attr = field.name
+        alone = any(c.fields == [attr] for c in meta.constraints if hasattr(c, "fields"))
+        if not (field.unique or alone):
+            raise ValueError(
+                f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't"
+            )
         dialect = self.db.dialect
         if id_list is None:
             rows = yield from self._fetch_op(dialect)

@@ -8,7 +8,6 @@ float, of decimals a Decimal, of durations a timedelta.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from covet.orm._exceptions import FieldError
@@ -20,7 +19,7 @@ from covet.orm._fields import (
     FloatField,
     IntegerField,
 )
-from covet.orm.expressions.base import AnyDecimal, Expr, Value, as_expr
+from covet.orm.expressions.base import AnyDecimal, Expr, Value, WholeNumber, as_expr
 
 if TYPE_CHECKING:
     from covet.orm.expressions.where import Q
@@ -121,13 +120,6 @@ class Count(Aggregate):
 
     def _output(self, source: Field[Any] | None) -> Field[Any] | None:
         return IntegerField()
-
-
-class WholeNumber(IntegerField):
-    """A SUM of integers: PostgreSQL and MySQL answer NUMERIC/DECIMAL, Python wants an int."""
-
-    def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-        return int
 
 
 class Sum(Aggregate):

@@ -52,12 +52,24 @@ class AnyDecimal(DecimalField):
         return _to_decimal
 
 
+#: SQLite computes decimals as 64-bit floats: 15 significant digits are the ones that hold
+_FLOAT_DIGITS = decimal.Context(prec=15)
+
+
 def _to_decimal(value: Any) -> decimal.Decimal:
     if isinstance(value, decimal.Decimal):
         return value
-    if isinstance(value, float):  # SQLite: a REAL; its shortest repr is the value meant
-        return decimal.Decimal(repr(value))
+    if isinstance(value, float):
+        return _FLOAT_DIGITS.create_decimal_from_float(value)
     return decimal.Decimal(str(value))
+
+
+class WholeNumber(IntegerField):
+    """An integer result the database may answer as NUMERIC or a float (SUM of integers on
+    PostgreSQL and MySQL, POWER): Python gets an int, as Django converts it."""
+
+    def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+        return int
 
 
 class Expr:
@@ -263,8 +275,8 @@ def combined_field(op: str, lhs: Field[Any] | None, rhs: Field[Any] | None) -> F
     if a is None or b is None:  # a NULL operand
         return lhs if b is None else rhs
     if a in _NUMERIC and b in _NUMERIC and {a, b} != {"float", "decimal"}:
-        if op == "**":
-            return AnyDecimal() if "decimal" in (a, b) else FloatField()
+        if op == "**" and "decimal" not in (a, b):  # POWER() answers a float; as Django,
+            return WholeNumber() if a == b == "int" else FloatField()  # int ** int is an int
         if a == b == "int":
             return IntegerField()
         return AnyDecimal() if "decimal" in (a, b) else FloatField()

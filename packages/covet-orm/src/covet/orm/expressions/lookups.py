@@ -110,8 +110,8 @@ class Lookup(Expr):
         if not ctx.negated or self.lookup == "isnull":
             return sql
         lhs, rhs = self.lhs, self.rhs
-        if rhs is None and self.lookup == "exact" and not isinstance(lhs, KeyTransform):
-            return sql  # IS NULL (on a key, None is JSON null: a comparison like any other)
+        if rhs is None and self.lookup == "exact" and not isinstance(lhs.output_field, JSONField):
+            return sql  # IS NULL (on JSON, None is JSON null: a comparison like any other)
         if isinstance(lhs, Col) and not lhs.field.null and not _has_expr(rhs):
             return sql
         # a comparison with NULL is unknown, and NOT unknown is unknown: inside NOT, treat it as
@@ -188,9 +188,7 @@ class Lookup(Expr):
             if not keys:
                 return f"{col} IS NULL" if rhs else f"{col} IS NOT NULL"
             return d.json_missing(col, keys, param) if rhs else d.json_has_path(col, keys, param)
-        if lookup == "exact":
-            if rhs is None and not keys:
-                return f"{col} IS NULL"
+        if lookup == "exact":  # None is JSON null, at a key or at the top (SQL NULL: isnull)
             if isinstance(rhs, Expr):
                 return f"{d.json_value(col, keys, param)} = {rhs.as_sql(ctx)}"
             return d.json_equals(col, keys, rhs, param)  # rhs None: JSON null at the key

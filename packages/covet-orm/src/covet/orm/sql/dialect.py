@@ -215,8 +215,8 @@ class Dialect:
     # -- operators --------------------------------------------------------------------------
     def like(self, lhs: str, rhs: str, *, case_insensitive: bool = False) -> str:
         """LIKE with ``!`` as the escape character (see ``escape_like``)."""
-        if case_insensitive:
-            return f"LOWER({lhs}) LIKE LOWER({rhs}) ESCAPE '!'"
+        if case_insensitive:  # UPPER, as Django: a final and a middle sigma have one capital
+            return f"UPPER({lhs}) LIKE UPPER({rhs}) ESCAPE '!'"
         return f"{lhs} LIKE {rhs} ESCAPE '!'"
 
     @staticmethod
@@ -317,7 +317,7 @@ class Dialect:
         return f"MOD({ones}, 2) = 1"
 
     def iexact(self, lhs: str, rhs: str) -> str:
-        return f"LOWER({lhs}) = LOWER({rhs})"
+        return f"UPPER({lhs}) = UPPER({rhs})"
 
     def regex(self, lhs: str, rhs: str, *, case_insensitive: bool = False) -> str:
         raise NotImplementedError

@@ -206,7 +206,9 @@ class MySQLDialect(Dialect):
         return f"{self.json_value(column, keys, param)} IS NULL"
 
     def json_has_path(self, column: str, keys: Sequence[str | int], param: Param) -> str:
-        return f"JSON_CONTAINS_PATH({column}, 'one', {param(self.json_path(keys))})"
+        # JSON null at the path reads as the text 'null', never SQL NULL: true or false, as the
+        # other databases' (JSON_CONTAINS_PATH would be NULL for a NULL column, inside NOT too)
+        return f"{self.json_value(column, keys, param)} IS NOT NULL"
 
     def json_contains(
         self, column: str, keys: Sequence[str | int], value: Any, param: Param

@@ -189,8 +189,9 @@ class PostgresDialect(Dialect):
         return f"{lhs} = ANY({placeholder})"
 
     def like(self, lhs: str, rhs: str, *, case_insensitive: bool = False) -> str:
-        op = "ILIKE" if case_insensitive else "LIKE"
-        return f"{lhs}::text {op} {rhs} ESCAPE '!'"
+        if case_insensitive:  # not ILIKE, which lowercases: a final sigma would not match
+            return f"UPPER({lhs}::text) LIKE UPPER({rhs}) ESCAPE '!'"
+        return f"{lhs}::text LIKE {rhs} ESCAPE '!'"
 
     def iexact(self, lhs: str, rhs: str) -> str:
         return f"UPPER({lhs}::text) = UPPER({rhs})"
