@@ -124,7 +124,7 @@ def update_note(note_id: int, data: dict) -> dict:
 
 @app.delete("/api/notes/{note_id:int}")
 async def delete_note(note_id: int) -> None:
-    deleted = await Note.objects.filter(id=note_id).adelete()
+    deleted, _ = await Note.objects.filter(id=note_id).adelete()
     if not deleted:
         raise HTTPException(404, f"note {note_id} does not exist")
 

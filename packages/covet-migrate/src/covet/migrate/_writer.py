@@ -126,6 +126,11 @@ class Serializer:
         for child in q.children:
             if isinstance(child, Q):
                 parts.append(self.q(child))
+            elif not isinstance(child, tuple):
+                raise SerializationError(
+                    f"cannot write the expression {child!r} of a Q into a migration; "
+                    "write the condition with field lookups"
+                )
             else:
                 lookup, value = child
                 if not lookup.isidentifier():
@@ -136,7 +141,7 @@ class Serializer:
         elif len(parts) == 1:
             text = parts[0]
         else:
-            joiner = " & " if q.connector == "AND" else " | "
+            joiner = {"AND": " & ", "OR": " | ", "XOR": " ^ "}[q.connector]
             text = "(" + joiner.join(parts) + ")"
         return f"~{text}" if q.negated else text
 

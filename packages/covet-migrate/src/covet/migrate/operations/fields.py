@@ -117,6 +117,9 @@ def rename_in_q(q: Any, old: str, new: str) -> Any:
         if isinstance(child, Q):
             children.append(rename_in_q(child, old, new))
             continue
+        if not isinstance(child, tuple):  # an expression: a rename does not reach inside it
+            children.append(child)
+            continue
         lookup, value = child
         head, sep, rest = lookup.partition("__")
         children.append((new + sep + rest if head == old else lookup, rename_in_q(value, old, new)))

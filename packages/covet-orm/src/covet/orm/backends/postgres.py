@@ -537,6 +537,8 @@ class PostgresBackend(ServerBackend):
                 try:
                     await raw.set_type_codec("jsonb", **_json_codecs())
                     await raw.set_type_codec("json", **_json_codecs())
+                    for codec in self.dialect.codecs():  # date/timestamp: no 'infinity'
+                        await raw.set_type_codec(**codec)
                 except BaseException:
                     raw.terminate()
                     raise

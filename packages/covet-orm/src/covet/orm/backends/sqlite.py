@@ -115,6 +115,8 @@ def open_connection(path: str, options: DatabaseOptions) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA case_sensitive_like = ON")
         conn.create_function("REGEXP", 2, _regexp, deterministic=True)
+        for name, nargs, function in SqliteDialect.functions:  # what the dialect's SQL calls
+            conn.create_function(name, nargs, function, deterministic=True)
     except sqlite3.Error as error:
         raise translate(error) from error
     return conn

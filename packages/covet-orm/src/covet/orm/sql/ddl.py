@@ -74,8 +74,15 @@ def column_sql(field: Field[Any], dialect: Dialect) -> str:
     if field.auto:
         return f"{q(field.column)} {field.db_type(dialect)}"
     line = f"{q(field.column)} {field.db_type(dialect)}"
-    if not field.null:
+    if field.generated:  # GeneratedField: computed from other columns and stored
+        assert field.model is not None
+        expression = check_sql(field.model, getattr(field, "expression"), dialect)  # noqa: B009
+        line += f" GENERATED ALWAYS AS ({expression}) STORED"
+    elif not field.null:
         line += " NOT NULL"
+    check = field.db_check(dialect)
+    if check is not None:
+        line += f" CHECK ({check})"
     if field.primary_key:
         line += " PRIMARY KEY"
     return line
