@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import math
 import os
@@ -43,6 +44,7 @@ import asyncpg  # type: ignore[import-untyped]
 import asyncpg.exceptions as pgexc  # type: ignore[import-untyped]
 import psycopg
 from psycopg import pq
+from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
 from psycopg.types.json import Json, Jsonb
 
 from covet.orm import _exceptions as exc
@@ -51,6 +53,7 @@ from covet.orm.backends._server import (
     CLIENT_GRACE,
     ServerConnection,
     Watchdog,
+    is_read_only,
     may_retry,
     refuse_on_event_loop,
     socket_readable,
@@ -254,6 +257,41 @@ def _json_codecs() -> dict[str, Any]:
 
 
 # -- sync: psycopg 3 ----------------------------------------------------------------------------
+# psycopg's (C) loaders refuse PostgreSQL's 'infinity' dates and timestamps, which covet never
+# writes but other clients may. A read that meets one is run again through a cursor with these
+# (Python, slower) loaders, which read it as Python's extremes, as the async API's codecs do.
+class _InfinityDateLoader(DateLoader):
+    def load(self, data: Any) -> dt.date:
+        if bytes(data) == b"infinity":
+            return dt.date.max
+        if bytes(data) == b"-infinity":
+            return dt.date.min
+        return super().load(data)
+
+
+class _InfinityTimestampLoader(TimestampLoader):
+    def load(self, data: Any) -> dt.datetime:
+        if bytes(data) == b"infinity":
+            return dt.datetime.max
+        if bytes(data) == b"-infinity":
+            return dt.datetime.min
+        return super().load(data)
+
+
+class _InfinityTimestamptzLoader(TimestamptzLoader):
+    def load(self, data: Any) -> dt.datetime:
+        if bytes(data) == b"infinity":
+            return dt.datetime.max.replace(tzinfo=dt.UTC)
+        if bytes(data) == b"-infinity":
+            return dt.datetime.min.replace(tzinfo=dt.UTC)
+        return super().load(data)
+
+
+def _meets_infinity(error: psycopg.DataError) -> bool:
+    message = str(error)
+    return "'infinity'" in message or "'-infinity'" in message
+
+
 class PsycopgConnection(SyncConnection):
     """A psycopg 3 connection (autocommit, ``RawCursor``: ``$n`` placeholders) with the same
     transaction tracking, guarded retry and error mapping as the async ``ServerConnection``."""
@@ -406,20 +444,32 @@ class PsycopgConnection(SyncConnection):
         return max(0, cur.rowcount)
 
     def _fetch_all(self, sql: str, params: Params) -> list[Row]:
-        cur = self.cur
-        cur.execute(sql, self._adapt(sql, params) if params else None)
-        return cur.fetchall()
+        return self._read(sql, params, _all_rows)
 
     def _fetch_one(self, sql: str, params: Params) -> Row | None:
-        cur = self.cur
-        cur.execute(sql, self._adapt(sql, params) if params else None)
-        return cur.fetchone()
+        return self._read(sql, params, _one_row)
 
     def _fetch_columns(self, sql: str, params: Params) -> tuple[list[str], list[Row]]:
+        return self._read(sql, params, _columns_and_rows)
+
+    def _read(self, sql: str, params: Params, fetch: Callable[[psycopg.RawCursor[Any]], T]) -> T:
         cur = self.cur
         cur.execute(sql, self._adapt(sql, params) if params else None)
-        rows = cur.fetchall() if cur.description is not None else []
-        return [c.name for c in cur.description or ()], rows
+        try:
+            return fetch(cur)
+        except psycopg.DataError as error:
+            if not _meets_infinity(error) or not is_read_only(sql):
+                raise
+        # an 'infinity' date: read again with loaders that know it (see _InfinityDateLoader)
+        cur = self.raw.cursor()  # type: ignore[assignment]
+        for name, loader in (
+            ("date", _InfinityDateLoader),
+            ("timestamp", _InfinityTimestampLoader),
+            ("timestamptz", _InfinityTimestamptzLoader),
+        ):
+            cur.adapters.register_loader(name, loader)
+        cur.execute(sql, self._adapt(sql, params) if params else None)
+        return fetch(cur)
 
     def execute(self, sql: str, params: Params = ()) -> ExecResult:
         refuse_on_event_loop()
@@ -489,6 +539,20 @@ class PsycopgConnection(SyncConnection):
 
     def close(self) -> None:
         self.terminate()
+
+
+def _all_rows(cur: psycopg.RawCursor[Any]) -> list[Row]:
+    return cur.fetchall()
+
+
+def _one_row(cur: psycopg.RawCursor[Any]) -> Row | None:
+    row: Row | None = cur.fetchone()
+    return row
+
+
+def _columns_and_rows(cur: psycopg.RawCursor[Any]) -> tuple[list[str], list[Row]]:
+    rows = cur.fetchall() if cur.description is not None else []
+    return [c.name for c in cur.description or ()], rows
 
 
 class PostgresBackend(ServerBackend):
