@@ -12,6 +12,7 @@ from covet.http._datastructures import State
 from covet.http._endpoint import Settings
 from covet.http._errors import ExceptionHandler, ExceptionHandlerKey, error_response
 from covet.http._exceptions import ConfigurationError
+from covet.http._extensions import enabled as enabled_extensions
 from covet.http._lifespan import Hook, Lifespan
 from covet.http._params import Depends
 from covet.http._requests import DEFAULT_MAX_BODY_SIZE
@@ -48,6 +49,7 @@ class Covet:
         thread_limit: int = 40,
         trailing_slash: TrailingSlash = "redirect",
         root_path: str = "",
+        extensions: bool | Mapping[str, bool] = True,
     ) -> None:
         if thread_limit < 1:
             raise ConfigurationError("thread_limit must be at least 1")
@@ -70,6 +72,8 @@ class Covet:
         self._lifespan = Lifespan(lifespan, on_startup, on_shutdown)
         self.router.lifespan_handler = self._run_lifespan
         self.user_middleware: list[Middleware] = list(middleware or [])
+        #: installed extensions to use (``_extensions``): all, none, or on/off by name
+        self.extensions = extensions
         self._stack: ASGIApp | None = None
 
     # -- settings ---------------------------------------------------------------------------
@@ -189,6 +193,8 @@ class Covet:
             app: ASGIApp = self.router
             for cls, options in self.user_middleware:
                 app = cls(app, **options)
+            for _name, extension in enabled_extensions(self.extensions):
+                app = extension(app)
             if self.user_middleware:
                 app = _ServerErrors(app, self.settings)
             self._stack = app

@@ -44,6 +44,7 @@ from covet.orm._fields import (
     UUIDField,
 )
 from covet.orm._model import CheckConstraint, Index, Model, UniqueConstraint
+from covet.orm._portal import SyncORMMiddleware, sync_orm
 from covet.orm._query import Manager, QuerySet, RawQuerySet
 from covet.orm.backends.base import DatabaseOptions
 
@@ -92,6 +93,7 @@ __all__ = [
     "RawQuerySet",
     "SmallIntegerField",
     "Sum",
+    "SyncORMMiddleware",
     "SynchronousOnlyError",
     "TextField",
     "TimeField",
@@ -104,4 +106,5 @@ __all__ = [
     "Value",
     "__version__",
     "get_default_database",
+    "sync_orm",
 ]

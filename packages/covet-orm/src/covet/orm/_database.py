@@ -11,7 +11,15 @@ from __future__ import annotations
 import contextlib
 import inspect
 from asyncio import get_running_loop
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -76,6 +84,35 @@ def _running_loop() -> bool:
     return True
 
 
+def _portal() -> bool:
+    """Whether the running task may suspend from sync code: a greenback portal is open for it
+    (``covet.orm.asgi``: covet.http apps open one per request; ``SyncORMMiddleware`` and
+    ``@sync_orm`` elsewhere). Only asked when a loop runs, so the sync path never imports it."""
+    from greenback import has_portal
+
+    return has_portal()
+
+
+def _suspend(awaitable: Awaitable[T]) -> T:
+    """Run ``awaitable`` on this task's event loop from sync code, through the task's portal:
+    the task suspends while it waits, and the loop goes on serving other tasks."""
+    from greenback import await_
+
+    return await_(awaitable)
+
+
+#: callables told of every query (``stmt``), in the thread that runs it: ``capture_queries``
+observers: list[Callable[[Stmt], None]] = []
+
+
+def _observe(op: str, sql: str, params: Any) -> None:
+    if op in _NO_PARAMS or op in _NO_ARGS:
+        return  # transaction control: not a query
+    stmt = Stmt(op, sql, params)
+    for observer in list(observers):
+        observer(stmt)
+
+
 def _drive(gen: Op[T], conn: SyncConnection) -> T:
     result: Any = None
     error: DatabaseError | None = None
@@ -85,6 +122,8 @@ def _drive(gen: Op[T], conn: SyncConnection) -> T:
         except StopIteration as stop:
             value: T = stop.value
             return value
+        if observers:
+            _observe(*stmt)
         try:
             if stmt.op in _NO_PARAMS:
                 result = getattr(conn, stmt.op)(stmt.sql)
@@ -106,6 +145,8 @@ async def _adrive(gen: Op[T], conn: AsyncConnection) -> T:
         except StopIteration as stop:
             value: T = stop.value
             return value
+        if observers:
+            _observe(*stmt)
         try:
             if stmt.op in _NO_PARAMS:
                 result = await getattr(conn, stmt.op)(stmt.sql)
@@ -157,7 +198,11 @@ class Database:
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         global _default
-        self._guard("Database.close", "Database.aclose")
+        if _running_loop():
+            if _portal():
+                _suspend(self.aclose())
+                return
+            raise SynchronousOnlyError("Database.close", "Database.aclose")
         self.closed = True
         self.backend.close()
         if _default is self:
@@ -183,14 +228,11 @@ class Database:
         await self.aclose()
 
     # -- the two loops -----------------------------------------------------------------------
-    @staticmethod
-    def _guard(method: str, async_method: str | None = None) -> None:
-        if _running_loop():
-            raise SynchronousOnlyError(method, async_method)
-
     def run(self, gen: Op[T], method: str, *, atomic: bool = False, hint: str | None = None) -> T:
         """Drive an operation with the sync API; ``method`` (and ``hint``) name it in errors."""
         if _running_loop():
+            if _portal():
+                return _suspend(self.arun(gen, atomic=atomic))
             gen.close()
             raise SynchronousOnlyError(method, hint)
         backend = self.backend
@@ -236,7 +278,11 @@ class Database:
     def fetch_rows(self, sql: str, params: Sequence[Any], method: str) -> list[Row]:
         """One SELECT straight through the executor (the hot path of ``get`` by primary key)."""
         if _running_loop():
+            if _portal():
+                return _suspend(self.afetch_rows(sql, params))
             raise SynchronousOnlyError(method)
+        if observers:
+            _observe("fetch_all", sql, params)
         backend = self.backend
         binding = backend.bound()
         if binding is not None:
@@ -253,6 +299,8 @@ class Database:
             backend.release(conn, discard=discard)
 
     async def afetch_rows(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        if observers:
+            _observe("fetch_all", sql, params)
         backend = self.backend
         binding = backend.abound()
         if binding is not None:
@@ -275,7 +323,12 @@ class Database:
         (a server-side cursor on PostgreSQL, an unbuffered result on MariaDB, stepping on
         SQLite). The connection stays checked out until the iterator is exhausted or closed."""
         if _running_loop():
+            if _portal():
+                yield from _suspended_stream(self.astream(sql, params, chunk_size))
+                return
             raise SynchronousOnlyError(method)
+        if observers:
+            _observe("stream", sql, params)
         backend = self.backend
         binding = backend.bound()
         if binding is not None:
@@ -293,8 +346,10 @@ class Database:
 
     async def astream(
         self, sql: str, params: Sequence[Any], chunk_size: int
-    ) -> AsyncIterator[list[Row]]:
+    ) -> AsyncGenerator[list[Row], None]:
         """The async twin of ``stream``."""
+        if observers:
+            _observe("stream", sql, params)
         backend = self.backend
         binding = backend.abound()
         if binding is not None:
@@ -405,6 +460,19 @@ class Database:
         binding.callbacks.append(callback)
 
 
+def _suspended_stream(chunks: AsyncGenerator[list[Row], None]) -> Iterator[list[Row]]:
+    """The async stream's chunks, each awaited through the task's portal."""
+    try:
+        while True:
+            try:
+                chunk = _suspend(anext(chunks))
+            except StopAsyncIteration:
+                return
+            yield chunk
+    finally:
+        _suspend(chunks.aclose())
+
+
 def check_params(params: Any) -> None:
     """Raw SQL parameters are a sequence of values; a string would bind one value per character."""
     if isinstance(params, str | bytes | bytearray):
@@ -498,10 +566,21 @@ class Transaction:
         self._token: Token[Binding | None] | None = None
         self._savepoint: str | None = None
         self._mark = 0
+        #: entered from sync code through a portal: the async transaction underneath
+        self._suspended = False
 
     # -- sync --------------------------------------------------------------------------------
     def __enter__(self) -> Transaction:
-        self.db._guard("Database.transaction().__enter__", "async with db.transaction")
+        if _running_loop():
+            if not _portal():
+                raise SynchronousOnlyError(
+                    "Database.transaction().__enter__", "async with db.transaction"
+                )
+            # the async transaction, entered through the task's portal: one transaction for
+            # the sync and async calls of this task
+            self._suspended = True
+            _suspend(self.__aenter__())
+            return self
         backend = self.db.backend
         binding = backend.bound()
         if binding is None:
@@ -523,6 +602,9 @@ class Transaction:
     def __exit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._suspended:
+            _suspend(self.__aexit__(et, e, tb))
+            return
         binding = self._leaving(et)
         if self._savepoint is not None:
             _drive(_leave(self._savepoint, et), binding.conn)

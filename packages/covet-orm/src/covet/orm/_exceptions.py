@@ -44,7 +44,10 @@ class SynchronousOnlyError(ORMError):
             hint = f"await {hint}()"
         super().__init__(
             f"{method}() is a blocking call and this thread is running an event loop; "
-            f"use '{hint}' instead (or call {method}() from a worker thread)."
+            f"use '{hint}' instead, call {method}() from a worker thread, or let sync calls "
+            "suspend the task instead of blocking the loop: covet.http apps do by default; "
+            "elsewhere wrap the ASGI app in covet.orm.SyncORMMiddleware or decorate the "
+            "coroutine function with @covet.orm.sync_orm (docs/orm-async.md)."
         )
 
 
