@@ -63,3 +63,15 @@ def test_bad_input_is_a_clear_client_error(demo: ModuleType) -> None:
         assert client.patch("/api/notes/1", json={"colour": "red"}).status_code == 422
         assert client.get("/api/notes/999").status_code == 404
         assert client.get("/api/notes/not-a-number").status_code == 404
+        assert client.patch("/api/notes/999", json={"done": True}).status_code == 404
+
+
+def test_a_value_the_model_refuses_is_a_422_naming_the_field(demo: ModuleType) -> None:
+    with TestClient(demo.app) as client:
+        note = client.post("/api/notes", json={"title": "Buy milk"}).json()
+        for body, field in [({"done": "notabool"}, "done"), ({"title": "x" * 201}, "title")]:
+            reply = client.patch(f"/api/notes/{note['id']}", json=body)
+            assert reply.status_code == 422, reply.text
+            assert reply.headers["content-type"] == "application/problem+json"
+            assert [e["loc"] for e in reply.json()["errors"]] == [["body", field]]
+        assert client.get(f"/api/notes/{note['id']}").json() == note  # nothing was written

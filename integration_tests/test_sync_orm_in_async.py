@@ -172,6 +172,12 @@ def test_sync_and_async_calls_share_one_transaction(db: Database) -> None:
     assert sorted(Person.objects.values_list("name", "age")) == [("ada", 36), ("bob", 4)]
 
 
+def test_covet_orm_is_a_covet_http_extension() -> None:
+    from covet.http import _extensions
+
+    assert dict(_extensions.installed())["sync_orm_in_async"] is SyncORMMiddleware
+
+
 def test_turned_off_it_raises_the_strict_error(db: Database) -> None:
     app = Covet(extensions={"sync_orm_in_async": False})
     raised: list[BaseException] = []
@@ -390,6 +396,7 @@ db = Database(os.environ["SNIPPET_DATABASE_URL"])
 
 class User(Model):
     name = CharField(max_length=20)
+    email = CharField(max_length=50, unique=True, null=True)
 
     class Meta:
         table_name = "snippet_users"
@@ -436,7 +443,19 @@ def test_mission_snippet_under_uvicorn(db: Database, tmp_path: Path) -> None:
                     pytest.fail("uvicorn did not start within 30 seconds")
                 time.sleep(0.1)
         assert reply.status_code == 200, reply.text
-        assert reply.json() == {"id": 1, "name": "ada"}
+        assert reply.json() == {"id": 1, "name": "ada", "email": None}
+        bad = [
+            ({"name": "x" * 21}, 422),  # ValidationError (max_length)
+            ({"name": "eve", "admin": True}, 422),  # not a field
+            ({"name": None}, 422),  # NOT NULL
+            ({"name": "eve", "email": "e@x"}, 200),
+            ({"name": "eve", "email": "e@x"}, 409),  # unique
+        ]
+        for body, status in bad:
+            reply = httpx.post(f"{base}/users", json=body, timeout=5)
+            assert reply.status_code == status, (body, reply.text)
+            if status != 200:
+                assert reply.headers["content-type"] == "application/problem+json"
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -17,6 +17,7 @@ from covet.orm._exceptions import (
     ProgrammingError,
     SynchronousOnlyError,
     TransactionManagementError,
+    UnknownFieldsError,
     ValidationError,
 )
 from covet.orm._expressions import Avg, Count, F, Max, Min, Q, Sum, Value
@@ -102,6 +103,7 @@ __all__ = [
     "URLField",
     "UUIDField",
     "UniqueConstraint",
+    "UnknownFieldsError",
     "ValidationError",
     "Value",
     "__version__",

@@ -6,6 +6,7 @@
     ├── TransactionManagementError  commit/rollback/savepoint misuse
     ├── FieldError                  unknown field or lookup in a query
     ├── ValidationError             full_clean() failed; ``.errors`` maps field -> [messages]
+    │   └── UnknownFieldsError      Model(**data) with names that are not fields (a TypeError too)
     ├── DoesNotExist                base of every ``Model.DoesNotExist``
     ├── MultipleObjectsReturned     base of every ``Model.MultipleObjectsReturned``
     └── DatabaseError               the database refused; ``.driver_error`` is the original
@@ -23,10 +24,17 @@ driver's exception is both ``exc.__cause__`` and ``exc.driver_error``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class ORMError(Exception):
     """Root of the covet.orm exception hierarchy."""
+
+    def __problem__(self) -> Any:
+        """The HTTP answer to this error (covet.http's protocol; ``_problems``), or None."""
+        from covet.orm._problems import problem
+
+        return problem(self)
 
 
 class ImproperlyConfigured(ORMError):
@@ -74,6 +82,16 @@ class ValidationError(ORMError):
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in errors.items()}
         detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items())
         super().__init__(detail)
+
+
+class UnknownFieldsError(ValidationError, TypeError):
+    """``Model(**data)`` got names that are not fields of the model."""
+
+    def __init__(self, model: str, unknown: Sequence[str], fields: Sequence[str]) -> None:
+        super().__init__({name: ["unknown field"] for name in unknown})
+        self.args = (
+            f"{model}() got unexpected field(s) {', '.join(unknown)}; fields: {', '.join(fields)}",
+        )
 
 
 class DoesNotExist(ORMError, LookupError):
