@@ -51,8 +51,7 @@ class NewNote:
 
 async def lifespan(app: Covet):  # type: ignore[no-untyped-def]
     await db.acreate_tables([Note])
-    yield
-    await db.aclose()
+    yield  # at shutdown covet-orm closes every database's connections by itself
 
 
 app = Covet(lifespan=lifespan)

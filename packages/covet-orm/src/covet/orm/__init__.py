@@ -44,6 +44,7 @@ from covet.orm._fields import (
     URLField,
     UUIDField,
 )
+from covet.orm._lifecycle import DatabaseLifespanMiddleware
 from covet.orm._model import CheckConstraint, Index, Model, UniqueConstraint
 from covet.orm._portal import SyncORMMiddleware, sync_orm
 from covet.orm._query import Manager, QuerySet, RawQuerySet
@@ -62,6 +63,7 @@ __all__ = [
     "DataError",
     "Database",
     "DatabaseError",
+    "DatabaseLifespanMiddleware",
     "DatabaseOptions",
     "DateField",
     "DateTimeField",

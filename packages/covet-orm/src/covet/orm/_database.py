@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import weakref
 from asyncio import get_running_loop
 from collections.abc import (
     AsyncGenerator,
@@ -64,6 +65,8 @@ class Stmt(NamedTuple):
 Op = Generator[Stmt, Any, T]
 
 _default: Database | None = None
+#: every Database of the process (``disconnect_all``)
+_databases: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 def get_default_database() -> Database:
@@ -191,6 +194,7 @@ class Database:
         self.closed = False
         if default or (default is None and _default is None):
             _default = self
+        _databases.add(self)
 
     def __repr__(self) -> str:
         return f"Database({self.url!r})"
@@ -214,6 +218,17 @@ class Database:
         await self.backend.aclose()
         if _default is self:
             _default = None
+
+    async def adisconnect(self) -> None:
+        """Close every pooled connection, async and sync; unlike ``aclose`` the database stays
+        usable (the next call connects again). covet.http apps do this for every database at
+        shutdown. Nothing happens while the test plugin's ``db`` fixture holds a connection."""
+        if self.closed or self.backend.pinned is not None:
+            return
+        old = self.backend
+        self.backend = backend_class(self.url.scheme)(self.url, self.options)
+        self.dialect = self.backend.dialect
+        await old.aclose()
 
     def __enter__(self) -> Database:
         return self
@@ -471,6 +486,12 @@ def _suspended_stream(chunks: AsyncGenerator[list[Row], None]) -> Iterator[list[
             yield chunk
     finally:
         _suspend(chunks.aclose())
+
+
+async def disconnect_all() -> None:
+    """``adisconnect`` every database of the process (an app's lifespan shutdown)."""
+    for db in list(_databases):
+        await db.adisconnect()
 
 
 def check_params(params: Any) -> None:

@@ -1,0 +1,129 @@
+"""Databases follow a covet.http app's life (issue 12 §3): their connections, sync and async,
+are closed when the app shuts down, with no code in the app; closing them by hand in an async
+lifespan works with either API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio.to_thread
+import pytest
+
+from covet.http import Covet
+from covet.http.testing import TestClient
+from covet.orm import CharField, Database, InterfaceError, Model
+from covet.orm.testing import create_test_database, drop_test_database, isolated_database_url
+
+SERVERS = {
+    "postgres": ("COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    "mysql": ("COVET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+}
+
+
+class Item(Model):
+    name = CharField(max_length=20)
+
+    class Meta:
+        table_name = "lifecycle_item"
+
+
+@pytest.fixture(params=["postgres", "mysql"])
+def url(request: pytest.FixtureRequest) -> Iterator[str]:
+    variable, default = SERVERS[request.param]
+    found = isolated_database_url(os.environ.get(variable, default), f"life_{os.getpid()}")
+    try:
+        create_test_database(found)
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{request.param} unreachable: {exc}")
+        pytest.skip(f"{request.param} unreachable ({exc}); set {variable}")
+    yield found
+    drop_test_database(found)
+
+
+def connections(url: str) -> int:
+    """Connections the server has open to the test database (seen from a separate one)."""
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + ("/postgres" if url.startswith("postgres") else "/")
+    with Database(admin_url, default=False, pool_size=1, min_pool_size=0) as admin:
+        if url.startswith("postgres"):
+            row = admin.fetch_one(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1", [name]
+            )
+        else:
+            row = admin.fetch_one(
+                "SELECT count(*) AS n FROM information_schema.processlist WHERE db = %s", [name]
+            )
+    assert row is not None
+    return int(row["n"])
+
+
+def items_app(db: Database, **options: Any) -> Covet:
+    app = Covet(**options)
+
+    @app.post("/items")
+    async def create(data: dict[str, Any]) -> dict[str, Any]:
+        item = Item(**data)
+        await item.asave()
+        return item.to_dict()
+
+    @app.get("/count")
+    def count() -> int:  # the sync API, on a worker thread: the sync pool
+        return Item.objects.count()
+
+    return app
+
+
+def test_connections_are_closed_at_shutdown_without_app_code(url: str) -> None:
+    db = Database(url, default=True)
+    db.create_tables([Item])
+    try:
+        app = items_app(db)
+        for round_ in (1, 2):  # started again: the database connects again
+            with TestClient(app) as client:
+                assert client.post("/items", json={"name": "a"}).status_code == 200
+                assert client.get("/count").json() == round_
+                assert connections(url) >= 2  # one async, one sync at least
+            assert connections(url) == 0
+    finally:
+        db.close()
+
+
+def test_turned_off_the_connections_stay_open(url: str) -> None:
+    db = Database(url, default=True)
+    db.create_tables([Item])
+    try:
+        with TestClient(items_app(db, extensions={"database_lifecycle": False})) as client:
+            client.post("/items", json={"name": "a"})
+            client.get("/count")
+        assert connections(url) >= 1
+    finally:
+        db.close()
+    assert connections(url) == 0
+
+
+@pytest.mark.parametrize("how", ["aclose", "close"])
+def test_closing_by_hand_in_an_async_lifespan_closes_both_pools(url: str, how: str) -> None:
+    db = Database(url, default=True)
+    db.create_tables([Item])
+
+    async def lifespan(app: Covet) -> AsyncIterator[None]:
+        yield
+        if how == "aclose":
+            await db.aclose()
+        else:
+            db.close()  # the sync API in an async lifespan: through the portal, not blocking
+
+    app = items_app(db, lifespan=lifespan, extensions={"database_lifecycle": False})
+    with TestClient(app) as client:
+        client.post("/items", json={"name": "a"})
+        assert client.get("/count").json() == 1
+    assert db.closed and connections(url) == 0
+
+    async def sync_call() -> None:
+        await anyio.to_thread.run_sync(db.execute, "SELECT 1")  # the sync pool
+
+    with pytest.raises(InterfaceError, match="closed"):
+        anyio.run(sync_call)
