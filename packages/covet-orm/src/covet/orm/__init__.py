@@ -44,7 +44,7 @@ from covet.orm._fields import (
     URLField,
     UUIDField,
 )
-from covet.orm._lifecycle import DatabaseLifespanMiddleware
+from covet.orm._lifecycle import DatabaseLifespanMiddleware, RequestConnectionMiddleware
 from covet.orm._model import CheckConstraint, Index, Model, UniqueConstraint
 from covet.orm._portal import SyncORMMiddleware, sync_orm
 from covet.orm._query import Manager, QuerySet, RawQuerySet
@@ -94,6 +94,7 @@ __all__ = [
     "Q",
     "QuerySet",
     "RawQuerySet",
+    "RequestConnectionMiddleware",
     "SmallIntegerField",
     "Sum",
     "SyncORMMiddleware",

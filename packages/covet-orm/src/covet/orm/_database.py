@@ -21,7 +21,7 @@ from collections.abc import (
     Iterator,
     Sequence,
 )
-from contextvars import Token
+from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -35,6 +35,7 @@ from covet.orm._exceptions import (
     SynchronousOnlyError,
     TransactionManagementError,
 )
+from covet.orm._portal import has_portal, suspend
 from covet.orm.backends.base import (
     AsyncConnection,
     Backend,
@@ -45,6 +46,7 @@ from covet.orm.backends.base import (
     Row,
     SyncConnection,
     backend_class,
+    current_task,
 )
 
 if TYPE_CHECKING:
@@ -88,20 +90,15 @@ def _running_loop() -> bool:
 
 
 def _portal() -> bool:
-    """Whether the running task may suspend from sync code: a greenback portal is open for it
-    (``covet.orm.asgi``: covet.http apps open one per request; ``SyncORMMiddleware`` and
-    ``@sync_orm`` elsewhere). Only asked when a loop runs, so the sync path never imports it."""
-    from greenback import has_portal
-
+    """Whether the running task may suspend from sync code (``_portal``: covet.http apps open a
+    portal per request; ``SyncORMMiddleware`` and ``@sync_orm`` elsewhere)."""
     return has_portal()
 
 
 def _suspend(awaitable: Awaitable[T]) -> T:
     """Run ``awaitable`` on this task's event loop from sync code, through the task's portal:
     the task suspends while it waits, and the loop goes on serving other tasks."""
-    from greenback import await_
-
-    return await_(awaitable)
+    return suspend(awaitable)
 
 
 #: callables told of every query (``stmt``), in the thread that runs it: ``capture_queries``
@@ -175,6 +172,54 @@ async def _adrive_on(gen: Op[T], conn: AsyncConnection) -> T:
 _NO_PARAMS = frozenset({"savepoint", "release", "rollback_to"})
 _NO_ARGS = frozenset({"commit", "rollback"})
 _BROKEN = (OperationalError, InterfaceError)
+
+
+class RequestConnections:
+    """The connections one request holds: one per server database, checked out at the
+    request's first query and returned when it ends (``RequestConnectionMiddleware``), instead
+    of one checkout per query. Only the request's own task uses them; a stream
+    (``aiterator``) takes a connection of its own."""
+
+    __slots__ = ("conns", "task")
+
+    def __init__(self) -> None:
+        self.task = current_task()
+        self.conns: dict[Backend, AsyncConnection] = {}
+
+    async def release(self, *, idle_only: bool = False) -> None:
+        """Return the connections to their pools (``idle_only``: not those in a transaction)."""
+        for backend, conn in list(self.conns.items()):
+            if idle_only and getattr(conn, "in_transaction", False):
+                continue
+            del self.conns[backend]
+            await backend.arelease(conn)
+
+
+#: the connections of the request being served (none outside a request)
+held_connections: ContextVar[RequestConnections | None] = ContextVar(
+    "covet_orm_request_connections", default=None
+)
+
+
+async def _acheckout(backend: Backend) -> tuple[AsyncConnection, RequestConnections | None]:
+    held = held_connections.get()
+    if held is not None and backend.hold_per_request and held.task is current_task():
+        conn = held.conns.get(backend)
+        if conn is None:
+            conn = held.conns[backend] = await backend.aacquire()
+        return conn, held
+    return await backend.aacquire(), None
+
+
+async def _acheckin(
+    backend: Backend, conn: AsyncConnection, held: RequestConnections | None, discard: bool
+) -> None:
+    if held is None:
+        await backend.arelease(conn, discard=discard)
+    elif discard:  # the request's connection broke: the next query takes a new one
+        if held.conns.get(backend) is conn:
+            del held.conns[backend]
+        await backend.arelease(conn, discard=True)
 
 
 class Database:
@@ -280,7 +325,7 @@ class Database:
                 bound = backend.abound()
                 assert bound is not None
                 return await _adrive_on(gen, bound.conn)
-        conn = await backend.aacquire()
+        conn, held = await _acheckout(backend)
         discard = False
         try:
             return await _adrive_on(gen, conn)
@@ -288,7 +333,7 @@ class Database:
             discard = True
             raise
         finally:
-            await backend.arelease(conn, discard=discard)
+            await _acheckin(backend, conn, held, discard)
 
     def fetch_rows(self, sql: str, params: Sequence[Any], method: str) -> list[Row]:
         """One SELECT straight through the executor (the hot path of ``get`` by primary key)."""
@@ -321,7 +366,7 @@ class Database:
         if binding is not None:
             rows: list[Row] = await binding.conn.fetch_all(sql, params)
             return rows
-        conn = await backend.aacquire()
+        conn, held = await _acheckout(backend)
         discard = False
         try:
             return await conn.fetch_all(sql, params)
@@ -329,7 +374,7 @@ class Database:
             discard = True
             raise
         finally:
-            await backend.arelease(conn, discard=discard)
+            await _acheckin(backend, conn, held, discard)
 
     def stream(
         self, sql: str, params: Sequence[Any], chunk_size: int, method: str
@@ -589,6 +634,8 @@ class Transaction:
         self._mark = 0
         #: entered from sync code through a portal: the async transaction underneath
         self._suspended = False
+        #: the request's connections, when the transaction runs on one of them
+        self._held: RequestConnections | None = None
 
     # -- sync --------------------------------------------------------------------------------
     def __enter__(self) -> Transaction:
@@ -650,13 +697,13 @@ class Transaction:
         backend = self.db.backend
         binding = backend.abound()
         if binding is None:
-            conn = await backend.aacquire()
+            conn, self._held = await _acheckout(backend)
             try:
                 await conn.begin()
             except BaseException:
                 # cancelled or failed: BEGIN may have taken effect, so the connection is dropped
                 with anyio.CancelScope(shield=True):
-                    await backend.arelease(conn, discard=True)
+                    await _acheckin(backend, conn, self._held, True)
                 raise
             self._binding, self._token = backend.abind(conn)
             self._binding.depth = 1
@@ -684,7 +731,7 @@ class Transaction:
             assert self._token is not None
             backend.aunbind(self._token)
             with anyio.CancelScope(shield=True):
-                await backend.arelease(binding.conn, discard=discard)
+                await _acheckin(backend, binding.conn, self._held, discard)
         if outcome.error is not None:
             raise outcome.error
         if outcome.committed:

@@ -55,7 +55,7 @@ class SynchronousOnlyError(ORMError):
             f"use '{hint}' instead, call {method}() from a worker thread, or let sync calls "
             "suspend the task instead of blocking the loop: covet.http apps do by default; "
             "elsewhere wrap the ASGI app in covet.orm.SyncORMMiddleware or decorate the "
-            "coroutine function with @covet.orm.sync_orm (docs/orm-async.md)."
+            "coroutine function with @covet.orm.sync_orm (docs/fullstack.md)."
         )
 
 

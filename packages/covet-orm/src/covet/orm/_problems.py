@@ -1,4 +1,4 @@
-"""ORM errors as HTTP answers: the ``__problem__`` protocol of covet.http (docs/errors.md).
+"""ORM errors as HTTP answers: the ``__problem__`` protocol of covet.http (docs/fullstack.md).
 
 An exception with a ``__problem__()`` method that returns an RFC 9457 problem (a mapping with at
 least ``status``; optionally with response headers, as a ``(problem, headers)`` pair) is answered

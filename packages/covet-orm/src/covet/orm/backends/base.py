@@ -295,6 +295,9 @@ class Backend(ABC):
 
     #: dialect name: ``sqlite``, ``postgresql`` or ``mysql``
     name: ClassVar[str]
+    #: a request may keep one async connection for all its queries (``RequestConnections``):
+    #: worth it where checking out can mean waiting for a busy pool
+    hold_per_request: ClassVar[bool] = False
 
     def __init__(self, url: DatabaseURL, options: DatabaseOptions) -> None:
         from covet.orm.sql.dialect import get_dialect
@@ -366,12 +369,12 @@ class Backend(ABC):
         if self.pinned is not None:
             return self.pinned[1]
         b = self._async_binding.get()
-        if b is not None and b.owner is _current_task():
+        if b is not None and b.owner is current_task():
             return b
         return None
 
     def abind(self, conn: AsyncConnection) -> tuple[Binding, Token[Binding | None]]:
-        b = Binding(_current_task(), conn)
+        b = Binding(current_task(), conn)
         return b, self._async_binding.set(b)
 
     def aunbind(self, token: Token[Binding | None]) -> None:
@@ -381,7 +384,7 @@ class Backend(ABC):
             self._async_binding.set(None)
 
 
-def _current_task() -> object:
+def current_task() -> object:
     try:
         return asyncio.current_task()
     except RuntimeError:
