@@ -11,7 +11,9 @@ Apps (``apps/``; the rules they follow are in ``_world.py``):
 covet_async                 covet.http async handlers, covet-orm's async API
 covet_sync                  covet.http ``def`` handlers (worker threads), covet-orm's sync API
 covet_sync_in_async         covet.http async handlers calling covet-orm's sync API (portal)
-covet_async_noext           covet_async with ``Covet(extensions=False)``: no portal (its cost)
+covet_async_noext           covet_async with ``Covet(extensions=False)``: no portal, a checkout
+                            per query (what the extensions cost and save)
+covet_async_perquery        covet_async without ``request_connection``: a checkout per query
 starlette_asyncpg           Starlette + raw asyncpg: the floor
 fastapi_sqlalchemy          FastAPI + SQLAlchemy 2 async ORM (asyncpg)
 django                      Django 5 WSGI under gunicorn (1 worker, gthread), psycopg 3
@@ -59,14 +61,16 @@ import _wrk  # noqa: E402
 APPS_DIR = HERE / "apps"
 RESULTS = HERE / "results"
 UVICORN = ("--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning")
+#: name -> (module, BENCH_EXTENSIONS for the covet apps)
 APPS = {
-    "covet_async": "app_covet_async",
-    "covet_sync": "app_covet_sync",
-    "covet_sync_in_async": "app_covet_sync_in_async",
-    "covet_async_noext": "app_covet_async",
-    "starlette_asyncpg": "app_starlette_asyncpg",
-    "fastapi_sqlalchemy": "app_fastapi_sqlalchemy",
-    "django": "app_django",
+    "covet_async": ("app_covet_async", "all"),
+    "covet_sync": ("app_covet_sync", "all"),
+    "covet_sync_in_async": ("app_covet_sync_in_async", "all"),
+    "covet_async_noext": ("app_covet_async", "none"),
+    "covet_async_perquery": ("app_covet_async", "request_connection"),
+    "starlette_asyncpg": ("app_starlette_asyncpg", "all"),
+    "fastapi_sqlalchemy": ("app_fastapi_sqlalchemy", "all"),
+    "django": ("app_django", "all"),
 }
 DISTRIBUTIONS = (
     "uvicorn", "uvloop", "httptools", "gunicorn", "starlette", "fastapi", "sqlalchemy",
@@ -142,12 +146,12 @@ def free_port() -> int:
 
 def start(name: str, url: str, logs: Path) -> Server:
     port = free_port()
-    module = APPS[name]
+    module, extensions = APPS[name]
     env = {
         **os.environ,
         "BENCH_DATABASE_URL": url,
         "BENCH_POOL_SIZE": str(_world.POOL_SIZE),
-        "BENCH_EXTENSIONS": "0" if name.endswith("_noext") else "1",
+        "BENCH_EXTENSIONS": extensions,
         "PYTHONPATH": os.pathsep.join([str(APPS_DIR), str(HERE)]),
     }
     if name == "django":
@@ -429,6 +433,7 @@ def report(
         ("covet_sync_in_async / covet_async", "covet_sync_in_async", "covet_async", 0.8),
         ("covet_async / django", "covet_async", "django", None),
         ("covet_async / covet_async_noext", "covet_async", "covet_async_noext", None),
+        ("covet_async / covet_async_perquery", "covet_async", "covet_async_perquery", None),
     ]
     db_endpoints = [e for e in endpoints if e.name != "json"]
     lines += [

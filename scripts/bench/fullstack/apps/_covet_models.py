@@ -1,4 +1,8 @@
-"""The covet apps' models, database and app object (``BENCH_EXTENSIONS=0``: no extensions)."""
+"""The covet apps' models, database and app object.
+
+``BENCH_EXTENSIONS``: ``all`` (the default), ``none``, or the names of covet.http extensions to
+turn off, comma-separated (``request_connection``).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,11 @@ class Fortune(Model):
         table_name = "fortune"
 
 
-app = Covet(thread_limit=POOL_SIZE, extensions=os.environ.get("BENCH_EXTENSIONS", "1") == "1")
+choice = os.environ.get("BENCH_EXTENSIONS", "all")
+extensions: bool | dict[str, bool] = (
+    choice == "all" if choice in ("all", "none") else dict.fromkeys(choice.split(","), False)
+)
+app = Covet(thread_limit=POOL_SIZE, extensions=extensions)
 
 
 @app.get("/json")

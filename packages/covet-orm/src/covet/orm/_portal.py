@@ -112,10 +112,10 @@ def _in_portal(coro: Coroutine[Any, Any, T]) -> Generator[Any, Any, T]:
                 sent = (False, (yield value))
             except BaseException as error:
                 sent = (True, error)
-            here = greenlet.getcurrent()
-            if isinstance(source, _Worker):
-                source.resumer = here
-            source.gr_context = here.gr_context
+            now = greenlet.getcurrent()
+            if now is not here:  # resumed from another greenlet: waits go back there
+                here = source.resumer = now
+                source.gr_context = now.gr_context
             message = source.switch(sent)
     finally:
         if not worker.busy:
