@@ -172,6 +172,38 @@ def test_transactional_db_commits_and_empties_the_tables(
     run(pytester, base_url, tests).assert_outcomes(passed=2)
 
 
+def test_isolation_holds_after_an_app_shut_down_in_a_transactional_test(
+    pytester: pytest.Pytester, base_url: str
+) -> None:
+    """An app's shutdown closes every database's connections (database_lifecycle): the next
+    test's rollback must still hold."""
+    tests = """
+        from covet.http.testing import TestClient
+        from models import Note, app
+
+
+        def test_first(db):  # the connection host starts here, on the database as it is
+            assert Note.objects.count() == 0
+
+
+        def test_committing(transactional_db):
+            with TestClient(app) as client:
+                client.post("/notes", json={"title": "committed"})
+            assert Note.objects.count() == 1
+
+
+        def test_rolled_back(db):
+            with TestClient(app) as client:
+                client.post("/notes", json={"title": "by the app"})
+            assert Note.objects.count() == 1
+
+
+        def test_empty(db):
+            assert Note.objects.count() == 0
+    """
+    run(pytester, base_url, tests, "-p", "no:randomly").assert_outcomes(passed=4)
+
+
 def test_assert_num_queries(pytester: pytest.Pytester, base_url: str) -> None:
     tests = """
         from models import Note

@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Awaitable, Coroutine, Generator, Ite
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from covet.orm._database import Database
 from covet.orm.backends.base import (
     AsyncConnection,
     Backend,
@@ -29,10 +30,11 @@ T = TypeVar("T")
 
 
 class ConnectionHost:
-    """An event loop in a daemon thread that owns one pooled async connection at a time."""
+    """An event loop in a daemon thread that owns one pooled async connection at a time, of
+    ``db``'s current backend (``Database.adisconnect`` replaces it)."""
 
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self.loop = asyncio.new_event_loop()
         self._lock: asyncio.Lock | None = None
         self._thread = threading.Thread(
@@ -198,11 +200,11 @@ class PinnedTransaction:
 
     def __init__(self, host: ConnectionHost) -> None:
         self.host = host
-        self.backend = host.backend
+        self.backend: Backend = host.db.backend
         self._conn: AsyncConnection | None = None
 
     def __enter__(self) -> PinnedTransaction:
-        backend = self.backend
+        backend = self.backend = self.host.db.backend
         if backend.pinned is not None:
             raise RuntimeError("this database already has a pinned connection")
         conn = self._conn = self.host.call(backend.aacquire())

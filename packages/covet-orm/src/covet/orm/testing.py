@@ -122,7 +122,7 @@ def covet_db(covet_database_url: str, covet_models: list[type[Model]]) -> Iterat
 
 @pytest.fixture(scope="session")
 def _covet_connection_host(covet_db: Database) -> Iterator[ConnectionHost]:
-    host = ConnectionHost(covet_db.backend)
+    host = ConnectionHost(covet_db)
     try:
         yield host
     finally:
