@@ -105,6 +105,18 @@ def test_a_handler_for_the_class_or_the_status_comes_first() -> None:
     assert reply.headers["retry-after"] == "60"
 
 
+def test_a_catch_all_handler_keeps_its_hands_off_answered_errors() -> None:
+    app = raising_app()
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Any:
+        return problem_response(500, "sorry")
+
+    with TestClient(app) as client:
+        assert client.get("/raise/conflict").status_code == 409
+        assert client.get("/raise/none").json()["detail"] == "sorry"  # no answer: an error
+
+
 def test_server_problems_are_logged_once_per_window(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

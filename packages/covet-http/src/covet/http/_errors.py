@@ -254,14 +254,19 @@ class ExceptionHandlers:
             handler = self.by_status.get(exc.status_code)  # type: ignore[attr-defined]
             if handler is not None:
                 return handler
+        is_ws = isinstance(exc, WebSocketException)
+        problem = None if is_http or is_ws else problem_of(exc)
         stop = HTTPException if is_http else WebSocketException
         for cls in type(exc).__mro__:
+            if problem is not None and cls is Exception:
+                break  # a catch-all handles errors, not exceptions that answer for themselves
             handler = self.by_class.get(cls)
             if handler is not None:
                 return handler
             if cls is stop:
                 break
-        if not is_http and not isinstance(exc, WebSocketException) and self.by_status:
-            problem = problem_of(exc)
-            return self.by_status.get(500 if problem is None else problem[0]["status"])
+        if problem is not None:
+            return self.by_status.get(problem[0]["status"])
+        if not is_http and not is_ws:
+            return self.by_status.get(500)
         return None
