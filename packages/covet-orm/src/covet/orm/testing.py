@@ -80,12 +80,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("covet_db_url", "database URL the test database is derived from", default="")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "covet_db: the test uses covet-orm's database fixtures (informational)"
-    )
-
-
 def _base_url(config: pytest.Config, tmp: Path) -> str:
     option: str | None = config.getoption("covet_db_url")
     url = option or os.environ.get(ENV) or str(config.getini("covet_db_url") or "")
