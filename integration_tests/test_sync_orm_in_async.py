@@ -233,6 +233,28 @@ def test_the_middleware_opens_the_way_under_starlette(db: Database) -> None:
         assert client.post("/people", json={"name": "ada"}).json()["name"] == "ada"
 
 
+def test_the_middleware_and_the_decorator_under_fastapi(db: Database) -> None:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.post("/people")
+    async def create(data: dict[str, Any]) -> dict[str, Any]:
+        person = Person(**data)
+        person.save()
+        return person.to_dict()
+
+    @app.get("/count")
+    @sync_orm
+    async def count() -> int:  # the decorator alone, without the middleware
+        return Person.objects.count()
+
+    with TestClient(SyncORMMiddleware(app)) as client:
+        assert client.post("/people", json={"name": "ada"}).json()["name"] == "ada"
+    with TestClient(app) as client:
+        assert client.get("/count").json() == 1
+
+
 # -- the loop is not blocked ----------------------------------------------------------------------
 
 
