@@ -127,6 +127,8 @@ def test_the_sync_api_in_an_async_handler(db: Database) -> None:
         names = [p.name for p in Person.objects.order_by("name")]
         streamed = [p.name for p in Person.objects.order_by("name").iterator(chunk_size=1)]
         count = Person.objects.count()
+        for _first in Person.objects.order_by("name").iterator(chunk_size=1):
+            break  # an abandoned stream is closed (its connection returned) right here
         bob.delete()
         return {
             "names": names,

@@ -530,7 +530,10 @@ def _suspended_stream(chunks: AsyncGenerator[list[Row], None]) -> Iterator[list[
                 return
             yield chunk
     finally:
-        _suspend(chunks.aclose())
+        if _portal():
+            _suspend(chunks.aclose())
+        # else: closed outside its task (garbage collected later): the event loop's async
+        # generator finalizer closes ``chunks``, which returns the connection
 
 
 async def disconnect_all() -> None:
