@@ -161,6 +161,19 @@ class CountingCheckouts:
 
         backend.aacquire = counted_acquire  # type: ignore[method-assign]
         backend.arelease = counted_release  # type: ignore[method-assign]
+        self.sync_acquired = self.sync_released = 0
+        sync_acquire, sync_release = backend.acquire, backend.release
+
+        def counted_sync_acquire() -> Any:
+            self.sync_acquired += 1
+            return sync_acquire()
+
+        def counted_sync_release(conn: Any, *, discard: bool = False) -> None:
+            self.sync_released += 1
+            sync_release(conn, discard=discard)
+
+        backend.acquire = counted_sync_acquire  # type: ignore[method-assign]
+        backend.release = counted_sync_release  # type: ignore[method-assign]
 
 
 def queries_app(**options: Any) -> Covet:
@@ -175,13 +188,24 @@ def queries_app(**options: Any) -> Covet:
         Item.objects.count()  # the sync API through the portal: the same connection
         return {"items": await Item.objects.acount()}
 
+    @app.get("/sync-queries")
+    def sync_queries() -> dict[str, Any]:  # a def handler: the sync pool, on a worker thread
+        for _ in range(5):
+            Item.objects.filter(name="a").count()
+        with Item.objects.db.transaction():
+            Item(name="c").save()
+        return {"items": Item.objects.count()}
+
     return app
 
 
 @pytest.mark.parametrize(
-    ("extensions", "checkouts"), [(True, 1), ({"request_connection": False}, 8)]
+    ("extensions", "checkouts", "sync_checkouts"),
+    [(True, 1, 1), ({"request_connection": False}, 8, 7)],
 )
-def test_a_request_checks_out_one_connection(url: str, extensions: Any, checkouts: int) -> None:
+def test_a_request_checks_out_one_connection(
+    url: str, extensions: Any, checkouts: int, sync_checkouts: int
+) -> None:
     db = Database(url, default=True)
     db.create_tables([Item])
     try:
@@ -192,6 +216,9 @@ def test_a_request_checks_out_one_connection(url: str, extensions: Any, checkout
             counter.acquired = counter.released = 0
             assert client.get("/queries").json() == {"items": 2}
             assert counter.acquired == counter.released == checkouts
+            assert client.get("/sync-queries").json() == {"items": 3}
+            assert counter.sync_acquired == counter.sync_released == sync_checkouts
+            assert counter.acquired == checkouts  # nothing more from the async pool
     finally:
         db.close()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import threading
 import weakref
 from asyncio import get_running_loop
 from collections.abc import (
@@ -26,6 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import anyio
+import anyio.to_thread
 
 from covet.orm._exceptions import (
     DatabaseError,
@@ -177,14 +179,17 @@ _BROKEN = (OperationalError, InterfaceError)
 class RequestConnections:
     """The connections one request holds: one per server database, checked out at the
     request's first query and returned when it ends (``RequestConnectionMiddleware``), instead
-    of one checkout per query. Only the request's own task uses them; a stream
-    (``aiterator``) takes a connection of its own."""
+    of one checkout per query. Async: only the request's own task uses them. Sync (a ``def``
+    handler on a worker thread): only the thread that checked it out. A stream (``iterator``,
+    ``aiterator``) takes a connection of its own."""
 
-    __slots__ = ("conns", "task")
+    __slots__ = ("conns", "sync_conns", "task")
 
     def __init__(self) -> None:
         self.task = current_task()
         self.conns: dict[Backend, AsyncConnection] = {}
+        #: backend -> (connection, the thread that uses it)
+        self.sync_conns: dict[Backend, tuple[SyncConnection, int]] = {}
 
     async def release(self, *, idle_only: bool = False) -> None:
         """Return the connections to their pools (``idle_only``: not those in a transaction)."""
@@ -193,6 +198,16 @@ class RequestConnections:
                 continue
             del self.conns[backend]
             await backend.arelease(conn)
+        for backend, (sync_conn, _) in list(self.sync_conns.items()):
+            idle = not getattr(sync_conn, "in_transaction", False)
+            if idle_only and not idle:
+                continue
+            del self.sync_conns[backend]
+            alive = getattr(sync_conn, "alive", None)
+            if idle and alive is not None and alive(False):
+                backend.release(sync_conn)  # back to the idle list: no I/O
+            else:  # dropping it closes it: blocking work, off the loop
+                await anyio.to_thread.run_sync(backend.release, sync_conn)
 
 
 #: the connections of the request being served (none outside a request)
@@ -209,6 +224,34 @@ async def _acheckout(backend: Backend) -> tuple[AsyncConnection, RequestConnecti
             conn = held.conns[backend] = await backend.aacquire()
         return conn, held
     return await backend.aacquire(), None
+
+
+def _checkout(backend: Backend) -> tuple[SyncConnection, RequestConnections | None]:
+    held = held_connections.get()  # copied into the worker thread of a def handler
+    if held is not None and backend.hold_per_request:
+        me = threading.get_ident()
+        found = held.sync_conns.get(backend)
+        if found is None:
+            conn = backend.acquire()
+            found = held.sync_conns.setdefault(backend, (conn, me))
+            if found[0] is conn:
+                return conn, held
+            return conn, None  # another thread of the request won the race: use ours alone
+        if found[1] == me:
+            return found[0], held
+    return backend.acquire(), None
+
+
+def _checkin(
+    backend: Backend, conn: SyncConnection, held: RequestConnections | None, discard: bool
+) -> None:
+    if held is None:
+        backend.release(conn, discard=discard)
+    elif discard:
+        found = held.sync_conns.get(backend)
+        if found is not None and found[0] is conn:
+            del held.sync_conns[backend]
+        backend.release(conn, discard=True)
 
 
 async def _acheckin(
@@ -304,7 +347,7 @@ class Database:
                 bound = backend.bound()
                 assert bound is not None
                 return _drive(gen, bound.conn)
-        conn = backend.acquire()
+        conn, held = _checkout(backend)
         discard = False
         try:
             return _drive(gen, conn)
@@ -312,7 +355,7 @@ class Database:
             discard = True
             raise
         finally:
-            backend.release(conn, discard=discard)
+            _checkin(backend, conn, held, discard)
 
     async def arun(self, gen: Op[T], *, atomic: bool = False) -> T:
         """Drive an operation with the async API."""
@@ -348,7 +391,7 @@ class Database:
         if binding is not None:
             rows: list[Row] = binding.conn.fetch_all(sql, params)
             return rows
-        conn = backend.acquire()
+        conn, held = _checkout(backend)
         discard = False
         try:
             return conn.fetch_all(sql, params)
@@ -356,7 +399,7 @@ class Database:
             discard = True
             raise
         finally:
-            backend.release(conn, discard=discard)
+            _checkin(backend, conn, held, discard)
 
     async def afetch_rows(self, sql: str, params: Sequence[Any]) -> list[Row]:
         if observers:
@@ -655,13 +698,13 @@ class Transaction:
         backend = self.db.backend
         binding = backend.bound()
         if binding is None:
-            conn = backend.acquire()
+            conn, self._held = _checkout(backend)
             try:
                 conn.begin()
             except BaseException:
                 # whether BEGIN took effect is unknown: never pool a connection that may be
                 # inside a transaction (the next user's autocommit writes would never commit)
-                backend.release(conn, discard=True)
+                _checkin(backend, conn, self._held, True)
                 raise
             self._binding, self._token = backend.bind(conn)
             self._binding.depth = 1
@@ -688,7 +731,7 @@ class Transaction:
         finally:
             assert self._token is not None
             backend.unbind(self._token)
-            backend.release(binding.conn, discard=discard)
+            _checkin(backend, binding.conn, self._held, discard)
         if outcome.error is not None:
             raise outcome.error
         if outcome.committed:

@@ -78,13 +78,13 @@ class RequestConnectionMiddleware:
         async def releasing_send(message: Message) -> None:
             await send(message)
             final = message["type"] == "http.response.body" and not message.get("more_body")
-            if held.conns and final:
+            if final and (held.conns or held.sync_conns):
                 await held.release(idle_only=True)
 
         try:
             await self.app(scope, receive, releasing_send)
         finally:
             held_connections.reset(token)
-            if held.conns:
+            if held.conns or held.sync_conns:
                 with anyio.CancelScope(shield=True):
                     await held.release()
