@@ -204,7 +204,8 @@ class RequestConnections:
                 continue
             del self.sync_conns[backend]
             alive = getattr(sync_conn, "alive", None)
-            if idle and alive is not None and alive(False):
+            pooled = idle and alive is not None and alive(False)
+            if pooled and not getattr(backend, "closed", True):
                 backend.release(sync_conn)  # back to the idle list: no I/O
             else:  # dropping it closes it: blocking work, off the loop
                 await anyio.to_thread.run_sync(backend.release, sync_conn)

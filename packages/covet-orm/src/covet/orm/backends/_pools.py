@@ -271,6 +271,10 @@ class ServerBackend(Backend):
 
     hold_per_request = True
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def __init__(self, url: DatabaseURL, options: DatabaseOptions) -> None:
         if not 0 <= options.min_pool_size <= options.pool_size:
             raise exc.ImproperlyConfigured(
