@@ -14,6 +14,7 @@ covet_sync_in_async         covet.http async handlers calling covet-orm's sync A
 covet_async_noext           covet_async with ``Covet(extensions=False)``: no portal, a checkout
                             per query (what the extensions cost and save)
 covet_async_perquery        covet_async without ``request_connection``: a checkout per query
+covet_sync_perquery         covet_sync without ``request_connection``
 starlette_asyncpg           Starlette + raw asyncpg: the floor
 fastapi_sqlalchemy          FastAPI + SQLAlchemy 2 async ORM (asyncpg)
 django                      Django 5 WSGI under gunicorn (1 worker, gthread), psycopg 3
@@ -65,6 +66,7 @@ UVICORN = ("--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-
 APPS = {
     "covet_async": ("app_covet_async", "all"),
     "covet_sync": ("app_covet_sync", "all"),
+    "covet_sync_perquery": ("app_covet_sync", "request_connection"),
     "covet_sync_in_async": ("app_covet_sync_in_async", "all"),
     "covet_async_noext": ("app_covet_async", "none"),
     "covet_async_perquery": ("app_covet_async", "request_connection"),
@@ -434,6 +436,7 @@ def report(
         ("covet_async / django", "covet_async", "django", None),
         ("covet_async / covet_async_noext", "covet_async", "covet_async_noext", None),
         ("covet_async / covet_async_perquery", "covet_async", "covet_async_perquery", None),
+        ("covet_sync / covet_sync_perquery", "covet_sync", "covet_sync_perquery", None),
     ]
     db_endpoints = [e for e in endpoints if e.name != "json"]
     lines += [
