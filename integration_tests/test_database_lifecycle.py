@@ -183,7 +183,7 @@ def queries_app(**options: Any) -> Covet:
     async def queries() -> dict[str, Any]:
         for _ in range(5):
             await Item.objects.filter(name="a").acount()
-        async with Item.objects.db.transaction():
+        async with Item._meta.database.transaction():
             await Item(name="b").asave()
         Item.objects.count()  # the sync API through the portal: the same connection
         return {"items": await Item.objects.acount()}
@@ -192,7 +192,7 @@ def queries_app(**options: Any) -> Covet:
     def sync_queries() -> dict[str, Any]:  # a def handler: the sync pool, on a worker thread
         for _ in range(5):
             Item.objects.filter(name="a").count()
-        with Item.objects.db.transaction():
+        with Item._meta.database.transaction():
             Item(name="c").save()
         return {"items": Item.objects.count()}
 
