@@ -34,7 +34,7 @@ from covet.auth import (
     login_required,
 )
 from covet.auth.orm import AbstractUser, orm_auth_router, orm_user_loader
-from covet.http import Covet, HTTPException, Request, Response, Router, problem_response
+from covet.http import Covet, HTTPException, Request, Router
 from covet.middleware import (
     CompressionMiddleware,
     CORSMiddleware,
@@ -55,7 +55,6 @@ from covet.orm import (
     Model,
     TextField,
     URLField,
-    ValidationError,
 )
 
 DEFAULT_DATABASE_URL = "sqlite:///bookmarks.db"
@@ -229,15 +228,6 @@ def create_app(
 
     app = Covet(lifespan=lifespan)
 
-    @app.exception_handler(ValidationError)
-    async def invalid_model(request: Request, exc: ValidationError) -> Response:
-        errors = [
-            {"loc": ["body", field], "msg": msg, "type": "value_error"}
-            for field, messages in exc.errors.items()
-            for msg in messages
-        ]
-        return problem_response(422, "Validation failed", errors=errors)
-
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -248,15 +238,13 @@ def create_app(
             raise HTTPException(
                 422, "A username (letters, digits, . _ -) and a password of 8 characters or more"
             )
-        if await User.objects.filter(username=data.username).aexists():
-            raise HTTPException(409, f"The username {data.username!r} is taken")
         user = User(username=data.username, email=data.email, scopes=["bookmarks"])
         try:
             user.set_password(data.password)
         except PasswordTooLong as exc:
             raise HTTPException(422, f"The password is longer than {exc.limit} bytes") from exc
-        user.full_clean()
-        await user.asave()
+        user.full_clean()  # ValidationError: 422 naming each field
+        await user.asave()  # a taken username violates its unique constraint: 409, race-free
         return {"id": user.pk, "username": user.username}, 201
 
     app.include_router(
