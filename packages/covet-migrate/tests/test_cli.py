@@ -4,6 +4,7 @@ and eight concurrent ``up`` runs per database applying each migration exactly on
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -37,14 +38,18 @@ def project(tmp_path: Path, db_url: str, extra: str = "") -> dict[str, str]:
 
 
 def cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "covet.migrate", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    command = [sys.executable, "-X", "faulthandler", "-m", "covet.migrate", *args]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    try:
+        out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        # a hang: make the process print every thread's stack (faulthandler) for the report
+        process.send_signal(signal.SIGABRT)
+        out, err = process.communicate()
+        pytest.fail(f"covet migrate {' '.join(args)} hung for 120 s\n{out}\n{err}")
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def test_cli_workflow(tmp_path: Path) -> None:
