@@ -12,6 +12,7 @@ A marker may also be given as the default value (``q: str = Query("")``), FastAP
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -30,17 +31,56 @@ MISSING: Final[Any] = _Missing()
 
 
 class Param:
-    """Base of the source markers: where a handler parameter's value comes from."""
+    """Base of the source markers: where a handler parameter's value comes from.
+
+    ``gt``/``ge``/``lt``/``le``/``multiple_of`` bound numbers, ``min_length``/``max_length`` the
+    length of a string (or the number of items of a list), ``pattern`` is a regular expression
+    a string must contain (``re.search``; anchor it with ``^...$``). They are checked on every
+    request (422) and appear in the OpenAPI document, with ``description``, ``examples`` and
+    ``deprecated``; ``include_in_schema=False`` leaves the parameter out of the document.
+    """
 
     source: str = ""
-    __slots__ = ("alias", "default", "description")
+    __slots__ = (
+        "alias",
+        "constraints",
+        "default",
+        "deprecated",
+        "description",
+        "examples",
+        "include_in_schema",
+    )
 
     def __init__(
-        self, default: Any = MISSING, *, alias: str | None = None, description: str | None = None
+        self,
+        default: Any = MISSING,
+        *,
+        alias: str | None = None,
+        description: str | None = None,
+        gt: float | None = None,
+        ge: float | None = None,
+        lt: float | None = None,
+        le: float | None = None,
+        multiple_of: float | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        pattern: str | None = None,
+        examples: list[Any] | None = None,
+        deprecated: bool = False,
+        include_in_schema: bool = True,
     ) -> None:
+        from covet.http._constraints import Constraints
+
         self.default = default
         self.alias = alias
         self.description = description
+        if pattern is not None:
+            re.compile(pattern)  # a broken pattern fails here, at import time
+        rules = Constraints(gt, ge, lt, le, multiple_of, min_length, max_length, pattern)
+        self.constraints = rules if any(True for _ in rules.items()) else None
+        self.examples = examples
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
 
     def __repr__(self) -> str:
         args = [] if self.default is MISSING else [repr(self.default)]
@@ -78,10 +118,16 @@ class Header(Param):
         *,
         alias: str | None = None,
         convert_underscores: bool = True,
-        description: str | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__(default, alias=alias, description=description)
+        super().__init__(default, alias=alias, **options)
         self.convert_underscores = convert_underscores
+
+    def key(self, name: str) -> str:
+        """The header this marker reads for parameter ``name``, lower-cased."""
+        if self.alias:
+            return self.alias.lower()
+        return (name.replace("_", "-") if self.convert_underscores else name).lower()
 
 
 class Cookie(Param):
@@ -103,9 +149,9 @@ class Body(Param):
         *,
         alias: str | None = None,
         embed: bool = False,
-        description: str | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__(default, alias=alias, description=description)
+        super().__init__(default, alias=alias, **options)
         self.embed = embed
 
 

@@ -14,8 +14,9 @@ import inspect
 import sys
 import typing
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, get_args, get_origin, get_type_hints, is_typeddict
+from typing import Annotated, Any, NamedTuple, get_args, get_origin, get_type_hints, is_typeddict
 
+from covet.http._constraints import Constraints, check_length, check_value, collect
 from covet.http._datastructures import UploadFile
 from covet.http._exceptions import ConfigurationError
 from covet.http._params import (
@@ -44,6 +45,20 @@ from covet.http._validation import (
 Extractor = Callable[[Request], Any]
 
 
+class ParamInfo(NamedTuple):
+    """One request value a plan reads, as analysis saw it (what the OpenAPI document describes)."""
+
+    name: str
+    #: "path", "query", "header", "cookie", "body" or "form"
+    source: str
+    #: the name on the wire (lower-cased for headers); None for a whole, unembedded JSON body
+    key: str | None
+    annotation: Any
+    default: Any
+    marker: Param
+    constraints: Constraints | None
+
+
 class HandlerPlan:
     """What a handler (or dependency) needs, worked out once from its signature."""
 
@@ -58,6 +73,7 @@ class HandlerPlan:
         "is_async",
         "is_generator",
         "name",
+        "params",
         "response",
         "simple",
         "websocket",
@@ -86,6 +102,8 @@ class HandlerPlan:
         self.websocket: str | None = None
         #: extractors and at most a JSON body: no form, dependencies or background tasks
         self.simple = False
+        #: every path/query/header/cookie/body/form value, for the OpenAPI document
+        self.params: list[ParamInfo] = []
 
 
 _INFERRED = (int, float, bool)
@@ -244,18 +262,24 @@ def analyse(
             else:
                 marker = Query()
         where = f"{plan.name}: parameter {name!r}"
+        rules = collect([*metadata, marker])
         if isinstance(marker, Path):
-            plan.extractors.append((name, _path_extractor(name, tp, path_params, where)))
+            plan.extractors.append((name, _path_extractor(name, tp, path_params, where, rules)))
+            plan.params.append(ParamInfo(name, "path", name, tp, MISSING, marker, rules))
         elif isinstance(marker, Query | Header | Cookie):
-            plan.extractors.append((name, _text_extractor(name, tp, marker, default, where)))
+            extractor = _text_extractor(name, tp, marker, default, where, rules)
+            plan.extractors.append((name, extractor))
+            key = marker.key(name) if isinstance(marker, Header) else marker.alias or name
+            plan.params.append(ParamInfo(name, marker.source, key, tp, default, marker, rules))
         elif isinstance(marker, Body):
             body_params.append((name, tp, marker, default))
         elif isinstance(marker, Form):
             key = marker.alias or name
-            converter = None if _is_upload(tp) else _text_validator(tp, where)
+            converter = None if _is_upload(tp) else _text_validator(tp, where, rules)
             plan.form.append(
                 (name, key, converter, sequence_item(unwrap_optional(tp)[0]) is not None, default)
             )
+            plan.params.append(ParamInfo(name, "form", key, tp, default, marker, rules))
     plan.body_embedded = len(body_params) > 1 or any(m.embed for _, _, m, _ in body_params)
     for name, tp, marker, default in body_params:
         body_key = (marker.alias or name) if plan.body_embedded else None
@@ -265,7 +289,10 @@ def analyse(
             raise ConfigurationError(f"{plan.name}: body parameter {name!r}: {exc}") from exc
         if default is MISSING and unwrap_optional(tp)[1]:
             default = None
+        rules = marker.constraints
+        validator = _constrained_value(validator, rules)
         plan.body.append((name, body_key, validator, default))
+        plan.params.append(ParamInfo(name, "body", body_key, tp, default, marker, rules))
     if plan.body and plan.form:
         raise ConfigurationError(f"{plan.name}: a handler cannot take both a JSON body and a form")
     if websocket and plan.websocket is None:
@@ -281,27 +308,65 @@ def _identity(request: Request) -> Request:
     return request
 
 
-def _text_validator(tp: Any, where: str) -> Callable[[str], Any]:
+def _text_validator(tp: Any, where: str, rules: Constraints | None = None) -> Callable[[str], Any]:
     inner, _ = unwrap_optional(tp)
     item = sequence_item(inner)
     try:
-        return text_validator(item if item is not None else inner)
+        convert = text_validator(item if item is not None else inner)
     except TypeError as exc:
         raise ConfigurationError(f"{where}: {exc}") from exc
+    # on a list, the lengths count its items (checked by the extractor), the rest apply to each
+    check = check_value(rules, skip_length=item is not None)
+    if check is None:
+        return convert
+
+    def checked(value: str) -> Any:
+        return check(convert(value))
+
+    return checked
 
 
-def _path_extractor(name: str, tp: Any, path_params: Mapping[str, type], where: str) -> Extractor:
+def _constrained_value(
+    validate: Callable[[Any, tuple[Any, ...]], Any], rules: Constraints | None
+) -> Callable[[Any, tuple[Any, ...]], Any]:
+    check = check_value(rules)
+    if check is None:
+        return validate
+
+    def checked(value: Any, loc: tuple[Any, ...]) -> Any:
+        result = validate(value, loc)
+        try:
+            return check(result) if result is not None else result
+        except Invalid as exc:
+            raise _located(exc, loc) from None
+
+    return checked
+
+
+def _path_extractor(
+    name: str, tp: Any, path_params: Mapping[str, type], where: str, rules: Constraints | None
+) -> Extractor:
     if name not in path_params:
         raise ConfigurationError(f"{where} is declared Path() but the route path has no {{{name}}}")
     produced = path_params[name]
     inner, _ = unwrap_optional(tp)
+    check = check_value(rules)
+    if check is not None and (inner is Any or inner is str or produced is not str):
+
+        def checked_passthrough(request: Request) -> Any:
+            try:
+                return check(request.scope["path_params"][name])
+            except Invalid as exc:
+                raise _located(exc, ("path", name)) from None
+
+        return checked_passthrough
     if inner is Any or inner is str or produced is not str:
 
         def passthrough(request: Request) -> Any:
             return request.scope["path_params"][name]
 
         return passthrough
-    convert = _text_validator(tp, where)
+    convert = _text_validator(tp, where, rules)
 
     def convert_path(request: Request) -> Any:
         value = request.scope["path_params"][name]
@@ -317,19 +382,18 @@ def _located(exc: Invalid, loc: tuple[str, ...]) -> Invalid:
     return Invalid([{**e, "loc": [*loc, *e["loc"]]} for e in exc.errors])
 
 
-def _text_extractor(name: str, tp: Any, marker: Param, default: Any, where: str) -> Extractor:
+def _text_extractor(
+    name: str, tp: Any, marker: Param, default: Any, where: str, rules: Constraints | None
+) -> Extractor:
     inner, optional = unwrap_optional(tp)
     if default is MISSING and optional:
         default = None
-    convert = _text_validator(tp, where)
+    convert = _text_validator(tp, where, rules)
     is_sequence = sequence_item(inner) is not None
     build = sequence_builder(inner) if is_sequence else list
+    count = check_length(rules) if is_sequence else None
     source = marker.source
-    if isinstance(marker, Header):
-        key = marker.alias or (name.replace("_", "-") if marker.convert_underscores else name)
-        key = key.lower()
-    else:
-        key = marker.alias or name
+    key = marker.key(name) if isinstance(marker, Header) else (marker.alias or name)
     loc = (source, key)
     required = default is MISSING
 
@@ -368,6 +432,11 @@ def _text_extractor(name: str, tp: Any, marker: Param, default: Any, where: str)
                     errors.extend(_located(exc, (*loc, index)).errors)  # type: ignore[arg-type]
             if errors:
                 raise Invalid(errors)
+            if count is not None:
+                try:
+                    count(out)
+                except Invalid as exc:
+                    raise _located(exc, loc) from None
             return build(out)
 
         return get_many

@@ -17,7 +17,16 @@ import types
 import typing
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints, is_typeddict
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+    is_typeddict,
+)
 
 Loc = tuple[str | int, ...]
 TextValidator = Callable[[str], Any]
@@ -207,6 +216,8 @@ def _value_validator(tp: Any) -> ValueValidator:
     if tp is Any or tp is object:
         return lambda value, loc: value
     origin = get_origin(tp)
+    if origin is Annotated:  # a field's constraints: Annotated[int, Ge(0)]
+        return _annotated_validator(tp)
     if origin in (Union, types.UnionType):
         return _union_validator([_value_validator(arg) for arg in get_args(tp)])
     if origin is Literal:
@@ -235,15 +246,38 @@ def _value_validator(tp: Any) -> ValueValidator:
     if tp is str:
         return _check(lambda v: type(v) is str, "Input should be a valid string", "string_type")
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _object_validator(tp, get_type_hints(tp), _dataclass_required(tp), tp)
+        hints = get_type_hints(tp, include_extras=True)
+        return _object_validator(tp, hints, _dataclass_required(tp), tp)
     if is_typeddict(tp):
-        return _object_validator(tp, get_type_hints(tp), set(tp.__required_keys__), dict)
+        hints = get_type_hints(tp, include_extras=True)
+        return _object_validator(tp, hints, set(tp.__required_keys__), dict)
     model = _pydantic_validator(tp) or _msgspec_validator(tp)
     if model is not None:
         return model
     if isinstance(tp, type) and (tp in _TEXT or issubclass(tp, enum.Enum)):
         return _from_text(tp)
     raise TypeError(f"cannot validate a JSON value as {tp!r}")
+
+
+def _annotated_validator(tp: Any) -> ValueValidator:
+    from covet.http._constraints import check_value, collect
+
+    base, *metadata = get_args(tp)
+    validate = value_validator(base)
+    check = check_value(collect(metadata))
+    if check is None:
+        return validate
+
+    def checked(value: Any, loc: Loc) -> Any:
+        result = validate(value, loc)
+        if result is None:
+            return result
+        try:
+            return check(result)
+        except Invalid as exc:
+            raise Invalid([{**e, "loc": [*loc, *e["loc"]]} for e in exc.errors]) from None
+
+    return checked
 
 
 def _check(test: Callable[[Any], bool], msg: str, type_: str) -> ValueValidator:

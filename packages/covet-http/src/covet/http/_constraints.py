@@ -1,0 +1,196 @@
+"""Value constraints on parameters and body fields: ranges, lengths and patterns.
+
+They come from the markers (``Query(ge=1, le=100)``, ``Header(pattern=...)``) or from the
+``Annotated`` metadata the field's ecosystem already uses: ``annotated_types`` (``Ge(1)``,
+``MaxLen(20)``, ``Interval(...)``), ``msgspec.Meta(...)`` and pydantic's ``Field(...)``. The same
+:class:`Constraints` is checked on each request and written into the OpenAPI schema, so the
+document never promises a rule the server does not enforce.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from covet.http._validation import Invalid, error
+
+NUMERIC = ("gt", "ge", "lt", "le", "multiple_of")
+LENGTH = ("min_length", "max_length")
+NAMES = (*NUMERIC, *LENGTH, "pattern")
+#: where Annotated metadata may carry constraints (an unrelated object with a ``ge`` attribute
+#: must not turn into a rule)
+_ECOSYSTEMS = ("annotated_types", "msgspec", "pydantic")
+
+Check = Callable[[Any], Any]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Constraints:
+    gt: Any = None
+    ge: Any = None
+    lt: Any = None
+    le: Any = None
+    multiple_of: Any = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        for name in NAMES:
+            value = getattr(self, name)
+            if value is not None:
+                yield name, value
+
+    def merged(self, other: Constraints) -> Constraints:
+        """``other``'s rules where it has them, ours elsewhere."""
+        return dataclasses.replace(self, **dict(other.items()))
+
+    def json_schema(self, *, array: bool = False) -> dict[str, Any]:
+        """The JSON Schema keywords for these rules (lengths count items when ``array``)."""
+        keywords = {
+            "gt": "exclusiveMinimum",
+            "ge": "minimum",
+            "lt": "exclusiveMaximum",
+            "le": "maximum",
+            "multiple_of": "multipleOf",
+            "min_length": "minItems" if array else "minLength",
+            "max_length": "maxItems" if array else "maxLength",
+            "pattern": "pattern",
+        }
+        return {keywords[name]: value for name, value in self.items()}
+
+
+def collect(metadata: Iterable[Any]) -> Constraints | None:
+    """The constraints carried by a marker and ``Annotated`` metadata (later ones win)."""
+    from covet.http._params import Param
+
+    found: dict[str, Any] = {}
+    for item in metadata:
+        if isinstance(item, Param):
+            source: Any = item.constraints
+        elif type(item).__module__.partition(".")[0] in _ECOSYSTEMS:
+            source = item
+            nested = getattr(item, "metadata", None)  # pydantic's FieldInfo holds its rules here
+            if isinstance(nested, list):
+                sub = collect(nested)
+                if sub is not None:
+                    found.update(sub.items())
+        else:
+            continue
+        if source is None:
+            continue
+        for name in NAMES:
+            value = getattr(source, name, None)
+            if value is not None and not callable(value):
+                found[name] = value.pattern if isinstance(value, re.Pattern) else value
+    return Constraints(**found) if found else None
+
+
+def check_value(constraints: Constraints | None, *, skip_length: bool = False) -> Check | None:
+    """A function raising :class:`Invalid` when a converted value breaks a rule, else None.
+
+    ``skip_length``: the lengths apply to a list around the value (see :func:`check_length`).
+    """
+    if constraints is None:
+        return None
+    tests: list[Callable[[Any], None]] = []
+    c = constraints
+    if c.gt is not None:
+        tests.append(_compare(lambda v: v > c.gt, f"greater than {c.gt}", "greater_than"))
+    if c.ge is not None:
+        tests.append(
+            _compare(lambda v: v >= c.ge, f"greater than or equal to {c.ge}", "greater_than_equal")
+        )
+    if c.lt is not None:
+        tests.append(_compare(lambda v: v < c.lt, f"less than {c.lt}", "less_than"))
+    if c.le is not None:
+        tests.append(
+            _compare(lambda v: v <= c.le, f"less than or equal to {c.le}", "less_than_equal")
+        )
+    if c.multiple_of is not None:
+        tests.append(
+            _compare(
+                lambda v: v % c.multiple_of == 0, f"a multiple of {c.multiple_of}", "multiple_of"
+            )
+        )
+    if not skip_length:
+        length = check_length(c, "String")
+        if length is not None:
+            tests.append(length)
+    if c.pattern is not None:
+        search = re.compile(c.pattern).search
+        pattern = c.pattern
+
+        def match(value: Any) -> None:
+            if isinstance(value, str) and search(value) is None:
+                raise error(
+                    (), f"String should match pattern '{pattern}'", "string_pattern_mismatch"
+                )
+
+        tests.append(match)
+    if not tests:
+        return None
+
+    def run(value: Any) -> Any:
+        for test in tests:
+            test(value)
+        return value
+
+    return run
+
+
+def _compare(ok: Callable[[Any], bool], what: str, type_: str) -> Callable[[Any], None]:
+    def compare(value: Any) -> None:
+        try:
+            passed = ok(value)
+        except TypeError:  # a value of another kind (a string under ge=): nothing to compare
+            return
+        if not passed:
+            raise error((), f"Input should be {what}", type_)
+
+    return compare
+
+
+def check_length(
+    constraints: Constraints | None, kind: str = "List"
+) -> Callable[[Any], None] | None:
+    """A function checking ``min_length``/``max_length`` on a string or a list, else None."""
+    if constraints is None or (constraints.min_length is None and constraints.max_length is None):
+        return None
+    low, high = constraints.min_length, constraints.max_length
+    unit, prefix = ("character", "string") if kind == "String" else ("item", "")
+
+    def length(value: Any) -> None:
+        if kind == "String" and not isinstance(value, str | bytes):
+            return
+        size = len(value)
+        if low is not None and size < low:
+            plural = "" if low == 1 else "s"
+            raise error(
+                (),
+                f"{kind} should have at least {low} {unit}{plural}",
+                f"{prefix}_too_short".strip("_"),
+            )
+        if high is not None and size > high:
+            plural = "" if high == 1 else "s"
+            raise error(
+                (),
+                f"{kind} should have at most {high} {unit}{plural}",
+                f"{prefix}_too_long".strip("_"),
+            )
+
+    return length
+
+
+def located(check: Check, loc: tuple[Any, ...]) -> Check:
+    """``check`` with its errors placed at ``loc``."""
+
+    def run(value: Any) -> Any:
+        try:
+            return check(value)
+        except Invalid as exc:
+            raise Invalid([{**e, "loc": [*loc, *e["loc"]]} for e in exc.errors]) from None
+
+    return run
