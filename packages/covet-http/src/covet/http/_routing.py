@@ -11,8 +11,10 @@ from urllib.parse import quote, unquote
 from covet.http._convertors import Convertor
 from covet.http._endpoint import _DEFAULT, Settings, handle_http, handle_websocket
 from covet.http._exceptions import ConfigurationError, HTTPException
+from covet.http._openapi._options import OperationOptions
 from covet.http._params import Depends
 from covet.http._requests import Request
+from covet.http._response_model import route_serializer
 from covet.http._signature import analyse, path_param_types
 from covet.http._solve import check_dependencies
 from covet.http._tree import Node, match, parse_path, split_path, split_raw_path, walk
@@ -69,6 +71,8 @@ class Route(BaseRoute):
         status_code: int | None = None,
         max_body_size: int | None = _DEFAULT,
         include_in_schema: bool = True,
+        response_model: Any = None,
+        **openapi: Any,
     ) -> None:
         self.path = path
         self.endpoint = endpoint
@@ -84,6 +88,11 @@ class Route(BaseRoute):
         self.status_code = status_code
         self.max_body_size = max_body_size
         self.include_in_schema = include_in_schema
+        #: tags, summary, responses... for the OpenAPI document
+        self.openapi = OperationOptions.build(f"route {path!r}", openapi)
+        #: the declared output type; ``serialize`` cuts each result down to it
+        self.response_model = response_model
+        self.serialize = None if response_model is None else route_serializer(response_model)
         self.segments = parse_path(path)
         self.convertors: dict[str, Convertor] = {
             s[0]: s[1] for s in self.segments if isinstance(s, tuple)
@@ -102,7 +111,7 @@ class Route(BaseRoute):
             raise NoMatchFound(name)
         return self._build_path(params)
 
-    def copy(self, prefix: str, dependencies: list[Depends]) -> Route:
+    def copy(self, prefix: str, dependencies: list[Depends], tags: Sequence[str] = ()) -> Route:
         return Route(
             prefix + self.path,
             self.endpoint,
@@ -112,6 +121,8 @@ class Route(BaseRoute):
             status_code=self.status_code,
             max_body_size=self.max_body_size,
             include_in_schema=self.include_in_schema,
+            response_model=self.response_model,
+            **self.openapi.with_tags(tags).options(),
         )
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, settings: Settings) -> None:
@@ -318,13 +329,19 @@ class Router:
         *,
         prefix: str = "",
         dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+        tags: Sequence[str] = (),
     ) -> None:
-        """Copy ``router``'s routes under ``prefix``; ``dependencies`` run before each of them."""
+        """Copy ``router``'s routes under ``prefix``; ``dependencies`` run before each of them.
+
+        ``tags`` are added to every copied route's OpenAPI tags."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(f"a router prefix must start and not end with '/': {prefix!r}")
         extra = _as_depends(dependencies)
         for route in router.routes:
-            self._append(route.copy(prefix, extra), included=True)  # type: ignore[attr-defined]
+            if isinstance(route, Route):
+                self._append(route.copy(prefix, extra, tags), included=True)
+            else:
+                self._append(route.copy(prefix, extra), included=True)  # type: ignore[attr-defined]
 
     def url_path_for(self, name: str, /, **params: Any) -> str:
         for route in self.routes:

@@ -175,11 +175,9 @@ def _is_text_type(tp: Any) -> bool:
 
 
 def _is_model(tp: Any) -> bool:
-    for module, base in (("pydantic", "BaseModel"), ("msgspec", "Struct")):
-        mod = sys.modules.get(module)
-        if mod is not None and isinstance(tp, type) and issubclass(tp, getattr(mod, base)):
-            return True
-    return False
+    from covet.http._models import find_adapter
+
+    return find_adapter(tp) is not None
 
 
 def _is_upload(tp: Any) -> bool:

@@ -251,9 +251,11 @@ def _value_validator(tp: Any) -> ValueValidator:
     if is_typeddict(tp):
         hints = get_type_hints(tp, include_extras=True)
         return _object_validator(tp, hints, set(tp.__required_keys__), dict)
-    model = _pydantic_validator(tp) or _msgspec_validator(tp)
-    if model is not None:
-        return model
+    from covet.http._models import find_adapter
+
+    adapter = find_adapter(tp)  # pydantic, msgspec, or a library's own ModelAdapter
+    if adapter is not None:
+        return adapter.validator(tp)
     if isinstance(tp, type) and (tp in _TEXT or issubclass(tp, enum.Enum)):
         return _from_text(tp)
     raise TypeError(f"cannot validate a JSON value as {tp!r}")
@@ -402,50 +404,5 @@ def _object_validator(
         if errors:
             raise Invalid(errors)
         return build(**out)
-
-    return check
-
-
-def _pydantic_validator(tp: Any) -> ValueValidator | None:
-    try:
-        import pydantic
-    except ImportError:
-        return None
-    if not (isinstance(tp, type) and issubclass(tp, pydantic.BaseModel)):
-        return None
-    validate = tp.model_validate
-
-    def check(value: Any, loc: Loc) -> Any:
-        try:
-            return validate(value)
-        except pydantic.ValidationError as exc:
-            raise Invalid(
-                [
-                    {"loc": [*loc, *e["loc"]], "msg": e["msg"], "type": e["type"]}
-                    for e in exc.errors(include_url=False)
-                ]
-            ) from None
-
-    return check
-
-
-def _msgspec_validator(tp: Any) -> ValueValidator | None:
-    try:
-        import msgspec
-    except ImportError:
-        return None
-    if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
-        return None
-
-    def check(value: Any, loc: Loc) -> Any:
-        try:
-            return msgspec.convert(value, tp)
-        except msgspec.ValidationError as exc:
-            message = str(exc)
-            where: list[str | int] = list(loc)
-            if " - at `$." in message:
-                message, _, path = message.partition(" - at `$.")
-                where.extend(part for part in path.rstrip("`").split(".") if part)
-            raise error(tuple(where), message, "value_error") from None
 
     return check
