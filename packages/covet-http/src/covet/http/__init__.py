@@ -34,6 +34,8 @@ from covet.http._exceptions import (
 )
 from covet.http._fileresponse import FileResponse
 from covet.http._json import InvalidJSON, json_dumps, json_loads
+from covet.http._models import ModelAdapter, register_model_adapter
+from covet.http._openapi._context import OpenAPIContext
 from covet.http._params import Body, Cookie, Depends, Form, Header, Path, Query
 from covet.http._requests import ClientDisconnect, Request, RequestLimits
 from covet.http._responses import (
@@ -75,9 +77,11 @@ __all__ = [
     "InvalidJSON",
     "JSONResponse",
     "Message",
+    "ModelAdapter",
     "Mount",
     "MutableHeaders",
     "NoMatchFound",
+    "OpenAPIContext",
     "Path",
     "PlainTextResponse",
     "Query",
@@ -114,5 +118,6 @@ __all__ = [
     "problem_details",
     "problem_response",
     "register_convertor",
+    "register_model_adapter",
     "route_path",
 ]
