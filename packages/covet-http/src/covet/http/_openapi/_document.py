@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, get_args, get_origin
 
+from covet.http._constraints import check_length, check_value
 from covet.http._convertors import (
     Convertor,
     FloatConvertor,
@@ -38,7 +39,7 @@ from covet.http._routing import Mount, Route, Router
 from covet.http._signature import HandlerPlan, ParamInfo, _resolve_hints
 from covet.http._solve import dependency_plan
 from covet.http._sse import EventSourceResponse
-from covet.http._validation import sequence_item, unwrap_optional
+from covet.http._validation import Invalid, sequence_item, unwrap_optional
 
 if TYPE_CHECKING:
     from covet.http._app import Covet
@@ -348,7 +349,7 @@ class DocumentBuilder:
             schema.update(rules)
         if info.default is not MISSING and info.default is not None:
             ok, value = default_value(info.default)
-            if ok:
+            if ok and _obeys(info.default, info):
                 schema["default"] = value
         return schema
 
@@ -538,6 +539,28 @@ class DocumentBuilder:
                 candidate, n = f"{name}_{method}_{n}", n + 1
             taken.add(candidate)
             operation["operationId"] = candidate
+
+
+def _obeys(default: Any, info: ParamInfo) -> bool:
+    """Whether a default passes its own parameter's rules (a document must not contradict
+    itself; the server hands such a default to the handler without checking it)."""
+    rules = info.constraints
+    if rules is None:
+        return True
+    try:
+        if isinstance(default, list | tuple | set | frozenset):
+            count, each = check_length(rules), check_value(rules, skip_length=True)
+            if count is not None:
+                count(list(default))
+            for value in default if each is not None else ():
+                each(value)  # type: ignore[misc]
+        else:
+            check = check_value(rules)
+            if check is not None:
+                check(default)
+    except Invalid:
+        return False
+    return True
 
 
 def _template(path: str) -> str:

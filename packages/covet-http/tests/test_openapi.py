@@ -1,0 +1,710 @@
+"""The OpenAPI document: parameters, bodies, responses, components, operations, routers, mounts.
+
+Every document built here is also validated against OpenAPI 3.1 by the repository's conftest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import uuid
+from typing import Annotated, Any, Literal, TypedDict
+
+import annotated_types as at
+import msgspec
+import pydantic
+import pytest
+
+from covet.http import (
+    BackgroundTasks,
+    Body,
+    ConfigurationError,
+    Cookie,
+    Covet,
+    Depends,
+    EventSourceResponse,
+    FileResponse,
+    Form,
+    Header,
+    HTMLResponse,
+    Path,
+    Query,
+    RedirectResponse,
+    Request,
+    Response,
+    Router,
+    UploadFile,
+    WebSocket,
+)
+from covet.http.testing import TestClient
+
+REF = "#/components/schemas/"
+
+
+class Colour(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+@dataclasses.dataclass
+class Address:
+    street: str
+    city: str = "Paris"
+
+
+@dataclasses.dataclass
+class Person:
+    """Someone we know."""
+
+    name: Annotated[str, at.MinLen(1)]
+    age: int
+    address: Address | None = None
+    tags: list[str] = dataclasses.field(default_factory=list)
+
+
+class Point(TypedDict):
+    x: float
+    y: float
+
+
+class PydanticItem(pydantic.BaseModel):
+    name: str
+    price: float = pydantic.Field(gt=0)
+    colour: Colour = Colour.RED
+
+
+class MsgspecItem(msgspec.Struct):
+    name: str
+    quantity: int = 1
+
+
+def op(app: Covet, path: str, method: str = "get") -> dict[str, Any]:
+    operation: dict[str, Any] = app.openapi()["paths"][path][method]
+    return operation
+
+
+def params(operation: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(p["in"], p["name"]): p for p in operation.get("parameters", [])}
+
+
+def json_schema(operation: dict[str, Any], status: str = "200") -> Any:
+    return operation["responses"][status]["content"]["application/json"]["schema"]
+
+
+def body_schema(operation: dict[str, Any], media: str = "application/json") -> Any:
+    return operation["requestBody"]["content"][media]["schema"]
+
+
+# -- the document ----------------------------------------------------------------------------
+
+
+def test_info_servers_tags_and_openapi_version() -> None:
+    app = Covet(
+        title="Shop",
+        version="2.1",
+        summary="Things to buy",
+        description="A **shop**.",
+        servers=[{"url": "https://api.example.com"}],
+        openapi_tags=[{"name": "items", "description": "What we sell"}],
+        contact={"name": "Ann"},
+        license_info={"name": "MIT", "identifier": "MIT"},
+    )
+    document = app.openapi()
+    assert document["openapi"] == "3.1.0"
+    assert document["info"] == {
+        "title": "Shop",
+        "version": "2.1",
+        "summary": "Things to buy",
+        "description": "A **shop**.",
+        "contact": {"name": "Ann"},
+        "license": {"name": "MIT", "identifier": "MIT"},
+    }
+    assert document["servers"] == [{"url": "https://api.example.com"}]
+    assert document["tags"] == [{"name": "items", "description": "What we sell"}]
+    assert document["paths"] == {}  # the docs routes are not in it
+
+
+def test_built_once_and_cached_until_reset() -> None:
+    app = Covet()
+
+    @app.get("/a")
+    async def a() -> str:
+        return "a"
+
+    first = app.openapi()
+    assert app.openapi() is first
+
+    @app.get("/b")
+    async def b() -> str:
+        return "b"
+
+    assert "/b" not in app.openapi()["paths"]
+    app.openapi_schema = None
+    assert "/b" in app.openapi()["paths"]
+
+
+# -- parameters ------------------------------------------------------------------------------
+
+
+def test_parameters_with_types_constraints_defaults_and_aliases() -> None:
+    app = Covet()
+
+    @app.get("/items/{item_id:int}")
+    async def read_item(
+        item_id: Annotated[int, Path(le=1000, description="The item")],
+        q: Annotated[str | None, Query(min_length=3, max_length=50, pattern="^[a-z]+$")] = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        ratio: float = 0.5,
+        exact: bool = False,
+        colour: Colour = Colour.RED,
+        sort: Literal["asc", "desc"] = "asc",
+        tag: Annotated[list[int], Query(min_length=1, ge=0)] = [],  # noqa: B006
+        when: datetime.date | None = None,
+        ref: uuid.UUID | None = None,
+        amount: decimal.Decimal | None = None,
+        order_by: Annotated[str, Query(alias="order-by", deprecated=True)] = "id",
+        x_token: Annotated[str, Header(examples=["abc"])] = "",
+        session: Annotated[str | None, Cookie()] = None,
+        hidden: Annotated[str, Query(include_in_schema=False)] = "",
+    ) -> dict[str, Any]:
+        return {}
+
+    found = params(op(app, "/items/{item_id}"))
+    assert found[("path", "item_id")] == {
+        "name": "item_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0, "maximum": 1000},
+        "description": "The item",
+    }
+    assert found[("query", "q")]["required"] is False
+    assert found[("query", "q")]["schema"] == {
+        "type": "string",
+        "minLength": 3,
+        "maxLength": 50,
+        "pattern": "^[a-z]+$",
+    }
+    assert found[("query", "page")]["schema"] == {"type": "integer", "minimum": 1, "default": 1}
+    assert found[("query", "ratio")]["schema"] == {"type": "number", "default": 0.5}
+    assert found[("query", "exact")]["schema"] == {"type": "boolean", "default": False}
+    assert found[("query", "colour")]["schema"] == {"$ref": REF + "Colour", "default": "red"}
+    assert found[("query", "sort")]["schema"] == {
+        "type": "string",
+        "enum": ["asc", "desc"],
+        "default": "asc",
+    }
+    assert found[("query", "tag")]["schema"] == {  # no default: [] breaks minItems
+        "type": "array",
+        "items": {"type": "integer", "minimum": 0},
+        "minItems": 1,
+    }
+    assert (found[("query", "tag")]["style"], found[("query", "tag")]["explode"]) == ("form", True)
+    assert found[("query", "when")]["schema"] == {"type": "string", "format": "date"}
+    assert found[("query", "ref")]["schema"] == {"type": "string", "format": "uuid"}
+    assert found[("query", "amount")]["schema"]["type"] == ["number", "string"]
+    assert found[("query", "order-by")]["deprecated"] is True
+    assert found[("header", "x-token")]["schema"] == {
+        "type": "string",
+        "default": "",
+        "examples": ["abc"],
+    }
+    assert found[("cookie", "session")] == {
+        "name": "session",
+        "in": "cookie",
+        "required": False,
+        "schema": {"type": "string"},
+    }
+    assert ("query", "hidden") not in found
+    assert app.openapi()["components"]["schemas"]["Colour"] == {
+        "type": "string",
+        "enum": ["red", "green"],
+        "title": "Colour",
+    }
+
+
+def test_required_query_and_every_path_template_variable() -> None:
+    app = Covet()
+
+    @app.get("/files/{owner}/{rest:path}")
+    async def files(q: str, n: int | None = None) -> str:  # takes neither path value
+        return ""
+
+    found = params(op(app, "/files/{owner}/{rest}"))
+    assert found[("path", "owner")]["schema"] == {
+        "type": "string",
+        "minLength": 1,
+        "pattern": "^[^/]+$",
+    }
+    assert found[("path", "rest")]["schema"] == {"type": "string"}
+    assert found[("query", "q")]["required"] is True
+    assert found[("query", "n")]["required"] is False
+
+
+def test_dependencies_contribute_their_parameters() -> None:
+    async def pagination(limit: Annotated[int, Query(le=100)] = 10, offset: int = 0) -> int:
+        return limit
+
+    async def user(
+        x_user: Annotated[str, Header()], page: Annotated[int, Depends(pagination)]
+    ) -> str:
+        return x_user
+
+    app = Covet()
+
+    @app.get("/me", dependencies=[Depends(pagination)])
+    async def me(who: Annotated[str, Depends(user)], request: Request) -> str:
+        return who
+
+    found = params(op(app, "/me"))
+    assert set(found) == {("query", "limit"), ("query", "offset"), ("header", "x-user")}
+    assert found[("query", "limit")]["schema"] == {"type": "integer", "maximum": 100, "default": 10}
+
+
+# -- request bodies --------------------------------------------------------------------------
+
+
+def test_json_bodies_dataclass_typeddict_dict_and_embedded() -> None:
+    app = Covet()
+
+    @app.post("/people")
+    async def create_person(person: Person) -> Person:
+        return person
+
+    @app.post("/points")
+    async def add_point(point: Point) -> dict[str, float]:
+        return dict(point)
+
+    @app.post("/raw")
+    async def raw(data: dict[str, int]) -> None:
+        return None
+
+    @app.post("/pair")
+    async def pair(a: Annotated[int, Body(ge=0)], b: Annotated[str, Body()] = "x") -> None:
+        return None
+
+    @app.post("/optional")
+    async def optional(data: Person | None = None) -> None:
+        return None
+
+    document = app.openapi()
+    schemas = document["components"]["schemas"]
+    create = op(app, "/people", "post")
+    assert create["requestBody"]["required"] is True
+    assert body_schema(create) == {"$ref": REF + "Person"}
+    assert json_schema(create) == {"$ref": REF + "Person"}
+    assert schemas["Person"] == {
+        "title": "Person",
+        "type": "object",
+        "description": "Someone we know.",
+        "properties": {
+            "name": {"type": "string", "minLength": 1},
+            "age": {"type": "integer"},
+            "address": {"anyOf": [{"$ref": REF + "Address"}, {"type": "null"}], "default": None},
+            "tags": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["name", "age"],
+    }
+    assert schemas["Address"]["properties"]["city"] == {"type": "string", "default": "Paris"}
+    assert schemas["Point"]["required"] == ["x", "y"]
+    assert body_schema(op(app, "/raw", "post")) == {
+        "type": "object",
+        "additionalProperties": {"type": "integer"},
+    }
+    assert body_schema(op(app, "/pair", "post")) == {
+        "type": "object",
+        "properties": {
+            "a": {"type": "integer", "minimum": 0},
+            "b": {"type": "string", "default": "x"},
+        },
+        "required": ["a"],
+    }
+    assert op(app, "/optional", "post")["requestBody"]["required"] is False
+
+
+def test_pydantic_and_msgspec_bodies_use_their_own_schemas() -> None:
+    app = Covet()
+
+    @app.post("/pydantic")
+    async def with_pydantic(item: PydanticItem) -> PydanticItem:
+        return item
+
+    @app.post("/msgspec")
+    async def with_msgspec(items: list[MsgspecItem]) -> MsgspecItem:
+        return items[0]
+
+    schemas = app.openapi()["components"]["schemas"]
+    assert body_schema(op(app, "/pydantic", "post")) == {"$ref": REF + "PydanticItem"}
+    assert schemas["PydanticItem"]["properties"]["price"] == {
+        "exclusiveMinimum": 0,
+        "title": "Price",
+        "type": "number",
+    }
+    assert schemas["PydanticItem"]["properties"]["colour"]["$ref"] == REF + "Colour"
+    assert body_schema(op(app, "/msgspec", "post")) == {
+        "type": "array",
+        "items": {"$ref": REF + "MsgspecItem"},
+    }
+    assert schemas["MsgspecItem"]["required"] == ["name"]
+
+
+def test_forms_and_uploads() -> None:
+    app = Covet()
+
+    @app.post("/login")
+    async def login(
+        username: Annotated[str, Form(max_length=20)], remember: Annotated[bool, Form()] = False
+    ) -> str:
+        return username
+
+    @app.post("/upload")
+    async def upload(
+        file: UploadFile, more: list[UploadFile], note: Annotated[str | None, Form()] = None
+    ) -> str:
+        return ""
+
+    login_body = body_schema(op(app, "/login", "post"), "application/x-www-form-urlencoded")
+    assert login_body == {
+        "type": "object",
+        "properties": {
+            "username": {"type": "string", "maxLength": 20},
+            "remember": {"type": "boolean", "default": False},
+        },
+        "required": ["username"],
+    }
+    upload_body = body_schema(op(app, "/upload", "post"), "multipart/form-data")
+    binary = {"type": "string", "format": "binary", "contentMediaType": "application/octet-stream"}
+    assert upload_body["properties"]["file"] == binary
+    assert upload_body["properties"]["more"] == {"type": "array", "items": binary}
+    assert upload_body["required"] == ["file", "more"]
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+def test_responses_by_return_type() -> None:
+    app = Covet()
+
+    @app.get("/text")
+    async def text() -> str:
+        return ""
+
+    @app.get("/bytes")
+    async def raw() -> bytes:
+        return b""
+
+    @app.get("/html")
+    async def page() -> HTMLResponse:
+        return HTMLResponse("")
+
+    @app.get("/events")
+    async def events() -> EventSourceResponse:
+        raise NotImplementedError
+
+    @app.get("/file")
+    async def download() -> FileResponse:
+        raise NotImplementedError
+
+    @app.get("/go")
+    async def go() -> RedirectResponse:
+        return RedirectResponse("/")
+
+    @app.delete("/thing")
+    async def delete() -> None:
+        return None
+
+    @app.post("/made", status_code=201)
+    async def made() -> list[Point]:
+        return []
+
+    @app.get("/any")
+    async def anything():  # type: ignore[no-untyped-def]
+        return {}
+
+    content = {path: op(app, path, "get")["responses"] for path in ("/text", "/bytes", "/html")}
+    assert content["/text"]["200"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
+    assert content["/bytes"]["200"]["content"] == {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+    }
+    assert content["/html"]["200"]["content"] == {"text/html": {"schema": {"type": "string"}}}
+    assert list(op(app, "/events")["responses"]["200"]["content"]) == ["text/event-stream"]
+    assert list(op(app, "/file")["responses"]["200"]["content"]) == ["application/octet-stream"]
+    assert op(app, "/go")["responses"]["307"]["headers"] == {
+        "Location": {"schema": {"type": "string"}}
+    }
+    assert op(app, "/thing", "delete")["responses"] == {
+        "204": {"description": "Successful Response"}
+    }
+    assert json_schema(op(app, "/made", "post"), "201") == {
+        "type": "array",
+        "items": {"$ref": REF + "Point"},
+    }
+    assert json_schema(op(app, "/any")) == {}
+
+
+def test_problem_details_for_422_and_declared_errors() -> None:
+    class NotFoundBody(TypedDict):
+        missing: str
+
+    app = Covet()
+
+    @app.get(
+        "/notes/{note_id:int}",
+        responses={
+            404: "No such note",
+            409: {"description": "Conflict", "model": NotFoundBody},
+            "5XX": "Server trouble",
+        },
+    )
+    async def note(note_id: int) -> dict[str, str]:
+        return {}
+
+    @app.get("/static")
+    async def static() -> str:
+        return ""
+
+    responses = op(app, "/notes/{note_id}")["responses"]
+    problem = {"application/problem+json": {"schema": {"$ref": REF + "ProblemDetails"}}}
+    assert responses["404"] == {"description": "No such note", "content": problem}
+    assert responses["409"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": REF + "NotFoundBody"}}
+    }
+    assert responses["5XX"] == {"description": "Server trouble", "content": problem}
+    assert responses["422"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": REF + "ValidationProblem"}}
+    }
+    assert "422" not in op(app, "/static")["responses"]  # nothing to validate
+    schemas = app.openapi()["components"]["schemas"]
+    assert schemas["ValidationProblem"]["properties"]["errors"]["items"]["required"] == [
+        "loc",
+        "msg",
+        "type",
+    ]
+    assert schemas["ProblemDetails"]["required"] == ["type", "title", "status"]
+
+
+def test_bad_responses_declarations_fail_at_registration() -> None:
+    app = Covet()
+    with pytest.raises(ConfigurationError, match="status codes"):
+        app.get("/x", responses={99: "nope"})(lambda: None)
+    with pytest.raises(ConfigurationError, match="unknown keys"):
+        app.get("/y", responses={404: {"descr": "typo"}})(lambda: None)
+    with pytest.raises(TypeError, match="unexpected route option"):
+        app.get("/z", summmary="typo")(lambda: None)
+
+
+# -- operations ------------------------------------------------------------------------------
+
+
+def test_operation_metadata_from_options_and_docstrings() -> None:
+    app = Covet()
+
+    @app.get("/a", tags=["letters"], deprecated=True)
+    async def first_letter() -> str:
+        """Read the first letter.
+
+        It is always *a*.
+        """
+        return "a"
+
+    @app.get("/b", summary="B", description="The second", operation_id="letterB")
+    async def second() -> str:
+        """Ignored summary."""
+        return "b"
+
+    @app.get("/c", openapi_extra={"x-internal": True, "responses": {"200": {"description": "C"}}})
+    async def third() -> str:
+        return "c"
+
+    a = op(app, "/a")
+    assert (a["summary"], a["description"]) == ("Read the first letter.", "It is always *a*.")
+    assert (a["tags"], a["deprecated"], a["operationId"]) == (["letters"], True, "first_letter")
+    b = op(app, "/b")
+    assert (b["summary"], b["description"], b["operationId"]) == ("B", "The second", "letterB")
+    c = op(app, "/c")
+    assert c["summary"] == "Third"
+    assert c["x-internal"] is True and c["responses"]["200"]["description"] == "C"
+
+
+def test_operation_ids_are_unique_and_stable() -> None:
+    def make() -> Covet:
+        app = Covet()
+        router = Router()
+
+        @router.get("/items")
+        async def list_items() -> str:
+            return ""
+
+        @app.route("/things", methods=["GET", "PUT"])
+        async def things() -> str:
+            return ""
+
+        app.include_router(router, prefix="/v1")
+        app.include_router(router, prefix="/v2")
+        return app
+
+    ids = [
+        operation["operationId"]
+        for item in make().openapi()["paths"].values()
+        for operation in item.values()
+    ]
+    assert sorted(ids) == sorted(
+        ["things_get", "things_put", "list_items_v1_items", "list_items_v2_items"]
+    )
+    again = [
+        operation["operationId"]
+        for item in make().openapi()["paths"].values()
+        for operation in item.values()
+    ]
+    assert again == ids
+    app = Covet()
+    app.get("/p", operation_id="same")(lambda: "")
+    app.get("/q", operation_id="same")(lambda: "")
+    with pytest.raises(ConfigurationError, match="operation_id 'same'"):
+        app.openapi()
+
+
+def test_include_in_schema_websockets_head_and_mounts() -> None:
+    inner = Covet(title="inner")
+
+    @inner.get("/users/{user_id:int}")
+    async def inner_user(user_id: int) -> str:
+        return ""
+
+    router = Router()
+
+    @router.get("/ping")
+    async def ping() -> str:
+        return "pong"
+
+    async def raw_asgi(scope: Any, receive: Any, send: Any) -> None:
+        raise NotImplementedError
+
+    app = Covet()
+
+    @app.get("/hidden", include_in_schema=False)
+    async def hidden() -> str:
+        return ""
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+
+    app.include_router(router, prefix="/api", tags=["api"])
+    app.mount("/tenants/{tenant}", inner)
+    app.mount("/api/router", router)
+    app.mount("/raw", raw_asgi)
+    paths = app.openapi()["paths"]
+    assert sorted(paths) == [
+        "/api/ping",
+        "/api/router/ping",
+        "/tenants/{tenant}/users/{user_id}",
+    ]
+    assert list(paths["/api/ping"]) == ["get"]  # no implicit HEAD
+    assert paths["/api/ping"]["get"]["tags"] == ["api"]
+    mounted = params(paths["/tenants/{tenant}/users/{user_id}"]["get"])
+    assert set(mounted) == {("path", "tenant"), ("path", "user_id")}
+
+
+# -- response_model --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class PublicUser:
+    id: int
+    name: str
+    address: Address | None = None
+
+
+class Internal:
+    def __init__(self) -> None:
+        self.id = 7
+        self.name = "ann"
+        self.password_hash = "secret"
+        self.address = None
+
+
+def test_response_model_filters_dicts_objects_and_nested_values() -> None:
+    app = Covet()
+
+    @app.get("/users", response_model=list[PublicUser])
+    async def users() -> Any:
+        return [
+            {"id": 1, "name": "a", "password_hash": "x", "address": {"street": "s", "zip": "z"}},
+            Internal(),
+        ]
+
+    @app.post("/users", response_model=PublicUser, status_code=201)
+    async def create() -> Any:
+        return {"id": 2, "name": "b", "token": "t"}, 201, {"Location": "/users/2"}
+
+    @app.get("/point", response_model=Point)
+    async def point() -> Any:
+        return {"x": 1.0, "y": 2.0, "debug": True}
+
+    @app.get("/broken", response_model=PublicUser)
+    async def broken() -> Any:
+        return {"id": 1}
+
+    @app.get("/raw", response_model=PublicUser)
+    async def raw() -> Response:
+        return Response(b"untouched")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/users").json() == [
+        {"id": 1, "name": "a", "address": {"street": "s"}},
+        {"id": 7, "name": "ann", "address": None},
+    ]
+    created = client.post("/users")
+    assert created.status_code == 201 and created.headers["location"] == "/users/2"
+    assert created.json() == {"id": 2, "name": "b"}
+    assert client.get("/point").json() == {"x": 1.0, "y": 2.0}
+    assert client.get("/broken").status_code == 500
+    assert client.get("/raw").content == b"untouched"
+    assert json_schema(op(app, "/users")) == {
+        "type": "array",
+        "items": {"$ref": REF + "PublicUser"},
+    }
+    assert json_schema(op(app, "/users", "post"), "201") == {"$ref": REF + "PublicUser"}
+
+
+def test_response_model_with_pydantic_and_msgspec() -> None:
+    app = Covet()
+
+    @app.get("/p", response_model=PydanticItem)
+    async def p() -> Any:
+        return {"name": "n", "price": 2, "colour": "green", "cost": 1}
+
+    @app.get("/m", response_model=list[MsgspecItem])
+    async def m() -> Any:
+        return [{"name": "n", "secret": 1}]
+
+    client = TestClient(app)
+    assert client.get("/p").json() == {"name": "n", "price": 2.0, "colour": "green"}
+    assert client.get("/m").json() == [{"name": "n", "quantity": 1}]
+    assert json_schema(op(app, "/p")) == {"$ref": REF + "PydanticItem"}
+
+
+def test_response_model_is_kept_by_router_copies() -> None:
+    router = Router()
+
+    @router.get("/u", response_model=PublicUser, tags=["users"])
+    async def u() -> Any:
+        return {"id": 1, "name": "x", "hidden": True}
+
+    app = Covet()
+    app.include_router(router, prefix="/v1", tags=["v1"])
+    assert TestClient(app).get("/v1/u").json() == {"id": 1, "name": "x"}
+    assert op(app, "/v1/u")["tags"] == ["v1", "users"]
+
+
+def test_handlers_that_take_no_request_values_still_document() -> None:
+    app = Covet()
+
+    @app.post("/tasks")
+    def tasks(background: BackgroundTasks, response: Response) -> dict[str, bool]:
+        return {"queued": True}
+
+    assert "parameters" not in op(app, "/tasks", "post")
+    assert "requestBody" not in op(app, "/tasks", "post")
