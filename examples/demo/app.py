@@ -14,16 +14,18 @@ Then open http://127.0.0.1:8000/ (an HTML page) or try the JSON API:
 
 Async handlers use the ORM's async API (aiosqlite underneath); plain ``def`` handlers use the
 synchronous API (stdlib sqlite3) on the app's worker threads. Both are first-class.
+
+The API describes itself: http://127.0.0.1:8000/docs (Swagger UI), /redoc and /openapi.json.
 """
 
 from __future__ import annotations
 
 import html
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated
 
-from covet.http import Covet, HTMLResponse, HTTPException, Query
+from covet.http import Constraints, Covet, HTMLResponse, HTTPException, Path, Query
 from covet.orm import BooleanField, CharField, Count, Database, DateTimeField, Model, TextField
 
 DATABASE_URL = os.environ.get("COVET_DEMO_DATABASE_URL", "sqlite:///covet-demo.db")
@@ -41,10 +43,28 @@ class Note(Model):
         ordering = ["-created_at", "-id"]
 
 
+# a title has a non-blank character and fits the column (\S: not an ASCII space, as in
+# JSON Schema; the same characters are stripped)
+Title = Annotated[str, Constraints(max_length=200, pattern=r"\S")]
+SPACES = " \t\n\r\f\v"
+# ids are 64-bit: a larger number from the URL must not reach the database
+NoteId = Annotated[int, Path(le=2**63 - 1)]
+NOT_FOUND = {404: "No note with this id"}
+
+
 @dataclass
 class NewNote:
-    title: str
+    title: Title
     body: str = ""
+
+
+@dataclass
+class NoteChanges:
+    """The fields to change; the others keep their value."""
+
+    title: Title | None = None
+    body: str | None = None
+    done: bool | None = None
 
 
 async def lifespan(app: Covet):  # type: ignore[no-untyped-def]
@@ -53,10 +73,10 @@ async def lifespan(app: Covet):  # type: ignore[no-untyped-def]
     await db.aclose()
 
 
-app = Covet(lifespan=lifespan)
+app = Covet(title="CovetPy notes", version="1.0", lifespan=lifespan)
 
 
-@app.get("/")
+@app.get("/", include_in_schema=False)
 async def index() -> HTMLResponse:
     notes = [note async for note in Note.objects.all()[:50]]
     items = "".join(
@@ -74,11 +94,9 @@ async def index() -> HTMLResponse:
 async def list_notes(
     done: bool | None = None,
     q: Annotated[str | None, Query(alias="search")] = None,
-    limit: int = 20,
-    offset: int = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict]:
-    if not 1 <= limit <= 100:
-        raise HTTPException(422, "limit must be between 1 and 100")
     notes = Note.objects.all()
     if done is not None:
         notes = notes.filter(done=done)
@@ -89,14 +107,12 @@ async def list_notes(
 
 @app.post("/api/notes", status_code=201)
 async def create_note(data: NewNote) -> dict:
-    if not data.title.strip():
-        raise HTTPException(422, "title must not be empty")
-    note = await Note.objects.acreate(title=data.title.strip(), body=data.body)
+    note = await Note.objects.acreate(title=data.title.strip(SPACES), body=data.body)
     return note.to_dict()
 
 
-@app.get("/api/notes/{note_id:int}", name="note")
-def get_note(note_id: int) -> dict:
+@app.get("/api/notes/{note_id:int}", name="note", responses=NOT_FOUND)
+def get_note(note_id: NoteId) -> dict:
     # a plain def handler: runs on a worker thread and uses the synchronous ORM API
     try:
         return Note.objects.get(id=note_id).to_dict()
@@ -104,12 +120,11 @@ def get_note(note_id: int) -> dict:
         raise HTTPException(404, f"note {note_id} does not exist") from None
 
 
-@app.patch("/api/notes/{note_id:int}")
-def update_note(note_id: int, data: dict) -> dict:
-    allowed = {"title", "body", "done"}
-    unknown = set(data) - allowed
-    if unknown:
-        raise HTTPException(422, f"unknown fields: {', '.join(sorted(unknown))}")
+@app.patch("/api/notes/{note_id:int}", responses=NOT_FOUND)
+def update_note(note_id: NoteId, changes: NoteChanges) -> dict:
+    data = {key: value for key, value in asdict(changes).items() if value is not None}
+    if "title" in data:
+        data["title"] = data["title"].strip(SPACES)
     with db.transaction():
         try:
             note = Note.objects.select_for_update().get(id=note_id)
@@ -118,12 +133,13 @@ def update_note(note_id: int, data: dict) -> dict:
         for key, value in data.items():
             setattr(note, key, value)
         note.full_clean()
-        note.save(update_fields=list(data))
+        if data:
+            note.save(update_fields=list(data))
     return note.to_dict()
 
 
-@app.delete("/api/notes/{note_id:int}")
-async def delete_note(note_id: int) -> None:
+@app.delete("/api/notes/{note_id:int}", responses=NOT_FOUND)
+async def delete_note(note_id: NoteId) -> None:
     deleted = await Note.objects.filter(id=note_id).adelete()
     if not deleted:
         raise HTTPException(404, f"note {note_id} does not exist")

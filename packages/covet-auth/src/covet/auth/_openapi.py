@@ -100,7 +100,10 @@ def token_endpoint(context: OpenAPIContext, cookie: bool) -> None:
                 },
             },
         )
-    fields = {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}}
+    fields = {
+        "username": {"type": "string", "minLength": 1},
+        "password": {"type": "string", "minLength": 1, "format": "password"},
+    }
     body = _grant("password", fields, ["username", "password"])
     context.operation["summary"] = "Log in (OAuth2 password grant)"
     context.operation["requestBody"] = {
@@ -118,7 +121,9 @@ def token_endpoint(context: OpenAPIContext, cookie: bool) -> None:
 def refresh_endpoint(context: OpenAPIContext, cookie: bool) -> None:
     assert context.operation is not None
     body = _grant(
-        "refresh_token", {"refresh_token": {"type": "string"}}, [] if cookie else ["refresh_token"]
+        "refresh_token",
+        {"refresh_token": {"type": "string", "minLength": 1}},
+        [] if cookie else ["refresh_token"],
     )
     context.operation["summary"] = "Refresh the token pair"
     context.operation["requestBody"] = {
@@ -134,7 +139,7 @@ def refresh_endpoint(context: OpenAPIContext, cookie: bool) -> None:
 
 def logout_endpoint(context: OpenAPIContext, cookie: bool) -> None:
     assert context.operation is not None
-    body = _grant("refresh_token", {"refresh_token": {"type": "string"}}, [])
+    body = _grant("refresh_token", {"refresh_token": {"type": "string", "minLength": 1}}, [])
     context.operation["summary"] = "Log out: end the session"
     context.operation["requestBody"] = {
         "required": False,

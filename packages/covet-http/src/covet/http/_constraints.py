@@ -28,6 +28,12 @@ Check = Callable[[Any], Any]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Constraints:
+    """Rules for a value, usable as ``Annotated`` metadata anywhere covet-http reads types:
+    ``title: Annotated[str, Constraints(max_length=200, pattern=r"\\S")]`` in a dataclass or
+    TypedDict body, or on a parameter. ``pattern`` is searched (``re.search``), with ``\\d``,
+    ``\\w`` and ``\\s`` meaning ASCII digits, word characters and spaces (``re.ASCII``), as
+    JSON Schema's regular expressions mostly read them."""
+
     gt: Any = None
     ge: Any = None
     lt: Any = None
@@ -36,6 +42,10 @@ class Constraints:
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.pattern is not None:
+            python_pattern(self.pattern)  # a broken pattern fails where it is written
 
     def items(self) -> Iterable[tuple[str, Any]]:
         for name in NAMES:
@@ -62,6 +72,28 @@ class Constraints:
         return {keywords[name]: value for name, value in self.items()}
 
 
+def python_pattern(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled to mean what JSON Schema (ECMA-262) says it means: ``$`` matches only
+    at the very end (Python's also matches before a final newline), and ``\\d``, ``\\w``,
+    ``\\s`` are ASCII classes."""
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        elif char == "$" and not in_class:
+            out.append(r"\Z")
+            continue
+        out.append(char)
+    return re.compile("".join(out), re.ASCII)
+
+
 def collect(metadata: Iterable[Any]) -> Constraints | None:
     """The constraints carried by a marker and ``Annotated`` metadata (later ones win)."""
     from covet.http._params import Param
@@ -70,6 +102,8 @@ def collect(metadata: Iterable[Any]) -> Constraints | None:
     for item in metadata:
         if isinstance(item, Param):
             source: Any = item.constraints
+        elif isinstance(item, Constraints):
+            source = item
         elif type(item).__module__.partition(".")[0] in _ECOSYSTEMS:
             source = item
             nested = getattr(item, "metadata", None)  # pydantic's FieldInfo holds its rules here
@@ -120,7 +154,7 @@ def check_value(constraints: Constraints | None, *, skip_length: bool = False) -
         if length is not None:
             tests.append(length)
     if c.pattern is not None:
-        search = re.compile(c.pattern).search
+        search = python_pattern(c.pattern).search
         pattern = c.pattern
 
         def match(value: Any) -> None:

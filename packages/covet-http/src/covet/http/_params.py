@@ -12,7 +12,6 @@ A marker may also be given as the default value (``q: str = Query("")``), FastAP
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -74,8 +73,6 @@ class Param:
         self.default = default
         self.alias = alias
         self.description = description
-        if pattern is not None:
-            re.compile(pattern)  # a broken pattern fails here, at import time
         rules = Constraints(gt, ge, lt, le, multiple_of, min_length, max_length, pattern)
         self.constraints = rules if any(True for _ in rules.items()) else None
         self.examples = examples
