@@ -150,3 +150,20 @@ def test_a_broken_pattern_fails_when_the_marker_is_built() -> None:
 
     with pytest.raises(re.error):
         Query(pattern="(")
+
+
+def test_patterns_mean_what_json_schema_says() -> None:
+    app = Covet()
+
+    @app.get("/code")
+    async def code(
+        c: Annotated[str, Query(pattern=r"^[a-z]+$")],
+        d: Annotated[str, Query(pattern=r"^\d+$")] = "1",
+    ) -> str:
+        return c
+
+    client = TestClient(app)
+    assert client.get("/code?c=abc").status_code == 200
+    assert client.get("/code", params={"c": "abc\n"}).status_code == 422  # $ is the very end
+    assert client.get("/code", params={"c": "a", "d": "١٢"}).status_code == 422  # \d is ASCII
+    assert client.get("/code", params={"c": "a", "d": "12"}).status_code == 200
