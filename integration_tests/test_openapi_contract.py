@@ -158,6 +158,34 @@ def test_the_fullstack_example_keeps_its_contract(fullstack: ModuleType, tmp_pat
     assert 422 in seen["negative POST /bookmarks"]
 
 
+@pytest.mark.slow
+def test_the_bookshop_keeps_its_contract_and_filters_its_records() -> None:
+    bookshop = load("covet_contract_bookshop", EXAMPLES / "bookshop" / "app.py")
+    app = bookshop.create_app()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        created = client.post(
+            "/admin/books",
+            json={"title": "Dune", "author": "Herbert", "genre": "fiction", "price_cents": 999,
+                  "cost_cents": 400, "stock": 3},
+        )  # fmt: skip
+        assert created.status_code == 201
+        book = created.json()
+        assert book == {
+            "id": 1,
+            "title": "Dune",
+            "author": "Herbert",
+            "genre": "fiction",
+            "price_cents": 999,
+            "in_stock": True,
+        }  # no cost price, no supplier
+        assert client.get("/books").json() == [{"id": 1, "title": "Dune"}]
+        assert client.get("/books/1").json() == book
+        assert "/health" not in app.openapi()["paths"]
+        seen = check_contract(app, client)
+    assert 200 in seen["positive GET /books/{book_id}"] | seen["positive GET /books"]
+    assert 201 in seen["positive POST /admin/books"]
+
+
 def test_docs_pages_keep_their_policy_under_the_security_headers_middleware() -> None:
     app = Covet(title="Pets", docs_assets="local")
 
