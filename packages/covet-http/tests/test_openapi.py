@@ -10,7 +10,7 @@ import datetime
 import decimal
 import enum
 import uuid
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, Required, TypedDict
 
 import annotated_types as at
 import msgspec
@@ -708,3 +708,30 @@ def test_handlers_that_take_no_request_values_still_document() -> None:
 
     assert "parameters" not in op(app, "/tasks", "post")
     assert "requestBody" not in op(app, "/tasks", "post")
+
+
+def test_typeddict_keys_marked_required_or_not() -> None:
+    class Patch(TypedDict, total=False):
+        name: Required[str]
+        age: NotRequired[Annotated[int, at.Ge(0)]]
+
+    app = Covet()
+
+    @app.patch("/me", response_model=Patch)
+    async def patch(data: Patch) -> Any:
+        return {**data, "secret": 1}
+
+    client = TestClient(app)
+    assert client.patch("/me", json={"name": "a"}).json() == {"name": "a"}
+    assert client.patch("/me", json={"name": "a", "age": 3}).json() == {"name": "a", "age": 3}
+    assert client.patch("/me", json={"age": -1}).json()["errors"] == [
+        {"loc": ["body", "name"], "msg": "Field required", "type": "missing"},
+        {
+            "loc": ["body", "age"],
+            "msg": "Input should be greater than or equal to 0",
+            "type": "greater_than_equal",
+        },
+    ]
+    schema = app.openapi()["components"]["schemas"]["Patch"]
+    assert schema["required"] == ["name"]
+    assert schema["properties"]["age"] == {"type": "integer", "minimum": 0}

@@ -141,7 +141,10 @@ class Covet:
     ) -> Callable[[F], F]:
         """Register the decorated handler for ``path`` and ``methods`` (default ``["GET"]``).
 
-        Options: ``name``, ``dependencies``, ``status_code``, ``max_body_size``.
+        Options: ``name``, ``dependencies``, ``status_code``, ``max_body_size``, and for the
+        OpenAPI document ``response_model`` (which also filters the result), ``tags``,
+        ``summary``, ``description``, ``deprecated``, ``operation_id``, ``responses``,
+        ``response_description``, ``include_in_schema``, ``openapi_extra``.
         """
         return self.router.route(path, methods, **options)
 

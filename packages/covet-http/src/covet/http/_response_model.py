@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin, is_typeddict
 
 from covet.http._models import find_adapter
+from covet.http._validation import QUALIFIERS, typeddict_required
 
 Serialize = Callable[[Any], Any]
 _MISSING = object()
@@ -30,7 +31,7 @@ def _identity(value: Any) -> Any:
 def serializer(tp: Any) -> Serialize | None:
     """A function producing the JSON-ready form of a ``tp`` result; None when nothing to cut."""
     origin = get_origin(tp)
-    if origin is Annotated:
+    if origin is Annotated or origin in QUALIFIERS:
         return serializer(get_args(tp)[0])
     if origin in (Union, types.UnionType):
         options = [arg for arg in get_args(tp) if arg is not type(None)]
@@ -72,8 +73,8 @@ def serializer(tp: Any) -> Serialize | None:
         }
         return _object(tp, {f.name: hints[f.name] for f in dataclasses.fields(tp)}, required)
     if is_typeddict(tp):
-        hints = typing.get_type_hints(tp)
-        return _object(tp, hints, set(tp.__required_keys__))
+        hints = typing.get_type_hints(tp, include_extras=True)
+        return _object(tp, hints, typeddict_required(tp, hints))
     adapter = find_adapter(tp)
     if adapter is not None:
         return adapter.serializer(tp)

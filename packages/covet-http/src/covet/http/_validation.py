@@ -36,6 +36,14 @@ _NONE_TYPE = type(None)
 _TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
 _FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
 _SEQUENCE_ORIGINS = (list, set, frozenset, tuple, Sequence)
+#: TypedDict key qualifiers, which type hints keep with include_extras=True
+QUALIFIERS = tuple(
+    qualifier
+    for qualifier in (
+        getattr(typing, name, None) for name in ("Required", "NotRequired", "ReadOnly")
+    )
+    if qualifier is not None
+)
 
 
 class Invalid(Exception):
@@ -68,6 +76,21 @@ def sequence_item(tp: Any) -> Any | None:
         args = [arg for arg in get_args(tp) if arg is not Ellipsis]
         return args[0] if args else str
     return None
+
+
+def typeddict_required(tp: Any, hints: dict[str, Any]) -> set[str]:
+    """The required keys of TypedDict ``tp`` from its resolved ``hints`` (with extras).
+
+    ``__required_keys__`` misses ``Required[...]`` written as a string (postponed annotations)
+    before Python 3.12; the resolved hints show it."""
+    required = set(tp.__required_keys__)
+    for name, hint in hints.items():
+        origin = get_origin(hint)
+        if origin is typing.Required:
+            required.add(name)
+        elif origin is typing.NotRequired:
+            required.discard(name)
+    return required
 
 
 def sequence_builder(tp: Any) -> Callable[[list[Any]], Any]:
@@ -216,6 +239,8 @@ def _value_validator(tp: Any) -> ValueValidator:
     if tp is Any or tp is object:
         return lambda value, loc: value
     origin = get_origin(tp)
+    if origin in QUALIFIERS:  # a TypedDict's NotRequired[int]
+        return value_validator(get_args(tp)[0])
     if origin is Annotated:  # a field's constraints: Annotated[int, Ge(0)]
         return _annotated_validator(tp)
     if origin in (Union, types.UnionType):
@@ -250,7 +275,7 @@ def _value_validator(tp: Any) -> ValueValidator:
         return _object_validator(tp, hints, _dataclass_required(tp), tp)
     if is_typeddict(tp):
         hints = get_type_hints(tp, include_extras=True)
-        return _object_validator(tp, hints, set(tp.__required_keys__), dict)
+        return _object_validator(tp, hints, typeddict_required(tp, hints), dict)
     from covet.http._models import find_adapter
 
     adapter = find_adapter(tp)  # pydantic, msgspec, or a library's own ModelAdapter

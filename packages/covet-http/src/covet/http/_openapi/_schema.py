@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin, is_type
 from covet.http._constraints import collect
 from covet.http._datastructures import UploadFile
 from covet.http._models import Mode, ModelAdapter, find_adapter
-from covet.http._params import MISSING
+from covet.http._validation import QUALIFIERS, typeddict_required
 
 REF = "#/components/schemas/{model}"
 _NULL = {"type": "null"}
@@ -104,6 +104,8 @@ class SchemaRegistry:
         if tp is None or tp is type(None):
             return dict(_NULL)
         origin = get_origin(tp)
+        if origin in QUALIFIERS:  # a TypedDict's NotRequired[int]
+            return self.schema(get_args(tp)[0], mode)
         if origin is Annotated:
             base, *metadata = get_args(tp)
             schema = self.schema(base, mode)
@@ -211,7 +213,8 @@ class SchemaRegistry:
     def _typeddict(self, tp: Any, mode: Mode) -> dict[str, Any]:
         hints = typing.get_type_hints(tp, include_extras=True)
         properties = {name: self.schema(hint, mode) for name, hint in hints.items()}
-        required = [name for name in hints if name in tp.__required_keys__]
+        needed = typeddict_required(tp, hints)
+        required = [name for name in hints if name in needed]
         return _object(tp, properties, required)
 
     # -- the model libraries ----------------------------------------------------------------
@@ -308,7 +311,3 @@ def _clean(doc: str) -> str:
     import inspect
 
     return inspect.cleandoc(doc)
-
-
-def is_required(default: Any) -> bool:
-    return default is MISSING

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from covet.http._exceptions import ConfigurationError, HTTPException
@@ -12,6 +12,7 @@ from covet.http._fileresponse import FileResponse
 from covet.http._json import json_dumps
 from covet.http._openapi._docs import (
     SWAGGER_INIT,
+    DocsAssets,
     content_security_policy,
     redoc_page,
     resolve_assets,
@@ -137,11 +138,10 @@ def install(app: Covet) -> None:
             _asset_route(app, redoc_url, assets.files)
 
 
-def _rooted(assets: Any, root: str) -> Any:
+def _rooted(assets: DocsAssets, root: str) -> DocsAssets:
     """Local asset URLs below the request's root path (CDN URLs stay as they are)."""
     if not root or not assets.files:
         return assets
-    from dataclasses import replace
 
     def fix(url: str) -> str:
         return root + url if url.startswith("/") else url
