@@ -145,3 +145,24 @@ def test_a_guard_without_the_middleware_still_names_a_bearer_scheme() -> None:
         "HTTPBearer": {"type": "http", "scheme": "bearer"}
     }
     assert document["paths"]["/x"]["get"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_middleware_entries_given_as_class_args_and_options() -> None:
+    class Entry:  # Starlette's Middleware (and covet's next one) unpack to three parts
+        def __init__(self, cls: Any, **options: Any) -> None:
+            self.parts = (cls, (), options)
+
+        def __iter__(self) -> Any:
+            return iter(self.parts)
+
+    app = Covet()
+
+    @app.get("/me")
+    async def me(user: CurrentUser) -> str:
+        return ""
+
+    backend = JWTAuth(secret=SECRET, store=MemoryStore())
+    cookie = AuthCookie(name="jwt")
+    app.user_middleware.append(Entry(AuthenticationMiddleware, backend=backend, cookie=cookie))  # type: ignore[arg-type]
+    schemes = app.openapi()["components"]["securitySchemes"]
+    assert schemes["APIKeyCookie"]["name"] == "jwt"

@@ -147,10 +147,13 @@ class DocumentBuilder:
     # -- walking the routes -----------------------------------------------------------------
 
     def _app(self, app: Any, prefix: str, prefix_params: list[dict[str, Any]]) -> None:
-        for cls, options in getattr(app, "user_middleware", ()):
-            hook = getattr(cls, "__covet_openapi__", None)
+        for entry in getattr(app, "user_middleware", ()):
+            # (cls, options), or a Middleware(cls, *args, **options) that unpacks to three
+            parts = tuple(entry)
+            hook = getattr(parts[0], "__covet_openapi__", None)
             if hook is not None:
                 self.context.path = self.context.method = self.context.operation = None
+                options = parts[-1] if len(parts) > 1 and isinstance(parts[-1], dict) else {}
                 self.context.middleware_options = options
                 hook(self.context)
         self.context.middleware_options = {}
