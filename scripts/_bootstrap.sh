@@ -15,3 +15,13 @@ export UV_CONSTRAINT="$ROOT/requirements/constraints.txt"
 export PIP_CONSTRAINT="$UV_CONSTRAINT"
 export HATCH_DATA_DIR="${HATCH_DATA_DIR:-$ROOT/.hatch}"
 HATCH="$TOOLS/bin/hatch"
+# Editable installs keep the entry points (covet.commands, pytest11) and metadata of the
+# pyproject.toml they were made from; hatch re-syncs only when dependencies change. When any
+# distribution's pyproject.toml changes, rebuild the environments so a pull never leaves a stale
+# entry point behind.
+PROJECTS_SUM=$(cat packages/*/pyproject.toml hatch.toml | cksum)
+if [ -d "$HATCH_DATA_DIR/env" ] && [ "$(cat "$HATCH_DATA_DIR/projects.sum" 2>/dev/null)" != "$PROJECTS_SUM" ]; then
+  rm -rf "$HATCH_DATA_DIR/env"
+fi
+mkdir -p "$HATCH_DATA_DIR"
+echo "$PROJECTS_SUM" > "$HATCH_DATA_DIR/projects.sum"

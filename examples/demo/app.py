@@ -140,7 +140,7 @@ def update_note(note_id: NoteId, changes: NoteChanges) -> dict:
 
 @app.delete("/api/notes/{note_id:int}", responses=NOT_FOUND)
 async def delete_note(note_id: NoteId) -> None:
-    deleted = await Note.objects.filter(id=note_id).adelete()
+    deleted, _ = await Note.objects.filter(id=note_id).adelete()
     if not deleted:
         raise HTTPException(404, f"note {note_id} does not exist")
 

@@ -3,7 +3,7 @@
 Run it::
 
     BOOKMARKS_DATABASE_URL=sqlite:///bookmarks.db BOOKMARKS_SECRET=... \\
-        uvicorn app:create_app --factory --app-dir examples/fullstack
+        uvicorn app:create_app --factory --no-proxy-headers --app-dir examples/fullstack
 
 Endpoints (every error is ``application/problem+json``):
 

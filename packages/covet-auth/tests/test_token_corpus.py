@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from covet.auth import AuthenticationFailed, FailureReason, JWTAuth, JWTKey
+from covet.auth import AuthenticationFailed, FailureReason, JWTAuth, JWTKey, KeyRing
 
 R = FailureReason
 T0 = 1_800_000_000
@@ -44,6 +44,15 @@ def clock() -> float:
 
 HS = JWTAuth(
     keys=[JWTKey.hmac(SECRET, kid="hs-1")],
+    issuer=ISS,
+    audience=AUD,
+    leeway=LEEWAY,
+    clock=clock,
+)
+HS_RING = JWTAuth(
+    keys=KeyRing(
+        [JWTKey.hmac(SECRET, kid="hs-1"), JWTKey.hmac(SECRET[::-1], kid="hs-2")], signing_kid="hs-1"
+    ),
     issuer=ISS,
     audience=AUD,
     leeway=LEEWAY,
@@ -233,7 +242,26 @@ CORPUS: list[Case] = [
     ("x5c-header", RS, lambda: rs(x5c=["MIIB"]), R.FORBIDDEN_HEADER),
     ("unknown-kid", HS, lambda: hs(kid="hs-2"), R.UNKNOWN_KID),
     ("kid-path-traversal", HS, lambda: hs(kid="../../../dev/null"), R.UNKNOWN_KID),
-    ("missing-kid", HS, lambda: hs(kid=_DROP), R.MISSING_KID),
+    ("missing-kid-with-several-keys", HS_RING, lambda: hs(kid=_DROP), R.MISSING_KID),
+    (
+        "missing-kid-hs256-signed-with-rsa-public-pem",
+        RS,
+        lambda: hs_raw({"alg": "HS256"}, claims(), RSA_PUBLIC_PEM),
+        R.ALGORITHM_MISMATCH,
+    ),
+    ("missing-kid-other-hmac-alg", HS, lambda: hs(kid=_DROP, alg="HS512"), R.ALGORITHM_MISMATCH),
+    (
+        "missing-kid-wrong-secret",
+        HS,
+        lambda: hs_raw({"alg": "HS256"}, claims(), b"x" * 64),
+        R.INVALID_SIGNATURE,
+    ),
+    (
+        "missing-kid-alg-none",
+        HS,
+        lambda: with_segment(unsigned("none"), 0, b64('{"alg":"none"}')),
+        R.ALG_NONE,
+    ),
     ("kid-not-string", HS, lambda: hs(kid=1), R.INVALID_HEADER),
     ("missing-alg", HS, lambda: hs(alg=_DROP), R.INVALID_HEADER),
     ("typ-jwe", HS, lambda: hs(typ="JWE"), R.INVALID_HEADER),
@@ -292,6 +320,23 @@ def test_control_tokens_are_accepted(verifier: JWTAuth) -> None:
         verified = verifier.decode(token)
         assert verified.subject == "alice"
         assert verified.type == "access"
+
+
+@pytest.mark.parametrize("verifier", [HS, RS], ids=["hs256", "rs256"])
+def test_a_token_without_kid_is_verified_by_the_only_key(verifier: JWTAuth) -> None:
+    # RFC 7515 makes kid optional; many issuers leave it out
+    without_kid = {
+        HS: lambda: hs(kid=_DROP),
+        RS: lambda: jwt.encode(claims(), RSA_KEY, algorithm="RS256"),
+    }
+    token = without_kid[verifier]()
+    assert "kid" not in jwt.get_unverified_header(token)
+    verified = verifier.decode(token)
+    assert (verified.subject, verified.kid) == ("alice", "hs-1" if verifier is HS else "rs-1")
+    with pytest.raises(AuthenticationFailed) as info:
+        HS_RING.decode(hs(kid=_DROP))
+    assert info.value.reason is R.MISSING_KID
+    assert HS_RING.decode(hs()).subject == "alice"
 
 
 def test_non_string_token_is_malformed() -> None:

@@ -5,6 +5,7 @@ import uuid
 from typing import Annotated, Any
 
 import pytest
+from starlette.middleware import Middleware as StarletteMiddleware
 
 from covet.http import (
     BackgroundTasks,
@@ -13,9 +14,12 @@ from covet.http import (
     Depends,
     HTTPException,
     JSONResponse,
+    Middleware,
     PlainTextResponse,
     Query,
+    Request,
     Response,
+    Router,
     StreamingResponse,
     WebSocket,
     WebSocketDisconnect,
@@ -482,13 +486,113 @@ def test_run_passes_the_options_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -> N
     module_app.run(workers=2, log_level="warning")
     assert calls[0] == (
         module_app,
-        {
-            "host": "0.0.0.0",
-            "port": 9000,
-            "reload": False,
-            "workers": 1,
-        },
+        {"host": "0.0.0.0", "port": 9000, "reload": False, "workers": 1, "proxy_headers": False},
     )
     assert calls[1][0] == f"{__name__}:module_app"
     assert calls[1][1]["workers"] == 2
     assert calls[1][1]["log_level"] == "warning"
+    assert calls[1][1]["proxy_headers"] is False
+    for unsafe in ({"proxy_headers": True}, {"forwarded_allow_ips": "*"}):
+        with pytest.raises(ConfigurationError, match="ProxyHeadersMiddleware"):
+            module_app.run(**unsafe)
+
+
+# -- middleware lists, as in Starlette ---------------------------------------------------------
+
+
+def test_middleware_list_is_read_outermost_first() -> None:
+    app = Covet(
+        middleware=[
+            Middleware(TagMiddleware, tag="A"),
+            (TagMiddleware, {"tag": "B"}),
+            StarletteMiddleware(TagMiddleware, tag="C"),
+        ]
+    )
+
+    @app.get("/tags")
+    async def tags(request: Any) -> list[str]:
+        return request.scope["tags"]  # type: ignore[no-any-return]
+
+    app.add_middleware(TagMiddleware, tag="added")  # wraps everything listed
+    response = TestClient(app).get("/tags")
+    assert response.json() == ["added", "A", "B", "C"]
+    assert response.headers.get_list("x-tag") == ["C", "B", "A", "added"]
+
+
+def test_a_middleware_entry_that_is_not_one_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="not a middleware entry"):
+        Covet(middleware=[("not", "an", "entry")])
+
+
+class CountingMiddleware(TagMiddleware):
+    built: list[str] = []
+
+    def __init__(self, app: Any, tag: str) -> None:
+        super().__init__(app, tag)
+        CountingMiddleware.built.append(tag)
+
+
+def test_router_route_and_mount_middleware() -> None:
+    CountingMiddleware.built = []
+
+    async def tags(request: Request) -> list[str]:
+        return request.scope.get("tags", [])  # type: ignore[no-any-return]
+
+    section = Router(middleware=[Middleware(CountingMiddleware, tag="router")])
+    section.add_route("/a", tags)
+    section.add_route("/b", tags, middleware=[Middleware(TagMiddleware, tag="route")])
+
+    app = Covet()
+    app.include_router(section, prefix="/v1")
+    app.include_router(section, prefix="/v2")
+    app.mount("/mounted", section)
+    app.mount("/wrapped", section, middleware=[Middleware(TagMiddleware, tag="mount")])
+    app.add_route("/plain", tags)
+    client = TestClient(app)
+    assert client.get("/v1/a").json() == ["router"]
+    assert client.get("/v2/b").json() == ["router", "route"]
+    assert client.get("/mounted/b").json() == ["router", "route"]
+    assert client.get("/wrapped/a").json() == ["mount", "router"]
+    assert client.get("/plain").json() == []
+    # one set of instances, however often the router is included or mounted
+    assert CountingMiddleware.built == ["router"]
+    assert client.get("/v1/nope").status_code == 404  # unmatched requests skip route middleware
+
+
+def test_mount_middleware_keeps_url_path_for() -> None:
+    async def users() -> str:
+        return "users"
+
+    inner = Router()
+    inner.add_route("/users", users, name="users")
+    app = Covet()
+    app.mount("/api", inner, name="api", middleware=[Middleware(TagMiddleware, tag="m")])
+    assert app.url_path_for("api:users") == "/api/users"
+    assert TestClient(app).get("/api/users").headers["x-tag"] == "m"
+
+
+def test_websocket_route_middleware() -> None:
+    class Refuse:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "websocket" and not scope["query_string"]:
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await self.app(scope, receive, send)
+
+    app = Covet()
+
+    @app.websocket("/ws", middleware=[Refuse])
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("in")
+        await websocket.close()
+
+    client = TestClient(app)
+    with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect("/ws"):
+        pass
+    assert info.value.code == 1008
+    with client.websocket_connect("/ws?ok=1") as session:
+        assert session.receive_text() == "in"

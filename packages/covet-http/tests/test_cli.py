@@ -30,12 +30,24 @@ APP_SOURCE = textwrap.dedent(
     async def ws(websocket) -> None:
         await websocket.accept()
 
+    @app.get("/client", name="client")
+    async def client(request) -> dict:
+        return {"host": request.client.host, "scheme": request.url.scheme}
+
     @api.get("/ping")
     async def ping() -> str:
         return "pong"
 
     app.include_router(api, prefix="/api")
     app.mount("/raw", lambda scope, receive, send: None, name="raw")
+    admin = Router()
+
+    @admin.get("/users", name="users")
+    async def users() -> list:
+        return []
+
+    app.host("admin.example.org", admin, name="admin")
+    app.host("cdn.example.org", lambda scope, receive, send: None)
     """
 )
 
@@ -66,8 +78,11 @@ def test_routes_lists_every_route(app_dir: Path, capsys: pytest.CaptureFixture[s
         ["GET", "/", "home"],
         ["GET,PUT", "/items/{id:int}", "item"],
         ["WS", "/ws", "ws"],
+        ["GET", "/client", "client"],
         ["GET", "/api/ping", "ping"],
         ["MOUNT", "/raw", "raw"],
+        ["GET", "admin.example.org/users", "users"],
+        ["HOST", "cdn.example.org/", "<function"],
     ]
 
 
@@ -101,45 +116,60 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def serve_and_wait(command: list[str], cwd: Path, port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for _ in range(200):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except httpx.TransportError:
+            if process.poll() is not None:
+                raise AssertionError(process.stdout.read().decode()) from None  # type: ignore[union-attr]
+            time.sleep(0.1)
+    process.terminate()
+    raise AssertionError("the server did not start")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=10)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+SPOOFED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+
+
 @pytest.mark.slow
 def test_run_serves_the_app_with_uvicorn(app_dir: Path) -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "covet.http",
-            "run",
-            f"{module_name(app_dir)}:app",
-            "--port",
-            str(port),
-            "--app-dir",
-            str(app_dir),
-            "--log-level",
-            "warning",
-        ],
-        cwd=app_dir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    command = [sys.executable, "-m", "covet.http", "run", f"{module_name(app_dir)}:app"]
+    command += ["--port", str(port), "--app-dir", str(app_dir), "--log-level", "warning"]
+    process = serve_and_wait(command, app_dir, port)
     try:
-        for _ in range(100):
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/items/7", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None:
-                    raise AssertionError(process.stdout.read().decode()) from None  # type: ignore[union-attr]
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the server did not start")
-        assert response.json() == {"id": 7}
+        assert httpx.get(f"http://127.0.0.1:{port}/items/7").json() == {"id": 7}
         assert httpx.head(f"http://127.0.0.1:{port}/").content == b""
+        # uvicorn's default would believe X-Forwarded-For from 127.0.0.1: covet's launcher
+        # leaves forwarding headers to ProxyHeadersMiddleware
+        spoofed = httpx.get(f"http://127.0.0.1:{port}/client", headers=SPOOFED)
+        assert spoofed.json() == {"host": "127.0.0.1", "scheme": "http"}
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+        stop(process)
+
+
+@pytest.mark.slow
+def test_app_run_ignores_forwarding_headers(app_dir: Path) -> None:
+    port = free_port()
+    script = app_dir / "serve.py"
+    script.write_text(
+        f"from {module_name(app_dir)} import app\napp.run(port={port}, log_level='warning')\n"
+    )
+    process = serve_and_wait([sys.executable, str(script)], app_dir, port)
+    try:
+        spoofed = httpx.get(f"http://127.0.0.1:{port}/client", headers=SPOOFED)
+        assert spoofed.json() == {"host": "127.0.0.1", "scheme": "http"}
+    finally:
+        stop(process)
 
 
 def test_run_without_uvicorn_advises_the_extra(

@@ -123,3 +123,16 @@ def test_cookie_name_prefixes_with_the_right_attributes() -> None:
     assert format_set_cookie("__Secure-id", "1", secure=True).startswith("__Secure-id=1;")
     line = format_set_cookie("__Host-id", "1", secure=True)
     assert line == "__Host-id=1; Path=/; Secure; SameSite=Lax"
+
+
+@pytest.mark.parametrize("partitioned", [False, True])
+def test_delete_cookie_can_delete_a_partitioned_cookie(partitioned: bool) -> None:
+    from covet.http import Response
+
+    response = Response()
+    response.delete_cookie("chip", secure=True, samesite="none", partitioned=partitioned)
+    header = response.headers["set-cookie"]
+    assert ("Partitioned" in header) is partitioned
+    assert "Max-Age=0" in header and "Secure" in header
+    with pytest.raises(ValueError, match="secure=True"):
+        Response().delete_cookie("chip", partitioned=True)

@@ -4,11 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from covet.http import Covet, Request
 from covet.http._datastructures import (
     URL,
     Address,
     FormData,
     Headers,
+    MultiDict,
     MutableHeaders,
     QueryParams,
     State,
@@ -16,6 +18,7 @@ from covet.http._datastructures import (
     parse_query_string,
     route_path,
 )
+from covet.http.testing import TestClient
 
 
 def test_headers_are_case_insensitive_and_multi_valued() -> None:
@@ -79,7 +82,7 @@ def test_mutable_headers_share_the_raw_list() -> None:
 
 def test_query_params_parse_bytes_and_str() -> None:
     params = QueryParams(b"tag=a&tag=b&empty=&name=J%C3%BCrgen+X")
-    assert params["tag"] == "a"
+    assert params["tag"] == "b"  # the last value, as a handler's `tag: str` parameter reads it
     assert params.getlist("tag") == ["a", "b"]
     assert params["empty"] == ""
     assert params["name"] == "J\u00fcrgen X"
@@ -189,7 +192,7 @@ async def test_form_data_is_a_multidict_and_closes_files() -> None:
 
     upload = UploadFile(SpooledTemporaryFile(), filename="f")  # noqa: SIM115
     form = FormData([("a", "1"), ("a", "2"), ("f", upload)])
-    assert form["a"] == "1"
+    assert form["a"] == "2"
     assert form.getlist("a") == ["1", "2"]
     assert form["f"] is upload
     await form.close()
@@ -210,3 +213,70 @@ def test_raw_utf8_in_a_query_string_is_utf8() -> None:
     assert params["k\u00e9y"] == "\u00e9"
     assert QueryParams(b"a=%ff&b=\xff")["b"] == "\ufffd"  # bad bytes: replaced, as %ff is
     assert QueryParams(b"a=%ff&b=\xff")["a"] == "\ufffd"
+
+
+def test_a_repeated_key_reads_the_same_everywhere() -> None:
+    app = Covet()
+
+    @app.post("/read")
+    async def read(request: Request, tag: str) -> dict[str, str | None]:
+        form = await request.form()
+        field = form.get("f")
+        assert isinstance(field, str)
+        return {"param": tag, "query": request.query_params["tag"], "form": field}
+
+    client = TestClient(app)
+    reply = client.post("/read?tag=first&tag=last", data={"f": ["one", "two"]})
+    assert reply.json() == {"param": "last", "query": "last", "form": "two"}
+
+
+def test_mutable_headers_merge_with_or() -> None:
+    headers = MutableHeaders({"a": "1"})
+    merged = headers | {"b": "2"}
+    assert isinstance(merged, MutableHeaders)
+    assert (merged.raw, headers.raw) == ([(b"a", b"1"), (b"b", b"2")], [(b"a", b"1")])
+    assert (headers | MutableHeaders({"a": "3"})).items() == [("a", "3")]
+    raw = headers.raw
+    headers |= {"a": "4", "c": "5"}
+    assert headers.raw is raw and headers.items() == [("a", "4"), ("c", "5")]
+    with pytest.raises(TypeError):
+        headers |= {"not a mapping"}  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        headers | {"not a mapping"}  # type: ignore[operator]
+    with pytest.raises(ValueError, match="invalid HTTP header"):
+        headers |= {"x": "a\r\nset-cookie: y=1"}
+
+
+def test_multidict() -> None:
+    q = MultiDict([("a", "123"), ("a", "456"), ("b", "789")])
+    assert (q["a"], q.get("a"), q.getlist("a")) == ("456", "456", ["123", "456"])
+    assert (list(q), list(q.values()), len(q)) == (["a", "b"], ["456", "789"], 2)
+    assert repr(q) == "MultiDict([('a', '123'), ('a', '456'), ('b', '789')])"
+    assert MultiDict({"a": "1", "b": "2"}) == MultiDict([("b", "2"), ("a", "1")])
+    assert MultiDict(q) == q and MultiDict() == MultiDict({}) and q != "invalid"
+    q["a"] = "789"
+    assert q.getlist("a") == ["789"]
+    del q["a"]
+    assert q.get("a") is None and q.multi_items() == [("b", "789")]
+    q = MultiDict([("a", "1"), ("a", "2"), ("b", "3")])
+    assert q.pop("a") == "2" and q.pop("a", "gone") == "gone"
+    q = MultiDict([("a", "1"), ("a", "2"), ("b", "3")])
+    key, _ = q.popitem()
+    assert key not in q and all(k != key for k, _ in q.multi_items())
+    q = MultiDict([("a", "1"), ("a", "2"), ("b", "3")])
+    assert q.poplist("a") == ["1", "2"] and q.multi_items() == [("b", "3")]
+    q.clear()
+    assert len(q) == 0 and q.multi_items() == []
+    q = MultiDict([("a", "1")])
+    q.setlist("a", ["2", "3"])
+    q.setlist("b", [])
+    assert q.getlist("a") == ["2", "3"] and "b" not in q
+    assert q.setdefault("a", "x") == "3" and q.setdefault("c", "4") == "4"
+    q.append("c", "5")
+    assert q.getlist("c") == ["4", "5"] and q["c"] == "5"
+    q = MultiDict([("a", "1"), ("a", "2"), ("b", "3")])
+    q.update([("a", "9")], c="10")
+    assert q.multi_items() == [("b", "3"), ("a", "9"), ("c", "10")]
+    q.update(q)
+    assert q.multi_items() == [("b", "3"), ("a", "9"), ("c", "10")]
+    assert MultiDict(a="1") == MultiDict([("a", "1")])

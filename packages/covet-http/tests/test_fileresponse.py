@@ -68,6 +68,15 @@ def test_media_type_guess_and_download_filename(tmp_path: Path) -> None:
     )
 
 
+def test_an_unknown_type_is_an_octet_stream(tmp_path: Path) -> None:
+    blob = tmp_path / "data.unknown-extension"
+    blob.write_bytes(b"\x00\x01")
+    for reply in (client_for(blob).get("/"), client_for(blob).head("/")):
+        assert reply.headers["content-type"] == "application/octet-stream"  # not text/plain
+    named = client_for(blob, filename="archive.zzz").get("/")
+    assert named.headers["content-type"] == "application/octet-stream"
+
+
 def test_conditional_get_answers_304(data_file: Path) -> None:
     client = client_for(data_file)
     first = client.get("/")

@@ -191,3 +191,143 @@ def test_an_unterminated_string_is_skipped_in_one_linear_match() -> None:
 def test_nan_and_infinity_are_not_json_on_either_parser(document: bytes) -> None:
     with pytest.raises(InvalidJSON):
         json_loads(document)
+
+
+# -- one set of rules, whichever parser runs ---------------------------------------------------
+
+REFUSED = [
+    b'"\\ud800"',  # a lone high surrogate
+    b'"\\udc00x"',  # a lone low surrogate
+    b'"\\udc00\\ud800"',  # a pair in the wrong order
+    b'{"\\ud800": 1}',  # in a key
+    b"1e400",  # past a double's range
+    b"-1E400",
+    b"9" * 400,  # an integer past a double's range
+    b"\xef\xbb\xbf[1]",  # a byte order mark
+    b'"\xed\xa0\x80"',  # a surrogate encoded in (invalid) UTF-8
+    b'"\xc0\x80"',
+    b"[NaN]",
+]
+
+
+@pytest.mark.parametrize("document", REFUSED)
+@pytest.mark.parametrize("long_digits", [b"", b"1234567890123456789012"])
+def test_the_same_documents_are_refused_with_or_without_long_numbers(
+    document: bytes, long_digits: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run of 19 digits anywhere used to switch to the standard library, which takes lone
+    # surrogates: the body then failed later, as a 500.
+    with_number = (
+        b'{"n": ' + long_digits + b', "v": ' + document + b"}" if long_digits else document
+    )
+    in_string = (
+        b'{"id": "' + long_digits + b'", "v": ' + document + b"}" if long_digits else document
+    )
+    stdlib = load_without_orjson(monkeypatch)
+    for candidate in (with_number, in_string):
+        with pytest.raises(InvalidJSON):
+            json_loads(candidate)
+        with pytest.raises(stdlib.InvalidJSON):
+            stdlib.json_loads(candidate)
+
+
+def test_a_str_with_a_lone_surrogate_is_invalid_json() -> None:
+    with pytest.raises(InvalidJSON, match="lone surrogate"):
+        json_loads('"\ud800"')
+
+
+def test_valid_pairs_escaped_backslashes_and_big_integers_are_read_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stdlib = load_without_orjson(monkeypatch)
+    document = (
+        b'{"emoji": "\\ud83d\\ude00", "text": "\\\\ud800", "big": -123456789012345678901234,'
+        b' "u64": 18446744073709551615, "float": 1.2345678901234567890123e5,'
+        b' "id": "1234567890123456789"}'
+    )
+    expected = {
+        "emoji": "\U0001f600",
+        "text": "\\ud800",
+        "big": -123456789012345678901234,
+        "u64": 18446744073709551615,
+        "float": 123456.78901234567,
+        "id": "1234567890123456789",
+    }
+    assert json_loads(document) == stdlib.json_loads(document) == expected
+    assert type(json_loads(b"123456789012345678901234")) is int
+
+
+_SPECIAL = [b"9" * 19, b" ", b"\n", b"\xed\xa0\x80", b"\xc3\xa9", b"\xef\xbb\xbf", b"\x00"]
+_PIECES = [
+    *b'[ ] { } , : " \\ u d800 dc00 d83d de00 0 1 - . e E + 400 true null NaN'.split(),
+    *_SPECIAL,
+]
+_JSON_BYTES = st.lists(st.sampled_from(_PIECES), max_size=24).map(b"".join)
+
+
+@given(_JSON_BYTES)
+def test_orjson_and_the_stdlib_agree_on_every_document(document: bytes) -> None:
+    """A differential check: acceptance and values are the same on both parsers."""
+    try:
+        expected: Any = ("ok", _json._strict_loads(document))
+    except ValueError:
+        expected = ("refused",)
+    try:
+        got: Any = ("ok", json_loads(document))
+    except InvalidJSON:
+        got = ("refused",)
+    assert got == expected
+
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(_VALUES)
+def test_any_value_round_trips_exactly(value: Any) -> None:
+    assert json_loads(json_dumps(value)) == value
+
+
+def test_a_lone_surrogate_beside_a_long_number_is_a_client_error_in_the_app() -> None:
+    from covet.http import Covet, Request
+    from covet.http.testing import TestClient
+
+    app = Covet()
+
+    @app.post("/typed")
+    async def typed(data: dict[str, Any]) -> dict[str, Any]:
+        return {"name": data["name"].encode("utf-8").decode()}
+
+    @app.post("/raw")
+    async def raw(request: Request) -> dict[str, Any]:
+        data = await request.json()
+        return {"name": data["name"].encode("utf-8").decode()}
+
+    client = TestClient(app)
+    body = b'{"id": "1234567890123456789012", "name": "\\ud800"}'
+    headers = {"content-type": "application/json"}
+    typed_reply = client.post("/typed", content=body, headers=headers)
+    assert typed_reply.status_code == 422
+    assert typed_reply.json()["errors"][0]["type"] == "json_invalid"
+    assert client.post("/raw", content=body, headers=headers).status_code == 400
+    big = b'{"id": 123456789012345678901234567890, "name": "ok"}'
+    assert client.post("/typed", content=big, headers=headers).json() == {"name": "ok"}
+
+
+def test_a_named_tuple_encodes_as_an_array_on_both_back_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from covet.http import Address
+
+    stdlib = load_without_orjson(monkeypatch)
+    value = {"client": Address("127.0.0.1", 5000)}
+    assert json_dumps(value) == stdlib.json_dumps(value) == b'{"client":["127.0.0.1",5000]}'

@@ -28,6 +28,7 @@ from covet.http import (
     Form,
     Header,
     HTTPException,
+    Path,
     Query,
     Request,
 )
@@ -880,3 +881,65 @@ def test_raw_utf8_in_the_query_string_decodes_like_request_query_params() -> Non
     assert messages[0]["status"] == 200
     assert json.loads(messages[1]["body"]) == {"param": "café", "query_params": "café"}
     assert TestClient(app).get("/search", params={"q": "café"}).json()["param"] == "café"
+
+
+# -- numeric bounds ---------------------------------------------------------------------------
+
+INT64_MAX = 2**63 - 1
+
+
+def test_bounded_numbers_answer_422_outside_their_range() -> None:
+    app = Covet()
+
+    @app.get("/items/{id:int}")
+    async def item(
+        id: Annotated[int, Path(le=INT64_MAX)],
+        page: Annotated[int, Query(ge=1, le=INT64_MAX)] = 1,
+        ratio: Annotated[float, Query(gt=0, lt=1)] = 0.5,
+        ids: Annotated[list[int], Query(ge=0)] = [],  # noqa: B006
+        x_limit: Annotated[int | None, Header(le=100)] = None,
+    ) -> dict[str, Any]:
+        return {"id": id, "page": page, "ratio": ratio, "ids": ids, "limit": x_limit}
+
+    client = TestClient(app)
+    assert client.get("/items/1?page=2&ids=0&ids=3", headers={"x-limit": "9"}).json() == {
+        "id": 1, "page": 2, "ratio": 0.5, "ids": [0, 3], "limit": 9,
+    }  # fmt: skip
+    reply = client.get(f"/items/{2**64}?page=0&ratio=1&ids=1&ids=-1", headers={"x-limit": "101"})
+    assert reply.status_code == 422
+    assert [(e["loc"], e["type"]) for e in reply.json()["errors"]] == [
+        (["path", "id"], "less_than_equal"),
+        (["query", "page"], "greater_than_equal"),
+        (["query", "ratio"], "less_than"),
+        (["query", "ids", 1], "greater_than_equal"),
+        (["header", "x-limit"], "less_than_equal"),
+    ]
+    assert reply.json()["errors"][0]["msg"] == f"Input should be less than or equal to {INT64_MAX}"
+
+
+def test_an_unbounded_int_stays_a_python_int() -> None:
+    app = Covet()
+
+    @app.get("/n")
+    async def n(value: int) -> str:
+        return str(value)
+
+    assert TestClient(app).get(f"/n?value={10**30}").text == str(10**30)
+
+
+def test_bounds_on_a_form_field_and_on_a_non_number() -> None:
+    app = Covet()
+
+    @app.post("/qty")
+    async def qty(n: Annotated[int, Form(ge=1)]) -> int:
+        return n
+
+    client = TestClient(app)
+    assert client.post("/qty", data={"n": "2"}).json() == 2
+    assert client.post("/qty", data={"n": "0"}).json()["errors"][0]["loc"] == ["form", "n"]
+
+    async def text(q: Annotated[str, Query(ge=1)]) -> str:  # pragma: no cover - refused
+        return q
+
+    with pytest.raises(ConfigurationError, match="bound numbers"):
+        Covet().add_route("/text", text)

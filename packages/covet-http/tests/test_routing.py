@@ -1,3 +1,4 @@
+import functools
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
@@ -18,9 +19,12 @@ from covet.http import (
     Depends,
     Header,
     HTTPException,
+    Mount,
     NoMatchFound,
+    Path,
     PlainTextResponse,
     Request,
+    Route,
     Router,
     StreamingResponse,
     WebSocket,
@@ -705,3 +709,254 @@ def test_methods_must_be_a_list_of_method_names() -> None:
             app.add_route("/y", first_handler, bad)  # type: ignore[arg-type]
     app.add_route("/z", first_handler, ["get", "M-SEARCH"])
     assert TestClient(app).get("/z").text == "first"
+
+
+# -- reversing URLs ----------------------------------------------------------------------------
+
+
+def test_url_path_for_never_builds_a_protocol_relative_url() -> None:
+    async def catchall(path: str) -> str:
+        return path
+
+    router = Router()
+    router.add_route("/{path:path}", catchall, name="catchall")
+    built = router.url_path_for("catchall", path="/example.org/a")
+    assert built == "/%2Fexample.org/a"  # not "//example.org/a", which browsers read as a host
+    assert router.url_path_for("catchall", path="\\example.org/a") == "/%5Cexample.org/a"
+    client = TestClient(router)
+    assert client.get(built).text == "/example.org/a"  # and it routes back to the same value
+    assert router.url_path_for("catchall", path="{id}") == "/%7Bid%7D"
+
+
+def test_url_for_inside_a_mounted_router_uses_the_app_as_base() -> None:
+    async def echo(request: Request) -> dict[str, str]:
+        return {
+            "index": str(request.url_for("index")),
+            "sub": str(request.url_for("mount:sub")),
+            "base": str(request.base_url),
+        }
+
+    sub = Router()
+    sub.add_route("/", echo, name="sub")
+    app = Covet()
+    app.add_route("/", echo, name="index")
+    app.mount("/submount", sub, name="mount")
+    client = TestClient(app, base_url="https://www.example.org", root_path="/sub_path")
+    expected = {
+        "index": "https://www.example.org/sub_path/",
+        "sub": "https://www.example.org/sub_path/submount/",
+        "base": "https://www.example.org/sub_path/",
+    }
+    assert client.get("/sub_path/").json() == expected
+    assert client.get("/sub_path/submount/").json() == expected
+
+
+def test_a_mounted_covet_app_builds_urls_in_its_own_namespace() -> None:
+    inner = Covet()
+
+    @inner.get("/ping", name="ping")
+    async def ping(request: Request) -> str:
+        return str(request.url_for("ping"))
+
+    app = Covet()
+    app.mount("/inner", inner, name="inner")
+    assert TestClient(app).get("/inner/ping").text == "http://testserver/inner/ping"
+    assert app.url_path_for("inner:ping") == "/inner/ping"
+
+
+def test_reverse_a_mount_by_name_with_path() -> None:
+    ok = PlainTextResponse("OK")
+    router = Router()
+    router.mount("/users", ok, name="users")
+    assert router.url_path_for("users", path="/a") == "/users/a"
+    assert router.url_path_for("users", path="a b") == "/users/a%20b"
+    with pytest.raises(NoMatchFound):
+        router.url_path_for("users", path="/a", foo="bar")
+    with pytest.raises(NoMatchFound):
+        router.url_path_for("users")
+
+    async def user(username: str) -> str:
+        return username
+
+    users = Router()
+    users.add_route("/{username}", user, name="user")
+    nested = Router()
+    nested.mount("/{subpath}/users", users, name="users")
+    assert nested.url_path_for("users:user", subpath="test", username="tom") == "/test/users/tom"
+    assert nested.url_path_for("users", subpath="test", path="/tom") == "/test/users/tom"
+    double = Router([Mount("/mount", routes=[Mount("/static", ok, name="static")], name="mount")])
+    assert double.url_path_for("mount:static", path="123") == "/mount/static/123"
+
+
+def test_routes_of_an_unnamed_mount_keep_their_names() -> None:
+    async def item(id: int) -> int:
+        return id
+
+    inner = Router()
+    inner.add_route("/items/{id:int}", item, name="item")
+    app = Covet()
+    app.mount("/api", inner)
+    assert app.url_path_for("item", id=3) == "/api/items/3"
+    assert TestClient(app).get("/api/items/3").json() == 3
+
+
+def test_mount_routes_and_mount_parameters_reach_the_handlers() -> None:
+    async def home(tenant: Annotated[str, Path()], request: Request) -> dict[str, Any]:
+        return {"tenant": tenant, "params": request.path_params}
+
+    app = Covet(routes=[Mount("/{tenant}", routes=[Route("/home", home)], name="t")])
+    assert TestClient(app).get("/acme/home").json() == {
+        "tenant": "acme",
+        "params": {"tenant": "acme"},
+    }
+    assert app.url_path_for("t:home", tenant="acme") == "/acme/home"
+    with pytest.raises(ConfigurationError):
+        Mount("/x", PlainTextResponse("x"), routes=[])
+
+
+def test_websocket_url_for_and_protocol_switch() -> None:
+    async def http_endpoint(request: Request) -> str:
+        return str(request.url_for("ws_endpoint"))
+
+    async def ws_endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json(
+            {"ws": str(websocket.url_for("ws_endpoint")), "http": str(websocket.url_for("page"))}
+        )
+        await websocket.close()
+
+    app = Covet()
+    app.add_route("/", http_endpoint, name="page")
+    app.add_websocket_route("/", ws_endpoint, name="ws_endpoint")
+    client = TestClient(app, base_url="https://example.org")
+    assert client.get("/").text == "wss://example.org/"
+    with client.websocket_connect("/") as ws:
+        assert ws.receive_json() == {"ws": "wss://example.org/", "http": "https://example.org/"}
+    assert app.url_path_for("ws_endpoint").protocol == "websocket"
+    assert app.url_for("page").protocol == "http"
+
+
+# -- route names -------------------------------------------------------------------------------
+
+
+class _Endpoint:
+    async def method(self, request: Request) -> str:
+        return "method"
+
+    @classmethod
+    async def a_classmethod(cls, request: Request) -> str:
+        return "classmethod"
+
+    @staticmethod
+    async def a_staticmethod(request: Request) -> str:
+        return "staticmethod"
+
+    async def __call__(self, request: Request) -> str:
+        return "object"
+
+
+async def _partial_target(request: Request, name: str) -> str:
+    return name
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        (_Endpoint().method, "method"),
+        (_Endpoint.a_classmethod, "a_classmethod"),
+        (_Endpoint.a_staticmethod, "a_staticmethod"),
+        (_Endpoint(), "_Endpoint"),
+        (lambda: "x", "<lambda>"),
+        (functools.partial(_partial_target, name="bound"), "_partial_target"),
+    ],
+)
+def test_route_names_of_every_kind_of_endpoint(endpoint: Any, expected: str) -> None:
+    route = Route("/", endpoint)
+    assert route.name == expected
+    router = Router([route])
+    assert router.url_path_for(expected) == "/"
+    assert TestClient(router).get("/").status_code == 200
+
+
+def test_a_partial_bound_keyword_cannot_be_overridden_from_the_query() -> None:
+    app = Covet()
+    app.add_route("/hello", functools.partial(_partial_target, name="bound"))
+    client = TestClient(app)
+    assert client.get("/hello").text == "bound"
+    assert client.get("/hello?name=evil").text == "bound"
+
+
+def test_a_mounted_router_serves_with_the_apps_settings() -> None:
+    class Denied(Exception):
+        pass
+
+    def real_user() -> str:
+        return "real"
+
+    async def who(user: Annotated[str, Depends(real_user)]) -> str:
+        return user
+
+    async def deny() -> None:
+        raise Denied
+
+    async def upload(request: Request) -> int:
+        return len(await request.body())
+
+    section = Router()
+    section.add_route("/who", who)
+    section.add_route("/deny", deny)
+    section.add_route("/upload", upload, methods=["POST"])
+    app = Covet(max_body_size=10)
+    app.mount("/section", section)
+    app.host("section.example.org", section)
+
+    @app.exception_handler(Denied)
+    async def denied(request: Request, exc: Denied) -> PlainTextResponse:
+        return PlainTextResponse("denied by the app", status_code=403)
+
+    app.dependency_overrides[real_user] = lambda: "override"
+    for client, prefix in (
+        (TestClient(app), "/section"),
+        (TestClient(app, base_url="http://section.example.org"), ""),
+    ):
+        assert client.get(f"{prefix}/who").text == "override"
+        reply = client.get(f"{prefix}/deny")
+        assert (reply.status_code, reply.text) == (403, "denied by the app")
+        assert client.post(f"{prefix}/upload", content=b"x" * 11).status_code == 413
+    alone = TestClient(section)  # served on its own: its own defaults
+    assert alone.get("/who").text == "real"
+    assert alone.post("/upload", content=b"x" * 11).json() == 11
+
+
+def test_paths_and_root_paths_below_mounts_are_starlettes() -> None:
+    async def echo(request: Request, label: str) -> dict[str, str]:
+        return {
+            "name": label,
+            "path": request.scope["path"],
+            "root_path": request.scope["root_path"],
+        }
+
+    async def pure(scope: Any, receive: Any, send: Any, label: str) -> None:
+        await PlainTextResponse(f"{label} {scope['path']} {scope['root_path']}")(
+            scope, receive, send
+        )
+
+    app = Covet(
+        routes=[
+            Route("/path", functools.partial(echo, label="path")),
+            Mount("/asgipath", functools.partial(pure, label="asgipath")),
+            Mount("/sub", routes=[Route("/path", functools.partial(echo, label="subpath"))]),
+        ]
+    )
+    client = TestClient(app, base_url="https://www.example.org/", root_path="/root")
+    assert client.get("/root/path").json() == {
+        "name": "path",
+        "path": "/root/path",
+        "root_path": "/root",
+    }
+    assert client.get("/root/asgipath/").text == "asgipath /root/asgipath/ /root/asgipath"
+    assert client.get("/root/sub/path").json() == {
+        "name": "subpath",
+        "path": "/root/sub/path",
+        "root_path": "/root/sub",
+    }

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from covet.http import Covet, WebSocketDisconnect
 from covet.http._exceptions import ConfigurationError
 from covet.http._staticfiles import StaticFiles
 from covet.http._types import Message
@@ -237,3 +238,47 @@ async def test_an_unreadable_file_is_404_not_a_truncated_200(
     assert headers[b"content-type"] == b"application/problem+json"
     status, _, body = await get(StaticFiles(site), "/app.css", method="HEAD")
     assert (status, body) == (200, b"")  # HEAD never opens the file
+
+
+def test_files_from_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "site-packages" / "covet_static_demo"
+    (package / "statics" / "css").mkdir(parents=True)
+    (package / "assets").mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "statics" / "css" / "site.css").write_text("from the package")
+    (package / "statics" / "shared.txt").write_text("package copy")
+    (package / "assets" / "logo.svg").write_text("<svg/>")
+    (tmp_path / "own").mkdir()
+    (tmp_path / "own" / "shared.txt").write_text("own copy")
+    monkeypatch.syspath_prepend(str(tmp_path / "site-packages"))
+
+    files = StaticFiles(
+        directory=tmp_path / "own",
+        packages=["covet_static_demo", ("covet_static_demo", "assets")],
+    )
+    client = TestClient(files)
+    assert client.get("/css/site.css").text == "from the package"
+    assert client.get("/shared.txt").text == "own copy"  # the directory comes first
+    assert client.get("/logo.svg").text == "<svg/>"
+    assert client.get("/../own/shared.txt").status_code == 404
+    assert client.get("/nothing.txt").status_code == 404
+    only_packages = TestClient(StaticFiles(packages=["covet_static_demo"]))
+    assert only_packages.get("/shared.txt").text == "package copy"
+
+    with pytest.raises(ConfigurationError, match="cannot import"):
+        StaticFiles(packages=["covet_no_such_package"])
+    with pytest.raises(ConfigurationError, match="no 'missing' directory"):
+        StaticFiles(packages=[("covet_static_demo", "missing")])
+    with pytest.raises(ConfigurationError):
+        StaticFiles()
+
+
+def test_a_websocket_to_static_files_is_closed(tmp_path: Path) -> None:
+    app = Covet()
+    app.mount("/static", StaticFiles(directory=tmp_path))
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        TestClient(app).websocket_connect("/static/x") as session,
+    ):
+        session.receive_text()
+    assert info.value.code == 1008

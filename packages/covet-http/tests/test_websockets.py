@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from covet.http import (
+    Covet,
+    FileResponse,
+    HTTPException,
+    JSONResponse,
+    StreamingResponse,
+    WebSocketException,
+)
 from covet.http._json import InvalidJSON
 from covet.http._responses import PlainTextResponse
 from covet.http._types import Receive, Scope, Send
@@ -186,7 +196,7 @@ def test_wrong_frame_type_and_bad_json() -> None:
         try:
             await ws.receive_json()
         except InvalidJSON as exc:
-            problems.append(type(exc).__name__)
+            problems.append(f"InvalidJSON, close code {exc.code}")  # type: ignore[attr-defined]
         await ws.close()
 
     with TestClient(websocket_app(handler)).websocket_connect("/") as session:
@@ -194,7 +204,10 @@ def test_wrong_frame_type_and_bad_json() -> None:
         session.send_text("{not json")
         with pytest.raises(WebSocketDisconnect):
             session.receive_text()
-    assert problems == ["expected a binary frame, received a text frame", "InvalidJSON"]
+    assert problems == [
+        "1003: expected a binary frame, received a text frame",
+        "InvalidJSON, close code 1003",
+    ]
 
 
 def test_app_errors_reach_the_test() -> None:
@@ -285,3 +298,139 @@ def test_json_mode_must_be_text_or_binary() -> None:
             errors.append(str(exc))
     assert len(errors) == 3
     assert all("mode must be 'text' or 'binary'" in error for error in errors)
+
+
+# -- denial responses of every kind, and close codes --------------------------------------------
+
+
+def test_streaming_and_file_responses_can_deny_a_handshake(tmp_path: Path) -> None:
+    denied = tmp_path / "denied.txt"
+    denied.write_text("go away")
+
+    async def stream(ws: WebSocket) -> None:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"hello "
+            yield b"world"
+
+        await ws.send_denial_response(StreamingResponse(chunks(), status_code=403))
+
+    async def file(ws: WebSocket) -> None:
+        await ws.send_denial_response(FileResponse(denied, status_code=401))
+
+    for handler, status, body in ((stream, 403, b"hello world"), (file, 401, b"go away")):
+        with pytest.raises(WebSocketDenialResponse) as info:
+            TestClient(websocket_app(handler)).websocket_connect("/").__enter__()
+        assert (info.value.status_code, info.value.content) == (status, body)
+
+
+async def test_a_streaming_response_on_a_websocket_scope_sends_denial_messages() -> None:
+    sent: list[dict[str, Any]] = []
+    ran: list[str] = []
+
+    async def receive() -> dict[str, Any]:  # pragma: no cover - must not be needed
+        raise AssertionError("the denial stream must not read the socket")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"chunk"
+
+    async def task() -> None:
+        ran.append("background")
+
+    await StreamingResponse(chunks(), background=task)({"type": "websocket"}, receive, send)
+    assert [m["type"] for m in sent] == [
+        "websocket.http.response.start",
+        "websocket.http.response.body",
+        "websocket.http.response.body",
+    ]
+    assert ran == ["background"]
+
+
+def test_frames_of_the_wrong_kind_close_with_1003() -> None:
+    async def texts(ws: WebSocket) -> None:
+        await ws.accept()
+        async for text in ws.iter_text():
+            await ws.send_text(text)
+
+    async def blobs(ws: WebSocket) -> None:
+        await ws.accept()
+        async for blob in ws.iter_bytes():
+            await ws.send_bytes(blob)
+
+    async def documents(ws: WebSocket) -> None:
+        await ws.accept()
+        async for document in ws.iter_json():
+            await ws.send_json(document)
+
+    app = Covet()
+    app.add_websocket_route("/text", texts)
+    app.add_websocket_route("/bytes", blobs)
+    app.add_websocket_route("/json", documents)
+    client = TestClient(app)
+    for path, good, bad in (
+        ("/text", ("text", "hi"), ("bytes", b"\x00")),
+        ("/bytes", ("bytes", b"\x00"), ("text", "hi")),
+        ("/json", ("text", '{"a": 1}'), ("text", "{not json")),
+    ):
+        with client.websocket_connect(path) as session:
+            session.send({"type": "websocket.receive", good[0]: good[1]})
+            session.receive()
+            session.send({"type": "websocket.receive", bad[0]: bad[1]})
+            with pytest.raises(WebSocketDisconnect) as info:
+                session.receive_text()
+        assert info.value.code == 1003, path
+
+
+def test_app_exception_handlers_serve_websockets() -> None:
+    class TryLater(Exception):
+        pass
+
+    app = Covet()
+
+    @app.exception_handler(HTTPException)
+    async def http_problem(request: Any, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(TryLater)
+    async def try_later(websocket: WebSocket, exc: TryLater) -> None:
+        await websocket.close(code=1013, reason="try again later")
+
+    @app.exception_handler(LookupError)
+    def lookup_failed(websocket: WebSocket, exc: LookupError) -> None:
+        return None  # handled, and left open: covet closes it
+
+    @app.websocket("/before")
+    async def before(websocket: WebSocket) -> None:
+        raise HTTPException(401, "Unauthorized")
+
+    @app.websocket("/after")
+    async def after(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raise TryLater()
+
+    @app.websocket("/lookup")
+    async def lookup(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raise KeyError("x")
+
+    client = TestClient(app)
+    with pytest.raises(WebSocketDenialResponse) as denial:
+        client.websocket_connect("/before").__enter__()
+    assert denial.value.status_code == 401
+    assert denial.value.content == b'{"detail":"Unauthorized"}'
+    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/after") as ws:
+        ws.receive_text()
+    assert (closed.value.code, closed.value.reason) == (1013, "try again later")
+    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/lookup") as ws:
+        ws.receive_text()
+    assert closed.value.code == 1011
+
+
+def test_websocket_exception_str_and_repr() -> None:
+    assert str(WebSocketException(1008)) == "1008: "
+    assert str(WebSocketException(1008, "Policy Violation")) == "1008: Policy Violation"
+    assert repr(WebSocketException(1013, reason="later")) == (
+        "WebSocketException(code=1013, reason='later')"
+    )

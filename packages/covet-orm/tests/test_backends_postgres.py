@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 
 import asyncpg
+import psycopg
 import pytest
 
 from covet.orm import (
@@ -89,7 +90,9 @@ async def test_driver_errors_map_onto_the_hierarchy(
     with pytest.raises(error) as info:
         await api(pg, "execute", sql, params)
     assert info.value.driver_error is info.value.__cause__
-    assert isinstance(info.value.driver_error, asyncpg.PostgresError | asyncpg.InterfaceError)
+    # the driver's own exception: asyncpg's on the async API, psycopg's on the sync API
+    driver = (asyncpg.PostgresError, asyncpg.InterfaceError) if api.is_async else psycopg.Error
+    assert isinstance(info.value.driver_error, driver)
     assert type(info.value) is error  # not merely a subclass of it
     # the connection is still usable afterwards
     assert await api(pg, "fetch_one", "SELECT count(*) AS n FROM pg_things") == {"n": 1}
@@ -99,7 +102,8 @@ async def test_unique_violation_keeps_the_sqlstate(pg: Database, api) -> None:
     await api(pg, "execute", "INSERT INTO pg_things VALUES (1, 1, 'x')")
     with pytest.raises(IntegrityError) as info:
         await api(pg, "execute", "INSERT INTO pg_things VALUES (2, 1, 'x')")
-    assert isinstance(info.value.driver_error, asyncpg.UniqueViolationError)
+    unique = asyncpg.UniqueViolationError if api.is_async else psycopg.errors.UniqueViolation
+    assert isinstance(info.value.driver_error, unique)
     assert info.value.driver_error.sqlstate == "23505"
 
 

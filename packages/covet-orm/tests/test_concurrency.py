@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncmy.errors
 import asyncpg
+import psycopg
 import pytest
 
 from covet.orm import CharField, Database, IntegerField, IntegrityError, Model
@@ -133,9 +134,12 @@ async def test_unique_violation_in_a_savepoint_leaves_the_transaction_usable(
 
 
 DRIVER_UNIQUE_ERROR = {
-    "sqlite": sqlite3.IntegrityError,
-    "postgres": asyncpg.UniqueViolationError,
-    "mysql": asyncmy.errors.IntegrityError,
+    ("sqlite", "sync"): sqlite3.IntegrityError,
+    ("sqlite", "async"): sqlite3.IntegrityError,
+    ("postgres", "sync"): psycopg.errors.UniqueViolation,
+    ("postgres", "async"): asyncpg.UniqueViolationError,
+    ("mysql", "sync"): asyncmy.errors.IntegrityError,
+    ("mysql", "async"): asyncmy.errors.IntegrityError,
 }
 
 
@@ -144,6 +148,6 @@ async def test_unique_violation_is_integrity_error_on_every_backend(backend: str
     await api(Ticket.objects, "create", owner=1, code="dup")
     with pytest.raises(IntegrityError) as info:
         await api(Ticket.objects, "create", owner=2, code="dup")
-    assert isinstance(info.value.driver_error, DRIVER_UNIQUE_ERROR[backend])
+    assert isinstance(info.value.driver_error, DRIVER_UNIQUE_ERROR[backend, api.name])
     assert info.value.__cause__ is info.value.driver_error
     assert await api(Ticket.objects, "count") == 1

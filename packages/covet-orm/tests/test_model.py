@@ -80,7 +80,7 @@ def test_metadata() -> None:
     with pytest.raises(TypeError, match="abstract"):
         Timestamped()
     with pytest.raises(AttributeError, match="abstract"):
-        Timestamped.objects  # noqa: B018
+        Timestamped.objects.all()
 
 
 def test_default_table_name() -> None:

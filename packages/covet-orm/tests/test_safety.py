@@ -64,7 +64,7 @@ async def test_identifiers_with_quotes_and_percent(api) -> None:
     assert await api(Odd.objects.filter(pk=obj.pk), "update", value=F("value") + 1) == 1
     got = await api(Odd.objects, "get", pk=obj.pk)
     assert got.value == 8
-    assert await api(got, "delete") == 1
+    assert (await api(got, "delete"))[0] == 1
 
 
 async def test_annotation_alias_with_percent(api) -> None:
@@ -128,8 +128,8 @@ async def test_update_checks_max_length_and_needs_values(api) -> None:
 async def test_misused_lookups_raise_clear_errors(api) -> None:
     with pytest.raises(FieldError, match="range needs two values"):
         Item.objects.filter(n__range=[1, 2, 3])
-    with pytest.raises(FieldError, match="contains needs a string"):
-        Item.objects.filter(name__contains=5)
+    with pytest.raises(ValidationError, match="name__contains=\\[5\\]: expected a string"):
+        Item.objects.filter(name__contains=[5])
     with pytest.raises(FieldError, match="None"):
         Item.objects.filter(n__gt=None)
     with pytest.raises(FieldError, match="fields: id, name, n"):

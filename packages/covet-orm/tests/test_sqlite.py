@@ -120,21 +120,21 @@ def test_file_database_pools_connections(tmp_path) -> None:
 
 
 async def test_async_operation_runs_in_one_thread_hop(tmp_path, monkeypatch) -> None:
-    import aiosqlite
+    from covet.orm.backends.sqlite import ConnectionThread
 
     db = Database(f"sqlite:///{tmp_path / 'hops.db'}", default=False)
     Item._meta.db = db
     try:
         await db.acreate_tables([Item])
         hops = 0
-        original = aiosqlite.Connection._execute
+        original = ConnectionThread.call
 
-        async def counting(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        async def counting(self, fn, *args):  # type: ignore[no-untyped-def]
             nonlocal hops
             hops += 1
-            return await original(self, fn, *args, **kwargs)
+            return await original(self, fn, *args)
 
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+        monkeypatch.setattr(ConnectionThread, "call", counting)
         # SELECT, SAVEPOINT, INSERT, RELEASE inside BEGIN ... COMMIT: 3 hops, not 6
         _, created = await Item.objects.aget_or_create(name="x", defaults={"n": 1})
         assert created

@@ -1,8 +1,5 @@
-"""The sync API on PostgreSQL and MariaDB: async drivers on private event loops, no thread hop.
-
-Each pooled connection owns an event loop that no thread runs; a sync call runs the driver's
-coroutine with ``run_until_complete`` in the calling thread, so worker threads share one pool.
-"""
+"""The sync API on PostgreSQL (psycopg 3) and MariaDB (asyncmy on private event loops): no thread
+hop, no thread or loop started per call; worker threads share one pool."""
 
 from __future__ import annotations
 
@@ -13,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 
 from covet.orm import Database, InterfaceError, SynchronousOnlyError
-from covet.orm.backends._server import drive
 
 ID_SQL = {"postgres": "SELECT pg_backend_pid() AS id", "mysql": "SELECT CONNECTION_ID() AS id"}
 
@@ -105,26 +101,3 @@ def test_closed_database_refuses_sync_calls(server_db_url: str) -> None:
     db.close()
     with pytest.raises(InterfaceError):
         db.fetch_one("SELECT 1")
-
-
-def test_drive_steps_a_coroutine_on_a_loop_no_thread_runs() -> None:
-    loop = asyncio.SelectorEventLoop()
-
-    async def work() -> str:
-        await asyncio.sleep(0)  # a bare yield
-        await asyncio.sleep(0.01)  # a timer
-        fut = asyncio.get_running_loop().create_future()
-        asyncio.get_running_loop().call_soon(fut.set_result, "done")
-        return str(await asyncio.wait_for(fut, 5))  # a task created and awaited inside
-
-    async def fail() -> None:
-        await asyncio.sleep(0)
-        raise KeyError("boom")
-
-    try:
-        assert drive(loop, work()) == "done"
-        with pytest.raises(KeyError, match="boom"):
-            drive(loop, fail())
-        assert asyncio._get_running_loop() is None  # reset after each call
-    finally:
-        loop.close()

@@ -125,3 +125,38 @@ async def test_filters_on_typed_values(api) -> None:
     assert await api(qs.filter(when__year=2024, when__month=2, when__day=29), "count") == 1
     assert await api(qs.filter(span__gt=dt.timedelta(days=1)), "count") == 1
     assert await api(qs.filter(name__contains="𝄞"), "count") == 1
+
+
+async def test_bulk_create_round_trips_every_type(api) -> None:
+    """PostgreSQL inserts a batch as one array per column (unnest): every type, NULLs, JSON
+    arrays and objects survive it, and the keys come back in the objects' order."""
+    nulls = Sample()
+    listed = Sample(**{**VALUES, "doc": [1, [2, 3], {"a": None}], "text": "short"})
+    made = await api(Sample.objects, "bulk_create", [Sample(**VALUES), nulls, listed])
+    assert [m.pk for m in made] == sorted(m.pk for m in made)
+    got = {o.pk: o for o in await api(Sample.objects.all(), "list")}
+    for name, value in VALUES.items():
+        assert getattr(got[made[0].pk], name) == value, name
+        assert getattr(got[made[1].pk], name) is None, name
+    assert got[made[2].pk].doc == [1, [2, 3], {"a": None}]
+
+
+class Wide(Model):
+    amount = DecimalField(max_digits=40, decimal_places=10)
+
+    class Meta:
+        table_name = "test_types_wide"
+
+
+async def test_decimals_wider_than_the_default_context(api, backend, db) -> None:
+    """max_digits past 28 (Python's default decimal precision): quantizing used to raise
+    decimal.InvalidOperation."""
+    await api(db, "create_tables", [Wide])
+    try:
+        value = Decimal("123456789012345678901234567890.0123456789")
+        if backend == "sqlite":
+            value = Decimal("12345.6789")  # SQLite keeps 15 significant digits
+        obj = await api(Wide.objects, "create", amount=value)
+        assert (await api(Wide.objects, "get", pk=obj.pk)).amount == value
+    finally:
+        await api(db, "drop_tables", [Wide])

@@ -245,6 +245,13 @@ class KeyRing:
     def get(self, kid: str) -> JWTKey | None:
         return self._keys.get(kid)
 
+    @property
+    def sole_key(self) -> JWTKey | None:
+        """The ring's only key, which verifies tokens that name no ``kid``; None with several."""
+        if len(self._keys) != 1:
+            return None
+        return next(iter(self._keys.values()))
+
     def __iter__(self) -> Iterator[JWTKey]:
         return iter(self._keys.values())
 

@@ -1,6 +1,7 @@
 """``JWTAuth``: issue and verify access and refresh tokens with PyJWT.
 
-PyJWT checks the signature with the one algorithm the key (chosen by ``kid``) is pinned to. Header
+PyJWT checks the signature with the one algorithm the key (chosen by ``kid``; a token without
+one is tried only when the ring holds a single key) is pinned to. Header
 policy (no ``alg: none``, no key-carrying headers, no ``crit``) is applied before, and the claims
 are checked after, against an injectable clock so expiry can be tested without sleeping. Every
 refusal is an :class:`AuthenticationFailed` carrying a :class:`FailureReason`.
@@ -293,15 +294,23 @@ class TokenCodec:
             raise AuthenticationFailed(_R.INVALID_HEADER, "typ must be JWT")
         kid = header.get("kid")
         if kid is None:
-            raise AuthenticationFailed(_R.MISSING_KID, "the token names no key id")
-        if not isinstance(kid, str):
+            # RFC 7515 makes kid optional: with one verification key there is no choice to
+            # make, so the token is tried against it (with its algorithm pinned, below)
+            key = self.keys.sole_key
+            if key is None:
+                raise AuthenticationFailed(
+                    _R.MISSING_KID, "the token names no key id and several keys could verify it"
+                )
+        elif not isinstance(kid, str):
             raise AuthenticationFailed(_R.INVALID_HEADER, "kid must be a string")
-        key = self.keys.get(kid)
-        if key is None:
-            raise AuthenticationFailed(_R.UNKNOWN_KID, "the key id is not in the key ring")
+        else:
+            found = self.keys.get(kid)
+            if found is None:
+                raise AuthenticationFailed(_R.UNKNOWN_KID, "the key id is not in the key ring")
+            key = found
         if alg != key.alg:
             raise AuthenticationFailed(
-                _R.ALGORITHM_MISMATCH, f"key {kid!r} is pinned to {key.alg}, token says {alg}"
+                _R.ALGORITHM_MISMATCH, f"key {key.kid!r} is pinned to {key.alg}, token says {alg}"
             )
         return header, key
 

@@ -14,12 +14,14 @@ from covet.http._datastructures import (
     Address,
     FormData,
     Headers,
+    MultiDict,
     MutableHeaders,
     QueryParams,
     State,
     UploadFile,
     route_path,
 )
+from covet.http._endpoint_classes import HTTPEndpoint, WebSocketEndpoint
 from covet.http._errors import (
     error_response,
     http_exception_response,
@@ -35,6 +37,7 @@ from covet.http._exceptions import (
 )
 from covet.http._fileresponse import FileResponse
 from covet.http._json import InvalidJSON, json_dumps, json_loads
+from covet.http._middleware import Middleware
 from covet.http._models import ModelAdapter, register_model_adapter
 from covet.http._openapi._context import OpenAPIContext
 from covet.http._params import Body, Cookie, Depends, Form, Header, Path, Query
@@ -47,10 +50,11 @@ from covet.http._responses import (
     Response,
     StreamingResponse,
 )
-from covet.http._routing import Mount, NoMatchFound, Route, Router, WebSocketRoute
+from covet.http._routing import Host, Mount, NoMatchFound, Route, Router, WebSocketRoute
 from covet.http._sse import EventSourceResponse, ServerSentEvent
 from covet.http._staticfiles import StaticFiles
 from covet.http._types import ASGIApp, Message, RawHeaders, Receive, Scope, Send
+from covet.http._urls import URLPath
 from covet.http._websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 __all__ = [
@@ -73,14 +77,18 @@ __all__ = [
     "Form",
     "FormData",
     "HTMLResponse",
+    "HTTPEndpoint",
     "HTTPException",
     "Header",
     "Headers",
+    "Host",
     "InvalidJSON",
     "JSONResponse",
     "Message",
+    "Middleware",
     "ModelAdapter",
     "Mount",
+    "MultiDict",
     "MutableHeaders",
     "NoMatchFound",
     "OpenAPIContext",
@@ -104,9 +112,11 @@ __all__ = [
     "State",
     "StaticFiles",
     "StreamingResponse",
+    "URLPath",
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
+    "WebSocketEndpoint",
     "WebSocketException",
     "WebSocketRoute",
     "WebSocketState",

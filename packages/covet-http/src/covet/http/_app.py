@@ -9,10 +9,16 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from covet.http._datastructures import State
-from covet.http._endpoint import Settings
-from covet.http._errors import ExceptionHandler, ExceptionHandlerKey, error_response
+from covet.http._endpoint import Settings, handle_websocket_refusal
+from covet.http._errors import (
+    ExceptionHandler,
+    ExceptionHandlerKey,
+    error_response,
+    problem_response,
+)
 from covet.http._exceptions import ConfigurationError
 from covet.http._lifespan import Hook, Lifespan
+from covet.http._middleware import Middleware, build_stack, normalize
 from covet.http._openapi._setup import OpenAPIConfig
 from covet.http._openapi._setup import build_document as build_openapi
 from covet.http._openapi._setup import install as install_openapi
@@ -20,16 +26,17 @@ from covet.http._params import Depends
 from covet.http._requests import DEFAULT_MAX_BODY_SIZE
 from covet.http._routing import BaseRoute, Route, Router, TrailingSlash, WebSocketRoute
 from covet.http._types import ASGIApp, Message, Receive, Scope, Send
+from covet.http._urls import VALID_HOSTS, URLPath, is_host
 
 F = TypeVar("F", bound=Callable[..., Any])
-Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
 
 
 class Covet:
     """A CovetPy application: an ASGI callable with a router, settings and middleware.
 
-    Middleware added later wraps middleware added earlier (the last one added sees the request
-    first), as in Starlette. The stack is built once, at start-up or on the first request.
+    As in Starlette, ``middleware=[A, B]`` is read outermost first (A sees the request first),
+    and ``add_middleware`` wraps what is there already (the last one added sees the request
+    first). The stack is built once, at start-up or on the first request.
     """
 
     def __init__(
@@ -37,7 +44,7 @@ class Covet:
         *,
         debug: bool = False,
         routes: Sequence[BaseRoute] | None = None,
-        middleware: Sequence[Middleware] | None = None,
+        middleware: Sequence[Any] | None = None,
         exception_handlers: Mapping[ExceptionHandlerKey, ExceptionHandler] | None = None,
         lifespan: Callable[..., Any] | None = None,
         on_startup: Sequence[Hook] = (),
@@ -86,7 +93,8 @@ class Covet:
         self.root_path = root_path.rstrip("/")
         self._lifespan = Lifespan(lifespan, on_startup, on_shutdown)
         self.router.lifespan_handler = self._run_lifespan
-        self.user_middleware: list[Middleware] = list(middleware or [])
+        #: outermost first
+        self.user_middleware: list[Middleware] = normalize(middleware)
         self._stack: ASGIApp | None = None
         self.openapi_config = OpenAPIConfig(
             title=title,
@@ -190,16 +198,39 @@ class Covet:
     ) -> None:
         self.router.include_router(router, prefix=prefix, dependencies=dependencies, tags=tags)
 
-    def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+    def mount(
+        self,
+        path: str,
+        app: ASGIApp,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Any] | None = None,
+    ) -> None:
         """Serve ``app`` (any ASGI app) below ``path``; it sees ``root_path`` + ``path``."""
-        self.router.mount(path, app, name=name)
+        self.router.mount(path, app, name=name, middleware=middleware)
 
-    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+    def host(
+        self,
+        host: str,
+        app: ASGIApp,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Any] | None = None,
+    ) -> None:
+        """Serve every request whose ``Host`` matches ``host`` with ``app`` (virtual hosting)."""
+        self.router.host(host, app, name=name, middleware=middleware)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         return self.router.url_path_for(name, **path_params)
 
-    def url_for(self, name: str, /, **path_params: Any) -> str:
-        """The path of the route called ``name`` below the app's ``root_path``."""
-        return self.root_path + self.router.url_path_for(name, **path_params)
+    def url_for(self, name: str, /, **path_params: Any) -> URLPath:
+        """The path of the route called ``name`` below the app's ``root_path``.
+
+        For a route below a :class:`Host`, ``.host`` names its host; ``request.url_for`` gives
+        the absolute URL.
+        """
+        path = self.router.url_path_for(name, **path_params)
+        return URLPath(self.root_path + path, path.protocol, path.host)
 
     # -- errors, hooks, middleware ------------------------------------------------------------
 
@@ -223,19 +254,22 @@ class Covet:
         self._lifespan.on_shutdown.append(func)
         return func
 
-    def add_middleware(self, middleware_class: Callable[..., ASGIApp], **options: Any) -> None:
-        """Wrap the app in a pure-ASGI middleware: ``middleware_class(app, **options)``."""
+    def add_middleware(
+        self, middleware_class: Callable[..., ASGIApp], *args: Any, **options: Any
+    ) -> None:
+        """Wrap the app in a pure-ASGI middleware: ``middleware_class(app, *args, **options)``.
+
+        It becomes the outermost layer, so it sees requests before the middleware added earlier.
+        """
         if self._stack is not None:
             raise ConfigurationError(
                 "cannot add middleware after the application has started; add it at import time"
             )
-        self.user_middleware.append((middleware_class, options))
+        self.user_middleware.insert(0, Middleware(middleware_class, *args, **options))
 
     def build_middleware_stack(self) -> ASGIApp:
         if self._stack is None:
-            app: ASGIApp = self.router
-            for cls, options in self.user_middleware:
-                app = cls(app, **options)
+            app = build_stack(self.user_middleware, self.router)
             if self.user_middleware:
                 app = _ServerErrors(app, self.settings)
             self._stack = app
@@ -248,6 +282,14 @@ class Covet:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if "covet.app_root_path" in scope:  # mounted in another app: url_for builds below us
+            scope["covet.app_root_path"] = scope.get("root_path", "")
+        for name, value in scope.get("headers", ()):  # RFC 9112 3.2: a valid Host or a 400;
+            if name == b"host":  # the path's form is the router's check (free on its fast path)
+                if value and VALID_HOSTS.get(value) is not True and not is_host(value):
+                    await _refuse(_BAD_HOST, scope, receive, send)
+                    return
+                break
         stack = self._stack or self.build_middleware_stack()
         await stack(scope, receive, send)
 
@@ -262,7 +304,14 @@ class Covet:
         workers: int = 1,
         **options: Any,
     ) -> None:
-        """Serve the app with uvicorn (``pip install covet-http[server]``)."""
+        """Serve the app with uvicorn (``pip install covet-http[server]``).
+
+        uvicorn's own proxy-header handling stays off: it would take ``X-Forwarded-For`` from
+        any peer on 127.0.0.1 and rewrite the client address before the app sees it. Behind
+        a proxy, add covet.middleware's ``ProxyHeadersMiddleware(trusted_proxies=[...])``.
+        """
+        refuse_proxy_headers(options)
+        options["proxy_headers"] = False
         uvicorn = import_uvicorn()
         target: Any = self
         if reload or workers > 1:
@@ -286,6 +335,17 @@ class Covet:
         )
 
 
+def refuse_proxy_headers(options: Mapping[str, Any]) -> None:
+    """Covet's launchers leave forwarding headers to ProxyHeadersMiddleware alone."""
+    if options.get("proxy_headers") or "forwarded_allow_ips" in options:
+        raise ConfigurationError(
+            "covet serves with uvicorn's proxy headers off, so that the client address cannot "
+            "be set by whoever reaches the server: trust your proxy with "
+            "covet.middleware.ProxyHeadersMiddleware(trusted_proxies=[...]) instead of "
+            "proxy_headers / forwarded_allow_ips"
+        )
+
+
 def import_uvicorn() -> Any:
     try:
         import uvicorn
@@ -294,6 +354,17 @@ def import_uvicorn() -> Any:
             "running the server needs uvicorn: pip install 'covet-http[server]'"
         ) from None
     return uvicorn
+
+
+_BAD_HOST = "the Host header is not a valid host[:port]"
+
+
+async def _refuse(problem: str, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a request whose Host cannot be served: 400 (RFC 9112 3.2)."""
+    if scope["type"] == "websocket":
+        await handle_websocket_refusal(scope, receive, send, problem)
+        return
+    await problem_response(400, problem)(scope, receive, send)
 
 
 class _ServerErrors:

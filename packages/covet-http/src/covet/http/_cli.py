@@ -39,7 +39,10 @@ def load_app(target: str, app_dir: str = ".") -> Any:
 
 
 def run_command(argv: Sequence[str]) -> int:
-    """Serve an app with uvicorn: covet run module:app [--host] [--port] [--reload] [--workers]."""
+    """Serve an app with uvicorn: covet run module:app [--host] [--port] [--reload] [--workers].
+
+    uvicorn's proxy-header handling is off (see ``Covet.run``).
+    """
     parser = argparse.ArgumentParser(prog="covet run", description=run_command.__doc__)
     parser.add_argument("app", help="the application, as module:attribute (default attribute: app)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
@@ -72,12 +75,13 @@ def run_command(argv: Sequence[str]) -> int:
         app_dir=args.app_dir,
         root_path=args.root_path,
         log_level=args.log_level,
+        proxy_headers=False,  # forwarding headers are ProxyHeadersMiddleware's alone
     )
     return 0
 
 
 def _rows(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, str, str, str]]:
-    from covet.http._routing import Mount, Route, WebSocketRoute
+    from covet.http._routing import Host, Mount, Route, WebSocketRoute
 
     for route in routes:
         if isinstance(route, Route):
@@ -91,6 +95,11 @@ def _rows(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, str, s
         elif isinstance(route, WebSocketRoute):
             endpoint = f"{route.endpoint.__module__}.{route.endpoint.__qualname__}"
             yield "WS", prefix + route.path, route.name or "", endpoint
+        elif isinstance(route, Host):
+            if route.routes and isinstance(route.routes[0], Route | WebSocketRoute | Mount):
+                yield from _rows(route.routes, route.host + prefix)
+            else:
+                yield "HOST", route.host + (prefix or "/"), route.name or "", repr(route.app)
         elif isinstance(route, Mount):
             inner = getattr(route.app, "routes", None)
             if (

@@ -10,11 +10,15 @@ document never promises a rule the server does not enforce.
 from __future__ import annotations
 
 import dataclasses
+import decimal
+import enum
 import re
+import types
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from covet.http._validation import Invalid, error
+from covet.http._exceptions import ConfigurationError
+from covet.http._validation import QUALIFIERS, Invalid, error, sequence_item
 
 NUMERIC = ("gt", "ge", "lt", "le", "multiple_of")
 LENGTH = ("min_length", "max_length")
@@ -44,6 +48,16 @@ class Constraints:
     pattern: str | None = None
 
     def __post_init__(self) -> None:
+        for name in NUMERIC:
+            value = getattr(self, name)
+            if value is not None and not _is_number(value):
+                raise ConfigurationError(f"{name}= takes a number, not {value!r}")
+        if self.multiple_of is not None and not self.multiple_of > 0:
+            raise ConfigurationError(f"multiple_of= must be above 0, not {self.multiple_of!r}")
+        for name in LENGTH:
+            value = getattr(self, name)
+            if value is not None and (type(value) is not int or value < 0):
+                raise ConfigurationError(f"{name}= takes a whole number >= 0, not {value!r}")
         if self.pattern is not None:
             python_pattern(self.pattern)  # a broken pattern fails where it is written
 
@@ -69,7 +83,80 @@ class Constraints:
             "max_length": "maxItems" if array else "maxLength",
             "pattern": "pattern",
         }
-        return {keywords[name]: value for name, value in self.items()}
+        return {keywords[name]: _json_number(value) for name, value in self.items()}
+
+    def refuse_misfits(self, tp: Any, *, per_item: bool = False) -> None:
+        """Raise ``TypeError`` when a rule can never apply to a value of ``tp`` (``ge`` on a
+        string, ``pattern`` on a number): refused at registration, not silently unchecked.
+
+        ``per_item``: on a list (query, header, form), the number and pattern rules apply to
+        each item and the lengths count the items, as the extractors check them.
+        """
+        kinds = _kinds(tp)
+        item_kinds = kinds
+        if per_item and "sequence" in kinds:
+            item = sequence_item(_strip(tp))
+            item_kinds = _kinds(item) if item is not None else set()
+        numeric = [name for name in NUMERIC if getattr(self, name) is not None]
+        if numeric and "number" not in item_kinds:
+            raise TypeError(f"{'/'.join(numeric)} bound numbers, not {_type_name(tp)}")
+        if self.pattern is not None and "text" not in item_kinds:
+            raise TypeError(f"pattern matches strings, not {_type_name(tp)}")
+        if (self.min_length is not None or self.max_length is not None) and not kinds & {
+            "text",
+            "sequence",
+        }:
+            raise TypeError(
+                f"min_length/max_length measure strings and lists, not {_type_name(tp)}"
+            )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool)
+
+
+def _json_number(value: Any) -> Any:
+    """A Decimal bound as a JSON number (the document's JSON writer turns Decimals to strings)."""
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _strip(tp: Any) -> Any:
+    """``tp`` without ``Annotated``, TypedDict qualifiers and ``None`` in a union."""
+    while get_origin(tp) is Annotated or get_origin(tp) in QUALIFIERS:
+        tp = get_args(tp)[0]
+    if get_origin(tp) in (Union, types.UnionType):
+        args = [arg for arg in get_args(tp) if arg is not type(None)]
+        if len(args) == 1:
+            return _strip(args[0])
+    return tp
+
+
+def _kinds(tp: Any) -> set[str]:
+    """What rules a value of ``tp`` can obey: "number", "text", "sequence" (one per member of
+    a union: as in JSON Schema, a rule only concerns the values it can measure)."""
+    tp = _strip(tp)
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return set().union(*(_kinds(arg) for arg in get_args(tp)))
+    if origin is Literal:
+        return set().union(*(_kinds(type(value)) for value in get_args(tp)))
+    if sequence_item(tp) is not None:
+        return {"sequence"}
+    if not isinstance(tp, type) or issubclass(tp, bool):
+        return set()
+    if issubclass(tp, int | float | decimal.Decimal):
+        return {"number"}
+    if issubclass(tp, str):
+        return {"text"}
+    if issubclass(tp, bytes | bytearray) and not issubclass(tp, enum.Enum):
+        return {"sequence"}
+    return set()
+
+
+def _type_name(tp: Any) -> str:
+    return tp.__name__ if isinstance(tp, type) else repr(tp)
 
 
 def python_pattern(pattern: str) -> re.Pattern[str]:

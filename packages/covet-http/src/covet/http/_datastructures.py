@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from tempfile import SpooledTemporaryFile
 from typing import Any, BinaryIO, NamedTuple, TypeVar, overload
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from covet.http._concurrency import run_in_threadpool
 from covet.http._types import RawHeaders, Scope
+from covet.http._urls import URL, route_path
 
 __all__ = [
     "URL",
@@ -17,6 +18,7 @@ __all__ = [
     "FormData",
     "Headers",
     "ImmutableMultiDict",
+    "MultiDict",
     "MutableHeaders",
     "QueryParams",
     "State",
@@ -193,6 +195,19 @@ class MutableHeaders(Headers):
         for key, value in items:
             self.set(key, value)
 
+    def __ior__(self, other: Mapping[str, str]) -> MutableHeaders:
+        if not isinstance(other, Mapping):
+            raise TypeError(f"expected a mapping, got {type(other).__name__}")
+        self.update(other)
+        return self
+
+    def __or__(self, other: Mapping[str, str]) -> MutableHeaders:
+        if not isinstance(other, Mapping):
+            raise TypeError(f"expected a mapping, got {type(other).__name__}")
+        merged = self.mutablecopy()
+        merged.update(other)
+        return merged
+
     def add_vary_header(self, vary: str) -> None:
         existing = self.get("vary")
         if existing is None:
@@ -202,7 +217,11 @@ class MutableHeaders(Headers):
 
 
 class ImmutableMultiDict(Mapping[str, _V]):
-    """An immutable mapping that keeps every value of repeated keys, in order."""
+    """An immutable mapping that keeps every value of repeated keys, in order.
+
+    ``d[key]`` is the **last** value given for ``key`` (as in Starlette and Django, and as a
+    handler's ``q: str`` parameter reads it); ``getlist(key)`` is all of them.
+    """
 
     __slots__ = ("_dict", "_list")
 
@@ -216,9 +235,7 @@ class ImmutableMultiDict(Mapping[str, _V]):
         else:
             pairs = list(items)
         self._list = pairs
-        self._dict: dict[str, _V] = {}
-        for key, value in pairs:
-            self._dict.setdefault(key, value)
+        self._dict: dict[str, _V] = dict(pairs)
 
     def getlist(self, key: str) -> list[_V]:
         return [value for name, value in self._list if name == key]
@@ -249,6 +266,78 @@ class ImmutableMultiDict(Mapping[str, _V]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._list!r})"
+
+
+class MultiDict(ImmutableMultiDict[Any]):
+    """A mutable multi-dict: ``d[key] = value`` replaces every value of ``key``;
+    ``append`` adds one more; ``getlist``, ``setlist``, ``poplist`` work on all of them."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        items: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        /,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(items)
+        for key, value in kwargs.items():
+            self.append(key, value)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.setlist(key, [value])
+
+    def __delitem__(self, key: str) -> None:
+        del self._dict[key]
+        self._list = [(k, v) for k, v in self._list if k != key]
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        self._list = [(k, v) for k, v in self._list if k != key]
+        return self._dict.pop(key, default)
+
+    def popitem(self) -> tuple[str, Any]:
+        key, value = self._dict.popitem()
+        self._list = [(k, v) for k, v in self._list if k != key]
+        return key, value
+
+    def poplist(self, key: str) -> list[Any]:
+        values = self.getlist(key)
+        self.pop(key)
+        return values
+
+    def clear(self) -> None:
+        self._dict.clear()
+        self._list.clear()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self._dict:
+            self.append(key, default)
+        return self._dict[key]
+
+    def setlist(self, key: str, values: Sequence[Any]) -> None:
+        """Replace every value of ``key`` with ``values`` (none: remove the key)."""
+        if not values:
+            self.pop(key)
+            return
+        self._list = [(k, v) for k, v in self._list if k != key]
+        self._list.extend((key, value) for value in values)
+        self._dict[key] = values[-1]
+
+    def append(self, key: str, value: Any) -> None:
+        self._list.append((key, value))
+        self._dict[key] = value
+
+    def update(
+        self,
+        items: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        /,
+        **kwargs: Any,
+    ) -> None:
+        """Replace the values of the keys given (all of them, each key's new values kept)."""
+        incoming = MultiDict(items, **kwargs)
+        self._list = [(k, v) for k, v in self._list if k not in incoming._dict]
+        self._list.extend(incoming._list)
+        self._dict.update(incoming._dict)
 
 
 def parse_query_string(query: str) -> list[tuple[str, str]]:
@@ -349,147 +438,6 @@ class FormData(ImmutableMultiDict[str | UploadFile]):
         for _, value in self._list:
             if not isinstance(value, str):
                 await value.close()
-
-
-class URL:
-    """A parsed URL, built from a string or an ASGI scope."""
-
-    __slots__ = ("_components", "_url")
-
-    def __init__(self, url: str = "", scope: Scope | None = None) -> None:
-        if scope is not None:
-            url = _url_from_scope(scope)
-        self._url = url
-        self._components: SplitResult | None = None
-
-    @property
-    def components(self) -> SplitResult:
-        if self._components is None:
-            self._components = urlsplit(self._url)
-        return self._components
-
-    @property
-    def scheme(self) -> str:
-        return self.components.scheme
-
-    @property
-    def netloc(self) -> str:
-        return self.components.netloc
-
-    @property
-    def path(self) -> str:
-        return self.components.path
-
-    @property
-    def query(self) -> str:
-        return self.components.query
-
-    @property
-    def fragment(self) -> str:
-        return self.components.fragment
-
-    @property
-    def hostname(self) -> str | None:
-        return self.components.hostname
-
-    @property
-    def port(self) -> int | None:
-        return self.components.port
-
-    @property
-    def username(self) -> str | None:
-        return self.components.username
-
-    @property
-    def password(self) -> str | None:
-        return self.components.password
-
-    @property
-    def is_secure(self) -> bool:
-        return self.scheme in ("https", "wss")
-
-    def replace(self, **kwargs: Any) -> URL:
-        """Return a copy with components replaced (``scheme``, ``netloc``, ``path``, ``query``,
-        ``fragment``, or ``hostname``/``port``/``username``/``password``)."""
-        parts = ("hostname", "port", "username", "password")
-        if any(name in kwargs for name in parts):
-            hostname = kwargs.pop("hostname", self.hostname) or ""
-            port = kwargs.pop("port", self.port)
-            username = kwargs.pop("username", self.username)
-            password = kwargs.pop("password", self.password)
-            if ":" in hostname and not hostname.startswith("["):
-                hostname = f"[{hostname}]"
-            netloc = hostname if port is None else f"{hostname}:{port}"
-            if username is not None:
-                userinfo = username if password is None else f"{username}:{password}"
-                netloc = f"{userinfo}@{netloc}"
-            kwargs["netloc"] = netloc
-        return URL(self.components._replace(**kwargs).geturl())
-
-    def include_query_params(self, **params: Any) -> URL:
-        query = dict(QueryParams(self.query))
-        query.update({key: str(value) for key, value in params.items()})
-        return self.replace(query=urlencode(query))
-
-    def replace_query_params(self, **params: Any) -> URL:
-        return self.replace(query=urlencode({key: str(value) for key, value in params.items()}))
-
-    def remove_query_params(self, keys: str | Sequence[str]) -> URL:
-        drop = {keys} if isinstance(keys, str) else set(keys)
-        kept = [(k, v) for k, v in QueryParams(self.query).multi_items() if k not in drop]
-        return self.replace(query=urlencode(kept))
-
-    def __eq__(self, other: object) -> bool:
-        return str(self) == str(other)
-
-    def __hash__(self) -> int:
-        return hash(self._url)
-
-    def __str__(self) -> str:
-        return self._url
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._url!r})"
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-
-
-_HOST_FORBIDDEN = frozenset("/\\@?# \t")
-
-
-def _url_from_scope(scope: Scope) -> str:
-    scheme = scope.get("scheme", "http")
-    path = scope["path"].replace("?", "%3F").replace("#", "%23")
-    query = scope.get("query_string", b"").decode("latin-1")
-    host = None
-    for name, value in scope["headers"]:
-        if name == b"host":
-            host = value.decode("latin-1")
-            break
-    if not host or _HOST_FORBIDDEN.intersection(host):
-        server = scope.get("server")
-        if server is None:
-            if path.startswith("//"):
-                path = "/%2F" + path[2:]
-            return f"{path}?{query}" if query else path
-        host, port = server
-        if ":" in host and not host.startswith("["):
-            host = f"[{host}]"
-        if port != _DEFAULT_PORTS.get(scheme):
-            host = f"{host}:{port}"
-    return f"{scheme}://{host}{path}?{query}" if query else f"{scheme}://{host}{path}"
-
-
-def route_path(scope: Scope) -> str:
-    """The path below the app's mount point (``path`` minus ``root_path``, ASGI convention)."""
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    if not root_path or not path.startswith(root_path):
-        return path
-    if len(path) == len(root_path):
-        return ""
-    return path[len(root_path) :] if path[len(root_path)] == "/" else path
 
 
 class State:

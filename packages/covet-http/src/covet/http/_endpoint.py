@@ -349,28 +349,81 @@ async def handle_websocket(
             raise unwrap_group(group) from None
     except WebSocketDisconnect:
         pass
-    except WebSocketException as exc:
-        error = exc
-        await _close(websocket, exc.code, exc.reason)
-    except RequestValidationError as exc:
-        error = exc
-        if not await _deny(websocket, exc):
-            fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors)
-            await _close(websocket, 1008, "invalid parameters: " + fields)
-    except HTTPException as exc:
-        error = exc
-        if not await _deny(websocket, exc):
-            await _close(websocket, 1008, str(exc.detail))
     except Exception as exc:
         error = exc
-        logger.error(
-            "Unhandled exception in websocket %s",
-            scope.get("path"),
-            exc_info=(type(exc), exc, exc.__traceback__),
-        )
-        await _close(websocket, 1011, "internal error")
+        await websocket_error(exc, websocket, settings)
     finally:
         await ctx.close(error)
+
+
+async def websocket_error(exc: Exception, websocket: Any, settings: Settings) -> None:
+    """End a websocket whose handler raised ``exc``.
+
+    A handler registered for the exception (or its status) runs first, with the socket:
+    before ``accept()`` a Response it returns is the HTTP answer to the handshake; after it,
+    the handler closes the socket with the code it chooses. Whatever is still open afterwards
+    is closed: ``WebSocketException`` with its code; an ``HTTPException`` (or invalid
+    parameters) refuses the handshake with its HTTP answer, or closes with 1008; anything else
+    is logged and closes with 1011.
+    """
+    from covet.http._websockets import WebSocketState
+
+    handler = settings.exception_handlers.lookup(exc)
+    if handler is not None:
+        try:
+            if inspect.iscoroutinefunction(handler):
+                result = await handler(websocket, exc)
+            else:
+                result = await run_sync(handler, websocket, exc, limiter=settings.limiter)
+                if inspect.isawaitable(result):
+                    result = await result
+            if result is not None and websocket.application_state == WebSocketState.CONNECTING:
+                response = to_response(result)
+                if _can_deny(websocket):
+                    with contextlib.suppress(Exception):  # the client may be gone already
+                        await websocket.send_denial_response(response)
+        except Exception as handler_exc:  # a broken handler must not hide the original
+            logger.exception("exception handler %r failed", handler)
+            exc = handler_exc
+        else:
+            if websocket.application_state in (WebSocketState.CONNECTING, WebSocketState.CONNECTED):
+                await _close(websocket, *_close_code(exc))
+            return
+    if isinstance(exc, HTTPException):
+        if not await _deny(websocket, exc):
+            await _close(websocket, *_close_code(exc))
+        return
+    if not isinstance(exc, WebSocketException):
+        logger.error(
+            "Unhandled exception in websocket %s",
+            websocket.scope.get("path"),
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+    await _close(websocket, *_close_code(exc))
+
+
+async def handle_websocket_refusal(
+    scope: Scope, receive: Receive, send: Send, problem: str | None
+) -> None:
+    """Refuse a handshake that cannot be served: 400 where the server can send it, else close."""
+    from covet.http._websockets import WebSocket
+
+    await websocket_error(HTTPException(400, problem), WebSocket(scope, receive, send), Settings())
+
+
+def _close_code(exc: BaseException) -> tuple[int, str]:
+    if isinstance(exc, WebSocketException):
+        return exc.code, exc.reason
+    if isinstance(exc, RequestValidationError):
+        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors)
+        return 1008, "invalid parameters: " + fields
+    if isinstance(exc, HTTPException):
+        return 1008, str(exc.detail)
+    return 1011, "internal error"
+
+
+def _can_deny(websocket: Any) -> bool:
+    return "websocket.http.response" in websocket.scope.get("extensions", {})
 
 
 async def _deny(websocket: Any, exc: HTTPException) -> bool:
@@ -379,9 +432,7 @@ async def _deny(websocket: Any, exc: HTTPException) -> bool:
     the server supports the denial-response extension. False when it cannot (then: close)."""
     from covet.http._websockets import WebSocketState
 
-    if websocket.application_state != WebSocketState.CONNECTING:
-        return False
-    if "websocket.http.response" not in websocket.scope.get("extensions", {}):
+    if websocket.application_state != WebSocketState.CONNECTING or not _can_deny(websocket):
         return False
     try:
         await websocket.send_denial_response(http_exception_response(exc))

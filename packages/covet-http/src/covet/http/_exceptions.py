@@ -71,3 +71,9 @@ class WebSocketException(CovetHTTPError):
         self.code = code
         self.reason = reason or ""
         super().__init__(code, self.reason)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, reason={self.reason!r})"

@@ -22,6 +22,7 @@ from covet.http._responses import (
     HeadersArg,
     Response,
     _content_type,
+    denial_send,
     encode_headers,
     run_until_disconnect,
 )
@@ -30,6 +31,7 @@ from covet.http._types import Message, Receive, Scope, Send
 __all__ = ["FileResponse"]
 
 CHUNK_SIZE = 64 * 1024
+_OCTET_STREAM = "application/octet-stream"
 MAX_RANGES = 64
 
 
@@ -58,7 +60,7 @@ class FileResponse(Response):
         self.status_code = status_code
         self.filename = filename
         if media_type is None:
-            media_type = mimetypes.guess_type(filename or self.path)[0] or "text/plain"
+            media_type = mimetypes.guess_type(filename or self.path)[0] or _OCTET_STREAM
         self.media_type = media_type
         self.background = background
         self.body = b""
@@ -77,7 +79,7 @@ class FileResponse(Response):
     def _set_stat_headers(self, st: os.stat_result) -> None:
         names = {name for name, _ in self.raw_headers}
         extra = [
-            (b"content-type", _content_type(self.media_type or "text/plain", self.charset)),
+            (b"content-type", _content_type(self.media_type or _OCTET_STREAM, self.charset)),
             (b"accept-ranges", b"bytes"),
             (b"last-modified", formatdate(st.st_mtime, usegmt=True).encode("latin-1")),
             (b"etag", f'"{st.st_mtime_ns:x}-{st.st_size:x}"'.encode("latin-1")),
@@ -85,6 +87,9 @@ class FileResponse(Response):
         self.raw_headers.extend(item for item in extra if item[0] not in names)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        denial = scope["type"] == "websocket"
+        if denial:
+            send = denial_send(send)
         st = self.stat_result
         if st is None:
             try:
@@ -121,7 +126,7 @@ class FileResponse(Response):
             else:
                 await self._send_multiple_ranges(send, ranges, size, send_body)
 
-        if send_body and size > CHUNK_SIZE:
+        if send_body and size > CHUNK_SIZE and not denial:
             # Several chunks: stop reading when the client leaves (uvicorn drops sends silently).
             await _respond_until_disconnect(respond, send, receive)
         else:

@@ -4,6 +4,11 @@ Both back-ends share one ``default`` hook, so a value encodes the same way with 
 orjson: datetime/date/time as ISO 8601, UUID and Decimal as strings, Enum as its value,
 dataclasses as objects, sets as arrays, and any object with ``to_dict()`` (or pydantic's
 ``model_dump()``) through it.
+
+Decoding has one set of rules, whichever back-end runs: strict UTF-8 without a byte order mark,
+no lone surrogates (``"\\ud800"``), no NaN or Infinity, no number beyond a double's range, and
+integers kept exact at any size within it (orjson reads integers past 64 bits as floats, so a
+document holding one is read again by the standard library, held to the same rules).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import datetime
 import enum
 import functools
 import json
+import math
 import re
 import uuid
 from collections.abc import Callable
@@ -40,8 +46,8 @@ def json_default(obj: Any) -> Any:
         return obj.value
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {field.name: getattr(obj, field.name) for field in dataclasses.fields(obj)}
-    if isinstance(obj, set | frozenset):
-        return list(obj)
+    if isinstance(obj, set | frozenset | tuple):  # a NamedTuple: an array, as the stdlib
+        return list(obj)  # writes it (orjson refuses tuple subclasses)
     to_dict = getattr(obj, "to_dict", None)
     if callable(to_dict):
         return to_dict()
@@ -61,27 +67,62 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # the stdlib accepts NaN and Infinity; orjson does not
 
 
-def _stdlib_loads(data: bytes | str) -> Any:
-    return json.loads(data, parse_constant=_reject_constant)
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):  # the stdlib reads 1e400 as inf; orjson refuses it
+        raise ValueError("number is infinity when parsed as double")
+    return number
+
+
+def _finite_int(text: str) -> int:
+    if math.isinf(float(text)):  # past a double's range; also past int()'s 4300-digit limit
+        raise ValueError("number is infinity when parsed as double")
+    return int(text)
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
+
+
+def _strict_loads(data: bytes) -> Any:
+    """The standard library's parser held to orjson's rules (module docstring)."""
+    text = data.decode("utf-8")  # refuses invalid UTF-8, encoded surrogates included
+    value = json.loads(
+        text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_finite_int
+    )  # refuses a byte order mark too ("Unexpected UTF-8 BOM")
+    if _SURROGATE_ESCAPE.search(data) and _has_lone_surrogate(value):
+        raise ValueError("a \\u escape is a lone surrogate, which is not a character")
+    return value
 
 
 json_dumps: Callable[[Any], bytes]
-_loads: Callable[[bytes | str], Any]
+_loads: Callable[[bytes], Any]
 _decode_errors: tuple[type[Exception], ...]
+
+# A run of 19 digits may be an integer past 64 bits. Strings are taken out before the second
+# look (an ID inside a string is not a number); a float's digits stay out by the lookarounds.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+_LONG_INTEGER = re.compile(rb"(?<![0-9.eE+])[0-9]{19,}(?![0-9.eE])")
 
 try:
     import orjson
 except ImportError:  # pragma: no cover - exercised by the no-orjson test run
     json_dumps = _stdlib_dumps
-    _loads = _stdlib_loads
+    _loads = _strict_loads
     _decode_errors = (ValueError,)
     BACKEND = "json"
 else:
     _OPTIONS = orjson.OPT_NON_STR_KEYS
-
-    # orjson handles integers within 64 bits; a 19-digit run may be outside, so such
-    # documents go to the standard library, which keeps big integers exact.
-    _LONG_NUMBER = re.compile(rb"[0-9]{19}")
 
     def _orjson_dumps(obj: Any) -> bytes:
         try:
@@ -91,10 +132,11 @@ else:
                 return _stdlib_dumps(obj)
             raise
 
-    def _orjson_loads(data: bytes | str) -> Any:
-        if isinstance(data, bytes) and _LONG_NUMBER.search(data):
-            return _stdlib_loads(data)
-        return orjson.loads(data)
+    def _orjson_loads(data: bytes) -> Any:
+        value = orjson.loads(data)  # orjson's rules decide what is JSON, for every document
+        if _LONG_DIGITS.search(data) and _LONG_INTEGER.search(_STRING.sub(b'""', data)):
+            return _strict_loads(data)  # the same document again, for exact integers
+        return value
 
     json_dumps = _orjson_dumps
     _loads = _orjson_loads
@@ -135,8 +177,14 @@ def _too_deep(data: bytes, max_depth: int) -> bool:
 
 
 def json_loads(data: bytes | str, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
-    """Decode JSON, raising ``InvalidJSON`` on bad input or nesting deeper than ``max_depth``."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    """Decode JSON, raising ``InvalidJSON`` on bad input or nesting deeper than ``max_depth``.
+
+    The rules are the same with and without orjson (see the module docstring).
+    """
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    except UnicodeEncodeError:
+        raise InvalidJSON("Invalid JSON: the text holds a lone surrogate") from None
     if _too_deep(raw, max_depth):
         raise InvalidJSON(f"JSON nesting is deeper than the limit of {max_depth} levels")
     try:

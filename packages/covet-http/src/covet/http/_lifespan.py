@@ -178,9 +178,9 @@ async def _mounted_lifespans(app: Covet, shared: dict[str, Any] | None) -> Async
     server would: start-up in mount order after ``app``'s own, shutdown in reverse before it.
     Apps without a lifespan (StaticFiles, plain ASGI callables) are skipped, as uvicorn's
     ``--lifespan auto`` skips them."""
-    from covet.http._routing import Mount
+    from covet.http._routing import Host, Mount
 
-    mounts = [route for route in app.router.routes if isinstance(route, Mount)]
+    mounts = [route for route in app.router.routes if isinstance(route, Mount | Host)]
     if not mounts:
         yield
         return
@@ -193,7 +193,8 @@ async def _mounted_lifespans(app: Covet, shared: dict[str, Any] | None) -> Async
                 if id(mount.app) in seen:  # one app under two prefixes starts once
                     continue
                 seen.add(id(mount.app))
-                sub = _Mounted(mount.path, mount.app, shared)
+                where = mount.host if isinstance(mount, Host) else mount.path
+                sub = _Mounted(where, mount.app, shared)
                 subs.append(sub)
                 tg.start_soon(sub.serve)
                 if await sub.startup():

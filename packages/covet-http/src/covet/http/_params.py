@@ -13,7 +13,8 @@ A marker may also be given as the default value (``q: str = Query("")``), FastAP
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from decimal import Decimal
+from typing import Any, Final, TypedDict, Unpack
 
 
 class _Missing:
@@ -27,6 +28,26 @@ class _Missing:
 
 
 MISSING: Final[Any] = _Missing()
+
+
+Number = int | float | Decimal
+
+
+class ParamOptions(TypedDict, total=False):
+    """The keyword options every marker takes (see :class:`Param`)."""
+
+    description: str | None
+    gt: Number | None
+    ge: Number | None
+    lt: Number | None
+    le: Number | None
+    multiple_of: Number | None
+    min_length: int | None
+    max_length: int | None
+    pattern: str | None
+    examples: list[Any] | None
+    deprecated: bool
+    include_in_schema: bool
 
 
 class Param:
@@ -56,11 +77,11 @@ class Param:
         *,
         alias: str | None = None,
         description: str | None = None,
-        gt: float | None = None,
-        ge: float | None = None,
-        lt: float | None = None,
-        le: float | None = None,
-        multiple_of: float | None = None,
+        gt: Number | None = None,
+        ge: Number | None = None,
+        lt: Number | None = None,
+        le: Number | None = None,
+        multiple_of: Number | None = None,
         min_length: int | None = None,
         max_length: int | None = None,
         pattern: str | None = None,
@@ -115,7 +136,7 @@ class Header(Param):
         *,
         alias: str | None = None,
         convert_underscores: bool = True,
-        **options: Any,
+        **options: Unpack[ParamOptions],
     ) -> None:
         super().__init__(default, alias=alias, **options)
         self.convert_underscores = convert_underscores
@@ -146,7 +167,7 @@ class Body(Param):
         *,
         alias: str | None = None,
         embed: bool = False,
-        **options: Any,
+        **options: Unpack[ParamOptions],
     ) -> None:
         super().__init__(default, alias=alias, **options)
         self.embed = embed

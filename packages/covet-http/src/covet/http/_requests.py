@@ -13,6 +13,7 @@ from covet.http._datastructures import URL, Address, FormData, Headers, QueryPar
 from covet.http._exceptions import CovetHTTPError, HTTPException
 from covet.http._json import InvalidJSON, json_loads
 from covet.http._types import Message, Receive, Scope, Send
+from covet.http._urls import base_url, url_for
 
 if TYPE_CHECKING:
     from covet.http._app import Covet
@@ -175,10 +176,8 @@ class Request:
 
     @property
     def base_url(self) -> URL:
-        scope = dict(self.scope)
-        scope["path"] = scope.get("root_path", "") + "/"
-        scope["query_string"] = b""
-        return URL(scope=scope)
+        """The app's own URL (its ``root_path``), also inside a mounted router."""
+        return base_url(self.scope)
 
     @property
     def path_params(self) -> dict[str, Any]:
@@ -232,13 +231,9 @@ class Request:
         return self.scope[key]
 
     def url_for(self, name: str, /, **path_params: Any) -> URL:
-        """The absolute URL of the route called ``name``, below this request's ``root_path``."""
-        app = self.scope.get("app")
-        if app is None:
-            raise RuntimeError("request.url_for needs scope['app'] (set by Covet)")
-        path = app.url_path_for(name, **path_params)
-        base = str(self.base_url).rstrip("/")
-        return URL(base + path)
+        """The absolute URL of the app's route called ``name`` (``ws://`` for a websocket
+        route, the route's own host below a :class:`Host`)."""
+        return url_for(self.scope, name, path_params)
 
     # fast internal views used by the parameter extractors
     def header_map(self) -> dict[str, list[str]]:

@@ -164,8 +164,10 @@ class Response:
         secure: bool = False,
         httponly: bool = False,
         samesite: SameSite | None = "lax",
+        partitioned: bool = False,
     ) -> None:
-        """Tell the browser to drop a cookie (same ``path``/``domain`` as when it was set)."""
+        """Tell the browser to drop a cookie (same ``path``, ``domain`` and ``partitioned`` as
+        when it was set: a partitioned cookie is only deleted by a partitioned deletion)."""
         self.set_cookie(
             key,
             max_age=0,
@@ -175,6 +177,7 @@ class Response:
             secure=secure,
             httponly=httponly,
             samesite=samesite,
+            partitioned=partitioned,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -261,6 +264,10 @@ class StreamingResponse(Response):
         await send({"type": "http.response.body", "body": b""})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        denial = scope["type"] == "websocket"
+        if denial:
+            send = denial_send(send)
+
         async def guarded_send(message: Message) -> None:
             try:
                 await send(message)
@@ -277,6 +284,8 @@ class StreamingResponse(Response):
             )
             if scope.get("method") == "HEAD":
                 await guarded_send({"type": "http.response.body", "body": b""})
+            elif denial:  # the socket's receive belongs to the WebSocket: nothing to watch
+                await self._stream(guarded_send)
             else:
                 await run_until_disconnect(self._stream, guarded_send, receive)
         except ClientDisconnected:
@@ -285,6 +294,17 @@ class StreamingResponse(Response):
             await close_iterators(self.body_iterator, self._source)
         if self.background is not None:
             await self.background()
+
+
+def denial_send(send: Send) -> Send:
+    """Send an HTTP response on a websocket scope: as the denial of its handshake."""
+
+    async def send_denial(message: Message) -> None:
+        if message["type"].startswith("http.response."):
+            message = {**message, "type": "websocket." + message["type"]}
+        await send(message)
+
+    return send_denial
 
 
 class ClientDisconnected(Exception):

@@ -16,7 +16,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, NamedTuple, get_args, get_origin, get_type_hints, is_typeddict
 
-from covet.http._constraints import Constraints, check_length, check_value, collect
+from covet.http._constraints import Check, Constraints, check_length, check_value, collect
 from covet.http._datastructures import UploadFile
 from covet.http._exceptions import ConfigurationError
 from covet.http._params import (
@@ -118,6 +118,15 @@ def _unwrap(call: Callable[..., Any]) -> Any:
     return type(call).__call__
 
 
+def _partial_keywords(call: Callable[..., Any]) -> set[str]:
+    """The keywords ``functools.partial`` (however nested) bound on ``call``."""
+    bound: set[str] = set()
+    while isinstance(call, functools.partial):
+        bound.update(call.keywords)
+        call = call.func
+    return bound
+
+
 def _resolve_hints(call: Callable[..., Any]) -> dict[str, Any]:
     while isinstance(call, functools.partial):
         call = call.func
@@ -208,9 +217,10 @@ def analyse(
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"cannot read the signature of {call!r}: {exc}") from exc
     body_params: list[tuple[str, Any, Body, Any]] = []
+    bound = _partial_keywords(call)
     for name, parameter in signature.parameters.items():
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD) or name in bound:
+            continue  # a keyword functools.partial bound is the code's, not the client's
         annotation = hints.get(name, Any)
         if name not in hints and type(parameter.default) in _INFERRED:
             annotation = type(parameter.default)  # def page(n=1): n is an int
@@ -273,7 +283,11 @@ def analyse(
             body_params.append((name, tp, marker, default))
         elif isinstance(marker, Form):
             key = marker.alias or name
-            converter = None if _is_upload(tp) else _text_validator(tp, where, rules)
+            if _is_upload(tp):
+                converter = None
+                _rules_check(rules, tp, where, per_item=True)
+            else:
+                converter = _text_validator(tp, where, rules)
             plan.form.append(
                 (name, key, converter, sequence_item(unwrap_optional(tp)[0]) is not None, default)
             )
@@ -288,7 +302,8 @@ def analyse(
         if default is MISSING and unwrap_optional(tp)[1]:
             default = None
         rules = marker.constraints
-        validator = _constrained_value(validator, rules)
+        where = f"{plan.name}: body parameter {name!r}"
+        validator = _constrained_value(validator, rules, tp, where)
         plan.body.append((name, body_key, validator, default))
         plan.params.append(ParamInfo(name, "body", body_key, tp, default, marker, rules))
     if plan.body and plan.form:
@@ -314,7 +329,7 @@ def _text_validator(tp: Any, where: str, rules: Constraints | None = None) -> Ca
     except TypeError as exc:
         raise ConfigurationError(f"{where}: {exc}") from exc
     # on a list, the lengths count its items (checked by the extractor), the rest apply to each
-    check = check_value(rules, skip_length=item is not None)
+    check = _rules_check(rules, tp, where, per_item=True)
     if check is None:
         return convert
 
@@ -324,10 +339,29 @@ def _text_validator(tp: Any, where: str, rules: Constraints | None = None) -> Ca
     return checked
 
 
+def _rules_check(
+    rules: Constraints | None, tp: Any, where: str, *, per_item: bool = False
+) -> Check | None:
+    """``rules`` as a check of one converted value; a rule that cannot apply to ``tp`` is a
+    :class:`ConfigurationError` now (``ge`` on a string would otherwise never be checked).
+
+    ``per_item``: ``tp`` may be a list whose items are checked one by one (the extractor
+    counts them), as for query, header and form values.
+    """
+    if rules is None:
+        return None
+    try:
+        rules.refuse_misfits(tp, per_item=per_item)
+    except TypeError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from None
+    inner, _ = unwrap_optional(tp)
+    return check_value(rules, skip_length=per_item and sequence_item(inner) is not None)
+
+
 def _constrained_value(
-    validate: Callable[[Any, tuple[Any, ...]], Any], rules: Constraints | None
+    validate: Callable[[Any, tuple[Any, ...]], Any], rules: Constraints | None, tp: Any, where: str
 ) -> Callable[[Any, tuple[Any, ...]], Any]:
-    check = check_value(rules)
+    check = _rules_check(rules, tp, where)
     if check is None:
         return validate
 
@@ -345,10 +379,11 @@ def _path_extractor(
     name: str, tp: Any, path_params: Mapping[str, type], where: str, rules: Constraints | None
 ) -> Extractor:
     if name not in path_params:
-        raise ConfigurationError(f"{where} is declared Path() but the route path has no {{{name}}}")
+        return _enclosing_path_extractor(name, tp, where, rules)
     produced = path_params[name]
     inner, _ = unwrap_optional(tp)
-    check = check_value(rules)
+    # the handler gets what the converter made ({id:int}) unless its annotation converts it
+    check = _rules_check(rules, produced if inner is Any else tp, where)
     if check is not None and (inner is Any or inner is str or produced is not str):
 
         def checked_passthrough(request: Request) -> Any:
@@ -374,6 +409,28 @@ def _path_extractor(
             raise _located(exc, ("path", name)) from None
 
     return convert_path
+
+
+def _enclosing_path_extractor(
+    name: str, tp: Any, where: str, rules: Constraints | None
+) -> Extractor:
+    """A ``Path()`` parameter the route's own path lacks: one of an enclosing
+    ``Mount("/{tenant}")`` or ``Host("{tenant}.example.org")``, looked up per request."""
+    convert = _text_validator(tp, where, rules)
+    check = _rules_check(rules, tp, where) or (lambda value: value)
+
+    def from_enclosing(request: Request) -> Any:
+        value = request.scope.get("path_params", {}).get(name, MISSING)
+        if value is MISSING:
+            raise Invalid([{"loc": ["path", name], "msg": "Field required", "type": "missing"}])
+        try:
+            if type(value) is not str:  # converted already, by the mount's or host's converter
+                return check(value)
+            return convert(value)
+        except Invalid as exc:
+            raise _located(exc, ("path", name)) from None
+
+    return from_enclosing
 
 
 def _located(exc: Invalid, loc: tuple[str, ...]) -> Invalid:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import stat
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -33,33 +35,43 @@ def _slash_location(scope: Scope) -> str:
 
 
 class StaticFiles:
-    """An ASGI app serving files under ``directory``.
+    """An ASGI app serving files under ``directory`` and the ``statics`` folders of ``packages``.
 
-    Requests can never reach outside the directory: ``..`` segments, absolute paths and
-    (unless ``follow_symlink=True``) symlinks that lead out are answered with 404. With
+    ``packages=["bootstrap4", ("myapp", "assets")]`` adds each package's ``statics`` directory
+    (or the one named); a file is looked for in ``directory`` first, then in the packages, in
+    order. Requests can never reach outside these directories: ``..`` segments, absolute paths
+    and (unless ``follow_symlink=True``) symlinks that lead out are answered with 404. With
     ``html=True``, ``/docs/`` serves ``docs/index.html``, ``/docs`` redirects to ``/docs/``,
     and a ``404.html`` at the top is used for missing files.
     """
 
     def __init__(
         self,
-        directory: str | os.PathLike[str],
+        directory: str | os.PathLike[str] | None = None,
         *,
+        packages: Sequence[str | tuple[str, str]] | None = None,
         html: bool = False,
         check_dir: bool = True,
         follow_symlink: bool = False,
     ) -> None:
-        self.directory = os.path.realpath(os.fspath(directory))
+        if directory is None and not packages:
+            raise ConfigurationError("StaticFiles needs a directory, packages=[...], or both")
+        self.directories = [os.path.realpath(os.fspath(directory))] if directory else []
+        self.directories += [_package_directory(package) for package in packages or ()]
+        self.directory = self.directories[0]
         self.html = html
         self.follow_symlink = follow_symlink
-        if check_dir and not os.path.isdir(self.directory):
+        if check_dir and directory is not None and not os.path.isdir(self.directory):
             raise ConfigurationError(
                 f"StaticFiles directory {os.fspath(directory)!r} does not exist"
             )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # a handshake to a file: there is nothing to accept
+            await send({"type": "websocket.close", "code": 1008, "reason": "not a websocket"})
+            return
         if scope["type"] != "http":
-            raise ConfigurationError("StaticFiles only answers HTTP requests")
+            return
         response = await self.get_response(route_path(scope), scope)
         if not isinstance(response, FileResponse):
             await response(scope, receive, send)
@@ -80,8 +92,10 @@ class StaticFiles:
                 raise
             await _problem(404, "Not Found", "no such file")(scope, receive, send)
 
-    def resolve(self, path: str) -> str | None:
-        """The file system path for a URL path, or None when it would leave the directory."""
+    def resolve(self, path: str, directory: str | None = None) -> str | None:
+        """The file system path for a URL path below ``directory`` (the first one by default),
+        or None when it would leave that directory."""
+        directory = directory or self.directory
         parts = []
         for part in path.split("/"):
             if part in ("", "."):
@@ -89,22 +103,26 @@ class StaticFiles:
             if part == ".." or "\\" in part or "\x00" in part or os.sep in part:
                 return None
             parts.append(part)
-        candidate = os.path.join(self.directory, *parts)
+        candidate = os.path.join(directory, *parts)
         full = os.path.abspath(candidate) if self.follow_symlink else os.path.realpath(candidate)
-        if full != self.directory and not full.startswith(self.directory + os.sep):
+        if full != directory and not full.startswith(directory + os.sep):
             return None
         return full
 
     def _lookup(self, path: str) -> tuple[str | None, os.stat_result | None]:
-        full = self.resolve(path)
-        if full is None:
-            return None, None
-        try:
-            return full, os.stat(full)
-        except (FileNotFoundError, NotADirectoryError, PermissionError):
-            return full, None
-        except OSError:  # e.g. a name too long: still just "not here"
-            return None, None
+        """The first directory's file (or directory) at ``path``, with its stat."""
+        found: str | None = None
+        for directory in self.directories:
+            full = self.resolve(path, directory)
+            if full is None:
+                continue
+            try:
+                return full, os.stat(full)
+            except (FileNotFoundError, NotADirectoryError, PermissionError):
+                found = found or full
+            except OSError:  # e.g. a name too long: still just "not here"
+                continue
+        return found, None
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if scope["method"] not in ("GET", "HEAD"):
@@ -134,3 +152,19 @@ class StaticFiles:
 
     def __repr__(self) -> str:
         return f"StaticFiles(directory={self.directory!r}, html={self.html!r})"
+
+
+def _package_directory(package: str | tuple[str, str]) -> str:
+    """The real directory of ``package``'s ``statics`` folder (or the folder named with it)."""
+    name, folder = (package, "statics") if isinstance(package, str) else package
+    try:
+        root = importlib.resources.files(name)
+    except (ModuleNotFoundError, TypeError) as exc:
+        raise ConfigurationError(f"StaticFiles: cannot import package {name!r}: {exc}") from None
+    directory = os.path.realpath(os.fspath(str(root / folder)))
+    if not os.path.isdir(directory):
+        raise ConfigurationError(
+            f"StaticFiles: package {name!r} has no {folder!r} directory ({directory}); "
+            "the files must be installed as files, not inside a zip"
+        )
+    return directory

@@ -291,7 +291,10 @@ def _annotated_validator(tp: Any) -> ValueValidator:
 
     base, *metadata = get_args(tp)
     validate = value_validator(base)
-    check = check_value(collect(metadata))
+    rules = collect(metadata)
+    if rules is not None:
+        rules.refuse_misfits(base)  # TypeError: the body parameter's analysis names it
+    check = check_value(rules)
     if check is None:
         return validate
 

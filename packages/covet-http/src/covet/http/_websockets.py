@@ -8,9 +8,10 @@ from typing import Any, Literal
 
 from covet.http._cookies import parse_cookies
 from covet.http._datastructures import URL, Address, Headers, QueryParams, State
-from covet.http._exceptions import CovetHTTPError
-from covet.http._json import json_dumps, json_loads
+from covet.http._exceptions import CovetHTTPError, WebSocketException
+from covet.http._json import InvalidJSON, json_dumps, json_loads
 from covet.http._types import Message, Receive, Scope, Send
+from covet.http._urls import base_url, url_for
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState", "check_json_mode"]
 
@@ -25,6 +26,20 @@ class WebSocketState(enum.Enum):
     CONNECTED = 1
     DISCONNECTED = 2
     RESPONSE = 3
+
+
+class _WrongFrame(WebSocketException, TypeError):
+    """A binary frame where text was expected, or the reverse: closes with 1003 (RFC 6455)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(1003, reason)
+
+
+class _InvalidJSONFrame(WebSocketException, InvalidJSON):
+    """A frame that is not JSON where JSON was expected: closes with 1003."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(1003, reason)
 
 
 class WebSocketDisconnect(CovetHTTPError):
@@ -63,6 +78,14 @@ class WebSocket:
     @property
     def url(self) -> URL:
         return URL(scope=self.scope)
+
+    @property
+    def base_url(self) -> URL:
+        return base_url(self.scope)
+
+    def url_for(self, name: str, /, **path_params: Any) -> URL:
+        """The absolute URL of the app's route called ``name``, as ``Request.url_for``."""
+        return url_for(self.scope, name, path_params)
 
     @property
     def headers(self) -> Headers:
@@ -196,25 +219,31 @@ class WebSocket:
         return message
 
     async def receive_text(self) -> str:
+        """The next text frame. A binary frame raises ``WebSocketException(1003)`` (also a
+        ``TypeError``): unhandled, it closes the socket with 1003, "unsupported data"."""
         message = await self._receive_data()
         text = message.get("text")
         if text is None:
-            raise TypeError("expected a text frame, received a binary frame")
+            raise _WrongFrame("expected a text frame, received a binary frame")
         return text  # type: ignore[no-any-return]
 
     async def receive_bytes(self) -> bytes:
+        """The next binary frame; a text frame raises ``WebSocketException(1003)``."""
         message = await self._receive_data()
         data = message.get("bytes")
         if data is None:
-            raise TypeError("expected a binary frame, received a text frame")
+            raise _WrongFrame("expected a binary frame, received a text frame")
         return data  # type: ignore[no-any-return]
 
     async def receive_json(self, mode: Literal["text", "binary"] = "text") -> Any:
-        """Receive one frame and decode it as JSON (raises ``InvalidJSON`` on bad input)."""
+        """Receive one frame and decode it as JSON. Bad JSON raises ``InvalidJSON`` that is also
+        a ``WebSocketException(1003)``, so unhandled it closes the socket with 1003."""
         check_json_mode(mode)
-        if mode == "text":
-            return json_loads(await self.receive_text())
-        return json_loads(await self.receive_bytes())
+        data: str | bytes = await (self.receive_text() if mode == "text" else self.receive_bytes())
+        try:
+            return json_loads(data)
+        except InvalidJSON as exc:
+            raise _InvalidJSONFrame(str(exc)) from None
 
     async def iter_text(self) -> AsyncIterator[str]:
         """Yield text frames until the client disconnects."""

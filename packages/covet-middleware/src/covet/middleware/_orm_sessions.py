@@ -62,7 +62,7 @@ class DatabaseSessionBackend(SessionBackend):
 
     async def purge_expired(self) -> int:
         """Delete expired sessions; return how many were removed."""
-        deleted: int = await self.model.objects.filter(expires_at__lte=time.time()).adelete()
+        deleted, _ = await self.model.objects.filter(expires_at__lte=time.time()).adelete()
         return deleted
 
     async def load(

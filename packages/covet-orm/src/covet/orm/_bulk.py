@@ -69,15 +69,19 @@ def bulk_create_op(
         returning = need_pk and dialect.supports_returning_insert and not ignore_conflicts
         if conflict is not None and not dialect.supports_returning_upsert:
             returning = False
-        per_statement = max(1, dialect.max_params // max(len(fields), 1))
-        if batch_size:
-            per_statement = min(per_statement, batch_size)
+        if dialect.supports_array_insert:  # one array per column: no parameter ceiling
+            per_statement = batch_size or max(len(rows), 1)
+        else:
+            per_statement = max(1, dialect.max_params // max(len(fields), 1))
+            if batch_size:
+                per_statement = min(per_statement, batch_size)
         columns = [f.column for f in fields]
+        kinds = [f.kind for f in fields]
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             sql, params = compiler.insert(
                 meta.table_name, columns, chunk, dialect,
-                returning=[pk.column] if returning else (), conflict=conflict,
+                returning=[pk.column] if returning else (), conflict=conflict, kinds=kinds,
             )  # fmt: skip
             if returning:
                 keys = yield Stmt("fetch_all", sql, params)
@@ -98,6 +102,8 @@ def bulk_update_op(
     if not names:
         raise ValueError("bulk_update() needs at least one field name")
     fields = [meta.get_field(n) for n in names]
+    if any(f.generated for f in fields):
+        raise ValueError("bulk_update() cannot write a GeneratedField")
     if any(f.primary_key for f in fields):
         raise ValueError("bulk_update() cannot update the primary key")
     pk = meta.pk

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from asyncio import _get_running_loop
-from collections.abc import Callable, Generator, Iterable, Sequence
+from asyncio import get_running_loop
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
 from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -67,6 +67,15 @@ def get_default_database() -> Database:
     return _default
 
 
+def _running_loop() -> bool:
+    """Whether this thread runs an event loop (public API: ``get_running_loop`` raises if not)."""
+    try:
+        get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _drive(gen: Op[T], conn: SyncConnection) -> T:
     result: Any = None
     error: DatabaseError | None = None
@@ -79,6 +88,8 @@ def _drive(gen: Op[T], conn: SyncConnection) -> T:
         try:
             if stmt.op in _NO_PARAMS:
                 result = getattr(conn, stmt.op)(stmt.sql)
+            elif stmt.op in _NO_ARGS:
+                result = getattr(conn, stmt.op)()
             else:
                 result = getattr(conn, stmt.op)(stmt.sql, stmt.params)
             error = None
@@ -98,6 +109,8 @@ async def _adrive(gen: Op[T], conn: AsyncConnection) -> T:
         try:
             if stmt.op in _NO_PARAMS:
                 result = await getattr(conn, stmt.op)(stmt.sql)
+            elif stmt.op in _NO_ARGS:
+                result = await getattr(conn, stmt.op)()
             else:
                 result = await getattr(conn, stmt.op)(stmt.sql, stmt.params)
             error = None
@@ -116,6 +129,7 @@ async def _adrive_on(gen: Op[T], conn: AsyncConnection) -> T:
 
 
 _NO_PARAMS = frozenset({"savepoint", "release", "rollback_to"})
+_NO_ARGS = frozenset({"commit", "rollback"})
 _BROKEN = (OperationalError, InterfaceError)
 
 
@@ -171,12 +185,12 @@ class Database:
     # -- the two loops -----------------------------------------------------------------------
     @staticmethod
     def _guard(method: str, async_method: str | None = None) -> None:
-        if _get_running_loop() is not None:
+        if _running_loop():
             raise SynchronousOnlyError(method, async_method)
 
     def run(self, gen: Op[T], method: str, *, atomic: bool = False, hint: str | None = None) -> T:
         """Drive an operation with the sync API; ``method`` (and ``hint``) name it in errors."""
-        if _get_running_loop() is not None:
+        if _running_loop():
             gen.close()
             raise SynchronousOnlyError(method, hint)
         backend = self.backend
@@ -221,7 +235,7 @@ class Database:
 
     def fetch_rows(self, sql: str, params: Sequence[Any], method: str) -> list[Row]:
         """One SELECT straight through the executor (the hot path of ``get`` by primary key)."""
-        if _get_running_loop() is not None:
+        if _running_loop():
             raise SynchronousOnlyError(method)
         backend = self.backend
         binding = backend.bound()
@@ -253,6 +267,53 @@ class Database:
             raise
         finally:
             await backend.arelease(conn, discard=discard)
+
+    def stream(
+        self, sql: str, params: Sequence[Any], chunk_size: int, method: str
+    ) -> Iterator[list[Row]]:
+        """Rows of one SELECT in chunks of at most ``chunk_size``, fetched as they are consumed
+        (a server-side cursor on PostgreSQL, an unbuffered result on MariaDB, stepping on
+        SQLite). The connection stays checked out until the iterator is exhausted or closed."""
+        if _running_loop():
+            raise SynchronousOnlyError(method)
+        backend = self.backend
+        binding = backend.bound()
+        if binding is not None:
+            yield from binding.conn.stream(sql, params, chunk_size)
+            return
+        conn = backend.acquire()
+        discard = False
+        try:
+            yield from conn.stream(sql, params, chunk_size)
+        except _BROKEN:
+            discard = True
+            raise
+        finally:
+            backend.release(conn, discard=discard)
+
+    async def astream(
+        self, sql: str, params: Sequence[Any], chunk_size: int
+    ) -> AsyncIterator[list[Row]]:
+        """The async twin of ``stream``."""
+        backend = self.backend
+        binding = backend.abound()
+        if binding is not None:
+            async with contextlib.aclosing(binding.conn.stream(sql, params, chunk_size)) as rows:
+                async for chunk in rows:
+                    yield chunk
+            return
+        conn = await backend.aacquire()
+        discard = False
+        try:
+            async with contextlib.aclosing(conn.stream(sql, params, chunk_size)) as rows:
+                async for chunk in rows:
+                    yield chunk
+        except _BROKEN:
+            discard = True
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await backend.arelease(conn, discard=discard)
 
     # -- raw SQL -----------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] = ()) -> ExecResult:
@@ -321,7 +382,7 @@ class Database:
         return Transaction(self)
 
     def in_transaction(self) -> bool:
-        if _get_running_loop() is not None and self.backend.abound() is not None:
+        if _running_loop() and self.backend.abound() is not None:
             return True
         return self.backend.bound() is not None
 
@@ -331,7 +392,7 @@ class Database:
         Callbacks registered inside a savepoint that rolls back are dropped. In async transactions
         a callback may return an awaitable; it is awaited.
         """
-        binding = self.backend.abound() if _get_running_loop() is not None else None
+        binding = self.backend.abound() if _running_loop() else None
         if binding is None:
             binding = self.backend.bound()
         if binding is None:
@@ -377,6 +438,57 @@ def _is_cancellation(et: type[BaseException]) -> bool:
     return not issubclass(et, Exception)  # CancelledError, KeyboardInterrupt, SystemExit, ...
 
 
+class _Outcome(NamedTuple):
+    committed: bool
+    #: the connection's state is unknown: drop it instead of pooling it
+    discard: bool
+    #: a COMMIT that failed, raised once the connection is released
+    error: DatabaseError | None = None
+
+
+def _leave(savepoint: str | None, et: type[BaseException] | None) -> Op[_Outcome]:
+    """The statements that end a transaction block, written once for both APIs.
+
+    * A savepoint is released, or rolled back to and released when the block raised. If that
+      fails while a cancellation unwinds (a cancelled statement may have ended the whole
+      transaction: SQLite rolls it back when interrupted), the cancellation goes on and the
+      outer block rolls back; otherwise the error is raised.
+    * The outermost block commits, or rolls back when it raised. A ROLLBACK that fails (the
+      database ended the transaction itself, or the connection broke) must not hide the block's
+      own exception: the connection is dropped.
+    * A COMMIT that fails may leave the transaction open (SQLite keeps it after a deferred
+      foreign key violation) or not (PostgreSQL and MariaDB end it): a ROLLBACK follows either
+      way, the connection goes back to the pool only if that ROLLBACK worked, and the COMMIT's
+      error is raised.
+    """
+    if savepoint is not None:
+        if et is None:
+            yield Stmt("release", savepoint)
+            return _Outcome(False, False)
+        try:
+            yield Stmt("rollback_to", savepoint)
+            yield Stmt("release", savepoint)
+        except DatabaseError:
+            if not _is_cancellation(et):
+                raise
+        return _Outcome(False, False)
+    if et is not None:
+        try:
+            yield Stmt("rollback", "")
+        except DatabaseError:
+            return _Outcome(False, True)
+        return _Outcome(False, False)
+    try:
+        yield Stmt("commit", "")
+    except DatabaseError as failed:
+        try:
+            yield Stmt("rollback", "")
+        except DatabaseError:
+            return _Outcome(False, True, failed)
+        return _Outcome(False, False, failed)
+    return _Outcome(True, False)
+
+
 class Transaction:
     """A transaction (outermost) or savepoint (nested), sync or async."""
 
@@ -411,44 +523,22 @@ class Transaction:
     def __exit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        binding = self._binding
-        assert binding is not None
-        binding.depth -= 1
+        binding = self._leaving(et)
         if self._savepoint is not None:
-            if et is None:
-                binding.conn.release(self._savepoint)
-            else:
-                del binding.callbacks[self._mark :]
-                try:
-                    binding.conn.rollback_to(self._savepoint)
-                    binding.conn.release(self._savepoint)
-                except DatabaseError:
-                    if not _is_cancellation(et):
-                        raise
+            _drive(_leave(self._savepoint, et), binding.conn)
             return
         backend = self.db.backend
-        committed = discard = False
+        discard = True  # unless the steps below say otherwise (Ctrl-C mid-COMMIT: drop it)
         try:
-            if et is None:
-                binding.conn.commit()
-                committed = True
-            else:
-                binding.conn.rollback()
-        except BaseException as error:
-            discard = True
-            if et is None:
-                with contextlib.suppress(DatabaseError):
-                    binding.conn.rollback()
-                raise
-            if not isinstance(error, DatabaseError):
-                raise
-            # the ROLLBACK failed (the database ended the transaction itself, or the connection
-            # broke): the block's own exception is the one to see; the connection is dropped
+            outcome = _drive(_leave(None, et), binding.conn)
+            discard = outcome.discard
         finally:
             assert self._token is not None
             backend.unbind(self._token)
             backend.release(binding.conn, discard=discard)
-        if committed:
+        if outcome.error is not None:
+            raise outcome.error
+        if outcome.committed:
             for callback in binding.callbacks:
                 callback()
 
@@ -475,50 +565,38 @@ class Transaction:
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        binding = self._binding
-        assert binding is not None
-        binding.depth -= 1
+        binding = self._leaving(et)
+        # leaving because of an error or a cancellation: the ROLLBACK must not be cancelled too
         if self._savepoint is not None:
-            if et is None:
-                await binding.conn.release(self._savepoint)
-            else:
-                del binding.callbacks[self._mark :]
-                with anyio.CancelScope(shield=True):
-                    try:
-                        await binding.conn.rollback_to(self._savepoint)
-                        await binding.conn.release(self._savepoint)
-                    except DatabaseError:
-                        # a cancelled statement may have ended the whole transaction (SQLite
-                        # rolls it back when interrupted): the cancellation goes on, the outer
-                        # block rolls back
-                        if not _is_cancellation(et):
-                            raise
+            with anyio.CancelScope(shield=et is not None):
+                await _adrive(_leave(self._savepoint, et), binding.conn)
             return
         backend = self.db.backend
-        committed = discard = False
+        discard = True
         try:
             with anyio.CancelScope(shield=et is not None):
-                if et is None:
-                    await binding.conn.commit()
-                    committed = True
-                else:
-                    await binding.conn.rollback()
-        except BaseException as error:
-            discard = True
-            if et is None or not isinstance(error, DatabaseError):
-                raise
-            # as in __exit__: a failed ROLLBACK must not hide the block's exception (a
-            # cancellation, typically); the connection is dropped
+                outcome = await _adrive(_leave(None, et), binding.conn)
+            discard = outcome.discard
         finally:
             assert self._token is not None
             backend.aunbind(self._token)
             with anyio.CancelScope(shield=True):
                 await backend.arelease(binding.conn, discard=discard)
-        if committed:
+        if outcome.error is not None:
+            raise outcome.error
+        if outcome.committed:
             for callback in binding.callbacks:
                 result = callback()
                 if inspect.isawaitable(result):
                     await result
+
+    def _leaving(self, et: type[BaseException] | None) -> Binding:
+        binding = self._binding
+        assert binding is not None
+        binding.depth -= 1
+        if self._savepoint is not None and et is not None:
+            del binding.callbacks[self._mark :]  # registered inside the rolled-back savepoint
+        return binding
 
     def _enter_savepoint(self, binding: Binding) -> None:
         binding.savepoints += 1

@@ -5,7 +5,7 @@
     ├── SynchronousOnlyError        a sync call on a thread running an event loop (names the a-twin)
     ├── TransactionManagementError  commit/rollback/savepoint misuse
     ├── FieldError                  unknown field or lookup in a query
-    ├── ValidationError             full_clean() failed; ``.errors`` maps field -> [messages]
+    ├── ValidationError             a value invalid for its field (also a ValueError); ``.errors``
     ├── DoesNotExist                base of every ``Model.DoesNotExist``
     ├── MultipleObjectsReturned     base of every ``Model.MultipleObjectsReturned``
     └── DatabaseError               the database refused; ``.driver_error`` is the original
@@ -62,8 +62,10 @@ class FieldError(ORMError):
     """A query named a field or lookup that the model does not have."""
 
 
-class ValidationError(ORMError):
-    """Model validation failed; ``errors`` maps a field name (or ``"__all__"``) to messages."""
+class ValidationError(ORMError, ValueError):
+    """A value is not valid for its field (``full_clean()``, or a filter value such as
+    ``filter(views="many")``); ``errors`` maps a field name (or ``"__all__"``) to messages.
+    Also a ``ValueError``, as the bad value is one."""
 
     def __init__(self, errors: Mapping[str, Sequence[str]] | str) -> None:
         if isinstance(errors, str):

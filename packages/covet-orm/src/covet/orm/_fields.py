@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -44,6 +45,23 @@ class Field(Generic[T]):
 
     kind = "text"
     auto = False  # filled by the database on insert
+    #: prep() changes only str values (ISO text of dates and times): the adapter skips it for
+    #: the others, one call less per value written
+    prep_only_str = False
+    #: computed by the database from other columns (GeneratedField): never written
+    generated = False
+    _constructor_args: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        field = super().__new__(cls)
+        field._constructor_args = (args, kwargs)  # for deconstruct() (migrations)
+        return field
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """``(import path, args, kwargs)`` of the call that made this field (covet.migrate
+        writes it into migration files and rebuilds historical fields from it)."""
+        args, kwargs = self._constructor_args
+        return f"{type(self).__module__}.{type(self).__qualname__}", args, dict(kwargs)
 
     def __init__(
         self,
@@ -70,6 +88,7 @@ class Field(Generic[T]):
         self.model: type[Model] | None = None
         self._adapters: dict[str, Callable[[Any], Any]] = {}
         self._converters: dict[str, Callable[[Any], Any] | None] = {}
+        self._qualified: dict[tuple[str, str], str] = {}
 
     @staticmethod
     def _choice_values(choices: Iterable[Any] | None) -> list[Any] | None:
@@ -88,7 +107,7 @@ class Field(Generic[T]):
         """A copy for a subclass of an abstract model."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new._adapters, new._converters = {}, {}
+        new._adapters, new._converters, new._qualified = {}, {}, {}
         return new
 
     @overload
@@ -124,12 +143,23 @@ class Field(Generic[T]):
     def pre_save(self, instance: Model, add: bool) -> Any:
         return instance.__dict__.get(self.name)
 
+    @property
+    def computes_on_save(self) -> bool:
+        """Whether ``pre_save`` may give another value than the one set (auto_now)."""
+        return type(self).pre_save is not Field.pre_save
+
     def to_python(self, value: Any) -> Any:
         """Coerce a value to this field's Python type (raise ValueError/TypeError if impossible)."""
         return value
 
     def prep(self, value: Any) -> Any:
         """The Python value as the driver should see it, before the dialect's adapter."""
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        """A value compared with this field in a query, as this field's Python type (``"5"``
+        becomes ``5`` for an integer field, as in Django). Raises ``TypeError`` or
+        ``ValueError`` for a value that is not one; never called with None."""
         return value
 
     def validate(self, value: Any) -> list[str]:
@@ -162,6 +192,19 @@ class Field(Generic[T]):
     def db_type(self, dialect: Dialect) -> str:
         return dialect.column_type(self.kind)
 
+    def db_check(self, dialect: Dialect) -> str | None:
+        """A CHECK condition the column carries in its definition (PositiveIntegerField)."""
+        return None
+
+    def qualified(self, table: str, dialect: Dialect) -> str:
+        """``"table"."column"`` as ``dialect`` quotes it (made once per table and dialect)."""
+        key = (table, dialect.name)
+        try:
+            return self._qualified[key]
+        except KeyError:
+            text = self._qualified[key] = f"{dialect.quote(table)}.{dialect.quote(self.column)}"
+            return text
+
     def adapter(self, dialect: Dialect) -> Callable[[Any], Any]:
         """Python value -> driver parameter (None passes through)."""
         try:
@@ -171,7 +214,12 @@ class Field(Generic[T]):
         prep = self.prep if type(self).prep is not Field.prep else None
         db = dialect.adapter(self.kind)
         fn: Callable[[Any], Any]
-        if prep and db:
+        if prep and self.prep_only_str:  # the dialect's adapters pass None through
+            if db:
+                fn = lambda v: db(prep(v)) if type(v) is str else db(v)  # noqa: E731
+            else:
+                fn = lambda v: prep(v) if type(v) is str else v  # noqa: E731
+        elif prep and db:
             fn = lambda v: None if v is None else db(prep(v))  # noqa: E731
         elif prep:
             fn = lambda v: None if v is None else prep(v)  # noqa: E731
@@ -181,6 +229,11 @@ class Field(Generic[T]):
             fn = _identity
         self._adapters[dialect.name] = fn
         return fn
+
+    def db_adapter(self, dialect: Dialect) -> Callable[[Any], Any]:
+        """A ``get_prep_value`` result -> driver parameter: the dialect's adapter alone (a query
+        value is compared as given: no quantizing, no defaults)."""
+        return dialect.adapter(self.kind) or _identity
 
     def converter(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         """Driver value -> Python value, or None when the driver's value is already right.
@@ -214,6 +267,23 @@ class IntegerField(Field[int]):
         lo, hi = self.bounds
         return [] if lo <= value <= hi else [f"{value} is out of range [{lo}, {hi}]"]
 
+    def get_prep_value(self, value: Any) -> Any:
+        if type(value) is int:
+            return value
+        if isinstance(value, int):  # bool (True is 1, as in Django), IntEnum
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError(f"expected an integer, got {value!r}") from None
+        if isinstance(value, float | decimal.Decimal):
+            whole = _whole(value)
+            if whole is None:
+                raise ValueError(f"{value!r} is not a whole number")
+            return whole
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+
 
 class SmallIntegerField(IntegerField):
     kind = "smallint"
@@ -223,6 +293,25 @@ class SmallIntegerField(IntegerField):
 class BigIntegerField(IntegerField):
     kind = "bigint"
     bounds = (-(2**63), 2**63 - 1)
+
+
+class PositiveIntegerField(IntegerField):
+    """An integer from 0 to 2,147,483,647 (a CHECK constraint in the table, as Django)."""
+
+    bounds = (0, 2**31 - 1)
+
+    def db_check(self, dialect: Dialect) -> str | None:
+        return f"{dialect.quote(self.column)} >= 0"
+
+
+class PositiveSmallIntegerField(PositiveIntegerField):
+    kind = "smallint"
+    bounds = (0, 2**15 - 1)
+
+
+class PositiveBigIntegerField(PositiveIntegerField):
+    kind = "bigint"
+    bounds = (0, 2**63 - 1)
 
 
 class AutoField(IntegerField):
@@ -252,6 +341,18 @@ class FloatField(Field[float]):
             raise TypeError("expected a number, got bool")
         return float(value)
 
+    def get_prep_value(self, value: Any) -> Any:
+        if type(value) is float:
+            return value
+        if isinstance(value, int | float | decimal.Decimal):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise ValueError(f"expected a number, got {value!r}") from None
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+
     def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
         return float
 
@@ -266,6 +367,8 @@ class DecimalField(Field[decimal.Decimal]):
         self.max_digits = max_digits
         self.decimal_places = decimal_places
         self._quantum = decimal.Decimal(1).scaleb(-decimal_places)
+        # rounding to decimal_places needs max_digits of precision (the default context has 28)
+        self._context = decimal.Context(prec=max(max_digits, 28))
 
     def db_type(self, dialect: Dialect) -> str:
         return dialect.column_type(
@@ -296,14 +399,26 @@ class DecimalField(Field[decimal.Decimal]):
         return errors
 
     def prep(self, value: Any) -> Any:
-        return self.to_python(value).quantize(self._quantum)
+        return self.to_python(value).quantize(self._quantum, context=self._context)
+
+    def get_prep_value(self, value: Any) -> Any:
+        # compared as given: Decimal("1.5000001") must not match 1.5 (prep() would round it)
+        if isinstance(value, bool) or not isinstance(value, int | float | str | decimal.Decimal):
+            raise TypeError(f"expected a decimal number, got {type(value).__name__}")
+        try:
+            dec = self.to_python(value.strip() if isinstance(value, str) else value)
+        except decimal.InvalidOperation:
+            raise ValueError(f"expected a decimal number, got {value!r}") from None
+        if not dec.is_finite():
+            raise ValueError(f"expected a finite decimal number, got {value!r}")
+        return dec
 
     def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-        quantum = self._quantum
+        quantum, context = self._quantum, self._context
 
         def convert(value: Any) -> decimal.Decimal:
             dec = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
-            return dec.quantize(quantum)
+            return dec.quantize(quantum, context=context)
 
         return convert
 
@@ -317,6 +432,32 @@ class BooleanField(Field[bool]):
         if value in (0, 1):
             return bool(value)
         raise TypeError(f"expected a bool, got {value!r}")
+
+    def get_prep_value(self, value: Any) -> Any:
+        # Django's spellings; anything else ("yes", 2) is refused, never compared loosely
+        if isinstance(value, bool):
+            return value
+        if type(value) is int and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value in _BOOL_TEXT:
+            return _BOOL_TEXT[value]
+        raise ValueError(f"expected True or False, got {value!r}")
+
+
+def _prep_text(value: Any) -> Any:
+    """A text lookup value: numbers, UUIDs and str enums as their text (as Django's ``str()``),
+    lone surrogates refused (no database can store or compare them)."""
+    if type(value) is not str:
+        if isinstance(value, enum.Enum):
+            value = value.value
+        if isinstance(value, bool) or not isinstance(
+            value, str | int | float | decimal.Decimal | uuid.UUID
+        ):
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        value = str(value)
+    if not value.isascii() and _SURROGATE.search(value):
+        raise ValueError(f"{value!r} holds a lone surrogate, which is not valid text")
+    return value
 
 
 class CharField(Field[str]):
@@ -341,6 +482,9 @@ class CharField(Field[str]):
             return [f"at most {self.max_length} characters (it has {len(value)})"]
         return []
 
+    def get_prep_value(self, value: Any) -> Any:
+        return _prep_text(value)
+
 
 class TextField(Field[str]):
     kind = "text"
@@ -349,6 +493,22 @@ class TextField(Field[str]):
         if not isinstance(value, str):
             raise TypeError(f"expected a string, got {type(value).__name__}")
         return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        return _prep_text(value)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BOOL_TEXT = {"t": True, "True": True, "1": True, "f": False, "False": False, "0": False}
+
+
+def _whole(value: float | decimal.Decimal) -> int | None:
+    """``value`` as an int if it is a whole, finite number, else None."""
+    try:
+        whole = int(value)
+    except (OverflowError, ValueError, decimal.InvalidOperation):
+        return None
+    return whole if whole == value else None
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -371,8 +531,77 @@ class URLField(CharField):
         return super().check(value) + ([] if _URL.match(value) else ["not a valid http(s) URL"])
 
 
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
+_UNICODE_SLUG = re.compile(r"^[-\w]+\Z")
+
+
+class SlugField(CharField):
+    """Letters, digits, hyphens and underscores (``allow_unicode=True``: any letter);
+    indexed, as Django's."""
+
+    def __init__(
+        self, *, max_length: int = 50, allow_unicode: bool = False, index: bool = True,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(max_length=max_length, index=index, **kwargs)
+        self.allow_unicode = allow_unicode
+
+    def check(self, value: Any) -> list[str]:
+        pattern = _UNICODE_SLUG if self.allow_unicode else _SLUG
+        errors = super().check(value)
+        if not pattern.match(value):
+            what = "letters" if self.allow_unicode else "ASCII letters"
+            errors.append(f"a slug has only {what}, digits, hyphens and underscores")
+        return errors
+
+
+class GenericIPAddressField(Field[str]):
+    """An IPv4 or IPv6 address (``protocol="IPv4"`` / ``"IPv6"`` for one), kept as text in its
+    standard form (IPv6 compressed, lower case); ``unpack_ipv4`` stores ::ffff:1.2.3.4 as
+    1.2.3.4. Filter values are normalized the same way."""
+
+    kind = "varchar"
+
+    def __init__(self, *, protocol: str = "both", unpack_ipv4: bool = False, **kwargs: Any) -> None:
+        protocol = protocol.lower()
+        if protocol not in ("both", "ipv4", "ipv6"):
+            raise ImproperlyConfigured("protocol must be 'both', 'IPv4' or 'IPv6'")
+        if unpack_ipv4 and protocol != "both":
+            raise ImproperlyConfigured("unpack_ipv4 needs protocol='both'")
+        super().__init__(**kwargs)
+        self.protocol, self.unpack_ipv4 = protocol, unpack_ipv4
+        self.max_length = 39
+
+    def db_type(self, dialect: Dialect) -> str:
+        return dialect.column_type(self.kind, max_length=self.max_length)
+
+    def to_python(self, value: Any) -> str:
+        if not isinstance(value, str | ipaddress.IPv4Address | ipaddress.IPv6Address):
+            raise TypeError(f"expected an IP address, got {type(value).__name__}")
+        try:
+            address = ipaddress.ip_address(value.strip() if isinstance(value, str) else value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address") from None
+        if self.protocol == "ipv4" and address.version != 4:
+            raise ValueError(f"{value!r} is not an IPv4 address")
+        if self.protocol == "ipv6" and address.version != 6:
+            raise ValueError(f"{value!r} is not an IPv6 address")
+        if self.unpack_ipv4 and isinstance(address, ipaddress.IPv6Address):
+            mapped = address.ipv4_mapped
+            if mapped is not None:
+                return str(mapped)
+        return str(address)
+
+    def prep(self, value: Any) -> Any:
+        return self.to_python(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        return self.to_python(value)
+
+
 class DateField(Field[dt.date]):
     kind = "date"
+    prep_only_str = True
 
     def to_python(self, value: Any) -> dt.date:
         if isinstance(value, dt.datetime):
@@ -387,11 +616,26 @@ class DateField(Field[dt.date]):
         # ISO text (a filter value from a query string) becomes a date on every backend
         return dt.date.fromisoformat(value) if type(value) is str else value
 
+    def get_prep_value(self, value: Any) -> Any:
+        if type(value) is dt.date:
+            return value
+        if isinstance(value, dt.datetime):  # its date in UTC, where datetimes are kept
+            return aware_utc(value).date()
+        if isinstance(value, dt.date):
+            return dt.date(value.year, value.month, value.day)
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"expected a date (YYYY-MM-DD), got {value!r}") from None
+        raise TypeError(f"expected a date, got {type(value).__name__}")
+
 
 class DateTimeField(Field[dt.datetime]):
     """A timezone-aware datetime stored in UTC; naive values are taken as UTC."""
 
     kind = "datetime"
+    prep_only_str = True
 
     def __init__(
         self, *, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any
@@ -399,6 +643,10 @@ class DateTimeField(Field[dt.datetime]):
         super().__init__(**kwargs)
         self.auto_now = auto_now
         self.auto_now_add = auto_now_add
+
+    @property
+    def computes_on_save(self) -> bool:
+        return self.auto_now or self.auto_now_add
 
     def pre_save(self, instance: Model, add: bool) -> Any:
         if self.auto_now or (self.auto_now_add and add):
@@ -418,9 +666,22 @@ class DateTimeField(Field[dt.datetime]):
         # ISO text is parsed (a naive one taken as UTC) so it compares as a datetime everywhere
         return self.to_python(value) if type(value) is str else value
 
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return aware_utc(value)
+        if isinstance(value, dt.date):  # midnight UTC, as Django takes a date here
+            return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+        if isinstance(value, str):
+            try:
+                return aware_utc(dt.datetime.fromisoformat(value))
+            except ValueError:
+                raise ValueError(f"expected an ISO 8601 datetime, got {value!r}") from None
+        raise TypeError(f"expected a datetime, got {type(value).__name__}")
+
 
 class TimeField(Field[dt.time]):
     kind = "time"
+    prep_only_str = True
 
     def to_python(self, value: Any) -> dt.time:
         if isinstance(value, str):
@@ -432,6 +693,18 @@ class TimeField(Field[dt.time]):
     def prep(self, value: Any) -> Any:
         return dt.time.fromisoformat(value) if type(value) is str else value
 
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.time()
+        if isinstance(value, dt.time):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.time.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"expected a time (HH:MM[:SS]), got {value!r}") from None
+        raise TypeError(f"expected a time, got {type(value).__name__}")
+
 
 class DurationField(Field[dt.timedelta]):
     kind = "duration"
@@ -440,6 +713,9 @@ class DurationField(Field[dt.timedelta]):
         if not isinstance(value, dt.timedelta):
             raise TypeError(f"expected a timedelta, got {type(value).__name__}")
         return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        return self.to_python(value)
 
 
 class UUIDField(Field[uuid.UUID]):
@@ -450,6 +726,18 @@ class UUIDField(Field[uuid.UUID]):
 
     def prep(self, value: Any) -> Any:
         return self.to_python(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, uuid.UUID):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return uuid.UUID(int=value)
+        if isinstance(value, str):
+            try:
+                return uuid.UUID(value)
+            except ValueError:
+                raise ValueError(f"expected a UUID, got {value!r}") from None
+        raise TypeError(f"expected a UUID, got {type(value).__name__}")
 
 
 class JSONField(Field[Any]):
@@ -465,6 +753,9 @@ class BinaryField(Field[bytes]):
         if not isinstance(value, bytes | bytearray | memoryview):
             raise TypeError(f"expected bytes, got {type(value).__name__}")
         return bytes(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        return self.to_python(value)
 
     def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
         return bytes
@@ -495,5 +786,57 @@ class EnumField(Field[E]):
     def prep(self, value: Any) -> Any:
         return self.to_python(value).value
 
+    def get_prep_value(self, value: Any) -> Any:
+        try:
+            return self.to_python(value).value
+        except ValueError:
+            names = ", ".join(repr(m.value) for m in self.enum_type)
+            raise ValueError(f"{value!r} is not one of {names}") from None
+
     def from_db(self, db: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
         return self.enum_type
+
+
+class GeneratedField(Field[Any]):
+    """A column the database computes from others and stores, as Django's (``db_persist=True``
+    only): ``GeneratedField(expression=F("price") * F("qty"), output_field=DecimalField(...))``.
+    It is never written; after ``save()`` its value is read back on first access (sync) or
+    with ``refresh_from_db()``."""
+
+    generated = True
+
+    def __init__(
+        self, *, expression: Any, output_field: Field[Any], db_persist: bool = True, **kwargs: Any
+    ) -> None:
+        if not db_persist:
+            raise ImproperlyConfigured("GeneratedField needs db_persist=True (a stored column)")
+        for option in ("default", "primary_key", "unique"):
+            if option in kwargs:
+                raise ImproperlyConfigured(f"GeneratedField takes no {option}=")
+        kwargs.setdefault("null", True)
+        super().__init__(**kwargs)
+        self.expression = expression
+        self.output_field = output_field
+        self.kind = output_field.kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        super().__set_name__(owner, name)
+        self.output_field.name = name
+
+    def db_type(self, dialect: Dialect) -> str:
+        return self.output_field.db_type(dialect)
+
+    def adapter(self, dialect: Dialect) -> Callable[[Any], Any]:
+        return self.output_field.adapter(dialect)
+
+    def db_adapter(self, dialect: Dialect) -> Callable[[Any], Any]:
+        return self.output_field.db_adapter(dialect)
+
+    def converter(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        return self.output_field.converter(dialect)
+
+    def get_prep_value(self, value: Any) -> Any:
+        return self.output_field.get_prep_value(value)
+
+    def validate(self, value: Any) -> list[str]:
+        return []

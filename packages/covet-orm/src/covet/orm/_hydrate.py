@@ -8,6 +8,7 @@ unpacked into locals, and common converters are written inline (see ``_columns``
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from typing import Any
@@ -91,6 +92,18 @@ def flat_builder(converters: Converters) -> Builder:
     ns: dict[str, Any] = {}
     targets, cols = _columns(1, converters, ns)
     return _compile(_TEMPLATE.format(expr=cols[0], targets=targets), ns)
+
+
+def named_builder(names: Sequence[str], converters: Converters) -> Builder:
+    """Rows as named tuples (``values_list(named=True)``); odd names become ``_0``, ``_1``."""
+    row = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+    make = row._make
+    tuples = tuple_builder(len(names), converters)
+
+    def build(rows: Sequence[Sequence[Any]]) -> list[Any]:
+        return list(map(make, tuples(rows)))
+
+    return build
 
 
 def _plain_tuples(rows: Sequence[Sequence[Any]]) -> list[Any]:

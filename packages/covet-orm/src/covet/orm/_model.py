@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from covet.orm import _exceptions as exc
 from covet.orm._database import Database, Op, Stmt, get_default_database
-from covet.orm._expressions import Q
 from covet.orm._fields import NOT_PROVIDED, BigAutoField, CharField, Field
-from covet.orm._query import Manager
+from covet.orm._manager import BaseManager, Manager
+from covet.orm._query import QuerySet
+from covet.orm.expressions import Q
 from covet.orm.sql import compiler
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 _META_OPTIONS = {
     "db", "table_name", "ordering", "indexes", "unique_together", "constraints", "abstract",
+    "get_latest_by",
 }  # fmt: skip
 
 
@@ -55,6 +57,14 @@ class Options:
         self.table_name: str = meta.get("table_name") or _snake(model.__name__)
         self.db: Database | None = meta.get("db")
         self.ordering: list[str] = list(meta.get("ordering", ()))
+        latest = meta.get("get_latest_by", ())
+        self.get_latest_by: list[str] = [latest] if isinstance(latest, str) else list(latest)
+        #: "app.Model" as Django writes it (delete() counts by it): the package holding the
+        #: model's module ("blog" for blog/models.py), else the module itself
+        parts = model.__module__.split(".")
+        app = parts[-2] if parts[-1] == "models" and len(parts) > 1 else parts[-1]
+        self.label = f"{app}.{model.__name__}"
+        self.managers: list[BaseManager[Any]] = []
         self.indexes: list[Index] = list(meta.get("indexes", ()))
         together = list(meta.get("unique_together", ()))
         if together and all(isinstance(x, str) for x in together):
@@ -70,6 +80,7 @@ class Options:
             raise exc.ImproperlyConfigured(f"{model.__name__} has more than one primary key")
         self.pk: Field[Any] = pks[0] if pks else fields[0]
         self.char_limits = [(f.name, f.max_length) for f in fields if isinstance(f, CharField)]
+        self.generated = [f.name for f in fields if f.generated]
         self.char_limits_map = dict(self.char_limits)
         self.cache: dict[Any, Any] = {}
         if not self.abstract:  # an abstract model's Meta may name its subclasses' fields
@@ -166,6 +177,15 @@ class ModelBase(type):
             ns["id"] = auto
             ordered = {"id": auto, **ordered}
         cls = super().__new__(mcs, name, bases, ns, **kw)
+        managers = _managers(cls)
+        if not managers:
+            default: Any = Manager()
+            default.__set_name__(cls, "objects")
+            managers = [default]
+        if not meta.get("abstract"):  # each concrete model gets its own copies
+            managers = [m.bind(cls) for m in managers]
+        for manager in managers:
+            setattr(cls, manager.name, manager)
         fields = list(ordered.values())
         for fname, field in ordered.items():
             field.name = fname
@@ -180,6 +200,9 @@ class ModelBase(type):
             opts.model, opts.abstract, opts.raw, opts.fields = cls, True, meta, []  # type: ignore[assignment]
         model: Any = cls
         model._meta = opts
+        opts.managers = managers
+        if managers:  # the first declared; related managers will build on it
+            model._default_manager = managers[0]
         model.DoesNotExist = type(
             "DoesNotExist",
             (exc.DoesNotExist,),
@@ -193,13 +216,24 @@ class ModelBase(type):
         return cls
 
 
+def _managers(cls: type) -> list[BaseManager[Any]]:
+    """The managers a model class declares or inherits, in declaration order."""
+    found: dict[str, BaseManager[Any]] = {}
+    for klass in reversed(cls.__mro__):
+        for attr, value in vars(klass).items():
+            if isinstance(value, BaseManager) and attr != "_default_manager":
+                found[attr] = value
+    return sorted(found.values(), key=lambda m: m._order)
+
+
 class Model(metaclass=ModelBase):
     """Base class of every model. Subclass it, declare fields, optionally a ``Meta``."""
 
     _meta: ClassVar[Options]
     DoesNotExist: ClassVar[type[exc.DoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[exc.MultipleObjectsReturned]]
-    objects: ClassVar[Manager[Self]] = Manager()
+    objects: ClassVar[Manager[Self]]
+    _default_manager: ClassVar[Manager[Self]]
     _adding = False
 
     def __init__(self, **kwargs: Any) -> None:
@@ -273,13 +307,16 @@ class Model(metaclass=ModelBase):
         db = self._meta.database
         await db.arun(self._save_op(db.dialect, update_fields, force_insert))
 
-    def delete(self) -> int:
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """DELETE this object's row; ``(count, {model label: count})`` as Django."""
         db = self._meta.database
-        return db.run(self._delete_op(db.dialect), "delete")
+        count = db.run(self._delete_op(db.dialect), "delete")
+        return count, ({self._meta.label: count} if count else {})
 
-    async def adelete(self) -> int:
+    async def adelete(self) -> tuple[int, dict[str, int]]:
         db = self._meta.database
-        return await db.arun(self._delete_op(db.dialect))
+        count = await db.arun(self._delete_op(db.dialect))
+        return count, ({self._meta.label: count} if count else {})
 
     def refresh_from_db(self, fields: Iterable[str] | None = None) -> None:
         db = self._meta.database
@@ -306,6 +343,8 @@ class Model(metaclass=ModelBase):
             params.append(plan.pk_adapter(d[pk.name]))
             result = yield Stmt("execute", plan.sql, params)
             if result.rowcount or update_fields is not None:
+                for name in meta.generated:
+                    d.pop(name, None)
                 return
         elif update_fields is not None:
             raise ValueError("update_fields needs an object loaded from or saved to the database")
@@ -323,6 +362,8 @@ class Model(metaclass=ModelBase):
             if needs_pk:
                 d[pk.name] = result.last_id
         d["_adding"] = False
+        for name in meta.generated:  # computed by the database: read back on first access
+            d.pop(name, None)
 
     def _delete_op(self, dialect: Dialect) -> Op[int]:
         meta = self._meta
@@ -342,7 +383,7 @@ class Model(metaclass=ModelBase):
 
     def _refresh_op(self, dialect: Dialect, names: Iterable[str] | None) -> Op[None]:
         meta = self._meta
-        qs = type(self).objects.filter(pk=self.pk)
+        qs = QuerySet(type(self)).filter(pk=self.pk)  # every row, whatever the managers narrow
         if names is not None:
             qs = qs.only(*names)
         rows = yield from qs._fetch_op(dialect)
@@ -362,9 +403,7 @@ class _RowPlan:
         self.names = [f.name for f in fields]
         self.adapters = [f.adapter(dialect) for f in fields]
         # fields whose value is computed at save time (auto_now, ...)
-        self.hooks = [
-            (i, f) for i, f in enumerate(fields) if type(f).pre_save is not Field.pre_save
-        ]
+        self.hooks = [(i, f) for i, f in enumerate(fields) if f.computes_on_save]
         self.checks = [(i, f.max_length) for i, f in enumerate(fields) if isinstance(f, CharField)]
         self.pk_adapter = meta.pk.adapter(dialect)
         self.sql = sql
@@ -383,9 +422,12 @@ class _RowPlan:
 
 def _update_plan(meta: Options, dialect: Dialect, names: tuple[str, ...] | None) -> _RowPlan:
     if names is None:
-        fields = [f for f in meta.fields if not f.primary_key]
+        fields = [f for f in meta.fields if not f.primary_key and not f.generated]
     else:
         wanted = {meta.get_field(n).name for n in names}
+        for name in wanted:
+            if meta.fields_map[name].generated:
+                raise ValueError(f"{name!r} is a GeneratedField: the database computes it")
         fields = [f for f in meta.fields if f.name in wanted and not f.primary_key]
     q = dialect.quote
     sets = ", ".join(f"{q(f.column)} = {dialect.param(i + 1)}" for i, f in enumerate(fields))
@@ -397,7 +439,7 @@ def _update_plan(meta: Options, dialect: Dialect, names: tuple[str, ...] | None)
 
 
 def _insert_plan(meta: Options, dialect: Dialect, needs_pk: bool, returning: bool) -> _RowPlan:
-    fields = [f for f in meta.fields if not (needs_pk and f.primary_key)]
+    fields = [f for f in meta.fields if not (needs_pk and f.primary_key) and not f.generated]
     columns = [f.column for f in fields]
     placeholders = [[None] * len(fields)]
     sql, _ = compiler.insert(

@@ -7,30 +7,36 @@ statements; ``Database.run`` (sync) and ``Database.arun`` (async) drive it.
 from __future__ import annotations
 
 import builtins
-import itertools
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from covet.orm import _exceptions as exc
-from covet.orm._database import Database, Op, Stmt, check_params
-from covet.orm._expressions import Expr, Q, Where, build_lookup
+from covet.orm._database import Database, Op, Stmt
+from covet.orm._fields import DateField, DateTimeField
+from covet.orm._get_or_create import get_or_create_op, update_or_create_op
 from covet.orm._hydrate import (
     Builder,
     Converters,
     dict_builder,
     flat_builder,
     model_builder,
+    named_builder,
     tuple_builder,
 )
+from covet.orm.expressions import Expr, Q, Where, build_lookup
+from covet.orm.expressions.base import OrderBy
+from covet.orm.expressions.functions import TRUNC_KINDS, Trunc
+from covet.orm.expressions.lookups import NoMatch, resolve_path
 from covet.orm.sql import compiler
 from covet.orm.sql.compiler import Query, Selected
 
 if TYPE_CHECKING:
+    from covet.orm._fields import Field
     from covet.orm._model import Model
+    from covet.orm._raw import RawQuerySet
     from covet.orm.sql.dialect import Dialect
 
 M = TypeVar("M", bound="Model")
-_savepoints = itertools.count(1)
 _ITER_HINT = "async for obj in queryset"
 
 
@@ -43,15 +49,18 @@ def _convert_row(row: Sequence[Any], converters: Converters) -> list[Any]:
 
 
 class QuerySet(Generic[M]):
-    """A lazy query over one model. Builder methods return new QuerySets."""
+    """A lazy query over one model. Builder methods return new QuerySets; evaluating one (sync
+    iteration, ``list()``, ``len()``, ``bool()``, ``alist()``, ``async for``) fills its result
+    cache, which later evaluations of the same QuerySet reuse (as in Django)."""
 
-    __slots__ = ("_kind", "_qry", "_selected", "model")
+    __slots__ = ("_kind", "_qry", "_result_cache", "_selected", "model")
 
     def __init__(self, model: type[M], query: Query | None = None, kind: str = "model") -> None:
         self.model = model
         self._qry = query  # None: a fresh QuerySet from the manager (made on first use)
-        self._kind = kind  # model | dicts | tuples | flat
+        self._kind = kind  # model | dicts | tuples | flat | named
         self._selected: tuple[str, Selected] | None = None
+        self._result_cache: builtins.list[Any] | None = None
 
     @property
     def _query(self) -> Query:
@@ -63,9 +72,6 @@ class QuerySet(Generic[M]):
     def __repr__(self) -> str:
         return f"<QuerySet of {self.model.__name__}>"
 
-    def __bool__(self) -> bool:
-        raise TypeError("a QuerySet has no truth value; use .exists() / await .aexists()")
-
     # -- builders ----------------------------------------------------------------------------
     def _clone(self, kind: str | None = None) -> QuerySet[M]:
         return QuerySet(self.model, self._query.clone(), kind or self._kind)
@@ -73,19 +79,34 @@ class QuerySet(Generic[M]):
     def all(self) -> QuerySet[M]:
         return self._clone()
 
-    def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+    def none(self) -> QuerySet[M]:
+        """A QuerySet that matches no row (a condition that is never true)."""
+        qs = self._clone()
+        qs._query.where.append(NoMatch())
+        return qs
+
+    def filter(self, *args: Q | Expr, **kwargs: Any) -> QuerySet[M]:
         """Rows matching every condition (``name__lookup=value`` and ``Q`` objects)."""
         return self._filtered(args, kwargs, negate=False)
 
-    def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+    def exclude(self, *args: Q | Expr, **kwargs: Any) -> QuerySet[M]:
         return self._filtered(args, kwargs, negate=True)
 
-    def _filtered(self, args: Sequence[Q], kwargs: dict[str, Any], negate: bool) -> QuerySet[M]:
+    def _filtered(
+        self, args: Sequence[Q | Expr], kwargs: dict[str, Any], negate: bool
+    ) -> QuerySet[M]:
         qs = self._clone()
         q = qs._query
         if q.sliced:
             raise TypeError("cannot filter a QuerySet after slicing it")
+        self._not_combined("filter")
         scope = q.scope()
+        for arg in args:
+            if not isinstance(arg, Q | Expr):
+                raise TypeError(
+                    f"filter() and exclude() take Q objects or keyword arguments "
+                    f"(name=value), not {type(arg).__name__}"
+                )
         nodes: list[Expr] = [a.resolve(scope) for a in args]
         nodes.extend(build_lookup(scope, k, v) for k, v in kwargs.items())
         if negate:
@@ -94,16 +115,91 @@ class QuerySet(Generic[M]):
             q.where.extend(nodes)
         return qs
 
-    def order_by(self, *fields: str) -> QuerySet[M]:
+    def _not_combined(self, method: str) -> None:
+        combined = self._query.combined
+        if combined is not None:
+            raise exc.NotSupportedError(
+                f"{method}() after {combined[0].lower()}() is not supported: filter the parts"
+            )
+
+    def __or__(self, other: QuerySet[M]) -> QuerySet[M]:
+        """Rows of either QuerySet (their conditions ORed): ``qs1 | qs2``."""
+        return self._merge(other, "OR")
+
+    def __and__(self, other: QuerySet[M]) -> QuerySet[M]:
+        """Rows of both QuerySets (their conditions ANDed): ``qs1 & qs2``."""
+        return self._merge(other, "AND")
+
+    def _merge(self, other: QuerySet[M], connector: str) -> QuerySet[M]:
+        if not isinstance(other, QuerySet) or other.model is not self.model:
+            raise TypeError(f"cannot combine a QuerySet of {self.model.__name__} with {other!r}")
+        for side in (self, other):
+            if side._query.sliced:
+                raise TypeError("cannot combine QuerySets after slicing them")
+            side._not_combined("|" if connector == "OR" else "&")
         qs = self._clone()
-        scope = qs._query.scope()
-        for name in fields:
-            scope.ref(name.lstrip("-+"))  # raises FieldError early
-        qs._query.order_by = tuple(fields)
+        q, theirs = qs._query, other._query
+        if connector == "AND":
+            q.where.extend(theirs.where)
+        elif not q.where or not theirs.where:
+            q.where = []  # one side is every row
+        else:
+            q.where = [Where([Where(q.where), Where(list(theirs.where))], "OR")]
+        q.distinct = q.distinct or theirs.distinct
         return qs
 
-    def distinct(self) -> QuerySet[M]:
+    def order_by(self, *fields: str | Expr) -> QuerySet[M]:
+        """Order by names (``"-views"``, ``"data__key"``), ``"?"`` (random) or expressions
+        (``F("rating").desc(nulls_last=True)``). Replaces any earlier ordering."""
         qs = self._clone()
+        q = qs._query
+        if q.sliced:
+            raise TypeError("cannot reorder a QuerySet once a slice has been taken")
+        if q.combined is None:
+            scope = q.scope()
+            for item in fields:
+                if isinstance(item, str):
+                    if item != "?":
+                        resolve_path(scope, item.lstrip("-+"))  # raises FieldError early
+                elif isinstance(item, Expr):
+                    item.resolve(scope)
+                else:
+                    raise TypeError(f"cannot order by {type(item).__name__}")
+        q.order_by = tuple(fields)
+        return qs
+
+    def reverse(self) -> QuerySet[M]:
+        """The same rows in the opposite order (of ``order_by``, else ``Meta.ordering``)."""
+        qs = self._clone()
+        q = qs._query
+        if q.sliced:
+            raise TypeError("cannot reverse a QuerySet once a slice has been taken")
+        order = q.order_by if q.order_by is not None else tuple(self.model._meta.ordering)
+        q.order_by = tuple(_flip(item) for item in order)
+        return qs
+
+    @property
+    def ordered(self) -> bool:
+        """Whether the rows come in a defined order (``order_by`` or ``Meta.ordering``)."""
+        q = self._query
+        if q.order_by is not None:
+            return bool(q.order_by)
+        return bool(self.model._meta.ordering) and not q.grouped
+
+    def distinct(self, *fields: str) -> QuerySet[M]:
+        """Only distinct rows; with field names (PostgreSQL only), the first row of each
+        distinct combination of those fields (``DISTINCT ON``: order by them first)."""
+        qs = self._clone()
+        if fields:
+            if not self.db.dialect.supports_distinct_on:
+                raise exc.NotSupportedError(
+                    f"distinct(*fields) is DISTINCT ON, which {self.db.dialect.name} has not; "
+                    "use distinct() over values(...) instead"
+                )
+            scope = qs._query.scope()
+            for name in fields:
+                resolve_path(scope, name)
+            qs._query.distinct_fields = tuple(fields)
         qs._query.distinct = True
         return qs
 
@@ -122,33 +218,80 @@ class QuerySet(Generic[M]):
         return qs
 
     def annotate(self, **annotations: Expr) -> QuerySet[M]:
+        """Add computed values to each row (``n=Count(...)`` groups the rows: by the names of
+        an earlier ``values()``, else one group per row, as Django)."""
+        return self._annotated(annotations, hidden=False)
+
+    def alias(self, **annotations: Expr) -> QuerySet[M]:
+        """Like ``annotate()`` for filtering and ordering, without selecting the values."""
+        return self._annotated(annotations, hidden=True)
+
+    def _annotated(self, annotations: dict[str, Expr], *, hidden: bool) -> QuerySet[M]:
         qs = self._clone()
         q = qs._query
+        self._not_combined("annotate")
+        method = "alias" if hidden else "annotate"
         for name, expr in annotations.items():
-            if name in self.model._meta.fields_map:
-                raise exc.FieldError(f"annotation {name!r} clashes with a field")
-            _check_expression("annotate", name, expr)
-            q.annotations[name] = expr.resolve(q.scope())
-            if q.values:
-                q.values = (*q.values, name)
+            if name in self.model._meta.fields_map or name == "pk":
+                raise exc.FieldError(f"{method}({name}=...) clashes with a field")
+            _check_expression(method, name, expr)
+            resolved = expr.resolve(q.scope())
+            if resolved.contains_aggregate and q.group_by is None:
+                # the rows are grouped by what is selected now (values()), else by every field
+                fields = tuple(f.name for f in self.model._meta.fields)
+                q.group_by = q.values if q.values else fields
+            q.annotations[name] = resolved
+            if hidden:
+                q.hidden = q.hidden | {name}
+            else:
+                q.hidden = q.hidden - {name}
+                if q.values:
+                    q.values = (*q.values, name)
         return qs
 
-    def values(self, *fields: str) -> QuerySet[Any]:
-        """Rows as dicts (all fields and annotations, or the named ones)."""
-        return self._as_values(fields, "dicts")
+    def values(self, *fields: str, **expressions: Expr) -> QuerySet[Any]:
+        """Rows as dicts: every field and annotation, or the named ones (``"field"``,
+        ``"field__transform"``, an annotation) and ``name=expression``."""
+        return self._as_values(fields, expressions, "dicts")
 
-    def values_list(self, *fields: str, flat: bool = False) -> QuerySet[Any]:
-        """Rows as tuples; ``flat=True`` with one field gives plain values."""
-        if flat and len(fields) != 1:
-            raise TypeError("values_list(flat=True) needs exactly one field")
-        return self._as_values(fields, "flat" if flat else "tuples")
+    def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
+        """Rows as tuples; ``flat=True`` with one field gives plain values, ``named=True``
+        named tuples (``row.title``)."""
+        if flat and named:
+            raise TypeError("values_list() takes flat=True or named=True, not both")
+        if flat and len(fields) > 1:
+            raise TypeError("values_list(flat=True) takes one field")
+        kind = "flat" if flat else ("named" if named else "tuples")
+        return self._as_values(fields, {}, kind)
 
-    def _as_values(self, fields: Sequence[str], kind: str) -> QuerySet[Any]:
+    def _as_values(
+        self, fields: Sequence[str], expressions: dict[str, Expr], kind: str
+    ) -> QuerySet[Any]:
         qs: QuerySet[Any] = self._clone(kind)
-        scope = qs._query.scope()
-        for name in fields:
-            scope.ref(name)
-        qs._query.values = tuple(fields)
+        if expressions:
+            qs = qs._annotated(expressions, hidden=False)
+        q = qs._query
+        names = (*fields, *expressions)
+        if kind == "flat" and not fields:
+            names = (self.model._meta.fields[0].name,)
+        if q.combined is not None:  # the columns of every part
+            if expressions:
+                raise exc.NotSupportedError("values(name=expression) after a set operation")
+            operator, parts, keep_all = q.combined
+            picked = []
+            for part in parts:
+                part = part.clone()
+                part.values = tuple(names)
+                scope = part.scope()
+                for name in names:
+                    resolve_path(scope, name)
+                picked.append(part)
+            q.combined = (operator, tuple(picked), keep_all)
+        else:
+            scope = q.scope()
+            for name in fields:
+                resolve_path(scope, name)
+        q.values = tuple(names)
         return qs
 
     def select_for_update(self, *, nowait: bool = False, skip_locked: bool = False) -> QuerySet[M]:
@@ -158,6 +301,34 @@ class QuerySet(Generic[M]):
             raise ValueError("nowait and skip_locked cannot both be set")
         qs = self._clone()
         qs._query.for_update = (nowait, skip_locked)
+        return qs
+
+    def union(self, *others: QuerySet[Any], all: bool = False) -> QuerySet[M]:
+        """Rows of this query and the others (``all=True`` keeps duplicates)."""
+        return self._combinator("UNION", others, all)
+
+    def intersection(self, *others: QuerySet[Any]) -> QuerySet[M]:
+        """Rows in this query and in every other."""
+        return self._combinator("INTERSECT", others, False)
+
+    def difference(self, *others: QuerySet[Any]) -> QuerySet[M]:
+        """Rows of this query that are in none of the others."""
+        return self._combinator("EXCEPT", others, False)
+
+    def _combinator(
+        self, operator: str, others: Sequence[QuerySet[Any]], keep_all: bool
+    ) -> QuerySet[M]:
+        if not others:
+            return self._clone()
+        parts = []
+        for part in (self, *others):
+            q = part._query.clone()
+            if not q.sliced:
+                q.order_by = ()  # each part's order is lost in the result anyway
+            parts.append(q)
+        qs = QuerySet(self.model, Query(self.model), self._kind)
+        qs._query.combined = (operator, tuple(parts), keep_all)
+        qs._query.values = self._query.values
         return qs
 
     @overload
@@ -170,8 +341,15 @@ class QuerySet(Generic[M]):
         if isinstance(key, int):
             if key < 0:
                 raise ValueError("negative indexing is not supported")
-            result: M = self[key : key + 1].get()
-            return result
+            cache = self._result_cache
+            if cache is not None:
+                return cast(M, cache[key])  # IndexError past the end, as a list
+            rows: builtins.list[M] = self._run(
+                self[key : key + 1]._fetch_op(self.db.dialect), "QuerySet.__getitem__"
+            )
+            if not rows:
+                raise IndexError(f"QuerySet index {key} out of range")
+            return rows[0]
         if key.step is not None or (key.start or 0) < 0 or (key.stop or 0) < 0:
             raise ValueError("slices must be non-negative and without a step")
         qs = self._clone()
@@ -232,31 +410,72 @@ class QuerySet(Generic[M]):
                 build = flat_builder(sel.converters)
             elif kind == "tuples":
                 build = tuple_builder(len(sel.names), sel.converters)
+            elif kind == "named":
+                build = named_builder(sel.names, sel.converters)
             else:
                 build = dict_builder(sel.names, sel.converters)
             cache[key] = build
         result: list[Any] = build(rows)
         return result
 
+    def _fetch_all(self) -> builtins.list[Any]:
+        cache = self._result_cache
+        if cache is None:
+            cache = self._result_cache = self._run(
+                self._fetch_op(self.db.dialect), "iterating a QuerySet", hint=_ITER_HINT
+            )
+        return cache
+
+    async def _afetch_all(self) -> builtins.list[Any]:
+        cache = self._result_cache
+        if cache is None:
+            cache = self._result_cache = await self._arun(self._fetch_op(self.db.dialect))
+        return cache
+
     def __iter__(self) -> Iterator[M]:
-        rows: list[M] = self._run(
-            self._fetch_op(self.db.dialect), "iterating a QuerySet", hint=_ITER_HINT
-        )
-        return iter(rows)
+        return iter(self._fetch_all())
 
     async def __aiter__(self) -> AsyncIterator[M]:
-        rows: list[M] = await self._arun(self._fetch_op(self.db.dialect))
-        for row in rows:
+        for row in await self._afetch_all():
             yield row
+
+    def iterator(self, chunk_size: int = 2000) -> Iterator[M]:
+        """Stream the results, ``chunk_size`` rows at a time, holding at most one chunk in memory
+        (a server-side cursor on PostgreSQL, an unbuffered result on MariaDB, stepping through
+        SQLite's result). The connection stays busy until the iterator ends or is closed."""
+        sel, db = self._streamed(chunk_size)
+        for rows in db.stream(sel.sql, sel.params, chunk_size, "QuerySet.iterator"):
+            yield from self._hydrate(rows, sel)
+
+    async def aiterator(self, chunk_size: int = 2000) -> AsyncIterator[M]:
+        """The async twin of ``iterator``: ``async for obj in qs.aiterator(chunk_size=500)``."""
+        sel, db = self._streamed(chunk_size)
+        async for rows in db.astream(sel.sql, sel.params, chunk_size):
+            for obj in self._hydrate(rows, sel):
+                yield obj
+
+    def _streamed(self, chunk_size: int) -> tuple[Selected, Database]:
+        if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
+        db = self.db
+        if self._query.for_update is not None and not db.in_transaction():
+            raise exc.TransactionManagementError("select_for_update() needs an open transaction")
+        return self._compiled(db.dialect), db
+
+    def __len__(self) -> int:
+        return len(self._fetch_all())
+
+    def __bool__(self) -> bool:
+        """Evaluates the QuerySet (as Django): are there rows? ``exists()`` asks without
+        fetching them; in async code use ``await qs.aexists()``."""
+        return bool(self._fetch_all())
 
     def list(self) -> builtins.list[M]:
         """Evaluate the query: ``list(qs)`` for the sync API, ``await qs.alist()`` for async."""
-        result: builtins.list[M] = self._run(self._fetch_op(self.db.dialect), "list")
-        return result
+        return builtins.list(self._fetch_all())
 
     async def alist(self) -> builtins.list[M]:
-        result: builtins.list[M] = await self._arun(self._fetch_op(self.db.dialect))
-        return result
+        return builtins.list(await self._afetch_all())
 
     # -- single objects ------------------------------------------------------------------------
     def get(self, *args: Q, **kwargs: Any) -> M:
@@ -281,21 +500,7 @@ class QuerySet(Generic[M]):
     def _pk_plan(
         self, kwargs: dict[str, Any]
     ) -> tuple[Database, str, builtins.list[Any], Builder] | None:
-        ((key, value),) = kwargs.items()
-        meta = self.model._meta
-        if (key != "pk" and key != meta.pk.name) or value is None or isinstance(value, Expr):
-            return None
-        db = meta.database
-        dialect = db.dialect
-        cached = meta.cache.get(("get", dialect.name))
-        if cached is None:
-            sel = QuerySet(self.model).filter(pk=value)[:21]._compiled(dialect)
-            build = model_builder(self.model, sel.names, sel.converters)
-            # params: the key, then the LIMIT's 21
-            plan = (sel.sql, meta.pk.adapter(dialect), sel.params[1:], build)
-            cached = meta.cache[("get", dialect.name)] = plan
-        sql, adapt, rest, build = cached
-        return db, sql, [adapt(value), *rest], build
+        return pk_plan(self.model, kwargs)
 
     def _get_op(self, dialect: Dialect, args: Sequence[Q], kwargs: dict[str, Any]) -> Op[M]:
         if not args and len(kwargs) == 1 and self._is_plain():
@@ -318,62 +523,127 @@ class QuerySet(Generic[M]):
         )  # fmt: skip
 
     def _one(self, rows: builtins.list[Any]) -> M:
-        if len(rows) == 1:
-            found: M = rows[0]
-            return found
-        name = self.model.__name__
-        if not rows:
-            raise self.model.DoesNotExist(f"{name} matching query does not exist")
-        many = "more than 20" if len(rows) > 20 else str(len(rows))
-        raise self.model.MultipleObjectsReturned(f"get() returned {many} {name} objects")
+        return one(self.model, rows)
 
     def first(self) -> M | None:
-        result: M | None = self._run(self._first_op(self.db.dialect, last=False), "first")
+        """The first object in order (by primary key if the QuerySet has no order), or None."""
+        result: M | None = self._run(self._first_op(last=False), "first")
         return result
 
     async def afirst(self) -> M | None:
-        result: M | None = await self._arun(self._first_op(self.db.dialect, last=False))
+        result: M | None = await self._arun(self._first_op(last=False))
         return result
 
     def last(self) -> M | None:
-        result: M | None = self._run(self._first_op(self.db.dialect, last=True), "last")
+        result: M | None = self._run(self._first_op(last=True), "last")
         return result
 
     async def alast(self) -> M | None:
-        result: M | None = await self._arun(self._first_op(self.db.dialect, last=True))
+        result: M | None = await self._arun(self._first_op(last=True))
         return result
 
-    def _first_op(self, dialect: Dialect, *, last: bool) -> Op[M | None]:
-        q = self._query
-        order = q.order_by if q.order_by is not None else tuple(self.model._meta.ordering)
-        if not order:
-            order = ("pk",)
+    def _first_op(self, *, last: bool) -> Op[M | None]:
+        qs: QuerySet[M] = self
+        if not self.ordered:
+            if self._query.grouped:
+                method = "last" if last else "first"
+                raise TypeError(
+                    f"{method}() on an unordered QuerySet that aggregates would change its "
+                    "groups; add order_by()"
+                )
+            qs = self.order_by("pk")
         if last:
-            order = tuple(o[1:] if o.startswith("-") else "-" + o for o in order)
-        qs = self.order_by(*order)[:1]
-        rows = yield from qs._fetch_op(dialect)
+            qs = qs.reverse()  # refuses a slice, as Django: its last row is not ours to pick
+        rows = yield from qs[:1]._fetch_op(self.db.dialect)
         return rows[0] if rows else None
+
+    def earliest(self, *fields: str | Expr) -> M:
+        """The first object ordered by ``fields`` (else ``Meta.get_latest_by``);
+        ``DoesNotExist`` if none."""
+        result: M = self._run(self._earliest_op(fields, latest=False), "earliest")
+        return result
+
+    async def aearliest(self, *fields: str | Expr) -> M:
+        result: M = await self._arun(self._earliest_op(fields, latest=False))
+        return result
+
+    def latest(self, *fields: str | Expr) -> M:
+        """The last object ordered by ``fields`` (else ``Meta.get_latest_by``)."""
+        result: M = self._run(self._earliest_op(fields, latest=True), "latest")
+        return result
+
+    async def alatest(self, *fields: str | Expr) -> M:
+        result: M = await self._arun(self._earliest_op(fields, latest=True))
+        return result
+
+    def _earliest_op(self, fields: Sequence[str | Expr], *, latest: bool) -> Op[M]:
+        if self._query.sliced:
+            raise TypeError("cannot change the order of a QuerySet once a slice has been taken")
+        order = tuple(fields) or tuple(self.model._meta.get_latest_by)
+        if not order:
+            method = "latest" if latest else "earliest"
+            raise ValueError(f"{method}() needs field names or Meta.get_latest_by")
+        qs = self.order_by(*order)
+        if latest:
+            qs = qs.reverse()
+        rows = yield from qs[:1]._fetch_op(self.db.dialect)
+        return self._one(rows)
 
     # -- counting and aggregates -------------------------------------------------------------
     def count(self) -> int:
+        if self._result_cache is not None:
+            return len(self._result_cache)
         result: int = self._run(
             self._scalar_op(*compiler.count(self._query, self.db.dialect)), "count"
         )
         return result
 
     async def acount(self) -> int:
+        if self._result_cache is not None:
+            return len(self._result_cache)
         result: int = await self._arun(
             self._scalar_op(*compiler.count(self._query, self.db.dialect))
         )
         return result
 
     def exists(self) -> bool:
+        if self._result_cache is not None:
+            return bool(self._result_cache)
         sql, params = compiler.exists(self._query, self.db.dialect)
         return self._run(self._scalar_op(sql, params), "exists") is not None
 
     async def aexists(self) -> bool:
+        if self._result_cache is not None:
+            return bool(self._result_cache)
         sql, params = compiler.exists(self._query, self.db.dialect)
         return await self._arun(self._scalar_op(sql, params)) is not None
+
+    def contains(self, obj: M) -> bool:
+        """Whether ``obj`` is one of this QuerySet's rows (by primary key)."""
+        if self._result_cache is not None:
+            return obj in self._result_cache
+        return self._contains_qs(obj).exists()
+
+    async def acontains(self, obj: M) -> bool:
+        if self._result_cache is not None:
+            return obj in self._result_cache
+        return await self._contains_qs(obj).aexists()
+
+    def _contains_qs(self, obj: M) -> QuerySet[M]:
+        if self._kind != "model":
+            raise TypeError("contains() cannot be used after values() or values_list()")
+        if not isinstance(obj, self.model):
+            raise TypeError(f"contains() needs a {self.model.__name__}, got {type(obj).__name__}")
+        if obj.pk is None:
+            raise ValueError("contains() needs a saved object (its pk is None)")
+        q = self._query
+        if q.sliced or q.combined is not None or q.grouped:  # the rows as the query sees them
+            return (
+                QuerySet(self.model)
+                .filter(pk__in=self.values_list("pk", flat=True))
+                .filter(pk=obj.pk)
+            )
+        return self.filter(pk=obj.pk)
 
     @staticmethod
     def _scalar_op(sql: str, params: builtins.list[Any]) -> Op[Any]:
@@ -412,7 +682,14 @@ class QuerySet(Generic[M]):
         return result
 
     def _in_bulk_op(self, id_list: Iterable[Any] | None, field_name: str) -> Op[dict[Any, M]]:
-        attr = self.model._meta.get_field(field_name).name
+        meta = self.model._meta
+        field = meta.get_field(field_name)
+        attr = field.name
+        alone = any(c.fields == [attr] for c in meta.constraints if hasattr(c, "fields"))
+        if not (field.unique or alone):
+            raise ValueError(
+                f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't"
+            )
         dialect = self.db.dialect
         if id_list is None:
             rows = yield from self._fetch_op(dialect)
@@ -426,6 +703,37 @@ class QuerySet(Generic[M]):
             rows = yield from qs._fetch_op(dialect)
             found.update((obj.__dict__[attr], obj) for obj in rows)
         return found
+
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
+        """The distinct dates (``kind``: year, month, week or day) of ``field_name``."""
+        if kind not in ("year", "month", "week", "day"):
+            raise ValueError("dates() kind is one of 'year', 'month', 'week', 'day'")
+        return self._truncated(field_name, kind, order, DateField())
+
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
+        """The distinct datetimes (``kind``: year ... second) of ``field_name``, in UTC."""
+        if kind not in TRUNC_KINDS or kind == "quarter":
+            raise ValueError(
+                "datetimes() kind is one of 'year', 'month', 'week', 'day', 'hour', 'minute', "
+                "'second'"
+            )
+        field = self.model._meta.get_field(field_name)
+        if not isinstance(field, DateTimeField):
+            raise TypeError(f"datetimes() needs a DateTimeField, {field_name!r} is not one")
+        return self._truncated(field_name, kind, order, DateTimeField())
+
+    def _truncated(self, name: str, kind: str, order: str, output: Field[Any]) -> QuerySet[Any]:
+        if order not in ("ASC", "DESC"):
+            raise ValueError("order is 'ASC' or 'DESC'")
+        field = self.model._meta.get_field(name)
+        if not isinstance(field, DateField | DateTimeField):
+            raise TypeError(f"{name!r} is not a DateField or DateTimeField")
+        alias = "_truncated"
+        qs = self.filter(**{f"{name}__isnull": False}).annotate(
+            **{alias: Trunc(name, kind, output_field=output)}
+        )
+        ordered = qs.order_by(("-" if order == "DESC" else "") + alias)
+        return ordered.values_list(alias, flat=True).distinct()
 
     def explain(self) -> str:
         """The database's query plan for this query, as text."""
@@ -447,23 +755,29 @@ class QuerySet(Generic[M]):
         """UPDATE matching rows (values may be ``F`` expressions); returns the row count."""
         sql, params = compiler.update(self._query, self.db.dialect, values)
         result: int = self._run(_rowcount_op(sql, params), "update")
+        self._result_cache = None
         return result
 
     async def aupdate(self, **values: Any) -> int:
         sql, params = compiler.update(self._query, self.db.dialect, values)
         result: int = await self._arun(_rowcount_op(sql, params))
+        self._result_cache = None
         return result
 
-    def delete(self) -> int:
-        """DELETE matching rows; returns the row count."""
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """DELETE matching rows; returns ``(count, {model label: count})`` as Django."""
         sql, params = compiler.delete(self._query, self.db.dialect)
-        result: int = self._run(_rowcount_op(sql, params), "delete")
-        return result
+        count: int = self._run(_rowcount_op(sql, params), "delete")
+        return self._deleted(count)
 
-    async def adelete(self) -> int:
+    async def adelete(self) -> tuple[int, dict[str, int]]:
         sql, params = compiler.delete(self._query, self.db.dialect)
-        result: int = await self._arun(_rowcount_op(sql, params))
-        return result
+        count: int = await self._arun(_rowcount_op(sql, params))
+        return self._deleted(count)
+
+    def _deleted(self, count: int) -> tuple[int, dict[str, int]]:
+        self._result_cache = None
+        return count, ({self.model._meta.label: count} if count else {})
 
     def create(self, **values: Any) -> M:
         obj = self.model(**values)
@@ -480,7 +794,7 @@ class QuerySet(Generic[M]):
     ) -> tuple[M, bool]:
         """``(object, created)``; safe against a concurrent insert of the same unique values."""
         result: tuple[M, bool] = self._run(
-            self._get_or_create_op(defaults, kwargs), "get_or_create", atomic=True
+            get_or_create_op(self, defaults, kwargs), "get_or_create", atomic=True
         )
         return result
 
@@ -488,74 +802,36 @@ class QuerySet(Generic[M]):
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
         result: tuple[M, bool] = await self._arun(
-            self._get_or_create_op(defaults, kwargs), atomic=True
+            get_or_create_op(self, defaults, kwargs), atomic=True
         )
         return result
 
-    def _get_or_create_op(
-        self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
-    ) -> Op[tuple[M, bool]]:
-        dialect = self.db.dialect
-        try:
-            found = yield from self._get_op(dialect, (), kwargs)
-            return found, False
-        except self.model.DoesNotExist:
-            pass
-        return (yield from self._create_op(dialect, defaults, kwargs))
-
-    def _create_op(
-        self, dialect: Dialect, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
-    ) -> Op[tuple[M, bool]]:
-        params = {k: v for k, v in kwargs.items() if "__" not in k}
-        params.update(defaults or {})
-        obj = self.model(**params)
-        savepoint = f"covet_goc_{next(_savepoints)}"
-        yield Stmt("savepoint", savepoint)
-        try:
-            yield from obj._save_op(dialect, None, True)
-        except exc.IntegrityError as conflict:
-            # another writer inserted the same unique values since our SELECT: use its row
-            yield Stmt("rollback_to", savepoint)
-            yield Stmt("release", savepoint)
-            try:
-                found = yield from self._get_op(dialect, (), kwargs)
-            except self.model.DoesNotExist:
-                raise conflict from None
-            return found, False
-        yield Stmt("release", savepoint)
-        return obj, True
-
     def update_or_create(
-        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> tuple[M, bool]:
-        """Update the matching object with ``defaults`` or create it; ``(object, created)``."""
+        """Update the matching object with ``defaults`` or create it (from the lookups and
+        ``create_defaults``, else ``defaults``); ``(object, created)``. Callable values are
+        called."""
         result: tuple[M, bool] = self._run(
-            self._update_or_create_op(defaults, kwargs), "update_or_create", atomic=True
+            update_or_create_op(self, defaults, create_defaults, kwargs),
+            "update_or_create",
+            atomic=True,
         )
         return result
 
     async def aupdate_or_create(
-        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> tuple[M, bool]:
         result: tuple[M, bool] = await self._arun(
-            self._update_or_create_op(defaults, kwargs), atomic=True
+            update_or_create_op(self, defaults, create_defaults, kwargs), atomic=True
         )
         return result
-
-    def _update_or_create_op(
-        self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
-    ) -> Op[tuple[M, bool]]:
-        dialect = self.db.dialect
-        try:
-            obj = yield from self.select_for_update()._get_op(dialect, (), kwargs)
-        except self.model.DoesNotExist:
-            return (yield from self._create_op(dialect, defaults, kwargs))
-        defaults = defaults or {}
-        for name, value in defaults.items():
-            setattr(obj, self.model._meta.get_field(name).name, value)
-        if defaults:
-            yield from obj._save_op(dialect, list(defaults), False)
-        return obj, False
 
     def bulk_create(
         self,
@@ -614,7 +890,64 @@ class QuerySet(Generic[M]):
 
     def raw(self, sql: str, params: Sequence[Any] = ()) -> RawQuerySet[M]:
         """Objects from your own SQL (the driver's placeholders); columns map to fields by name."""
+        from covet.orm._raw import RawQuerySet
+
         return RawQuerySet(self.model, sql, params)
+
+
+def pk_plan(
+    model: type[Model], kwargs: dict[str, Any]
+) -> tuple[Database, str, list[Any], Builder] | None:
+    """``get(pk=value)`` as one cached statement (None: not a plain get by primary key)."""
+    ((key, value),) = kwargs.items()
+    meta = model._meta
+    if (key != "pk" and key != meta.pk.name) or value is None or isinstance(value, Expr):
+        return None
+    db = meta.database
+    dialect = db.dialect
+    if type(value) is not int:
+        value = _prep_pk(meta.pk, key, value)
+    cached = meta.cache.get(("get", dialect.name))
+    if cached is None:
+        sel = QuerySet(model).filter(pk=0)[:21]._compiled(dialect)
+        build = model_builder(model, sel.names, sel.converters)
+        lo, hi = dialect.integer_range(meta.pk.kind)
+        # params: the key, then the LIMIT's 21
+        plan = (sel.sql, meta.pk.adapter(dialect), sel.params[1:], build, lo, hi)
+        cached = meta.cache[("get", dialect.name)] = plan
+    sql, adapt, rest, build, lo, hi = cached
+    if type(value) is int and not lo <= value <= hi:
+        return None  # no row has it: the general path says so without reaching the driver
+    return db, sql, [adapt(value), *rest], build
+
+
+def one(model: type[M], rows: list[Any]) -> M:
+    """The one object of ``get()``, else DoesNotExist / MultipleObjectsReturned."""
+    if len(rows) == 1:
+        found: M = rows[0]
+        return found
+    name = model.__name__
+    if not rows:
+        raise model.DoesNotExist(f"{name} matching query does not exist")
+    many = "more than 20" if len(rows) > 20 else str(len(rows))
+    raise model.MultipleObjectsReturned(f"get() returned {many} {name} objects")
+
+
+def _flip(item: Any) -> Any:
+    if isinstance(item, str):
+        if item == "?":
+            return item
+        return item[1:] if item.startswith("-") else "-" + item.lstrip("+")
+    if isinstance(item, OrderBy):
+        return item.reversed()
+    return OrderBy(item, descending=True)
+
+
+def _prep_pk(pk: Field[Any], key: str, value: Any) -> Any:
+    try:
+        return pk.get_prep_value(value)
+    except (TypeError, ValueError, ArithmeticError) as error:
+        raise exc.ValidationError({pk.name: [f"{key}={value!r}: {error}"]}) from None
 
 
 def _check_expression(method: str, name: str, expr: object) -> None:
@@ -629,55 +962,3 @@ def _rowcount_op(sql: str, params: list[Any]) -> Op[int]:
     result = yield Stmt("execute", sql, params)
     count: int = result.rowcount
     return count
-
-
-class RawQuerySet(Generic[M]):
-    def __init__(self, model: type[M], sql: str, params: Sequence[Any]) -> None:
-        check_params(params)
-        self.model, self.sql, self.params = model, sql, params
-
-    def _op(self) -> Op[list[M]]:
-        meta = self.model._meta
-        dialect = meta.database.dialect
-        columns, rows = yield Stmt("fetch_columns", self.sql, self.params)
-        names = []
-        converters = []
-        for i, column in enumerate(columns):
-            field = meta.columns_map.get(column) or meta.fields_map.get(column)
-            names.append(field.name if field is not None else column)
-            conv = field.converter(dialect) if field is not None else None
-            if conv is not None:
-                converters.append((i, conv))
-        key = ("raw", tuple(names), tuple((i, id(c)) for i, c in converters))
-        build = meta.cache.get(key)
-        if build is None:
-            build = meta.cache[key] = model_builder(self.model, names, converters)
-        result: builtins.list[M] = build(rows)
-        return result
-
-    def __iter__(self) -> Iterator[M]:
-        rows: list[M] = self.model._meta.database.run(
-            self._op(), "iterating a RawQuerySet", hint=_ITER_HINT
-        )
-        return iter(rows)
-
-    async def __aiter__(self) -> AsyncIterator[M]:
-        for row in await self.model._meta.database.arun(self._op()):
-            yield row
-
-
-class Manager(Generic[M]):
-    """``Model.objects``: a fresh ``QuerySet`` of the model on every access."""
-
-    @overload
-    def __get__(self, instance: None, owner: type[M]) -> QuerySet[M]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type[M]) -> QuerySet[M]: ...
-
-    def __get__(self, instance: object | None, owner: type[M]) -> QuerySet[M]:
-        if instance is not None:
-            raise AttributeError("Manager is reachable through the model class, not instances")
-        if owner._meta.abstract:
-            raise AttributeError(f"{owner.__name__} is abstract and has no table to query")
-        return QuerySet(owner)

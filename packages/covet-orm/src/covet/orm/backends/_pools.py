@@ -1,7 +1,11 @@
 """Pools of the server backends, and the ``ServerBackend`` that owns them (see ``_server``).
 
-* ``AsyncPool``: the connections of one event loop (a driver connection belongs to its loop).
-* ``SyncPool``: (connection, private loop) pairs shared by threads, one thread at a time.
+* ``AsyncPool``: the connections of one event loop (a driver connection belongs to its loop). The
+  pool is tied to its loop's life through an async generator: when the loop shuts down
+  (``asyncio.run`` returning, ``asyncio.Runner.close``, pytest-asyncio's teardown all call
+  ``loop.shutdown_asyncgens()``), the pool closes its connections while the loop still runs, so
+  no connection outlives the loop it belongs to.
+* ``SyncPool``: the sync API's connections, shared by threads, one thread at a time.
 
 Both open at most ``pool_size`` connections: ``min_pool_size`` of them together on the pool's
 first use, the others one at a time when needed. They check a connection before handing it out
@@ -16,12 +20,13 @@ import threading
 import time
 from abc import abstractmethod
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Protocol
 
 import anyio
 
 from covet.orm import _exceptions as exc
-from covet.orm.backends._server import LoopConnection, ServerConnection
+from covet.orm.backends._server import ServerConnection
 from covet.orm.backends.base import (
     AsyncConnection,
     Backend,
@@ -45,6 +50,30 @@ class AsyncPool:
         self._idle: list[ServerConnection] = []
         self._open = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self.closed = False
+        self._life: AsyncGenerator[None, None] | None = None
+
+    def tie(self) -> None:
+        """Close this pool when its loop shuts its async generators down (call in the loop)."""
+        life = self._lifetime()
+        with contextlib.suppress(StopIteration):  # runs to its ``yield``: no await before it
+            life.__anext__().send(None)
+        self._life = life
+
+    async def _lifetime(self) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            if not self.closed:
+                await self.aclose()
+
+    def untie(self) -> None:
+        """End the lifetime generator without running the loop (the pool is closed otherwise)."""
+        life, self._life = self._life, None
+        self.closed = True
+        if life is not None:
+            with contextlib.suppress(StopIteration, RuntimeError):
+                life.aclose().send(None)
 
     async def _warm(self) -> None:
         """Open ``min_pool_size`` connections together (the first caller takes one of them)."""
@@ -121,13 +150,16 @@ class AsyncPool:
                 return
 
     async def aclose(self) -> None:
+        self.closed = True
         idle, self._idle = self._idle, []
         for conn in idle:
             self._open -= 1
             await conn.close()
+        self.untie()
 
     def terminate(self) -> None:
         """Drop idle connections from outside this pool's loop (it may be closed or elsewhere)."""
+        self.untie()
         idle, self._idle = self._idle, []
         self._open -= len(idle)
         if self.loop.is_closed() or not self.loop.is_running():
@@ -138,29 +170,42 @@ class AsyncPool:
                 self.loop.call_soon_threadsafe(conn.terminate)
 
 
-class SyncPool:
-    """(connection, private loop) pairs shared by threads; one thread uses a pair at a time."""
+class PooledSync(Protocol):
+    """What ``SyncPool`` needs of a sync server connection (``LoopConnection``, psycopg's)."""
 
-    def __init__(
-        self, connect: Callable[[], Awaitable[ServerConnection]], options: DatabaseOptions
-    ) -> None:
+    fresh: bool
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def alive(self, probe: bool = True) -> bool: ...
+
+    def terminate(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SyncPool:
+    """Sync connections shared by threads; one thread uses a connection at a time."""
+
+    def __init__(self, connect: Callable[[], PooledSync], options: DatabaseOptions) -> None:
         self._connect = connect
         self._size = options.pool_size
         self._min = options.min_pool_size
         self._timeout = options.connect_timeout
-        self._idle: list[LoopConnection] = []
+        self._idle: list[PooledSync] = []
         self._open = 0
         self._cond = threading.Condition(threading.Lock())
         self.closed = False
 
     def _warm(self) -> None:
-        """Open ``min_pool_size`` pairs into the pool (the caller takes one of them)."""
+        """Open ``min_pool_size`` connections into the pool (the caller takes one of them)."""
         with self._cond:
             count, self._min = max(0, min(self._min, self._size) - self._open), 0
             self._open += count
         for _ in range(count):
             try:
-                conn = self._open_pair()
+                conn = self._connect()
             except BaseException:
                 with self._cond:
                     self._open -= 1
@@ -168,16 +213,7 @@ class SyncPool:
                 raise
             self.release(conn)
 
-    def _open_pair(self) -> LoopConnection:
-        loop = asyncio.SelectorEventLoop()  # a BaseEventLoop: drive() steps it directly
-        try:
-            aconn = loop.run_until_complete(self._connect())
-        except BaseException:
-            loop.close()
-            raise
-        return LoopConnection(aconn, loop)
-
-    def acquire(self) -> LoopConnection:
+    def acquire(self) -> PooledSync:
         if self._min:
             self._warm()
         deadline = time.monotonic() + self._timeout
@@ -187,11 +223,11 @@ class SyncPool:
                     raise exc.InterfaceError("the database is closed")
                 while self._idle:
                     conn = self._idle.pop()
-                    if conn.aconn.alive():  # no loop read its socket while idle: probe it
-                        conn.aconn.fresh = True
+                    if conn.alive():  # nobody read its socket while idle: probe it
+                        conn.fresh = True
                         return conn
                     self._open -= 1
-                    self._discard(conn)
+                    conn.terminate()
                 if self._open < self._size:
                     self._open += 1
                     break
@@ -202,16 +238,15 @@ class SyncPool:
                         "connections (raise pool_size or connect_timeout)"
                     )
         try:
-            return self._open_pair()
+            return self._connect()
         except BaseException:
             with self._cond:
                 self._open -= 1
                 self._cond.notify()
             raise
 
-    def release(self, conn: LoopConnection, *, discard: bool = False) -> None:
-        aconn = conn.aconn
-        drop = discard or self.closed or aconn.in_transaction or not aconn.alive(probe=False)
+    def release(self, conn: PooledSync, *, discard: bool = False) -> None:
+        drop = discard or self.closed or conn.in_transaction or not conn.alive(probe=False)
         with self._cond:
             if drop:
                 self._open -= 1
@@ -219,14 +254,7 @@ class SyncPool:
                 self._idle.append(conn)
             self._cond.notify()
         if drop:
-            self._discard(conn)
-
-    @staticmethod
-    def _discard(conn: LoopConnection) -> None:
-        conn.aconn.terminate()
-        with contextlib.suppress(Exception):  # let the transport close its socket, free the loop
-            conn.loop.run_until_complete(asyncio.sleep(0))
-        conn.loop.close()
+            conn.terminate()
 
     def close(self) -> None:
         with self._cond:
@@ -239,7 +267,7 @@ class SyncPool:
 
 
 class ServerBackend(Backend):
-    """A backend whose sync and async APIs share one async driver (see the module docstring)."""
+    """A backend with an async pool per event loop and one sync pool (see the module docstring)."""
 
     def __init__(self, url: DatabaseURL, options: DatabaseOptions) -> None:
         if not 0 <= options.min_pool_size <= options.pool_size:
@@ -249,20 +277,25 @@ class ServerBackend(Backend):
             )
         super().__init__(url, options)
         self._apools: dict[asyncio.AbstractEventLoop, AsyncPool] = {}
-        self._spool = SyncPool(self.connect, options)
+        self._spool = SyncPool(self.connect_sync, options)
         self._closed = False
 
     @abstractmethod
     async def connect(self) -> ServerConnection:
-        """Open one driver connection on the running loop, session set up (UTC, codecs, ...)."""
+        """Open one async driver connection on the running loop, session set up (UTC, ...)."""
+
+    @abstractmethod
+    def connect_sync(self) -> PooledSync:
+        """Open one sync connection (a ``SyncConnection``), its session set up the same way."""
 
     # -- sync -------------------------------------------------------------------------------
     def acquire(self) -> SyncConnection:
-        return self._spool.acquire()
+        conn = self._spool.acquire()
+        assert isinstance(conn, SyncConnection)
+        return conn
 
     def release(self, conn: SyncConnection, *, discard: bool = False) -> None:
-        assert isinstance(conn, LoopConnection)
-        self._spool.release(conn, discard=discard)
+        self._spool.release(conn, discard=discard)  # type: ignore[arg-type]
 
     # -- async ------------------------------------------------------------------------------
     def _pool(self) -> AsyncPool:
@@ -274,6 +307,10 @@ class ServerBackend(Backend):
             for old in [lp for lp in self._apools if lp.is_closed()]:
                 self._apools.pop(old).terminate()
             pool = self._apools[loop] = AsyncPool(self.connect, self.options)
+            pool.tie()
+        elif pool.closed:  # closed at the loop's shutdown, and the loop is still in use
+            pool = self._apools[loop] = AsyncPool(self.connect, self.options)
+            pool.tie()
         return pool
 
     async def aacquire(self) -> AsyncConnection:
@@ -282,7 +319,7 @@ class ServerBackend(Backend):
     async def arelease(self, conn: AsyncConnection, *, discard: bool = False) -> None:
         assert isinstance(conn, ServerConnection)
         pool = self._apools.get(asyncio.get_running_loop())
-        if pool is None or self._closed:
+        if pool is None or pool.closed or self._closed:
             await conn.close()
         else:
             pool.release(conn, discard=discard)

@@ -1,30 +1,38 @@
-"""Connections and the sync executor shared by the PostgreSQL and MySQL/MariaDB backends.
+"""Connections shared by the PostgreSQL and MySQL/MariaDB backends.
 
-Both server backends speak to the database through one async driver (asyncpg, asyncmy):
-
-* The async API uses a pool per event loop (``AsyncPool``), keyed by the running loop, because a
-  driver connection belongs to the loop that opened it.
-* The sync API uses the same driver connections, each paired with a private event loop that is
-  *not* running in any thread (``LoopConnection``). A sync call steps the driver coroutine on that
-  loop in the calling thread (``drive``): no thread switch per statement, and the pool
-  (``SyncPool`` in ``_pools``) hands a (connection, loop) pair to one thread at a time. This was
-  chosen by measurement over a loop thread (two thread switches per statement) and over sync
-  drivers (psycopg 3 / PyMySQL); see docs/orm-backends.md and scripts/bench/orm/sync_path.py.
+* ``ServerConnection``: an async driver connection (asyncpg, asyncmy) with transaction tracking,
+  cancellation that reaches the server, an optional client-side statement deadline, and one
+  guarded retry. The async API uses it directly, from a pool per event loop.
+* ``LoopConnection``: the sync API's view of a ``ServerConnection`` that lives on a private event
+  loop no other thread runs; each call is one ``loop.run_until_complete`` in the calling thread
+  (public asyncio API only). MariaDB's sync API uses it; PostgreSQL's uses psycopg 3 instead
+  (``backends/postgres.py``), chosen by measurement (docs/orm-backends.md).
+* ``Watchdog``: a deadline for blocking sync drivers that have no timeout of their own.
 
 Dead idle connections (server restarted, ``pg_terminate_backend``, MariaDB ``KILL``) are replaced
 when they are checked out; a statement that fails because the connection died is retried once on a
 new connection only when it is the first statement after check-out, outside a transaction, and
-either read-only or known not to have run (see ``ServerConnection.retryable``).
+either read-only or known not to have run (``may_retry``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import select
+import threading
 import time
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import Any, TypeVar
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+)
+from typing import Any, Protocol, TypeVar
 
 import anyio
 
@@ -41,6 +49,12 @@ from covet.orm.sql.dialect import Dialect
 T = TypeVar("T")
 
 _READ_ONLY = ("SELECT", "SHOW", "VALUES")
+
+#: seconds an interrupted sync call spends cancelling its statement on the server
+UNWIND_TIMEOUT = 5.0
+#: seconds past ``command_timeout`` before the client gives up on a server that does not answer
+#: (the server's own statement timeout, set to ``command_timeout``, normally ends it first)
+CLIENT_GRACE = 1.0
 
 
 def is_read_only(sql: str) -> bool:
@@ -61,31 +75,44 @@ def socket_readable(fileno: int) -> bool:
     return bool(readable)
 
 
-def drop_transport(transport: Any) -> None:
-    """Close a driver's asyncio transport now, even when its event loop is already closed.
+def may_retry(conn: Guarded, error: exc.DatabaseError, cause: BaseException, sql: str) -> bool:
+    """Retry only a dead idle connection's first statement, outside a transaction, and only when
+    the statement is read-only or the server (or driver) said it did not run."""
+    if not conn.fresh or conn.in_transaction or not isinstance(error, exc.OperationalError):
+        return False
+    if conn.alive(probe=False):  # the connection survived: a real error, not a dead socket
+        return False
+    return is_read_only(sql) or conn.not_executed(cause)
 
-    ``transport.abort()`` schedules the socket's close on the loop; a closed loop (``asyncio.run``
-    has returned, a test's loop is gone) would never run it and the socket would leak.
-    """
-    if transport is None:
+
+class Guarded(Protocol):
+    fresh: bool
+    in_transaction: bool
+
+    def alive(self, probe: bool = True) -> bool: ...
+
+    def not_executed(self, error: BaseException) -> bool: ...
+
+
+def refuse_on_event_loop(method: str = "Database.execute") -> None:
+    """A blocking call on a thread that runs an event loop would stall it: refuse."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         return
-    loop = getattr(transport, "_loop", None)
-    if loop is not None and not loop.is_closed():
-        transport.abort()
-        return
-    sock = getattr(transport, "_sock", None)  # selector transports: close the socket ourselves
-    if sock is not None:
-        sock.close()
-        transport._sock = None
-    transport._closing = True
+    raise exc.SynchronousOnlyError(method)
 
 
 class ServerConnection(AsyncConnection):
     """An async driver connection with transaction tracking and one guarded retry.
 
     Subclasses implement the ``_do_*`` methods with the raw driver (raising driver errors), plus
-    ``translate``, ``lost`` and the connection lifecycle (``_connect``, ``alive``, ``terminate``).
+    ``translate``, ``not_executed`` and the connection lifecycle (``alive``, ``terminate``,
+    ``_close_raw``); ``_connect`` opens a new raw connection for the retry.
     """
+
+    #: client-side deadline of one statement (None: the driver keeps its own, or none)
+    timeout: float | None = None
 
     def __init__(self, dialect: Dialect, connect: Callable[[], Awaitable[Any]], raw: Any) -> None:
         self.dialect = dialect
@@ -112,35 +139,31 @@ class ServerConnection(AsyncConnection):
     async def _do_fetch_columns(self, sql: str, params: Params) -> tuple[list[str], list[Row]]: ...
 
     @abstractmethod
+    def stream(self, sql: str, params: Params, chunk_size: int) -> AsyncGenerator[list[Row], None]:
+        """Rows in chunks of at most ``chunk_size``, read from the server as they are needed."""
+
+    @abstractmethod
     def translate(self, error: BaseException) -> exc.DatabaseError | None:
         """The covet.orm error for a driver error, or None if ``error`` is not a driver error."""
 
     @abstractmethod
     def not_executed(self, error: BaseException) -> bool:
-        """True when the server reported that the statement did not run (it was shut down)."""
+        """True when the statement certainly did not run (refused before sending, or the server
+        said it shut down before running it)."""
 
     @abstractmethod
     def alive(self, probe: bool = True) -> bool:
-        """Not closed, by the driver's own flags; with ``probe``, also nothing unsolicited waiting
-        on the socket (one ``select``): needed when no loop has been reading it (sync pairs)."""
+        """Not closed, by the driver's own flags (the pool's loop has been reading the socket,
+        so they are current); ``probe`` is for sync connections whose socket nobody reads."""
 
     @abstractmethod
     def terminate(self) -> None:
-        """Drop the connection without a goodbye (any thread, loop running or not)."""
+        """Drop the connection without a goodbye."""
 
     @abstractmethod
     async def _close_raw(self) -> None: ...
 
     # -- the guarded call ---------------------------------------------------------------------
-    def retryable(self, error: exc.DatabaseError, cause: BaseException, sql: str) -> bool:
-        """Retry only a dead idle connection's first statement, outside a transaction, and only
-        when the statement is read-only or the server said it did not run."""
-        if not self.fresh or self.in_transaction or not isinstance(error, exc.OperationalError):
-            return False
-        if self.alive():  # the connection survived: a real error, not a dead socket
-            return False
-        return is_read_only(sql) or self.not_executed(cause)
-
     async def cancelled(self) -> None:
         """The running statement was cancelled: stop it on the server and leave this connection
         clean, or dead (``terminate``) so that the pool drops it. Runs shielded from
@@ -165,14 +188,28 @@ class ServerConnection(AsyncConnection):
                 self.terminate()
 
     async def _call(self, op: Callable[..., Awaitable[T]], sql: str, params: Any) -> T:
+        if self.timeout is None:
+            result = await self._cancellable(op, sql, params)
+        else:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    result = await self._cancellable(op, sql, params)
+            except TimeoutError as error:
+                raise exc.OperationalError(
+                    f"the server did not answer within {self.timeout:g}s (command_timeout); "
+                    "the statement was cancelled and the connection dropped",
+                    error,
+                ) from error
+        self.fresh = False
+        return result
+
+    async def _cancellable(self, op: Callable[..., Awaitable[T]], sql: str, params: Any) -> T:
         try:
-            result = await self._guarded(op, sql, params)
+            return await self._guarded(op, sql, params)
         except asyncio.CancelledError:
             with anyio.CancelScope(shield=True):
                 await self.cancelled()
             raise
-        self.fresh = False
-        return result
 
     async def _guarded(self, op: Callable[..., Awaitable[T]], sql: str, params: Any) -> T:
         try:
@@ -186,7 +223,7 @@ class ServerConnection(AsyncConnection):
             if not isinstance(translated, exc.OperationalError) and not self.alive():
                 # whatever the driver said, the connection is gone: that is a lost connection
                 translated = exc.OperationalError(f"connection lost: {translated}", error)
-            if not self.retryable(translated, error, sql):
+            if not may_retry(self, translated, error, sql):
                 raise translated from error
             self.terminate()
             try:
@@ -245,109 +282,16 @@ class ServerConnection(AsyncConnection):
             self.terminate()
 
 
-def transport_quiet(transport: Any) -> bool:
-    """The connection's socket exists and has nothing unsolicited waiting on it (a server that
-    closed it, or an error packet nobody asked for): ``alive(probe=True)`` for both drivers."""
-    sock = transport.get_extra_info("socket") if transport is not None else None
-    return sock is not None and not socket_readable(sock.fileno())
-
-
-def drive(
-    loop: asyncio.AbstractEventLoop,
-    coro: Coroutine[Any, Any, T],
-    on_interrupt: Callable[[], None] | None = None,
-) -> T:
-    """Run ``coro`` to completion on ``loop`` in this thread: ``run_until_complete`` without a Task.
-
-    The coroutine is stepped directly; whenever it waits on a future, the loop runs one iteration at
-    a time (its selector blocks until the driver's socket is readable or a timer is due) until the
-    future is done. This skips the Task, the run_forever set-up and the stop round of
-    ``run_until_complete``: about a quarter of the per-statement cost on a loaded machine
-    (scripts/bench/orm/sync_path.py). ``loop`` must be a ``BaseEventLoop`` no other thread runs.
-    If waiting is interrupted (Ctrl-C), the statement is cancelled the way a cancelled Task
-    cancels it (``_unwind``: asyncpg sends a CancelRequest, covet's MariaDB connection KILLs its
-    query), so the server stops instead of running it to the end; then ``on_interrupt`` runs (the
-    connection is mid-statement: drop it) and the exception propagates unchanged.
-    """
-    run_once = loop._run_once  # type: ignore[attr-defined]
-    asyncio._set_running_loop(loop)
-    try:
-        send, value = coro.send, None
-        while True:
-            try:
-                fut = send(value)
-            except StopIteration as stop:
-                result: T = stop.value
-                return result
-            if fut is not None:
-                try:
-                    while not fut.done():
-                        run_once()
-                except BaseException:
-                    _interrupted(loop, coro, fut, on_interrupt)
-                    raise  # the interruption itself, whatever happened while unwinding
-    finally:
-        asyncio._set_running_loop(None)
-
-
-#: seconds an interrupted sync call spends cancelling its statement on the server
-UNWIND_TIMEOUT = 5.0
-
-
-def _interrupted(
-    loop: asyncio.AbstractEventLoop,
-    coro: Coroutine[Any, Any, Any],
-    fut: Any,
-    on_interrupt: Callable[[], None] | None,
-) -> None:
-    """Clean up after an interrupted wait; never raises (the caller re-raises the interruption).
-
-    Cancel the future ``coro`` waits on and let ``coro`` finish as a Task, so the cancellation
-    code in it (timeouts, shields, MariaDB's KILL) runs as it does in the async API, then run
-    what the driver started meanwhile (asyncpg's CancelRequest), all within ``UNWIND_TIMEOUT``.
-    A second interruption, or the time running out, abandons that: the task is cancelled and
-    left (its coroutine is the task's to close), and ``on_interrupt`` drops the connection."""
-    task: asyncio.Task[Any] | None = None
-    try:
-        fut.cancel()
-        task = loop.create_task(coro)  # resumes it at its await: CancelledError raised inside
-        _settle(loop, task, UNWIND_TIMEOUT)
-    except BaseException:  # noqa: S110 - a second Ctrl-C while unwinding: stop unwinding
-        pass
-    finally:
-        try:
-            if task is None:
-                coro.close()
-            elif not task.done():
-                task.cancel()
-                _settle(loop, task, 0.2)
-            elif not task.cancelled():
-                task.exception()  # retrieved: the interruption's aftermath, not news
-        except BaseException:  # noqa: S110 - nothing here may replace the interruption
-            pass
-        finally:
-            if on_interrupt is not None:
-                on_interrupt()
-
-
-def _settle(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], timeout: float) -> None:
-    """Run ``loop`` until ``task`` and every task started meanwhile are done, or ``timeout``."""
-    run_once = loop._run_once  # type: ignore[attr-defined]
-    ready = loop._ready  # type: ignore[attr-defined]
-    deadline = time.monotonic() + timeout
-    wake = loop.call_later(timeout, lambda: None)  # so a blocking run_once returns in time
-    try:
-        while time.monotonic() < deadline:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            if task.done() and not pending and not ready:
-                return
-            run_once()
-    finally:
-        wake.cancel()
-
-
 class LoopConnection(SyncConnection):
-    """A ``ServerConnection`` driven from sync code on its own (not running) event loop."""
+    """A ``ServerConnection`` used from sync code, on its own event loop that no thread runs.
+
+    Each call is ``loop.run_until_complete`` in the calling thread: no thread switch, and the pool
+    hands the pair to one thread at a time. If Ctrl-C (or any exception raised by a signal
+    handler) interrupts the wait, the statement's task is cancelled and given up to
+    ``UNWIND_TIMEOUT`` seconds to stop the statement on the server, exactly as a cancelled task of
+    the async API does (a second interruption skips that); the connection is then dropped and the
+    interruption propagates unchanged.
+    """
 
     __slots__ = ("aconn", "dialect", "loop")
 
@@ -356,11 +300,64 @@ class LoopConnection(SyncConnection):
         self.loop = loop
         self.dialect = aconn.dialect
 
+    # the pool's view
+    @property
+    def fresh(self) -> bool:
+        return self.aconn.fresh
+
+    @fresh.setter
+    def fresh(self, value: bool) -> None:
+        self.aconn.fresh = value
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.aconn.in_transaction
+
+    def alive(self, probe: bool = True) -> bool:
+        """``probe``: nobody reads an idle connection's socket, so look at it (``aconn``)."""
+        return self.aconn.alive(probe)
+
+    def terminate(self) -> None:
+        self.aconn.terminate()
+        if not self.loop.is_closed():
+            with contextlib.suppress(Exception):  # let the transport finish closing
+                self.loop.run_until_complete(asyncio.sleep(0))
+            self.loop.close()
+
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if asyncio._get_running_loop() is not None:
+        try:
+            refuse_on_event_loop()
+        except BaseException:
             coro.close()
-            raise exc.SynchronousOnlyError("Database.execute")
-        return drive(self.loop, coro, self.aconn.terminate)
+            raise
+        task = self.loop.create_task(coro)
+        try:
+            return self.loop.run_until_complete(task)
+        except BaseException:
+            if not task.done():  # interrupted while waiting: stop the statement, then drop
+                self._unwind(task)
+            raise
+
+    def _unwind(self, task: asyncio.Task[Any]) -> None:
+        """Cancel the interrupted task and let its cancellation code (asyncmy's KILL) run, for at
+        most ``UNWIND_TIMEOUT`` seconds; never raises (the caller re-raises the interruption)."""
+        loop = self.loop
+        try:
+            task.cancel()
+            loop.run_until_complete(asyncio.wait([task], timeout=UNWIND_TIMEOUT))
+        except BaseException:  # noqa: S110 - a second Ctrl-C while unwinding: stop unwinding
+            pass
+        finally:
+            try:
+                if not task.done():
+                    task.cancel()
+                    loop.run_until_complete(asyncio.wait([task], timeout=0.2))
+                if task.done() and not task.cancelled():
+                    task.exception()  # retrieved: the interruption's aftermath, not news
+            except BaseException:  # noqa: S110 - nothing here may replace the interruption
+                pass
+            finally:
+                self.terminate()
 
     def execute(self, sql: str, params: Params = ()) -> ExecResult:
         return self._run(self.aconn.execute(sql, params))
@@ -377,6 +374,18 @@ class LoopConnection(SyncConnection):
     def fetch_columns(self, sql: str, params: Params = ()) -> tuple[list[str], list[Row]]:
         return self._run(self.aconn.fetch_columns(sql, params))
 
+    def stream(self, sql: str, params: Params, chunk_size: int) -> Generator[list[Row], None, None]:
+        chunks = self.aconn.stream(sql, params, chunk_size)
+        try:
+            while True:
+                try:
+                    yield self._run(_anext(chunks))
+                except StopAsyncIteration:
+                    return
+        finally:
+            if not self.loop.is_closed():
+                self._run(chunks.aclose())
+
     def begin(self) -> None:
         self._run(self.aconn.begin())
 
@@ -387,11 +396,67 @@ class LoopConnection(SyncConnection):
         self._run(self.aconn.rollback())
 
     def close(self) -> None:
+        if self.loop.is_closed():
+            return
         try:
-            if not self.loop.is_closed():
-                self._run(asyncio.wait_for(self.aconn.close(), 5))
+            self._run(self.aconn.close())
         except Exception:
             self.aconn.terminate()
         finally:
-            if not self.loop.is_closed():
-                self.loop.close()
+            self.loop.close()
+
+
+async def _anext(chunks: AsyncIterator[list[Row]]) -> list[Row]:
+    return await chunks.__anext__()
+
+
+class Watchdog:
+    """Ends sync statements that outlive ``command_timeout`` when the server does not.
+
+    A sync driver blocked on a socket (psycopg waiting for a frozen server or a broken network)
+    has no deadline of its own. One daemon thread per database, started on first use, checks the
+    running statements every ``interval`` seconds and calls ``abort`` (which must unblock the
+    waiting thread: shut its socket down) on those past their deadline. A statement costs two
+    dictionary writes, no lock; ``abort`` runs under the lock that ``done`` takes, so a statement
+    that just finished is never aborted by mistake.
+    """
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.interval = min(0.25, limit / 4)
+        self._running: dict[int, tuple[float, Callable[[], None]]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, key: int, abort: Callable[[], None]) -> None:
+        self._running[key] = (time.monotonic() + self.limit, abort)
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._watch, name="covet-orm-watchdog", daemon=True
+                    )
+                    self._thread.start()
+
+    def done(self, key: int) -> None:
+        with self._lock:
+            self._running.pop(key, None)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            now = time.monotonic()
+            for key, entry in list(self._running.items()):
+                if entry[0] > now:
+                    continue
+                with self._lock:
+                    if self._running.get(key) is not entry:
+                        continue
+                    del self._running[key]
+                    try:
+                        entry[1]()
+                    except Exception:  # noqa: S112 - the statement's thread reports the error
+                        continue
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -20,7 +20,9 @@ Contract for backend authors (SQLite here; PostgreSQL/asyncpg and MySQL/asyncmy 
   ``execute(sql, params) -> ExecResult(rowcount, last_id)``, ``executemany(sql, seq) -> rowcount``,
   ``fetch_all(sql, params) -> list[Row]`` (rows are tuples or tuple-like records, by position),
   ``fetch_one(sql, params) -> Row | None``, ``fetch_columns(sql, params) -> (names, rows)`` for
-  dict/raw access, ``begin()``, ``commit()``, ``rollback()``, ``savepoint(name)``,
+  dict/raw access, ``stream(sql, params, chunk_size)`` (an iterator, async iterator for
+  ``AsyncConnection``, of row lists read from the server as they are consumed; the connection is
+  busy until it ends), ``begin()``, ``commit()``, ``rollback()``, ``savepoint(name)``,
   ``release(name)``, ``rollback_to(name)``, ``close()``. SQL arrives in the dialect's placeholder
   style, params as a tuple or list (never ``None``); on MySQL a ``%%`` in text is one ``%``, and a
   lone ``%`` with parameters is a ``ProgrammingError``.
@@ -42,7 +44,7 @@ import asyncio
 import importlib
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, NamedTuple
@@ -181,6 +183,9 @@ class SyncConnection(ABC):
     def fetch_columns(self, sql: str, params: Params = ()) -> tuple[list[str], list[Row]]: ...
 
     @abstractmethod
+    def stream(self, sql: str, params: Params, chunk_size: int) -> Iterator[list[Row]]: ...
+
+    @abstractmethod
     def close(self) -> None: ...
 
     def begin(self) -> None:
@@ -221,6 +226,11 @@ class AsyncConnection(ABC):
 
     @abstractmethod
     async def fetch_columns(self, sql: str, params: Params = ()) -> tuple[list[str], list[Row]]: ...
+
+    @abstractmethod
+    def stream(
+        self, sql: str, params: Params, chunk_size: int
+    ) -> AsyncGenerator[list[Row], None]: ...
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -1,4 +1,4 @@
-"""MySQL/MariaDB backend: asyncmy for the async API and, on private event loops, for the sync API.
+"""MySQL/MariaDB backend: asyncmy for both APIs (the sync API runs it on private event loops).
 
 URL: ``mysql://user:password@host:3306/dbname`` or ``mariadb://...`` (``?unix_socket=/run/mysqld/
 mysqld.sock`` for a socket). MariaDB 10.11 is tested; MySQL 8 is best effort.
@@ -8,7 +8,14 @@ snapshots and metadata locks: ``DROP TABLE`` would hang), transactions are expli
 TRANSACTION``; ``CLIENT.FOUND_ROWS`` (an UPDATE's rowcount is the rows it matched, as on SQLite and
 PostgreSQL); ``charset=utf8mb4``; ``time_zone='+00:00'`` (``DATETIME(6)`` holds UTC); a strict
 ``sql_mode``. ``command_timeout`` becomes MariaDB's ``max_statement_time`` (MySQL:
-``max_execution_time``). Errors are mapped by MySQL error code (1062 -> IntegrityError, ...).
+``max_execution_time``), with a client deadline one second later for a server that does not
+answer. Errors are mapped by MySQL error code (1062 -> IntegrityError, ...).
+
+The sync API drives the same asyncmy connections, each on an event loop of its own that no thread
+runs, with ``loop.run_until_complete`` (``LoopConnection``): PyMySQL, the pure-Python sync twin
+of asyncmy, decodes result sets 10-20x slower (docs/orm-backends.md). covet-orm opens every
+connection's socket itself and hands it to asyncmy (``sock=``), so that a pool can tell a closed
+idle connection from a live one without the driver's internals.
 
 ``%`` in SQL text (DB-API "format" style, as Django): with parameters the text is a format string,
 so a literal ``%`` is written ``%%`` (misuse is a ``ProgrammingError`` saying so); without
@@ -22,10 +29,12 @@ would otherwise run it to the end, and the connection would hold its unread resu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -33,10 +42,16 @@ import asyncmy
 import asyncmy.errors as myerr
 from asyncmy.constants import CLIENT, FIELD_TYPE
 from asyncmy.converters import conversions, convert_datetime
+from asyncmy.cursors import SSCursor
 
 from covet.orm import _exceptions as exc
 from covet.orm.backends._pools import ServerBackend
-from covet.orm.backends._server import ServerConnection, drop_transport, transport_quiet
+from covet.orm.backends._server import (
+    CLIENT_GRACE,
+    LoopConnection,
+    ServerConnection,
+    socket_readable,
+)
 from covet.orm.backends.base import ExecResult, Params, Row
 
 SQL_MODE = (
@@ -147,6 +162,8 @@ def translate(error: BaseException) -> exc.DatabaseError | None:
 
 class MySQLConnection(ServerConnection):
     raw: Any  # asyncmy.Connection
+    #: the socket asyncmy speaks over (ours; asyncio's transport closes it when the peer does)
+    sock: socket.socket
     _cursor: Any = None
     _cursor_of: Any = None
     #: ``KILL CONNECTION <id>`` from another connection (set by the backend)
@@ -158,8 +175,8 @@ class MySQLConnection(ServerConnection):
             self._cursor, self._cursor_of = self.raw.cursor(), self.raw
         return self._cursor
 
-    async def _run(self, sql: str, params: Params) -> Any:
-        cur = self._cur()
+    async def _run(self, sql: str, params: Params, cur: Any = None) -> Any:
+        cur = self._cur() if cur is None else cur
         if not params:
             await cur.execute(_plain_text(sql) if "%" in sql else sql)  # no formatting at all
             return cur
@@ -205,6 +222,27 @@ class MySQLConnection(ServerConnection):
         rows: list[Row] = await cur.fetchall()
         return [d[0] for d in cur.description or ()], list(rows)
 
+    async def stream(
+        self, sql: str, params: Params, chunk_size: int
+    ) -> AsyncGenerator[list[Row], None]:
+        """An unbuffered cursor: rows are read from the socket as chunks are asked for. Until the
+        last row is read (or the iterator closed, which reads and discards the rest), the
+        connection can run nothing else, so a stream inside a transaction must finish first."""
+        cur = self.raw.cursor(SSCursor)
+        try:
+            try:
+                await self._run(sql, params, cur)
+                while rows := await cur.fetchmany(chunk_size):
+                    yield list(rows)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await cur.close()
+        except Exception as error:
+            translated = translate(error)
+            if translated is None:
+                raise
+            raise translated from error
+
     async def cancelled(self) -> None:
         """MariaDB runs a statement to its end even when nobody reads the result: kill it, and
         drop this connection (its unread result or error packet would poison the next user)."""
@@ -226,23 +264,29 @@ class MySQLConnection(ServerConnection):
             return "Not connected" in str(error)
         return isinstance(error, myerr.OperationalError) and error.args[:1] == (2006,)
 
+    #: the backend's session opener (set by the backend)
+    open_raw: Callable[[], Awaitable[tuple[Any, socket.socket]]]
+
+    async def _reconnect(self) -> Any:
+        """The retry's new session, on a new socket of its own."""
+        raw, self.sock = await self.open_raw()
+        return raw
+
     def alive(self, probe: bool = True) -> bool:
-        raw = self.raw
-        if not raw.connected or getattr(raw, "_stream_broken", False):  # asyncmy >= 0.2.18
+        if not self.raw.connected or self.sock.fileno() < 0:  # asyncio closes it on EOF
             return False
-        if not probe:
-            return True
-        return transport_quiet(raw._transport)
+        return not probe or not socket_readable(self.sock.fileno())
 
     def terminate(self) -> None:
-        raw = self.raw
-        with contextlib.suppress(Exception):
-            drop_transport(raw._transport)
-        with contextlib.suppress(Exception):
-            raw.close()
+        with contextlib.suppress(Exception):  # RuntimeError: its loop is closed already
+            self.raw.close()
+        self.sock.close()
 
     async def _close_raw(self) -> None:
-        await self.raw.ensure_closed()
+        try:
+            await asyncio.wait_for(self.raw.ensure_closed(), 5)
+        finally:
+            self.sock.close()
 
 
 class MySQLBackend(ServerBackend):
@@ -253,8 +297,8 @@ class MySQLBackend(ServerBackend):
     def _connect_kwargs(self) -> dict[str, Any]:
         url, opts = self.url, self.options
         kwargs: dict[str, Any] = {
-            "host": url.host or "127.0.0.1",
-            "port": url.port or 3306,
+            "host": self._host,
+            "port": self._port,
             "user": url.username or "root",
             "password": url.password or "",
             "database": url.database or None,
@@ -270,23 +314,91 @@ class MySQLBackend(ServerBackend):
         kwargs.update(opts.connect_args)
         return {k: v for k, v in kwargs.items() if v is not None}
 
-    async def _open_raw(self) -> Any:
+    @property
+    def _host(self) -> str:
+        return self.url.host or "127.0.0.1"
+
+    @property
+    def _port(self) -> int:
+        return self.url.port or 3306
+
+    def _socket(self) -> socket.socket:
+        """A connected socket, for the sync API (blocking connect, within connect_timeout)."""
+        path = self.url.query.get("unix_socket")
         try:
-            raw = await asyncmy.connect(**self._connect_kwargs())
+            if path:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.settimeout(self.options.connect_timeout)
+                    sock.connect(path)
+                except BaseException:
+                    sock.close()
+                    raise
+            else:
+                sock = socket.create_connection(
+                    (self._host, self._port), timeout=self.options.connect_timeout
+                )
+                _tune(sock)
+        except OSError as error:
+            raise self._unreachable(error) from error
+        sock.settimeout(None)
+        return sock
+
+    async def _asocket(self) -> socket.socket:
+        """A connected non-blocking socket, for the async API."""
+        loop = asyncio.get_running_loop()
+        path = self.url.query.get("unix_socket")
+        if path:
+            targets: list[tuple[Any, Any]] = [(socket.AF_UNIX, path)]
+        else:
+            infos = await loop.getaddrinfo(self._host, self._port, type=socket.SOCK_STREAM)
+            targets = [(family, address) for family, _, _, _, address in infos]
+        error: OSError = OSError(f"no address for {self._host}")
+        for family, address in targets:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            try:
+                await loop.sock_connect(sock, address)
+            except OSError as failed:
+                sock.close()
+                error = failed
+                continue
+            except BaseException:
+                sock.close()
+                raise
+            if family != socket.AF_UNIX:
+                _tune(sock)
+            return sock
+        raise error
+
+    def _unreachable(self, error: BaseException) -> exc.OperationalError:
+        return exc.OperationalError(f"cannot connect to MySQL at {self.url!r}: {error}", error)
+
+    async def _open_raw(self, sock: socket.socket | None = None) -> tuple[Any, socket.socket]:
+        """A session on ``sock`` (opened here if None), set up; the whole handshake within
+        ``connect_timeout`` (asyncmy bounds only the TCP connect)."""
+        try:
+            async with asyncio.timeout(self.options.connect_timeout):
+                if sock is None:
+                    sock = await self._asocket()
+                kwargs = self._connect_kwargs()
+                kwargs.pop("unix_socket", None)
+                raw = await asyncmy.connect(sock=sock, **kwargs)
         except Exception as error:
+            if sock is not None:
+                sock.close()
             if translate(error) is None:
                 raise
-            raise exc.OperationalError(
-                f"cannot connect to MySQL at {self.url!r}: {error}", error
-            ) from error
+            raise self._unreachable(error) from error
         timeout = self.options.command_timeout
         if timeout:
             try:
                 await self._set_timeout(raw, timeout)
             except BaseException:
                 raw.close()
+                sock.close()
                 raise
-        return raw
+        return raw, sock
 
     @staticmethod
     async def _set_timeout(raw: Any, seconds: float) -> None:
@@ -313,7 +425,36 @@ class MySQLBackend(ServerBackend):
             finally:
                 raw.close()
 
-    async def connect(self) -> MySQLConnection:
-        conn = MySQLConnection(self.dialect, self._open_raw, await self._open_raw())
+    async def _connection(self, sock: socket.socket | None = None) -> MySQLConnection:
+        raw, sock = await self._open_raw(sock)
+        conn = MySQLConnection(self.dialect, _unset, raw)
+        conn._connect = conn._reconnect
+        conn.open_raw = self._open_raw
+        conn.sock = sock
         conn.kill = self._kill
+        if self.options.command_timeout:
+            conn.timeout = self.options.command_timeout + CLIENT_GRACE
         return conn
+
+    async def connect(self) -> MySQLConnection:
+        return await self._connection()
+
+    def connect_sync(self) -> LoopConnection:
+        sock = self._socket()
+        loop = asyncio.new_event_loop()
+        try:
+            aconn = loop.run_until_complete(self._connection(sock))
+        except BaseException:
+            sock.close()
+            loop.close()
+            raise
+        return LoopConnection(aconn, loop)
+
+
+async def _unset() -> Any:
+    raise AssertionError("replaced by MySQLConnection._reconnect")
+
+
+def _tune(sock: socket.socket) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)

@@ -1,4 +1,5 @@
-"""SQLite executors: stdlib ``sqlite3`` for the sync API, aiosqlite for the async API.
+"""SQLite executors: stdlib ``sqlite3`` for both APIs; the async API runs each connection in a
+thread of its own (``ConnectionThread``), one hop per operation.
 
 Every connection is opened with ``isolation_level=None`` (autocommit; transactions are explicit
 ``BEGIN IMMEDIATE``), WAL for files, a busy timeout, foreign keys on, case-sensitive LIKE and a
@@ -10,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, TypeVar
 
-import aiosqlite
-import aiosqlite.core
+import anyio
 import anyio.to_thread
 
 from covet.orm import _exceptions as exc
@@ -113,6 +115,8 @@ def open_connection(path: str, options: DatabaseOptions) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA case_sensitive_like = ON")
         conn.create_function("REGEXP", 2, _regexp, deterministic=True)
+        for name, nargs, function in SqliteDialect.functions:  # what the dialect's SQL calls
+            conn.create_function(name, nargs, function, deterministic=True)
     except sqlite3.Error as error:
         raise translate(error) from error
     return conn
@@ -159,62 +163,174 @@ class SqliteConnection(SyncConnection):
             raise translate(error) from error
         return [d[0] for d in cur.description or ()], rows
 
+    def stream(self, sql: str, params: Params, chunk_size: int) -> Generator[list[Row], None, None]:
+        """Rows stepped out of SQLite ``chunk_size`` at a time (sqlite3 steps as it fetches)."""
+        try:
+            cur = self.raw.execute(sql, params)
+        except (sqlite3.Error, OverflowError) as error:
+            raise translate(error) from error
+        try:
+            while True:
+                try:
+                    rows = cur.fetchmany(chunk_size)
+                except sqlite3.Error as error:
+                    raise translate(error) from error
+                if not rows:
+                    return
+                yield rows
+        finally:
+            cur.close()
+
     def close(self) -> None:
         self.raw.close()
 
 
-def _t_execute(raw: sqlite3.Connection, sql: str, params: Params) -> ExecResult:
-    cur = raw.execute(sql, params)
-    return ExecResult(cur.rowcount, cur.lastrowid)
+class TimedSqliteConnection(SqliteConnection):
+    """``command_timeout`` on SQLite: a progress handler interrupts a statement past its deadline
+    (checked every 1,000 virtual-machine steps; the statement fails with ``OperationalError``)."""
+
+    __slots__ = ("timeout",)
+
+    def __init__(self, raw: sqlite3.Connection, dialect: Dialect, timeout: float) -> None:
+        super().__init__(raw, dialect)
+        self.timeout = timeout
+
+    @contextlib.contextmanager
+    def _deadline(self) -> Iterator[None]:
+        deadline = time.monotonic() + self.timeout
+        self.raw.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
+        try:
+            yield
+        except exc.OperationalError as error:
+            if time.monotonic() <= deadline or "interrupted" not in str(error):
+                raise
+            raise exc.OperationalError(
+                f"statement cancelled after {self.timeout:g}s (command_timeout)",
+                error.driver_error,
+            ) from error.driver_error
+        finally:
+            self.raw.set_progress_handler(None, 0)
+
+    def execute(self, sql: str, params: Params = ()) -> ExecResult:
+        with self._deadline():
+            return super().execute(sql, params)
+
+    def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> int:
+        with self._deadline():
+            return super().executemany(sql, seq_of_params)
+
+    def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        with self._deadline():
+            return super().fetch_all(sql, params)
+
+    def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        with self._deadline():
+            return super().fetch_one(sql, params)
+
+    def fetch_columns(self, sql: str, params: Params = ()) -> tuple[list[str], list[Row]]:
+        with self._deadline():
+            return super().fetch_columns(sql, params)
+
+    def stream(self, sql: str, params: Params, chunk_size: int) -> Generator[list[Row], None, None]:
+        chunks = super().stream(sql, params, chunk_size)
+        try:
+            while True:
+                with self._deadline():
+                    rows = next(chunks, None)
+                if rows is None:
+                    return
+                yield rows
+        finally:
+            chunks.close()
 
 
-def _t_executemany(raw: sqlite3.Connection, sql: str, seq: Iterable[Params]) -> int:
-    return raw.executemany(sql, list(seq)).rowcount
+class ConnectionThread:
+    """A thread that owns one sqlite3 connection's calls for the async API.
+
+    ``await call(fn, *args)`` runs ``fn(*args)`` in the thread and hands the result (or the
+    exception) back to the caller's event loop with ``call_soon_threadsafe``: one hop there and
+    one back, public asyncio API only. Calls run one at a time, in order. A daemon thread, so a
+    forgotten close never holds up the interpreter's exit.
+    """
+
+    _STOP = object()
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="covet-orm-sqlite", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            item = self._calls.get()
+            if item is self._STOP:
+                return
+            loop, future, fn, args = item
+            if loop is None:  # submitted without waiting (closing from sync code)
+                with contextlib.suppress(Exception):
+                    fn(*args)
+                continue
+            try:
+                result = fn(*args)
+            except BaseException as error:
+                with contextlib.suppress(RuntimeError):  # the caller's loop is gone
+                    loop.call_soon_threadsafe(_set_exception, future, error)
+            else:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_set_result, future, result)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._calls.put((loop, future, fn, args))
+        return await future
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Queue ``fn(*args)`` without waiting for it (closing from sync code)."""
+        self._calls.put((None, None, fn, args))
+
+    def stop(self) -> None:
+        """Let the thread end after the calls already queued."""
+        self._calls.put(self._STOP)
 
 
-def _t_fetch_all(raw: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
-    return raw.execute(sql, params).fetchall()
+def _set_result(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
 
 
-def _t_fetch_one(raw: sqlite3.Connection, sql: str, params: Params) -> Row | None:
-    row: Row | None = raw.execute(sql, params).fetchone()
-    return row
-
-
-def _t_fetch_columns(
-    raw: sqlite3.Connection, sql: str, params: Params
-) -> tuple[list[str], list[Row]]:
-    cur = raw.execute(sql, params)
-    rows = cur.fetchall()
-    return [d[0] for d in cur.description or ()], rows
+def _set_exception(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
 
 
 class AsyncSqliteConnection(AsyncConnection):
-    """One aiosqlite connection; each call is a single hop to its thread."""
+    """One sqlite3 connection driven from async code; each call is a single hop to its thread."""
 
-    __slots__ = ("aio", "dialect", "raw", "sync")
+    __slots__ = ("closed", "dialect", "raw", "sync", "thread")
 
     def __init__(
-        self, aio: aiosqlite.Connection, raw: sqlite3.Connection, dialect: Dialect
+        self, raw: sqlite3.Connection, thread: ConnectionThread, sync: SqliteConnection
     ) -> None:
-        self.aio = aio
         self.raw = raw
-        self.dialect = dialect
-        self.sync = SqliteConnection(raw, dialect)
+        self.dialect = sync.dialect
+        self.thread = thread
+        #: the same sqlite3 connection's blocking view, used inside the thread
+        self.sync = sync
+        self.closed = False
 
     async def drive(self, driver: Callable[[Any, SyncConnection], T], op: Any) -> T:
         """Run a whole operation in the connection's thread: one hop, not one per statement.
 
         ``driver`` is the sync loop (``_drive``); the operation's statements go through a
-        ``SqliteConnection`` over the same sqlite3 connection, inside aiosqlite's thread."""
-        if self.aio._connection is None:
+        ``SqliteConnection`` over the same sqlite3 connection, inside the connection's thread."""
+        if self.closed:
             raise exc.InterfaceError("the connection is closed")
         try:
-            result: T = await self.aio._execute(driver, op, self.sync)  # type: ignore[no-untyped-call]
+            return await self.thread.call(driver, op, self.sync)
         except asyncio.CancelledError:
             self._interrupt()
             raise
-        return result
 
     def _interrupt(self) -> None:
         """A cancelled await leaves the statement running in the connection's thread: abort it,
@@ -222,52 +338,56 @@ class AsyncSqliteConnection(AsyncConnection):
         with contextlib.suppress(sqlite3.Error):
             self.raw.interrupt()
 
-    async def _call(self, fn: Any, *args: Any) -> Any:
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.closed:
+            raise exc.InterfaceError("the connection is closed")
         try:
-            return await self.aio._execute(fn, self.raw, *args)  # type: ignore[no-untyped-call]
+            return await self.thread.call(fn, *args)
         except asyncio.CancelledError:
             self._interrupt()
             raise
-        except (sqlite3.Error, OverflowError) as error:
-            raise translate(error) from error
-        except ValueError as error:  # aiosqlite: "Connection closed"
-            raise exc.InterfaceError(str(error), error) from error
 
     async def execute(self, sql: str, params: Params = ()) -> ExecResult:
-        result: ExecResult = await self._call(_t_execute, sql, params)
-        return result
+        return await self._call(self.sync.execute, sql, params)
 
     async def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> int:
-        count: int = await self._call(_t_executemany, sql, seq_of_params)
-        return count
+        return await self._call(self.sync.executemany, sql, list(seq_of_params))
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        rows: list[Row] = await self._call(_t_fetch_all, sql, params)
-        return rows
+        return await self._call(self.sync.fetch_all, sql, params)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        row: Row | None = await self._call(_t_fetch_one, sql, params)
-        return row
+        return await self._call(self.sync.fetch_one, sql, params)
 
     async def fetch_columns(self, sql: str, params: Params = ()) -> tuple[list[str], list[Row]]:
-        result: tuple[list[str], list[Row]] = await self._call(_t_fetch_columns, sql, params)
-        return result
+        return await self._call(self.sync.fetch_columns, sql, params)
+
+    async def stream(
+        self, sql: str, params: Params, chunk_size: int
+    ) -> AsyncGenerator[list[Row], None]:
+        """Rows stepped out of SQLite a chunk at a time, each chunk one hop."""
+        chunks = self.sync.stream(sql, params, chunk_size)
+        try:
+            while rows := await self._call(next, chunks, []):
+                yield rows
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._call(chunks.close)
 
     async def close(self) -> None:
-        await self.aio.close()
+        if not self.closed:
+            self.closed = True
+            try:
+                await self.thread.call(self.raw.close)
+            finally:
+                self.thread.stop()
 
     def stop(self) -> None:
-        """Close from sync code: queue the close and the thread's exit without awaiting."""
-        aio = self.aio
-
-        def close_and_stop() -> object:
-            if aio._connection is not None:
-                aio._connection.close()
-                aio._connection = None
-            return aiosqlite.core._STOP_RUNNING_SENTINEL
-
-        aio._running = False
-        aio._tx.put_nowait((None, close_and_stop))
+        """Close from sync code: queue the close and the thread's exit without waiting."""
+        if not self.closed:
+            self.closed = True
+            self.thread.submit(self.raw.close)
+            self.thread.stop()
 
 
 class SqliteBackend(Backend):
@@ -297,6 +417,12 @@ class SqliteBackend(Backend):
             self.dialect.max_params = min(limit, 32766)  # type: ignore[misc]
         return conn
 
+    def _wrap(self, raw: sqlite3.Connection) -> SqliteConnection:
+        timeout = self.options.command_timeout
+        if timeout:
+            return TimedSqliteConnection(raw, self.dialect, timeout)
+        return SqliteConnection(raw, self.dialect)
+
     # -- sync -------------------------------------------------------------------------------
     def acquire(self) -> SqliteConnection:
         if self.memory:
@@ -304,7 +430,7 @@ class SqliteBackend(Backend):
                 raise exc.OperationalError("timed out waiting for the :memory: connection")
             try:
                 if self._shared is None:
-                    self._shared = SqliteConnection(self._open(), self.dialect)
+                    self._shared = self._wrap(self._open())
             except BaseException:
                 self._lock.release()
                 raise
@@ -312,7 +438,7 @@ class SqliteBackend(Backend):
         try:
             return self._idle.pop()
         except IndexError:
-            return SqliteConnection(self._open(), self.dialect)
+            return self._wrap(self._open())
 
     def release(self, conn: SyncConnection, *, discard: bool = False) -> None:
         assert isinstance(conn, SqliteConnection)
@@ -328,17 +454,14 @@ class SqliteBackend(Backend):
     async def _aopen(self, raw: sqlite3.Connection | None = None) -> AsyncSqliteConnection:
         if self._closed:
             raise exc.InterfaceError("the database is closed")
-        opened: list[sqlite3.Connection] = []
-
-        def connector() -> sqlite3.Connection:
-            conn = raw if raw is not None else open_connection(self.path, self.options)
-            opened.append(conn)
-            return conn
-
-        aio = aiosqlite.Connection(connector, 64)
-        aio._thread.daemon = True  # a forgotten close() must not hang interpreter exit
-        await aio
-        return AsyncSqliteConnection(aio, opened[0], self.dialect)
+        thread = ConnectionThread()
+        if raw is None:
+            try:
+                raw = await thread.call(open_connection, self.path, self.options)
+            except BaseException:
+                thread.stop()
+                raise
+        return AsyncSqliteConnection(raw, thread, self._wrap(raw))
 
     async def aacquire(self) -> AsyncSqliteConnection:
         if self.memory:
@@ -350,7 +473,7 @@ class SqliteBackend(Backend):
                     raise exc.OperationalError("timed out waiting for the :memory: connection")
             try:
                 if self._shared is None:
-                    self._shared = SqliteConnection(self._open(), self.dialect)
+                    self._shared = self._wrap(self._open())
                 if self._ashared is None:
                     self._ashared = await self._aopen(self._shared.raw)
             except BaseException:

@@ -99,8 +99,11 @@ def duration_to_int(value: Any) -> Any:
 
 
 def int_to_duration(value: Any) -> Any:
+    """Microseconds (an aggregate's may be a float or, on MySQL, a Decimal) as a timedelta."""
     if isinstance(value, int):
         return dt.timedelta(microseconds=value)
+    if isinstance(value, float | Decimal):
+        return dt.timedelta(microseconds=round(value))
     return value
 
 
@@ -148,6 +151,14 @@ def text_to_uuid(value: Any) -> Any:
 
 
 def json_dumps(value: Any) -> Any:
+    """A JSONField value as stored text; None is SQL NULL (JSON null is ``json_text(None)``)."""
+    if value is None:
+        return None
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_text(value: Any) -> str:
+    """Any JSON value (None is JSON null) as JSON text."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 

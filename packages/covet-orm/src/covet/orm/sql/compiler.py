@@ -12,8 +12,10 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from covet.orm._exceptions import FieldError, ValidationError
-from covet.orm._expressions import Col, Expr, Ref, Where
 from covet.orm._fields import CharField, Field
+from covet.orm.expressions import Col, Expr, Ref, Where
+from covet.orm.expressions.base import Alias, OrderBy
+from covet.orm.expressions.lookups import resolve_path
 
 if TYPE_CHECKING:
     from covet.orm._model import Model
@@ -37,7 +39,7 @@ class Ctx:
         if self.inline:
             return self.dialect.literal(value)
         self.params.append(value)
-        return self.dialect.param(len(self.params))
+        return self.dialect.placeholder(len(self.params))
 
 
 class Scope:
@@ -61,22 +63,32 @@ class Query:
     """The state of a QuerySet, cloned by every builder method."""
 
     __slots__ = (
-        "annotations", "defer", "distinct", "for_update", "limit", "model", "offset", "only",
-        "order_by", "values", "where",
+        "annotations", "combined", "defer", "distinct", "distinct_fields", "for_update",
+        "group_by", "hidden", "limit", "model", "offset", "only", "order_by", "values", "where",
     )  # fmt: skip
 
     def __init__(self, model: type[Model]) -> None:
         self.model = model
         self.where: list[Expr] = []
-        self.order_by: tuple[str, ...] | None = None
+        #: names ("-views", "data__key"), "?" (random) or OrderBy expressions
+        self.order_by: tuple[Any, ...] | None = None
         self.limit: int | None = None
         self.offset = 0
         self.distinct = False
+        self.distinct_fields: tuple[str, ...] = ()
         self.only: tuple[str, ...] | None = None
         self.defer: tuple[str, ...] = ()
         self.annotations: dict[str, Expr] = {}
+        #: annotations made by alias(): usable in filters and ordering, never selected
+        self.hidden: frozenset[str] = frozenset()
+        #: selected names (fields, annotations, transforms); () is every field and annotation
         self.values: tuple[str, ...] | None = None
+        #: GROUP BY, fixed by the first aggregate annotation: the names then selected (values())
+        #: or every field (one group per row); None: no aggregate annotation
+        self.group_by: tuple[str, ...] | None = None
         self.for_update: tuple[bool, bool] | None = None
+        #: union / intersection / difference: (operator, queries, all)
+        self.combined: tuple[str, tuple[Query, ...], bool] | None = None
 
     def clone(self) -> Query:
         new = object.__new__(Query)
@@ -86,31 +98,42 @@ class Query:
         new.limit = self.limit
         new.offset = self.offset
         new.distinct = self.distinct
+        new.distinct_fields = self.distinct_fields
         new.only = self.only
         new.defer = self.defer
         new.annotations = dict(self.annotations) if self.annotations else {}
+        new.hidden = self.hidden
         new.values = self.values
+        new.group_by = self.group_by
         new.for_update = self.for_update
+        new.combined = self.combined
         return new
 
     def scope(self) -> Scope:
         return Scope(self.model, self.annotations)
 
-    def shape(self) -> Hashable | None:
-        """Everything the SELECT text depends on, or None when it is not cached."""
-        if self.annotations:
+    def key(self) -> Hashable | None:
+        """What the SELECT text depends on besides its rendered WHERE clause (see ``select``),
+        or None when the statement is not cached."""
+        if self.annotations or self.combined is not None or self.distinct_fields:
             return None
-        where = tuple(w.shape() for w in self.where)
-        if None in where:
+        order = self.order_by
+        if order is not None and not all(type(o) is str and "__" not in o for o in order):
+            return None  # expressions and transforms (their parameters precede WHERE's)
+        if self.values and any("__" in name for name in self.values):
             return None
         return (
-            where, self.order_by, self.limit is not None, bool(self.offset), self.distinct,
-            self.only, self.defer, self.values, self.for_update,
+            order, self.limit is not None, bool(self.offset), self.distinct, self.only,
+            self.defer, self.values, self.for_update,
         )  # fmt: skip
 
     @property
     def sliced(self) -> bool:
         return self.limit is not None or bool(self.offset)
+
+    @property
+    def grouped(self) -> bool:
+        return self.group_by is not None
 
 
 class Selected(NamedTuple):
@@ -123,8 +146,9 @@ class Selected(NamedTuple):
 def _selection(q: Query, scope: Scope) -> list[tuple[str, Expr]]:
     meta = q.model._meta
     if q.values is not None:
-        names = q.values or (*[f.name for f in meta.fields], *q.annotations)
-        return [(name, scope.ref(name)) for name in names]
+        shown = [n for n in q.annotations if n not in q.hidden]
+        names = q.values or (*[f.name for f in meta.fields], *shown)
+        return [(name, resolve_path(scope, name)) for name in names]
     fields = meta.fields
     if q.only is not None:
         wanted = {meta.get_field(n).name for n in q.only} | {meta.pk.name}
@@ -133,57 +157,98 @@ def _selection(q: Query, scope: Scope) -> list[tuple[str, Expr]]:
         dropped = {meta.get_field(n).name for n in q.defer} - {meta.pk.name}
         fields = [f for f in fields if f.name not in dropped]
     out: list[tuple[str, Expr]] = [(f.name, Col(scope.table, f)) for f in fields]
-    out.extend((name, Ref(name, expr)) for name, expr in q.annotations.items())
+    out.extend(
+        (name, Ref(name, expr)) for name, expr in q.annotations.items() if name not in q.hidden
+    )
     return out
 
 
+def _group_by(q: Query, scope: Scope, selection: list[tuple[str, Expr]]) -> list[Expr]:
+    """GROUP BY: the names fixed when the first aggregate was annotated, then whatever else is
+    selected or ordered by that is not an aggregate (as Django)."""
+    if q.group_by is None:
+        return []
+    names = list(q.group_by)
+    exprs = [resolve_path(scope, n) for n in names]
+    for name, expr in selection:
+        if name not in names and not expr.contains_aggregate and not expr.contains_over:
+            names.append(name)
+            exprs.append(expr)
+    for term in _order_terms(q, scope):
+        inner = term.expression if isinstance(term, OrderBy) else term
+        if isinstance(inner, Ref) and inner.name in names:
+            continue
+        if isinstance(inner, Col) and inner.field.name in names:
+            continue
+        if not inner.contains_aggregate and not inner.contains_over and not _is_random(inner):
+            exprs.append(inner)
+    return exprs
+
+
+class _Random(Expr):
+    def as_sql(self, ctx: Ctx) -> str:
+        return ctx.dialect.random()
+
+
+def _is_random(expr: Expr) -> bool:
+    return isinstance(expr, _Random)
+
+
+def _order_terms(q: Query, scope: Scope) -> list[Expr]:
+    order = q.order_by
+    if order is None:
+        # the default ordering would have to be selected too under DISTINCT of chosen columns,
+        # and is not used with GROUP BY (as Django 3.1+)
+        chosen = q.values is not None
+        skip = (chosen and q.distinct) or q.grouped or q.distinct_fields
+        order = () if skip else tuple(q.model._meta.ordering)
+    terms: list[Expr] = []
+    for item in order:
+        if item == "?":
+            terms.append(_Random())
+        elif isinstance(item, str):
+            desc = item.startswith("-")
+            terms.append(OrderBy(resolve_path(scope, item.lstrip("-+")), descending=desc))
+        else:
+            terms.append(item.resolve(scope))
+    return terms
+
+
 def _from_where(q: Query, scope: Scope, ctx: Ctx, *, group: Sequence[Expr] = ()) -> str:
-    d = ctx.dialect
-    sql = f" FROM {d.quote(scope.table)}"
-    where = [w for w in q.where if not w.contains_aggregate]
+    sql = f" FROM {ctx.dialect.quote(scope.table)}" + _where(q, ctx)
     having = [w for w in q.where if w.contains_aggregate]
-    if where:
-        sql += " WHERE " + Where(where).as_sql(ctx)
     if group:
         sql += " GROUP BY " + ", ".join(g.as_sql(ctx) for g in group)
-    if having:
-        sql += " HAVING " + Where(having).as_sql(ctx)
+    having_sql = _conditions(having, ctx)
+    if having_sql:
+        sql += " HAVING " + having_sql
     return sql
 
 
 def _order(q: Query, scope: Scope, ctx: Ctx) -> str:
-    order = q.order_by
-    if order is None:
-        # the default ordering would have to be selected too under DISTINCT of chosen columns
-        # (and is not grouped on, so values(...).annotate(n=Count(...)) leaves it out, as Django)
-        chosen = q.values is not None
-        grouped = chosen and any(e.contains_aggregate for e in q.annotations.values())
-        order = () if (chosen and q.distinct) or grouped else tuple(q.model._meta.ordering)
-    if not order:
+    terms = _order_terms(q, scope)
+    if not terms:
         return ""
-    parts = []
-    for item in order:
-        desc = item.startswith("-")
-        expr = scope.ref(item.lstrip("-+"))
-        parts.append(expr.as_sql(ctx) + (" DESC" if desc else ""))
-    return " ORDER BY " + ", ".join(parts)
+    return " ORDER BY " + ", ".join(t.as_sql(ctx) for t in terms)
 
 
 _CACHE_LIMIT = 512
 
 
 def select(q: Query, dialect: Dialect) -> Selected:
-    """The SELECT for ``q``; the text is cached per query shape and only parameters are redone."""
-    shape = q.shape()
-    if shape is None:
+    """The SELECT for ``q``. The statement is cached by its rendered WHERE clause (the text, with
+    the parameters collected on the way) and the rest of the query's structure: on a hit only
+    the WHERE clause was written. Queries with annotations (whose parameters come first),
+    expressions in ORDER BY or set operations are compiled afresh every time."""
+    key = q.key()
+    if key is None:
         return _select(q, dialect)
+    ctx = Ctx(dialect)
+    where = _where(q, ctx)
     cache = q.model._meta.cache
-    key = ("select", dialect.name, shape)
-    hit: Selected | None = cache.get(key)
+    full_key = ("select", dialect.name, key, where)
+    hit: Selected | None = cache.get(full_key)
     if hit is not None:
-        ctx = Ctx(dialect)
-        for node in q.where:
-            node.collect(ctx)
         params = ctx.params
         if q.limit is not None:
             params.append(int(q.limit))
@@ -194,8 +259,24 @@ def select(q: Query, dialect: Dialect) -> Selected:
     if len(cache) > _CACHE_LIMIT:
         for old in [k for k in cache if k[0] == "select"]:
             del cache[old]
-    cache[key] = sel
+    cache[full_key] = sel
     return sel
+
+
+def _where(q: Query, ctx: Ctx) -> str:
+    nodes = [w for w in q.where if not w.contains_aggregate]
+    for node in nodes:
+        if node.contains_over:
+            raise FieldError("a window expression cannot be filtered on; filter in Python")
+    sql = _conditions(nodes, ctx)
+    return " WHERE " + sql if sql else ""
+
+
+def _conditions(nodes: list[Expr], ctx: Ctx) -> str:
+    """Conditions ANDed together ("" when there are none or they hold no condition)."""
+    if len(nodes) == 1:
+        return nodes[0].as_sql(ctx)
+    return Where(nodes).as_sql(ctx) if nodes else ""
 
 
 def _select(q: Query, dialect: Dialect) -> Selected:
@@ -223,27 +304,21 @@ class Subquery(Expr):
         if q.order_by is None and q.limit is None and not q.offset:
             q.order_by = ()  # the default ordering sorts rows nobody reads in order
         self.query = q
-        self.output_field = q.scope().ref(q.values[0]).output_field
+        self.output_field = resolve_path(q.scope(), q.values[0]).output_field
 
     def as_sql(self, ctx: Ctx) -> str:
-        return f"({_select_in(self.query, ctx).sql})"
-
-    def shape(self) -> Hashable | None:
-        inner = self.query.shape()
-        return None if inner is None else ("subquery", self.query.model, inner)
-
-    def collect(self, ctx: Ctx) -> None:  # as select()'s cache hit: WHERE, then LIMIT/OFFSET
-        q = self.query
-        for node in q.where:
-            node.collect(ctx)
-        if q.limit is not None:
-            ctx.params.append(int(q.limit))
-        if q.offset:
-            ctx.params.append(int(q.offset))
+        sql = _select_in(self.query, ctx).sql
+        if self.query.sliced and not ctx.dialect.supports_limit_in_subquery:
+            # MariaDB refuses LIMIT inside IN (...) but not in a derived table
+            return f"(SELECT * FROM ({sql}) AS {ctx.dialect.quote('in_sub')})"  # noqa: S608
+        return f"({sql})"
 
 
-def _select_in(q: Query, ctx: Ctx) -> Selected:
-    """The SELECT for ``q`` with its parameters appended to ``ctx`` (a subquery shares it)."""
+def _select_in(q: Query, ctx: Ctx, *, aliased: bool = False) -> Selected:
+    """The SELECT for ``q`` with its parameters appended to ``ctx`` (a subquery shares it).
+    ``aliased``: every column named (a subquery in FROM is read by those names)."""
+    if q.combined is not None:
+        return _combined(q, ctx)
     dialect = ctx.dialect
     scope = q.scope()
     start = len(ctx.params)
@@ -252,15 +327,14 @@ def _select_in(q: Query, ctx: Ctx) -> Selected:
     converters = []
     for i, (name, expr) in enumerate(selection):
         sql = expr.as_sql(ctx)
-        cols.append(sql if isinstance(expr, Col) else f"{sql} AS {dialect.quote(name)}")
+        plain = isinstance(expr, Col) and not aliased
+        cols.append(sql if plain else f"{sql} AS {dialect.quote(name)}")
         field = expr.output_field
         conv = field.converter(dialect) if field is not None else None
         if conv is not None:
             converters.append((i, conv))
-    group: list[Expr] = []
-    if any(e.contains_aggregate for e in q.annotations.values()):
-        group = [e for _, e in selection if not e.contains_aggregate]
-    sql = "SELECT " + ("DISTINCT " if q.distinct else "") + ", ".join(cols)
+    group = _group_by(q, scope, selection)
+    sql = "SELECT " + _distinct(q, scope, ctx) + ", ".join(cols)
     sql += _from_where(q, scope, ctx, group=group)
     sql += _order(q, scope, ctx)
     sql += _limit_offset(q.limit, q.offset, ctx)
@@ -269,8 +343,44 @@ def _select_in(q: Query, ctx: Ctx) -> Selected:
     return Selected(sql, ctx.params[start:], [n for n, _ in selection], converters)
 
 
+def _distinct(q: Query, scope: Scope, ctx: Ctx) -> str:
+    if q.distinct_fields:
+        on = ", ".join(resolve_path(scope, n).as_sql(ctx) for n in q.distinct_fields)
+        return f"DISTINCT ON ({on}) "
+    return "DISTINCT " if q.distinct else ""
+
+
+def _combined(q: Query, ctx: Ctx) -> Selected:
+    """``a UNION b`` (INTERSECT, EXCEPT), each part in parentheses; ORDER BY and LIMIT of the
+    combined query by the first part's column positions."""
+    assert q.combined is not None
+    operator, parts, keep_all = q.combined
+    start = len(ctx.params)
+    texts = []
+    first: Selected | None = None
+    for part in parts:
+        sel = _select_in(part, ctx)
+        first = first or sel
+        texts.append(ctx.dialect.compound_part(sel.sql))
+    assert first is not None
+    sql = f" {operator}{' ALL' if keep_all else ''} ".join(texts)
+    names = first.names
+    if q.order_by:
+        terms = []
+        for item in q.order_by:
+            if not isinstance(item, str) or item.lstrip("-+") not in names:
+                raise FieldError(
+                    f"order_by({item!r}) after {operator.lower()}(): order by a selected column"
+                )
+            position = names.index(item.lstrip("-+")) + 1
+            terms.append(f"{position}{' DESC' if item.startswith('-') else ''}")
+        sql += " ORDER BY " + ", ".join(terms)
+    sql += _limit_offset(q.limit, q.offset, ctx)
+    return Selected(sql, ctx.params[start:], names, first.converters)
+
+
 def count(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
-    if q.distinct or q.sliced or any(e.contains_aggregate for e in q.annotations.values()):
+    if q.distinct or q.sliced or q.grouped or q.combined is not None or q.distinct_fields:
         if not q.sliced:
             q = q.clone()
             q.order_by = ()
@@ -283,10 +393,18 @@ def count(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
 
 
 def exists(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
-    scope = q.scope()
-    ctx = Ctx(dialect)
-    sql = "SELECT 1" + _from_where(q, scope, ctx)
     limit = 1 if q.limit is None else min(q.limit, 1)  # qs[:0].exists() is False
+    ctx = Ctx(dialect)
+    if q.grouped or q.combined is not None or q.distinct_fields:
+        # the groups (HAVING) decide which rows exist: select them, then look for one
+        inner = q.clone()
+        if not inner.sliced:
+            inner.order_by = ()
+        sel = _select_in(inner, ctx)
+        sql = f"SELECT 1 FROM ({sel.sql}) AS {dialect.quote('sub')}"  # noqa: S608
+        return sql + _limit_offset(1, 0, ctx), ctx.params
+    scope = q.scope()
+    sql = "SELECT 1" + _from_where(q, scope, ctx)
     return sql + _limit_offset(limit, q.offset, ctx), ctx.params
 
 
@@ -298,21 +416,57 @@ def _limit_offset(limit: int | None, offset: int, ctx: Ctx) -> str:
     )
 
 
+class _Sub:
+    """Names of a subquery in FROM as a scope: each column by its alias."""
+
+    def __init__(self, alias: str, fields: dict[str, Field[Any] | None]) -> None:
+        self.alias, self.fields = alias, fields
+        self.annotations: dict[str, Expr] = {}
+
+    def ref(self, name: str) -> Expr:
+        if name not in self.fields:
+            raise FieldError(f"cannot resolve {name!r} here; choices: {', '.join(self.fields)}")
+        return Alias(self.alias, name, self.fields[name])
+
+
 def aggregate(q: Query, dialect: Dialect, aggs: dict[str, Expr]) -> Selected:
-    if q.sliced or q.distinct:
-        raise FieldError("aggregate() on a sliced or distinct QuerySet is not supported")
-    scope = q.scope()
+    """``aggregate()``: one row of aggregates over the query's rows, or over the rows of the
+    query as a subquery when they are groups, a slice, distinct or combined (so
+    ``annotate(n=Count(...)).aggregate(Avg("n"))`` averages the counts, as in Django)."""
     ctx = Ctx(dialect)
+    over_subquery = q.sliced or q.distinct or q.grouped or q.combined is not None
+    over_subquery = over_subquery or bool(q.distinct_fields)
+    resolved: dict[str, Expr] = {}
+    inner = q
+    if over_subquery:
+        inner = q.clone()
+        if not inner.sliced:
+            inner.order_by = ()
+        scope = inner.scope()
+        if inner.values is None:
+            shown = [n for n in inner.annotations if n not in inner.hidden]
+            inner.values = (*[f.name for f in q.model._meta.fields], *shown)
+        fields = {n: resolve_path(scope, n).output_field for n in inner.values}
+        outer_scope: Any = _Sub("sub", fields)
+        resolved = {name: agg.resolve(outer_scope) for name, agg in aggs.items()}
+    else:
+        scope = q.scope()
+        resolved = {name: agg.resolve(scope) for name, agg in aggs.items()}
     cols, converters = [], []
-    for i, (name, agg) in enumerate(aggs.items()):
-        expr = agg.resolve(scope)
+    for i, (name, expr) in enumerate(resolved.items()):  # written first: `%s` bind in order
+        if not expr.contains_aggregate:
+            raise TypeError(f"aggregate({name}=...) is not an aggregate expression")
         cols.append(f"{expr.as_sql(ctx)} AS {dialect.quote(name)}")
         field = expr.output_field
         conv = field.converter(dialect) if field is not None else None
         if conv is not None:
             converters.append((i, conv))
-    sql = "SELECT " + ", ".join(cols) + _from_where(q, scope, ctx)
-    return Selected(sql, ctx.params, list(aggs), converters)
+    if over_subquery:
+        sub = _select_in(inner, ctx, aliased=True)
+        from_sql = f" FROM ({sub.sql}) AS {dialect.quote('sub')}"
+    else:
+        from_sql = _from_where(q, scope, ctx)
+    return Selected("SELECT " + ", ".join(cols) + from_sql, ctx.params, list(aggs), converters)
 
 
 def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -325,9 +479,16 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
     sets = []
     for name, value in values.items():
         field = scope.field(name)
+        if field.generated:
+            raise FieldError(f"{name!r} is a GeneratedField: the database computes it")
         if isinstance(value, Expr):
             rhs = value.resolve(scope).as_sql(ctx)
         else:
+            if value is not None:
+                try:
+                    value = field.get_prep_value(value)
+                except (TypeError, ValueError, ArithmeticError) as error:
+                    raise ValidationError({field.name: [f"invalid value: {error}"]}) from None
             limit = field.max_length if isinstance(field, CharField) else None
             if limit is not None and isinstance(value, str) and len(value) > limit:
                 # checked here as save() does: SQLite would store the whole string
@@ -336,9 +497,8 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
             rhs = ctx.param(field.adapter(dialect)(value))
         sets.append(f"{dialect.quote(field.column)} = {rhs}")
     sql = f"UPDATE {dialect.quote(scope.table)} SET {', '.join(sets)}"  # noqa: S608
-    if q.where:
-        sql += " WHERE " + Where(q.where).as_sql(ctx)
-    return sql, ctx.params
+    where = _conditions(q.where, ctx)
+    return (sql + " WHERE " + where if where else sql), ctx.params
 
 
 def delete(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
@@ -347,9 +507,8 @@ def delete(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
     scope = q.scope()
     ctx = Ctx(dialect)
     sql = f"DELETE FROM {dialect.quote(scope.table)}"  # noqa: S608
-    if q.where:
-        sql += " WHERE " + Where(q.where).as_sql(ctx)
-    return sql, ctx.params
+    where = _conditions(q.where, ctx)
+    return (sql + " WHERE " + where if where else sql), ctx.params
 
 
 class Conflict(NamedTuple):
@@ -368,7 +527,11 @@ def insert(
     *,
     returning: Sequence[str] = (),
     conflict: Conflict | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> tuple[str, list[Any]]:
+    """INSERT of ``rows``. With the columns' ``kinds`` (a bulk insert) a dialect that can takes
+    the rows as one array per column (PostgreSQL: ``SELECT ... FROM unnest($1::type[], ...)``):
+    one statement text, so one prepared statement, whatever the number of rows."""
     q = dialect.quote
     verb, suffix = "INSERT INTO", ""
     if conflict is not None:
@@ -381,19 +544,29 @@ def insert(
             raise FieldError("a multi-row insert needs at least one column")
         sql = dialect.insert_default_values(table)
         return sql + (dialect.returning(returning) if returning else ""), []
+    width = len(columns)
+    head = f"{verb} {q(table)} ({', '.join(q(c) for c in columns)})"
+    if kinds is not None and dialect.supports_array_insert and rows:
+        if len(kinds) != width or any(len(row) != width for row in rows):
+            raise ValueError("every inserted row needs one value per column")
+        arrays = [list(column) for column in zip(*rows, strict=True)]
+        for i, kind in enumerate(kinds):
+            element = dialect.array_element(kind)
+            if element is not None:
+                arrays[i] = [None if x is None else element(x) for x in arrays[i]]
+        sql = f"{head} {dialect.array_rows(kinds)}{suffix}"
+        return sql + (dialect.returning(returning) if returning else ""), arrays
     params: list[Any] = []
     groups = []
     n = 0
     param = dialect.param
-    width = len(columns)
     for row in rows:
         if len(row) != width:
             raise ValueError("every inserted row needs one value per column")
         groups.append("(" + ", ".join(param(n + i + 1) for i in range(width)) + ")")
         n += width
         params.extend(row)
-    sql = f"{verb} {q(table)} ({', '.join(q(c) for c in columns)}) VALUES {', '.join(groups)}"
-    sql += suffix
+    sql = f"{head} VALUES {', '.join(groups)}{suffix}"
     if returning:
         sql += dialect.returning(returning)
     return sql, params

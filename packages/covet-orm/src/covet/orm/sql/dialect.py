@@ -23,11 +23,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, ClassVar
 
-Adapter = Callable[[Any], Any]
+from covet.orm._exceptions import NotSupportedError
 
-DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
+Adapter = Callable[[Any], Any]
+Param = Callable[[Any], str]
+
+#: parts of a date (``published__year``, ``Extract("published", "quarter")``); a datetime also
+#: has the time parts. ``week`` and ``iso_year`` are ISO 8601's, ``week_day`` counts 1 = Sunday
+#: to 7 = Saturday and ``iso_week_day`` 1 = Monday to 7 = Sunday (as Django).
+DATE_PARTS = ("year", "month", "day", "week", "week_day", "iso_week_day", "quarter", "iso_year")
+TIME_PARTS = ("hour", "minute", "second")
+DATETIME_PARTS = DATE_PARTS + TIME_PARTS
+_INT_RANGES = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "autoincrement": (-(2**31), 2**31 - 1),
+}
+_INT64 = (-(2**63), 2**63 - 1)
+_TEMPORAL = {"datetime", "date", "duration"}
 
 
 class Dialect:
@@ -45,6 +61,18 @@ class Dialect:
     #: a single-row INSERT reports the new auto key as the cursor's last id (no RETURNING needed)
     insert_returns_last_id: ClassVar[bool] = False
     supports_for_update: ClassVar[bool] = True
+    #: COUNT(x) FILTER (WHERE ...)
+    supports_aggregate_filter: ClassVar[bool] = True
+    #: timestamp + interval and friends in SQL (F("when") + timedelta(...))
+    supports_date_arithmetic: ClassVar[bool] = False
+    #: INSERT ... SELECT FROM unnest(one array per column): see ``array_rows``
+    supports_array_insert: ClassVar[bool] = False
+    #: LAG(x, 1, default)
+    supports_lag_default: ClassVar[bool] = True
+    #: x IN (SELECT ... LIMIT n)
+    supports_limit_in_subquery: ClassVar[bool] = True
+    #: SELECT DISTINCT ON (...)
+    supports_distinct_on: ClassVar[bool] = False
     supports_ddl_transactions: ClassVar[bool] = True
     #: most bound parameters one statement may carry
     max_params: ClassVar[int] = 32766
@@ -61,6 +89,11 @@ class Dialect:
         self.adapters: dict[str, Adapter] = {}
         self.converters: dict[str, Adapter] = {}
 
+    @staticmethod
+    def codecs() -> list[dict[str, Any]]:
+        """Type codecs a connection must register (asyncpg's ``set_type_codec`` arguments)."""
+        return []
+
     # -- identifiers, parameters, literals -------------------------------------------------
     def quote(self, name: str) -> str:
         q = self.quote_char
@@ -69,6 +102,11 @@ class Dialect:
     def param(self, index: int) -> str:
         """The placeholder for the ``index``-th parameter (1-based)."""
         return "?"
+
+    def placeholder(self, index: int) -> str:
+        """The placeholder compiled queries use for the ``index``-th parameter: ``param`` unless
+        the driver also has a numbered form a fragment may repeat (SQLite's ``?NNN``)."""
+        return self.param(index)
 
     def text(self, sql: str) -> str:
         """Literal SQL text as it must be written for this driver (``%`` doubled for ``format``)."""
@@ -85,6 +123,8 @@ class Dialect:
             return self.bool_literal(value)
         if isinstance(value, int | float):
             return repr(value)
+        if isinstance(value, Decimal):
+            return str(value)
         if isinstance(value, str):
             return self.text("'" + value.replace("'", "''") + "'")
         raise TypeError(f"cannot render {type(value).__name__} as an SQL literal")
@@ -102,6 +142,18 @@ class Dialect:
 
     def converter(self, kind: str) -> Adapter | None:
         return self.converters.get(kind)
+
+    def integer_range(self, kind: str | None) -> tuple[int, int]:
+        """The integers a column of ``kind`` can hold here (64-bit for other kinds)."""
+        return _INT_RANGES.get(kind or "", _INT64)
+
+    def holds(self, kind: str | None, value: Any) -> bool:
+        """Whether a column of ``kind`` could hold ``value`` (an integer out of its range
+        cannot, and must not reach the driver, which would refuse it)."""
+        if type(value) is not int:
+            return True
+        lo, hi = self.integer_range(kind)
+        return lo <= value <= hi
 
     # -- clauses ----------------------------------------------------------------------------
     def pack_in(self, values: list[Any], kind: str | None) -> Any | None:
@@ -148,6 +200,14 @@ class Dialect:
         sets = ", ".join(f"{self.quote(c)} = EXCLUDED.{self.quote(c)}" for c in update)
         return f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
 
+    def array_rows(self, kinds: Sequence[str]) -> str:
+        """The row source of a bulk INSERT taking one array parameter per column."""
+        raise NotImplementedError
+
+    def array_element(self, kind: str) -> Adapter | None:
+        """How an (adapted) value of ``kind`` travels inside ``array_rows``' arrays."""
+        return None
+
     def insert_ignore(self) -> tuple[str, str]:
         """(verb, suffix) of an INSERT that skips rows that violate a unique constraint."""
         return "INSERT INTO", " ON CONFLICT DO NOTHING"
@@ -155,45 +215,173 @@ class Dialect:
     # -- operators --------------------------------------------------------------------------
     def like(self, lhs: str, rhs: str, *, case_insensitive: bool = False) -> str:
         """LIKE with ``!`` as the escape character (see ``escape_like``)."""
-        if case_insensitive:
-            return f"LOWER({lhs}) LIKE LOWER({rhs}) ESCAPE '!'"
+        if case_insensitive:  # UPPER, as Django: a final and a middle sigma have one capital
+            return f"UPPER({lhs}) LIKE UPPER({rhs}) ESCAPE '!'"
         return f"{lhs} LIKE {rhs} ESCAPE '!'"
 
     @staticmethod
     def escape_like(value: str) -> str:
         return value.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
+    def like_expr(self, lhs: str, rhs: str, pattern: str, *, case_insensitive: bool) -> str:
+        """LIKE against an expression's text (``name__startswith=F("prefix")``): its ``%``,
+        ``_`` and ``!`` are escaped in SQL, then wrapped in ``pattern``'s wildcards."""
+        escaped = f"REPLACE(REPLACE(REPLACE({rhs}, '!', '!!'), '%', '!%'), '_', '!_')"
+        before, _, after = pattern.partition("{}")
+        parts = [self.text(f"'{w}'") for w in (before,) if w] + [escaped]
+        parts += [self.text(f"'{w}'") for w in (after,) if w]
+        return self.like(lhs, self.concat(parts), case_insensitive=case_insensitive)
+
+    def concat(self, parts: Sequence[str]) -> str:
+        return "(" + " || ".join(parts) + ")"
+
+    # -- expressions ----------------------------------------------------------------------
+    #: the SQL type a parameter is cast to where the database would otherwise guess its type
+    param_types: ClassVar[dict[str, str]] = {}
+
+    def cast_param(self, sql: str, kind: str) -> str:
+        """A placeholder (or NULL) typed as ``kind`` where the database needs to be told."""
+        target = self.param_types.get(kind)
+        return sql if target is None else f"CAST({sql} AS {target})"
+
+    def json_null(self) -> str:
+        """A JSON null value (not SQL NULL)."""
+        return self.text("'null'")
+
+    def combine(self, op: str, lhs: str, rhs: str, left: str | None, right: str | None) -> str:
+        """``lhs <op> rhs`` for + - * / % **; ``left``/``right`` name the operands' types
+        (``int``, ``float``, ``decimal``, ...): integer division stays integer division."""
+        if not self.supports_date_arithmetic and {left, right} & _TEMPORAL:
+            raise NotSupportedError(
+                f"date and duration arithmetic in SQL is not supported on {self.name} (covet "
+                "stores them as text or microseconds there); compute it in Python"
+            )
+        if op == "**":
+            return f"POWER({lhs}, {rhs})"
+        if op == "%":
+            return f"MOD({lhs}, {rhs})"
+        return f"({lhs} {op} {rhs})"
+
+    def aggregate(self, function: str, argument: str) -> str:
+        return f"{function}({argument})"
+
+    def bool_to_int(self, sql: str) -> str:
+        return sql
+
+    def to_float(self, sql: str) -> str:
+        """A number as the database's double precision, where an aggregate would otherwise
+        round (MySQL's AVG of integers)."""
+        return sql
+
+    def length(self, sql: str) -> str:
+        return f"LENGTH({sql})"
+
+    def concat_text(self, args: Sequence[str]) -> str:
+        """Text joined end to end, a NULL counting as empty text."""
+        empty = self.text("''")
+        return "(" + " || ".join(f"COALESCE({a}, {empty})" for a in args) + ")"
+
+    def greatest(self, args: Sequence[str], *, largest: bool) -> str:
+        return f"{'GREATEST' if largest else 'LEAST'}({', '.join(args)})"
+
+    #: SQL type per column kind for CAST (a kind missing here uses ``column_type``)
+    cast_types: ClassVar[dict[str, str]] = {}
+
+    def cast(self, sql: str, field: Any, source_kind: str | None) -> str:
+        kind = field.kind
+        target = self.cast_types.get(kind)
+        if target is None:
+            target = field.db_type(self)
+        return f"CAST({sql} AS {target.format(**vars(field))})"
+
+    def trunc(self, unit: str, sql: str, kind: str) -> str:
+        """A date (``kind`` date) or datetime truncated to ``unit`` (year ... second)."""
+        raise NotImplementedError
+
+    def order_term(self, render: Callable[[], str], descending: bool, nulls: str | None) -> str:
+        """One ORDER BY term; ``render()`` writes the expression (called again where a
+        database needs it twice). ``nulls``: "first", "last" or None (the database's order)."""
+        sql = render() + (" DESC" if descending else "")
+        return sql + (f" NULLS {nulls.upper()}" if nulls else "")
+
+    def compound_part(self, sql: str) -> str:
+        """One SELECT of a UNION / INTERSECT / EXCEPT (it may have ORDER BY and LIMIT)."""
+        return f"({sql})"
+
+    def random(self) -> str:
+        return "RANDOM()"
+
+    def xor(self, parts: Sequence[str]) -> str:
+        """True when an odd number of ``parts`` are true (a NULL part counts as false)."""
+        ones = " + ".join(f"(CASE WHEN {p} THEN 1 ELSE 0 END)" for p in parts)
+        return f"MOD({ones}, 2) = 1"
+
     def iexact(self, lhs: str, rhs: str) -> str:
-        return f"LOWER({lhs}) = LOWER({rhs})"
+        return f"UPPER({lhs}) = UPPER({rhs})"
 
     def regex(self, lhs: str, rhs: str, *, case_insensitive: bool = False) -> str:
         raise NotImplementedError
 
-    def date_part(self, part: str, lhs: str) -> str:
-        if part not in DATE_PARTS:
-            raise ValueError(f"unknown date part {part!r}")
-        return f"CAST(EXTRACT({part.upper()} FROM {lhs}) AS INTEGER)"
-
-    def json_key(self, lhs: str, path: str) -> str:
-        """SQL reading the JSON scalar at ``path`` (a placeholder for ``json_path(keys)``)."""
+    def date_part(self, part: str, lhs: str, kind: str = "datetime") -> str:
+        """One part of a date, time or datetime (``kind``) as an integer; see ``DATE_PARTS``."""
         raise NotImplementedError
 
-    def json_path(self, keys: Sequence[str]) -> Any:
-        return "$" + "".join(f".{json.dumps(k)}" for k in keys)
+    def datetime_date(self, lhs: str) -> str:
+        """The date of a datetime (in UTC)."""
+        raise NotImplementedError
 
-    def json_scalar(self, value: Any) -> Any:
-        """A Python value as ``json_key`` yields it, for comparison (text form by default)."""
-        if isinstance(value, str):
-            return value
-        return json.dumps(value)
+    def datetime_time(self, lhs: str) -> str:
+        """The time of day of a datetime (in UTC)."""
+        raise NotImplementedError
 
-    def json_compare(self, lhs: str, path: str, op: str, value: str, raw: Any) -> str:
-        """``lhs``'s JSON value at ``path`` ``op`` (<, >=, ...) a value: numbers compare as numbers,
-        strings as strings. ``raw`` is the Python value (its type may choose the SQL)."""
-        return f"{self.json_key(lhs, path)} {op} {value}"
+    # -- JSON ---------------------------------------------------------------------------------
+    # ``keys`` is a path below the column: str keys and int array indexes; ``param`` turns a
+    # value into a placeholder (``Ctx.param``). JSON values compare as JSON: 1 equals 1.0 but not
+    # true or "1"; None in a value is JSON null.
+    def json_key(self, lhs: str, path: str) -> str:
+        """SQL reading the JSON scalar at ``path`` (a placeholder for ``json_path(keys)``) as
+        text (a string without its quotes)."""
+        raise NotImplementedError
 
-    def json_compare_value(self, value: Any) -> Any:
-        return value
+    def json_path(self, keys: Sequence[str | int]) -> Any:
+        return "$" + "".join(
+            f"[{k}]" if isinstance(k, int) else f".{json.dumps(k, ensure_ascii=False)}"
+            for k in keys
+        )
+
+    def json_value(self, column: str, keys: Sequence[str | int], param: Param) -> str:
+        """The JSON value at ``keys`` (the column itself when empty), read back as JSON."""
+        raise NotImplementedError
+
+    def json_equals(self, column: str, keys: Sequence[str | int], value: Any, param: Param) -> str:
+        raise NotImplementedError
+
+    def json_missing(self, column: str, keys: Sequence[str | int], param: Param) -> str:
+        """True where the path does not exist (or the column is NULL)."""
+        raise NotImplementedError
+
+    def json_has_path(self, column: str, keys: Sequence[str | int], param: Param) -> str:
+        """True where the path exists (its value may be JSON null)."""
+        raise NotImplementedError
+
+    def json_contains(
+        self, column: str, keys: Sequence[str | int], value: Any, param: Param
+    ) -> str:
+        """The value at ``keys`` contains ``value`` (PostgreSQL's ``@>``)."""
+        raise NotImplementedError
+
+    def json_contained_by(
+        self, column: str, keys: Sequence[str | int], value: Any, param: Param
+    ) -> str:
+        """The value at ``keys`` is contained by ``value`` (PostgreSQL's ``<@``)."""
+        raise NotImplementedError
+
+    def json_compare(
+        self, column: str, keys: Sequence[str | int], op: str, value: Any, param: Param
+    ) -> str:
+        """The JSON value at ``keys`` ``op`` (<, >=, ...) ``value``, a number or a string: only
+        values of that JSON type match (numbers compare as numbers, strings as text)."""
+        raise NotImplementedError
 
     # -- DDL --------------------------------------------------------------------------------
     def create_index(

@@ -1,0 +1,1 @@
+"""A small library catalogue whose schema is managed by covet-migrate."""

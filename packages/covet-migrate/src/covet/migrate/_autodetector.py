@@ -1,0 +1,324 @@
+"""The autodetector: the operations that take the migrations' state to the models' state.
+
+Offline: it compares two ``ProjectState``s, never a database. A rename is never guessed: a
+removed and an added model (or field) of the same definition are a rename only if the
+``Questioner`` says so (a prompt at a terminal, ``--rename`` answers otherwise); without an
+answer they stay a removal and an addition and ``notes`` says what to pass. Adding a NOT NULL
+field without a default, or making a field NOT NULL, needs a value for existing rows: the
+questioner is asked, and raises ``QuestionNeeded`` when it cannot ask.
+
+Each operation is applied to a working copy of the state as it is emitted, so later decisions
+see earlier ones (a renamed field is already renamed in the indexes that name it).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, TextIO
+
+from covet.migrate._exceptions import QuestionNeeded
+from covet.migrate._state import ModelState, ProjectState, constraint_key, field_key, index_key
+from covet.migrate.operations import (
+    AddConstraint,
+    AddField,
+    AddIndex,
+    AlterField,
+    AlterModelTable,
+    AlterUniqueTogether,
+    CreateModel,
+    DeleteModel,
+    Operation,
+    RemoveConstraint,
+    RemoveField,
+    RemoveIndex,
+    RenameField,
+    RenameModel,
+)
+from covet.orm import Field
+from covet.orm.sql.ddl import references
+
+
+class Questioner:
+    """Answers the autodetector's questions from ``--rename`` / ``--default`` values, and by
+    prompting when ``interactive``.
+
+    ``renames``: ``{"Author": "Writer", "Author.name": "full_name"}`` (keys may start with
+    ``app:``). ``defaults``: ``{"Author.email": "''"}``: Python literals (a bare word is a
+    string)."""
+
+    def __init__(
+        self,
+        renames: Mapping[str, str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        *,
+        interactive: bool = False,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
+        self.renames = dict(renames or {})
+        self.defaults = dict(defaults or {})
+        self.interactive = interactive
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.used: set[str] = set()
+
+    def _answer(self, table: dict[str, Any], app: str, key: str) -> tuple[bool, Any]:
+        for candidate in (f"{app}:{key}", f"{app}.{key}", key):
+            if candidate in table:
+                self.used.add(candidate)
+                return True, table[candidate]
+        return False, None
+
+    def _ask(self, question: str) -> str:
+        self.stdout.write(question)
+        self.stdout.flush()
+        return self.stdin.readline().strip()
+
+    def rename_model(self, app: str, old: str, new: str) -> bool:
+        found, answer = self._answer(self.renames, app, old)
+        if found:
+            return bool(answer == new)
+        if self.interactive:
+            reply = self._ask(f"Was the model {app}.{old} renamed to {new}? [y/N] ")
+            return reply.lower() in ("y", "yes")
+        return False
+
+    def rename_field(self, app: str, model: str, old: str, new: str) -> bool:
+        found, answer = self._answer(self.renames, app, f"{model}.{old}")
+        if found:
+            return bool(answer == new)
+        if self.interactive:
+            reply = self._ask(f"Was the field {app}.{model}.{old} renamed to {new}? [y/N] ")
+            return reply.lower() in ("y", "yes")
+        return False
+
+    def fill(self, app: str, model: str, name: str, field: Field[Any], why: str) -> Any:
+        found, answer = self._answer(self.defaults, app, f"{model}.{name}")
+        if found:
+            return parse_value(answer)
+        flag = f"--default {model}.{name}=VALUE"
+        if not self.interactive:
+            raise QuestionNeeded(
+                f"{app}.{model}.{name} {why}: existing rows need a value. Give the field a "
+                f"default, make it null=True, or pass {flag} (a Python literal)"
+            )
+        while True:
+            reply = self._ask(
+                f"{app}.{model}.{name} {why}. Value for existing rows (a Python literal, "
+                f"e.g. 0 or 'x'): "
+            )
+            if reply:
+                return parse_value(reply)
+
+
+def parse_value(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+class Autodetector:
+    def __init__(
+        self, before: ProjectState, after: ProjectState, questioner: Questioner | None = None
+    ) -> None:
+        self.before = before
+        self.after = after
+        self.questioner = questioner or Questioner()
+        self.notes: list[str] = []
+
+    def changes(self, apps: list[str]) -> dict[str, list[Operation]]:
+        """Operations per app (apps without changes are left out)."""
+        out: dict[str, list[Operation]] = {}
+        for app in apps:
+            ops = self.app_changes(app)
+            if ops:
+                out[app] = ops
+        return out
+
+    def app_changes(self, app: str) -> list[Operation]:
+        working = self.before.clone()
+        ops: list[Operation] = []
+
+        def emit(op: Operation) -> None:
+            op.state_forwards(app, working)
+            ops.append(op)
+
+        old_names = [m.name for m in self.before.app_models(app)]
+        new_models = {m.name: m for m in self.after.app_models(app)}
+        removed = [n for n in old_names if n not in new_models]
+        added = [n for n in new_models if n not in old_names]
+        for new in list(added):
+            for old in list(removed):
+                if _same_fields(self.before.get(app, old), new_models[new]):
+                    if self.questioner.rename_model(app, old, new):
+                        emit(RenameModel(old, new))
+                        removed.remove(old)
+                        added.remove(new)
+                        break
+                    self.notes.append(
+                        f"{app}.{old} removed and {app}.{new} added; if it was a rename, "
+                        f"pass --rename {old}={new}"
+                    )
+        # new tables first (a kept model may gain a foreign key to one), in an order where each
+        # is created after the tables it references; a cycle defers its foreign keys to AddField
+        deferred: list[tuple[str, str, Field[Any]]] = []
+        created = {m.table_name for m in working.models.values()}
+        created |= {m.table_name for m in self.after.models.values() if m.app != app}
+        for name in _creation_order([new_models[n] for n in added]):
+            target = new_models[name]
+            fields = []
+            for field_name, field in target.fields.items():
+                ref = references(field)
+                if ref is not None and ref.table not in created | {target.table_name}:
+                    deferred.append((name, field_name, field))
+                else:
+                    fields.append((field_name, field))
+            emit(CreateModel(name, fields, _options(target, {n for n, _ in fields})))
+            created.add(target.table_name)
+        for name, field_name, field in deferred:
+            emit(AddField(name, field_name, field))
+        for name in dict.fromkeys(name for name, _, _ in deferred):
+            # the indexes and constraints that named a deferred field
+            self.model_changes(app, working.get(app, name), new_models[name], emit, working)
+        for name, target in new_models.items():
+            if name in added:
+                continue
+            self.model_changes(app, working.get(app, name), target, emit, working)
+        # a table is dropped after the tables that reference it
+        for name in reversed(_creation_order([self.before.get(app, n) for n in removed])):
+            emit(DeleteModel(name))
+        return ops
+
+    def model_changes(
+        self,
+        app: str,
+        current: ModelState,
+        target: ModelState,
+        emit: Callable[[Operation], None],
+        working: ProjectState,
+    ) -> None:
+        name = target.name
+        gone = [f for f in current.fields if f not in target.fields]
+        new = [f for f in target.fields if f not in current.fields]
+        for new_name in list(new):
+            for old_name in list(gone):
+                if field_key(current.fields[old_name]) != field_key(target.fields[new_name]):
+                    continue
+                if self.questioner.rename_field(app, name, old_name, new_name):
+                    emit(RenameField(name, old_name, new_name))
+                    gone.remove(old_name)
+                    new.remove(new_name)
+                    break
+                self.notes.append(
+                    f"{app}.{name}.{old_name} removed and {new_name} added; if it was a "
+                    f"rename, pass --rename {name}.{old_name}={new_name}"
+                )
+        current = working.get(app, name)
+        if current.table_name != target.table_name:
+            emit(AlterModelTable(name, target.table_name))
+            current = working.get(app, name)
+        # 1. constraints, indexes and unique sets that go away (they may name removed fields)
+        target_constraints = {constraint_key(c) for c in target.constraints}
+        for c in current.constraints:
+            if constraint_key(c) not in target_constraints:
+                emit(RemoveConstraint(name, c.name))
+        target_indexes = {index_key(i) for i in target.indexes}
+        for i in current.indexes:
+            if index_key(i) not in target_indexes:
+                emit(RemoveIndex(name, i.name) if i.name else RemoveIndex(name, fields=i.fields))
+        current = working.get(app, name)
+        kept = [u for u in current.unique_together if u in target.unique_together]
+        if kept != current.unique_together:
+            emit(AlterUniqueTogether(name, kept))
+        # 2. fields
+        for field_name in gone:
+            emit(RemoveField(name, field_name))
+        for field_name in new:
+            field = target.fields[field_name]
+            if not field.null and not field.auto and not field.has_default():
+                try:
+                    fill = self.questioner.fill(
+                        app, name, field_name, field, "is added as NOT NULL without a default"
+                    )
+                except QuestionNeeded as exc:
+                    hints = [n for n in self.notes if f" {field_name} added" in n]
+                    raise QuestionNeeded("; ".join([str(exc), *hints])) from None
+                emit(AddField(name, field_name, field, fill=fill))
+            else:
+                emit(AddField(name, field_name, field))
+        current = working.get(app, name)
+        for field_name, field in target.fields.items():
+            old = current.fields.get(field_name)
+            if old is None or field_key(old) == field_key(field):
+                continue
+            if old.null and not field.null and not field.has_default() and not field.auto:
+                fill = self.questioner.fill(
+                    app, name, field_name, field, "becomes NOT NULL without a default"
+                )
+                emit(AlterField(name, field_name, field, fill=fill))
+            else:
+                emit(AlterField(name, field_name, field))
+        # 3. what comes in
+        current = working.get(app, name)
+        if list(current.unique_together) != list(target.unique_together):
+            emit(AlterUniqueTogether(name, target.unique_together))
+        have = {index_key(i) for i in current.indexes}
+        for i in target.indexes:
+            if index_key(i) not in have:
+                emit(AddIndex(name, i))
+        have = {constraint_key(c) for c in current.constraints}
+        for c in target.constraints:
+            if constraint_key(c) not in have:
+                emit(AddConstraint(name, c))
+
+
+def _options(model: ModelState, fields: set[str]) -> dict[str, Any]:
+    """CreateModel options of ``model``, leaving out what names a field not in ``fields`` (a
+    foreign key deferred to break a cycle: it comes back once the field exists)."""
+    complete = fields == set(model.fields)
+    options: dict[str, Any] = {"table_name": model.table_name}
+    indexes = [i for i in model.indexes if {n.lstrip("-") for n in i.fields} <= fields]
+    together = [u for u in model.unique_together if set(u) <= fields]
+    constraints = [
+        c
+        for c in model.constraints
+        if (set(c.fields) <= fields if hasattr(c, "fields") else complete)
+    ]
+    if indexes:
+        options["indexes"] = indexes
+    if together:
+        options["unique_together"] = together
+    if constraints:
+        options["constraints"] = constraints
+    return options
+
+
+def _creation_order(models: list[ModelState]) -> list[str]:
+    """Model names, each after the models of the list whose tables it references (definition
+    order otherwise; a cycle is broken at the first model left)."""
+    tables = {m.table_name for m in models}
+    remaining = list(models)
+    done: set[str] = set()
+    order: list[str] = []
+    while remaining:
+        for model in remaining:
+            refs = {r.table for f in model.fields.values() if (r := references(f)) is not None}
+            if (refs & tables) - {model.table_name} <= done:
+                break
+        else:
+            model = remaining[0]
+        remaining.remove(model)
+        order.append(model.name)
+        done.add(model.table_name)
+    return order
+
+
+def _same_fields(a: ModelState, b: ModelState) -> bool:
+    return [(n, field_key(f)) for n, f in a.fields.items()] == [
+        (n, field_key(f)) for n, f in b.fields.items()
+    ]

@@ -1,0 +1,89 @@
+"""Folding a squashed range of operations into fewer: what ``squash`` writes.
+
+A ``CreateModel`` absorbs the later changes to the same model (fields added, altered, renamed or
+removed; indexes, constraints, unique sets, table renames, a model rename) by replaying them on
+its state, and a model created and deleted within the range disappears. ``RunSQL`` and
+``RunPython`` are barriers (they may read the table as it was), and foreign-key fields are never
+moved (their target may not exist yet at the ``CreateModel``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from covet.migrate._state import ProjectState
+from covet.migrate.operations import (
+    AddField,
+    AlterField,
+    CreateModel,
+    DeleteModel,
+    Operation,
+    RunPython,
+    RunSQL,
+)
+from covet.migrate.operations.models import _TableChange
+from covet.orm.sql.ddl import references
+
+
+def optimize(app: str, operations: list[Operation]) -> list[Operation]:
+    ops = list(operations)
+    i = 0
+    while i < len(ops):
+        op = ops[i]
+        if isinstance(op, CreateModel):
+            folded = _fold(app, op, ops[i + 1 :])
+            if folded is not None:
+                created, rest = folded
+                ops[i:] = [created, *rest] if created is not None else rest
+                if created is None:
+                    continue
+        i += 1
+    return ops
+
+
+def _fold(
+    app: str, create: CreateModel, later: list[Operation]
+) -> tuple[CreateModel | None, list[Operation]] | None:
+    """``create`` with the changes to its model absorbed (None when the model is deleted in the
+    range), and the operations left; None when nothing could be absorbed."""
+    state = ProjectState()
+    create.state_forwards(app, state)
+    name = create.name
+    rest: list[Operation] = []
+    absorbed = False
+    for index, op in enumerate(later):
+        if isinstance(op, RunSQL | RunPython):
+            rest += later[index:]
+            break
+        targets_model = isinstance(op, _TableChange | DeleteModel) and (
+            (_model_of(op) or "").lower() == name.lower()
+        )
+        if not targets_model or _moves_foreign_key(op):
+            rest.append(op)
+            continue
+        if isinstance(op, DeleteModel):
+            return None, rest + later[index + 1 :]
+        op.state_forwards(app, state)
+        if isinstance(op, _TableChange):
+            name = state.get(app, op.new_name()).name
+        absorbed = True
+    if not absorbed:
+        return None
+    model = state.get(app, name)
+    options: dict[str, Any] = {"table_name": model.table_name}
+    if model.indexes:
+        options["indexes"] = list(model.indexes)
+    if model.unique_together:
+        options["unique_together"] = list(model.unique_together)
+    if model.constraints:
+        options["constraints"] = list(model.constraints)
+    return CreateModel(model.name, list(model.fields.items()), options), rest
+
+
+def _model_of(op: Operation) -> str | None:
+    name = getattr(op, "model_name", None) or getattr(op, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def _moves_foreign_key(op: Operation) -> bool:
+    return isinstance(op, AddField | AlterField) and references(op.field) is not None

@@ -1,0 +1,7 @@
+from covet.migrate import ops
+
+dependencies = [("stock", "0010_together")]
+
+operations = [
+    ops.RenameModel("Item", "Article"),
+]
