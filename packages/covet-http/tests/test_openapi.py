@@ -29,6 +29,7 @@ from covet.http import (
     Form,
     Header,
     HTMLResponse,
+    HTTPEndpoint,
     Path,
     Query,
     RedirectResponse,
@@ -735,3 +736,71 @@ def test_typeddict_keys_marked_required_or_not() -> None:
     schema = app.openapi()["components"]["schemas"]["Patch"]
     assert schema["required"] == ["name"]
     assert schema["properties"]["age"] == {"type": "integer", "minimum": 0}
+
+
+# -- class-based endpoints -------------------------------------------------------------------
+
+
+class ItemView(HTTPEndpoint):
+    """An item of the shop."""
+
+    async def get(self, id: int, verbose: bool = False) -> PublicUser:
+        """Read one item.
+
+        With every detail when verbose."""
+        return Internal()  # type: ignore[return-value]
+
+    async def put(self, id: int, user: PublicUser) -> PublicUser:
+        """Replace an item."""
+        return {"id": id, "name": user.name, "password_hash": "x"}  # type: ignore[return-value]
+
+    async def delete(self, id: int) -> None:
+        return None
+
+
+def test_a_class_endpoint_has_one_operation_per_verb() -> None:
+    app = Covet()
+    app.add_route("/items/{id:int}", ItemView, response_model=PublicUser, tags=["items"])
+    item = app.openapi()["paths"]["/items/{id}"]
+    assert sorted(item) == ["delete", "get", "put"]  # HEAD comes with GET, undocumented
+    get, put, delete = item["get"], item["put"], item["delete"]
+    assert (get["summary"], get["description"]) == (
+        "Read one item.",
+        "With every detail when verbose.",
+    )
+    assert (put["summary"], "description" in put) == ("Replace an item.", False)
+    # no docstring on the verb: "<Verb> <Class>", the class's docstring as the description
+    assert (delete["summary"], delete["description"]) == ("Delete ItemView", "An item of the shop.")
+    assert [(p["in"], p["name"]) for p in get["parameters"]] == [
+        ("path", "id"),
+        ("query", "verbose"),
+    ]
+    assert [(p["in"], p["name"]) for p in put["parameters"]] == [("path", "id")]
+    assert "requestBody" not in get and "requestBody" not in delete
+    assert body_schema(put) == {"$ref": REF + "PublicUser"}
+    assert json_schema(get) == json_schema(put) == {"$ref": REF + "PublicUser"}
+    assert list(delete["responses"]) == ["204", "422"]  # -> None answers 204, response_model or not
+    assert [o["operationId"] for o in (get, put, delete)] == [
+        "ItemView_get",
+        "ItemView_put",
+        "ItemView_delete",
+    ]
+    assert all(o["tags"] == ["items"] for o in (get, put, delete))
+
+
+def test_response_model_filters_every_verb_of_a_class_endpoint() -> None:
+    router = Router()
+    router.add_route("/items/{id:int}", ItemView, response_model=PublicUser)
+    app = Covet()
+    app.add_route("/items/{id:int}", ItemView, response_model=PublicUser)
+    app.include_router(router, prefix="/v2", tags=["v2"])  # copies keep it too
+    client = TestClient(app)
+    for prefix in ("", "/v2"):
+        assert client.get(f"{prefix}/items/1").json() == {"id": 7, "name": "ann", "address": None}
+        assert client.put(f"{prefix}/items/3", json={"id": 3, "name": "b"}).json() == {
+            "id": 3,
+            "name": "b",
+        }
+        assert client.delete(f"{prefix}/items/3").status_code == 204
+    assert op(app, "/v2/items/{id}", "put")["tags"] == ["v2"]
+    assert op(app, "/v2/items/{id}", "put")["operationId"] == "ItemView_put_v2_items_id"

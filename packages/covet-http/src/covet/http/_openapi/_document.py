@@ -195,7 +195,9 @@ class DocumentBuilder:
         methods = sorted(m.lower() for m in route.own_methods if m.lower() in METHODS)
         item: dict[str, Any] = self.document["paths"].setdefault(path or "/", {})
         for method in methods:
-            operation = self._operation(route, path or "/", method, prefix_params)
+            # a class-based endpoint serves each verb with a route (and plan) of its own
+            handler = route.handler_for(method.upper())
+            operation = self._operation(route, handler, path or "/", method, prefix_params)
             item[method] = operation
             base = route.openapi.operation_id or (route.name or "operation")
             if route.openapi.operation_id is None and len(methods) > 1:
@@ -207,25 +209,33 @@ class DocumentBuilder:
     # -- one operation ----------------------------------------------------------------------
 
     def _operation(
-        self, route: Route, path: str, method: str, prefix_params: list[dict[str, Any]]
+        self,
+        route: Route,
+        handler: Route,
+        path: str,
+        method: str,
+        prefix_params: list[dict[str, Any]],
     ) -> dict[str, Any]:
         options = route.openapi
         operation: dict[str, Any] = {}
         if options.tags:
             operation["tags"] = list(options.tags)
-        summary, description = _docstring(route.endpoint)
+        summary, description = _docstring(handler.endpoint)
+        if handler is not route and summary is None:  # a verb of a class without a docstring
+            summary = f"{method.capitalize()} {route.name}"
+            description = inspect.getdoc(route.endpoint)
         operation["summary"] = options.summary or summary or _title(route.name or "")
         if options.description or description:
             operation["description"] = options.description or description
-        plans = list(self._plans(route))
+        plans = list(self._plans(handler))
         infos = [info for plan in plans for info in plan.params]
-        parameters = self._parameters(route, infos, prefix_params)
+        parameters = self._parameters(handler, infos, prefix_params)
         if parameters:
             operation["parameters"] = parameters
-        body = self._request_body(route, plans)
+        body = self._request_body(handler, plans)
         if body is not None:
             operation["requestBody"] = body
-        operation["responses"] = self._responses(route)
+        operation["responses"] = self._responses(handler)
         if infos or prefix_params:
             operation["responses"].setdefault(
                 "422",
@@ -241,7 +251,7 @@ class DocumentBuilder:
         if options.deprecated:
             operation["deprecated"] = True
         self.context.path, self.context.method, self.context.operation = path, method, operation
-        for hook in self._hooks(route):
+        for hook in self._hooks(route, handler):
             hook(self.context)
         self.context.path = self.context.method = self.context.operation = None
         if options.openapi_extra:
@@ -264,7 +274,7 @@ class DocumentBuilder:
             yield from visit(dependency_plan(dep.dependency))
         yield from visit(route.plan)
 
-    def _hooks(self, route: Route) -> Iterator[Any]:
+    def _hooks(self, route: Route, handler: Route) -> Iterator[Any]:
         seen: set[int] = set()
 
         def hooks_of(obj: Any) -> Iterator[Any]:
@@ -279,11 +289,12 @@ class DocumentBuilder:
             for _, sub in dependency_plan(dep.dependency).dependencies:
                 yield from visit(sub)
 
-        for dep in route.dependencies:
+        for dep in handler.dependencies:
             yield from visit(dep)
-        for _, dep in route.plan.dependencies:
+        for _, dep in handler.plan.dependencies:
             yield from visit(dep)
         yield from hooks_of(route.endpoint)
+        yield from hooks_of(handler.endpoint)
 
     # -- parameters -------------------------------------------------------------------------
 
@@ -421,12 +432,15 @@ class DocumentBuilder:
 
     def _responses(self, route: Route) -> dict[str, Any]:
         options = route.openapi
+        try:
+            returns = _resolve_hints(route.endpoint).get("return", Any)
+        except ConfigurationError:
+            returns = Any
         model = route.response_model
-        if model is None:
-            try:
-                model = _resolve_hints(route.endpoint).get("return", Any)
-            except ConfigurationError:
-                model = Any
+        if model is None or returns is None or returns is type(None):
+            # a handler declared to return None answers 204 whatever response_model says (the
+            # filter passes None through): a class endpoint's delete() next to its get()
+            model = returns
         if get_origin(model) is tuple and get_args(model):  # -> tuple[Body, int]
             model = get_args(model)[0]
         status, content, headers = self._success(route, model)
