@@ -15,7 +15,7 @@ from covet.auth import (
     requires,
     requires_role,
 )
-from covet.http import Covet, Router
+from covet.http import Covet, HTTPEndpoint, Middleware, Mount, Route, Router
 from covet.middleware import MemoryStore
 
 SECRET = "s" * 64
@@ -166,3 +166,37 @@ def test_middleware_entries_given_as_class_args_and_options() -> None:
     app.user_middleware.append(Entry(AuthenticationMiddleware, backend=backend, cookie=cookie))  # type: ignore[arg-type]
     schemes = app.openapi()["components"]["securitySchemes"]
     assert schemes["APIKeyCookie"]["name"] == "jwt"
+
+
+class Note(HTTPEndpoint):
+    async def get(self, id: int) -> dict[str, int]:
+        return {"id": id}
+
+    @requires("notes:write")
+    async def put(self, id: int) -> dict[str, int]:
+        return {"id": id}
+
+
+def test_the_middleware_declares_its_schemes_wherever_it_is_placed() -> None:
+    backend = JWTAuth(secret=SECRET, store=MemoryStore())
+    cookie = AuthCookie(name="jwt")
+    auth = Middleware(AuthenticationMiddleware, backend=backend, cookie=cookie, csrf_secret=SECRET)
+    placements = {
+        "mount": Mount("/api", routes=[Route("/notes/{id:int}", Note)], middleware=[auth]),
+        "router": Mount("/api", Router([Route("/notes/{id:int}", Note)], middleware=[auth])),
+        "route": Mount("/api", routes=[Route("/notes/{id:int}", Note, middleware=[auth])]),
+    }
+    for where, mount in placements.items():
+        document = Covet(routes=[mount]).openapi()
+        schemes = document["components"]["securitySchemes"]
+        assert schemes["HTTPBearer"]["bearerFormat"] == "JWT", where
+        assert schemes["APIKeyCookie"]["name"] == "jwt", where
+        note = document["paths"]["/api/notes/{id}"]
+        assert "security" not in note["get"], where  # a guard on one verb of the class only
+        assert note["put"]["security"] == [
+            {"HTTPBearer": ["notes:write"]},
+            {"APIKeyCookie": ["notes:write"]},
+        ], where
+    app = Covet()  # a router included with its middleware: its routes carry the layer
+    app.include_router(Router([Route("/notes/{id:int}", Note)], middleware=[auth]))
+    assert "APIKeyCookie" in app.openapi()["components"]["securitySchemes"]

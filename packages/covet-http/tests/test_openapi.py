@@ -30,11 +30,14 @@ from covet.http import (
     Header,
     HTMLResponse,
     HTTPEndpoint,
+    Middleware,
+    Mount,
     Path,
     Query,
     RedirectResponse,
     Request,
     Response,
+    Route,
     Router,
     UploadFile,
     WebSocket,
@@ -804,3 +807,88 @@ def test_response_model_filters_every_verb_of_a_class_endpoint() -> None:
         assert client.delete(f"{prefix}/items/3").status_code == 204
     assert op(app, "/v2/items/{id}", "put")["tags"] == ["v2"]
     assert op(app, "/v2/items/{id}", "put")["operationId"] == "ItemView_put_v2_items_id"
+
+
+# -- mounts, hosts and middleware ------------------------------------------------------------
+
+
+class Passthrough:
+    """Middleware that changes nothing: it must not change the document either."""
+
+    def __init__(self, app: Any, label: str = "") -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+async def shop_items(
+    shop: Annotated[int, Path(ge=1, description="The shop")],
+    slug: Annotated[str, Path(max_length=20)],
+    limit: Annotated[int, Query(le=50)] = 10,
+) -> list[str]:
+    return [f"{shop}/{slug}/{limit}"]
+
+
+async def shop_info() -> str:
+    return "a shop"
+
+
+def test_mount_routes_take_the_mount_prefix_and_its_path_variables() -> None:
+    app = Covet()
+    app.mount(
+        "/shops/{shop:int}",
+        Router(
+            [
+                Route("/{slug}/items", shop_items, middleware=[Middleware(Passthrough)]),
+                Mount("/about", routes=[Route("/", shop_info)]),
+            ],
+            middleware=[Middleware(Passthrough, label="router")],
+        ),
+        middleware=[Passthrough],
+    )
+    paths = app.openapi()["paths"]
+    assert sorted(paths) == ["/shops/{shop}/about/", "/shops/{shop}/{slug}/items"]
+    items = params(paths["/shops/{shop}/{slug}/items"]["get"])
+    # the mount's {shop:int} converter, with the rules and description of the handler's Path()
+    assert items[("path", "shop")]["schema"] == {"type": "integer", "minimum": 1}
+    assert items[("path", "shop")]["description"] == "The shop"
+    assert items[("path", "slug")]["schema"] == {"type": "string", "maxLength": 20, "minLength": 1}
+    assert items[("query", "limit")]["schema"] == {"type": "integer", "maximum": 50, "default": 10}
+    about = params(paths["/shops/{shop}/about/"]["get"])  # reads nothing, still described
+    assert about[("path", "shop")]["schema"] == {"type": "integer", "minimum": 0}
+    client = TestClient(app)  # and the server agrees with the document
+    assert client.get("/shops/2/tea/items?limit=3").json() == ["2/tea/3"]
+    assert client.get("/shops/0/tea/items").json()["errors"][0]["loc"] == ["path", "shop"]
+    assert client.get("/shops/2/about/").text == "a shop"
+
+    bare = Covet()  # the same routes without any middleware: the same document
+    inner = [Route("/{slug}/items", shop_items), Mount("/about", routes=[Route("/", shop_info)])]
+    bare.mount("/shops/{shop:int}", Router(inner))
+    assert bare.openapi()["paths"] == paths
+
+
+def test_host_entries_are_left_out_and_each_covet_app_documents_its_own_host() -> None:
+    api = Covet(title="The API")
+
+    @api.get("/items/{id:int}")
+    async def item(id: int) -> dict[str, int]:
+        return {"id": id}
+
+    async def tenant_home(tenant: Annotated[str, Path()]) -> str:
+        return tenant
+
+    app = Covet(title="The site")
+    app.host("api.example.org", api)
+    app.host("{tenant}.example.org", Router([Route("/", tenant_home)]))
+
+    @app.get("/")
+    async def home() -> str:
+        return "home"
+
+    assert list(app.openapi()["paths"]) == ["/"]  # only what the default host serves
+    on_api = TestClient(app, base_url="https://api.example.org")
+    document = on_api.get("/openapi.json").json()
+    assert (document["info"]["title"], list(document["paths"])) == ("The API", ["/items/{id}"])
+    assert on_api.get("/docs").status_code == 200
+    assert TestClient(app).get("/openapi.json").json()["info"]["title"] == "The site"

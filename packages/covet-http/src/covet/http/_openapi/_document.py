@@ -24,6 +24,7 @@ from covet.http._convertors import (
 )
 from covet.http._exceptions import ConfigurationError
 from covet.http._fileresponse import FileResponse
+from covet.http._middleware import Layer
 from covet.http._openapi._context import OpenAPIContext, SecurityRequirements
 from covet.http._openapi._schema import SchemaRegistry, default_value
 from covet.http._params import MISSING, Depends
@@ -54,6 +55,8 @@ _CONVERTOR_SCHEMAS: dict[type[Convertor], dict[str, Any]] = {
     PathConvertor: {"type": "string"},
 }
 _OPERATION_ID = re.compile(r"[^A-Za-z0-9_]+")
+#: a path template variable of an enclosing mount: its name and converter
+PathVariable = tuple[str, Convertor]
 
 
 def problem_schemas() -> dict[str, Any]:
@@ -146,10 +149,19 @@ class DocumentBuilder:
 
     # -- walking the routes -----------------------------------------------------------------
 
-    def _app(self, app: Any, prefix: str, prefix_params: list[dict[str, Any]]) -> None:
-        for entry in getattr(app, "user_middleware", ()):
-            # (cls, options), or a Middleware(cls, *args, **options) that unpacks to three
-            parts = tuple(entry)
+    def _app(self, app: Any, prefix: str, prefix_params: list[PathVariable]) -> None:
+        self._middleware(getattr(app, "user_middleware", ()))
+        router = app.router if hasattr(app, "router") else app
+        self._middleware(getattr(router, "middleware", ()))
+        self._routes(router.routes, prefix, prefix_params)
+
+    def _middleware(self, entries: Iterable[Any]) -> None:
+        """Let each middleware class with a ``__covet_openapi__`` hook add to the document
+        (covet-auth declares its security schemes), wherever it sits: the app, a router, a
+        mount or one route. Nothing else about middleware changes the document."""
+        for entry in entries:
+            # Middleware(cls, *args, **options) unpacks to three parts; (cls, options) to two
+            parts = (entry,) if isinstance(entry, type) else tuple(entry)
             hook = getattr(parts[0], "__covet_openapi__", None)
             if hook is not None:
                 self.context.path = self.context.method = self.context.operation = None
@@ -157,40 +169,32 @@ class DocumentBuilder:
                 self.context.middleware_options = options
                 hook(self.context)
         self.context.middleware_options = {}
-        router = app.router if hasattr(app, "router") else app
-        self._routes(router.routes, prefix, prefix_params)
+
+    def _layers(self, layers: Iterable[Layer]) -> None:
+        for layer in layers:
+            self._middleware(layer.middleware)
 
     def _routes(
-        self, routes: Iterable[Any], prefix: str, prefix_params: list[dict[str, Any]]
+        self, routes: Iterable[Any], prefix: str, prefix_params: list[PathVariable]
     ) -> None:
         for route in routes:
             if isinstance(route, Route):
                 if route.include_in_schema:
+                    self._layers(route.layers)
                     self._route(route, prefix, prefix_params)
             elif isinstance(route, Mount):
                 inner = route.app
                 if not isinstance(getattr(inner, "router", inner), Router):
                     continue  # not a covet app: its own routes are its own business
-                params = [*prefix_params, *self._mount_params(route)]
-                self._app(inner, prefix + _template(route.path), params)
-            # websocket routes have no place in an OpenAPI document
+                self._layers(route.layers)
+                self._middleware(route.middleware)
+                variables = [s for s in route.segments if isinstance(s, tuple)]
+                self._app(inner, prefix + _template(route.path), [*prefix_params, *variables])
+            # A Host entry answers for other host names, and a document has one set of paths
+            # (several hosts often serve "/"): a covet app behind a Host serves its own
+            # document on its host (docs/openapi.md). Websockets have no place in OpenAPI.
 
-    def _mount_params(self, mount: Mount) -> list[dict[str, Any]]:
-        params = []
-        for segment in mount.segments:
-            if isinstance(segment, tuple):
-                name, convertor = segment
-                params.append(
-                    {
-                        "name": name,
-                        "in": "path",
-                        "required": True,
-                        "schema": _path_schema(convertor),
-                    }
-                )
-        return params
-
-    def _route(self, route: Route, prefix: str, prefix_params: list[dict[str, Any]]) -> None:
+    def _route(self, route: Route, prefix: str, prefix_params: list[PathVariable]) -> None:
         path = prefix + _template(route.path)
         methods = sorted(m.lower() for m in route.own_methods if m.lower() in METHODS)
         item: dict[str, Any] = self.document["paths"].setdefault(path or "/", {})
@@ -214,7 +218,7 @@ class DocumentBuilder:
         handler: Route,
         path: str,
         method: str,
-        prefix_params: list[dict[str, Any]],
+        prefix_params: list[PathVariable],
     ) -> dict[str, Any]:
         options = route.openapi
         operation: dict[str, Any] = {}
@@ -299,20 +303,19 @@ class DocumentBuilder:
     # -- parameters -------------------------------------------------------------------------
 
     def _parameters(
-        self, route: Route, infos: list[ParamInfo], prefix_params: list[dict[str, Any]]
+        self, route: Route, infos: list[ParamInfo], prefix_params: list[PathVariable]
     ) -> list[dict[str, Any]]:
         parameters: dict[tuple[str, str], dict[str, Any]] = {}
-        for param in prefix_params:
-            parameters[(param["in"], param["name"])] = dict(param)
-        for segment in route.segments:  # every template variable must be described
-            if isinstance(segment, tuple):
-                name, convertor = segment
-                parameters[("path", name)] = {
-                    "name": name,
-                    "in": "path",
-                    "required": True,
-                    "schema": _path_schema(convertor),
-                }
+        #: every template variable (the mounts' and the route's own) with its converter
+        convertors = dict(prefix_params)
+        convertors.update(route.convertors)
+        for name, convertor in convertors.items():  # each must be described
+            parameters[("path", name)] = {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": _path_schema(convertor),
+            }
         for info in infos:
             if info.source not in ("path", "query", "header", "cookie"):
                 continue
@@ -322,14 +325,15 @@ class DocumentBuilder:
             key = (info.source, info.key)
             inner, optional = unwrap_optional(info.annotation)
             if info.source == "path":
-                entry = parameters.get(key) or {"name": info.key, "in": "path", "required": True}
-                convertor = route.convertors.get(info.key)
-                if convertor is None or isinstance(convertor, StringConvertor):
+                entry = parameters.get(key)
+                if entry is None:
+                    continue  # read from an enclosing Host: not a variable of this path
+                if isinstance(convertors[info.key], StringConvertor):  # the handler converts
                     schema = self._value_schema(inner, info)
-                    if isinstance(convertor, StringConvertor) and schema.get("type") == "string":
+                    if schema.get("type") == "string":
                         schema.setdefault("minLength", 1)
                 else:
-                    schema = dict(entry.get("schema") or _path_schema(convertor))
+                    schema = entry["schema"]
                     if info.constraints is not None:
                         schema.update(info.constraints.json_schema())
                 entry["schema"] = schema
