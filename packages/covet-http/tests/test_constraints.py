@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+import decimal
+from typing import Annotated, Any
 
 import annotated_types as at
 import msgspec
 import pydantic
 import pytest
 
-from covet.http import Body, Covet, Form, Header, Path, Query
+from covet.http import Body, ConfigurationError, Covet, Form, Header, Path, Query, UploadFile
 from covet.http.testing import TestClient
 
 
@@ -167,3 +168,122 @@ def test_patterns_mean_what_json_schema_says() -> None:
     assert client.get("/code", params={"c": "abc\n"}).status_code == 422  # $ is the very end
     assert client.get("/code", params={"c": "a", "d": "١٢"}).status_code == 422  # \d is ASCII
     assert client.get("/code", params={"c": "a", "d": "12"}).status_code == 200
+
+
+def test_list_lengths_in_bodies_and_forms_count_items() -> None:
+    @dataclasses.dataclass
+    class Order:
+        lines: Annotated[list[int], at.MinLen(1), at.MaxLen(2)]
+
+    app = Covet()
+
+    @app.post("/orders")
+    async def order(order: Order) -> int:
+        return len(order.lines)
+
+    @app.post("/tags")
+    async def tags(tag: Annotated[list[str], Form(max_length=2)]) -> int:
+        return len(tag)
+
+    @app.post("/ids")
+    async def ids(ids: Annotated[list[int], Body(embed=True, min_length=1)]) -> int:
+        return len(ids)
+
+    client = TestClient(app)
+    assert client.post("/orders", json={"lines": [1, 2]}).json() == 2
+    assert errors(client.post("/orders", json={"lines": [1, 2, 3]})) == [
+        (["body", "lines"], "too_long")
+    ]
+    assert errors(client.post("/orders", json={"lines": []})) == [(["body", "lines"], "too_short")]
+    assert client.post("/tags", data={"tag": ["a", "b"]}).json() == 2
+    assert errors(client.post("/tags", data={"tag": ["a", "b", "c"]})) == [
+        (["form", "tag"], "too_long")
+    ]
+    assert errors(client.post("/ids", json={"ids": []})) == [(["body", "ids"], "too_short")]
+    document = app.openapi()
+    form = document["paths"]["/tags"]["post"]["requestBody"]["content"]
+    assert form["application/x-www-form-urlencoded"]["schema"]["properties"]["tag"]["maxItems"] == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "annotation", "message"),
+    [
+        ("/x", Annotated[str, Query(ge=1)], "ge bound numbers, not str"),
+        ("/x", Annotated[list[str], Query(lt=1)], "lt bound numbers, not list"),
+        ("/x", Annotated[bool, Query(le=1)], "le bound numbers, not bool"),
+        ("/x", Annotated[int, Header(pattern="^1")], "pattern matches strings, not int"),
+        ("/x", Annotated[int | None, Query(max_length=3)], "max_length measure strings and"),
+        ("/x", Annotated[int, at.MinLen(1)], "min_length/max_length measure strings and lists"),
+        ("/x/{q}", Annotated[str, Path(gt=0)], "gt bound numbers, not str"),
+        ("/x/{q:int}", Annotated[Any, Path(pattern="1")], "pattern matches strings, not int"),
+    ],
+)
+def test_rules_that_cannot_apply_are_refused_at_registration(
+    path: str, annotation: object, message: str
+) -> None:
+    async def handler(q):  # type: ignore[no-untyped-def]
+        pass
+
+    handler.__annotations__["q"] = annotation
+    with pytest.raises(ConfigurationError, match=rf"handler: parameter 'q': .*{message}"):
+        Covet().add_route(path, handler)
+
+
+def test_rules_on_bodies_uploads_and_body_fields_are_refused_too() -> None:
+    @dataclasses.dataclass
+    class Bad:
+        name: Annotated[str, at.Ge(1)]
+
+    async def body(item: Bad) -> None:
+        pass
+
+    async def embedded(n: Annotated[str, Body(embed=True, multiple_of=2)]) -> None:
+        pass
+
+    async def upload(f: Annotated[UploadFile, Form(max_length=10)]) -> None:
+        pass
+
+    async def uploads(f: Annotated[list[UploadFile], Form(max_length=3)]) -> None:
+        pass
+
+    with pytest.raises(ConfigurationError, match="body parameter 'item': ge bound numbers"):
+        Covet().add_route("/b", body, ["POST"])
+    with pytest.raises(ConfigurationError, match="body parameter 'n': multiple_of bound numbers"):
+        Covet().add_route("/e", embedded, ["POST"])
+    with pytest.raises(ConfigurationError, match="parameter 'f': min_length/max_length measure"):
+        Covet().add_route("/u", upload, ["POST"])
+    Covet().add_route("/us", uploads, ["POST"])  # a number of files is fine
+
+
+def test_a_bound_must_be_a_number_and_multiple_of_above_zero() -> None:
+    with pytest.raises(ConfigurationError, match="ge= takes a number, not '1'"):
+        Query(ge="1")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="le= takes a number, not True"):
+        Query(le=True)
+    with pytest.raises(ConfigurationError, match="multiple_of= must be above 0"):
+        Query(multiple_of=0)  # was a ZeroDivisionError (500) on every request
+    with pytest.raises(ConfigurationError, match="min_length= takes a whole number >= 0"):
+        Query(min_length=-1)
+
+
+def test_decimal_bounds_check_and_are_written_as_json_numbers() -> None:
+    app = Covet()
+
+    @app.get("/price")
+    async def price(
+        amount: Annotated[decimal.Decimal, Query(gt=decimal.Decimal("0.5"), le=10)],
+        ratio: Annotated[float, Query(ge=decimal.Decimal("1"))] = 1.0,
+    ) -> str:
+        return str(amount)
+
+    client = TestClient(app)
+    assert client.get("/price?amount=0.75").text == "0.75"
+    assert errors(client.get("/price?amount=0.5&ratio=0.9")) == [
+        (["query", "amount"], "greater_than"),
+        (["query", "ratio"], "greater_than_equal"),
+    ]
+    schemas = {
+        p["name"]: p["schema"] for p in app.openapi()["paths"]["/price"]["get"]["parameters"]
+    }
+    assert schemas["amount"]["exclusiveMinimum"] == 0.5
+    assert schemas["ratio"]["minimum"] == 1 and type(schemas["ratio"]["minimum"]) is int

@@ -237,8 +237,15 @@ def check_value(constraints: Constraints | None, *, skip_length: bool = False) -
             )
         )
     if not skip_length:
-        length = check_length(c, "String")
-        if length is not None:
+        text_length, list_length = check_length(c, "String"), check_length(c)
+        if text_length is not None and list_length is not None:
+
+            def length(value: Any) -> None:
+                if isinstance(value, str | bytes):
+                    text_length(value)
+                elif isinstance(value, list | tuple | set | frozenset):
+                    list_length(value)
+
             tests.append(length)
     if c.pattern is not None:
         search = python_pattern(c.pattern).search

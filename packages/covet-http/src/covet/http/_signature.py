@@ -94,8 +94,9 @@ class HandlerPlan:
         #: (kwarg name, key in the JSON object or None for the whole body, validator, default)
         self.body: list[tuple[str, str | None, Callable[[Any, tuple[Any, ...]], Any], Any]] = []
         self.body_embedded = False
-        #: (kwarg name, field name, converter or None for UploadFile, is sequence, default)
-        self.form: list[tuple[str, str, Callable[[str], Any] | None, bool, Any]] = []
+        #: (kwarg name, field name, converter or None for UploadFile, is sequence, default,
+        #: the check of a sequence's length or None)
+        self.form: list[tuple[str, str, Callable[[str], Any] | None, bool, Any, Check | None]] = []
         self.background: str | None = None
         #: a parameter annotated Response: headers, cookies and status for the reply
         self.response: str | None = None
@@ -283,14 +284,14 @@ def analyse(
             body_params.append((name, tp, marker, default))
         elif isinstance(marker, Form):
             key = marker.alias or name
+            many = sequence_item(unwrap_optional(tp)[0]) is not None
             if _is_upload(tp):
                 converter = None
-                _rules_check(rules, tp, where, per_item=True)
+                _rules_check(rules, tp, where, per_item=True)  # files: only a count applies
             else:
                 converter = _text_validator(tp, where, rules)
-            plan.form.append(
-                (name, key, converter, sequence_item(unwrap_optional(tp)[0]) is not None, default)
-            )
+            count = check_length(rules) if many else None
+            plan.form.append((name, key, converter, many, default, count))
             plan.params.append(ParamInfo(name, "form", key, tp, default, marker, rules))
     plan.body_embedded = len(body_params) > 1 or any(m.embed for _, _, m, _ in body_params)
     for name, tp, marker, default in body_params:
