@@ -47,8 +47,10 @@ class Note(Model):
 # JSON Schema; the same characters are stripped)
 Title = Annotated[str, Constraints(max_length=200, pattern=r"\S")]
 SPACES = " \t\n\r\f\v"
-# ids are 64-bit: a larger number from the URL must not reach the database
-NoteId = Annotated[int, Path(le=2**63 - 1)]
+# ids, offsets and limits are 64-bit in SQL: a larger number from the URL must not reach the
+# database (it would fail there, a 500); the bound makes it a 422 and is in the document
+INT64_MAX = 2**63 - 1
+NoteId = Annotated[int, Path(le=INT64_MAX)]
 NOT_FOUND = {404: "No note with this id"}
 
 
@@ -95,7 +97,7 @@ async def list_notes(
     done: bool | None = None,
     q: Annotated[str | None, Query(alias="search")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> list[dict]:
     notes = Note.objects.all()
     if done is not None:
