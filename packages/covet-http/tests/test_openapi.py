@@ -384,6 +384,41 @@ def test_forms_and_uploads() -> None:
     assert upload_body["required"] == ["file", "more"]
 
 
+def test_bodies_list_the_answers_they_get_before_validation() -> None:
+    app = Covet(max_body_size=1000)
+
+    @app.post("/login")
+    async def login(username: Annotated[str, Form()]) -> str:
+        return username
+
+    @app.post("/points")
+    async def points(point: Point) -> Point:
+        return point
+
+    @app.post("/unlimited", max_body_size=None)
+    async def unlimited(point: Point) -> Point:
+        return point
+
+    @app.get("/plain")
+    async def plain(q: str = "") -> str:
+        return q
+
+    client = TestClient(app)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    assert client.post("/login", content=b"username=%ff", headers=form).status_code == 400
+    assert (
+        client.post("/login", content=b"username=" + b"a" * 1000, headers=form).status_code == 413
+    )
+    assert client.post("/points", json={"x": 1, "y": 2, "pad": "a" * 1000}).status_code == 413
+    problem = {"application/problem+json": {"schema": {"$ref": REF + "ProblemDetails"}}}
+    login_answers = op(app, "/login", "post")["responses"]
+    assert sorted(login_answers) == ["200", "400", "413", "422"]
+    assert login_answers["400"]["content"] == login_answers["413"]["content"] == problem
+    assert sorted(op(app, "/points", "post")["responses"]) == ["200", "413", "422"]
+    assert sorted(op(app, "/unlimited", "post")["responses"]) == ["200", "422"]
+    assert sorted(op(app, "/plain")["responses"]) == ["200", "422"]
+
+
 # -- responses -------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from covet.http._convertors import (
     StringConvertor,
     UUIDConvertor,
 )
+from covet.http._endpoint import _DEFAULT
 from covet.http._exceptions import ConfigurationError
 from covet.http._fileresponse import FileResponse
 from covet.http._middleware import Layer
@@ -252,6 +253,8 @@ class DocumentBuilder:
                     },
                 },
             )
+        if body is not None:
+            self._body_errors(handler, operation["responses"], body)
         if options.deprecated:
             operation["deprecated"] = True
         self.context.path, self.context.method, self.context.operation = path, method, operation
@@ -417,6 +420,25 @@ class DocumentBuilder:
             media = "multipart/form-data" if uploads else "application/x-www-form-urlencoded"
             return {"required": bool(needed), "content": {media: {"schema": schema}}}
         return None
+
+    def _body_errors(self, route: Route, responses: dict[str, Any], body: dict[str, Any]) -> None:
+        """The answers a body gets before validation: an unreadable form is a 400, and a body
+        over the limits (``max_body_size``; a form's parts and field sizes) a 413."""
+        problem = {"application/problem+json": {"schema": self.registry.ref("ProblemDetails")}}
+        form = any(media != "application/json" for media in body["content"])
+        if form:
+            responses.setdefault(
+                "400",
+                {"description": "The form could not be read (malformed, or not UTF-8).",
+                 "content": problem},
+            )  # fmt: skip
+        limit = route.max_body_size
+        if limit is _DEFAULT:
+            limit = self.app.settings.limits.max_body_size
+        if form or limit is not None:
+            responses.setdefault(
+                "413", {"description": "The body is larger than the limits.", "content": problem}
+            )
 
     def _body_schema(self, info: ParamInfo) -> dict[str, Any]:
         schema = self.registry.schema(info.annotation, "validation")
