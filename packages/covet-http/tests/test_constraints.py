@@ -256,10 +256,14 @@ def test_rules_on_bodies_uploads_and_body_fields_are_refused_too() -> None:
 
 
 def test_a_bound_must_be_a_number_and_multiple_of_above_zero() -> None:
-    with pytest.raises(ConfigurationError, match="ge= takes a number, not '1'"):
+    with pytest.raises(ConfigurationError, match="ge= takes a finite number, not '1'"):
         Query(ge="1")  # type: ignore[arg-type]
-    with pytest.raises(ConfigurationError, match="le= takes a number, not True"):
+    with pytest.raises(ConfigurationError, match="le= takes a finite number, not True"):
         Query(le=True)
+    with pytest.raises(ConfigurationError, match="lt= takes a finite number, not nan"):
+        Query(lt=float("nan"))  # would refuse every value, and JSON has no NaN
+    with pytest.raises(ConfigurationError, match="gt= takes a finite number, not Decimal"):
+        Query(gt=decimal.Decimal("Infinity"))
     with pytest.raises(ConfigurationError, match="multiple_of= must be above 0"):
         Query(multiple_of=0)  # was a ZeroDivisionError (500) on every request
     with pytest.raises(ConfigurationError, match="min_length= takes a whole number >= 0"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import decimal
 import enum
+import math
 import re
 import types
 from collections.abc import Callable, Iterable
@@ -51,7 +52,7 @@ class Constraints:
         for name in NUMERIC:
             value = getattr(self, name)
             if value is not None and not _is_number(value):
-                raise ConfigurationError(f"{name}= takes a number, not {value!r}")
+                raise ConfigurationError(f"{name}= takes a finite number, not {value!r}")
         if self.multiple_of is not None and not self.multiple_of > 0:
             raise ConfigurationError(f"multiple_of= must be above 0, not {self.multiple_of!r}")
         for name in LENGTH:
@@ -112,7 +113,12 @@ class Constraints:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool)
+    """A finite int, float or Decimal (a NaN bound would refuse every value; JSON has none)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | decimal.Decimal):
+        return False
+    if isinstance(value, decimal.Decimal):
+        return value.is_finite()
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def _json_number(value: Any) -> Any:
