@@ -7,6 +7,7 @@ Part 1 drives the app in-process with covet.http's TestClient through a user's j
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import importlib.util
 import json
@@ -507,7 +508,7 @@ def test_a_crash_below_the_error_middleware_is_a_500_with_the_request_id(tmp_pat
     with TestClient(app, raise_server_exceptions=False) as client:
         signup(client, "ada", "analytical engine")
         headers = {**bearer(login(client, "ada", "analytical engine")), "X-Request-ID": "req-77"}
-        with sqlite3.connect(tmp_path / "bookmarks.db") as connection:
+        with contextlib.closing(sqlite3.connect(tmp_path / "bookmarks.db")) as connection:
             connection.execute("DROP TABLE bookmark_users")
         crashed = client.get("/bookmarks", headers=headers)
     body = assert_problem(crashed, 500)

@@ -17,6 +17,7 @@ from covet.http._errors import (
     problem_response,
 )
 from covet.http._exceptions import ConfigurationError
+from covet.http._extensions import enabled as enabled_extensions
 from covet.http._lifespan import Hook, Lifespan
 from covet.http._middleware import Middleware, build_stack, normalize
 from covet.http._openapi._setup import OpenAPIConfig
@@ -58,6 +59,7 @@ class Covet:
         thread_limit: int = 40,
         trailing_slash: TrailingSlash = "redirect",
         root_path: str = "",
+        extensions: bool | Mapping[str, bool] = True,
         title: str = "CovetPy",
         version: str = "0.1.0",
         summary: str | None = None,
@@ -95,6 +97,8 @@ class Covet:
         self.router.lifespan_handler = self._run_lifespan
         #: outermost first
         self.user_middleware: list[Middleware] = normalize(middleware)
+        #: installed extensions to use (``_extensions``): all, none, or on/off by name
+        self.extensions = extensions
         self._stack: ASGIApp | None = None
         self.openapi_config = OpenAPIConfig(
             title=title,
@@ -270,6 +274,8 @@ class Covet:
     def build_middleware_stack(self) -> ASGIApp:
         if self._stack is None:
             app = build_stack(self.user_middleware, self.router)
+            for _name, extension in enabled_extensions(self.extensions):
+                app = extension(app)
             if self.user_middleware:
                 app = _ServerErrors(app, self.settings)
             self._stack = app

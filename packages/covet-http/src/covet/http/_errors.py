@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 import http
 import logging
+import math
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -131,6 +133,66 @@ def debug_response(exc: BaseException, scope: Scope) -> Response:
     return Response(json_dumps(body), status_code=500, media_type=PROBLEM_JSON)
 
 
+def problem_of(exc: BaseException) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """The problem an exception declares for itself, through the ``__problem__`` protocol.
+
+    Any library can make its exceptions answer with the right status without importing
+    covet.http: ``exc.__problem__()`` returns a mapping of RFC 9457 members (``status`` required;
+    ``type``, ``title``, ``detail``, extension members such as ``errors``), or a pair of that
+    mapping and response headers, or None ("no answer of mine": the default 500). covet-orm's
+    errors use it (404 for ``DoesNotExist``, 409 for a unique violation, ...).
+    """
+    method = getattr(exc, "__problem__", None)
+    if method is None or not callable(method):
+        return None
+    try:
+        found = method()
+    except Exception:  # a broken __problem__ must not hide the error itself
+        logger.exception("%s.__problem__() failed", type(exc).__name__)
+        return None
+    if found is None:
+        return None
+    body, headers = found if isinstance(found, tuple) else (found, {})
+    status = body.get("status")
+    if not isinstance(status, int) or not 400 <= status <= 599:
+        logger.error("%s.__problem__() gave no 4xx/5xx status: %r", type(exc).__name__, body)
+        return None
+    return dict(body), dict(headers or {})
+
+
+class OutageLog:
+    """Server-side problems (5xx, a database that is down) are logged once per ``interval``
+    seconds per exception class, with how many went unlogged: an outage under load fails every
+    request, and a traceback per request would bury everything else."""
+
+    def __init__(self, interval: float = 30.0) -> None:
+        self.interval = interval
+        self._state: dict[type[BaseException], tuple[float, int]] = {}
+
+    def log(self, exc: BaseException, scope: Scope, status: int) -> None:
+        now = time.monotonic()
+        kind = type(exc)
+        logged_at, suppressed = self._state.get(kind, (-math.inf, 0))
+        if now - logged_at < self.interval:
+            self._state[kind] = (logged_at, suppressed + 1)
+            return
+        self._state[kind] = (now, 0)
+        more = f" ({suppressed} more since the last report)" if suppressed else ""
+        logger.error(
+            "%s %s answered %d: %s: %s%s",
+            scope.get("method", scope.get("type", "?")),
+            scope.get("path", "?"),
+            status,
+            kind.__name__,
+            exc,
+            more,
+            exc_info=(kind, exc, exc.__traceback__) if not suppressed else None,
+        )
+
+
+outages = OutageLog()
+
+
 def error_response(exc: BaseException, scope: Scope, *, debug: bool = False) -> Response:
     """The default response for ``exc``: its problem details, or a 500 that hides the traceback.
 
@@ -142,6 +204,13 @@ def error_response(exc: BaseException, scope: Scope, *, debug: bool = False) -> 
         exc = unwrap_group(exc)
     if isinstance(exc, HTTPException):
         return http_exception_response(exc)
+    problem = problem_of(exc)
+    if problem is not None:
+        body, headers = problem
+        status = body.pop("status")
+        if status >= 500:
+            outages.log(exc, scope, status)
+        return problem_response(status, headers=headers, **body)
     logger.error(
         "Unhandled exception in %s %s",
         scope.get("method", scope.get("type", "?")),
@@ -185,13 +254,19 @@ class ExceptionHandlers:
             handler = self.by_status.get(exc.status_code)  # type: ignore[attr-defined]
             if handler is not None:
                 return handler
+        is_ws = isinstance(exc, WebSocketException)
+        problem = None if is_http or is_ws else problem_of(exc)
         stop = HTTPException if is_http else WebSocketException
         for cls in type(exc).__mro__:
+            if problem is not None and cls is Exception:
+                break  # a catch-all handles errors, not exceptions that answer for themselves
             handler = self.by_class.get(cls)
             if handler is not None:
                 return handler
             if cls is stop:
                 break
-        if not is_http and not isinstance(exc, WebSocketException):
+        if problem is not None:
+            return self.by_status.get(problem[0]["status"])
+        if not is_http and not is_ws:
             return self.by_status.get(500)
         return None

@@ -17,6 +17,7 @@ from covet.orm._exceptions import (
     ProgrammingError,
     SynchronousOnlyError,
     TransactionManagementError,
+    UnknownFieldsError,
     ValidationError,
 )
 from covet.orm._fields import (
@@ -48,8 +49,10 @@ from covet.orm._fields import (
     URLField,
     UUIDField,
 )
+from covet.orm._lifecycle import DatabaseLifespanMiddleware, RequestConnectionMiddleware
 from covet.orm._manager import Manager
 from covet.orm._model import CheckConstraint, Index, Model, UniqueConstraint
+from covet.orm._portal import SyncORMMiddleware, sync_orm
 from covet.orm._query import QuerySet
 from covet.orm._raw import RawQuerySet
 from covet.orm.backends.base import DatabaseOptions
@@ -127,6 +130,7 @@ __all__ = [
     "DataError",
     "Database",
     "DatabaseError",
+    "DatabaseLifespanMiddleware",
     "DatabaseOptions",
     "DateField",
     "DateTimeField",
@@ -187,11 +191,13 @@ __all__ = [
     "QuerySet",
     "Rank",
     "RawQuerySet",
+    "RequestConnectionMiddleware",
     "RowNumber",
     "SlugField",
     "SmallIntegerField",
     "StdDev",
     "Sum",
+    "SyncORMMiddleware",
     "SynchronousOnlyError",
     "TextField",
     "TimeField",
@@ -211,6 +217,7 @@ __all__ = [
     "URLField",
     "UUIDField",
     "UniqueConstraint",
+    "UnknownFieldsError",
     "Upper",
     "ValidationError",
     "Value",
@@ -219,4 +226,5 @@ __all__ = [
     "Window",
     "__version__",
     "get_default_database",
+    "sync_orm",
 ]

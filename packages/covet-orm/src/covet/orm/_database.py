@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import threading
+import weakref
 from asyncio import get_running_loop
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
-from contextvars import Token
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Sequence,
+)
+from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import anyio
+import anyio.to_thread
 
 from covet.orm._exceptions import (
     DatabaseError,
@@ -26,6 +37,7 @@ from covet.orm._exceptions import (
     SynchronousOnlyError,
     TransactionManagementError,
 )
+from covet.orm._portal import has_portal, suspend
 from covet.orm.backends.base import (
     AsyncConnection,
     Backend,
@@ -36,6 +48,7 @@ from covet.orm.backends.base import (
     Row,
     SyncConnection,
     backend_class,
+    current_task,
 )
 
 if TYPE_CHECKING:
@@ -56,6 +69,8 @@ class Stmt(NamedTuple):
 Op = Generator[Stmt, Any, T]
 
 _default: Database | None = None
+#: every Database of the process (``disconnect_all``)
+_databases: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 def get_default_database() -> Database:
@@ -76,6 +91,30 @@ def _running_loop() -> bool:
     return True
 
 
+def _portal() -> bool:
+    """Whether the running task may suspend from sync code (``_portal``: covet.http apps open a
+    portal per request; ``SyncORMMiddleware`` and ``@sync_orm`` elsewhere)."""
+    return has_portal()
+
+
+def _suspend(awaitable: Awaitable[T]) -> T:
+    """Run ``awaitable`` on this task's event loop from sync code, through the task's portal:
+    the task suspends while it waits, and the loop goes on serving other tasks."""
+    return suspend(awaitable)
+
+
+#: callables told of every query (``stmt``), in the thread that runs it: ``capture_queries``
+observers: list[Callable[[Stmt], None]] = []
+
+
+def _observe(op: str, sql: str, params: Any) -> None:
+    if op in _NO_PARAMS or op in _NO_ARGS:
+        return  # transaction control: not a query
+    stmt = Stmt(op, sql, params)
+    for observer in list(observers):
+        observer(stmt)
+
+
 def _drive(gen: Op[T], conn: SyncConnection) -> T:
     result: Any = None
     error: DatabaseError | None = None
@@ -85,6 +124,8 @@ def _drive(gen: Op[T], conn: SyncConnection) -> T:
         except StopIteration as stop:
             value: T = stop.value
             return value
+        if observers:
+            _observe(*stmt)
         try:
             if stmt.op in _NO_PARAMS:
                 result = getattr(conn, stmt.op)(stmt.sql)
@@ -106,6 +147,8 @@ async def _adrive(gen: Op[T], conn: AsyncConnection) -> T:
         except StopIteration as stop:
             value: T = stop.value
             return value
+        if observers:
+            _observe(*stmt)
         try:
             if stmt.op in _NO_PARAMS:
                 result = await getattr(conn, stmt.op)(stmt.sql)
@@ -133,6 +176,96 @@ _NO_ARGS = frozenset({"commit", "rollback"})
 _BROKEN = (OperationalError, InterfaceError)
 
 
+class RequestConnections:
+    """The connections one request holds: one per server database, checked out at the
+    request's first query and returned when it ends (``RequestConnectionMiddleware``), instead
+    of one checkout per query. Async: only the request's own task uses them. Sync (a ``def``
+    handler on a worker thread): only the thread that checked it out. A stream (``iterator``,
+    ``aiterator``) takes a connection of its own."""
+
+    __slots__ = ("conns", "sync_conns", "task")
+
+    def __init__(self) -> None:
+        self.task = current_task()
+        self.conns: dict[Backend, AsyncConnection] = {}
+        #: backend -> (connection, the thread that uses it)
+        self.sync_conns: dict[Backend, tuple[SyncConnection, int]] = {}
+
+    async def release(self, *, idle_only: bool = False) -> None:
+        """Return the connections to their pools (``idle_only``: not those in a transaction)."""
+        for backend, conn in list(self.conns.items()):
+            if idle_only and getattr(conn, "in_transaction", False):
+                continue
+            del self.conns[backend]
+            await backend.arelease(conn)
+        for backend, (sync_conn, _) in list(self.sync_conns.items()):
+            idle = not getattr(sync_conn, "in_transaction", False)
+            if idle_only and not idle:
+                continue
+            del self.sync_conns[backend]
+            alive = getattr(sync_conn, "alive", None)
+            pooled = idle and alive is not None and alive(False)
+            if pooled and not getattr(backend, "closed", True):
+                backend.release(sync_conn)  # back to the idle list: no I/O
+            else:  # dropping it closes it: blocking work, off the loop
+                await anyio.to_thread.run_sync(backend.release, sync_conn)
+
+
+#: the connections of the request being served (none outside a request)
+held_connections: ContextVar[RequestConnections | None] = ContextVar(
+    "covet_orm_request_connections", default=None
+)
+
+
+async def _acheckout(backend: Backend) -> tuple[AsyncConnection, RequestConnections | None]:
+    held = held_connections.get()
+    if held is not None and backend.hold_per_request and held.task is current_task():
+        conn = held.conns.get(backend)
+        if conn is None:
+            conn = held.conns[backend] = await backend.aacquire()
+        return conn, held
+    return await backend.aacquire(), None
+
+
+def _checkout(backend: Backend) -> tuple[SyncConnection, RequestConnections | None]:
+    held = held_connections.get()  # copied into the worker thread of a def handler
+    if held is not None and backend.hold_per_request:
+        me = threading.get_ident()
+        found = held.sync_conns.get(backend)
+        if found is None:
+            conn = backend.acquire()
+            found = held.sync_conns.setdefault(backend, (conn, me))
+            if found[0] is conn:
+                return conn, held
+            return conn, None  # another thread of the request won the race: use ours alone
+        if found[1] == me:
+            return found[0], held
+    return backend.acquire(), None
+
+
+def _checkin(
+    backend: Backend, conn: SyncConnection, held: RequestConnections | None, discard: bool
+) -> None:
+    if held is None:
+        backend.release(conn, discard=discard)
+    elif discard:
+        found = held.sync_conns.get(backend)
+        if found is not None and found[0] is conn:
+            del held.sync_conns[backend]
+        backend.release(conn, discard=True)
+
+
+async def _acheckin(
+    backend: Backend, conn: AsyncConnection, held: RequestConnections | None, discard: bool
+) -> None:
+    if held is None:
+        await backend.arelease(conn, discard=discard)
+    elif discard:  # the request's connection broke: the next query takes a new one
+        if held.conns.get(backend) is conn:
+            del held.conns[backend]
+        await backend.arelease(conn, discard=True)
+
+
 class Database:
     """A database reached through a URL; see ``DatabaseOptions`` for ``**options`` and defaults.
 
@@ -150,6 +283,7 @@ class Database:
         self.closed = False
         if default or (default is None and _default is None):
             _default = self
+        _databases.add(self)
 
     def __repr__(self) -> str:
         return f"Database({self.url!r})"
@@ -157,7 +291,11 @@ class Database:
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         global _default
-        self._guard("Database.close", "Database.aclose")
+        if _running_loop():
+            if _portal():
+                _suspend(self.aclose())
+                return
+            raise SynchronousOnlyError("Database.close", "Database.aclose")
         self.closed = True
         self.backend.close()
         if _default is self:
@@ -169,6 +307,17 @@ class Database:
         await self.backend.aclose()
         if _default is self:
             _default = None
+
+    async def adisconnect(self) -> None:
+        """Close every pooled connection, async and sync; unlike ``aclose`` the database stays
+        usable (the next call connects again). covet.http apps do this for every database at
+        shutdown. Nothing happens while the test plugin's ``db`` fixture holds a connection."""
+        if self.closed or self.backend.pinned is not None:
+            return
+        old = self.backend
+        self.backend = backend_class(self.url.scheme)(self.url, self.options)
+        self.dialect = self.backend.dialect
+        await old.aclose()
 
     def __enter__(self) -> Database:
         return self
@@ -183,14 +332,11 @@ class Database:
         await self.aclose()
 
     # -- the two loops -----------------------------------------------------------------------
-    @staticmethod
-    def _guard(method: str, async_method: str | None = None) -> None:
-        if _running_loop():
-            raise SynchronousOnlyError(method, async_method)
-
     def run(self, gen: Op[T], method: str, *, atomic: bool = False, hint: str | None = None) -> T:
         """Drive an operation with the sync API; ``method`` (and ``hint``) name it in errors."""
         if _running_loop():
+            if _portal():
+                return _suspend(self.arun(gen, atomic=atomic))
             gen.close()
             raise SynchronousOnlyError(method, hint)
         backend = self.backend
@@ -202,7 +348,7 @@ class Database:
                 bound = backend.bound()
                 assert bound is not None
                 return _drive(gen, bound.conn)
-        conn = backend.acquire()
+        conn, held = _checkout(backend)
         discard = False
         try:
             return _drive(gen, conn)
@@ -210,7 +356,7 @@ class Database:
             discard = True
             raise
         finally:
-            backend.release(conn, discard=discard)
+            _checkin(backend, conn, held, discard)
 
     async def arun(self, gen: Op[T], *, atomic: bool = False) -> T:
         """Drive an operation with the async API."""
@@ -223,7 +369,7 @@ class Database:
                 bound = backend.abound()
                 assert bound is not None
                 return await _adrive_on(gen, bound.conn)
-        conn = await backend.aacquire()
+        conn, held = await _acheckout(backend)
         discard = False
         try:
             return await _adrive_on(gen, conn)
@@ -231,18 +377,22 @@ class Database:
             discard = True
             raise
         finally:
-            await backend.arelease(conn, discard=discard)
+            await _acheckin(backend, conn, held, discard)
 
     def fetch_rows(self, sql: str, params: Sequence[Any], method: str) -> list[Row]:
         """One SELECT straight through the executor (the hot path of ``get`` by primary key)."""
         if _running_loop():
+            if _portal():
+                return _suspend(self.afetch_rows(sql, params))
             raise SynchronousOnlyError(method)
+        if observers:
+            _observe("fetch_all", sql, params)
         backend = self.backend
         binding = backend.bound()
         if binding is not None:
             rows: list[Row] = binding.conn.fetch_all(sql, params)
             return rows
-        conn = backend.acquire()
+        conn, held = _checkout(backend)
         discard = False
         try:
             return conn.fetch_all(sql, params)
@@ -250,15 +400,17 @@ class Database:
             discard = True
             raise
         finally:
-            backend.release(conn, discard=discard)
+            _checkin(backend, conn, held, discard)
 
     async def afetch_rows(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        if observers:
+            _observe("fetch_all", sql, params)
         backend = self.backend
         binding = backend.abound()
         if binding is not None:
             rows: list[Row] = await binding.conn.fetch_all(sql, params)
             return rows
-        conn = await backend.aacquire()
+        conn, held = await _acheckout(backend)
         discard = False
         try:
             return await conn.fetch_all(sql, params)
@@ -266,7 +418,7 @@ class Database:
             discard = True
             raise
         finally:
-            await backend.arelease(conn, discard=discard)
+            await _acheckin(backend, conn, held, discard)
 
     def stream(
         self, sql: str, params: Sequence[Any], chunk_size: int, method: str
@@ -275,7 +427,12 @@ class Database:
         (a server-side cursor on PostgreSQL, an unbuffered result on MariaDB, stepping on
         SQLite). The connection stays checked out until the iterator is exhausted or closed."""
         if _running_loop():
+            if _portal():
+                yield from _suspended_stream(self.astream(sql, params, chunk_size))
+                return
             raise SynchronousOnlyError(method)
+        if observers:
+            _observe("stream", sql, params)
         backend = self.backend
         binding = backend.bound()
         if binding is not None:
@@ -293,8 +450,10 @@ class Database:
 
     async def astream(
         self, sql: str, params: Sequence[Any], chunk_size: int
-    ) -> AsyncIterator[list[Row]]:
+    ) -> AsyncGenerator[list[Row], None]:
         """The async twin of ``stream``."""
+        if observers:
+            _observe("stream", sql, params)
         backend = self.backend
         binding = backend.abound()
         if binding is not None:
@@ -405,6 +564,28 @@ class Database:
         binding.callbacks.append(callback)
 
 
+def _suspended_stream(chunks: AsyncGenerator[list[Row], None]) -> Iterator[list[Row]]:
+    """The async stream's chunks, each awaited through the task's portal."""
+    try:
+        while True:
+            try:
+                chunk = _suspend(anext(chunks))
+            except StopAsyncIteration:
+                return
+            yield chunk
+    finally:
+        if _portal():
+            _suspend(chunks.aclose())
+        # else: closed outside its task (garbage collected later): the event loop's async
+        # generator finalizer closes ``chunks``, which returns the connection
+
+
+async def disconnect_all() -> None:
+    """``adisconnect`` every database of the process (an app's lifespan shutdown)."""
+    for db in list(_databases):
+        await db.adisconnect()
+
+
 def check_params(params: Any) -> None:
     """Raw SQL parameters are a sequence of values; a string would bind one value per character."""
     if isinstance(params, str | bytes | bytearray):
@@ -498,20 +679,33 @@ class Transaction:
         self._token: Token[Binding | None] | None = None
         self._savepoint: str | None = None
         self._mark = 0
+        #: entered from sync code through a portal: the async transaction underneath
+        self._suspended = False
+        #: the request's connections, when the transaction runs on one of them
+        self._held: RequestConnections | None = None
 
     # -- sync --------------------------------------------------------------------------------
     def __enter__(self) -> Transaction:
-        self.db._guard("Database.transaction().__enter__", "async with db.transaction")
+        if _running_loop():
+            if not _portal():
+                raise SynchronousOnlyError(
+                    "Database.transaction().__enter__", "async with db.transaction"
+                )
+            # the async transaction, entered through the task's portal: one transaction for
+            # the sync and async calls of this task
+            self._suspended = True
+            _suspend(self.__aenter__())
+            return self
         backend = self.db.backend
         binding = backend.bound()
         if binding is None:
-            conn = backend.acquire()
+            conn, self._held = _checkout(backend)
             try:
                 conn.begin()
             except BaseException:
                 # whether BEGIN took effect is unknown: never pool a connection that may be
                 # inside a transaction (the next user's autocommit writes would never commit)
-                backend.release(conn, discard=True)
+                _checkin(backend, conn, self._held, True)
                 raise
             self._binding, self._token = backend.bind(conn)
             self._binding.depth = 1
@@ -523,6 +717,9 @@ class Transaction:
     def __exit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._suspended:
+            _suspend(self.__aexit__(et, e, tb))
+            return
         binding = self._leaving(et)
         if self._savepoint is not None:
             _drive(_leave(self._savepoint, et), binding.conn)
@@ -535,7 +732,7 @@ class Transaction:
         finally:
             assert self._token is not None
             backend.unbind(self._token)
-            backend.release(binding.conn, discard=discard)
+            _checkin(backend, binding.conn, self._held, discard)
         if outcome.error is not None:
             raise outcome.error
         if outcome.committed:
@@ -547,13 +744,13 @@ class Transaction:
         backend = self.db.backend
         binding = backend.abound()
         if binding is None:
-            conn = await backend.aacquire()
+            conn, self._held = await _acheckout(backend)
             try:
                 await conn.begin()
             except BaseException:
                 # cancelled or failed: BEGIN may have taken effect, so the connection is dropped
                 with anyio.CancelScope(shield=True):
-                    await backend.arelease(conn, discard=True)
+                    await _acheckin(backend, conn, self._held, True)
                 raise
             self._binding, self._token = backend.abind(conn)
             self._binding.depth = 1
@@ -581,7 +778,7 @@ class Transaction:
             assert self._token is not None
             backend.aunbind(self._token)
             with anyio.CancelScope(shield=True):
-                await backend.arelease(binding.conn, discard=discard)
+                await _acheckin(backend, binding.conn, self._held, discard)
         if outcome.error is not None:
             raise outcome.error
         if outcome.committed:

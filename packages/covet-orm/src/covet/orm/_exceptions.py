@@ -6,6 +6,7 @@
     ├── TransactionManagementError  commit/rollback/savepoint misuse
     ├── FieldError                  unknown field or lookup in a query
     ├── ValidationError             a value invalid for its field (also a ValueError); ``.errors``
+    │   └── UnknownFieldsError      Model(**data) with names that are not fields (a TypeError too)
     ├── DoesNotExist                base of every ``Model.DoesNotExist``
     ├── MultipleObjectsReturned     base of every ``Model.MultipleObjectsReturned``
     └── DatabaseError               the database refused; ``.driver_error`` is the original
@@ -23,10 +24,17 @@ driver's exception is both ``exc.__cause__`` and ``exc.driver_error``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class ORMError(Exception):
     """Root of the covet.orm exception hierarchy."""
+
+    def __problem__(self) -> Any:
+        """The HTTP answer to this error (covet.http's protocol; ``_problems``), or None."""
+        from covet.orm._problems import problem
+
+        return problem(self)
 
 
 class ImproperlyConfigured(ORMError):
@@ -44,7 +52,10 @@ class SynchronousOnlyError(ORMError):
             hint = f"await {hint}()"
         super().__init__(
             f"{method}() is a blocking call and this thread is running an event loop; "
-            f"use '{hint}' instead (or call {method}() from a worker thread)."
+            f"use '{hint}' instead, call {method}() from a worker thread, or let sync calls "
+            "suspend the task instead of blocking the loop: covet.http apps do by default; "
+            "elsewhere wrap the ASGI app in covet.orm.SyncORMMiddleware or decorate the "
+            "coroutine function with @covet.orm.sync_orm (docs/fullstack.md)."
         )
 
 
@@ -73,6 +84,16 @@ class ValidationError(ORMError, ValueError):
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in errors.items()}
         detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items())
         super().__init__(detail)
+
+
+class UnknownFieldsError(ValidationError, TypeError):
+    """``Model(**data)`` got names that are not fields of the model."""
+
+    def __init__(self, model: str, unknown: Sequence[str], fields: Sequence[str]) -> None:
+        super().__init__({name: ["unknown field"] for name in unknown})
+        self.args = (
+            f"{model}() got unexpected field(s) {', '.join(unknown)}; fields: {', '.join(fields)}",
+        )
 
 
 class DoesNotExist(ORMError, LookupError):

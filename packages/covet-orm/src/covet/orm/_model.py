@@ -247,10 +247,7 @@ class Model(metaclass=ModelBase):
             value = kwargs.pop(field.name, NOT_PROVIDED)
             d[field.name] = field.get_default() if value is NOT_PROVIDED else value
         if kwargs:
-            raise TypeError(
-                f"{type(self).__name__}() got unexpected field(s) {', '.join(sorted(kwargs))}; "
-                f"fields: {', '.join(meta.fields_map)}"
-            )
+            raise exc.UnknownFieldsError(type(self).__name__, sorted(kwargs), list(meta.fields_map))
         d["_adding"] = True
 
     @property

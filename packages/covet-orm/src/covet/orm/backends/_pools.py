@@ -269,6 +269,12 @@ class SyncPool:
 class ServerBackend(Backend):
     """A backend with an async pool per event loop and one sync pool (see the module docstring)."""
 
+    hold_per_request = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def __init__(self, url: DatabaseURL, options: DatabaseOptions) -> None:
         if not 0 <= options.min_pool_size <= options.pool_size:
             raise exc.ImproperlyConfigured(

@@ -162,6 +162,42 @@ class Binding:
         self.callbacks: list[Callable[[], Any]] = []
 
 
+class PinnedBinding(Binding):
+    """One side (sync or async) of a connection pinned for every thread and task
+    (``Backend.pin``); both sides share the transaction state."""
+
+    __slots__ = ("shared",)
+
+    def __init__(self, conn: Any, shared: Binding) -> None:
+        self.owner = None
+        self.conn = conn
+        self.shared = shared
+
+    @property
+    def depth(self) -> int:
+        return self.shared.depth
+
+    @depth.setter
+    def depth(self, value: int) -> None:
+        self.shared.depth = value
+
+    @property
+    def savepoints(self) -> int:
+        return self.shared.savepoints
+
+    @savepoints.setter
+    def savepoints(self, value: int) -> None:
+        self.shared.savepoints = value
+
+    @property
+    def callbacks(self) -> list[Callable[[], Any]]:
+        return self.shared.callbacks
+
+    @callbacks.setter
+    def callbacks(self, value: list[Callable[[], Any]]) -> None:
+        self.shared.callbacks = value
+
+
 class SyncConnection(ABC):
     """A blocking connection (see the module docstring for the contract)."""
 
@@ -259,6 +295,9 @@ class Backend(ABC):
 
     #: dialect name: ``sqlite``, ``postgresql`` or ``mysql``
     name: ClassVar[str]
+    #: a request may keep one async connection for all its queries (``RequestConnections``):
+    #: worth it where checking out can mean waiting for a busy pool
+    hold_per_request: ClassVar[bool] = False
 
     def __init__(self, url: DatabaseURL, options: DatabaseOptions) -> None:
         from covet.orm.sql.dialect import get_dialect
@@ -272,6 +311,8 @@ class Backend(ABC):
         self._async_binding: ContextVar[Binding | None] = ContextVar(
             f"covet_orm_async_{id(self)}", default=None
         )
+        #: (sync side, async side) of a connection every thread and task uses (``pin``)
+        self.pinned: tuple[PinnedBinding, PinnedBinding] | None = None
 
     # -- pool hooks (subclasses) -------------------------------------------------------------
     @abstractmethod
@@ -293,8 +334,21 @@ class Backend(ABC):
     async def aclose(self) -> None: ...
 
     # -- binding (shared) ----------------------------------------------------------------------
+    def pin(self, sync_conn: SyncConnection, async_conn: AsyncConnection, depth: int) -> None:
+        """Make every thread and task use one connection, seen through a sync and an async
+        view, inside a transaction ``depth`` deep (blocks nest as savepoints in it): the test
+        plugin's ``db`` fixture. ``unpin()`` ends it."""
+        shared = Binding(None, None)
+        shared.depth = depth
+        self.pinned = (PinnedBinding(sync_conn, shared), PinnedBinding(async_conn, shared))
+
+    def unpin(self) -> None:
+        self.pinned = None
+
     def bound(self) -> Binding | None:
         """The binding of the current thread, if it made one."""
+        if self.pinned is not None:
+            return self.pinned[0]
         b = self._sync_binding.get()
         if b is not None and b.owner == threading.get_ident():
             return b
@@ -312,13 +366,15 @@ class Backend(ABC):
 
     def abound(self) -> Binding | None:
         """The binding of the current task, if it made one."""
+        if self.pinned is not None:
+            return self.pinned[1]
         b = self._async_binding.get()
-        if b is not None and b.owner is _current_task():
+        if b is not None and b.owner is current_task():
             return b
         return None
 
     def abind(self, conn: AsyncConnection) -> tuple[Binding, Token[Binding | None]]:
-        b = Binding(_current_task(), conn)
+        b = Binding(current_task(), conn)
         return b, self._async_binding.set(b)
 
     def aunbind(self, token: Token[Binding | None]) -> None:
@@ -328,7 +384,7 @@ class Backend(ABC):
             self._async_binding.set(None)
 
 
-def _current_task() -> object:
+def current_task() -> object:
     try:
         return asyncio.current_task()
     except RuntimeError:
