@@ -19,10 +19,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import re
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 from covet.auth import (
     AuthenticationMiddleware,
@@ -34,7 +33,7 @@ from covet.auth import (
     login_required,
 )
 from covet.auth.orm import AbstractUser, orm_auth_router, orm_user_loader
-from covet.http import Covet, HTTPException, Request, Router
+from covet.http import Constraints, Covet, HTTPException, Request, Router
 from covet.middleware import (
     CompressionMiddleware,
     CORSMiddleware,
@@ -62,7 +61,20 @@ DEFAULT_ORIGIN = "https://app.example.com"
 # ids are 64-bit; a larger {id:int} from the URL must not reach the database, where SQLite's
 # driver raises a bare OverflowError (a 500) and PostgreSQL a DataError
 MAX_ID = 2**63 - 1
-USERNAME = re.compile(r"[\w.-]{1,150}")  # no spaces or control characters (NUL never logs in)
+# The request rules below are checked before a handler runs (422) and published in the OpenAPI
+# document (/docs), so clients see them; they match what the models' full_clean() accepts.
+Username = Annotated[str, Constraints(pattern=r"^[A-Za-z0-9_.-]{1,150}$")]  # no spaces or NUL
+# 8 characters or more, and at most 1024 bytes in UTF-8 (the password hasher's limit)
+Password = Annotated[str, Constraints(min_length=8, max_length=256)]
+URL = Annotated[
+    str,
+    Constraints(
+        max_length=2000,
+        pattern=r"^https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[!-~]*)?$",
+    ),
+]
+Title = Annotated[str, Constraints(max_length=200)]
+NOT_FOUND = {404: "No bookmark with this id among yours"}
 
 
 class User(AbstractUser):
@@ -92,23 +104,23 @@ class Bookmark(Model):
 
 @dataclasses.dataclass
 class SignUp:
-    username: str
-    password: str
-    email: str = ""
+    username: Username
+    password: Password
+    email: Annotated[str, Constraints(max_length=254)] = ""
 
 
 @dataclasses.dataclass
 class NewBookmark:
-    url: str
-    title: str
+    url: URL
+    title: Title
     notes: str = ""
     tags: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
 class BookmarkChanges:
-    url: str | None = None
-    title: str | None = None
+    url: URL | None = None
+    title: Title | None = None
     notes: str | None = None
     tags: list[str] | None = None
 
@@ -147,7 +159,7 @@ async def create_bookmark(user: CurrentUser, data: NewBookmark) -> Any:
     return bookmark.public(), 201, {"Location": f"/bookmarks/{bookmark.pk}"}
 
 
-@bookmarks.get("/bookmarks/{bookmark_id:int}")
+@bookmarks.get("/bookmarks/{bookmark_id:int}", responses=NOT_FOUND)
 async def read_bookmark(user: CurrentUser, bookmark_id: int) -> dict[str, Any]:
     return (await _own_bookmark(user, bookmark_id)).public()
 
@@ -177,7 +189,7 @@ async def _locked_update(
     return locked
 
 
-@bookmarks.patch("/bookmarks/{bookmark_id:int}")
+@bookmarks.patch("/bookmarks/{bookmark_id:int}", responses=NOT_FOUND)
 async def update_bookmark(
     user: CurrentUser, bookmark_id: int, changes: BookmarkChanges, request: Request
 ) -> dict[str, Any]:
@@ -185,13 +197,13 @@ async def update_bookmark(
     return (await _locked_update(request, user, bookmark_id, **fields)).public()
 
 
-@bookmarks.post("/bookmarks/{bookmark_id:int}/visit")
+@bookmarks.post("/bookmarks/{bookmark_id:int}/visit", responses=NOT_FOUND)
 async def visit_bookmark(user: CurrentUser, bookmark_id: int, request: Request) -> dict[str, Any]:
     # read-modify-write of a counter: without the row lock, concurrent visits would be lost
     return (await _locked_update(request, user, bookmark_id, bump=True)).public()
 
 
-@bookmarks.delete("/bookmarks/{bookmark_id:int}", status_code=204)
+@bookmarks.delete("/bookmarks/{bookmark_id:int}", status_code=204, responses=NOT_FOUND)
 async def delete_bookmark(user: CurrentUser, bookmark_id: int) -> None:
     await (await _own_bookmark(user, bookmark_id)).adelete()
 
@@ -226,18 +238,14 @@ def create_app(
         finally:
             await db.aclose()
 
-    app = Covet(lifespan=lifespan)
+    app = Covet(title="Bookmarks", version="1.0", lifespan=lifespan)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/auth/signup", status_code=201)
+    @app.post("/auth/signup", status_code=201, responses={409: "The username is taken"})
     async def signup(data: SignUp) -> Any:
-        if not USERNAME.fullmatch(data.username) or len(data.password) < 8:
-            raise HTTPException(
-                422, "A username (letters, digits, . _ -) and a password of 8 characters or more"
-            )
         user = User(username=data.username, email=data.email, scopes=["bookmarks"])
         try:
             user.set_password(data.password)

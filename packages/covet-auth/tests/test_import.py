@@ -5,7 +5,19 @@ import pkgutil
 import covet.auth
 
 # public-looking helpers that stay internal on purpose
-INTERNAL = {"TokenCodec", "algorithm_family", "default_schemes", "failure_from_pyjwt", "ttl_until"}
+INTERNAL = {
+    "TokenCodec",
+    "algorithm_family",
+    "default_schemes",
+    "failure_from_pyjwt",
+    "ttl_until",
+    # the OpenAPI hooks, reached through __covet_openapi__
+    "guard_security",
+    "logout_endpoint",
+    "middleware_schemes",
+    "refresh_endpoint",
+    "token_endpoint",
+}
 
 
 def test_version_matches_about() -> None:

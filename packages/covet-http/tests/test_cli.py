@@ -71,6 +71,10 @@ def test_routes_lists_every_route(app_dir: Path, capsys: pytest.CaptureFixture[s
     assert lines[0].split() == ["METHODS", "PATH", "NAME", "ENDPOINT"]
     rows = [line.split()[:3] for line in lines[1:]]
     assert rows == [
+        ["GET", "/openapi.json", "openapi_document"],  # the OpenAPI document and docs pages
+        ["GET", "/docs", "swagger_ui"],
+        ["GET", "/docs/swagger-init.js", "swagger_init"],
+        ["GET", "/redoc", "redoc"],
         ["GET", "/", "home"],
         ["GET,PUT", "/items/{id:int}", "item"],
         ["WS", "/ws", "ws"],

@@ -489,7 +489,7 @@ def test_callable_instances_and_classes_as_dependencies() -> None:
         return [remaining, paging.page, paging.size]
 
     assert TestClient(app).get("/x?page=3").json() == [4, 3, 10]
-    plan = app.routes[0].plan  # type: ignore[attr-defined]
+    plan = app.routes[-1].plan  # type: ignore[attr-defined]
     limiter_dep = plan.dependencies[0][1]
     from covet.http._solve import dependency_plan
 

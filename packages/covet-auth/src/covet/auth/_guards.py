@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, cast
 
 from covet.auth._middleware import _challenge_value, www_authenticate
+from covet.auth._openapi import guard_security
 from covet.auth._users import AuthCredentials
-from covet.http import Depends, HTTPException, Request
+from covet.http import Depends, HTTPException, OpenAPIContext, Request
 
 F = TypeVar("F", bound=Callable[..., Any])
 _REQUEST_PARAM = "_covet_auth_request"
@@ -56,6 +57,10 @@ class Guard(Depends):
 
     def __repr__(self) -> str:
         return f"Guard(scopes={sorted(self.scopes)}, roles={sorted(self.roles)})"
+
+    def __covet_openapi__(self, context: OpenAPIContext) -> None:
+        """The guarded operation's ``security`` (with its scopes) and its 401/403 answers."""
+        guard_security(context, self.scopes, self.roles)
 
     def check(self, request: Request) -> Any:
         """Return the authenticated user, or raise the 401/403 HTTPException."""
@@ -105,6 +110,14 @@ class Guard(Depends):
                 return handler(*args, **kwargs)
 
             wrapper = sync_wrapper
+        earlier = getattr(handler, "__covet_openapi__", None) if previous else None
+
+        def document(context: OpenAPIContext) -> None:
+            if earlier is not None:
+                earlier(context)
+            guard.__covet_openapi__(context)
+
+        wrapper.__covet_openapi__ = document  # type: ignore[attr-defined]
         if previous is None:
             extra = inspect.Parameter(
                 _REQUEST_PARAM, inspect.Parameter.KEYWORD_ONLY, annotation=Request

@@ -10,10 +10,20 @@ from typing import Any, Literal
 
 from covet.auth._exceptions import AuthConfigurationError, AuthenticationFailed, FailureReason
 from covet.auth._jwt_auth import JWTAuth
+from covet.auth._openapi import middleware_schemes
 from covet.auth._store import UNAVAILABLE, logger
 from covet.auth._tokens import SCOPE_TOKEN, VerifiedToken
 from covet.auth._users import AnonymousUser, AuthCredentials, TokenUser
-from covet.http import ASGIApp, Receive, SameSite, Scope, Send, format_set_cookie, parse_cookies
+from covet.http import (
+    ASGIApp,
+    OpenAPIContext,
+    Receive,
+    SameSite,
+    Scope,
+    Send,
+    format_set_cookie,
+    parse_cookies,
+)
 from covet.middleware import (
     CrossSiteRequestRejected,
     CSRFMiddleware,
@@ -231,6 +241,11 @@ class AuthenticationMiddleware:
         else:
             roles = None  # no roles attribute: the token's "roles" claim decides
         return user, AuthCredentials.from_token(verified, roles=roles)
+
+    @classmethod
+    def __covet_openapi__(cls, context: OpenAPIContext) -> None:
+        """The security schemes the middleware accepts: a bearer JWT, and the cookie."""
+        middleware_schemes(context)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):

@@ -21,6 +21,7 @@ from covet.auth._authenticate import PasswordUser, authenticate
 from covet.auth._exceptions import AuthenticationFailed, FailureReason, TooManyAttempts
 from covet.auth._jwt_auth import JWTAuth
 from covet.auth._middleware import AuthCookie, UserLoader, www_authenticate
+from covet.auth._openapi import logout_endpoint, refresh_endpoint, token_endpoint
 from covet.auth._passwords import PasswordHasher
 from covet.auth._store import UNAVAILABLE, logger
 from covet.auth._throttle import LoginThrottle
@@ -268,4 +269,8 @@ def auth_router(
                 response.raw_headers.append((b"set-cookie", header.encode("latin-1")))
         return response
 
+    cookie_mode = cookie is not None
+    token.__covet_openapi__ = lambda context: token_endpoint(context, cookie_mode)  # type: ignore[attr-defined]
+    refresh.__covet_openapi__ = lambda context: refresh_endpoint(context, cookie_mode)  # type: ignore[attr-defined]
+    logout.__covet_openapi__ = lambda context: logout_endpoint(context, cookie_mode)  # type: ignore[attr-defined]
     return router

@@ -6,6 +6,7 @@ The test clients live in :mod:`covet.http.testing` (they need the ``testing`` ex
 from covet.http.__about__ import __version__
 from covet.http._app import Covet
 from covet.http._background import BackgroundTask, BackgroundTasks
+from covet.http._constraints import Constraints
 from covet.http._convertors import Convertor, register_convertor
 from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
 from covet.http._datastructures import (
@@ -37,6 +38,8 @@ from covet.http._exceptions import (
 from covet.http._fileresponse import FileResponse
 from covet.http._json import InvalidJSON, json_dumps, json_loads
 from covet.http._middleware import Middleware
+from covet.http._models import ModelAdapter, register_model_adapter
+from covet.http._openapi._context import OpenAPIContext
 from covet.http._params import Body, Cookie, Depends, Form, Header, Path, Query
 from covet.http._requests import ClientDisconnect, Request, RequestLimits
 from covet.http._responses import (
@@ -63,6 +66,7 @@ __all__ = [
     "Body",
     "ClientDisconnect",
     "ConfigurationError",
+    "Constraints",
     "Convertor",
     "Cookie",
     "Covet",
@@ -82,10 +86,12 @@ __all__ = [
     "JSONResponse",
     "Message",
     "Middleware",
+    "ModelAdapter",
     "Mount",
     "MultiDict",
     "MutableHeaders",
     "NoMatchFound",
+    "OpenAPIContext",
     "Path",
     "PlainTextResponse",
     "Query",
@@ -124,5 +130,6 @@ __all__ = [
     "problem_details",
     "problem_response",
     "register_convertor",
+    "register_model_adapter",
     "route_path",
 ]

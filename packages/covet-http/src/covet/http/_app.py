@@ -6,7 +6,7 @@ import sys
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from covet.http._datastructures import State
 from covet.http._endpoint import Settings, handle_websocket_refusal
@@ -20,6 +20,9 @@ from covet.http._exceptions import ConfigurationError
 from covet.http._extensions import enabled as enabled_extensions
 from covet.http._lifespan import Hook, Lifespan
 from covet.http._middleware import Middleware, build_stack, normalize
+from covet.http._openapi._setup import OpenAPIConfig
+from covet.http._openapi._setup import build_document as build_openapi
+from covet.http._openapi._setup import install as install_openapi
 from covet.http._params import Depends
 from covet.http._requests import DEFAULT_MAX_BODY_SIZE
 from covet.http._routing import BaseRoute, Route, Router, TrailingSlash, WebSocketRoute
@@ -57,6 +60,20 @@ class Covet:
         trailing_slash: TrailingSlash = "redirect",
         root_path: str = "",
         extensions: bool | Mapping[str, bool] = True,
+        title: str = "CovetPy",
+        version: str = "0.1.0",
+        summary: str | None = None,
+        description: str | None = None,
+        terms_of_service: str | None = None,
+        contact: Mapping[str, Any] | None = None,
+        license_info: Mapping[str, Any] | None = None,
+        servers: Sequence[Mapping[str, Any]] | None = None,
+        openapi_tags: Sequence[Mapping[str, Any]] | None = None,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
+        docs_assets: Literal["cdn", "local"] = "cdn",
+        swagger_ui_parameters: Mapping[str, Any] | None = None,
     ) -> None:
         if thread_limit < 1:
             raise ConfigurationError("thread_limit must be at least 1")
@@ -83,6 +100,32 @@ class Covet:
         #: installed extensions to use (``_extensions``): all, none, or on/off by name
         self.extensions = extensions
         self._stack: ASGIApp | None = None
+        self.openapi_config = OpenAPIConfig(
+            title=title,
+            version=version,
+            summary=summary,
+            description=description,
+            terms_of_service=terms_of_service,
+            contact=contact,
+            license_info=license_info,
+            servers=tuple(servers or ()),
+            tags=tuple(openapi_tags or ()),
+            openapi_url=openapi_url,
+            docs_url=docs_url,
+            redoc_url=redoc_url,
+            docs_assets=docs_assets,
+            swagger_ui_parameters=dict(swagger_ui_parameters or {}),
+        )
+        self.openapi_schema: dict[str, Any] | None = None
+        install_openapi(self)
+
+    def openapi(self) -> dict[str, Any]:
+        """The app's OpenAPI 3.1 document, built from its routes on the first call, then cached.
+
+        Routes added afterwards are not in it: set ``app.openapi_schema = None`` to rebuild."""
+        if self.openapi_schema is None:
+            self.openapi_schema = build_openapi(self)
+        return self.openapi_schema
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -110,7 +153,10 @@ class Covet:
     ) -> Callable[[F], F]:
         """Register the decorated handler for ``path`` and ``methods`` (default ``["GET"]``).
 
-        Options: ``name``, ``dependencies``, ``status_code``, ``max_body_size``.
+        Options: ``name``, ``dependencies``, ``status_code``, ``max_body_size``, and for the
+        OpenAPI document ``response_model`` (which also filters the result), ``tags``,
+        ``summary``, ``description``, ``deprecated``, ``operation_id``, ``responses``,
+        ``response_description``, ``include_in_schema``, ``openapi_extra``.
         """
         return self.router.route(path, methods, **options)
 
@@ -152,8 +198,9 @@ class Covet:
         *,
         prefix: str = "",
         dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+        tags: Sequence[str] = (),
     ) -> None:
-        self.router.include_router(router, prefix=prefix, dependencies=dependencies)
+        self.router.include_router(router, prefix=prefix, dependencies=dependencies, tags=tags)
 
     def mount(
         self,

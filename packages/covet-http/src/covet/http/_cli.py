@@ -136,3 +136,32 @@ def routes_command(argv: Sequence[str]) -> int:
             + row[3]
         )
     return 0
+
+
+def openapi_command(argv: Sequence[str]) -> int:
+    """Write an app's OpenAPI document: covet openapi module:app [-o file]."""
+    parser = argparse.ArgumentParser(prog="covet openapi", description=openapi_command.__doc__)
+    parser.add_argument("app", help="the application, as module:attribute (default attribute: app)")
+    parser.add_argument("-o", "--output", help="write to this file instead of standard output")
+    parser.add_argument("--app-dir", default=".", help="directory to import the app from")
+    parser.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
+    args = parser.parse_args(list(argv))
+    try:
+        app = load_app(args.app, args.app_dir)
+        build = getattr(app, "openapi", None)
+        if not callable(build):
+            raise ConfigurationError(f"{args.app} is not a Covet app (it has no openapi())")
+        document = build()
+    except ConfigurationError as exc:
+        print(f"covet openapi: {exc}", file=sys.stderr)
+        return 1
+    import json
+
+    text = json.dumps(document, indent=args.indent or None, ensure_ascii=False, default=str)
+    text += "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0

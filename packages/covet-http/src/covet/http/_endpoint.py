@@ -299,6 +299,8 @@ async def handle_http(
                 result = await run_sync(
                     functools.partial(plan.call, **kwargs), limiter=settings.limiter
                 )
+        if route.serialize is not None:  # response_model=: only the declared fields
+            result = route.serialize(result)
         rendered = render(result, route.status_code)
         if ctx is not None and ctx.response is not None:
             rendered = merge_response(rendered, ctx.response)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 
 class _Missing:
@@ -33,15 +33,43 @@ MISSING: Final[Any] = _Missing()
 Number = int | float | Decimal
 
 
+class ParamOptions(TypedDict, total=False):
+    """The keyword options every marker takes (see :class:`Param`)."""
+
+    description: str | None
+    gt: Number | None
+    ge: Number | None
+    lt: Number | None
+    le: Number | None
+    multiple_of: Number | None
+    min_length: int | None
+    max_length: int | None
+    pattern: str | None
+    examples: list[Any] | None
+    deprecated: bool
+    include_in_schema: bool
+
+
 class Param:
     """Base of the source markers: where a handler parameter's value comes from.
 
-    ``ge``, ``gt``, ``le``, ``lt`` bound a number read from the query, path, a header, a cookie
-    or a form field (``Query(ge=1, le=2**63 - 1)``); a value outside is a 422.
+    ``gt``/``ge``/``lt``/``le``/``multiple_of`` bound numbers, ``min_length``/``max_length`` the
+    length of a string (or the number of items of a list), ``pattern`` is a regular expression
+    a string must contain (``re.search``; anchor it with ``^...$``). They are checked on every
+    request (422) and appear in the OpenAPI document, with ``description``, ``examples`` and
+    ``deprecated``; ``include_in_schema=False`` leaves the parameter out of the document.
     """
 
     source: str = ""
-    __slots__ = ("alias", "default", "description", "ge", "gt", "le", "lt")
+    __slots__ = (
+        "alias",
+        "constraints",
+        "default",
+        "deprecated",
+        "description",
+        "examples",
+        "include_in_schema",
+    )
 
     def __init__(
         self,
@@ -49,15 +77,28 @@ class Param:
         *,
         alias: str | None = None,
         description: str | None = None,
-        ge: Number | None = None,
         gt: Number | None = None,
-        le: Number | None = None,
+        ge: Number | None = None,
         lt: Number | None = None,
+        le: Number | None = None,
+        multiple_of: Number | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        pattern: str | None = None,
+        examples: list[Any] | None = None,
+        deprecated: bool = False,
+        include_in_schema: bool = True,
     ) -> None:
+        from covet.http._constraints import Constraints
+
         self.default = default
         self.alias = alias
         self.description = description
-        self.ge, self.gt, self.le, self.lt = ge, gt, le, lt
+        rules = Constraints(gt, ge, lt, le, multiple_of, min_length, max_length, pattern)
+        self.constraints = rules if any(True for _ in rules.items()) else None
+        self.examples = examples
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
 
     def __repr__(self) -> str:
         args = [] if self.default is MISSING else [repr(self.default)]
@@ -95,14 +136,16 @@ class Header(Param):
         *,
         alias: str | None = None,
         convert_underscores: bool = True,
-        description: str | None = None,
-        ge: Number | None = None,
-        gt: Number | None = None,
-        le: Number | None = None,
-        lt: Number | None = None,
+        **options: Unpack[ParamOptions],
     ) -> None:
-        super().__init__(default, alias=alias, description=description, ge=ge, gt=gt, le=le, lt=lt)
+        super().__init__(default, alias=alias, **options)
         self.convert_underscores = convert_underscores
+
+    def key(self, name: str) -> str:
+        """The header this marker reads for parameter ``name``, lower-cased."""
+        if self.alias:
+            return self.alias.lower()
+        return (name.replace("_", "-") if self.convert_underscores else name).lower()
 
 
 class Cookie(Param):
@@ -124,9 +167,9 @@ class Body(Param):
         *,
         alias: str | None = None,
         embed: bool = False,
-        description: str | None = None,
+        **options: Unpack[ParamOptions],
     ) -> None:
-        super().__init__(default, alias=alias, description=description)
+        super().__init__(default, alias=alias, **options)
         self.embed = embed
 
 

@@ -27,8 +27,10 @@ from covet.http._endpoint_classes import (
 from covet.http._exceptions import ConfigurationError, HTTPException
 from covet.http._middleware import Layer, normalize, run_layers
 from covet.http._mounts import Host, Mount
+from covet.http._openapi._options import OperationOptions
 from covet.http._params import Depends
 from covet.http._requests import Request
+from covet.http._response_model import route_serializer
 from covet.http._signature import analyse, path_param_types
 from covet.http._solve import check_dependencies
 from covet.http._tree import Node, match, parse_path, split_path, split_raw_path, walk
@@ -89,6 +91,8 @@ class Route(BaseRoute):
         max_body_size: int | None = _DEFAULT,
         include_in_schema: bool = True,
         middleware: Sequence[Any] | None = None,
+        response_model: Any = None,
+        **openapi: Any,
     ) -> None:
         self.path = path
         self.endpoint = endpoint
@@ -114,6 +118,11 @@ class Route(BaseRoute):
         self.status_code = status_code
         self.max_body_size = max_body_size
         self.include_in_schema = include_in_schema
+        #: tags, summary, responses... for the OpenAPI document
+        self.openapi = OperationOptions.build(f"route {path!r}", openapi)
+        #: the declared output type; ``serialize`` cuts each result down to it
+        self.response_model = response_model
+        self.serialize = None if response_model is None else route_serializer(response_model)
         self.segments = parse_path(path)
         self.convertors: dict[str, Convertor] = {
             s[0]: s[1] for s in self.segments if isinstance(s, tuple)
@@ -132,6 +141,8 @@ class Route(BaseRoute):
                     status_code=status_code,
                     max_body_size=max_body_size,
                     include_in_schema=include_in_schema,
+                    response_model=response_model,  # filters what each verb returns
+                    **openapi,
                 )
                 handler.layers = self.layers
                 self.handlers[verb] = handler
@@ -163,7 +174,11 @@ class Route(BaseRoute):
         return URLPath(self._build_path(params), "http")
 
     def copy(
-        self, prefix: str, dependencies: list[Depends], layers: tuple[Layer, ...] = ()
+        self,
+        prefix: str,
+        dependencies: list[Depends],
+        layers: tuple[Layer, ...] = (),
+        tags: Sequence[str] = (),
     ) -> Route:
         route = Route(
             prefix + self.path,
@@ -174,6 +189,8 @@ class Route(BaseRoute):
             status_code=self.status_code,
             max_body_size=self.max_body_size,
             include_in_schema=self.include_in_schema,
+            response_model=self.response_model,
+            **self.openapi.with_tags(tags).options(),
         )
         route.middleware = self.middleware
         route.set_layers((*layers, *self.layers))
@@ -391,14 +408,20 @@ class Router:
         *,
         prefix: str = "",
         dependencies: Sequence[Depends | Callable[..., Any]] | None = None,
+        tags: Sequence[str] = (),
     ) -> None:
-        """Copy ``router``'s routes under ``prefix``; ``dependencies`` run before each of them."""
+        """Copy ``router``'s routes under ``prefix``; ``dependencies`` run before each of them.
+
+        ``tags`` are added to every copied route's OpenAPI tags."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(f"a router prefix must start and not end with '/': {prefix!r}")
         extra = _as_depends(dependencies)
         layers = (router.layer,) if router.layer is not None else ()
         for route in router.routes:
-            self._append(route.copy(prefix, extra, layers), included=True)  # type: ignore[attr-defined]
+            if isinstance(route, Route):
+                self._append(route.copy(prefix, extra, layers, tags), included=True)
+            else:
+                self._append(route.copy(prefix, extra, layers), included=True)  # type: ignore[attr-defined]
 
     def url_path_for(self, name: str, /, **params: Any) -> URLPath:
         for route in self.routes:

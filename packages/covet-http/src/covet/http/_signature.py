@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import decimal
 import functools
 import inspect
-import operator
 import sys
 import typing
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, get_args, get_origin, get_type_hints, is_typeddict
+from typing import Annotated, Any, NamedTuple, get_args, get_origin, get_type_hints, is_typeddict
 
+from covet.http._constraints import Check, Constraints, check_length, check_value, collect
 from covet.http._datastructures import UploadFile
 from covet.http._exceptions import ConfigurationError
 from covet.http._params import (
@@ -46,6 +45,20 @@ from covet.http._validation import (
 Extractor = Callable[[Request], Any]
 
 
+class ParamInfo(NamedTuple):
+    """One request value a plan reads, as analysis saw it (what the OpenAPI document describes)."""
+
+    name: str
+    #: "path", "query", "header", "cookie", "body" or "form"
+    source: str
+    #: the name on the wire (lower-cased for headers); None for a whole, unembedded JSON body
+    key: str | None
+    annotation: Any
+    default: Any
+    marker: Param
+    constraints: Constraints | None
+
+
 class HandlerPlan:
     """What a handler (or dependency) needs, worked out once from its signature."""
 
@@ -60,6 +73,7 @@ class HandlerPlan:
         "is_async",
         "is_generator",
         "name",
+        "params",
         "response",
         "simple",
         "websocket",
@@ -80,14 +94,17 @@ class HandlerPlan:
         #: (kwarg name, key in the JSON object or None for the whole body, validator, default)
         self.body: list[tuple[str, str | None, Callable[[Any, tuple[Any, ...]], Any], Any]] = []
         self.body_embedded = False
-        #: (kwarg name, field name, converter or None for UploadFile, is sequence, default)
-        self.form: list[tuple[str, str, Callable[[str], Any] | None, bool, Any]] = []
+        #: (kwarg name, field name, converter or None for UploadFile, is sequence, default,
+        #: the check of a sequence's length or None)
+        self.form: list[tuple[str, str, Callable[[str], Any] | None, bool, Any, Check | None]] = []
         self.background: str | None = None
         #: a parameter annotated Response: headers, cookies and status for the reply
         self.response: str | None = None
         self.websocket: str | None = None
         #: extractors and at most a JSON body: no form, dependencies or background tasks
         self.simple = False
+        #: every path/query/header/cookie/body/form value, for the OpenAPI document
+        self.params: list[ParamInfo] = []
 
 
 _INFERRED = (int, float, bool)
@@ -168,11 +185,9 @@ def _is_text_type(tp: Any) -> bool:
 
 
 def _is_model(tp: Any) -> bool:
-    for module, base in (("pydantic", "BaseModel"), ("msgspec", "Struct")):
-        mod = sys.modules.get(module)
-        if mod is not None and isinstance(tp, type) and issubclass(tp, getattr(mod, base)):
-            return True
-    return False
+    from covet.http._models import find_adapter
+
+    return find_adapter(tp) is not None
 
 
 def _is_upload(tp: Any) -> bool:
@@ -256,20 +271,28 @@ def analyse(
             else:
                 marker = Query()
         where = f"{plan.name}: parameter {name!r}"
+        rules = collect([*metadata, marker])
         if isinstance(marker, Path):
-            plan.extractors.append((name, _path_extractor(name, tp, marker, path_params, where)))
+            plan.extractors.append((name, _path_extractor(name, tp, path_params, where, rules)))
+            plan.params.append(ParamInfo(name, "path", name, tp, MISSING, marker, rules))
         elif isinstance(marker, Query | Header | Cookie):
-            plan.extractors.append((name, _text_extractor(name, tp, marker, default, where)))
+            extractor = _text_extractor(name, tp, marker, default, where, rules)
+            plan.extractors.append((name, extractor))
+            key = marker.key(name) if isinstance(marker, Header) else marker.alias or name
+            plan.params.append(ParamInfo(name, marker.source, key, tp, default, marker, rules))
         elif isinstance(marker, Body):
             body_params.append((name, tp, marker, default))
         elif isinstance(marker, Form):
             key = marker.alias or name
-            converter = (
-                None if _is_upload(tp) else _checked(_text_validator(tp, where), marker, tp, where)
-            )
-            plan.form.append(
-                (name, key, converter, sequence_item(unwrap_optional(tp)[0]) is not None, default)
-            )
+            many = sequence_item(unwrap_optional(tp)[0]) is not None
+            if _is_upload(tp):
+                converter = None
+                _rules_check(rules, tp, where, per_item=True)  # files: only a count applies
+            else:
+                converter = _text_validator(tp, where, rules)
+            count = check_length(rules) if many else None
+            plan.form.append((name, key, converter, many, default, count))
+            plan.params.append(ParamInfo(name, "form", key, tp, default, marker, rules))
     plan.body_embedded = len(body_params) > 1 or any(m.embed for _, _, m, _ in body_params)
     for name, tp, marker, default in body_params:
         body_key = (marker.alias or name) if plan.body_embedded else None
@@ -279,7 +302,11 @@ def analyse(
             raise ConfigurationError(f"{plan.name}: body parameter {name!r}: {exc}") from exc
         if default is MISSING and unwrap_optional(tp)[1]:
             default = None
+        rules = marker.constraints
+        where = f"{plan.name}: body parameter {name!r}"
+        validator = _constrained_value(validator, rules, tp, where)
         plan.body.append((name, body_key, validator, default))
+        plan.params.append(ParamInfo(name, "body", body_key, tp, default, marker, rules))
     if plan.body and plan.form:
         raise ConfigurationError(f"{plan.name}: a handler cannot take both a JSON body and a form")
     if websocket and plan.websocket is None:
@@ -295,39 +322,85 @@ def _identity(request: Request) -> Request:
     return request
 
 
-def _text_validator(tp: Any, where: str) -> Callable[[str], Any]:
+def _text_validator(tp: Any, where: str, rules: Constraints | None = None) -> Callable[[str], Any]:
     inner, _ = unwrap_optional(tp)
     item = sequence_item(inner)
     try:
-        return text_validator(item if item is not None else inner)
+        convert = text_validator(item if item is not None else inner)
     except TypeError as exc:
         raise ConfigurationError(f"{where}: {exc}") from exc
+    # on a list, the lengths count its items (checked by the extractor), the rest apply to each
+    check = _rules_check(rules, tp, where, per_item=True)
+    if check is None:
+        return convert
+
+    def checked(value: str) -> Any:
+        return check(convert(value))
+
+    return checked
+
+
+def _rules_check(
+    rules: Constraints | None, tp: Any, where: str, *, per_item: bool = False
+) -> Check | None:
+    """``rules`` as a check of one converted value; a rule that cannot apply to ``tp`` is a
+    :class:`ConfigurationError` now (``ge`` on a string would otherwise never be checked).
+
+    ``per_item``: ``tp`` may be a list whose items are checked one by one (the extractor
+    counts them), as for query, header and form values.
+    """
+    if rules is None:
+        return None
+    try:
+        rules.refuse_misfits(tp, per_item=per_item)
+    except TypeError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from None
+    inner, _ = unwrap_optional(tp)
+    return check_value(rules, skip_length=per_item and sequence_item(inner) is not None)
+
+
+def _constrained_value(
+    validate: Callable[[Any, tuple[Any, ...]], Any], rules: Constraints | None, tp: Any, where: str
+) -> Callable[[Any, tuple[Any, ...]], Any]:
+    check = _rules_check(rules, tp, where)
+    if check is None:
+        return validate
+
+    def checked(value: Any, loc: tuple[Any, ...]) -> Any:
+        result = validate(value, loc)
+        try:
+            return check(result) if result is not None else result
+        except Invalid as exc:
+            raise _located(exc, loc) from None
+
+    return checked
 
 
 def _path_extractor(
-    name: str, tp: Any, marker: Param, path_params: Mapping[str, type], where: str
+    name: str, tp: Any, path_params: Mapping[str, type], where: str, rules: Constraints | None
 ) -> Extractor:
     if name not in path_params:
-        return _enclosing_path_extractor(name, tp, marker, where)
+        return _enclosing_path_extractor(name, tp, where, rules)
     produced = path_params[name]
     inner, _ = unwrap_optional(tp)
-    check = _bound_check(marker, tp, where)
-    if check is not None and produced is not str:  # {id:int} converted it: check the bounds
+    # the handler gets what the converter made ({id:int}) unless its annotation converts it
+    check = _rules_check(rules, produced if inner is Any else tp, where)
+    if check is not None and (inner is Any or inner is str or produced is not str):
 
-        def bounded(request: Request) -> Any:
+        def checked_passthrough(request: Request) -> Any:
             try:
                 return check(request.scope["path_params"][name])
             except Invalid as exc:
                 raise _located(exc, ("path", name)) from None
 
-        return bounded
+        return checked_passthrough
     if inner is Any or inner is str or produced is not str:
 
         def passthrough(request: Request) -> Any:
             return request.scope["path_params"][name]
 
         return passthrough
-    convert = _checked(_text_validator(tp, where), marker, tp, where)
+    convert = _text_validator(tp, where, rules)
 
     def convert_path(request: Request) -> Any:
         value = request.scope["path_params"][name]
@@ -339,11 +412,13 @@ def _path_extractor(
     return convert_path
 
 
-def _enclosing_path_extractor(name: str, tp: Any, marker: Param, where: str) -> Extractor:
+def _enclosing_path_extractor(
+    name: str, tp: Any, where: str, rules: Constraints | None
+) -> Extractor:
     """A ``Path()`` parameter the route's own path lacks: one of an enclosing
     ``Mount("/{tenant}")`` or ``Host("{tenant}.example.org")``, looked up per request."""
-    convert = _checked(_text_validator(tp, where), marker, tp, where)
-    check = _bound_check(marker, tp, where) or (lambda value: value)
+    convert = _text_validator(tp, where, rules)
+    check = _rules_check(rules, tp, where) or (lambda value: value)
 
     def from_enclosing(request: Request) -> Any:
         value = request.scope.get("path_params", {}).get(name, MISSING)
@@ -359,70 +434,22 @@ def _enclosing_path_extractor(name: str, tp: Any, marker: Param, where: str) -> 
     return from_enclosing
 
 
-_BOUNDS = (
-    ("ge", operator.ge, "greater than or equal to", "greater_than_equal"),
-    ("gt", operator.gt, "greater than", "greater_than"),
-    ("le", operator.le, "less than or equal to", "less_than_equal"),
-    ("lt", operator.lt, "less than", "less_than"),
-)
-
-
-def _bound_check(marker: Param, tp: Any, where: str) -> Callable[[Any], Any] | None:
-    """A check of the marker's ``ge``/``gt``/``le``/``lt`` on a converted number, or None."""
-    checks = [
-        (limit, compare, words, kind)
-        for attribute, compare, words, kind in _BOUNDS
-        if (limit := getattr(marker, attribute, None)) is not None
-    ]
-    if not checks:
-        return None
-    inner, _ = unwrap_optional(tp)
-    item = sequence_item(inner)
-    number = item if item is not None else inner
-    if number not in (int, float, decimal.Decimal):
-        raise ConfigurationError(f"{where}: ge/gt/le/lt bound numbers, not {number!r}")
-
-    def check(value: Any) -> Any:
-        for limit, compare, words, kind in checks:
-            if not compare(value, limit):
-                raise Invalid(
-                    [{"loc": [], "msg": f"Input should be {words} {limit}", "type": kind}]
-                )
-        return value
-
-    return check
-
-
-def _checked(
-    convert: Callable[[str], Any], marker: Param, tp: Any, where: str
-) -> Callable[[str], Any]:
-    check = _bound_check(marker, tp, where)
-    if check is None:
-        return convert
-
-    def convert_and_check(text: str) -> Any:
-        return check(convert(text))
-
-    return convert_and_check
-
-
 def _located(exc: Invalid, loc: tuple[str, ...]) -> Invalid:
     return Invalid([{**e, "loc": [*loc, *e["loc"]]} for e in exc.errors])
 
 
-def _text_extractor(name: str, tp: Any, marker: Param, default: Any, where: str) -> Extractor:
+def _text_extractor(
+    name: str, tp: Any, marker: Param, default: Any, where: str, rules: Constraints | None
+) -> Extractor:
     inner, optional = unwrap_optional(tp)
     if default is MISSING and optional:
         default = None
-    convert = _checked(_text_validator(tp, where), marker, tp, where)
+    convert = _text_validator(tp, where, rules)
     is_sequence = sequence_item(inner) is not None
     build = sequence_builder(inner) if is_sequence else list
+    count = check_length(rules) if is_sequence else None
     source = marker.source
-    if isinstance(marker, Header):
-        key = marker.alias or (name.replace("_", "-") if marker.convert_underscores else name)
-        key = key.lower()
-    else:
-        key = marker.alias or name
+    key = marker.key(name) if isinstance(marker, Header) else (marker.alias or name)
     loc = (source, key)
     required = default is MISSING
 
@@ -461,6 +488,11 @@ def _text_extractor(name: str, tp: Any, marker: Param, default: Any, where: str)
                     errors.extend(_located(exc, (*loc, index)).errors)  # type: ignore[arg-type]
             if errors:
                 raise Invalid(errors)
+            if count is not None:
+                try:
+                    count(out)
+                except Invalid as exc:
+                    raise _located(exc, loc) from None
             return build(out)
 
         return get_many

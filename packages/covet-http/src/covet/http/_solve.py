@@ -327,7 +327,7 @@ async def _read_form(
         msg = detail[:1].upper() + detail[1:]  # "Expected a form (...), got 'application/json'"
         errors.append({"loc": ["form"], "msg": msg, "type": "content_type"})
         return
-    for name, key, convert, many, default in plan.form:
+    for name, key, convert, many, default, count in plan.form:
         values = form.getlist(key)
         loc = ["form", key]
         if not values:
@@ -357,5 +357,7 @@ async def _read_form(
                     )
                 converted = [convert(v) for v in texts]
                 kwargs[name] = converted if many else converted[-1]
+            if count is not None:
+                count(values)
         except Invalid as exc:
             errors.extend({**e, "loc": [*loc, *e["loc"]]} for e in exc.errors)

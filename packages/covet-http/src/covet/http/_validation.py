@@ -17,7 +17,16 @@ import types
 import typing
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints, is_typeddict
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+    is_typeddict,
+)
 
 Loc = tuple[str | int, ...]
 TextValidator = Callable[[str], Any]
@@ -27,6 +36,14 @@ _NONE_TYPE = type(None)
 _TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
 _FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
 _SEQUENCE_ORIGINS = (list, set, frozenset, tuple, Sequence)
+#: TypedDict key qualifiers, which type hints keep with include_extras=True
+QUALIFIERS = tuple(
+    qualifier
+    for qualifier in (
+        getattr(typing, name, None) for name in ("Required", "NotRequired", "ReadOnly")
+    )
+    if qualifier is not None
+)
 
 
 class Invalid(Exception):
@@ -59,6 +76,21 @@ def sequence_item(tp: Any) -> Any | None:
         args = [arg for arg in get_args(tp) if arg is not Ellipsis]
         return args[0] if args else str
     return None
+
+
+def typeddict_required(tp: Any, hints: dict[str, Any]) -> set[str]:
+    """The required keys of TypedDict ``tp`` from its resolved ``hints`` (with extras).
+
+    ``__required_keys__`` misses ``Required[...]`` written as a string (postponed annotations)
+    before Python 3.12; the resolved hints show it."""
+    required = set(tp.__required_keys__)
+    for name, hint in hints.items():
+        origin = get_origin(hint)
+        if origin is typing.Required:
+            required.add(name)
+        elif origin is typing.NotRequired:
+            required.discard(name)
+    return required
 
 
 def sequence_builder(tp: Any) -> Callable[[list[Any]], Any]:
@@ -207,6 +239,10 @@ def _value_validator(tp: Any) -> ValueValidator:
     if tp is Any or tp is object:
         return lambda value, loc: value
     origin = get_origin(tp)
+    if origin in QUALIFIERS:  # a TypedDict's NotRequired[int]
+        return value_validator(get_args(tp)[0])
+    if origin is Annotated:  # a field's constraints: Annotated[int, Ge(0)]
+        return _annotated_validator(tp)
     if origin in (Union, types.UnionType):
         return _union_validator([_value_validator(arg) for arg in get_args(tp)])
     if origin is Literal:
@@ -235,15 +271,43 @@ def _value_validator(tp: Any) -> ValueValidator:
     if tp is str:
         return _check(lambda v: type(v) is str, "Input should be a valid string", "string_type")
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _object_validator(tp, get_type_hints(tp), _dataclass_required(tp), tp)
+        hints = get_type_hints(tp, include_extras=True)
+        return _object_validator(tp, hints, _dataclass_required(tp), tp)
     if is_typeddict(tp):
-        return _object_validator(tp, get_type_hints(tp), set(tp.__required_keys__), dict)
-    model = _pydantic_validator(tp) or _msgspec_validator(tp)
-    if model is not None:
-        return model
+        hints = get_type_hints(tp, include_extras=True)
+        return _object_validator(tp, hints, typeddict_required(tp, hints), dict)
+    from covet.http._models import find_adapter
+
+    adapter = find_adapter(tp)  # pydantic, msgspec, or a library's own ModelAdapter
+    if adapter is not None:
+        return adapter.validator(tp)
     if isinstance(tp, type) and (tp in _TEXT or issubclass(tp, enum.Enum)):
         return _from_text(tp)
     raise TypeError(f"cannot validate a JSON value as {tp!r}")
+
+
+def _annotated_validator(tp: Any) -> ValueValidator:
+    from covet.http._constraints import check_value, collect
+
+    base, *metadata = get_args(tp)
+    validate = value_validator(base)
+    rules = collect(metadata)
+    if rules is not None:
+        rules.refuse_misfits(base)  # TypeError: the body parameter's analysis names it
+    check = check_value(rules)
+    if check is None:
+        return validate
+
+    def checked(value: Any, loc: Loc) -> Any:
+        result = validate(value, loc)
+        if result is None:
+            return result
+        try:
+            return check(result)
+        except Invalid as exc:
+            raise Invalid([{**e, "loc": [*loc, *e["loc"]]} for e in exc.errors]) from None
+
+    return checked
 
 
 def _check(test: Callable[[Any], bool], msg: str, type_: str) -> ValueValidator:
@@ -368,50 +432,5 @@ def _object_validator(
         if errors:
             raise Invalid(errors)
         return build(**out)
-
-    return check
-
-
-def _pydantic_validator(tp: Any) -> ValueValidator | None:
-    try:
-        import pydantic
-    except ImportError:
-        return None
-    if not (isinstance(tp, type) and issubclass(tp, pydantic.BaseModel)):
-        return None
-    validate = tp.model_validate
-
-    def check(value: Any, loc: Loc) -> Any:
-        try:
-            return validate(value)
-        except pydantic.ValidationError as exc:
-            raise Invalid(
-                [
-                    {"loc": [*loc, *e["loc"]], "msg": e["msg"], "type": e["type"]}
-                    for e in exc.errors(include_url=False)
-                ]
-            ) from None
-
-    return check
-
-
-def _msgspec_validator(tp: Any) -> ValueValidator | None:
-    try:
-        import msgspec
-    except ImportError:
-        return None
-    if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
-        return None
-
-    def check(value: Any, loc: Loc) -> Any:
-        try:
-            return msgspec.convert(value, tp)
-        except msgspec.ValidationError as exc:
-            message = str(exc)
-            where: list[str | int] = list(loc)
-            if " - at `$." in message:
-                message, _, path = message.partition(" - at `$.")
-                where.extend(part for part in path.rstrip("`").split(".") if part)
-            raise error(tuple(where), message, "value_error") from None
 
     return check
