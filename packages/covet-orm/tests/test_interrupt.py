@@ -75,8 +75,9 @@ def test_ctrl_c_cancels_the_statement_on_the_server(server_db_url: str, server: 
             out, err = child.communicate(timeout=30)  # a hang guard on a loaded machine
             assert child.returncode == 3, err
             assert "interrupted" in out
-            # stopped on the server, well before its 60 seconds
-            assert _wait_for(lambda: _running(admin, server, marker) == 0, 3), (
+            # stopped on the server, well before its 60 seconds (a killed MariaDB thread can
+            # linger in the process list for a few seconds on a loaded machine)
+            assert _wait_for(lambda: _running(admin, server, marker) == 0, 15), (
                 "the statement kept running on the server after Ctrl-C"
             )
         finally:
