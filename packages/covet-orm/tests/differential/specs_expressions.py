@@ -232,7 +232,10 @@ _ann(
 )
 _ann("fn_extract_year", lambda o: o.Extract("ts", "year"))
 _ann("fn_trunc_month", lambda o: o.TruncMonth("ts"))
-_ann("fn_row_number", lambda o: o.Window(o.RowNumber(), order_by=o.F("n").asc()))
+_ann(
+    "fn_row_number",
+    lambda o: o.Window(o.RowNumber(), order_by=[o.F("n").asc(), o.F("id").asc()]),  # ties: n
+)
 _ann(
     "fn_rank_partition",
     lambda o: o.Window(o.Rank(), partition_by=o.F("grp"), order_by=o.F("n").asc()),
