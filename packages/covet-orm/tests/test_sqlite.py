@@ -180,3 +180,41 @@ def test_threads_writing_concurrently_lose_no_update(tmp_path) -> None:
     finally:
         Item._meta.db = None
         db.close()
+
+
+@pytest.mark.parametrize(
+    ("sql", "text", "order"),
+    [
+        ("SELECT ?1, ?2", "SELECT ?, ?", None),
+        ("SELECT ?", "SELECT ?", None),
+        ("SELECT a FROM t", "SELECT a FROM t", None),
+        # a fragment repeating a placeholder, and numbers out of textual order
+        ("SELECT ?2 WHERE x = ?1 AND y = ?2", "SELECT ? WHERE x = ? AND y = ?", (1, 0, 1)),
+        # a bare ? is the largest number so far plus one, as SQLite numbers it
+        ("SELECT ?2, ?, ?1", "SELECT ?, ?, ?", (1, 2, 0)),
+        # quoted literals and identifiers are text, not placeholders
+        ("SELECT '?1', \"a?2\", ?1", "SELECT '?1', \"a?2\", ?", None),
+        ("SELECT 'it''s ?3', ?2, ?1", "SELECT 'it''s ?3', ?, ?", (1, 0)),
+    ],
+)
+def test_numbered_placeholders_are_bound_as_plain_ones(sql, text, order) -> None:
+    """Python 3.12 warns when a sequence binds ?NNN (3.14 refuses); compiled statements number
+    their placeholders, so the executor rewrites them (once per statement text)."""
+    from covet.orm.backends.sqlite import positional
+
+    assert positional(sql) == (text, order)
+
+
+def test_a_query_repeating_a_placeholder_runs_without_warnings(tmp_path) -> None:
+    import warnings
+
+    db = Database(f"sqlite:///{tmp_path / 'numbered.db'}", default=False)
+    try:
+        db.execute("CREATE TABLE t (a TEXT, b TEXT)")
+        db.execute("INSERT INTO t VALUES (?, ?)", ["x", "y"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            rows = db.fetch_all("SELECT ?2, a FROM t WHERE a = ?1 AND b <> ?2", ["x", "z"])
+        assert [tuple(row.values()) for row in rows] == [("z", "x")]
+    finally:
+        db.close()

@@ -122,6 +122,52 @@ def open_connection(path: str, options: DatabaseOptions) -> sqlite3.Connection:
     return conn
 
 
+#: a placeholder (``?`` or ``?NNN``) outside quoted literals and identifiers
+_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?(\d*)")
+
+
+def positional(sql: str) -> tuple[str, tuple[int, ...] | None]:
+    """``sql`` with plain ``?`` placeholders, and the order to bind the parameters in (``None``:
+    as given).
+
+    Compiled statements number their placeholders (``?3``: a fragment may repeat one), but
+    sqlite3 binds a sequence to numbered placeholders only with a DeprecationWarning since
+    Python 3.12 and refuses from 3.14; binding a dict instead costs 2.5 us a statement. So the
+    text is rewritten once per distinct statement (cached) and the values reordered to match,
+    keeping SQLite's rule that a bare ``?`` is the largest number so far plus one."""
+    order: list[int] = []
+    largest = 0
+
+    def plain(match: re.Match[str]) -> str:
+        nonlocal largest
+        digits = match.group(1)
+        if digits is None:
+            return match.group(0)  # a quoted literal or identifier
+        index = int(digits) if digits else largest + 1
+        largest = max(largest, index)
+        order.append(index - 1)
+        return "?"
+
+    text = _PLACEHOLDER.sub(plain, sql) if "?" in sql else sql
+    return text, (None if order == list(range(len(order))) else tuple(order))
+
+
+#: statement text -> ``positional(text)``; bounded by emptying (statement shapes are few)
+_positional: dict[str, tuple[str, tuple[int, ...] | None]] = {}
+
+
+def _bind(sql: str, params: Params) -> tuple[str, Params]:
+    found = _positional.get(sql)
+    if found is None:
+        if len(_positional) >= 4096:
+            _positional.clear()
+        found = _positional[sql] = positional(sql)
+    text, order = found
+    if order is None:
+        return text, params
+    return text, [params[i] for i in order]
+
+
 class SqliteConnection(SyncConnection):
     __slots__ = ("dialect", "raw")
 
@@ -131,33 +177,36 @@ class SqliteConnection(SyncConnection):
 
     def execute(self, sql: str, params: Params = ()) -> ExecResult:
         try:
-            cur = self.raw.execute(sql, params)
+            cur = self.raw.execute(*_bind(sql, params))
         except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
         return ExecResult(cur.rowcount, cur.lastrowid)
 
     def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> int:
         try:
-            return self.raw.executemany(sql, seq_of_params).rowcount
+            text, order = positional(sql)  # once for the whole batch
+            if order is not None:
+                seq_of_params = ([p[i] for i in order] for p in seq_of_params)
+            return self.raw.executemany(text, seq_of_params).rowcount
         except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         try:
-            return self.raw.execute(sql, params).fetchall()
+            return self.raw.execute(*_bind(sql, params)).fetchall()
         except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
 
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         try:
-            row: Row | None = self.raw.execute(sql, params).fetchone()
+            row: Row | None = self.raw.execute(*_bind(sql, params)).fetchone()
         except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
         return row
 
     def fetch_columns(self, sql: str, params: Params = ()) -> tuple[list[str], list[Row]]:
         try:
-            cur = self.raw.execute(sql, params)
+            cur = self.raw.execute(*_bind(sql, params))
             rows = cur.fetchall()
         except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
@@ -166,7 +215,7 @@ class SqliteConnection(SyncConnection):
     def stream(self, sql: str, params: Params, chunk_size: int) -> Generator[list[Row], None, None]:
         """Rows stepped out of SQLite ``chunk_size`` at a time (sqlite3 steps as it fetches)."""
         try:
-            cur = self.raw.execute(sql, params)
+            cur = self.raw.execute(*_bind(sql, params))
         except (sqlite3.Error, OverflowError) as error:
             raise translate(error) from error
         try:
