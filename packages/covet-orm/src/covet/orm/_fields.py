@@ -511,8 +511,9 @@ def _whole(value: float | decimal.Decimal) -> int | None:
     return whole if whole == value else None
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+# whole-value patterns, applied with fullmatch: ``$`` would also accept a trailing newline
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 
 
 class EmailField(CharField):
@@ -520,7 +521,9 @@ class EmailField(CharField):
         super().__init__(max_length=max_length, **kwargs)
 
     def check(self, value: Any) -> list[str]:
-        return super().check(value) + ([] if _EMAIL.match(value) else ["not a valid email address"])
+        return super().check(value) + (
+            [] if _EMAIL.fullmatch(value) else ["not a valid email address"]
+        )
 
 
 class URLField(CharField):
@@ -528,11 +531,11 @@ class URLField(CharField):
         super().__init__(max_length=max_length, **kwargs)
 
     def check(self, value: Any) -> list[str]:
-        return super().check(value) + ([] if _URL.match(value) else ["not a valid http(s) URL"])
+        return super().check(value) + ([] if _URL.fullmatch(value) else ["not a valid http(s) URL"])
 
 
-_SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
-_UNICODE_SLUG = re.compile(r"^[-\w]+\Z")
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+_UNICODE_SLUG = re.compile(r"[-\w]+")
 
 
 class SlugField(CharField):
@@ -549,7 +552,7 @@ class SlugField(CharField):
     def check(self, value: Any) -> list[str]:
         pattern = _UNICODE_SLUG if self.allow_unicode else _SLUG
         errors = super().check(value)
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             what = "letters" if self.allow_unicode else "ASCII letters"
             errors.append(f"a slug has only {what}, digits, hyphens and underscores")
         return errors
