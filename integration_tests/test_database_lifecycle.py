@@ -1,6 +1,7 @@
 """Databases follow a covet.http app's life (issue 12 §3): their connections, sync and async,
 are closed when the app shuts down, with no code in the app; closing them by hand in an async
-lifespan works with either API."""
+lifespan works with either API, and a database closed that way reopens for the app's next
+lifespan (issue 11)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from covet.http import Covet
 from covet.http.testing import TestClient
-from covet.orm import CharField, Database, InterfaceError, Model
+from covet.orm import CharField, Database, Model
 from covet.orm.testing import create_test_database, drop_test_database, isolated_database_url
 
 SERVERS = {
@@ -128,16 +129,24 @@ def test_closing_by_hand_in_an_async_lifespan_closes_both_pools(url: str, how: s
             db.close()  # the sync API in an async lifespan: through the portal, not blocking
 
     app = items_app(db, lifespan=lifespan, extensions={"database_lifecycle": False})
-    with TestClient(app) as client:
-        client.post("/items", json={"name": "a"})
-        assert client.get("/count").json() == 1
-    assert db.closed and closed(url)
+    try:
+        # the same app run twice (a test client per test, a reloading server): the database
+        # closed by the first lifespan's shutdown reopens for the second, both APIs
+        for round_ in (1, 2):
+            with TestClient(app) as client:
+                assert client.post("/items", json={"name": "a"}).status_code == 200
+                assert client.get("/count").json() == round_
+                assert connections(url) >= 2  # the async pool and the sync pool
+            assert db.closed and closed(url)
 
-    async def sync_call() -> None:
-        await anyio.to_thread.run_sync(db.execute, "SELECT 1")  # the sync pool
+        async def sync_call() -> Any:
+            return await anyio.to_thread.run_sync(db.fetch_one, "SELECT 1 AS one")
 
-    with pytest.raises(InterfaceError, match="closed"):
-        anyio.run(sync_call)
+        assert anyio.run(sync_call) == {"one": 1}  # and outside any app
+        assert not db.closed
+    finally:
+        db.close()
+    assert closed(url)
 
 
 # -- one connection per request -------------------------------------------------------------------

@@ -278,10 +278,13 @@ class Database:
         global _default
         self.url = DatabaseURL.parse(url)
         self.options = DatabaseOptions.build(self.url.query, options)
-        self.backend: Backend = backend_class(self.url.scheme)(self.url, self.options)
-        self.dialect = self.backend.dialect
+        self._backend: Backend = backend_class(self.url.scheme)(self.url, self.options)
+        self.dialect = self._backend.dialect
+        #: ``close()`` ran and no statement has connected since (the next one reopens)
         self.closed = False
-        if default or (default is None and _default is None):
+        self._reopening = threading.Lock()
+        # a closed default gives way to the next Database, as if it had been dropped
+        if default or (default is None and (_default is None or _default.closed)):
             _default = self
         _databases.add(self)
 
@@ -289,34 +292,49 @@ class Database:
         return f"Database({self.url!r})"
 
     # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def backend(self) -> Backend:
+        """The executor and its pools; after ``close()``, a new one (the database reopens)."""
+        if self.closed:
+            return self._reopen()
+        return self._backend
+
+    def _reopen(self) -> Backend:
+        with self._reopening:
+            if self.closed:
+                self._backend = backend_class(self.url.scheme)(self.url, self.options)
+                self.dialect = self._backend.dialect
+                self.closed = False
+            return self._backend
+
     def close(self) -> None:
-        global _default
+        """Close every connection, async and sync, as SQLAlchemy's ``Engine.dispose()``: the
+        database stays usable and the next statement connects again (a second lifespan of the
+        same app, a reloaded server). A ``:memory:`` database starts empty again."""
         if _running_loop():
             if _portal():
                 _suspend(self.aclose())
                 return
             raise SynchronousOnlyError("Database.close", "Database.aclose")
-        self.closed = True
-        self.backend.close()
-        if _default is self:
-            _default = None
+        if not self.closed:
+            self.closed = True
+            self._backend.close()
 
     async def aclose(self) -> None:
-        global _default
-        self.closed = True
-        await self.backend.aclose()
-        if _default is self:
-            _default = None
+        """The async twin of ``close()``."""
+        if not self.closed:
+            self.closed = True
+            await self._backend.aclose()
 
     async def adisconnect(self) -> None:
-        """Close every pooled connection, async and sync; unlike ``aclose`` the database stays
-        usable (the next call connects again). covet.http apps do this for every database at
-        shutdown. Nothing happens while the test plugin's ``db`` fixture holds a connection."""
-        if self.closed or self.backend.pinned is not None:
+        """Close every pooled connection, async and sync; the next call connects again.
+        covet.http apps do this for every database at shutdown. Unlike ``aclose()``, nothing
+        happens while the test plugin's ``db`` fixture holds a connection."""
+        if self.closed or self._backend.pinned is not None:
             return
-        old = self.backend
-        self.backend = backend_class(self.url.scheme)(self.url, self.options)
-        self.dialect = self.backend.dialect
+        old = self._backend
+        self._backend = backend_class(self.url.scheme)(self.url, self.options)
+        self.dialect = self._backend.dialect
         await old.aclose()
 
     def __enter__(self) -> Database:
