@@ -11,6 +11,7 @@ import datetime as dt
 import decimal
 import enum
 import ipaddress
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -455,9 +456,22 @@ def _prep_text(value: Any) -> Any:
         ):
             raise TypeError(f"expected a string, got {type(value).__name__}")
         value = str(value)
+    if "\x00" in value:
+        raise ValueError(f"{value!r} holds a NUL character (\\x00), which no text column holds")
     if not value.isascii() and _SURROGATE.search(value):
         raise ValueError(f"{value!r} holds a lone surrogate, which is not valid text")
     return value
+
+
+def _text_errors(value: str) -> list[str]:
+    """What no text column may hold, on any database: lone surrogates (no database can store
+    them) and NUL (PostgreSQL cannot; refused everywhere so an app behaves the same on all)."""
+    errors = []
+    if "\x00" in value:
+        errors.append("must not contain NUL characters (\\x00)")
+    if not value.isascii() and _SURROGATE.search(value):
+        errors.append("holds a lone surrogate, which is not valid text")
+    return errors
 
 
 class CharField(Field[str]):
@@ -478,9 +492,10 @@ class CharField(Field[str]):
         return value
 
     def check(self, value: Any) -> list[str]:
+        errors = _text_errors(value)
         if len(value) > self.max_length:
-            return [f"at most {self.max_length} characters (it has {len(value)})"]
-        return []
+            errors.append(f"at most {self.max_length} characters (it has {len(value)})")
+        return errors
 
     def get_prep_value(self, value: Any) -> Any:
         return _prep_text(value)
@@ -493,6 +508,9 @@ class TextField(Field[str]):
         if not isinstance(value, str):
             raise TypeError(f"expected a string, got {type(value).__name__}")
         return value
+
+    def check(self, value: Any) -> list[str]:
+        return _text_errors(value)
 
     def get_prep_value(self, value: Any) -> Any:
         return _prep_text(value)
@@ -747,6 +765,26 @@ class JSONField(Field[Any]):
     """Any JSON-serialisable value; ``None`` is SQL NULL."""
 
     kind = "json"
+
+    def check(self, value: Any) -> list[str]:
+        # what every database stores: no NaN or Infinity (not JSON), no text that a text
+        # column refuses (PostgreSQL's jsonb has no \u0000; lone surrogates are not Unicode)
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            return [f"not JSON: {exc}"]
+        errors: set[str] = set()
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                errors.update(_text_errors(item))
+            elif isinstance(item, dict):
+                stack.extend(item)
+                stack.extend(item.values())
+            elif isinstance(item, list | tuple):
+                stack.extend(item)
+        return sorted(errors)
 
 
 class BinaryField(Field[bytes]):
