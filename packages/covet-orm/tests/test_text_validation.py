@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from covet.orm import CharField, JSONField, Model, TextField, ValidationError
+from covet.orm import CharField, DataError, JSONField, Model, TextField, ValidationError
 
 pytestmark = pytest.mark.usefixtures("tables")
 
@@ -70,3 +70,12 @@ async def test_valid_text_is_stored_and_found_on_every_database(api) -> None:
     got = await api(Doc.objects, "get", title=text)
     assert (got.title, got.body, got.data) == (text, text * 100, data)
     assert await api(Doc.objects.filter(body__contains="😀 \t"), "count") == 1
+
+
+async def test_a_lone_surrogate_saved_without_full_clean_is_a_data_error(api) -> None:
+    """save() does not run full_clean() (as Django); the driver's bare UnicodeEncodeError (SQLite,
+    MariaDB) was a 500 in an app, it is a DataError (a 422) as on PostgreSQL."""
+    for value in ("\ud800", "a\udfffb"):
+        with pytest.raises(DataError, match=r"not valid Unicode|utf-8|UTF8"):
+            await api(Doc.objects, "create", body=value)
+    assert await api(Doc.objects, "count") == 0
