@@ -116,6 +116,10 @@ CASES: list[tuple[str, str, dict[str, Any], set[int]]] = [
     ("PATCH", "{id}", {"json": {"title": 0}}, {422}),
     ("PATCH", "{id}", {"json": {"tags": {"a": 1}}}, {422}),
     ("POST", "/auth/signup", {"json": {"username": 0, "password": "x" * 10}}, {422}),
+    # a trailing newline after a value checked by a pattern (``$`` in Python allows one)
+    ("POST", "/bookmarks", {"json": body(url="https://a.example/x\n")}, {422}),
+    ("PATCH", "{id}", {"json": {"url": "https://a.example\n"}}, {422}),
+    ("POST", "/auth/signup", {"json": {"username": "eve\n", "password": "x" * 10}}, {422}),
     # ids that are not integers
     ("GET", "/bookmarks/1abc", {}, {404}),
     ("PATCH", "/bookmarks/1abc", {"json": {"title": "x"}}, {404}),
