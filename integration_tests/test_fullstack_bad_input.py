@@ -213,3 +213,19 @@ def test_bad_input_is_a_4xx_and_writes_nothing(session: Session) -> None:
     assert session.state() == before  # nothing half-written, nothing changed
     # and the app still works
     assert session.send("GET", session.path).json() == session.good
+
+
+def test_the_example_app_runs_twice(database_url: str) -> None:
+    """Its lifespan closes the database (``await db.aclose()``); the same app started again (a
+    test client per test, a reloading server) reopens it, on every database."""
+    app = fullstack.create_app(database_url, password_hasher=PasswordHasher.for_testing())
+    with TestClient(app, base_url="https://testserver") as client:
+        first = Session(client)
+    for _ in range(2):
+        with TestClient(app, base_url="https://testserver") as client:
+            token = client.post("/auth/token", json={"username": "ada", "password": "x" * 10})
+            assert token.status_code == 200, token.text
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            assert client.get(first.path, headers=headers).json() == first.good
+            listed = client.get("/bookmarks", headers=headers)  # the sync API: the sync pool
+            assert listed.status_code == 200 and len(listed.json()) == 1
