@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
 
@@ -59,7 +60,7 @@ def test_default_database(monkeypatch: pytest.MonkeyPatch) -> None:
         second.close()
 
 
-async def test_a_closed_database_reopens(db_url: str, api) -> None:
+async def test_a_closed_database_reopens(db_url: str, api: Any) -> None:
     """close() is a dispose, as SQLAlchemy's: the next statement connects again (issue 11)."""
     db = Database(db_url, default=False)
     try:

@@ -61,7 +61,7 @@ def test_lookup_values_with_nul_or_lone_surrogates_are_refused(value: str) -> No
             Doc.objects.filter(**{lookup: [value] if lookup.endswith("in") else value})
 
 
-async def test_valid_text_is_stored_and_found_on_every_database(api) -> None:
+async def test_valid_text_is_stored_and_found_on_every_database(api: Any) -> None:
     text = "é 😀 \t\n\u200b"  # astral, control and zero-width characters are fine
     data = {"k": [text, 2**64, -(2**63) - 1, 1.5, None, True], "ü": {"": ""}}
     doc = Doc(title=text, body=text * 100, data=data)
@@ -72,7 +72,7 @@ async def test_valid_text_is_stored_and_found_on_every_database(api) -> None:
     assert await api(Doc.objects.filter(body__contains="😀 \t"), "count") == 1
 
 
-async def test_a_lone_surrogate_saved_without_full_clean_is_a_data_error(api) -> None:
+async def test_a_lone_surrogate_saved_without_full_clean_is_a_data_error(api: Any) -> None:
     """save() does not run full_clean() (as Django); the driver's bare UnicodeEncodeError (SQLite,
     MariaDB) was a 500 in an app, it is a DataError (a 422) as on PostgreSQL."""
     for value in ("\ud800", "a\udfffb"):
