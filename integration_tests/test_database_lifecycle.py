@@ -6,8 +6,10 @@ lifespan (issue 11)."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio.to_thread
@@ -144,6 +146,27 @@ def test_closing_by_hand_in_an_async_lifespan_closes_both_pools(url: str, how: s
 
         assert anyio.run(sync_call) == {"one": 1}  # and outside any app
         assert not db.closed
+    finally:
+        db.close()
+    assert closed(url)
+
+
+def test_a_closed_database_reopens_once_under_concurrent_use(url: str) -> None:
+    """Threads that find the database closed open one new backend between them: every
+    connection they open is closed by the next close()."""
+    db = Database(url, default=False, pool_size=4)
+    try:
+        assert db.fetch_one("SELECT 1 AS one") == {"one": 1}
+        db.close()
+        barrier = threading.Barrier(8)
+
+        def query() -> Any:
+            barrier.wait()
+            return db.fetch_one("SELECT 1 AS one")
+
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(lambda _: query(), range(8))) == [{"one": 1}] * 8
+        assert not db.closed and 1 <= connections(url) <= 4  # one pool of 4 at most
     finally:
         db.close()
     assert closed(url)
