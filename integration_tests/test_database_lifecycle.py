@@ -1,12 +1,15 @@
 """Databases follow a covet.http app's life (issue 12 §3): their connections, sync and async,
 are closed when the app shuts down, with no code in the app; closing them by hand in an async
-lifespan works with either API."""
+lifespan works with either API, and a database closed that way reopens for the app's next
+lifespan (issue 11)."""
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio.to_thread
@@ -14,7 +17,7 @@ import pytest
 
 from covet.http import Covet
 from covet.http.testing import TestClient
-from covet.orm import CharField, Database, InterfaceError, Model
+from covet.orm import CharField, Database, Model
 from covet.orm.testing import create_test_database, drop_test_database, isolated_database_url
 
 SERVERS = {
@@ -128,16 +131,45 @@ def test_closing_by_hand_in_an_async_lifespan_closes_both_pools(url: str, how: s
             db.close()  # the sync API in an async lifespan: through the portal, not blocking
 
     app = items_app(db, lifespan=lifespan, extensions={"database_lifecycle": False})
-    with TestClient(app) as client:
-        client.post("/items", json={"name": "a"})
-        assert client.get("/count").json() == 1
-    assert db.closed and closed(url)
+    try:
+        # the same app run twice (a test client per test, a reloading server): the database
+        # closed by the first lifespan's shutdown reopens for the second, both APIs
+        for round_ in (1, 2):
+            with TestClient(app) as client:
+                assert client.post("/items", json={"name": "a"}).status_code == 200
+                assert client.get("/count").json() == round_
+                assert connections(url) >= 2  # the async pool and the sync pool
+            assert db.closed and closed(url)
 
-    async def sync_call() -> None:
-        await anyio.to_thread.run_sync(db.execute, "SELECT 1")  # the sync pool
+        async def sync_call() -> Any:
+            return await anyio.to_thread.run_sync(db.fetch_one, "SELECT 1 AS one")
 
-    with pytest.raises(InterfaceError, match="closed"):
-        anyio.run(sync_call)
+        assert anyio.run(sync_call) == {"one": 1}  # and outside any app
+        assert not db.closed
+    finally:
+        db.close()
+    assert closed(url)
+
+
+def test_a_closed_database_reopens_once_under_concurrent_use(url: str) -> None:
+    """Threads that find the database closed open one new backend between them: every
+    connection they open is closed by the next close()."""
+    db = Database(url, default=False, pool_size=4)
+    try:
+        assert db.fetch_one("SELECT 1 AS one") == {"one": 1}
+        db.close()
+        barrier = threading.Barrier(8)
+
+        def query() -> Any:
+            barrier.wait()
+            return db.fetch_one("SELECT 1 AS one")
+
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(lambda _: query(), range(8))) == [{"one": 1}] * 8
+        assert not db.closed and 1 <= connections(url) <= 4  # one pool of 4 at most
+    finally:
+        db.close()
+    assert closed(url)
 
 
 # -- one connection per request -------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
 
@@ -9,7 +10,6 @@ from covet.orm import (
     CharField,
     Database,
     ImproperlyConfigured,
-    InterfaceError,
     Model,
     SynchronousOnlyError,
     get_default_database,
@@ -51,17 +51,50 @@ def test_default_database(monkeypatch: pytest.MonkeyPatch) -> None:
         forced = Database("sqlite:///:memory:", default=True)
         assert get_default_database() is forced
         forced.close()
-        assert database_module._default is None  # closing the default clears it
+        assert get_default_database() is forced  # closed, it stays the default: it reopens
+        third = Database("sqlite:///:memory:")
+        assert get_default_database() is third  # until another database is created
+        third.close()
     finally:
         first.close()
         second.close()
 
 
-def test_closed_database_refuses_work() -> None:
+async def test_a_closed_database_reopens(db_url: str, api: Any) -> None:
+    """close() is a dispose, as SQLAlchemy's: the next statement connects again (issue 11)."""
+    db = Database(db_url, default=False)
+    try:
+        for round_ in range(3):
+            await api(db, "execute", "CREATE TABLE IF NOT EXISTS t_reopen (a INTEGER)")
+            await api(db, "execute", "INSERT INTO t_reopen VALUES (1)")
+            rows = await api(db, "fetch_all", "SELECT COUNT(*) AS n FROM t_reopen")
+            assert rows[0]["n"] == round_ + 1
+            assert not db.closed
+            await api(db, "close")
+            assert db.closed
+            await api(db, "close")  # twice is fine
+
+        def in_transaction() -> None:
+            with db.transaction():
+                db.execute("INSERT INTO t_reopen VALUES (2)")
+
+        if api.is_async:  # a transaction is the first use after close() too
+            async with db.transaction():
+                await db.aexecute("INSERT INTO t_reopen VALUES (2)")
+        else:
+            await api.run(in_transaction)
+        assert await db.afetch_one("SELECT COUNT(*) AS n FROM t_reopen WHERE a = 2") == {"n": 1}
+    finally:
+        await db.aexecute("DROP TABLE t_reopen")
+        await db.aclose()
+
+
+def test_a_closed_memory_database_reopens_empty() -> None:
     db = Database("sqlite:///:memory:", default=False)
+    db.execute("CREATE TABLE t (a INTEGER)")
     db.close()
-    with pytest.raises(InterfaceError, match="closed"):
-        db.execute("SELECT 1")
+    assert db.fetch_one("SELECT COUNT(*) AS n FROM sqlite_master") == {"n": 0}
+    db.close()
 
 
 async def test_async_context_manager_and_raw_twins() -> None:

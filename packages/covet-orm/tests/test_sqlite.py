@@ -111,12 +111,15 @@ def test_file_database_pools_connections(tmp_path) -> None:
         with db.transaction():
             Item.objects.create(name="y")
             assert len(db.backend._idle) == 0  # type: ignore[attr-defined]
-        assert isinstance(db.backend._idle[0].raw, sqlite3.Connection)  # type: ignore[attr-defined]
+        raw = db.backend._idle[0].raw  # type: ignore[attr-defined]
+        assert isinstance(raw, sqlite3.Connection)
     finally:
         Item._meta.db = None
         db.close()
-    with pytest.raises(Exception, match="closed"):
-        db.execute("SELECT 1")
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        raw.execute("SELECT 1")  # close() closed the pooled connection
+    assert db.fetch_one("SELECT COUNT(*) AS n FROM test_item") == {"n": 2}  # reopened
+    db.close()
 
 
 async def test_async_operation_runs_in_one_thread_hop(tmp_path, monkeypatch) -> None:

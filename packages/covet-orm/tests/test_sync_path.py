@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from covet.orm import Database, InterfaceError, SynchronousOnlyError
+from covet.orm import Database, SynchronousOnlyError
 
 ID_SQL = {"postgres": "SELECT pg_backend_pid() AS id", "mysql": "SELECT CONNECTION_ID() AS id"}
 
@@ -95,9 +95,9 @@ async def test_sync_and_async_apis_share_one_database(sdb: Database) -> None:
         sdb.fetch_one("SELECT 4")
 
 
-def test_closed_database_refuses_sync_calls(server_db_url: str) -> None:
+def test_a_closed_database_reopens_for_sync_calls(server_db_url: str) -> None:
     db = Database(server_db_url, default=False)
     assert db.fetch_one("SELECT 1 AS one") == {"one": 1}
     db.close()
-    with pytest.raises(InterfaceError):
-        db.fetch_one("SELECT 1")
+    assert db.fetch_one("SELECT 1 AS one") == {"one": 1}
+    db.close()

@@ -24,7 +24,7 @@ from collections.abc import (
 )
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 import anyio
 import anyio.to_thread
@@ -266,6 +266,21 @@ async def _acheckin(
         await backend.arelease(conn, discard=True)
 
 
+class _Reopening:
+    """``Database.backend`` once ``close()`` has dropped it: the read that finds no instance
+    attribute opens a new backend. An open database's backend is a plain instance attribute,
+    so the hot path pays nothing for this."""
+
+    @overload
+    def __get__(self, db: None, owner: type) -> _Reopening: ...
+
+    @overload
+    def __get__(self, db: Database, owner: type) -> Backend: ...
+
+    def __get__(self, db: Database | None, owner: type) -> Backend | _Reopening:
+        return self if db is None else db._reopen()
+
+
 class Database:
     """A database reached through a URL; see ``DatabaseOptions`` for ``**options`` and defaults.
 
@@ -278,10 +293,12 @@ class Database:
         global _default
         self.url = DatabaseURL.parse(url)
         self.options = DatabaseOptions.build(self.url.query, options)
-        self.backend: Backend = backend_class(self.url.scheme)(self.url, self.options)
-        self.dialect = self.backend.dialect
+        #: ``close()`` ran and no statement has connected since (the next one reopens)
         self.closed = False
-        if default or (default is None and _default is None):
+        self._reopening = threading.Lock()
+        self._new_backend()
+        # a closed default gives way to the next Database, as if it had been dropped
+        if default or (default is None and (_default is None or _default.closed)):
             _default = self
         _databases.add(self)
 
@@ -289,34 +306,57 @@ class Database:
         return f"Database({self.url!r})"
 
     # -- lifecycle ---------------------------------------------------------------------------
+    backend = _Reopening()
+
+    def _new_backend(self) -> Backend:
+        backend: Backend = backend_class(self.url.scheme)(self.url, self.options)
+        self.__dict__["backend"] = backend  # read at C speed until close() drops it
+        self.dialect = backend.dialect
+        return backend
+
+    def _reopen(self) -> Backend:
+        with self._reopening:
+            backend: Backend | None = self.__dict__.get("backend")
+            if backend is None:
+                backend = self._new_backend()
+                self.closed = False
+            return backend
+
+    def _dropped(self) -> Backend | None:
+        """The open backend, no longer this database's (None if it is closed already)."""
+        with self._reopening:
+            backend: Backend | None = self.__dict__.pop("backend", None)
+            if backend is not None:
+                self.closed = True
+            return backend
+
     def close(self) -> None:
-        global _default
+        """Close every connection, async and sync, as SQLAlchemy's ``Engine.dispose()``: the
+        database stays usable and the next statement connects again (a second lifespan of the
+        same app, a reloaded server). A ``:memory:`` database starts empty again."""
         if _running_loop():
             if _portal():
                 _suspend(self.aclose())
                 return
             raise SynchronousOnlyError("Database.close", "Database.aclose")
-        self.closed = True
-        self.backend.close()
-        if _default is self:
-            _default = None
+        backend = self._dropped()
+        if backend is not None:
+            backend.close()
 
     async def aclose(self) -> None:
-        global _default
-        self.closed = True
-        await self.backend.aclose()
-        if _default is self:
-            _default = None
+        """The async twin of ``close()``."""
+        backend = self._dropped()
+        if backend is not None:
+            await backend.aclose()
 
     async def adisconnect(self) -> None:
-        """Close every pooled connection, async and sync; unlike ``aclose`` the database stays
-        usable (the next call connects again). covet.http apps do this for every database at
-        shutdown. Nothing happens while the test plugin's ``db`` fixture holds a connection."""
-        if self.closed or self.backend.pinned is not None:
+        """Close every pooled connection, async and sync; the next call connects again.
+        covet.http apps do this for every database at shutdown. Unlike ``aclose()``, nothing
+        happens while the test plugin's ``db`` fixture holds a connection."""
+        old: Backend | None = self.__dict__.get("backend")
+        if old is None or old.pinned is not None:
             return
-        old = self.backend
-        self.backend = backend_class(self.url.scheme)(self.url, self.options)
-        self.dialect = self.backend.dialect
+        self._new_backend()
         await old.aclose()
 
     def __enter__(self) -> Database:

@@ -11,6 +11,7 @@ import datetime as dt
 import decimal
 import enum
 import ipaddress
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -455,9 +456,22 @@ def _prep_text(value: Any) -> Any:
         ):
             raise TypeError(f"expected a string, got {type(value).__name__}")
         value = str(value)
+    if "\x00" in value:
+        raise ValueError(f"{value!r} holds a NUL character (\\x00), which no text column holds")
     if not value.isascii() and _SURROGATE.search(value):
         raise ValueError(f"{value!r} holds a lone surrogate, which is not valid text")
     return value
+
+
+def _text_errors(value: str) -> list[str]:
+    """What no text column may hold, on any database: lone surrogates (no database can store
+    them) and NUL (PostgreSQL cannot; refused everywhere so an app behaves the same on all)."""
+    errors = []
+    if "\x00" in value:
+        errors.append("must not contain NUL characters (\\x00)")
+    if not value.isascii() and _SURROGATE.search(value):
+        errors.append("holds a lone surrogate, which is not valid text")
+    return errors
 
 
 class CharField(Field[str]):
@@ -478,9 +492,10 @@ class CharField(Field[str]):
         return value
 
     def check(self, value: Any) -> list[str]:
+        errors = _text_errors(value)
         if len(value) > self.max_length:
-            return [f"at most {self.max_length} characters (it has {len(value)})"]
-        return []
+            errors.append(f"at most {self.max_length} characters (it has {len(value)})")
+        return errors
 
     def get_prep_value(self, value: Any) -> Any:
         return _prep_text(value)
@@ -493,6 +508,9 @@ class TextField(Field[str]):
         if not isinstance(value, str):
             raise TypeError(f"expected a string, got {type(value).__name__}")
         return value
+
+    def check(self, value: Any) -> list[str]:
+        return _text_errors(value)
 
     def get_prep_value(self, value: Any) -> Any:
         return _prep_text(value)
@@ -511,8 +529,9 @@ def _whole(value: float | decimal.Decimal) -> int | None:
     return whole if whole == value else None
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+# whole-value patterns, applied with fullmatch: ``$`` would also accept a trailing newline
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 
 
 class EmailField(CharField):
@@ -520,7 +539,9 @@ class EmailField(CharField):
         super().__init__(max_length=max_length, **kwargs)
 
     def check(self, value: Any) -> list[str]:
-        return super().check(value) + ([] if _EMAIL.match(value) else ["not a valid email address"])
+        return super().check(value) + (
+            [] if _EMAIL.fullmatch(value) else ["not a valid email address"]
+        )
 
 
 class URLField(CharField):
@@ -528,11 +549,11 @@ class URLField(CharField):
         super().__init__(max_length=max_length, **kwargs)
 
     def check(self, value: Any) -> list[str]:
-        return super().check(value) + ([] if _URL.match(value) else ["not a valid http(s) URL"])
+        return super().check(value) + ([] if _URL.fullmatch(value) else ["not a valid http(s) URL"])
 
 
-_SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
-_UNICODE_SLUG = re.compile(r"^[-\w]+\Z")
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+_UNICODE_SLUG = re.compile(r"[-\w]+")
 
 
 class SlugField(CharField):
@@ -549,7 +570,7 @@ class SlugField(CharField):
     def check(self, value: Any) -> list[str]:
         pattern = _UNICODE_SLUG if self.allow_unicode else _SLUG
         errors = super().check(value)
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             what = "letters" if self.allow_unicode else "ASCII letters"
             errors.append(f"a slug has only {what}, digits, hyphens and underscores")
         return errors
@@ -744,6 +765,26 @@ class JSONField(Field[Any]):
     """Any JSON-serialisable value; ``None`` is SQL NULL."""
 
     kind = "json"
+
+    def check(self, value: Any) -> list[str]:
+        # what every database stores: no NaN or Infinity (not JSON), no text that a text
+        # column refuses (PostgreSQL's jsonb has no \u0000; lone surrogates are not Unicode)
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            return [f"not JSON: {exc}"]
+        errors: set[str] = set()
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                errors.update(_text_errors(item))
+            elif isinstance(item, dict):
+                stack.extend(item)
+                stack.extend(item.values())
+            elif isinstance(item, list | tuple):
+                stack.extend(item)
+        return sorted(errors)
 
 
 class BinaryField(Field[bytes]):

@@ -145,6 +145,16 @@ def _percent_misuse(sql: str, count: int) -> str | None:
     return None
 
 
+def _unsent(error: TypeError | ValueError, sql: str, count: int) -> Exception:
+    """What to raise for an error asyncmy raised before sending anything: ``%`` misuse in the
+    SQL text, text it cannot encode (a lone surrogate: bad data, as PostgreSQL reports it), or
+    the error itself."""
+    if isinstance(error, UnicodeEncodeError):
+        return exc.DataError(f"text that is not valid Unicode (a lone surrogate): {error}", error)
+    misuse = _percent_misuse(sql, count)
+    return error if misuse is None else exc.ProgrammingError(misuse, error)
+
+
 def translate(error: BaseException) -> exc.DatabaseError | None:
     """The covet.orm error for an asyncmy (or socket) error; None for anything else."""
     if isinstance(error, myerr.Error):
@@ -183,10 +193,7 @@ class MySQLConnection(ServerConnection):
         try:
             await cur.execute(sql, params)
         except (TypeError, ValueError) as error:  # asyncmy's ``sql % params``: nothing was sent
-            misuse = _percent_misuse(sql, len(params))
-            if misuse is None:
-                raise
-            raise exc.ProgrammingError(misuse, error) from error
+            raise _unsent(error, sql, len(params)) from error
         return cur
 
     async def _do_execute(self, sql: str, params: Params) -> ExecResult:
@@ -200,10 +207,7 @@ class MySQLConnection(ServerConnection):
         try:
             await cur.executemany(sql, seq)
         except (TypeError, ValueError) as error:
-            misuse = _percent_misuse(sql, len(seq[0]))
-            if misuse is None:
-                raise
-            raise exc.ProgrammingError(misuse, error) from error
+            raise _unsent(error, sql, len(seq[0])) from error
         count: int = cur.rowcount
         return count
 

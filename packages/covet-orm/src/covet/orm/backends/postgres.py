@@ -379,6 +379,9 @@ class PsycopgConnection(SyncConnection):
                 result = fn(sql, params)
             except psycopg.Error as error:
                 result = self._failed(fn, sql, params, error)
+            except UnicodeEncodeError as error:  # encoding a parameter: nothing was sent
+                message = f"text that is not valid Unicode (a lone surrogate): {error}"
+                raise exc.DataError(message, error) from error
         finally:
             if watchdog is not None:
                 watchdog.done(id(self))

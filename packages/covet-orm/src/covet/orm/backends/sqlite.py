@@ -59,17 +59,26 @@ def _regexp(pattern: str | None, value: Any) -> bool | None:
     return _compile(pattern).search(str(value)) is not None
 
 
-def translate(error: sqlite3.Error | OverflowError) -> exc.DatabaseError:
+#: what binding and running a statement raises: sqlite3's errors, and the bare errors of values
+#: it cannot bind
+_DRIVER_ERRORS = (sqlite3.Error, OverflowError, UnicodeEncodeError)
+
+
+def translate(error: sqlite3.Error | OverflowError | UnicodeEncodeError) -> exc.DatabaseError:
     """The covet.orm error for a sqlite3 error (raise it ``from`` the original).
 
-    sqlite3 raises a bare ``OverflowError`` when binding an integer beyond 64 bits; that is bad
-    data, a ``DataError``, as PostgreSQL reports it.
+    sqlite3 raises a bare ``OverflowError`` when binding an integer beyond 64 bits and a
+    ``UnicodeEncodeError`` for text with a lone surrogate; that is bad data, a ``DataError``, as
+    PostgreSQL reports it.
     """
     message = str(error)
     cls: type[exc.DatabaseError]
     if isinstance(error, OverflowError):
         cls = exc.DataError
         message = f"integer out of range for SQLite (64-bit): {message}"
+    elif isinstance(error, UnicodeEncodeError):
+        cls = exc.DataError
+        message = f"text that is not valid Unicode (a lone surrogate): {message}"
     elif isinstance(error, sqlite3.IntegrityError):
         cls = exc.IntegrityError
     elif isinstance(error, sqlite3.OperationalError):
@@ -178,7 +187,7 @@ class SqliteConnection(SyncConnection):
     def execute(self, sql: str, params: Params = ()) -> ExecResult:
         try:
             cur = self.raw.execute(*_bind(sql, params))
-        except (sqlite3.Error, OverflowError) as error:
+        except _DRIVER_ERRORS as error:
             raise translate(error) from error
         return ExecResult(cur.rowcount, cur.lastrowid)
 
@@ -188,19 +197,19 @@ class SqliteConnection(SyncConnection):
             if order is not None:
                 seq_of_params = ([p[i] for i in order] for p in seq_of_params)
             return self.raw.executemany(text, seq_of_params).rowcount
-        except (sqlite3.Error, OverflowError) as error:
+        except _DRIVER_ERRORS as error:
             raise translate(error) from error
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         try:
             return self.raw.execute(*_bind(sql, params)).fetchall()
-        except (sqlite3.Error, OverflowError) as error:
+        except _DRIVER_ERRORS as error:
             raise translate(error) from error
 
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         try:
             row: Row | None = self.raw.execute(*_bind(sql, params)).fetchone()
-        except (sqlite3.Error, OverflowError) as error:
+        except _DRIVER_ERRORS as error:
             raise translate(error) from error
         return row
 
@@ -208,7 +217,7 @@ class SqliteConnection(SyncConnection):
         try:
             cur = self.raw.execute(*_bind(sql, params))
             rows = cur.fetchall()
-        except (sqlite3.Error, OverflowError) as error:
+        except _DRIVER_ERRORS as error:
             raise translate(error) from error
         return [d[0] for d in cur.description or ()], rows
 
@@ -216,7 +225,7 @@ class SqliteConnection(SyncConnection):
         """Rows stepped out of SQLite ``chunk_size`` at a time (sqlite3 steps as it fetches)."""
         try:
             cur = self.raw.execute(*_bind(sql, params))
-        except (sqlite3.Error, OverflowError) as error:
+        except _DRIVER_ERRORS as error:
             raise translate(error) from error
         try:
             while True:
