@@ -439,17 +439,22 @@ class Database:
             if _portal():
                 return _suspend(self.afetch_rows(sql, params))
             raise SynchronousOnlyError(method)
-        if self.query_hooks or debug_enabled():
-            return self.run(_one("fetch_all", sql, params), method)
+        obs = self._sync_observer if self.query_hooks or debug_enabled() else None
         backend = self.backend
         binding = backend.bound()
         if binding is not None:
-            rows: list[Row] = binding.conn.fetch_all(sql, params)
-            return rows
+            if obs is None:
+                rows: list[Row] = binding.conn.fetch_all(sql, params)
+                return rows
+            found: list[Row] = obs.call(binding.conn, Stmt("fetch_all", sql, params))
+            return found
         conn, held = _checkout(backend)
         discard = False
         try:
-            return conn.fetch_all(sql, params)
+            if obs is None:
+                return conn.fetch_all(sql, params)
+            fetched: list[Row] = obs.call(conn, Stmt("fetch_all", sql, params))
+            return fetched
         except _BROKEN:
             discard = True
             raise
@@ -457,18 +462,22 @@ class Database:
             _checkin(backend, conn, held, discard)
 
     async def afetch_rows(self, sql: str, params: Sequence[Any]) -> list[Row]:
-        if self.query_hooks or debug_enabled():
-            rows: list[Row] = await self.arun(_one("fetch_all", sql, params))
-            return rows
+        obs = self._async_observer if self.query_hooks or debug_enabled() else None
         backend = self.backend
         binding = backend.abound()
         if binding is not None:
-            found: list[Row] = await binding.conn.fetch_all(sql, params)
+            if obs is None:
+                rows: list[Row] = await binding.conn.fetch_all(sql, params)
+                return rows
+            found: list[Row] = await obs.acall(binding.conn, Stmt("fetch_all", sql, params))
             return found
         conn, held = await _acheckout(backend)
         discard = False
         try:
-            return await conn.fetch_all(sql, params)
+            if obs is None:
+                return await conn.fetch_all(sql, params)
+            fetched: list[Row] = await obs.acall(conn, Stmt("fetch_all", sql, params))
+            return fetched
         except _BROKEN:
             discard = True
             raise

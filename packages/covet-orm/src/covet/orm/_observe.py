@@ -34,9 +34,10 @@ TRANSACTION_METHODS = NAME_ONLY | NO_ARGS
 QueryHookFunction = Callable[["QueryEvent"], object]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class QueryEvent:
-    """One statement that ran (or failed), as hooks receive it."""
+    """One statement that ran (or failed), as hooks receive it (treat it as read-only: every
+    hook gets the same object)."""
 
     #: the SQL text, in the dialect's placeholder style (BEGIN, COMMIT, SAVEPOINT ... included)
     sql: str
