@@ -18,6 +18,7 @@ from covet.orm import (
     Model,
     QueryEvent,
     on_query,
+    sync_orm,
 )
 from covet.orm.testing import assert_num_queries, capture_queries
 
@@ -234,3 +235,23 @@ async def test_the_logger_at_debug(
     assert get.alias == db.alias
     assert get.duration > 0
     assert "failed: IntegrityError" in records[2].getMessage()
+
+
+async def test_raw_executemany_and_the_portal(db: Database) -> None:
+    p = db.param
+    events: list[QueryEvent] = []
+
+    @sync_orm
+    async def sync_calls_in_async_code() -> int:
+        n = db.executemany(
+            f"INSERT INTO {TABLE} (name, level) VALUES ({p(1)}, {p(2)})", [("x", 1), ("y", 2)]
+        )
+        assert db.fetch_one(f"SELECT COUNT(*) AS n FROM {TABLE}") == {"n": 2}
+        return n
+
+    with db.on_query(events.append):
+        assert await sync_calls_in_async_code() == 2
+    many, one = events
+    assert (many.method, many.rowcount, many.params) == ("executemany", 2, [("x", 1), ("y", 2)])
+    assert (one.method, one.rowcount) == ("fetch_columns", 1)
+    assert many.is_async and one.is_async  # the sync API ran on the task's event loop
