@@ -73,6 +73,13 @@ def sync_part() -> None:
             print("savepoint rolled back, outer transaction kept")
     post, created = Post.objects.get_or_create(title="Draft", defaults={"author": "Zed"})
     print("get_or_create:", post.title, "created" if created else "found")
+    # every statement passes one hook: count them, time them (docs/orm-observability.md)
+    with db.capture_queries() as queries:
+        Post.objects.filter(author="Alice").count()
+        list(Post.objects.filter(views__gte=5)[:2])
+    for query in queries:
+        print(f"query: {query.sql.split()[0]} -> {query.rowcount} row(s)")
+    print("queries:", len(queries))
 
 
 async def async_part() -> None:

@@ -16,4 +16,5 @@ def test_quickstart_example_runs_twice(tmp_path: Path) -> None:
         assert "posts: 10" in done.stdout
         assert "savepoint rolled back, outer transaction kept" in done.stdout
         assert "async count: 12" in done.stdout
+        assert "queries: 2" in done.stdout and "query: SELECT -> 2 row(s)" in done.stdout
     assert (tmp_path / "app.db").exists()

@@ -219,10 +219,26 @@ def test_assert_num_queries(pytester: pytest.Pytester, base_url: str) -> None:
             with assert_num_queries(1):
                 Note.objects.create(title="a")
                 list(Note.objects.all())
+
+
+        async def test_async_with(db, assert_num_queries, capture_queries):
+            async with assert_num_queries(2):
+                await Note.objects.acreate(title="a")
+                await Note.objects.aget(title="a")
+            async with capture_queries(transactions=True) as queries:
+                await Note.objects.acount()
+            assert [q.sql.split()[0] for q in queries] == ["SELECT"]
+            assert queries[0].is_async
+
+
+        async def test_async_too_few(db, assert_num_queries):
+            async with assert_num_queries(3):
+                await Note.objects.acount()
     """
     result = run(pytester, base_url, tests)
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(["*expected 1 query, ran 2:*", "*1. INSERT INTO*", "*2. SELECT*"])
+    result.stdout.fnmatch_lines(["*expected 3 queries, ran 1:*", "*1. SELECT*"])
 
 
 def test_each_xdist_worker_has_its_own_database(pytester: pytest.Pytester, base_url: str) -> None:

@@ -52,6 +52,7 @@ from covet.orm._fields import (
 from covet.orm._lifecycle import DatabaseLifespanMiddleware, RequestConnectionMiddleware
 from covet.orm._manager import Manager
 from covet.orm._model import CheckConstraint, Index, Model, UniqueConstraint
+from covet.orm._observe import QueryEvent, QueryHook, on_query
 from covet.orm._portal import SyncORMMiddleware, sync_orm
 from covet.orm._query import QuerySet
 from covet.orm._raw import RawQuerySet
@@ -188,6 +189,8 @@ __all__ = [
     "PositiveSmallIntegerField",
     "ProgrammingError",
     "Q",
+    "QueryEvent",
+    "QueryHook",
     "QuerySet",
     "Rank",
     "RawQuerySet",
@@ -226,5 +229,6 @@ __all__ = [
     "Window",
     "__version__",
     "get_default_database",
+    "on_query",
     "sync_orm",
 ]

@@ -37,6 +37,15 @@ from covet.orm._exceptions import (
     SynchronousOnlyError,
     TransactionManagementError,
 )
+from covet.orm._observe import (
+    AssertNumQueries,
+    CapturedQueries,
+    QueryHook,
+    QueryHookFunction,
+    QueryObserver,
+    debug_enabled,
+    invoke,
+)
 from covet.orm._portal import has_portal, suspend
 from covet.orm.backends.base import (
     AsyncConnection,
@@ -103,19 +112,43 @@ def _suspend(awaitable: Awaitable[T]) -> T:
     return suspend(awaitable)
 
 
-#: callables told of every query (``stmt``), in the thread that runs it: ``capture_queries``
-observers: list[Callable[[Stmt], None]] = []
+#: hooks listening to every database (``covet.orm.on_query``)
+_global_hooks: tuple[QueryHookFunction, ...] = ()
 
 
-def _observe(op: str, sql: str, params: Any) -> None:
-    if op in _NO_PARAMS or op in _NO_ARGS:
-        return  # transaction control: not a query
-    stmt = Stmt(op, sql, params)
-    for observer in list(observers):
-        observer(stmt)
+def add_query_hook(hook: QueryHookFunction, db: Database | None) -> None:
+    """Register a hook on one database, or on every database (``db=None``)."""
+    global _global_hooks
+    if db is None:
+        _global_hooks = (*_global_hooks, hook)
+        for each in list(_databases):
+            each._refresh_hooks()
+    else:
+        db._own_hooks = (*db._own_hooks, hook)
+        db._refresh_hooks()
 
 
-def _drive(gen: Op[T], conn: SyncConnection) -> T:
+def remove_query_hook(hook: QueryHookFunction, db: Database | None) -> None:
+    global _global_hooks
+    if db is None:
+        _global_hooks = _without(_global_hooks, hook)
+        for each in list(_databases):
+            each._refresh_hooks()
+    else:
+        db._own_hooks = _without(db._own_hooks, hook)
+        db._refresh_hooks()
+
+
+def _without(
+    hooks: tuple[QueryHookFunction, ...], hook: QueryHookFunction
+) -> tuple[QueryHookFunction, ...]:
+    for i, each in enumerate(hooks):
+        if each is hook or each == hook:
+            return hooks[:i] + hooks[i + 1 :]
+    return hooks
+
+
+def _drive(gen: Op[T], conn: SyncConnection, obs: QueryObserver | None = None) -> T:
     result: Any = None
     error: DatabaseError | None = None
     while True:
@@ -124,21 +157,14 @@ def _drive(gen: Op[T], conn: SyncConnection) -> T:
         except StopIteration as stop:
             value: T = stop.value
             return value
-        if observers:
-            _observe(*stmt)
         try:
-            if stmt.op in _NO_PARAMS:
-                result = getattr(conn, stmt.op)(stmt.sql)
-            elif stmt.op in _NO_ARGS:
-                result = getattr(conn, stmt.op)()
-            else:
-                result = getattr(conn, stmt.op)(stmt.sql, stmt.params)
+            result = invoke(conn, stmt) if obs is None else obs.call(conn, stmt)
             error = None
         except DatabaseError as exc:
             result, error = None, exc
 
 
-async def _adrive(gen: Op[T], conn: AsyncConnection) -> T:
+async def _adrive(gen: Op[T], conn: AsyncConnection, obs: QueryObserver | None = None) -> T:
     result: Any = None
     error: DatabaseError | None = None
     while True:
@@ -147,32 +173,27 @@ async def _adrive(gen: Op[T], conn: AsyncConnection) -> T:
         except StopIteration as stop:
             value: T = stop.value
             return value
-        if observers:
-            _observe(*stmt)
         try:
-            if stmt.op in _NO_PARAMS:
-                result = await getattr(conn, stmt.op)(stmt.sql)
-            elif stmt.op in _NO_ARGS:
-                result = await getattr(conn, stmt.op)()
+            if obs is None:
+                result = await invoke(conn, stmt)
             else:
-                result = await getattr(conn, stmt.op)(stmt.sql, stmt.params)
+                result = await obs.acall(conn, stmt)
             error = None
         except DatabaseError as exc:
             result, error = None, exc
 
 
-async def _adrive_on(gen: Op[T], conn: AsyncConnection) -> T:
+async def _adrive_on(gen: Op[T], conn: AsyncConnection, obs: QueryObserver | None) -> T:
     """Drive with the async loop, or hand the whole operation to a connection that can run it
-    in its own thread in one hop (aiosqlite: ``drive``)."""
+    in its own thread in one hop (aiosqlite: ``drive``). Observed operations always use the
+    async loop, so hooks run in the calling task (its context: the current span, ...)."""
     drive = getattr(conn, "drive", None)
-    if drive is not None:
+    if drive is not None and obs is None:
         result: T = await drive(_drive, gen)
         return result
-    return await _adrive(gen, conn)
+    return await _adrive(gen, conn, obs)
 
 
-_NO_PARAMS = frozenset({"savepoint", "release", "rollback_to"})
-_NO_ARGS = frozenset({"commit", "rollback"})
 _BROKEN = (OperationalError, InterfaceError)
 
 
@@ -289,12 +310,22 @@ class Database:
     database of models without ``Meta.db`` unless ``default=False``.
     """
 
-    def __init__(self, url: str, *, default: bool | None = None, **options: Any) -> None:
+    def __init__(
+        self, url: str, *, default: bool | None = None, alias: str | None = None, **options: Any
+    ) -> None:
         global _default
         self.url = DatabaseURL.parse(url)
+        #: the name logs, query events and spans give this database (default: the URL's
+        #: database name, or the SQLite file's name)
+        self.alias = alias or _default_alias(self.url)
         self.options = DatabaseOptions.build(self.url.query, options)
         #: ``close()`` ran and no statement has connected since (the next one reopens)
         self.closed = False
+        self._own_hooks: tuple[QueryHookFunction, ...] = ()
+        #: the hooks every statement is reported to: this database's and the global ones
+        self.query_hooks: tuple[QueryHookFunction, ...] = _global_hooks
+        self._sync_observer = QueryObserver(self, False)
+        self._async_observer = QueryObserver(self, True)
         self._reopening = threading.Lock()
         self._new_backend()
         # a closed default gives way to the next Database, as if it had been dropped
@@ -304,6 +335,27 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.url!r})"
+
+    # -- observability -----------------------------------------------------------------------
+    def on_query(self, hook: QueryHookFunction) -> QueryHook:
+        """Call ``hook(event)`` (a ``QueryEvent``) after every statement this database runs,
+        in the thread or task that ran it; ``remove()`` the returned ``QueryHook``, or use it
+        as a context manager, to stop. An exception the hook raises propagates to the caller."""
+        return QueryHook(hook, self)
+
+    def capture_queries(self, *, transactions: bool = False) -> CapturedQueries:
+        """``with db.capture_queries() as queries:`` (or ``async with``): the ``QueryEvent``
+        of every statement this database ran in the block; transaction control only with
+        ``transactions=True``."""
+        return CapturedQueries(self, transactions=transactions)
+
+    def assert_num_queries(self, expected: int, *, transactions: bool = False) -> CapturedQueries:
+        """``with db.assert_num_queries(2):`` (or ``async with``) raises ``AssertionError``,
+        listing the queries, unless the block ran exactly ``expected`` of them."""
+        return AssertNumQueries(expected, self, transactions=transactions)
+
+    def _refresh_hooks(self) -> None:
+        self.query_hooks = (*self._own_hooks, *_global_hooks)
 
     # -- lifecycle ---------------------------------------------------------------------------
     backend = _Reopening()
@@ -379,19 +431,20 @@ class Database:
                 return _suspend(self.arun(gen, atomic=atomic))
             gen.close()
             raise SynchronousOnlyError(method, hint)
+        obs = self._sync_observer if self.query_hooks or debug_enabled() else None
         backend = self.backend
         binding = backend.bound()
         if binding is not None:  # inside a transaction: atomic already (no savepoint, as Django)
-            return _drive(gen, binding.conn)
+            return _drive(gen, binding.conn, obs)
         if atomic:
             with self.transaction():
                 bound = backend.bound()
                 assert bound is not None
-                return _drive(gen, bound.conn)
+                return _drive(gen, bound.conn, obs)
         conn, held = _checkout(backend)
         discard = False
         try:
-            return _drive(gen, conn)
+            return _drive(gen, conn, obs)
         except _BROKEN:
             discard = True
             raise
@@ -400,19 +453,20 @@ class Database:
 
     async def arun(self, gen: Op[T], *, atomic: bool = False) -> T:
         """Drive an operation with the async API."""
+        obs = self._async_observer if self.query_hooks or debug_enabled() else None
         backend = self.backend
         binding = backend.abound()
         if binding is not None:  # inside a transaction: atomic already (no savepoint, as Django)
-            return await _adrive_on(gen, binding.conn)
+            return await _adrive_on(gen, binding.conn, obs)
         if atomic:
             async with self.transaction():
                 bound = backend.abound()
                 assert bound is not None
-                return await _adrive_on(gen, bound.conn)
+                return await _adrive_on(gen, bound.conn, obs)
         conn, held = await _acheckout(backend)
         discard = False
         try:
-            return await _adrive_on(gen, conn)
+            return await _adrive_on(gen, conn, obs)
         except _BROKEN:
             discard = True
             raise
@@ -425,17 +479,22 @@ class Database:
             if _portal():
                 return _suspend(self.afetch_rows(sql, params))
             raise SynchronousOnlyError(method)
-        if observers:
-            _observe("fetch_all", sql, params)
+        obs = self._sync_observer if self.query_hooks or debug_enabled() else None
         backend = self.backend
         binding = backend.bound()
         if binding is not None:
-            rows: list[Row] = binding.conn.fetch_all(sql, params)
-            return rows
+            if obs is None:
+                rows: list[Row] = binding.conn.fetch_all(sql, params)
+                return rows
+            found: list[Row] = obs.call(binding.conn, Stmt("fetch_all", sql, params))
+            return found
         conn, held = _checkout(backend)
         discard = False
         try:
-            return conn.fetch_all(sql, params)
+            if obs is None:
+                return conn.fetch_all(sql, params)
+            fetched: list[Row] = obs.call(conn, Stmt("fetch_all", sql, params))
+            return fetched
         except _BROKEN:
             discard = True
             raise
@@ -443,17 +502,22 @@ class Database:
             _checkin(backend, conn, held, discard)
 
     async def afetch_rows(self, sql: str, params: Sequence[Any]) -> list[Row]:
-        if observers:
-            _observe("fetch_all", sql, params)
+        obs = self._async_observer if self.query_hooks or debug_enabled() else None
         backend = self.backend
         binding = backend.abound()
         if binding is not None:
-            rows: list[Row] = await binding.conn.fetch_all(sql, params)
-            return rows
+            if obs is None:
+                rows: list[Row] = await binding.conn.fetch_all(sql, params)
+                return rows
+            found: list[Row] = await obs.acall(binding.conn, Stmt("fetch_all", sql, params))
+            return found
         conn, held = await _acheckout(backend)
         discard = False
         try:
-            return await conn.fetch_all(sql, params)
+            if obs is None:
+                return await conn.fetch_all(sql, params)
+            fetched: list[Row] = await obs.acall(conn, Stmt("fetch_all", sql, params))
+            return fetched
         except _BROKEN:
             discard = True
             raise
@@ -471,17 +535,22 @@ class Database:
                 yield from _suspended_stream(self.astream(sql, params, chunk_size))
                 return
             raise SynchronousOnlyError(method)
-        if observers:
-            _observe("stream", sql, params)
+        obs = self._sync_observer if self.query_hooks or debug_enabled() else None
         backend = self.backend
         binding = backend.bound()
         if binding is not None:
-            yield from binding.conn.stream(sql, params, chunk_size)
+            if obs is None:
+                yield from binding.conn.stream(sql, params, chunk_size)
+            else:
+                yield from obs.stream(binding.conn, Stmt("stream", sql, params), chunk_size)
             return
         conn = backend.acquire()
         discard = False
         try:
-            yield from conn.stream(sql, params, chunk_size)
+            if obs is None:
+                yield from conn.stream(sql, params, chunk_size)
+            else:
+                yield from obs.stream(conn, Stmt("stream", sql, params), chunk_size)
         except _BROKEN:
             discard = True
             raise
@@ -492,19 +561,20 @@ class Database:
         self, sql: str, params: Sequence[Any], chunk_size: int
     ) -> AsyncGenerator[list[Row], None]:
         """The async twin of ``stream``."""
-        if observers:
-            _observe("stream", sql, params)
+        obs = self._async_observer if self.query_hooks or debug_enabled() else None
         backend = self.backend
         binding = backend.abound()
         if binding is not None:
-            async with contextlib.aclosing(binding.conn.stream(sql, params, chunk_size)) as rows:
+            async with contextlib.aclosing(
+                _astream_on(binding.conn, obs, sql, params, chunk_size)
+            ) as rows:
                 async for chunk in rows:
                     yield chunk
             return
         conn = await backend.aacquire()
         discard = False
         try:
-            async with contextlib.aclosing(conn.stream(sql, params, chunk_size)) as rows:
+            async with contextlib.aclosing(_astream_on(conn, obs, sql, params, chunk_size)) as rows:
                 async for chunk in rows:
                     yield chunk
         except _BROKEN:
@@ -602,6 +672,24 @@ class Database:
                 )
             return
         binding.callbacks.append(callback)
+
+
+def _astream_on(
+    conn: AsyncConnection,
+    obs: QueryObserver | None,
+    sql: str,
+    params: Sequence[Any],
+    chunk_size: int,
+) -> AsyncGenerator[list[Row], None]:
+    if obs is None:
+        return conn.stream(sql, params, chunk_size)
+    return obs.astream(conn, Stmt("stream", sql, params), chunk_size)
+
+
+def _default_alias(url: DatabaseURL) -> str:
+    if url.scheme == "sqlite":
+        return url.database.rsplit("/", 1)[-1] or ":memory:"
+    return url.database or url.scheme
 
 
 def _suspended_stream(chunks: AsyncGenerator[list[Row], None]) -> Iterator[list[Row]]:
@@ -736,12 +824,17 @@ class Transaction:
             self._suspended = True
             _suspend(self.__aenter__())
             return self
-        backend = self.db.backend
+        db = self.db
+        obs = db._sync_observer if db.query_hooks or debug_enabled() else None
+        backend = db.backend
         binding = backend.bound()
         if binding is None:
             conn, self._held = _checkout(backend)
             try:
-                conn.begin()
+                if obs is None:
+                    conn.begin()
+                else:
+                    obs.call(conn, Stmt("begin", ""))
             except BaseException:
                 # whether BEGIN took effect is unknown: never pool a connection that may be
                 # inside a transaction (the next user's autocommit writes would never commit)
@@ -751,7 +844,11 @@ class Transaction:
             self._binding.depth = 1
         else:
             self._enter_savepoint(binding)
-            binding.conn.savepoint(self._savepoint)
+            assert self._savepoint is not None
+            if obs is None:
+                binding.conn.savepoint(self._savepoint)
+            else:
+                obs.call(binding.conn, Stmt("savepoint", self._savepoint))
         return self
 
     def __exit__(
@@ -761,13 +858,15 @@ class Transaction:
             _suspend(self.__aexit__(et, e, tb))
             return
         binding = self._leaving(et)
+        db = self.db
+        obs = db._sync_observer if db.query_hooks or debug_enabled() else None
         if self._savepoint is not None:
-            _drive(_leave(self._savepoint, et), binding.conn)
+            _drive(_leave(self._savepoint, et), binding.conn, obs)
             return
-        backend = self.db.backend
+        backend = db.backend
         discard = True  # unless the steps below say otherwise (Ctrl-C mid-COMMIT: drop it)
         try:
-            outcome = _drive(_leave(None, et), binding.conn)
+            outcome = _drive(_leave(None, et), binding.conn, obs)
             discard = outcome.discard
         finally:
             assert self._token is not None
@@ -781,12 +880,17 @@ class Transaction:
 
     # -- async -------------------------------------------------------------------------------
     async def __aenter__(self) -> Transaction:
-        backend = self.db.backend
+        db = self.db
+        obs = db._async_observer if db.query_hooks or debug_enabled() else None
+        backend = db.backend
         binding = backend.abound()
         if binding is None:
             conn, self._held = await _acheckout(backend)
             try:
-                await conn.begin()
+                if obs is None:
+                    await conn.begin()
+                else:
+                    await obs.acall(conn, Stmt("begin", ""))
             except BaseException:
                 # cancelled or failed: BEGIN may have taken effect, so the connection is dropped
                 with anyio.CancelScope(shield=True):
@@ -796,23 +900,29 @@ class Transaction:
             self._binding.depth = 1
         else:
             self._enter_savepoint(binding)
-            await binding.conn.savepoint(self._savepoint)
+            assert self._savepoint is not None
+            if obs is None:
+                await binding.conn.savepoint(self._savepoint)
+            else:
+                await obs.acall(binding.conn, Stmt("savepoint", self._savepoint))
         return self
 
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         binding = self._leaving(et)
+        db = self.db
+        obs = db._async_observer if db.query_hooks or debug_enabled() else None
         # leaving because of an error or a cancellation: the ROLLBACK must not be cancelled too
         if self._savepoint is not None:
             with anyio.CancelScope(shield=et is not None):
-                await _adrive(_leave(self._savepoint, et), binding.conn)
+                await _adrive(_leave(self._savepoint, et), binding.conn, obs)
             return
-        backend = self.db.backend
+        backend = db.backend
         discard = True
         try:
             with anyio.CancelScope(shield=et is not None):
-                outcome = await _adrive(_leave(None, et), binding.conn)
+                outcome = await _adrive(_leave(None, et), binding.conn, obs)
             discard = outcome.discard
         finally:
             assert self._token is not None

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from covet.orm import _database
-from covet.orm._database import Database, Stmt
+from covet.orm._database import Database
+from covet.orm._observe import AssertNumQueries, CapturedQueries
 
 if TYPE_CHECKING:
     from covet.orm._model import Model
@@ -19,25 +18,16 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
-class CapturedQueries(list[Stmt]):
-    """The queries run inside ``capture_queries()``, in order."""
-
-    def __str__(self) -> str:
-        return "\n".join(
-            f"{i}. {stmt.sql}  {list(stmt.params)!r}" for i, stmt in enumerate(self, 1)
-        )
+def capture_queries(*, transactions: bool = False) -> CapturedQueries:
+    """``with capture_queries() as queries:`` (or ``async with``): every statement any database,
+    thread or task runs while the block runs; ``Database.capture_queries`` watches one."""
+    return CapturedQueries(None, transactions=transactions)
 
 
-@contextlib.contextmanager
-def capture_queries() -> Iterator[CapturedQueries]:
-    """Collect every query any thread or task runs while the block runs."""
-    captured = CapturedQueries()
-    observer: Callable[[Stmt], None] = captured.append
-    _database.observers.append(observer)
-    try:
-        yield captured
-    finally:
-        _database.observers.remove(observer)
+def assert_num_queries(expected: int, *, transactions: bool = False) -> AssertNumQueries:
+    """``with assert_num_queries(2):`` (or ``async with``) over every database: raises
+    ``AssertionError`` listing the queries unless the block ran exactly ``expected``."""
+    return AssertNumQueries(expected, None, transactions=transactions)
 
 
 def isolated_database_url(url: str, worker: str | None = None) -> str:

@@ -9,9 +9,11 @@ Fixtures (docs/testing.md):
   async tests.
 * ``transactional_db``: real commits (for code that needs them: ``on_commit`` callbacks, several
   connections); the tables of ``covet_models`` are emptied afterwards.
-* ``assert_num_queries``: ``with assert_num_queries(2): ...`` fails the test unless the block ran
-  exactly that many queries (transaction control statements are not counted); the captured
-  queries are in the failure message.
+* ``assert_num_queries``: ``with assert_num_queries(2): ...`` (or ``async with``) fails the test
+  unless the block ran exactly that many queries on any database (transaction control statements
+  are not counted); the captured queries are in the failure message.
+* ``capture_queries``: ``with capture_queries() as queries: ...`` (or ``async with``) collects
+  the ``QueryEvent`` of every query any database runs in the block.
 * ``covet_database_url`` (session): the URL of this run's test database: ``--covet-db-url``, else
   ``COVET_TEST_DATABASE_URL``, else the ``covet_db_url`` ini option, else a SQLite file in the
   run's temporary directory. On PostgreSQL and MariaDB the database named in the URL gets a
@@ -27,7 +29,6 @@ Fixtures (docs/testing.md):
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,9 +37,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from covet.orm._database import Database
+from covet.orm._observe import AssertNumQueries, CapturedQueries
 from covet.orm._pinned import ConnectionHost, PinnedTransaction
 from covet.orm._testdb import (
-    CapturedQueries,
+    assert_num_queries,
     capture_queries,
     create_test_database,
     drop_test_database,
@@ -50,7 +52,9 @@ if TYPE_CHECKING:
     from covet.orm._model import Model
 
 __all__ = [
+    "AssertNumQueries",
     "CapturedQueries",
+    "assert_num_queries",
     "capture_queries",
     "create_test_database",
     "drop_test_database",
@@ -137,17 +141,21 @@ def transactional_db(covet_db: Database, covet_models: list[type[Model]]) -> Ite
         empty_tables(covet_db, covet_models)
 
 
-@pytest.fixture
-def assert_num_queries() -> Callable[[int], contextlib.AbstractContextManager[CapturedQueries]]:
-    @contextlib.contextmanager
-    def check(expected: int) -> Iterator[CapturedQueries]:
-        with capture_queries() as captured:
-            yield captured
-        if len(captured) != expected:
-            pytest.fail(
-                f"expected {expected} quer{'y' if expected == 1 else 'ies'}, "
-                f"ran {len(captured)}:\n{captured}",
-                pytrace=False,
-            )
+class _FailingCount(AssertNumQueries):
+    """The fixture's check: a test failure with the queries, not an assertion traceback."""
+
+    def fail(self, message: str) -> None:
+        pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture(name="assert_num_queries")
+def _assert_num_queries_fixture() -> Callable[..., AssertNumQueries]:
+    def check(expected: int, *, transactions: bool = False) -> AssertNumQueries:
+        return _FailingCount(expected, None, transactions=transactions)
 
     return check
+
+
+@pytest.fixture(name="capture_queries")
+def _capture_queries_fixture() -> Callable[..., CapturedQueries]:
+    return capture_queries

@@ -1,0 +1,1 @@
+"""Peers of relations.py: one module each, with IS_ASYNC and make(cfg)."""
