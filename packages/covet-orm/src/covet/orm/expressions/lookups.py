@@ -295,6 +295,8 @@ def build_lookup(scope: Scope, key: str, value: Any) -> Expr:
             try:
                 return Lookup(lhs, "exact", field.get_prep_value(value))
             except (TypeError, ValueError) as error:
+                if type(value) is str and "\x00" in value and field.kind in ("varchar", "text"):
+                    return NoMatch()  # text holding NUL: no stored value equals it
                 raise ValidationError({key: [f"{key}={_short(value)}: {error}"]}) from None
     parts = key.split("__")
     lhs = scope.ref(parts[0])
@@ -391,6 +393,9 @@ def prepare(scope: Scope, lhs: Expr, lookup: str, value: Any, key: str) -> Expr:
 
 
 _NOTHING: Any = object()
+#: lookups a value holding NUL cannot satisfy on a text column (ordering and regexes still
+#: refuse it: they are not equality)
+_NUL_MATCHES_NOTHING = frozenset({*_LIKE, "exact", "iexact", "in"})
 
 
 def _prep_one(
@@ -399,6 +404,14 @@ def _prep_one(
     """One value of a lookup as the column's type; ``_NOTHING`` if no stored value can match."""
     if isinstance(value, Expr):
         return value.resolve(scope)
+    if (
+        type(value) is str
+        and "\x00" in value
+        and lookup in _NUL_MATCHES_NOTHING
+        and not is_json
+        and (lookup in _TEXT or (field is not None and field.kind in ("varchar", "text")))
+    ):
+        return _NOTHING  # no text column holds NUL (PostgreSQL cannot; full_clean refuses it)
     if lookup in _TEXT:
         from covet.orm._fields import _prep_text
 
