@@ -55,6 +55,7 @@ from covet.orm._model import CheckConstraint, Index, Model, UniqueConstraint
 from covet.orm._portal import SyncORMMiddleware, sync_orm
 from covet.orm._query import QuerySet
 from covet.orm._raw import RawQuerySet
+from covet.orm._schema import InvalidBody, ModelSchema, Partial
 from covet.orm.backends.base import DatabaseOptions
 from covet.orm.expressions import (
     Avg,
@@ -167,6 +168,7 @@ __all__ = [
     "IntegerField",
     "IntegrityError",
     "InterfaceError",
+    "InvalidBody",
     "JSONField",
     "Lag",
     "LastValue",
@@ -178,11 +180,13 @@ __all__ = [
     "Max",
     "Min",
     "Model",
+    "ModelSchema",
     "MultipleObjectsReturned",
     "NotSupportedError",
     "ORMError",
     "OperationalError",
     "OrderBy",
+    "Partial",
     "PositiveBigIntegerField",
     "PositiveIntegerField",
     "PositiveSmallIntegerField",
