@@ -11,7 +11,7 @@ from covet.orm._database import Database, Op, Stmt, get_default_database
 from covet.orm._fields import NOT_PROVIDED, BigAutoField, CharField, Field
 from covet.orm._manager import BaseManager, Manager
 from covet.orm._query import QuerySet
-from covet.orm._schema import ADAPTER, spec_of_class
+from covet.orm._schema import ADAPTER, spec_of, spec_of_class
 from covet.orm.expressions import Q
 from covet.orm.sql import compiler
 
@@ -298,6 +298,12 @@ class Model(metaclass=ModelBase):
             title = "".join(part.title() for n in (inc or exc_) for part in n.split("_"))
             name = cls.__name__ + ("" if inc is not None or not exc_ else "Without") + title
         return spec_of_class(cls, name, inc, exc_, partial)
+
+    def __covet_json__(self) -> dict[str, Any]:
+        """``to_dict()`` written as JSON (covet.http renders a returned model with it):
+        datetimes in ISO 8601, Decimal and UUID as strings, durations in seconds, bytes in
+        base64."""
+        return spec_of(type(self)).dump(self, loaded=True)
 
     def full_clean(self, exclude: Iterable[str] = ()) -> None:
         """Validate every field; raise ``ValidationError`` with all messages per field."""

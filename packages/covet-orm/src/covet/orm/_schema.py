@@ -138,11 +138,12 @@ class Spec:
         return out
 
     # -- responses ---------------------------------------------------------------------------
-    def dump(self, value: Any) -> dict[str, Any]:
+    def dump(self, value: Any, *, loaded: bool = False) -> dict[str, Any]:
         """The JSON-ready fields of a model instance (or a dict, or an object) in the selection.
 
         A deferred field is never loaded here (no hidden query): a field missing from the
-        result is an error, except a generated one not yet read back after ``save()``."""
+        result is an error, except a generated one not yet read back after ``save()``;
+        ``loaded``: leave every missing field out instead, as ``to_dict()`` does."""
         from covet.orm._model import Model
 
         if isinstance(value, Model):
@@ -155,7 +156,7 @@ class Spec:
         for name, encode, generated in self.encoders:
             item = source.get(name, _MISSING)
             if item is _MISSING:
-                if generated:
+                if generated or loaded:
                     continue
                 raise TypeError(
                     f"the result has no {self.model.__name__}.{name} (deferred by only()/defer()"
