@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import re
 import uuid
 from typing import Any
 
@@ -36,6 +37,7 @@ from covet.orm import (
     TimeField,
     UUIDField,
     ValidationError,
+    json_schema,
 )
 from covet.orm._schema import ADAPTER, spec_of
 
@@ -240,3 +242,28 @@ def test_json_schemas_for_reading_writing_and_patching() -> None:
     assert read["properties"]["price"] == {"type": "string", "format": "decimal", "default": "1.00"}
     assert read["properties"]["blob"]["anyOf"][0]["contentEncoding"] == "base64"
     assert "required" not in components["GadgetPatch"]
+
+
+@json_schema(pattern=r"\S")
+def _not_blank(value: str) -> None:
+    if not re.search(r"\S", value, re.ASCII):
+        raise ValueError("must have a non-blank character")
+
+
+def test_a_validator_declares_the_rule_it_enforces_in_the_document() -> None:
+    class Memo(Model):
+        title = CharField(max_length=9, validators=[_not_blank])
+        slug = SlugField()
+
+        class Meta:
+            table_name = "bodies_memo"
+
+    _, components = ADAPTER.json_schemas([(Memo, "validation")], "{model}")
+    properties = components["MemoWrite"]["properties"]
+    assert properties["title"] == {"type": "string", "maxLength": 9, "pattern": r"\S"}
+    assert _errors({"title": " ", "slug": "a"}, Memo) == {
+        "body/title": ("must have a non-blank character", "value_error")
+    }
+    slug = re.compile(properties["slug"]["pattern"])  # what the field accepts, no more
+    assert slug.search("a-b_1") and not slug.search("a\n") and not slug.search("a b")
+    assert "body/slug" in _errors({"title": "t", "slug": "a\n"}, Memo)

@@ -1,6 +1,7 @@
 """covet.orm: Django-style models with a first-class sync API and a real async API."""
 
 from covet.orm.__about__ import __version__
+from covet.orm._bodies import json_schema
 from covet.orm._database import Database, Transaction, get_default_database
 from covet.orm._exceptions import (
     DatabaseError,
@@ -230,5 +231,6 @@ __all__ = [
     "Window",
     "__version__",
     "get_default_database",
+    "json_schema",
     "sync_orm",
 ]

@@ -19,7 +19,7 @@ import decimal
 import enum
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from covet.orm import _fields as f
 
@@ -184,12 +184,35 @@ def encoder(field: f.Field[Any]) -> Encode | None:
     return None
 
 
-def json_schema(field: f.Field[Any], *, write: bool) -> dict[str, Any]:
+V = TypeVar("V", bound=Callable[[Any], None])
+
+
+def json_schema(**keywords: Any) -> Callable[[V], V]:
+    """Declare the JSON Schema keywords a field validator enforces, so that the OpenAPI document
+    promises what the server checks::
+
+        @json_schema(pattern=r"\\S")
+        def not_blank(value: str) -> None:
+            if not re.search(r"\\S", value, re.ASCII):
+                raise ValueError("must have a non-blank character")
+
+    The function stays a plain module-level function (migration files refer to it by name)."""
+
+    def mark(check: V) -> V:
+        setattr(check, "__covet_json_schema__", dict(keywords))  # noqa: B010
+        return check
+
+    return mark
+
+
+def field_schema(field: f.Field[Any], *, write: bool) -> dict[str, Any]:
     """The JSON Schema of ``field``'s value in a request body (``write``) or a response."""
     if isinstance(field, f.GeneratedField):
-        schema = json_schema(field.output_field, write=write)
+        schema = field_schema(field.output_field, write=write)
         return {"anyOf": [schema, {"type": "null"}]}
     schema = _base_schema(field, write=write)
+    for check in field.validators:
+        schema.update(getattr(check, "__covet_json_schema__", None) or {})
     if field.choices is not None:
         encode = encoder(field) or _any
         schema["enum"] = [encode(choice) for choice in field.choices]
@@ -232,7 +255,10 @@ def _base_schema(field: f.Field[Any], *, write: bool) -> dict[str, Any]:
     if isinstance(field, f.URLField):
         return {"type": "string", "format": "uri", "maxLength": field.max_length}
     if isinstance(field, f.SlugField):
-        pattern = r"^[-\w]+$" if field.allow_unicode else r"^[-a-zA-Z0-9_]+$"
+        # "(?![\s\S])": the end of the text, in ECMA and Python regexes alike ("$" would
+        # let a final newline through in Python)
+        chars = r"[-\w]" if field.allow_unicode else r"[-a-zA-Z0-9_]"
+        pattern = rf"^{chars}+(?![\s\S])"
         return {"type": "string", "maxLength": field.max_length, "pattern": pattern}
     if isinstance(field, f.CharField):
         return {"type": "string", "maxLength": field.max_length}

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from covet.orm import _exceptions as exc
-from covet.orm._bodies import BadValue, decoder, encoder, json_schema
+from covet.orm._bodies import BadValue, decoder, encoder, field_schema
 from covet.orm._fields import DecimalField
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ class Spec:
         return {
             "type": "object",
             "title": self.name,
-            "properties": {fd.name: json_schema(fd, write=False) for fd in self.read},
+            "properties": {fd.name: field_schema(fd, write=False) for fd in self.read},
             "required": [fd.name for fd in self.read if not fd.generated],
         }
 
@@ -179,7 +179,7 @@ class Spec:
         schema: dict[str, Any] = {
             "type": "object",
             "title": title,
-            "properties": {fd.name: json_schema(fd, write=True) for fd in self.write},
+            "properties": {fd.name: field_schema(fd, write=True) for fd in self.write},
             "additionalProperties": False,
         }
         required = [fd.name for fd in self.write if fd.name in self.required]
