@@ -1,6 +1,6 @@
 """covet-orm models as covet-http request and response bodies (issue 12 §3): ``data: Article``,
 ``Partial[Article]``, ``Article.schema(...)``, model instances and QuerySets as results, and their
-OpenAPI components. SQLite through TestClient; one end-to-end run on PostgreSQL."""
+OpenAPI components. SQLite through TestClient; end to end on PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
@@ -326,17 +326,22 @@ def test_an_async_handler_never_evaluates_a_queryset_with_the_blocking_api(db: D
     assert [a["title"] for a in TestClient(app).get("/strict").json()] == ["Hi"]
 
 
-@pytest.fixture
-def postgres() -> Iterator[Database]:
-    variable = "COVET_TEST_POSTGRES_URL"
-    base = os.environ.get(variable, "postgresql://postgres@127.0.0.1:5432/test")
-    url = isolated_database_url(base, f"bodies_{os.getpid()}")
+SERVERS = {
+    "postgres": ("COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    "mysql": ("COVET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+}
+
+
+@pytest.fixture(params=list(SERVERS))
+def server(request: pytest.FixtureRequest) -> Iterator[Database]:
+    variable, default = SERVERS[request.param]
+    url = isolated_database_url(os.environ.get(variable, default), f"bodies_{os.getpid()}")
     try:
         create_test_database(url)
     except Exception as exc:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"postgres unreachable: {exc}")
-        pytest.skip(f"postgres unreachable ({exc}); set {variable}")
+            pytest.fail(f"{request.param} unreachable: {exc}")
+        pytest.skip(f"{request.param} unreachable ({exc}); set {variable}")
     database = Database(url, default=True)
     database.create_tables([Article])
     try:
@@ -346,7 +351,7 @@ def postgres() -> Iterator[Database]:
         drop_test_database(url)
 
 
-def test_postgres_end_to_end(postgres: Database) -> None:
+def test_end_to_end_on_a_server(server: Database) -> None:
     with TestClient(make_app()) as client:
         created = client.post(
             "/articles", json={"title": "Pg", "price": 9.99, "meta": {"n": [1, 2]}}
