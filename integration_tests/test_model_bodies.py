@@ -114,6 +114,10 @@ def make_app() -> Covet:
     async def read(pk: int) -> Article:
         return await Article.objects.aget(pk=pk)
 
+    @app.get("/raw", response_model=list[ArticlePublic])
+    async def raw() -> Any:
+        return Article.objects.raw("SELECT * FROM bodies_article ORDER BY id DESC")
+
     @app.get("/titles")
     async def titles() -> Any:
         return Article.objects.values_list("title", flat=True)
@@ -251,6 +255,7 @@ def test_querysets_and_instances_render_as_json(client: TestClient) -> None:
     one = client.get(f"/articles/{listing[0]['id']}").json()
     assert one["price"] == "0.00" and one["status"] == "draft"
     assert client.get("/titles").json() == ["One", "Two"]
+    assert [a["title"] for a in client.get("/raw").json()] == ["Two", "One"]
     assert client.get("/articles/999").status_code == 404
 
 
