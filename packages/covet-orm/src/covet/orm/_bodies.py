@@ -250,10 +250,13 @@ def _base_schema(field: f.Field[Any], *, write: bool) -> dict[str, Any]:
         return {"type": "string", "contentEncoding": "base64"}
     if isinstance(field, f.EnumField):
         return {"enum": [member.value for member in field.enum_type]}
+    # the fields' own patterns, not "format": "email"/"uri", which promise more than they check
     if isinstance(field, f.EmailField):
-        return {"type": "string", "format": "email", "maxLength": field.max_length}
+        return {"type": "string", "maxLength": field.max_length, "pattern": f._EMAIL.pattern}
     if isinstance(field, f.URLField):
-        return {"type": "string", "format": "uri", "maxLength": field.max_length}
+        # _URL, case-insensitive "http(s)" spelled out (JSON Schema has no flags)
+        pattern = f._URL.pattern.replace("https?", "[hH][tT][tT][pP][sS]?", 1)
+        return {"type": "string", "maxLength": field.max_length, "pattern": pattern}
     if isinstance(field, f.SlugField):
         # "(?![\s\S])": the end of the text, in ECMA and Python regexes alike ("$" would
         # let a final newline through in Python)
