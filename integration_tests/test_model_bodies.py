@@ -118,6 +118,10 @@ def make_app() -> Covet:
     async def raw() -> Any:
         return Article.objects.raw("SELECT * FROM bodies_article ORDER BY id DESC")
 
+    @app.post("/bulk")
+    async def bulk(items: list[Article], note: Partial[Article] | None = None) -> Any:
+        return {"titles": [a.title for a in items], "note": None if note is None else note.values}
+
     @app.get("/titles")
     async def titles() -> Any:
         return Article.objects.values_list("title", flat=True)
@@ -185,10 +189,10 @@ def test_every_field_error_is_listed(client: TestClient) -> None:
     )
     assert errors["body/title"][0].startswith("at most 20 characters")
     assert errors["body/kind"] == ("'poem' is not one of the choices", "value_error")
-    assert errors["body/status"] == ("Input should be one of 'draft', 'live'", "type_error")
+    assert errors["body/status"] == ("Input should be one of 'draft', 'live'", "enum")
     assert errors["body/price"] == ("at most 2 decimal places", "value_error")
-    assert errors["body/ref"] == ("Input should be a valid UUID", "type_error")
-    assert errors["body/pinned"] == ("Input should be a valid boolean", "type_error")
+    assert errors["body/ref"] == ("Input should be a valid UUID", "uuid_parsing")
+    assert errors["body/pinned"] == ("Input should be a valid boolean", "bool_type")
     for read_only in ("id", "views", "created"):
         assert errors[f"body/{read_only}"] == ("read-only field: the server sets it", "read_only")
     message, kind = errors["body/colour"]
@@ -208,7 +212,7 @@ def test_required_null_and_validators(client: TestClient) -> None:
         "body/title": ("do not shout", "value_error")
     }
     assert _errors(client.post("/articles", json={"title": 5})) == {
-        "body/title": ("Input should be a valid string", "type_error")
+        "body/title": ("Input should be a valid string", "string_type")
     }
     assert _errors(client.post("/articles", json=["title"])) == {
         "body": ("Input should be a Article object", "model_type")
@@ -373,3 +377,13 @@ def test_end_to_end_on_a_server(server: Database) -> None:
         )
     stored = Article.objects.get(pk=pk)
     assert stored.status is Status.LIVE and stored.subtitle == "s"
+
+
+def test_lists_of_models_and_optional_partials(client: TestClient) -> None:
+    reply = client.post("/bulk", json={"items": [{"title": "a"}, {"title": "b"}]})
+    assert reply.json() == {"titles": ["a", "b"], "note": None}
+    reply = client.post("/bulk", json={"items": [], "note": {"pinned": True}})
+    assert reply.json() == {"titles": [], "note": {"pinned": True}}
+    assert _errors(client.post("/bulk", json={"items": [{"title": "a"}, {"title": 1}]})) == {
+        "body/items/1/title": ("Input should be a valid string", "string_type")
+    }

@@ -126,20 +126,20 @@ def test_json_values_of_the_wrong_kind_are_refused() -> None:
         }
     )
     assert errors == {
-        "body/name": ("Input should be a valid string", "type_error"),
+        "body/name": ("Input should be a valid string", "string_type"),
         "body/email": ("not a valid email address", "value_error"),
         "body/slug": (
             "a slug has only ASCII letters, digits, hyphens and underscores",
             "value_error",
         ),
-        "body/count": ("Input should be a valid integer", "type_error"),
-        "body/ratio": ("Input should be a valid number", "type_error"),
-        "body/price": ("Input should be a valid decimal", "type_error"),
-        "body/on": ("Input should be a valid boolean", "type_error"),
-        "body/day": ("Input should be a valid date", "type_error"),
-        "body/span": ("Input should be a duration in seconds", "type_error"),
-        "body/blob": ("Input should be base64-encoded bytes", "type_error"),
-        "body/size": ("Input should be one of 1, 2", "type_error"),
+        "body/count": ("Input should be a valid integer", "int_type"),
+        "body/ratio": ("Input should be a valid number", "float_type"),
+        "body/price": ("Input should be a valid decimal", "decimal_parsing"),
+        "body/on": ("Input should be a valid boolean", "bool_type"),
+        "body/day": ("Input should be a valid date", "date_parsing"),
+        "body/span": ("Input should be a duration in seconds", "duration_type"),
+        "body/blob": ("Input should be base64-encoded bytes", "bytes_type"),
+        "body/size": ("Input should be one of 1, 2", "enum"),
         "body/ip": ("invalid value: '1.2.3' is not an IP address", "value_error"),
     }
 
@@ -219,6 +219,19 @@ def test_a_schema_needs_its_model_and_real_field_names() -> None:
     with pytest.raises(TypeError, match="not instantiated"):
         Gadget.schema(include=["name"])()
     assert not ADAPTER.handles(int) and ADAPTER.handles(Gadget)
+    narrow = Gadget.schema(include=["name", "count"], name="Small", partial=True)
+    assert narrow.__name__ == "SmallPatch"
+    assert ADAPTER.validator(narrow)({"count": 1}, ()).values == {"count": 1}
+    assert _errors({"on": True}, narrow)["body/on"][1] == "extra_forbidden"
+
+    class Changes(ModelSchema, model=Gadget, include=["name"], partial=True):
+        pass
+
+    changes = ADAPTER.validator(Changes)({"name": "m"}, ())
+    assert isinstance(changes, Partial) and changes.values == {"name": "m"}
+    assert _errors({"count": 1}, Changes)["body/count"][1] == "extra_forbidden"
+    refs, components = ADAPTER.json_schemas([(Changes, "validation")], "{model}")
+    assert refs == [{"$ref": "Changes"}] and "required" not in components["Changes"]
 
 
 def test_json_schemas_for_reading_writing_and_patching() -> None:

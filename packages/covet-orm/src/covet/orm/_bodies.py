@@ -28,7 +28,12 @@ Encode = Callable[[Any], Any]
 
 
 class BadValue(ValueError):
-    """A JSON value of the wrong kind for its field; the message is the client's."""
+    """A JSON value of the wrong kind for its field: the client's message, and the error type
+    covet.http's own body checks use for it (``int_type``, ``string_type``, ...)."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def _is_number(value: Any) -> bool:
@@ -40,19 +45,19 @@ def _integer(value: Any) -> Any:
         return value
     if type(value) is float and value.is_integer():
         return int(value)
-    raise BadValue("Input should be a valid integer")
+    raise BadValue("Input should be a valid integer", "int_type")
 
 
 def _float(value: Any) -> Any:
     if _is_number(value):
         return float(value)
-    raise BadValue("Input should be a valid number")
+    raise BadValue("Input should be a valid number", "float_type")
 
 
 def _boolean(value: Any) -> Any:
     if value is True or value is False:
         return value
-    raise BadValue("Input should be a valid boolean")
+    raise BadValue("Input should be a valid boolean", "bool_type")
 
 
 def _decimal(value: Any) -> Any:
@@ -60,16 +65,16 @@ def _decimal(value: Any) -> Any:
         try:
             return decimal.Decimal(value.strip())
         except decimal.InvalidOperation:
-            raise BadValue("Input should be a valid decimal") from None
+            raise BadValue("Input should be a valid decimal", "decimal_parsing") from None
     if _is_number(value):
         return decimal.Decimal(repr(value) if type(value) is float else value)
-    raise BadValue("Input should be a valid decimal")
+    raise BadValue("Input should be a valid decimal", "decimal_type")
 
 
 def _text(value: Any) -> Any:
     if type(value) is str:
         return value
-    raise BadValue("Input should be a valid string")
+    raise BadValue("Input should be a valid string", "string_type")
 
 
 def _parsed(parse: Callable[[str], Any], what: str) -> Decode:
@@ -79,7 +84,7 @@ def _parsed(parse: Callable[[str], Any], what: str) -> Decode:
                 return parse(value)
             except ValueError:
                 pass
-        raise BadValue(f"Input should be a valid {what}")
+        raise BadValue(f"Input should be a valid {what}", f"{what.lower()}_parsing")
 
     return decode
 
@@ -90,7 +95,7 @@ def _duration(value: Any) -> Any:
             return dt.timedelta(seconds=value)
         except OverflowError:
             pass
-    raise BadValue("Input should be a duration in seconds")
+    raise BadValue("Input should be a duration in seconds", "duration_type")
 
 
 def _binary(value: Any) -> Any:
@@ -99,7 +104,7 @@ def _binary(value: Any) -> Any:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             pass
-    raise BadValue("Input should be base64-encoded bytes")
+    raise BadValue("Input should be base64-encoded bytes", "bytes_type")
 
 
 def _enum(field: f.EnumField[Any]) -> Decode:
@@ -109,7 +114,7 @@ def _enum(field: f.EnumField[Any]) -> Decode:
     def decode(value: Any) -> Any:
         if type(value) in (str, int) and value in members:
             return members[value]
-        raise BadValue(f"Input should be one of {expected}")
+        raise BadValue(f"Input should be one of {expected}", "enum")
 
     return decode
 

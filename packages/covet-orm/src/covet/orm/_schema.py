@@ -67,6 +67,7 @@ class Spec:
         include: Sequence[str] | None,
         exclude: Sequence[str],
         partial: bool,
+        patch_name: str | None = None,
     ) -> None:
         meta = model._meta
         for given in (*(include or ()), *exclude):
@@ -78,6 +79,7 @@ class Spec:
         chosen = set(include) if include is not None else set(meta.fields_map)
         chosen -= set(exclude)
         self.model, self.name, self.partial = model, name, partial
+        self.patch_name = patch_name or name + "Patch"
         self.include = None if include is None else tuple(include)
         self.exclude = tuple(exclude)
         self.read: list[Field[Any]] = [fd for fd in meta.fields if fd.name in chosen]
@@ -123,7 +125,7 @@ class Spec:
                 try:
                     value = decode(value)
                 except BadValue as bad:
-                    errors.append({"loc": where, "msg": str(bad), "type": "type_error"})
+                    errors.append({"loc": where, "msg": str(bad), "type": bad.kind})
                     continue
             messages = field.validate(value)
             if messages:
@@ -192,8 +194,7 @@ class Spec:
         if mode != "validation":
             return self.name, self.read_schema()
         if self.partial:
-            name = self.name + "Patch"
-            return name, self.write_schema(name)
+            return self.patch_name, self.write_schema(self.patch_name)
         write = self.write_schema(self.name)
         read = self.read_schema()
         if (
@@ -224,12 +225,14 @@ class ModelSchema:
         model: type[Model] | None = None,
         include: Iterable[str] | None = None,
         exclude: Iterable[str] = (),
+        partial: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
         if model is not None:
             inc = None if include is None else tuple(include)
-            cls.__covet_spec__ = Spec(model, cls.__name__, inc, tuple(exclude), False)
+            name = cls.__name__
+            cls.__covet_spec__ = Spec(model, name, inc, tuple(exclude), partial, name)
         elif "__covet_spec__" not in cls.__dict__:
             raise exc.ImproperlyConfigured(
                 f"{cls.__name__} needs its model: class {cls.__name__}(ModelSchema, model=User, "
@@ -335,9 +338,11 @@ class ModelBodyAdapter:
         spec = spec_of(tp)
         model = spec.model
         if spec.partial:
+            # a ModelSchema declared partial=True gives what Partial[...] gives
+            make = tp if issubclass(tp, Partial) else Partial[tp]
 
             def patch(value: Any, loc: Loc) -> Any:
-                return tp(spec.values(value, loc))
+                return make(spec.values(value, loc))
 
             return patch
 
