@@ -11,6 +11,7 @@ from covet.orm._exceptions import (
     ImproperlyConfigured,
     IntegrityError,
     InterfaceError,
+    InvalidBody,
     MultipleObjectsReturned,
     NotSupportedError,
     OperationalError,
@@ -56,7 +57,7 @@ from covet.orm._model import CheckConstraint, Index, Model, UniqueConstraint
 from covet.orm._portal import SyncORMMiddleware, sync_orm
 from covet.orm._query import QuerySet
 from covet.orm._raw import RawQuerySet
-from covet.orm._schema import InvalidBody, ModelSchema, Partial
+from covet.orm._schema import ModelSchema, Partial
 from covet.orm.backends.base import DatabaseOptions
 from covet.orm.expressions import (
     Avg,

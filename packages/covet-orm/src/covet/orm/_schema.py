@@ -30,21 +30,6 @@ Loc = tuple[str | int, ...]
 _MISSING = object()
 
 
-class InvalidBody(exc.ValidationError):
-    """A request body that does not fit the model: ``entries`` are covet.http's error dicts
-    (``{"loc", "msg", "type"}``), which ``__covet_errors__()`` hands over."""
-
-    def __init__(self, entries: list[dict[str, Any]]) -> None:
-        messages: dict[str, list[str]] = {}
-        for entry in entries:
-            messages.setdefault(str(entry["loc"][-1]), []).append(entry["msg"])
-        super().__init__(messages)
-        self.entries = entries
-
-    def __covet_errors__(self) -> list[dict[str, Any]]:
-        return self.entries
-
-
 def _read_only(field: Field[Any], named: bool) -> bool:
     """Whether a client may never set ``field`` (``named``: the selection lists it)."""
     return (
@@ -102,7 +87,7 @@ class Spec:
         """The validated Python values of a decoded JSON body (InvalidBody if any is wrong)."""
         if type(data) is not dict:
             msg = f"Input should be a {self.name} object"
-            raise InvalidBody([{"loc": list(loc), "msg": msg, "type": "model_type"}])
+            raise exc.InvalidBody([{"loc": list(loc), "msg": msg, "type": "model_type"}])
         errors: list[dict[str, Any]] = []
         for key in data:
             if key in self.decoders:
@@ -136,7 +121,7 @@ class Spec:
             if out[name] is not None:  # as save() stores it, so the answer shows it so
                 out[name] = self.decoders[name][0].prep(out[name])
         if errors:
-            raise InvalidBody(errors)
+            raise exc.InvalidBody(errors)
         return out
 
     # -- responses ---------------------------------------------------------------------------
