@@ -215,7 +215,7 @@ def test_required_null_and_validators(client: TestClient) -> None:
         "body/title": ("Input should be a valid string", "string_type")
     }
     assert _errors(client.post("/articles", json=["title"])) == {
-        "body": ("Input should be a Article object", "model_type")
+        "body": ("Input should be a JSON object (Article)", "model_type")
     }
 
 

@@ -1,10 +1,11 @@
 """Models as request and response bodies: covet.http's ``ModelAdapter`` protocol, implemented
-without importing covet.http (docs/fullstack.md, "Models as bodies").
+without importing covet.http (docs/model-bodies.md).
 
 - ``data: User`` in a handler: a JSON object validated field by field, answered with an unsaved
   ``User``; ``data: Partial[User]``: only the fields sent, validated, to ``apply()`` to a row.
-- ``User.schema(include=..., exclude=...)``: a selection of fields, usable as a body annotation
-  and as ``response_model=`` (what a response may hold: a password hash never leaves).
+- ``class UserOut(ModelSchema, model=User, exclude=[...])``, or ``User.schema(...)``: a
+  selection of fields, usable as a body annotation and as ``response_model=`` (what a response
+  may hold: a password hash never leaves).
 - Client-writable fields leave out the primary key (unless a selection names it), auto fields,
   ``auto_now``/``auto_now_add`` fields, generated fields and ``editable=False`` fields. A body
   naming one of them, or a name that is no field, is refused (422), not silently dropped.
@@ -86,7 +87,7 @@ class Spec:
     def values(self, data: Any, loc: Loc) -> dict[str, Any]:
         """The validated Python values of a decoded JSON body (InvalidBody if any is wrong)."""
         if type(data) is not dict:
-            msg = f"Input should be a {self.name} object"
+            msg = f"Input should be a JSON object ({self.name})"
             raise exc.InvalidBody([{"loc": list(loc), "msg": msg, "type": "model_type"}])
         errors: list[dict[str, Any]] = []
         for key in data:
@@ -117,11 +118,11 @@ class Spec:
                 errors.extend({"loc": where, "msg": m, "type": "value_error"} for m in messages)
                 continue
             out[name] = None if value is None else field.to_python(value)
-        for name in self.quantized.intersection(out):
-            if out[name] is not None:  # as save() stores it, so the answer shows it so
-                out[name] = self.decoders[name][0].prep(out[name])
         if errors:
             raise exc.InvalidBody(errors)
+        for name in self.quantized.intersection(out):
+            if out[name] is not None:  # rounded as save() stores it, so the answer shows that
+                out[name] = self.decoders[name][0].prep(out[name])
         return out
 
     # -- responses ---------------------------------------------------------------------------
