@@ -280,3 +280,15 @@ def test_a_validator_declares_the_rule_it_enforces_in_the_document() -> None:
     slug = re.compile(properties["slug"]["pattern"])  # what the field accepts, no more
     assert slug.search("a-b_1") and not slug.search("a\n") and not slug.search("a b")
     assert "body/slug" in _errors({"title": "t", "slug": "a\n"}, Memo)
+
+
+def test_one_component_when_reading_and_writing_agree() -> None:
+    class Names(ModelSchema, model=Gadget, include=["name"]):
+        pass
+
+    refs, components = ADAPTER.json_schemas(
+        [(Names, "serialization"), (Names, "validation")], "{model}"
+    )
+    assert refs == [{"$ref": "Names"}, {"$ref": "Names"}]
+    assert components["Names"]["required"] == ["name"]
+    assert components["Names"]["additionalProperties"] is False

@@ -161,6 +161,7 @@ class Spec:
             "title": self.name,
             "properties": {fd.name: field_schema(fd, write=False) for fd in self.read},
             "required": [fd.name for fd in self.read if not fd.generated],
+            "additionalProperties": False,  # dump() writes the selected fields and no others
         }
 
     def write_schema(self, title: str) -> dict[str, Any]:
