@@ -102,3 +102,21 @@ def test_a_value_the_model_refuses_is_a_422_naming_the_field(demo: ModuleType) -
             assert reply.headers["content-type"] == "application/problem+json"
             assert [e["loc"] for e in reply.json()["errors"]] == [["body", field]]
         assert client.get(f"/api/notes/{note['id']}").json() == note  # nothing was written
+
+
+def test_the_model_is_the_body_and_the_server_sets_its_own_fields(demo: ModuleType) -> None:
+    with TestClient(demo.app) as client:
+        refused = client.post("/api/notes", json={"title": "x", "done": True, "id": 7})
+        assert refused.status_code == 422
+        assert {tuple(e["loc"]): e["type"] for e in refused.json()["errors"]} == {
+            ("body", "done"): "extra_forbidden",  # NoteIn: a new note is never done
+            ("body", "id"): "extra_forbidden",
+        }
+        note = client.post("/api/notes", json={"title": "x"}).json()
+        assert set(note) == {"id", "title", "body", "done", "created_at"}
+        changed = client.patch(f"/api/notes/{note['id']}", json={"created_at": "2000-01-01"})
+        assert changed.json()["errors"][0]["type"] == "read_only"
+        schemas = demo.app.openapi()["components"]["schemas"]
+        assert set(schemas["NoteInWrite"]["properties"]) == {"title", "body"}
+        assert schemas["NoteInWrite"]["properties"]["title"]["pattern"] == r"\S"
+        assert set(schemas["NotePatch"]["properties"]) == {"title", "body", "done"}

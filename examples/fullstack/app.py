@@ -52,6 +52,7 @@ from covet.orm import (
     IntegerField,
     JSONField,
     Model,
+    ModelSchema,
     TextField,
     URLField,
 )
@@ -95,8 +96,15 @@ class Bookmark(Model):
         table_name = "bookmarks"
         ordering = ["id"]
 
-    def public(self) -> dict[str, Any]:
-        return self.to_dict(["id", "url", "title", "notes", "tags", "visits", "created", "updated"])
+
+# What responses may hold (response_model=): whatever a handler returns, other fields never reach
+# the client -- the user's password hash, a bookmark's owner. Documented in /docs as well.
+class UserOut(ModelSchema, model=User, include=["id", "username"]):
+    """A user as others may see them."""
+
+
+class BookmarkOut(ModelSchema, model=Bookmark, exclude=["owner_id"]):
+    """A bookmark as its owner sees it."""
 
 
 @dataclasses.dataclass
@@ -138,26 +146,27 @@ async def _own_bookmark(user: Any, bookmark_id: int) -> Bookmark:
 bookmarks = Router()
 
 
-@bookmarks.get("/bookmarks")
-def list_bookmarks(user: CurrentUser, q: str = "") -> list[dict[str, Any]]:
-    # a `def` handler runs in a worker thread, where the ORM's blocking API is the right one
+@bookmarks.get("/bookmarks", response_model=list[BookmarkOut])
+def list_bookmarks(user: CurrentUser, q: str = "") -> Any:
+    # a `def` handler runs in a worker thread, where the ORM's blocking API is the right one; the
+    # QuerySet it returns is read when the response is written
     query = Bookmark.objects.filter(owner_id=_owner(user))
     if q:
         query = query.filter(title__icontains=q)
-    return [b.public() for b in query]
+    return query
 
 
-@bookmarks.post("/bookmarks", status_code=201)
+@bookmarks.post("/bookmarks", status_code=201, response_model=BookmarkOut)
 async def create_bookmark(user: CurrentUser, data: NewBookmark) -> Any:
     bookmark = Bookmark(owner_id=_owner(user), **dataclasses.asdict(data))
     bookmark.full_clean()
     await bookmark.asave()
-    return bookmark.public(), 201, {"Location": f"/bookmarks/{bookmark.pk}"}
+    return bookmark, 201, {"Location": f"/bookmarks/{bookmark.pk}"}
 
 
-@bookmarks.get("/bookmarks/{bookmark_id:int}", responses=NOT_FOUND)
-async def read_bookmark(user: CurrentUser, bookmark_id: int) -> dict[str, Any]:
-    return (await _own_bookmark(user, bookmark_id)).public()
+@bookmarks.get("/bookmarks/{bookmark_id:int}", responses=NOT_FOUND, response_model=BookmarkOut)
+async def read_bookmark(user: CurrentUser, bookmark_id: int) -> Bookmark:
+    return await _own_bookmark(user, bookmark_id)
 
 
 async def _locked_update(
@@ -183,18 +192,20 @@ async def _locked_update(
     return locked
 
 
-@bookmarks.patch("/bookmarks/{bookmark_id:int}", responses=NOT_FOUND)
+@bookmarks.patch("/bookmarks/{bookmark_id:int}", responses=NOT_FOUND, response_model=BookmarkOut)
 async def update_bookmark(
     user: CurrentUser, bookmark_id: int, changes: BookmarkChanges, request: Request
-) -> dict[str, Any]:
+) -> Bookmark:
     fields = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
-    return (await _locked_update(request, user, bookmark_id, **fields)).public()
+    return await _locked_update(request, user, bookmark_id, **fields)
 
 
-@bookmarks.post("/bookmarks/{bookmark_id:int}/visit", responses=NOT_FOUND)
-async def visit_bookmark(user: CurrentUser, bookmark_id: int, request: Request) -> dict[str, Any]:
+@bookmarks.post(
+    "/bookmarks/{bookmark_id:int}/visit", responses=NOT_FOUND, response_model=BookmarkOut
+)
+async def visit_bookmark(user: CurrentUser, bookmark_id: int, request: Request) -> Bookmark:
     # read-modify-write of a counter: without the row lock, concurrent visits would be lost
-    return (await _locked_update(request, user, bookmark_id, bump=True)).public()
+    return await _locked_update(request, user, bookmark_id, bump=True)
 
 
 @bookmarks.delete("/bookmarks/{bookmark_id:int}", status_code=204, responses=NOT_FOUND)
@@ -238,7 +249,12 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/auth/signup", status_code=201, responses={409: "The username is taken"})
+    @app.post(
+        "/auth/signup",
+        status_code=201,
+        responses={409: "The username is taken"},
+        response_model=UserOut,
+    )
     async def signup(data: SignUp) -> Any:
         user = User(username=data.username, email=data.email, scopes=["bookmarks"])
         try:
@@ -247,7 +263,7 @@ def create_app(
             raise HTTPException(422, f"The password is longer than {exc.limit} bytes") from exc
         user.full_clean()  # ValidationError: 422 naming each field
         await user.asave()  # a taken username violates its unique constraint: 409, race-free
-        return {"id": user.pk, "username": user.username}, 201
+        return user, 201  # UserOut: the id and username, never the password hash
 
     app.include_router(
         orm_auth_router(backend, User, throttle=LoginThrottle(store, base_delay=lockout_delay)),

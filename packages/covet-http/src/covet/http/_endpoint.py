@@ -188,6 +188,21 @@ def _jsonable(result: Any) -> Any:
     )
 
 
+_PLAIN = frozenset({dict, list, str, bytes, type(None)})
+
+
+async def _resolve(result: Any) -> Any:
+    """A result that must load itself first (an unevaluated query): its awaitable
+    ``__covet_result__()`` gives the value to render, run on the loop for every handler kind so
+    a library answers through its async API (covet-orm's QuerySet does)."""
+    if type(result) is tuple and result:
+        return (await _resolve(result[0]), *result[1:])
+    load = getattr(result, "__covet_result__", None)
+    if load is None or isinstance(result, type):
+        return result
+    return await load()
+
+
 Rendered = tuple[int, bytes, bytes] | Response
 
 
@@ -299,6 +314,8 @@ async def handle_http(
                 result = await run_sync(
                     functools.partial(plan.call, **kwargs), limiter=settings.limiter
                 )
+        if type(result) not in _PLAIN:
+            result = await _resolve(result)
         if route.serialize is not None:  # response_model=: only the declared fields
             result = route.serialize(result)
         rendered = render(result, route.status_code)

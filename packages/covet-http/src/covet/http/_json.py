@@ -3,7 +3,8 @@
 Both back-ends share one ``default`` hook, so a value encodes the same way with or without
 orjson: datetime/date/time as ISO 8601, UUID and Decimal as strings, Enum as its value,
 dataclasses as objects, sets as arrays, and any object with ``to_dict()`` (or pydantic's
-``model_dump()``) through it.
+``model_dump()``) through it; an object's ``__covet_json__()``, when it has one, comes first
+(covet-orm's models write their fields as JSON with it).
 
 Decoding has one set of rules, whichever back-end runs: strict UTF-8 without a byte order mark,
 no lone surrogates (``"\\ud800"``), no NaN or Infinity, no number beyond a double's range, and
@@ -48,6 +49,9 @@ def json_default(obj: Any) -> Any:
         return {field.name: getattr(obj, field.name) for field in dataclasses.fields(obj)}
     if isinstance(obj, set | frozenset | tuple):  # a NamedTuple: an array, as the stdlib
         return list(obj)  # writes it (orjson refuses tuple subclasses)
+    to_json = getattr(obj, "__covet_json__", None)  # a library's own JSON form of its objects
+    if callable(to_json):
+        return to_json()
     to_dict = getattr(obj, "to_dict", None)
     if callable(to_dict):
         return to_dict()

@@ -34,7 +34,9 @@ class ModelAdapter(Protocol):
 
     def validator(self, tp: Any) -> Callable[[Any, Loc], Any]:
         """A function ``(decoded JSON, loc) -> instance`` raising :class:`Invalid` on bad input
-        (errors ``{"loc": [*loc, ...], "msg": str, "type": str}``). Called once per route."""
+        (errors ``{"loc": [*loc, ...], "msg": str, "type": str}``), or any exception with a
+        ``__covet_errors__()`` method returning that list (for a library that does not import
+        covet.http). Called once per route."""
         ...
 
     def serializer(self, tp: Any) -> Callable[[Any], Any]:

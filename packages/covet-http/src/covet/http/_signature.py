@@ -226,6 +226,9 @@ def analyse(
         if name not in hints and type(parameter.default) in _INFERRED:
             annotation = type(parameter.default)  # def page(n=1): n is an int
         tp, metadata = _split_annotated(annotation)
+        shape = next((m for m in metadata if isinstance(m, type) and _is_model(m)), None)
+        if shape is not None:  # Annotated[User, UserIn]: a User read as UserIn describes it
+            tp = shape
         marker: Param | Depends | None = next(
             (m for m in metadata if isinstance(m, Param | Depends)), None
         )

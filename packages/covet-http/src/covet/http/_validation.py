@@ -280,10 +280,29 @@ def _value_validator(tp: Any) -> ValueValidator:
 
     adapter = find_adapter(tp)  # pydantic, msgspec, or a library's own ModelAdapter
     if adapter is not None:
-        return adapter.validator(tp)
+        return _foreign_errors(adapter.validator(tp))
     if isinstance(tp, type) and (tp in _TEXT or issubclass(tp, enum.Enum)):
         return _from_text(tp)
     raise TypeError(f"cannot validate a JSON value as {tp!r}")
+
+
+def _foreign_errors(validate: ValueValidator) -> ValueValidator:
+    """``validate``, with a library's own error turned into :class:`Invalid`: a library that
+    cannot import covet.http raises any exception with a ``__covet_errors__()`` method returning
+    the ``{"loc", "msg", "type"}`` dicts (covet-orm's model bodies do)."""
+
+    def check(value: Any, loc: Loc) -> Any:
+        try:
+            return validate(value, loc)
+        except Invalid:
+            raise
+        except Exception as exc:
+            errors = getattr(exc, "__covet_errors__", None)
+            if errors is None:
+                raise
+            raise Invalid(list(errors())) from None
+
+    return check
 
 
 def _annotated_validator(tp: Any) -> ValueValidator:

@@ -1,6 +1,7 @@
 """covet.orm: Django-style models with a first-class sync API and a real async API."""
 
 from covet.orm.__about__ import __version__
+from covet.orm._bodies import json_schema
 from covet.orm._database import Database, Transaction, get_default_database
 from covet.orm._exceptions import (
     DatabaseError,
@@ -10,6 +11,7 @@ from covet.orm._exceptions import (
     ImproperlyConfigured,
     IntegrityError,
     InterfaceError,
+    InvalidBody,
     MultipleObjectsReturned,
     NotSupportedError,
     OperationalError,
@@ -56,6 +58,7 @@ from covet.orm._observe import QueryEvent, QueryHook, on_query
 from covet.orm._portal import SyncORMMiddleware, sync_orm
 from covet.orm._query import QuerySet
 from covet.orm._raw import RawQuerySet
+from covet.orm._schema import ModelSchema, Partial
 from covet.orm.backends.base import DatabaseOptions
 from covet.orm.expressions import (
     Avg,
@@ -168,6 +171,7 @@ __all__ = [
     "IntegerField",
     "IntegrityError",
     "InterfaceError",
+    "InvalidBody",
     "JSONField",
     "Lag",
     "LastValue",
@@ -179,11 +183,13 @@ __all__ = [
     "Max",
     "Min",
     "Model",
+    "ModelSchema",
     "MultipleObjectsReturned",
     "NotSupportedError",
     "ORMError",
     "OperationalError",
     "OrderBy",
+    "Partial",
     "PositiveBigIntegerField",
     "PositiveIntegerField",
     "PositiveSmallIntegerField",
@@ -229,6 +235,7 @@ __all__ = [
     "Window",
     "__version__",
     "get_default_database",
+    "json_schema",
     "on_query",
     "sync_orm",
 ]

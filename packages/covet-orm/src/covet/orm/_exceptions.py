@@ -6,7 +6,8 @@
     ├── TransactionManagementError  commit/rollback/savepoint misuse
     ├── FieldError                  unknown field or lookup in a query
     ├── ValidationError             a value invalid for its field (also a ValueError); ``.errors``
-    │   └── UnknownFieldsError      Model(**data) with names that are not fields (a TypeError too)
+    │   ├── UnknownFieldsError      Model(**data) with names that are not fields (a TypeError too)
+    │   └── InvalidBody             a request body the model refuses (``data: User`` handlers)
     ├── DoesNotExist                base of every ``Model.DoesNotExist``
     ├── MultipleObjectsReturned     base of every ``Model.MultipleObjectsReturned``
     └── DatabaseError               the database refused; ``.driver_error`` is the original
@@ -94,6 +95,21 @@ class UnknownFieldsError(ValidationError, TypeError):
         self.args = (
             f"{model}() got unexpected field(s) {', '.join(unknown)}; fields: {', '.join(fields)}",
         )
+
+
+class InvalidBody(ValidationError):
+    """A request body that does not fit the model (docs/model-bodies.md): ``entries`` are
+    covet.http's error dicts (``{"loc", "msg", "type"}``), handed over by ``__covet_errors__()``."""
+
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        messages: dict[str, list[str]] = {}
+        for entry in entries:
+            messages.setdefault(str(entry["loc"][-1]), []).append(entry["msg"])
+        super().__init__(messages)
+        self.entries = entries
+
+    def __covet_errors__(self) -> list[dict[str, Any]]:
+        return self.entries
 
 
 class DoesNotExist(ORMError, LookupError):

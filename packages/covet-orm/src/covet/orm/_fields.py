@@ -75,8 +75,11 @@ class Field(Generic[T]):
         choices: Iterable[Any] | None = None,
         validators: Sequence[Validator] = (),
         db_column: str | None = None,
+        editable: bool = True,
     ) -> None:
         self.null = null
+        #: False: set by the program, never by a client (model bodies leave it out of writes)
+        self.editable = editable
         self.default = default
         self.unique = unique or primary_key
         self.index = index

@@ -11,6 +11,7 @@ from covet.orm._database import Database, Op, Stmt, get_default_database
 from covet.orm._fields import NOT_PROVIDED, BigAutoField, CharField, Field
 from covet.orm._manager import BaseManager, Manager
 from covet.orm._query import QuerySet
+from covet.orm._schema import ADAPTER, spec_of, spec_of_class
 from covet.orm.expressions import Q
 from covet.orm.sql import compiler
 
@@ -235,6 +236,8 @@ class Model(metaclass=ModelBase):
     objects: ClassVar[Manager[Self]]
     _default_manager: ClassVar[Manager[Self]]
     _adding = False
+    #: covet.http's model protocol: ``data: User`` bodies, ``response_model=User``, OpenAPI
+    __covet_model_adapter__: ClassVar[Any] = ADAPTER
 
     def __init__(self, **kwargs: Any) -> None:
         meta = self._meta
@@ -276,6 +279,31 @@ class Model(metaclass=ModelBase):
         names = list(fields) if fields is not None else [f.name for f in self._meta.fields]
         d = self.__dict__
         return {n: d[n] for n in names if n in d}
+
+    @classmethod
+    def schema(
+        cls,
+        *,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] = (),
+        name: str | None = None,
+        partial: bool = False,
+    ) -> type[Any]:
+        """A selection of this model's fields for request bodies and ``response_model=``:
+        ``User.schema(exclude=["password_hash"])``. ``name`` names its OpenAPI component;
+        ``partial=True`` makes it a ``Partial`` (every field optional). See docs/fullstack.md."""
+        inc = None if include is None else list(include)
+        exc_ = list(exclude)
+        if name is None:
+            title = "".join(part.title() for n in (inc or exc_) for part in n.split("_"))
+            name = cls.__name__ + ("" if inc is not None or not exc_ else "Without") + title
+        return spec_of_class(cls, name, inc, exc_, partial)
+
+    def __covet_json__(self) -> dict[str, Any]:
+        """``to_dict()`` written as JSON (covet.http renders a returned model with it):
+        datetimes in ISO 8601, Decimal and UUID as strings, durations in seconds, bytes in
+        base64."""
+        return spec_of(type(self)).dump(self, loaded=True)
 
     def full_clean(self, exclude: Iterable[str] = ()) -> None:
         """Validate every field; raise ``ValidationError`` with all messages per field."""

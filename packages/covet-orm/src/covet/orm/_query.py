@@ -439,6 +439,11 @@ class QuerySet(Generic[M]):
         for row in await self._afetch_all():
             yield row
 
+    async def __covet_result__(self) -> builtins.list[Any]:
+        """covet.http's protocol for a handler's result: the rows, read through the async API
+        (an async handler returning a QuerySet never runs a blocking query on the loop)."""
+        return await self._afetch_all()
+
     def iterator(self, chunk_size: int = 2000) -> Iterator[M]:
         """Stream the results, ``chunk_size`` rows at a time, holding at most one chunk in memory
         (a server-side cursor on PostgreSQL, an unbuffered result on MariaDB, stepping through

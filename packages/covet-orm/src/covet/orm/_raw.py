@@ -49,3 +49,8 @@ class RawQuerySet(Generic[M]):
     async def __aiter__(self) -> AsyncIterator[M]:
         for row in await self.model._meta.database.arun(self._op()):
             yield row
+
+    async def __covet_result__(self) -> builtins.list[M]:
+        """covet.http's protocol: a returned raw query is read through the async API."""
+        rows: builtins.list[M] = await self.model._meta.database.arun(self._op())
+        return rows
