@@ -83,7 +83,7 @@ class Session:
 
     def state(self) -> tuple[int, list[dict[str, Any]], int]:
         """What the tables hold, read straight through the ORM."""
-        rows = [b.public() for b in fullstack.Bookmark.objects.order_by("id")]
+        rows = [b.to_dict() for b in fullstack.Bookmark.objects.order_by("id")]
         return fullstack.User.objects.count(), rows, len(rows)
 
 
