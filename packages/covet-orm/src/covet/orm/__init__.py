@@ -11,15 +11,19 @@ from covet.orm._exceptions import (
     IntegrityError,
     InterfaceError,
     MultipleObjectsReturned,
+    N1QueryError,
     NotSupportedError,
     OperationalError,
     ORMError,
     ProgrammingError,
+    ProtectedError,
+    RestrictedError,
     SynchronousOnlyError,
     TransactionManagementError,
     UnknownFieldsError,
     ValidationError,
 )
+from covet.orm._fetching import Prefetch, get_fetch_mode, set_fetch_mode
 from covet.orm._fields import (
     AutoField,
     BigAutoField,
@@ -55,6 +59,17 @@ from covet.orm._model import CheckConstraint, Index, Model, UniqueConstraint
 from covet.orm._portal import SyncORMMiddleware, sync_orm
 from covet.orm._query import QuerySet
 from covet.orm._raw import RawQuerySet
+from covet.orm._related import (
+    CASCADE,
+    DO_NOTHING,
+    PROTECT,
+    RESTRICT,
+    SET_DEFAULT,
+    SET_NULL,
+    ForeignKey,
+    ManyToManyField,
+    OneToOneField,
+)
 from covet.orm.backends.base import DatabaseOptions
 from covet.orm.expressions import (
     Avg,
@@ -113,13 +128,14 @@ from covet.orm.expressions import (
     Window,
 )
 
-__all__ = [
+__all__ = [  # noqa: RUF022 (plain sorted order, as test_public_api checks)
     "AutoField",
     "Avg",
     "BigAutoField",
     "BigIntegerField",
     "BinaryField",
     "BooleanField",
+    "CASCADE",
     "Case",
     "Cast",
     "CharField",
@@ -127,6 +143,7 @@ __all__ = [
     "Coalesce",
     "Concat",
     "Count",
+    "DO_NOTHING",
     "DataError",
     "Database",
     "DatabaseError",
@@ -158,6 +175,7 @@ __all__ = [
     "FieldError",
     "FirstValue",
     "FloatField",
+    "ForeignKey",
     "Func",
     "GeneratedField",
     "GenericIPAddressField",
@@ -175,24 +193,34 @@ __all__ = [
     "Length",
     "Lower",
     "Manager",
+    "ManyToManyField",
     "Max",
     "Min",
     "Model",
     "MultipleObjectsReturned",
+    "N1QueryError",
     "NotSupportedError",
     "ORMError",
+    "OneToOneField",
     "OperationalError",
     "OrderBy",
+    "PROTECT",
     "PositiveBigIntegerField",
     "PositiveIntegerField",
     "PositiveSmallIntegerField",
+    "Prefetch",
     "ProgrammingError",
+    "ProtectedError",
     "Q",
     "QuerySet",
+    "RESTRICT",
     "Rank",
     "RawQuerySet",
     "RequestConnectionMiddleware",
+    "RestrictedError",
     "RowNumber",
+    "SET_DEFAULT",
+    "SET_NULL",
     "SlugField",
     "SmallIntegerField",
     "StdDev",
@@ -226,5 +254,7 @@ __all__ = [
     "Window",
     "__version__",
     "get_default_database",
+    "get_fetch_mode",
+    "set_fetch_mode",
     "sync_orm",
 ]

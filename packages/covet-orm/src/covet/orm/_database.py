@@ -517,22 +517,24 @@ class Database:
         """CREATE TABLE / INDEX ... IF NOT EXISTS for each model, in order."""
         from covet.orm.sql.ddl import create_table_sql
 
-        stmts = [s for m in models for s in create_table_sql(m, self.dialect)]
+        stmts = [s for m in _with_through(models) for s in create_table_sql(m, self.dialect)]
         self.run(_script(stmts), "Database.create_tables")
 
     async def acreate_tables(self, models: Iterable[type[Model]]) -> None:
         from covet.orm.sql.ddl import create_table_sql
 
-        stmts = [s for m in models for s in create_table_sql(m, self.dialect)]
+        stmts = [s for m in _with_through(models) for s in create_table_sql(m, self.dialect)]
         await self.arun(_script(stmts))
 
     def drop_tables(self, models: Iterable[type[Model]]) -> None:
         """DROP TABLE IF EXISTS for each model, in reverse order."""
-        stmts = [self.dialect.drop_table(m._meta.table_name) for m in reversed(list(models))]
+        models = _with_through(models)
+        stmts = [self.dialect.drop_table(m._meta.table_name) for m in reversed(models)]
         self.run(_script(stmts), "Database.drop_tables")
 
     async def adrop_tables(self, models: Iterable[type[Model]]) -> None:
-        stmts = [self.dialect.drop_table(m._meta.table_name) for m in reversed(list(models))]
+        models = _with_through(models)
+        stmts = [self.dialect.drop_table(m._meta.table_name) for m in reversed(models)]
         await self.arun(_script(stmts))
 
     # -- transactions ------------------------------------------------------------------------
@@ -801,3 +803,10 @@ class Transaction:
         self._savepoint = f"covet_sp_{binding.savepoints}"
         self._mark = len(binding.callbacks)
         binding.depth += 1
+
+
+def _with_through(models: Iterable[type[Model]]) -> list[type[Model]]:
+    """The models, then the join tables made for their many-to-many fields."""
+    models = list(models)
+    extra = [t for m in models for t in getattr(m._meta, "auto_through", ()) if t not in models]
+    return models + extra
