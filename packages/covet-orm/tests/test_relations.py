@@ -28,6 +28,7 @@ from covet.orm import (
     ManyToManyField,
     Max,
     Model,
+    NotSupportedError,
     OneToOneField,
     OuterRef,
     ProtectedError,
@@ -108,7 +109,24 @@ class Loan(Model):
         table_name = "test_rel_loan"
 
 
-MODELS = [Publisher, Author, Book, Profile, Tag, Review, Fallback, Loan]
+class Club(Model):
+    name = CharField(max_length=20)
+    members = ManyToManyField(Author, through="Membership", related_name="clubs")
+
+    class Meta:
+        table_name = "test_rel_club"
+
+
+class Membership(Model):
+    club = ForeignKey(Club, on_delete=CASCADE)
+    member = ForeignKey(Author, on_delete=CASCADE)
+    role = CharField(max_length=10, default="member")
+
+    class Meta:
+        table_name = "test_rel_membership"
+
+
+MODELS = [Publisher, Author, Book, Profile, Tag, Review, Fallback, Loan, Club, Membership]
 pytestmark = pytest.mark.usefixtures("tables")
 
 
@@ -368,6 +386,41 @@ async def test_many_to_many(api: Any) -> None:
     assert await api(Book.objects.filter(tags__isnull=True), "count") == 1  # Beta
     through = Tag._meta.many_to_many[0].through
     assert through is not None and through._meta.unique_together == [("tag", "book")]
+
+
+async def test_many_to_many_through_model(api: Any) -> None:
+    s = await seed(api)
+    club = await api(Club.objects, "create", name="Chess")
+    await api(club.members, "add", s["ann"], through_defaults={"role": "chair"})
+    await api(club.members, "add", s["bob"])
+    roles = Membership.objects.order_by("member__name").values_list("member__name", "role")
+    assert await api.list(roles) == [("Ann", "chair"), ("Bob", "member")]
+    assert await api.list(s["ann"].clubs.values_list("name", flat=True)) == ["Chess"]
+    chairs = Author.objects.filter(clubs__name="Chess", membership__role="chair")
+    assert await api.list(chairs.values_list("name", flat=True)) == ["Ann"]
+    await api(club.members, "set", [s["bob"], s["cid"]], through_defaults={"role": "new"})
+    roles = Membership.objects.order_by("member__name").values_list("member__name", "role")
+    assert await api.list(roles) == [("Bob", "member"), ("Cid", "new")]
+    clubs = await api.list(Club.objects.prefetch_related("members"))
+    assert sorted(a.name for a in clubs[0].members.all()) == ["Bob", "Cid"]
+
+
+async def test_iterator_peers_and_limits(api: Any) -> None:
+    await seed(api)
+    if api.is_async:
+        with pytest.raises(NotSupportedError, match="prefetch_related"):
+            [b async for b in Book.objects.prefetch_related("tags").aiterator()]
+        return
+    from covet.orm.testing import capture_queries
+
+    def run() -> list[str]:
+        return [b.author.name for b in Book.objects.iterator(chunk_size=10)]
+
+    with capture_queries() as captured:
+        names = await api.run(run)
+    assert names == ["Ann", "Ann", "Bob"] and len(captured) == 2
+    with pytest.raises(FieldError, match="related models"):
+        await api(Book.objects.all(), "update", pages=F("author__age"))
 
 
 # -- on_delete -----------------------------------------------------------------------------
