@@ -56,6 +56,7 @@ class Publisher(Model):
 
     class Meta:
         table_name = "test_rel_publisher"
+        ordering = ["-name"]
 
 
 class Author(Model):
@@ -195,6 +196,17 @@ async def test_instance_and_raw_id(api: Any) -> None:
     assert orphan.author_id == unsaved.pk
 
 
+async def test_bulk_create_and_pickle(api: Any) -> None:
+    import pickle
+
+    s = await seed(api)
+    with pytest.raises(ValueError, match="unsaved related object 'author'"):
+        await api(Book.objects, "bulk_create", [Book(title="x", author=Author(name="n"))])
+    books = await api.list(Book.objects.select_related("author"))
+    copy = pickle.loads(pickle.dumps(books[0]))
+    assert copy == books[0] and copy.author.name == s["ann"].name
+
+
 # -- queries across relations -------------------------------------------------------------
 async def test_lookups_in_both_directions(api: Any) -> None:
     s = await seed(api)
@@ -255,6 +267,11 @@ async def test_order_values_f_across_relations(api: Any) -> None:
     ]
     older = Book.objects.filter(pages__gt=F("author__age") * 4).values_list("title", flat=True)
     assert sorted(await api.list(older)) == ["Beta", "Gamma"]
+    # by a relation: the related model's Meta.ordering (Publisher: -name), as Django
+    zed = await api(Publisher.objects, "create", name="Zed")
+    await api(Author.objects.filter(name="Bob"), "update", publisher=zed)
+    by_pub = Author.objects.filter(publisher__isnull=False).order_by("publisher")
+    assert await api.list(by_pub.values_list("name", flat=True)) == ["Bob", "Ann"]
     nullable = Book.objects.order_by("editor__name", "title").values_list("title", flat=True)
     assert len(await api.list(nullable)) == 3  # a LEFT JOIN keeps rows without an editor
 

@@ -427,10 +427,32 @@ def _order_terms(q: Query, scope: Scope) -> list[Expr]:
             terms.append(_Random())
         elif isinstance(item, str):
             desc = item.startswith("-")
-            terms.append(OrderBy(resolve_path(scope, item.lstrip("-+")), descending=desc))
+            for name, flip in _by_relation(q.model, item.lstrip("-+")):
+                terms.append(OrderBy(resolve_path(scope, name), descending=desc != flip))
         else:
             terms.append(item.resolve(scope))
     return terms
+
+
+def _by_relation(model: type[Model], path: str, depth: int = 0) -> list[tuple[str, bool]]:
+    """``order_by("author")``: by the related model's ``Meta.ordering`` (as Django), else by
+    the key; ``(path, reversed)`` pairs."""
+    target = model
+    for name in path.split("__"):
+        meta = target._meta
+        rel = None if name in meta.fields_map else meta.relations.get(name)
+        if rel is None:
+            return [(path, False)]
+        target = rel.related
+    ordering = target._meta.ordering
+    if not ordering or depth > 3 or rel is None or rel.multiple or rel.reverse:
+        return [(path, False)]
+    out: list[tuple[str, bool]] = []
+    for item in ordering:
+        flip = item.startswith("-")
+        for name, inner in _by_relation(model, f"{path}__{item.lstrip('-+')}", depth + 1):
+            out.append((name, flip != inner))
+    return out
 
 
 def _from_where(q: Query, scope: Scope, ctx: Ctx, *, group: Sequence[Expr] = ()) -> str:
