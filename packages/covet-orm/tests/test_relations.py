@@ -402,7 +402,7 @@ async def test_many_to_many(api: Any) -> None:
     assert await api(red.books, "count") == 0
     assert await api(Book.objects.filter(tags__isnull=True), "count") == 1  # Beta
     through = Tag._meta.many_to_many[0].through
-    assert through is not None and through._meta.unique_together == [("tag", "book")]
+    assert through is not None and through._meta.unique_together == [("tag_id", "book_id")]
 
 
 async def test_many_to_many_through_model(api: Any) -> None:
