@@ -265,11 +265,8 @@ __all__ = [  # noqa: RUF022 (plain sorted order, as test_public_api checks)
     "Window",
     "__version__",
     "get_default_database",
-<<<<<<< HEAD
     "on_query",
-=======
     "get_fetch_mode",
     "set_fetch_mode",
->>>>>>> relations
     "sync_orm",
 ]

@@ -113,7 +113,7 @@ class Lookup(Expr):
         if rhs is None and self.lookup == "exact" and not isinstance(lhs.output_field, JSONField):
             return sql  # IS NULL (on JSON, None is JSON null: a comparison like any other)
         json = isinstance(lhs.output_field, JSONField)
-        if isinstance(lhs, Col) and not lhs.field.null and not _has_expr(rhs) and not json:
+        if isinstance(lhs, Col) and not lhs.nullable and not _has_expr(rhs) and not json:
             return sql  # (a condition on a JSON value can be unknown in a NOT NULL column)
         # a comparison with NULL is unknown, and NOT unknown is unknown: inside NOT, treat it as
         # false so exclude() keeps exactly the rows filter() drops (NULL columns, missing JSON
