@@ -196,33 +196,54 @@ class ModelSet:
     Book: Any = None
 
 
-def _relation_models(orm: ModuleType, base: type, name: str, table: str, meta: dict[str, Any]) -> dict[str, Any]:
+def _relation_models(
+    orm: ModuleType, base: type, name: str, table: str, meta: dict[str, Any]
+) -> dict[str, Any]:
     """The relation models in either ORM: ``orm`` is ``covet.orm`` or ``django.db.models``
     (their relation fields take the same arguments), ``name``/``table`` prefix the class names
     and the tables, ``meta`` is the rest of each ``Meta``."""
 
     def model(model_name: str, fields: dict[str, Any]) -> Any:
-        options = {**meta, ("db_table" if orm.__name__.startswith("django") else "table_name"): f"{table}_{model_name.lower()}"}
-        attrs: dict[str, Any] = {"__module__": __name__, "Meta": type("Meta", (), options), **fields}
+        options = {
+            **meta,
+            (
+                "db_table" if orm.__name__.startswith("django") else "table_name"
+            ): f"{table}_{model_name.lower()}",
+        }
+        attrs: dict[str, Any] = {
+            "__module__": __name__,
+            "Meta": type("Meta", (), options),
+            **fields,
+        }
         if orm.__name__.startswith("django"):
             attrs["id"] = orm.BigAutoField(primary_key=True)
         return type(f"{name}{model_name}", (base,), attrs)
 
     publisher = model("Publisher", {"name": orm.CharField(max_length=30)})
-    author = model("Author", {
-        "name": orm.CharField(max_length=30),
-        "age": orm.IntegerField(null=True),
-        "publisher": orm.ForeignKey(publisher, on_delete=orm.SET_NULL, null=True, related_name="authors"),
-    })
+    author = model(
+        "Author",
+        {
+            "name": orm.CharField(max_length=30),
+            "age": orm.IntegerField(null=True),
+            "publisher": orm.ForeignKey(
+                publisher, on_delete=orm.SET_NULL, null=True, related_name="authors"
+            ),
+        },
+    )
     tag = model("Tag", {"name": orm.CharField(max_length=30)})
-    book = model("Book", {
-        "title": orm.CharField(max_length=30),
-        "pages": orm.IntegerField(),
-        "rating": orm.FloatField(null=True),
-        "author": orm.ForeignKey(author, on_delete=orm.CASCADE, related_name="books"),
-        "editor": orm.ForeignKey(author, on_delete=orm.SET_NULL, null=True, related_name="edited"),
-        "tags": orm.ManyToManyField(tag, related_name="books"),
-    })
+    book = model(
+        "Book",
+        {
+            "title": orm.CharField(max_length=30),
+            "pages": orm.IntegerField(),
+            "rating": orm.FloatField(null=True),
+            "author": orm.ForeignKey(author, on_delete=orm.CASCADE, related_name="books"),
+            "editor": orm.ForeignKey(
+                author, on_delete=orm.SET_NULL, null=True, related_name="edited"
+            ),
+            "tags": orm.ManyToManyField(tag, related_name="books"),
+        },
+    )
     return {"Publisher": publisher, "Author": author, "Tag": tag, "Book": book}
 
 
