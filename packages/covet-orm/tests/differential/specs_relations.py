@@ -260,3 +260,5 @@ R(
         )
     ),
 )
+R("rel:reverse_negated_q", lambda o: _ids(o.authors.filter(~o.Q(books__title="Beta"))))
+R("rel:m2m_negated_q", lambda o: _ids(o.books.filter(~o.Q(tags__name="sql"))))

@@ -109,7 +109,10 @@ class QuerySet(Generic[M]):
                     f"filter() and exclude() take Q objects or keyword arguments "
                     f"(name=value), not {type(arg).__name__}"
                 )
-        nodes: list[Expr] = [a.resolve(scope) for a in args]
+        nodes: list[Expr] = [
+            a.resolve(scope, inside_not=negate) if isinstance(a, Q) else a.resolve(scope)
+            for a in args
+        ]
         for k, v in kwargs.items():
             multi = _multi_valued(self.model, k) if negate else None
             if multi is not None:  # exclude(books__title=x): rows with no such related row
