@@ -54,7 +54,17 @@ def _django_settings(backend: str, url: str) -> dict[str, Any]:
 
 
 def _models(models: ModelSet) -> list[Any]:
-    return [models.Item, models.Scratch, models.Ranked]
+    """Every model, a referenced one before those referring to it."""
+    return [
+        models.Item, models.Scratch, models.Ranked,
+        models.Publisher, models.Author, models.Tag, models.Book,
+    ]  # fmt: skip
+
+
+def _django_tables(models: ModelSet) -> list[str]:
+    """Django's tables in creation order, the many-to-many join table included."""
+    tables = [m._meta.db_table for m in _models(models)]
+    return [*tables, models.Book.tags.through._meta.db_table]
 
 
 def _create_django_tables(backend: str, models: ModelSet) -> None:
@@ -62,10 +72,8 @@ def _create_django_tables(backend: str, models: ModelSet) -> None:
 
     connection = connections[ALIASES[backend]]
     with connection.cursor() as cursor:
-        for model in _models(models):
-            cursor.execute(
-                f"DROP TABLE IF EXISTS {connection.ops.quote_name(model._meta.db_table)}"
-            )
+        for table in reversed(_django_tables(models)):  # referring tables first
+            cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)}")
     with connection.schema_editor() as editor:
         for model in _models(models):
             editor.create_model(model)
@@ -74,8 +82,8 @@ def _create_django_tables(backend: str, models: ModelSet) -> None:
         # databases); Django's get the database default. The same collation on both sides makes
         # = , LIKE and ORDER BY compare alike; what stays different is listed in known.py.
         with connection.cursor() as cursor:
-            for model in _models(models):
-                table = connection.ops.quote_name(model._meta.db_table)
+            for name in _django_tables(models):
+                table = connection.ops.quote_name(name)
                 cursor.execute(
                     f"ALTER TABLE {table} CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
                 )
@@ -84,18 +92,39 @@ def _create_django_tables(backend: str, models: ModelSet) -> None:
 RANKED = [("b", 2), ("a", 2), ("c", None), ("d", 5), ("e", -1)]
 
 
-def seed_django(models: ModelSet) -> None:
+PUBLISHERS = [(1, "Penguin"), (2, "Orbit"), (3, "Nobody")]  # 3: no authors
+#: id, name, age, publisher (Eve has no books, Dee no publisher, Bob no age)
+AUTHORS = [(1, "Ann", 40, 1), (2, "Bob", None, 1), (3, "Cy", 25, 2), (4, "Dee", 60, None),
+           (5, "Eve", 33, 2)]  # fmt: skip
+TAGS = [(1, "python"), (2, "sql"), (3, "web"), (4, "unused")]
+#: id, title, pages, rating, author, editor, tags
+BOOKS = [
+    (1, "Alpha", 120, 4.5, 1, 2, [1, 2]),
+    (2, "Beta", 300, 3.0, 1, None, [1]),
+    (3, "Gamma", 80, None, 2, 1, []),
+    (4, "Delta", 450, 4.9, 3, 3, [2, 3]),
+    (5, "Epsilon", 300, 2.5, 4, None, [3]),
+    (6, "Zeta", 50, 4.0, 4, 1, [1, 2, 3]),
+    (7, "Eta", 220, None, 3, None, [2]),
+]
+
+
+def seed(models: ModelSet) -> None:
+    """The same rows through either ORM's own API (the sync one: the same names in both)."""
     models.Item.objects.bulk_create([models.Item(**row) for row in rows()])
     models.Ranked.objects.bulk_create(
         [models.Ranked(id=i, name=name, n=n) for i, (name, n) in enumerate(RANKED, 1)]
     )
-
-
-def seed_covet(models: ModelSet) -> None:
-    models.Item.objects.bulk_create([models.Item(**row) for row in rows()])
-    models.Ranked.objects.bulk_create(
-        [models.Ranked(id=i, name=name, n=n) for i, (name, n) in enumerate(RANKED, 1)]
+    models.Publisher.objects.bulk_create([models.Publisher(id=i, name=n) for i, n in PUBLISHERS])
+    models.Author.objects.bulk_create(
+        [models.Author(id=i, name=n, age=a, publisher_id=p) for i, n, a, p in AUTHORS]
     )
+    models.Tag.objects.bulk_create([models.Tag(id=i, name=n) for i, n in TAGS])
+    for i, title, pages, rating, author, editor, tags in BOOKS:
+        book = models.Book.objects.create(
+            id=i, title=title, pages=pages, rating=rating, author_id=author, editor_id=editor
+        )
+        book.tags.add(*tags)
 
 
 def _build(backend: str, loop: LoopThread, tmp: Path) -> World:
@@ -110,8 +139,8 @@ def _build(backend: str, loop: LoopThread, tmp: Path) -> World:
     db.create_tables(_models(cv))
     with django_on(backend):
         _create_django_tables(backend, dj)
-        seed_django(dj)
-    seed_covet(cv)
+        seed(dj)
+    seed(cv)
     return World(
         backend=backend,
         db=db,

@@ -121,6 +121,26 @@ class Orm:
         return Chain(self.models.Ranked.objects)
 
     @property
+    def publishers(self) -> Chain:
+        return Chain(self.models.Publisher.objects)
+
+    @property
+    def authors(self) -> Chain:
+        return Chain(self.models.Author.objects)
+
+    @property
+    def tags(self) -> Chain:
+        return Chain(self.models.Tag.objects)
+
+    @property
+    def books(self) -> Chain:
+        return Chain(self.models.Book.objects)
+
+    @property
+    def Book(self) -> Any:
+        return self.models.Book
+
+    @property
     def Item(self) -> Any:
         return self.models.Item
 

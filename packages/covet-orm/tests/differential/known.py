@@ -696,6 +696,7 @@ known(
     "docs",
     "MariaDB: Avg and StdDev of integers keep double precision (12.578947...), the value the other databases give; Django returns MariaDB's 4-place DECIMAL (12.5789)",
     [
+        "rel:aggregate_across",
         "agg_avg_big",
         "agg_avg_n",
         "agg_avg_n_n",
@@ -739,4 +740,14 @@ known(
         "bulk_create_extremes",
     ],
     backends=("sqlite",),
+)
+
+known(
+    "rel-outer-same-table",
+    "bug",
+    "9",
+    "OuterRef inside a subquery over the same table as the outer query names the inner table (neither is aliased), so the condition compares each inner row with itself",
+    [
+        "rel:outer_ref_across",
+    ],
 )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -131,6 +132,15 @@ def configure_django() -> None:
     # Django's MySQL backend speaks MySQLdb's API; PyMySQL provides it in pure Python, so a
     # fresh clone needs no MySQL client headers (mysqlclient has no Linux wheels)
     pymysql.install_as_MySQLdb()
+    # the relation models' reverse accessors (author.books) resolve only among installed apps
+    from django.apps import AppConfig
+
+    package = __name__.rpartition(".")[0]
+    globals()["DifferentialConfig"] = type(
+        "DifferentialConfig",
+        (AppConfig,),
+        {"name": package, "label": "differential", "path": str(Path(__file__).parent)},
+    )
     settings.configure(
         DATABASES={
             "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ""},
@@ -138,7 +148,7 @@ def configure_django() -> None:
             "mysql": {"ENGINE": "django.db.backends.mysql", "NAME": "", "OPTIONS": {}},
         },
         DATABASE_ROUTERS=[Router()],
-        INSTALLED_APPS=[],
+        INSTALLED_APPS=[f"{__name__}.DifferentialConfig"],
         USE_TZ=True,
         TIME_ZONE="UTC",
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
@@ -179,6 +189,62 @@ class ModelSet:
     Item: Any
     Scratch: Any
     Ranked: Any
+    #: relations (specs_relations.py): publisher <- author <- book (author, editor) <-> tag
+    Publisher: Any = None
+    Author: Any = None
+    Tag: Any = None
+    Book: Any = None
+
+
+def _relation_models(
+    orm: ModuleType, base: type, name: str, table: str, meta: dict[str, Any]
+) -> dict[str, Any]:
+    """The relation models in either ORM: ``orm`` is ``covet.orm`` or ``django.db.models``
+    (their relation fields take the same arguments), ``name``/``table`` prefix the class names
+    and the tables, ``meta`` is the rest of each ``Meta``."""
+
+    def model(model_name: str, fields: dict[str, Any]) -> Any:
+        options = {
+            **meta,
+            (
+                "db_table" if orm.__name__.startswith("django") else "table_name"
+            ): f"{table}_{model_name.lower()}",
+        }
+        attrs: dict[str, Any] = {
+            "__module__": __name__,
+            "Meta": type("Meta", (), options),
+            **fields,
+        }
+        if orm.__name__.startswith("django"):
+            attrs["id"] = orm.BigAutoField(primary_key=True)
+        return type(f"{name}{model_name}", (base,), attrs)
+
+    publisher = model("Publisher", {"name": orm.CharField(max_length=30)})
+    author = model(
+        "Author",
+        {
+            "name": orm.CharField(max_length=30),
+            "age": orm.IntegerField(null=True),
+            "publisher": orm.ForeignKey(
+                publisher, on_delete=orm.SET_NULL, null=True, related_name="authors"
+            ),
+        },
+    )
+    tag = model("Tag", {"name": orm.CharField(max_length=30)})
+    book = model(
+        "Book",
+        {
+            "title": orm.CharField(max_length=30),
+            "pages": orm.IntegerField(),
+            "rating": orm.FloatField(null=True),
+            "author": orm.ForeignKey(author, on_delete=orm.CASCADE, related_name="books"),
+            "editor": orm.ForeignKey(
+                author, on_delete=orm.SET_NULL, null=True, related_name="edited"
+            ),
+            "tags": orm.ManyToManyField(tag, related_name="books"),
+        },
+    )
+    return {"Publisher": publisher, "Author": author, "Tag": tag, "Book": book}
 
 
 TABLES = {"Item": "item", "Scratch": "scratch", "Ranked": "ranked"}
@@ -203,6 +269,11 @@ def django_models(prefix: str) -> ModelSet:
             )
             for name, table in TABLES.items()
         }
+        if prefix == "dj":
+            from django.db import models
+
+            meta = {"app_label": "differential"}
+            made.update(_relation_models(models, models.Model, "Dj", "dj", meta))
         _django_sets[prefix] = ModelSet(**made)
     return _django_sets[prefix]
 
@@ -212,4 +283,7 @@ def covet_models(db: Any) -> ModelSet:
         name: covet_model(name, f"cv_{table}", _COLUMNS_OF[name], db, ordering=_ORDERING.get(name))
         for name, table in TABLES.items()
     }
+    from covet import orm
+
+    made.update(_relation_models(orm, orm.Model, "Cv", "cv", {"db": db}))
     return ModelSet(**made)

@@ -14,8 +14,9 @@ from .spec import Spec
 from .specs_expressions import SPECS as EXPRESSIONS
 from .specs_lookups import SPECS as LOOKUPS
 from .specs_querysets import SPECS as QUERYSETS
+from .specs_relations import SPECS as RELATIONS
 
-SPECS: list[Spec] = [*LOOKUPS, *EXPRESSIONS, *QUERYSETS]
+SPECS: list[Spec] = [*LOOKUPS, *EXPRESSIONS, *QUERYSETS, *RELATIONS]
 CASES = [
     pytest.param(backend, spec, id=f"{backend}-{spec.name}", marks=known.marks(spec.name, backend))
     for spec in SPECS

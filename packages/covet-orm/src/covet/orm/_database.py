@@ -627,22 +627,24 @@ class Database:
         """CREATE TABLE / INDEX ... IF NOT EXISTS for each model, in order."""
         from covet.orm.sql.ddl import create_table_sql
 
-        stmts = [s for m in models for s in create_table_sql(m, self.dialect)]
+        stmts = [s for m in _with_through(models) for s in create_table_sql(m, self.dialect)]
         self.run(_script(stmts), "Database.create_tables")
 
     async def acreate_tables(self, models: Iterable[type[Model]]) -> None:
         from covet.orm.sql.ddl import create_table_sql
 
-        stmts = [s for m in models for s in create_table_sql(m, self.dialect)]
+        stmts = [s for m in _with_through(models) for s in create_table_sql(m, self.dialect)]
         await self.arun(_script(stmts))
 
     def drop_tables(self, models: Iterable[type[Model]]) -> None:
         """DROP TABLE IF EXISTS for each model, in reverse order."""
-        stmts = [self.dialect.drop_table(m._meta.table_name) for m in reversed(list(models))]
+        models = _with_through(models)
+        stmts = [self.dialect.drop_table(m._meta.table_name) for m in reversed(models)]
         self.run(_script(stmts), "Database.drop_tables")
 
     async def adrop_tables(self, models: Iterable[type[Model]]) -> None:
-        stmts = [self.dialect.drop_table(m._meta.table_name) for m in reversed(list(models))]
+        models = _with_through(models)
+        stmts = [self.dialect.drop_table(m._meta.table_name) for m in reversed(models)]
         await self.arun(_script(stmts))
 
     # -- transactions ------------------------------------------------------------------------
@@ -951,3 +953,21 @@ class Transaction:
         self._savepoint = f"covet_sp_{binding.savepoints}"
         self._mark = len(binding.callbacks)
         binding.depth += 1
+
+
+def _with_through(models: Iterable[type[Model]]) -> list[type[Model]]:
+    """The models, each after the models of the list it references (a foreign key needs its
+    table first; a cycle keeps the given order), then their many-to-many join tables."""
+    todo = list(models)
+    extra = [t for m in todo for t in getattr(m._meta, "auto_through", ()) if t not in todo]
+    ordered: list[type[Model]] = []
+    while todo:
+        for model in todo:
+            refs = [f.remote_model for f in getattr(model._meta, "forward", {}).values()]
+            if not any(r in todo and r is not model for r in refs):
+                break
+        else:
+            model = todo[0]
+        todo.remove(model)
+        ordered.append(model)
+    return ordered + extra

@@ -10,6 +10,9 @@
     │   └── InvalidBody             a request body the model refuses (``data: User`` handlers)
     ├── DoesNotExist                base of every ``Model.DoesNotExist``
     ├── MultipleObjectsReturned     base of every ``Model.MultipleObjectsReturned``
+    ├── N1QueryError                an unloaded relation read where loading it is not allowed
+    ├── ProtectedError              delete() refused by on_delete=PROTECT (``protected_objects``)
+    ├── RestrictedError             delete() refused by on_delete=RESTRICT (``restricted_objects``)
     └── DatabaseError               the database refused; ``.driver_error`` is the original
         ├── InterfaceError          the connection itself is unusable (closed, pool shut down)
         ├── OperationalError        connection lost, lock timeout, server gone, disk full, ...
@@ -118,6 +121,28 @@ class DoesNotExist(ORMError, LookupError):
 
 class MultipleObjectsReturned(ORMError):
     """More than one row matched a query that expected exactly one."""
+
+
+class N1QueryError(ORMError):
+    """An unloaded relation was read where loading it lazily is not allowed: fetch mode
+    ``"raise"``, or async code (which never does hidden queries). The message names the fix."""
+
+
+class ProtectedError(ORMError):
+    """``delete()`` would delete rows that ``on_delete=PROTECT`` references protect."""
+
+    def __init__(self, message: str, protected_objects: Sequence[Any]) -> None:
+        self.protected_objects = list(protected_objects)
+        super().__init__(message)
+
+
+class RestrictedError(ORMError):
+    """``delete()`` would delete rows that ``on_delete=RESTRICT`` references hold (and no
+    CASCADE of the same delete removes those references)."""
+
+    def __init__(self, message: str, restricted_objects: Sequence[Any]) -> None:
+        self.restricted_objects = list(restricted_objects)
+        super().__init__(message)
 
 
 class DatabaseError(ORMError):

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from covet.orm import _exceptions as exc
 from covet.orm._database import Database, Op, Stmt, get_default_database
+from covet.orm._deletion import delete_op, needs_collector
+from covet.orm._fetching import fetch_relation_op
 from covet.orm._fields import NOT_PROVIDED, BigAutoField, CharField, Field
 from covet.orm._manager import BaseManager, Manager
 from covet.orm._query import QuerySet
+from covet.orm._related import ForeignKey, ManyToManyField, Relation, lazy, register
 from covet.orm._schema import ADAPTER, spec_of, spec_of_class
 from covet.orm.expressions import Q
 from covet.orm.sql import compiler
@@ -20,7 +24,7 @@ if TYPE_CHECKING:
 
 _META_OPTIONS = {
     "db", "table_name", "ordering", "indexes", "unique_together", "constraints", "abstract",
-    "get_latest_by",
+    "get_latest_by", "fetch_mode",
 }  # fmt: skip
 
 
@@ -75,6 +79,22 @@ class Options:
         self.raw = meta
         self.fields = fields
         self.fields_map = {f.name: f for f in fields}
+        #: foreign keys by relation name (``author``: the field ``author_id``)
+        self.forward = {f.relation_name: f for f in fields if isinstance(f, ForeignKey)}
+        #: every relation a query can follow from here, by query name (filled as they resolve)
+        self.relations: dict[str, Relation] = {}
+        #: the reverse sides of foreign keys pointing here (deletion follows them)
+        self.related_objects: list[Relation] = []
+        self.many_to_many: list[ManyToManyField] = []
+        #: join tables made for this model's many-to-many fields (create_tables makes them too)
+        self.auto_through: list[type[Model]] = []
+        self.auto_created = False
+        mode = meta.get("fetch_mode")
+        if mode is not None:
+            from covet.orm._fetching import check_mode
+
+            check_mode(mode)
+        self.fetch_mode: str | None = mode
         self.columns_map = {f.column: f for f in fields}
         pks = [f for f in fields if f.primary_key]
         if len(pks) > 1:
@@ -84,8 +104,24 @@ class Options:
         self.generated = [f.name for f in fields if f.generated]
         self.char_limits_map = dict(self.char_limits)
         self.cache: dict[Any, Any] = {}
+        if self.forward:  # Meta may name a relation ("author"): its field is "author_id"
+            self._relation_names_to_fields()
         if not self.abstract:  # an abstract model's Meta may name its subclasses' fields
             self._check_names()
+
+    def _relation_names_to_fields(self) -> None:
+        def field(name: str) -> str:
+            bare = name.lstrip("-")
+            return name[: len(name) - len(bare)] + (
+                self.forward[bare].name if bare in self.forward else bare
+            )
+
+        self.unique_together = [tuple(map(field, u)) for u in self.unique_together]
+        for index in self.indexes:
+            index.fields = [field(n) for n in index.fields]
+        for constraint in self.constraints:
+            if isinstance(constraint, UniqueConstraint):
+                constraint.fields = [field(n) for n in constraint.fields]
 
     def _check_names(self) -> None:
         """Names in Meta must be fields: say so when the class is made, not at the first query."""
@@ -101,7 +137,7 @@ class Options:
             ),
         ]
         for option, name in named:
-            if name != "pk" and name not in self.fields_map:
+            if name != "pk" and name not in self.fields_map and name not in self.forward:
                 raise exc.ImproperlyConfigured(
                     f"{self.model.__name__}.Meta.{option} names {name!r}, which is not a field; "
                     f"fields: {', '.join(self.fields_map)}"
@@ -111,12 +147,19 @@ class Options:
     def database(self) -> Database:
         return self.db if self.db is not None else get_default_database()
 
+    def pending_relation(self, name: str) -> ForeignKey | None:
+        """The foreign key named ``name`` whose target is not resolved (yet)."""
+        field = self.forward.get(name)
+        return field if field is not None and field.remote_model is None else None
+
     def get_field(self, name: str) -> Field[Any]:
         if name == "pk":
             return self.pk
         try:
             return self.fields_map[name]
         except KeyError:
+            if name in self.forward:
+                return self.forward[name]
             raise exc.FieldError(
                 f"{self.model.__name__} has no field {name!r}; fields: {', '.join(self.fields_map)}"
             ) from None
@@ -170,6 +213,22 @@ class ModelBase(type):
         # inherited fields first, in their order, then the class's own
         ordered = {k: ns[k] for k in inherited if isinstance(ns.get(k), Field)}
         ordered.update({k: v for k, v in ns.items() if isinstance(v, Field) and k not in ordered})
+        relations: list[tuple[str, ForeignKey]] = []
+        many: list[tuple[str, ManyToManyField]] = []
+        renamed: dict[str, Field[Any]] = {}
+        for key, value in ordered.items():
+            if isinstance(value, ForeignKey):  # `author` is the relation, `author_id` the field
+                rel_name = value.relation_name or key
+                value.relation_name = rel_name
+                key = f"{rel_name}_id"
+                ns.pop(rel_name, None)
+                ns[key] = value
+                relations.append((rel_name, value))
+            renamed[key] = value
+        ordered = renamed
+        for key, value in list(ns.items()):
+            if isinstance(value, ManyToManyField):
+                many.append((key, ns.pop(key)))
         if not meta.get("abstract") and not any(f.primary_key for f in ordered.values()):
             if "id" in ordered:
                 raise exc.ImproperlyConfigured(f"{name}.id must be the primary key")
@@ -178,6 +237,10 @@ class ModelBase(type):
             ns["id"] = auto
             ordered = {"id": auto, **ordered}
         cls = super().__new__(mcs, name, bases, ns, **kw)
+        from covet.orm._descriptors import ForwardDescriptor
+
+        for rel_name, fk in relations:
+            setattr(cls, rel_name, ForwardDescriptor(fk))
         managers = _managers(cls)
         if not managers:
             default: Any = Manager()
@@ -214,7 +277,26 @@ class ModelBase(type):
             (exc.MultipleObjectsReturned,),
             {"__module__": cls.__module__, "__qualname__": f"{name}.MultipleObjectsReturned"},
         )
+        if opts.abstract:
+            if many:  # each concrete subclass gets its own copy
+                model._abstract_m2m = many
+            return cls
+        for _, fk in relations:
+            lazy(model, fk.to, functools.partial(_resolve, fk, model))
+        for rel_name, m2m in [*getattr(model, "_abstract_m2m", []), *many]:
+            if m2m.model is not None:
+                m2m = ManyToManyField(
+                    m2m.to, through=m2m.through_ref, related_name=m2m.related_name,
+                    related_query_name=m2m.related_query_name, db_table=m2m.db_table,
+                )  # fmt: skip
+            opts.many_to_many.append(m2m)
+            m2m.contribute(model, rel_name)
+        register(model)
         return cls
+
+
+def _resolve(fk: ForeignKey, source: type[Model], target: type[Model]) -> None:
+    fk.resolve(source, target)
 
 
 def _managers(cls: type) -> list[BaseManager[Any]]:
@@ -249,6 +331,9 @@ class Model(metaclass=ModelBase):
         for field in meta.fields:
             value = kwargs.pop(field.name, NOT_PROVIDED)
             d[field.name] = field.get_default() if value is NOT_PROVIDED else value
+        if kwargs and meta.forward:  # Book(author=an_author)
+            for name in [n for n in kwargs if n in meta.forward]:
+                setattr(self, name, kwargs.pop(name))
         if kwargs:
             raise exc.UnknownFieldsError(type(self).__name__, sorted(kwargs), list(meta.fields_map))
         d["_adding"] = True
@@ -273,6 +358,12 @@ class Model(metaclass=ModelBase):
         if self.pk is None:
             raise TypeError("a model instance without a primary key is unhashable")
         return hash((type(self), self.pk))
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickling and copying leave out the link to the result set (its peers)."""
+        state = dict(self.__dict__)
+        state.pop("_state", None)
+        return state
 
     def to_dict(self, fields: Iterable[str] | None = None) -> dict[str, Any]:
         """Loaded field values by name (deferred fields are left out)."""
@@ -333,15 +424,42 @@ class Model(metaclass=ModelBase):
         await db.arun(self._save_op(db.dialect, update_fields, force_insert))
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        """DELETE this object's row; ``(count, {model label: count})`` as Django."""
+        """DELETE this object's row (and apply the ``on_delete`` of every foreign key pointing
+        at it); ``(count, {model label: count})`` as Django."""
         db = self._meta.database
+        if needs_collector(type(self)):
+            return db.run(self._collect_op(db.dialect), "delete", atomic=True)
         count = db.run(self._delete_op(db.dialect), "delete")
         return count, ({self._meta.label: count} if count else {})
 
     async def adelete(self) -> tuple[int, dict[str, int]]:
         db = self._meta.database
+        if needs_collector(type(self)):
+            return await db.arun(self._collect_op(db.dialect), atomic=True)
         count = await db.arun(self._delete_op(db.dialect))
         return count, ({self._meta.label: count} if count else {})
+
+    def _collect_op(self, dialect: Dialect) -> Op[tuple[int, dict[str, int]]]:
+        if self.pk is None:
+            raise ValueError(f"cannot delete a {type(self).__name__} without a primary key")
+        result = yield from delete_op(type(self), [self.pk], dialect)
+        self.__dict__[self._meta.pk.name] = None
+        self.__dict__["_adding"] = True
+        return result
+
+    def fetch(self, *names: str) -> None:
+        """Load these relations now (for this object and the unloaded objects of its result
+        set, one query each): ``book.fetch("author")``."""
+        db = self._meta.database
+        for name in names:
+            db.run(fetch_relation_op(self, name), "fetch")
+
+    async def afetch(self, *names: str) -> None:
+        """The async way to load relations: ``await book.afetch("author")``, then
+        ``book.author`` is there (for its whole result set, in one query)."""
+        db = self._meta.database
+        for name in names:
+            await db.arun(fetch_relation_op(self, name))
 
     def refresh_from_db(self, fields: Iterable[str] | None = None) -> None:
         db = self._meta.database
@@ -357,6 +475,8 @@ class Model(metaclass=ModelBase):
         meta = self._meta
         d = self.__dict__
         pk = meta.pk
+        if meta.forward:
+            self._take_related_keys()
         if not (self._adding or force_insert or d.get(pk.name) is None):
             names = None if update_fields is None else tuple(update_fields)
             plan = meta.cache.get(("update", dialect.name, names))
@@ -389,6 +509,22 @@ class Model(metaclass=ModelBase):
         d["_adding"] = False
         for name in meta.generated:  # computed by the database: read back on first access
             d.pop(name, None)
+
+    def _take_related_keys(self) -> None:
+        """A related instance assigned before it was saved: take its key now, or refuse."""
+        d = self.__dict__
+        for name, fk in self._meta.forward.items():
+            obj = d.get(name)
+            if obj is None:
+                continue
+            key = obj.__dict__.get(fk.target_field.name)
+            if key is None:
+                raise ValueError(
+                    f"save() prohibited to prevent data loss due to unsaved related object "
+                    f"{name!r} ({type(obj).__name__}): save it first"
+                )
+            if d.get(fk.name) is None:
+                d[fk.name] = key
 
     def _delete_op(self, dialect: Dialect) -> Op[int]:
         meta = self._meta

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from covet.orm import _exceptions as exc
 from covet.orm._database import Database, Op, Stmt
+from covet.orm._deletion import delete_op, needs_collector
 from covet.orm._fields import DateField, DateTimeField
 from covet.orm._get_or_create import get_or_create_op, update_or_create_op
 from covet.orm._hydrate import (
@@ -31,6 +32,7 @@ from covet.orm.sql import compiler
 from covet.orm.sql.compiler import Query, Selected
 
 if TYPE_CHECKING:
+    from covet.orm._fetching import Prefetch
     from covet.orm._fields import Field
     from covet.orm._model import Model
     from covet.orm._raw import RawQuerySet
@@ -100,15 +102,23 @@ class QuerySet(Generic[M]):
         if q.sliced:
             raise TypeError("cannot filter a QuerySet after slicing it")
         self._not_combined("filter")
-        scope = q.scope()
+        scope = q.scope(filtering=True)
         for arg in args:
             if not isinstance(arg, Q | Expr):
                 raise TypeError(
                     f"filter() and exclude() take Q objects or keyword arguments "
                     f"(name=value), not {type(arg).__name__}"
                 )
-        nodes: list[Expr] = [a.resolve(scope) for a in args]
-        nodes.extend(build_lookup(scope, k, v) for k, v in kwargs.items())
+        nodes: list[Expr] = [
+            a.resolve(scope, inside_not=negate) if isinstance(a, Q) else a.resolve(scope)
+            for a in args
+        ]
+        for k, v in kwargs.items():
+            multi = _multi_valued(self.model, k) if negate else None
+            if multi is not None:  # exclude(books__title=x): rows with no such related row
+                nodes.append(_excluded_through(scope, k, v, multi))
+            else:
+                nodes.append(build_lookup(scope, k, v))
         if negate:
             q.where.append(Where(nodes, "AND", negated=True))
         else:
@@ -294,6 +304,52 @@ class QuerySet(Generic[M]):
         q.values = tuple(names)
         return qs
 
+    def select_related(self, *fields: str | None) -> QuerySet[M]:
+        """Load these foreign keys (and one-to-ones, ``"author__publisher"`` nested) in the same
+        query, by JOINs (LEFT JOIN where there may be no related row); ``select_related()``
+        follows every non-null foreign key; ``select_related(None)`` clears the list."""
+        qs = self._clone()
+        q = qs._query
+        if fields == (None,):
+            q.select_related = ()
+            return qs
+        if not fields:
+            fields = tuple(f.relation_name for f in self.model._meta.forward.values() if not f.null)
+        from covet.orm.sql.compiler import _single_relation
+
+        paths = [f for f in fields if f is not None]
+        for path in paths:
+            _single_relation(self.model, path.split("__"))  # FieldError now, not at the query
+        q.select_related = tuple(dict.fromkeys((*q.select_related, *paths)))
+        return qs
+
+    def prefetch_related(self, *lookups: str | Prefetch | None) -> QuerySet[M]:
+        """Load these relations (any kind, nested with ``__``) for every row with one more
+        query per relation and level, whatever the number of rows (``IN`` batches);
+        ``Prefetch(...)`` for your own QuerySet or ``to_attr``; ``None`` clears the list."""
+        from covet.orm._fetching import check_path, normalize
+
+        qs = self._clone()
+        q = qs._query
+        if lookups == (None,):
+            q.prefetch = ()
+            return qs
+        items = normalize([x for x in lookups if x is not None])
+        for item in items:
+            check_path(self.model, item.lookup)
+        q.prefetch = (*q.prefetch, *items)
+        return qs
+
+    def fetch_mode(self, mode: str) -> QuerySet[M]:
+        """What reading an unloaded relation of this QuerySet's objects does in sync code:
+        ``"peers"`` (load it for every object of the result, one query), ``"one"`` (for that
+        object) or ``"raise"`` (``N1QueryError``)."""
+        from covet.orm._fetching import check_mode
+
+        qs = self._clone()
+        qs._query.fetch_mode = check_mode(mode)
+        return qs
+
     def select_for_update(self, *, nowait: bool = False, skip_locked: bool = False) -> QuerySet[M]:
         """Lock the selected rows until the transaction ends (no-op on SQLite, whose write
         transactions are already exclusive). Must run inside a transaction."""
@@ -396,7 +452,25 @@ class QuerySet(Generic[M]):
     def _fetch_op(self, dialect: Dialect) -> Op[list[Any]]:
         sel = self._compiled(dialect)
         rows = yield Stmt("fetch_all", sel.sql, sel.params)
-        return self._hydrate(rows, sel)
+        objs = self._hydrate(rows, sel)
+        if self._kind == "model" and objs:
+            q = self._query
+            if q.prefetch:
+                from covet.orm._fetching import prefetch_op
+
+                yield from prefetch_op(objs, q.prefetch, dialect)
+            self._attach_state(objs)
+        return objs
+
+    def _attach_state(self, objs: builtins.list[Any]) -> None:
+        """Each object knows its peers (the other objects of its result) and fetch mode."""
+        meta = self.model._meta
+        if meta.relations or meta.related_objects:
+            from covet.orm._fetching import ResultSet
+
+            state = ResultSet(objs, self._query.fetch_mode)
+            for obj in objs:
+                obj.__dict__["_state"] = state
 
     def _hydrate(self, rows: list[Sequence[Any]], sel: Selected) -> list[Any]:
         kind = self._kind
@@ -404,7 +478,9 @@ class QuerySet(Generic[M]):
         cache = self.model._meta.cache
         build = cache.get(key)
         if build is None:
-            if kind == "model":
+            if kind == "model" and sel.related:
+                build = _related_builder(self.model, sel)
+            elif kind == "model":
                 build = model_builder(self.model, sel.names, sel.converters)
             elif kind == "flat":
                 build = flat_builder(sel.converters)
@@ -449,8 +525,12 @@ class QuerySet(Generic[M]):
         (a server-side cursor on PostgreSQL, an unbuffered result on MariaDB, stepping through
         SQLite's result). The connection stays busy until the iterator ends or is closed."""
         sel, db = self._streamed(chunk_size)
+        model = self._kind == "model"
         for rows in db.stream(sel.sql, sel.params, chunk_size, "QuerySet.iterator"):
-            yield from self._hydrate(rows, sel)
+            objs = self._hydrate(rows, sel)
+            if model:  # peers: the objects of the same chunk
+                self._attach_state(objs)
+            yield from objs
 
     async def aiterator(self, chunk_size: int = 2000) -> AsyncIterator[M]:
         """The async twin of ``iterator``: ``async for obj in qs.aiterator(chunk_size=500)``."""
@@ -462,6 +542,11 @@ class QuerySet(Generic[M]):
     def _streamed(self, chunk_size: int) -> tuple[Selected, Database]:
         if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
+        if self._query.prefetch:
+            raise exc.NotSupportedError(
+                "iterator() streams rows on one connection and cannot run prefetch_related()'s "
+                "queries meanwhile; iterate the QuerySet itself, or use select_related()"
+            )
         db = self.db
         if self._query.for_update is not None and not db.in_transaction():
             raise exc.TransactionManagementError("select_for_update() needs an open transaction")
@@ -525,6 +610,7 @@ class QuerySet(Generic[M]):
         return (
             self._kind == "model" and not q.where and not q.annotations and q.only is None
             and not q.defer and q.for_update is None and not q.sliced
+            and not q.select_related and not q.prefetch and q.fetch_mode is None
         )  # fmt: skip
 
     def _one(self, rows: builtins.list[Any]) -> M:
@@ -770,15 +856,35 @@ class QuerySet(Generic[M]):
         return result
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        """DELETE matching rows; returns ``(count, {model label: count})`` as Django."""
+        """DELETE matching rows, applying the ``on_delete`` of every foreign key pointing at
+        them; returns ``(count, {model label: count})`` as Django."""
+        if needs_collector(self.model):
+            result: tuple[int, dict[str, int]] = self._run(
+                self._collect_op(), "delete", atomic=True
+            )
+            self._result_cache = None
+            return result
         sql, params = compiler.delete(self._query, self.db.dialect)
         count: int = self._run(_rowcount_op(sql, params), "delete")
         return self._deleted(count)
 
     async def adelete(self) -> tuple[int, dict[str, int]]:
+        if needs_collector(self.model):
+            result: tuple[int, dict[str, int]] = await self._arun(self._collect_op(), atomic=True)
+            self._result_cache = None
+            return result
         sql, params = compiler.delete(self._query, self.db.dialect)
         count: int = await self._arun(_rowcount_op(sql, params))
         return self._deleted(count)
+
+    def _collect_op(self) -> Op[tuple[int, dict[str, int]]]:
+        if self._query.sliced:
+            raise exc.FieldError("cannot delete from a sliced QuerySet")
+        dialect = self.db.dialect
+        keys = self.order_by().values_list("pk", flat=True)
+        pks = yield from keys._fetch_op(dialect)
+        result = yield from delete_op(self.model, pks, dialect)
+        return result
 
     def _deleted(self, count: int) -> tuple[int, dict[str, int]]:
         self._result_cache = None
@@ -967,3 +1073,63 @@ def _rowcount_op(sql: str, params: list[Any]) -> Op[int]:
     result = yield Stmt("execute", sql, params)
     count: int = result.rowcount
     return count
+
+
+def _multi_valued(model: type[Model], key: str) -> int | None:
+    """The index of the first many-valued relation in a lookup path (None: there is none)."""
+    for i, name in enumerate(key.split("__")):
+        meta = model._meta
+        if name in meta.fields_map:
+            return None
+        rel = meta.relations.get(name)
+        if rel is None:
+            return None
+        if rel.multiple:
+            return i
+        model = rel.related
+    return None
+
+
+def _excluded_through(scope: Any, key: str, value: Any, index: int) -> Expr:
+    """``exclude(books__title=x)`` as Django: no related row matches (``pk NOT IN (SELECT ...)``
+    with NULL keys left out), rather than "some related row does not match"."""
+    parts = key.split("__")
+    model = scope.model
+    for name in parts[:index]:
+        model = model._meta.relations[name].related
+    rel = model._meta.relations[parts[index]]
+    rest = "__".join(parts[index + 1 :]) or "pk"
+    back = rel.back()
+    inner = QuerySet(rel.related).filter(**{rest: value, f"{back}__isnull": False})
+    column = rel.steps()[0].left_field.name
+    path = "__".join([*parts[:index], column])
+    return build_lookup(scope, f"{path}__in", inner.values_list(back, flat=True))
+
+
+def _related_builder(model: type[Model], sel: Selected) -> Builder:
+    """Objects of a ``select_related`` row: the model's own columns, then each related
+    instance's, stored on its parent (None when the LEFT JOIN found no row)."""
+    related = sel.related
+    width = related[0].start
+    base = model_builder(model, sel.names[:width], [c for c in sel.converters if c[0] < width])
+    parts = []
+    for seg in related:
+        names = [n.rsplit("__", 1)[1] for n in sel.names[seg.start : seg.stop]]
+        convs = [(i - seg.start, c) for i, c in sel.converters if seg.start <= i < seg.stop]
+        pk = seg.model._meta.pk.name
+        parts.append((seg, model_builder(seg.model, names, convs), pk))
+
+    def build(rows: Sequence[Sequence[Any]]) -> list[Any]:
+        objs = base([r[:width] for r in rows])
+        made: list[list[Any]] = []
+        for seg, builder, pk in parts:
+            children = builder([r[seg.start : seg.stop] for r in rows])
+            children = [c if c.__dict__.get(pk) is not None else None for c in children]
+            parents = objs if seg.parent < 0 else made[seg.parent]
+            for parent, child in zip(parents, children, strict=True):
+                if parent is not None:
+                    parent.__dict__[seg.cache] = child
+            made.append(children)
+        return objs
+
+    return build

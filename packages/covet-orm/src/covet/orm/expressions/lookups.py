@@ -113,7 +113,7 @@ class Lookup(Expr):
         if rhs is None and self.lookup == "exact" and not isinstance(lhs.output_field, JSONField):
             return sql  # IS NULL (on JSON, None is JSON null: a comparison like any other)
         json = isinstance(lhs.output_field, JSONField)
-        if isinstance(lhs, Col) and not lhs.field.null and not _has_expr(rhs) and not json:
+        if isinstance(lhs, Col) and not lhs.nullable and not _has_expr(rhs) and not json:
             return sql  # (a condition on a JSON value can be unknown in a NOT NULL column)
         # a comparison with NULL is unknown, and NOT unknown is unknown: inside NOT, treat it as
         # false so exclude() keeps exactly the rows filter() drops (NULL columns, missing JSON
@@ -264,9 +264,9 @@ def _transform(lhs: Expr, name: str) -> Expr | None:
 
 
 def resolve_path(scope: Scope, path: str) -> Expr:
-    """``"published__year"``, ``"data__key__0"``: a field (or annotation) and its transforms."""
-    first, *rest = path.split("__")
-    expr = scope.ref(first)
+    """``"published__year"``, ``"data__key__0"``, ``"author__name"``: a field (or annotation),
+    through relations, and its transforms."""
+    expr, rest = scope.walk(path.split("__"))
     for name in rest:
         transformed = _transform(expr, name)
         if transformed is None:
@@ -284,6 +284,7 @@ def _is_lookup(lhs: Expr, name: str) -> bool:
 
 
 _PLAIN = frozenset({int, str})
+_STOP = LOOKUPS | JSON_LOOKUPS
 
 
 def build_lookup(scope: Scope, key: str, value: Any) -> Expr:
@@ -299,8 +300,7 @@ def build_lookup(scope: Scope, key: str, value: Any) -> Expr:
                     return NoMatch()  # text holding NUL: no stored value equals it
                 raise ValidationError({key: [f"{key}={_short(value)}: {error}"]}) from None
     parts = key.split("__")
-    lhs = scope.ref(parts[0])
-    rest = parts[1:]
+    lhs, rest = scope.walk(parts, stop=_STOP)
     lookup = "exact"
     while rest:
         name = rest[0]
@@ -404,6 +404,8 @@ def _prep_one(
     """One value of a lookup as the column's type; ``_NOTHING`` if no stored value can match."""
     if isinstance(value, Expr):
         return value.resolve(scope)
+    if hasattr(value, "_meta") and hasattr(value, "pk") and not hasattr(field, "relation_name"):
+        value = value.pk  # a model instance compared with a key column
     if (
         type(value) is str
         and "\x00" in value

@@ -52,13 +52,26 @@ class Q:
     def __repr__(self) -> str:
         return f"<Q {'NOT ' if self.negated else ''}{self.connector}: {self.children!r}>"
 
-    def resolve(self, scope: Scope) -> Where:
+    def resolve(self, scope: Scope, *, inside_not: bool = False) -> Where:
+        """The resolved tree. Under an odd number of negations (``~Q``, ``exclude(Q(...))``) a
+        lookup through a many-valued relation means "no related row matches", as in Django:
+        it becomes a subquery of the keys that have one (``_excluded_through``), not a join."""
+        from covet.orm._query import _excluded_through, _multi_valued
+
+        negated = inside_not != self.negated
         nodes: list[Expr] = []
         for child in self.children:
-            if isinstance(child, Q | Expr):
+            if isinstance(child, Q):
+                nodes.append(child.resolve(scope, inside_not=negated))
+            elif isinstance(child, Expr):
                 nodes.append(child.resolve(scope))
             else:
-                nodes.append(build_lookup(scope, child[0], child[1]))
+                key, value = child
+                multi = _multi_valued(scope.model, key) if negated else None
+                if multi is not None:
+                    nodes.append(_excluded_through(scope, key, value, multi))
+                else:
+                    nodes.append(build_lookup(scope, key, value))
         return Where(nodes, self.connector, self.negated)
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class Ctx:
     """Collects parameters while nodes write SQL; ``inline`` renders literals instead (DDL)."""
 
-    __slots__ = ("dialect", "inline", "negated", "params")
+    __slots__ = ("dialect", "inline", "negated", "outer", "params")
 
     def __init__(self, dialect: Dialect, *, inline: bool = False) -> None:
         self.dialect = dialect
@@ -34,6 +34,8 @@ class Ctx:
         #: inside an odd number of NOTs (lookups on nullable columns then keep NULL rows out of
         #: the negated condition, so ``exclude(x=1)`` still returns rows where x is NULL)
         self.negated = False
+        #: the scopes of the queries a subquery being written is inside (``OuterRef``)
+        self.outer: list[Scope] = []
 
     def param(self, value: Any) -> str:
         if self.inline:
@@ -42,13 +44,55 @@ class Ctx:
         return self.dialect.placeholder(len(self.params))
 
 
-class Scope:
-    """Name resolution for one query: fields of the model, then annotations."""
+class Join:
+    """``[LEFT OUTER | INNER] JOIN table [alias] ON left.column = alias.column``: one step of a
+    relation a query follows (``author__name``, ``books__title``, ``tags__name``)."""
 
-    def __init__(self, model: type[Model], annotations: dict[str, Expr] | None = None) -> None:
+    __slots__ = ("alias", "key", "left_alias", "left_field", "outer", "right_field", "table")
+
+    def __init__(
+        self, key: tuple[Any, ...], alias: str, table: str, left_alias: str,
+        left_field: Field[Any], right_field: Field[Any], outer: bool,
+    ) -> None:  # fmt: skip
+        self.key, self.alias, self.table, self.outer = key, alias, table, outer
+        self.left_alias, self.left_field, self.right_field = left_alias, left_field, right_field
+
+    def as_sql(self, ctx: Ctx) -> str:
+        d = ctx.dialect
+        kind = "LEFT OUTER JOIN" if self.outer else "INNER JOIN"
+        name = d.quote(self.table)
+        if self.alias != self.table:
+            name += f" AS {d.quote(self.alias)}"
+        on = (
+            f"{self.left_field.qualified(self.left_alias, d)} = "
+            f"{self.right_field.qualified(self.alias, d)}"
+        )
+        return f" {kind} {name} ON {on}"
+
+
+class Scope:
+    """Name resolution for one query: fields of the model, annotations, and paths through
+    relations (``author__name``), which add ``Join``s to the query's ``joins``.
+
+    Django's multi-valued rule: a relation with many rows per row (a reverse foreign key, a
+    many-to-many) gets a new join in each ``filter()`` call, reused within it (``reusable`` is
+    the set of this call's joins), so ``filter(a).filter(b)`` may match different related rows
+    and ``filter(a, b)`` the same one. Everything else (ordering, values, annotations) reuses
+    any join on the same path."""
+
+    def __init__(
+        self,
+        model: type[Model],
+        annotations: dict[str, Expr] | None = None,
+        joins: list[Join] | None = None,
+        *,
+        filtering: bool = False,
+    ) -> None:
         self.model = model
         self.table = model._meta.table_name
         self.annotations = annotations or {}
+        self.joins: list[Join] = joins if joins is not None else []
+        self.reusable: set[str] | None = set() if filtering else None
 
     def field(self, name: str) -> Field[Any]:
         return self.model._meta.get_field(name)
@@ -56,15 +100,121 @@ class Scope:
     def ref(self, name: str) -> Expr:
         if name in self.annotations:
             return Ref(name, self.annotations[name])
-        return Col(self.table, self.field(name))
+        field = self.model._meta.fields_map.get(name)
+        if field is not None:  # the common case, without walking
+            return Col(self.table, field)
+        expr, rest = self.walk([name])
+        if rest:  # pragma: no cover - one name leaves nothing
+            raise FieldError(f"cannot resolve {name!r}")
+        return expr
+
+    def walk(
+        self, parts: Sequence[str], *, stop: frozenset[str] = frozenset()
+    ) -> tuple[Expr, list[str]]:
+        """The column ``parts`` lead to through relations, and the names left after it
+        (transforms, a lookup). A path that ends on a relation (``author``, ``books``, or before
+        a name in ``stop``: ``author__in``) is its key column: the foreign key itself, the
+        related table's primary key, or the join table's column of a many-to-many."""
+        first = parts[0]
+        if first in self.annotations:
+            return Ref(first, self.annotations[first]), list(parts[1:])
+        model, alias, outer = self.model, self.table, False
+        i = 0
+        while True:
+            name = parts[i]
+            meta = model._meta
+            rel = None if name in meta.fields_map else meta.relations.get(name)
+            if rel is None:
+                if name not in meta.fields_map and name != "pk":
+                    pending = (
+                        meta.pending_relation(name) if hasattr(meta, "pending_relation") else None
+                    )
+                    if pending is not None:
+                        pending.target_field  # noqa: B018 (raises: target not defined)
+                    _unknown(model, name)
+                return Col(alias, meta.get_field(name), outer=outer), list(parts[i + 1 :])
+            rest = list(parts[i + 1 :])
+            ends = not rest or rest[0] in stop
+            steps = rel.steps()
+            if not rel.reverse and not rel.m2m:  # a foreign key: its own column when it ends
+                fk = steps[0].left_field
+                if ends:
+                    return Col(alias, fk, outer=outer), rest
+                target = steps[0].right_field
+                if rest[0] in (target.name, "pk" if target.primary_key else target.name) and (
+                    len(rest) == 1 or rest[1] in stop
+                ):
+                    return Col(alias, fk, outer=outer), rest[1:]
+            if rel.m2m and ends:  # the join table's column: no need to join the far table
+                alias, outer = self._join(alias, steps[0], rel, outer)
+                return Col(alias, steps[1].left_field, outer=outer), rest
+            for step in steps:
+                alias, outer = self._join(alias, step, rel, outer)
+            model = rel.related
+            if ends:
+                return Col(alias, model._meta.pk, outer=outer), rest
+            i += 1
+
+    def join_path(self, parts: Sequence[str]) -> str:
+        """Join every relation of ``parts``; the alias of the last table."""
+        model, alias, outer = self.model, self.table, False
+        for name in parts:
+            rel = model._meta.relations[name]
+            for step in rel.steps():
+                alias, outer = self._join(alias, step, rel, outer)
+            model = rel.related
+        return alias
+
+    def _join(self, left: str, step: Any, rel: Any, outer: bool) -> tuple[str, bool]:
+        key = (left, id(step.left_field), id(step.right_field))
+        multiple = rel.multiple
+        for join in self.joins:
+            if join.key == key and (
+                not multiple or self.reusable is None or join.alias in self.reusable
+            ):
+                return join.alias, join.outer
+        table = step.model._meta.table_name
+        used = {self.table, *(j.alias for j in self.joins)}
+        alias = table if table not in used else f"T{len(self.joins) + 2}"
+        outer = outer or rel.nullable
+        self.joins.append(Join(key, alias, table, left, step.left_field, step.right_field, outer))
+        if self.reusable is not None:
+            self.reusable.add(alias)
+        return alias, outer
+
+    def from_sql(self, ctx: Ctx) -> str:
+        return f" FROM {ctx.dialect.quote(self.table)}" + "".join(j.as_sql(ctx) for j in self.joins)
+
+
+def _unknown(model: type[Model], name: str) -> None:
+    meta = model._meta
+    names = [*meta.fields_map, *meta.relations]
+    raise FieldError(f"{model.__name__} has no field {name!r}; fields: {', '.join(names)}")
 
 
 class Query:
     """The state of a QuerySet, cloned by every builder method."""
 
     __slots__ = (
-        "annotations", "combined", "defer", "distinct", "distinct_fields", "for_update",
-        "group_by", "hidden", "limit", "model", "offset", "only", "order_by", "values", "where",
+        "annotations",
+        "combined",
+        "defer",
+        "distinct",
+        "distinct_fields",
+        "fetch_mode",
+        "for_update",
+        "group_by",
+        "hidden",
+        "joins",
+        "limit",
+        "model",
+        "offset",
+        "only",
+        "order_by",
+        "prefetch",
+        "select_related",
+        "values",
+        "where",
     )  # fmt: skip
 
     def __init__(self, model: type[Model]) -> None:
@@ -89,6 +239,12 @@ class Query:
         self.for_update: tuple[bool, bool] | None = None
         #: union / intersection / difference: (operator, queries, all)
         self.combined: tuple[str, tuple[Query, ...], bool] | None = None
+        self.joins: list[Join] = []
+        #: select_related paths (``("author", "author__publisher")``)
+        self.select_related: tuple[str, ...] = ()
+        #: prefetch_related lookups (``Prefetch`` objects)
+        self.prefetch: tuple[Any, ...] = ()
+        self.fetch_mode: str | None = None
 
     def clone(self) -> Query:
         new = object.__new__(Query)
@@ -107,15 +263,25 @@ class Query:
         new.group_by = self.group_by
         new.for_update = self.for_update
         new.combined = self.combined
+        new.joins = list(self.joins)
+        new.select_related = self.select_related
+        new.prefetch = self.prefetch
+        new.fetch_mode = self.fetch_mode
         return new
 
-    def scope(self) -> Scope:
-        return Scope(self.model, self.annotations)
+    def scope(self, *, filtering: bool = False, private: bool = False) -> Scope:
+        """The names of this query. Builders (``filter``, ``annotate``) add their joins to the
+        query; a statement being written (``private``) adds the joins only it needs
+        (``select_related``, a default ordering) to a copy."""
+        joins = list(self.joins) if private else self.joins
+        return Scope(self.model, self.annotations, joins, filtering=filtering)
 
     def key(self) -> Hashable | None:
         """What the SELECT text depends on besides its rendered WHERE clause (see ``select``),
         or None when the statement is not cached."""
         if self.annotations or self.combined is not None or self.distinct_fields:
+            return None
+        if self.joins or self.select_related:
             return None
         order = self.order_by
         if order is not None and not all(type(o) is str and "__" not in o for o in order):
@@ -136,11 +302,23 @@ class Query:
         return self.group_by is not None
 
 
+class Related(NamedTuple):
+    """Columns ``start:stop`` of a row are a ``model`` instance for ``select_related``: stored
+    under ``cache`` on the instance of the segment ``parent`` (-1: the row's own object)."""
+
+    model: Any
+    start: int
+    stop: int
+    parent: int
+    cache: str
+
+
 class Selected(NamedTuple):
     sql: str
     params: list[Any]
     names: list[str]
     converters: list[tuple[int, Callable[[Any], Any]]]
+    related: tuple[Related, ...] = ()
 
 
 def _selection(q: Query, scope: Scope) -> list[tuple[str, Expr]]:
@@ -161,6 +339,47 @@ def _selection(q: Query, scope: Scope) -> list[tuple[str, Expr]]:
         (name, Ref(name, expr)) for name, expr in q.annotations.items() if name not in q.hidden
     )
     return out
+
+
+def _related_selection(
+    q: Query, scope: Scope, start: int
+) -> tuple[list[tuple[str, Expr]], tuple[Related, ...]]:
+    """The columns of every ``select_related`` path (LEFT JOINs where a row may have no
+    related row) and where each instance's columns are in the row."""
+    out: list[tuple[str, Expr]] = []
+    segments: list[Related] = []
+    index: dict[str, int] = {}
+    for path in q.select_related:
+        parts = path.split("__")
+        for depth in range(len(parts)):
+            prefix = "__".join(parts[: depth + 1])
+            if prefix in index:
+                continue
+            alias = scope.join_path(parts[: depth + 1])
+            rel = _single_relation(q.model, parts[: depth + 1])
+            meta = rel.related._meta
+            parent = index["__".join(parts[:depth])] if depth else -1
+            first = start + len(out)
+            out.extend((f"{prefix}__{f.name}", Col(alias, f)) for f in meta.fields)
+            cache = rel.accessor if rel.reverse else rel.name
+            segments.append(Related(rel.related, first, start + len(out), parent, cache))
+            index[prefix] = len(segments) - 1
+    return out, tuple(segments)
+
+
+def _single_relation(model: type[Model], parts: Sequence[str]) -> Any:
+    rel = None
+    for name in parts:
+        rel = model._meta.relations.get(name)
+        if rel is None or rel.multiple:
+            kind = "a many-valued relation" if rel is not None else "not a relation"
+            raise FieldError(
+                f"select_related({'__'.join(parts)!r}): {name!r} on {model.__name__} is {kind}; "
+                "select_related follows foreign keys and one-to-one relations "
+                "(use prefetch_related for the others)"
+            )
+        model = rel.related
+    return rel
 
 
 def _group_by(q: Query, scope: Scope, selection: list[tuple[str, Expr]]) -> list[Expr]:
@@ -208,14 +427,36 @@ def _order_terms(q: Query, scope: Scope) -> list[Expr]:
             terms.append(_Random())
         elif isinstance(item, str):
             desc = item.startswith("-")
-            terms.append(OrderBy(resolve_path(scope, item.lstrip("-+")), descending=desc))
+            for name, flip in _by_relation(q.model, item.lstrip("-+")):
+                terms.append(OrderBy(resolve_path(scope, name), descending=desc != flip))
         else:
             terms.append(item.resolve(scope))
     return terms
 
 
+def _by_relation(model: type[Model], path: str, depth: int = 0) -> list[tuple[str, bool]]:
+    """``order_by("author")``: by the related model's ``Meta.ordering`` (as Django), else by
+    the key; ``(path, reversed)`` pairs."""
+    target = model
+    for name in path.split("__"):
+        meta = target._meta
+        rel = None if name in meta.fields_map else meta.relations.get(name)
+        if rel is None:
+            return [(path, False)]
+        target = rel.related
+    ordering = target._meta.ordering
+    if not ordering or depth > 3 or rel is None or rel.multiple or rel.reverse:
+        return [(path, False)]
+    out: list[tuple[str, bool]] = []
+    for item in ordering:
+        flip = item.startswith("-")
+        for name, inner in _by_relation(model, f"{path}__{item.lstrip('-+')}", depth + 1):
+            out.append((name, flip != inner))
+    return out
+
+
 def _from_where(q: Query, scope: Scope, ctx: Ctx, *, group: Sequence[Expr] = ()) -> str:
-    sql = f" FROM {ctx.dialect.quote(scope.table)}" + _where(q, ctx)
+    sql = scope.from_sql(ctx) + _where(q, ctx)
     having = [w for w in q.where if w.contains_aggregate]
     if group:
         sql += " GROUP BY " + ", ".join(g.as_sql(ctx) for g in group)
@@ -304,7 +545,7 @@ class Subquery(Expr):
         if q.order_by is None and q.limit is None and not q.offset:
             q.order_by = ()  # the default ordering sorts rows nobody reads in order
         self.query = q
-        self.output_field = resolve_path(q.scope(), q.values[0]).output_field
+        self.output_field = resolve_path(q.scope(private=True), q.values[0]).output_field
 
     def as_sql(self, ctx: Ctx) -> str:
         sql = _select_in(self.query, ctx).sql
@@ -320,9 +561,14 @@ def _select_in(q: Query, ctx: Ctx, *, aliased: bool = False) -> Selected:
     if q.combined is not None:
         return _combined(q, ctx)
     dialect = ctx.dialect
-    scope = q.scope()
+    scope = q.scope(private=True)
     start = len(ctx.params)
     selection = _selection(q, scope)
+    related: tuple[Related, ...] = ()
+    if q.select_related and q.values is None:
+        extra, related = _related_selection(q, scope, len(selection))
+        selection.extend(extra)
+    _order_terms(q, scope)  # joins of the ordering exist before FROM is written
     cols = []
     converters = []
     for i, (name, expr) in enumerate(selection):
@@ -340,7 +586,7 @@ def _select_in(q: Query, ctx: Ctx, *, aliased: bool = False) -> Selected:
     sql += _limit_offset(q.limit, q.offset, ctx)
     if q.for_update is not None:
         sql += dialect.for_update(nowait=q.for_update[0], skip_locked=q.for_update[1])
-    return Selected(sql, ctx.params[start:], [n for n, _ in selection], converters)
+    return Selected(sql, ctx.params[start:], [n for n, _ in selection], converters, related)
 
 
 def _distinct(q: Query, scope: Scope, ctx: Ctx) -> str:
@@ -387,7 +633,7 @@ def count(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
         inner = select(q, dialect)
         sql = f"SELECT COUNT(*) FROM ({inner.sql}) AS {dialect.quote('sub')}"  # noqa: S608
         return sql, inner.params
-    scope = q.scope()
+    scope = q.scope(private=True)
     ctx = Ctx(dialect)
     return "SELECT COUNT(*)" + _from_where(q, scope, ctx), ctx.params
 
@@ -403,7 +649,7 @@ def exists(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
         sel = _select_in(inner, ctx)
         sql = f"SELECT 1 FROM ({sel.sql}) AS {dialect.quote('sub')}"  # noqa: S608
         return sql + _limit_offset(1, 0, ctx), ctx.params
-    scope = q.scope()
+    scope = q.scope(private=True)
     sql = "SELECT 1" + _from_where(q, scope, ctx)
     return sql + _limit_offset(limit, q.offset, ctx), ctx.params
 
@@ -442,7 +688,7 @@ def aggregate(q: Query, dialect: Dialect, aggs: dict[str, Expr]) -> Selected:
         inner = q.clone()
         if not inner.sliced:
             inner.order_by = ()
-        scope = inner.scope()
+        scope = inner.scope(private=True)
         if inner.values is None:
             shown = [n for n in inner.annotations if n not in inner.hidden]
             inner.values = (*[f.name for f in q.model._meta.fields], *shown)
@@ -450,7 +696,7 @@ def aggregate(q: Query, dialect: Dialect, aggs: dict[str, Expr]) -> Selected:
         outer_scope: Any = _Sub("sub", fields)
         resolved = {name: agg.resolve(outer_scope) for name, agg in aggs.items()}
     else:
-        scope = q.scope()
+        scope = q.scope(private=True)
         resolved = {name: agg.resolve(scope) for name, agg in aggs.items()}
     cols, converters = [], []
     for i, (name, expr) in enumerate(resolved.items()):  # written first: `%s` bind in order
@@ -474,7 +720,7 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
         raise FieldError("cannot update a sliced QuerySet")
     if not values:
         raise ValueError("update() needs at least one field=value")
-    scope = q.scope()
+    scope = q.scope(private=True)
     ctx = Ctx(dialect)
     sets = []
     for name, value in values.items():
@@ -496,19 +742,36 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
                 raise ValidationError({field.name: [message]})
             rhs = ctx.param(field.adapter(dialect)(value))
         sets.append(f"{dialect.quote(field.column)} = {rhs}")
+    if len(scope.joins) > len(q.joins):
+        raise FieldError(
+            "update() values cannot refer to fields of related models (as Django); filter on "
+            "them instead, or use Subquery(...) for a value from another table"
+        )
     sql = f"UPDATE {dialect.quote(scope.table)} SET {', '.join(sets)}"  # noqa: S608
-    where = _conditions(q.where, ctx)
+    where = _through_joins(q, ctx) if q.joins else _conditions(q.where, ctx)
     return (sql + " WHERE " + where if where else sql), ctx.params
 
 
 def delete(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
     if q.sliced:
         raise FieldError("cannot delete from a sliced QuerySet")
-    scope = q.scope()
+    scope = q.scope(private=True)
     ctx = Ctx(dialect)
     sql = f"DELETE FROM {dialect.quote(scope.table)}"  # noqa: S608
-    where = _conditions(q.where, ctx)
+    where = _through_joins(q, ctx) if q.joins else _conditions(q.where, ctx)
     return (sql + " WHERE " + where if where else sql), ctx.params
+
+
+def _through_joins(q: Query, ctx: Ctx) -> str:
+    """UPDATE / DELETE of rows chosen through joins: ``pk IN (SELECT pk ...)``, the inner
+    SELECT in a derived table (MariaDB refuses a subquery on the table it changes)."""
+    inner = q.clone()
+    pk = q.model._meta.pk
+    inner.values, inner.order_by = (pk.name,), ()
+    sub = _select_in(inner, ctx).sql
+    d = ctx.dialect
+    column = d.quote(pk.column)
+    return f"{column} IN (SELECT * FROM ({sub}) AS {d.quote('sub')})"  # noqa: S608
 
 
 class Conflict(NamedTuple):
