@@ -109,13 +109,12 @@ class QuerySet(Generic[M]):
                     f"filter() and exclude() take Q objects or keyword arguments "
                     f"(name=value), not {type(arg).__name__}"
                 )
+        # inside NOT, a condition on a many-valued relation is "some related row matches"
+        # as a subquery (see build_lookup), so exclude(books__title=x) keeps the rows that
+        # have no such related row, as Django
+        scope.negations = 1 if negate else 0
         nodes: list[Expr] = [a.resolve(scope) for a in args]
-        for k, v in kwargs.items():
-            multi = _multi_valued(self.model, k) if negate else None
-            if multi is not None:  # exclude(books__title=x): rows with no such related row
-                nodes.append(_excluded_through(scope, k, v, multi))
-            else:
-                nodes.append(build_lookup(scope, k, v))
+        nodes.extend(build_lookup(scope, k, v) for k, v in kwargs.items())
         if negate:
             q.where.append(Where(nodes, "AND", negated=True))
         else:
@@ -1065,37 +1064,6 @@ def _rowcount_op(sql: str, params: list[Any]) -> Op[int]:
     result = yield Stmt("execute", sql, params)
     count: int = result.rowcount
     return count
-
-
-def _multi_valued(model: type[Model], key: str) -> int | None:
-    """The index of the first many-valued relation in a lookup path (None: there is none)."""
-    for i, name in enumerate(key.split("__")):
-        meta = model._meta
-        if name in meta.fields_map:
-            return None
-        rel = meta.relations.get(name)
-        if rel is None:
-            return None
-        if rel.multiple:
-            return i
-        model = rel.related
-    return None
-
-
-def _excluded_through(scope: Any, key: str, value: Any, index: int) -> Expr:
-    """``exclude(books__title=x)`` as Django: no related row matches (``pk NOT IN (SELECT ...)``
-    with NULL keys left out), rather than "some related row does not match"."""
-    parts = key.split("__")
-    model = scope.model
-    for name in parts[:index]:
-        model = model._meta.relations[name].related
-    rel = model._meta.relations[parts[index]]
-    rest = "__".join(parts[index + 1 :]) or "pk"
-    back = rel.back()
-    inner = QuerySet(rel.related).filter(**{rest: value, f"{back}__isnull": False})
-    column = rel.steps()[0].left_field.name
-    path = "__".join([*parts[:index], column])
-    return build_lookup(scope, f"{path}__in", inner.values_list(back, flat=True))
 
 
 def _related_builder(model: type[Model], sel: Selected) -> Builder:
