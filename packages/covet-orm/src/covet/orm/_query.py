@@ -22,6 +22,7 @@ from covet.orm._hydrate import (
     flat_builder,
     model_builder,
     named_builder,
+    related_builder,
     tuple_builder,
 )
 from covet.orm.expressions import Expr, Q, Where, build_lookup
@@ -475,7 +476,7 @@ class QuerySet(Generic[M]):
         build = cache.get(key)
         if build is None:
             if kind == "model" and sel.related:
-                build = _related_builder(self.model, sel)
+                build = related_builder(self.model, sel)
             elif kind == "model":
                 build = model_builder(self.model, sel.names, sel.converters)
             elif kind == "flat":
@@ -1064,32 +1065,3 @@ def _rowcount_op(sql: str, params: list[Any]) -> Op[int]:
     result = yield Stmt("execute", sql, params)
     count: int = result.rowcount
     return count
-
-
-def _related_builder(model: type[Model], sel: Selected) -> Builder:
-    """Objects of a ``select_related`` row: the model's own columns, then each related
-    instance's, stored on its parent (None when the LEFT JOIN found no row)."""
-    related = sel.related
-    width = related[0].start
-    base = model_builder(model, sel.names[:width], [c for c in sel.converters if c[0] < width])
-    parts = []
-    for seg in related:
-        names = [n.rsplit("__", 1)[1] for n in sel.names[seg.start : seg.stop]]
-        convs = [(i - seg.start, c) for i, c in sel.converters if seg.start <= i < seg.stop]
-        pk = seg.model._meta.pk.name
-        parts.append((seg, model_builder(seg.model, names, convs), pk))
-
-    def build(rows: Sequence[Sequence[Any]]) -> list[Any]:
-        objs = base([r[:width] for r in rows])
-        made: list[list[Any]] = []
-        for seg, builder, pk in parts:
-            children = builder([r[seg.start : seg.stop] for r in rows])
-            children = [c if c.__dict__.get(pk) is not None else None for c in children]
-            parents = objs if seg.parent < 0 else made[seg.parent]
-            for parent, child in zip(parents, children, strict=True):
-                if parent is not None:
-                    parent.__dict__[seg.cache] = child
-            made.append(children)
-        return objs
-
-    return build
