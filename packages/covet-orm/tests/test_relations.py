@@ -173,6 +173,13 @@ def test_unresolved_reference_is_a_clear_error() -> None:
         Orphan.objects.filter(owner__name="x")
     with pytest.raises(ImproperlyConfigured, match="SET_NULL needs null=True"):
         ForeignKey(Author, on_delete=SET_NULL)
+    with pytest.raises(ImproperlyConfigured, match="clashes on Author"):
+
+        class Twin(Model):
+            writer = ForeignKey(Author, on_delete=CASCADE, related_name="books")
+
+            class Meta:
+                table_name = "test_rel_twin"
 
 
 async def test_instance_and_raw_id(api: Any) -> None:
@@ -231,6 +238,9 @@ async def test_lookups_in_both_directions(api: Any) -> None:
     # OR across a nullable relation keeps rows without a related row
     either = Book.objects.filter(Q(editor__name="Bob") | Q(title="Alpha")).order_by("title")
     assert await api.list(either.values_list("title", flat=True)) == ["Alpha", "Beta"]
+    # exclude() keeps the rows a LEFT JOIN found nothing for (no editor), as Django
+    kept = Book.objects.exclude(editor__name="Bob").values_list("title", flat=True)
+    assert sorted(await api.list(kept)) == ["Alpha", "Gamma"]
     # reverse one-to-one and self references
     assert await api(Author.objects.filter(mentor__name="Ann"), "count") == 1
     assert await api(Author.objects.filter(mentees__name="Bob"), "count") == 1
@@ -253,6 +263,12 @@ async def test_multi_valued_semantics(api: Any) -> None:
     assert s["ann"].pk not in await api.list(
         Author.objects.exclude(books__pages__gt=250).values_list("pk", flat=True)
     )
+    # under ~Q too, and each condition of an exclude(Q | Q) separately (Django's results)
+    negated = Author.objects.filter(~Q(books__title="Alpha")).values_list("name", flat=True)
+    assert await api.list(negated) == ["Bob", "Cid"]
+    either = Author.objects.exclude(Q(books__title="Gamma") | Q(books__pages__gt=250))
+    assert await api.list(either.values_list("name", flat=True)) == ["Cid"]
+    assert await api(Author.objects.filter(~~Q(books__title="Alpha")), "count") == 1
 
 
 async def test_order_values_f_across_relations(api: Any) -> None:

@@ -278,6 +278,7 @@ class ForeignKey(Field[Any]):
         query_name = self.related_query_name or self.related_name or source.__name__.lower()
         if query_name.endswith("+"):
             query_name = ""
+        _check_clash(target, query_name, accessor, source, self.relation_name)
         reverse = Relation(query_name or "", target, source, self, reverse=True)
         reverse.accessor = accessor
         forward.accessor = self.relation_name
@@ -393,11 +394,29 @@ class ManyToManyField:
             return
         accessor = self.related_name or _default_related_name(source, False)
         query_name = self.related_query_name or self.related_name or source.__name__.lower()
+        _check_clash(target, query_name, accessor, source, self.name)
         reverse = Relation(query_name, target, source, self, reverse=True)
         reverse.accessor = accessor
         forward.other, reverse.other = reverse, forward
         target._meta.relations[query_name] = reverse
         setattr(target, accessor, ManyToManyDescriptor(reverse))
+
+
+def _check_clash(
+    target: type[Model], query_name: str, accessor: str | None, source: type[Model], name: str
+) -> None:
+    """Two relations may not give ``target`` the same reverse name (a model of the same label
+    replacing an older one, as migrations rebuild them, may)."""
+    meta = target._meta
+    taken = meta.relations.get(query_name) if query_name else None
+    clash = taken is not None and taken.related._meta.label != source._meta.label
+    names = [n for n in (query_name, accessor) if n]
+    if clash or any(n in meta.fields_map for n in names):
+        raise ImproperlyConfigured(
+            f"{source.__name__}.{name}: the reverse name {query_name!r} (or accessor "
+            f"{accessor!r}) clashes on {target.__name__} with a field or another relation; "
+            "give the relation a related_name= (and related_query_name=)"
+        )
 
 
 def _auto_through(field: ManyToManyField, source: type[Model], target: type[Model]) -> type[Model]:

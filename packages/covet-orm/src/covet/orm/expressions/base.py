@@ -152,11 +152,11 @@ def as_expr(value: Any) -> Expr:
 class Col(Expr):
     __slots__ = ("field", "nullable", "table")
 
-    def __init__(self, table: str, field: Field[Any], *, outer: bool = False) -> None:
+    def __init__(self, table: str, field: Field[Any], nullable: bool = False) -> None:
         self.table = table
         self.field = field
-        #: the column may read NULL: the field allows it, or a LEFT JOIN may find no row
-        self.nullable = outer or field.null
+        #: NULL although the field is not (a column of a LEFT JOINed table)
+        self.nullable = nullable or field.null
 
     @property
     def output_field(self) -> Field[Any]:  # type: ignore[override]

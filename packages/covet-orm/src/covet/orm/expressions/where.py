@@ -52,26 +52,19 @@ class Q:
     def __repr__(self) -> str:
         return f"<Q {'NOT ' if self.negated else ''}{self.connector}: {self.children!r}>"
 
-    def resolve(self, scope: Scope, *, inside_not: bool = False) -> Where:
-        """The resolved tree. Under an odd number of negations (``~Q``, ``exclude(Q(...))``) a
-        lookup through a many-valued relation means "no related row matches", as in Django:
-        it becomes a subquery of the keys that have one (``_excluded_through``), not a join."""
-        from covet.orm._query import _excluded_through, _multi_valued
-
-        negated = inside_not != self.negated
+    def resolve(self, scope: Scope) -> Where:
         nodes: list[Expr] = []
-        for child in self.children:
-            if isinstance(child, Q):
-                nodes.append(child.resolve(scope, inside_not=negated))
-            elif isinstance(child, Expr):
-                nodes.append(child.resolve(scope))
-            else:
-                key, value = child
-                multi = _multi_valued(scope.model, key) if negated else None
-                if multi is not None:
-                    nodes.append(_excluded_through(scope, key, value, multi))
+        if self.negated:  # build_lookup writes many-valued conditions under NOT as subqueries
+            scope.negations += 1
+        try:
+            for child in self.children:
+                if isinstance(child, Q | Expr):
+                    nodes.append(child.resolve(scope))
                 else:
-                    nodes.append(build_lookup(scope, key, value))
+                    nodes.append(build_lookup(scope, child[0], child[1]))
+        finally:
+            if self.negated:
+                scope.negations -= 1
         return Where(nodes, self.connector, self.negated)
 
 

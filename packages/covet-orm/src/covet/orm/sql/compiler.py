@@ -93,6 +93,8 @@ class Scope:
         self.annotations = annotations or {}
         self.joins: list[Join] = joins if joins is not None else []
         self.reusable: set[str] | None = set() if filtering else None
+        #: how many NOTs the lookups being resolved are under (see ``build_lookup``)
+        self.negations = 0
 
     def field(self, name: str) -> Field[Any]:
         return self.model._meta.get_field(name)
@@ -132,27 +134,27 @@ class Scope:
                     if pending is not None:
                         pending.target_field  # noqa: B018 (raises: target not defined)
                     _unknown(model, name)
-                return Col(alias, meta.get_field(name), outer=outer), list(parts[i + 1 :])
+                return Col(alias, meta.get_field(name), outer), list(parts[i + 1 :])
             rest = list(parts[i + 1 :])
             ends = not rest or rest[0] in stop
             steps = rel.steps()
             if not rel.reverse and not rel.m2m:  # a foreign key: its own column when it ends
                 fk = steps[0].left_field
                 if ends:
-                    return Col(alias, fk, outer=outer), rest
+                    return Col(alias, fk, outer), rest
                 target = steps[0].right_field
                 if rest[0] in (target.name, "pk" if target.primary_key else target.name) and (
                     len(rest) == 1 or rest[1] in stop
                 ):
-                    return Col(alias, fk, outer=outer), rest[1:]
+                    return Col(alias, fk, outer), rest[1:]
             if rel.m2m and ends:  # the join table's column: no need to join the far table
                 alias, outer = self._join(alias, steps[0], rel, outer)
-                return Col(alias, steps[1].left_field, outer=outer), rest
+                return Col(alias, steps[1].left_field, outer), rest
             for step in steps:
                 alias, outer = self._join(alias, step, rel, outer)
             model = rel.related
             if ends:
-                return Col(alias, model._meta.pk, outer=outer), rest
+                return Col(alias, model._meta.pk, outer), rest
             i += 1
 
     def join_path(self, parts: Sequence[str]) -> str:
@@ -668,11 +670,18 @@ class _Sub:
     def __init__(self, alias: str, fields: dict[str, Field[Any] | None]) -> None:
         self.alias, self.fields = alias, fields
         self.annotations: dict[str, Expr] = {}
+        self.negations = 0
+        self.model: Any = None
 
     def ref(self, name: str) -> Expr:
         if name not in self.fields:
             raise FieldError(f"cannot resolve {name!r} here; choices: {', '.join(self.fields)}")
         return Alias(self.alias, name, self.fields[name])
+
+    def walk(
+        self, parts: Sequence[str], *, stop: frozenset[str] = frozenset()
+    ) -> tuple[Expr, list[str]]:
+        return self.ref(parts[0]), list(parts[1:])
 
 
 def aggregate(q: Query, dialect: Dialect, aggs: dict[str, Expr]) -> Selected:
