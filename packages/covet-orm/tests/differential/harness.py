@@ -141,6 +141,10 @@ class Orm:
         return self.models.Book
 
     @property
+    def Author(self) -> Any:
+        return self.models.Author
+
+    @property
     def Item(self) -> Any:
         return self.models.Item
 

@@ -262,3 +262,31 @@ R(
 )
 R("rel:reverse_negated_q", lambda o: _ids(o.authors.filter(~o.Q(books__title="Beta"))))
 R("rel:m2m_negated_q", lambda o: _ids(o.books.filter(~o.Q(tags__name="sql"))))
+R(
+    "rel:exclude_or",
+    lambda o: _ids(o.authors.exclude(o.Q(books__title="Beta") | o.Q(books__pages__lt=100))),
+)
+R("rel:exclude_two_hops", lambda o: _ids(o.publishers.exclude(authors__books__title="Beta")))
+R(
+    "rel:annotate_then_filter",
+    lambda o: (
+        o.authors.annotate(n=o.Count("books"))
+        .filter(books__pages__gt=200)
+        .values_list("name", "n")
+        .order_by("name")
+    ),
+)
+R(
+    "rel:fk_in_queryset",
+    lambda o: _ids(o.books.filter(author__in=o.Author.objects.filter(age__gt=30))),
+)
+R("rel:reverse_in", lambda o: _ids(o.authors.filter(books__in=[1, 2, 3])))
+R(
+    "rel:order_by_relation",
+    lambda o: (
+        o.authors.filter(publisher__isnull=False)
+        .order_by("publisher", "id")
+        .values_list("id", flat=True)
+    ),
+)
+R("rel:count_filtered_across", lambda o: o.authors.filter(books__tags__name="python").count())
