@@ -547,16 +547,18 @@ def _subclasses(cls: type[Model]) -> list[type[Model]]:
 
 
 def _referenced_apps(ops: list[Operation], owners: dict[str, str]) -> set[str]:
-    """Apps owning the tables that fields added or changed by ``ops`` reference."""
+    """Apps owning the models that fields added or changed by ``ops`` reference (``owners``:
+    table name -> app)."""
+    from covet.migrate._autodetector import field_dependencies
+
     found = set()
+    tables = {table: (app, "") for table, app in owners.items()}
     for op in ops:
         fields = list(getattr(op, "fields", []))
         if hasattr(op, "field"):
             fields.append(("", op.field))
         for _, field in fields:
-            target = ddl.references(field)
-            if target is not None and target.table in owners:
-                found.add(owners[target.table])
+            found |= {app for app, _ in field_dependencies(field, "", tables) if app}
     return found
 
 

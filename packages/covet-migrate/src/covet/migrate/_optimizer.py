@@ -22,6 +22,7 @@ from covet.migrate.operations import (
     RunSQL,
 )
 from covet.migrate.operations.models import _TableChange
+from covet.orm import ForeignKey, ManyToManyField
 from covet.orm.sql.ddl import references
 
 
@@ -77,7 +78,7 @@ def _fold(
         options["unique_together"] = list(model.unique_together)
     if model.constraints:
         options["constraints"] = list(model.constraints)
-    return CreateModel(model.name, list(model.fields.items()), options), rest
+    return CreateModel(model.name, model.items(), options), rest
 
 
 def _model_of(op: Operation) -> str | None:
@@ -86,4 +87,7 @@ def _model_of(op: Operation) -> str | None:
 
 
 def _moves_foreign_key(op: Operation) -> bool:
-    return isinstance(op, AddField | AlterField) and references(op.field) is not None
+    if not isinstance(op, AddField | AlterField):
+        return False
+    field: Any = op.field
+    return isinstance(field, ForeignKey | ManyToManyField) or references(field) is not None

@@ -14,8 +14,18 @@ from typing import Any
 import covet.orm
 from covet.migrate._exceptions import MigrationError
 from covet.migrate.operations.base import Operation
-from covet.orm import CheckConstraint, F, Field, Index, Q, UniqueConstraint
+from covet.orm import (
+    CheckConstraint,
+    F,
+    Field,
+    ForeignKey,
+    Index,
+    ManyToManyField,
+    Q,
+    UniqueConstraint,
+)
 from covet.orm._fields import NOT_PROVIDED
+from covet.orm._related import OnDelete
 
 
 class SerializationError(MigrationError, ValueError):
@@ -62,6 +72,20 @@ class Serializer:
             return "{" + ", ".join(f"{self(k)}: {self(v)}" for k, v in value.items()) + "}"
         if isinstance(value, Field):
             return self.field(value)
+        if isinstance(value, OnDelete):
+            name = value.name
+            if getattr(covet.orm, name, None) is value:
+                self.imports.add("from covet import orm")
+                return f"orm.{name}"
+        if isinstance(value, ManyToManyField):
+            options = {
+                "through": value.through_ref,
+                "related_name": value.related_name,
+                "related_query_name": value.related_query_name,
+                "db_table": value.db_table,
+            }
+            options = {k: v for k, v in options.items() if v is not None}
+            return self.call("orm.ManyToManyField", value.to, **options)
         if isinstance(value, Index):
             return self.call(
                 "orm.Index", fields=list(value.fields), name=value.name, unique=value.unique
@@ -116,7 +140,11 @@ class Serializer:
 
     def field(self, field: Field[Any]) -> str:
         _, args, kwargs = field.deconstruct()
-        if getattr(field, "kind", None) == "varchar" and "max_length" not in kwargs:
+        if (
+            not isinstance(field, ForeignKey)
+            and getattr(field, "kind", None) == "varchar"
+            and "max_length" not in kwargs
+        ):
             kwargs["max_length"] = field.max_length  # type: ignore[attr-defined]
         return self.call(self.reference(type(field)), *args, **kwargs)
 

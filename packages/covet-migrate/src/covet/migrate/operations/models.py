@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from covet.migrate._state import ModelState
+from covet.migrate._exceptions import MigrationError
+from covet.migrate._state import ModelState, StateField, retarget, state_name
 from covet.migrate.operations.base import Operation
-from covet.orm import Field, Index
+from covet.orm import Index
 
 if TYPE_CHECKING:
     from covet.migrate._schema import SchemaEditor
@@ -21,7 +22,7 @@ class CreateModel(Operation):
     def __init__(
         self,
         name: str,
-        fields: Sequence[tuple[str, Field[Any]]],
+        fields: Sequence[tuple[str, StateField]],
         options: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
@@ -37,12 +38,12 @@ class CreateModel(Operation):
     def database_forwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
-        editor.create_model(after.get(app, self.name))
+        editor.create_model(after.bound(app, self.name))
 
     def database_backwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
-        editor.delete_model(after.get(app, self.name))
+        editor.delete_model(after.bound(app, self.name))
 
 
 class DeleteModel(Operation):
@@ -58,12 +59,12 @@ class DeleteModel(Operation):
     def database_forwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
-        editor.delete_model(before.get(app, self.name))
+        editor.delete_model(before.bound(app, self.name))
 
     def database_backwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
-        editor.create_model(before.get(app, self.name))
+        editor.create_model(before.bound(app, self.name))
 
 
 class _TableChange(Operation):
@@ -91,21 +92,57 @@ class _TableChange(Operation):
     def database_forwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
+        old_key = (app, before.resolve(app, self.model_name))
+        new_key = (app, after.resolve(app, self.new_name()))
         editor.alter_table(
-            before.get(app, self.model_name),
-            after.get(app, self.new_name()),
+            before.bound(*old_key),
+            after.bound(*new_key),
             renames=self.renames(),
             fills=self.fills(),
         )
+        _follow(editor, before, after, old_key, new_key)
 
     def database_backwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
+        old_key = (app, before.resolve(app, self.model_name))
+        new_key = (app, after.resolve(app, self.new_name()))
         editor.alter_table(
-            after.get(app, self.new_name()),
-            before.get(app, self.model_name),
+            after.bound(*new_key),
+            before.bound(*old_key),
             renames={old: new for new, old in self.renames().items()},
         )
+        _follow(editor, after, before, new_key, old_key)
+
+
+def _follow(
+    editor: SchemaEditor,
+    before: ProjectState,
+    after: ProjectState,
+    old_key: tuple[str, str],
+    new_key: tuple[str, str],
+) -> None:
+    """What other tables owe to a change of ``old_key``'s table: join tables of many-to-many
+    relations to it follow a rename; a foreign key column whose type would change is refused."""
+    for model in after.referencing(new_key):
+        key = (model.app, model.name)
+        if key not in before.models:
+            continue
+        old, new = before.bound(*key), after.bound(*key)
+        for name, field in new.fields.items():
+            was = old.fields.get(name)
+            if was is None or field.db_type(editor.dialect) == was.db_type(editor.dialect):
+                continue
+            target = getattr(field, "target_field", None)
+            raise MigrationError(
+                f"{model.label}.{name} references {new_key[0]}.{new_key[1]}."
+                f"{state_name(target) if target is not None else '?'}, whose type changes "
+                f"({was.db_type(editor.dialect)} -> {field.db_type(editor.dialect)}): "
+                "covet migrate does not change referencing columns along with it. Change it in "
+                "steps: make the referencing field a plain column (or remove it), alter the "
+                "key, then restore the relation; or write the change as RunSQL"
+            )
+        editor.alter_many_to_many(old, new)
 
 
 class RenameModel(_TableChange):
@@ -128,6 +165,17 @@ class RenameModel(_TableChange):
         if table == _snake(model.name):
             table = _snake(self._new_name)
         return model.clone(name=self._new_name, table_name=table)
+
+    def state_forwards(self, app: str, state: ProjectState) -> None:
+        old_name = state.resolve(app, self.old_name)
+        super().state_forwards(app, state)
+        # relations pointing at the model now point at its new name
+        old, new = f"{app}.{old_name}", f"{app}.{self._new_name}"
+        for key, model in list(state.models.items()):
+            fields = [(n, retarget(f, old, new, model.app)) for n, f in model.items()]
+            if any(a is not b for (_, a), (_, b) in zip(fields, model.items(), strict=True)):
+                state.models[key] = model.clone(fields=fields)
+        state.add(state.get(app, self._new_name))  # drops the rendered models
 
 
 class AlterModelTable(_TableChange):

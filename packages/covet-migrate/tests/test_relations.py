@@ -1,0 +1,224 @@
+"""Relations through migrations: foreign keys, one-to-one, cycles and many-to-many join tables
+are written with model labels, created in an order the database accepts, enforced, and leave
+no drift; up/down/up at every step of an evolution gives identical catalogs."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import migrelations
+import pytest
+
+from covet.migrate import MigrationError, MigrationManager, QuestionNeeded
+from covet.orm import Database, IntegrityError
+
+
+def test_relation_models_round_trip(db: Database, tmp_path: Path) -> None:
+    manager = MigrationManager(db, apps=["migrelations"], directory=tmp_path / "migrations")
+    (path,) = manager.make()
+    source = path.read_text()
+    assert 'orm.ForeignKey("migrelations.Author", on_delete=orm.CASCADE' in source
+    assert 'orm.ManyToManyField("migrelations.Tag", related_name="books")' in source
+    # the cycle: Shelf is created first, its foreign key to Box added once Box exists
+    assert 'ops.AddField("Shelf", "favourite", orm.ForeignKey("migrelations.Box"' in source
+    assert manager.changes() == {}, "make right after make must find nothing"
+
+    assert manager.upgrade() == ["migrelations:0001_initial"]
+    assert manager.check_database() == []
+    assert manager.changes() == {}
+    catalog = manager.introspect()
+    tables = {m._meta.table_name for m in migrelations.MODELS} | {"book_tags", "node_links"}
+    assert set(catalog) == tables
+    assert catalog["book"].foreign_keys == {
+        (("author_id",), "author", ("id",), "CASCADE"),
+        (("ed",), "author", ("id",), "SET NULL"),
+    }
+    assert catalog["label"].foreign_keys == {(("tag_id",), "tag", ("name",), "NO ACTION")}
+    assert catalog["shelf"].foreign_keys == {(("favourite_id",), "box", ("id",), "NO ACTION")}
+    assert catalog["book_tags"].foreign_keys == {
+        (("book_id",), "book", ("id",), "CASCADE"),
+        (("tag_id",), "tag", ("id",), "CASCADE"),
+    }
+    assert catalog["author"].columns["country_id"].type == catalog["country"].columns["code"].type
+
+    # the database enforces them
+    p = db.param
+    db.execute(f"INSERT INTO author (name) VALUES ({p(1)})", ["a"])
+    with pytest.raises(IntegrityError):
+        db.execute(f"INSERT INTO book (title, author_id) VALUES ({p(1)}, {p(2)})", ["t", 99])
+    with pytest.raises(IntegrityError):  # a one-to-one is unique
+        db.execute("INSERT INTO profile (author_id, bio) VALUES (1, ''), (1, '')")
+
+    assert manager.downgrade("zero") == ["migrelations:0001_initial"]
+    assert manager.introspect() == {}
+    manager.upgrade()
+    assert manager.introspect() == catalog
+
+
+STEPS = {
+    "0001_initial": """
+        operations = [
+            ops.CreateModel("Team", fields=[
+                ("id", orm.BigAutoField()),
+                ("name", orm.CharField(max_length=20)),
+            ]),
+            ops.CreateModel("Player", fields=[
+                ("id", orm.BigAutoField()),
+                ("team", orm.ForeignKey("club.Team", on_delete=orm.SET_NULL, null=True)),
+                ("friends", orm.ManyToManyField("self")),
+            ]),
+        ]
+    """,
+    "0002_skills": """
+        operations = [
+            ops.CreateModel("Skill", fields=[("id", orm.BigAutoField())]),
+            ops.AddField("Player", "skills", orm.ManyToManyField("club.Skill")),
+            ops.AlterField(
+                "Player", "team", orm.ForeignKey("club.Team", on_delete=orm.CASCADE, null=True)
+            ),
+        ]
+    """,
+    "0003_rename_team": """
+        operations = [ops.RenameModel("Team", "Squad")]
+    """,
+    "0004_rename_skill": """
+        operations = [ops.RenameModel("Skill", "Talent"), ops.AlterModelTable("Squad", "squads")]
+    """,
+    "0005_coach": """
+        operations = [
+            ops.AddField(
+                "Player", "coach",
+                orm.ForeignKey("club.Player", on_delete=orm.PROTECT), fill=1,
+            ),
+            ops.RenameField("Player", "skills", "talents"),
+        ]
+    """,
+    "0006_drop": """
+        operations = [ops.RemoveField("Player", "talents"), ops.RemoveField("Player", "friends")]
+    """,
+}
+
+
+def _write(folder: Path, steps: dict[str, str]) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / "__init__.py").write_text("")
+    previous = None
+    for name, body in steps.items():
+        deps = f"[('club', {previous!r})]" if previous else "[]"
+        source = f"from covet import orm\nfrom covet.migrate import ops\ndependencies = {deps}\n"
+        (folder / f"{name}.py").write_text(source + textwrap.dedent(body))
+        previous = name
+
+
+def test_relation_evolution(db: Database, tmp_path: Path) -> None:
+    _write(tmp_path / "club", STEPS)
+    manager = MigrationManager(db, apps={"club": "x"}, directory=tmp_path)
+    p = db.param
+    catalogs = [manager.introspect()]
+    for name in STEPS:
+        manager.upgrade(f"club:{name}")
+        catalog = manager.introspect()
+        assert manager.check_database() == [], name
+        manager.downgrade(steps=1)
+        assert manager.introspect() == catalogs[-1], name
+        manager.upgrade(f"club:{name}")
+        assert manager.introspect() == catalog, name
+        catalogs.append(catalog)
+        if name == "0001_initial":
+            assert set(catalog) == {"team", "player", "player_friends"}
+            db.execute(f"INSERT INTO team (id, name) VALUES ({p(1)}, {p(2)})", [1, "a"])
+            db.execute(f"INSERT INTO player (id, team_id) VALUES ({p(1)}, {p(2)})", [1, 1])
+            db.execute(f"INSERT INTO player (id, team_id) VALUES ({p(1)}, {p(2)})", [2, 1])
+            db.execute("INSERT INTO player_friends (from_player_id, to_player_id) VALUES (1, 2)")
+        elif name == "0002_skills":
+            assert catalog["player_skills"].foreign_keys == {
+                (("player_id",), "player", ("id",), "CASCADE"),
+                (("skill_id",), "skill", ("id",), "CASCADE"),
+            }
+            assert catalog["player"].foreign_keys == {(("team_id",), "team", ("id",), "CASCADE")}
+            db.execute(f"INSERT INTO skill (id) VALUES ({p(1)})", [7])
+            db.execute("INSERT INTO player_skills (player_id, skill_id) VALUES (1, 7)")
+        elif name == "0003_rename_team":
+            assert "team" not in catalog
+            assert catalog["player"].foreign_keys == {(("team_id",), "squad", ("id",), "CASCADE")}
+        elif name == "0004_rename_skill":
+            # the join table's column follows the model's new name
+            assert catalog["player_skills"].foreign_keys == {
+                (("player_id",), "player", ("id",), "CASCADE"),
+                (("talent_id",), "talent", ("id",), "CASCADE"),
+            }
+            assert catalog["player"].foreign_keys == {(("team_id",), "squads", ("id",), "CASCADE")}
+            rows = db.fetch_all("SELECT player_id, talent_id FROM player_skills")
+            assert rows == [{"player_id": 1, "talent_id": 7}]
+            with pytest.raises(IntegrityError):
+                db.execute("INSERT INTO player_skills (player_id, talent_id) VALUES (1, 99)")
+        elif name == "0005_coach":
+            rows = db.fetch_all("SELECT id, coach_id FROM player ORDER BY id")
+            assert rows == [{"id": 1, "coach_id": 1}, {"id": 2, "coach_id": 1}]
+            assert "player_talents" in catalog and "player_skills" not in catalog
+            assert db.fetch_all("SELECT talent_id FROM player_talents") == [{"talent_id": 7}]
+        else:
+            assert set(catalog) == {"squads", "player", "talent"}
+        assert db.fetch_one("SELECT COUNT(*) AS n FROM player") == {"n": 2}, name
+    manager.downgrade("club:zero")
+    assert manager.introspect() == {}
+
+
+def test_referenced_key_type_change_is_refused(db: Database, tmp_path: Path) -> None:
+    steps = {
+        "0001_initial": STEPS["0001_initial"],
+        "0002_key": """
+            operations = [ops.AlterField("Team", "id", orm.AutoField())]
+        """,
+    }
+    _write(tmp_path / "club", steps)
+    manager = MigrationManager(db, apps={"club": "x"}, directory=tmp_path)
+    with pytest.raises(MigrationError, match=r"club.Player.team references club.Team.id"):
+        manager.upgrade()
+
+
+def test_not_null_foreign_key_asks_for_an_existing_id(tmp_path: Path) -> None:
+    import sys
+    import types
+
+    from covet import orm
+
+    module = types.ModuleType("migrel_nn")
+    sys.modules["migrel_nn"] = module
+
+    class Owner(orm.Model):
+        __module__ = "migrel_nn"
+
+    class Pet(orm.Model):
+        __module__ = "migrel_nn"
+
+    module.Owner, module.Pet = Owner, Pet
+    db = Database(f"sqlite:///{tmp_path / 'a.db'}", default=False)
+    try:
+        manager = MigrationManager(db, apps=["migrel_nn"], directory=tmp_path / "m")
+        manager.make()
+
+        class Pet2(orm.Model):
+            __module__ = "migrel_nn"
+            __qualname__ = "Pet"
+            owner = orm.ForeignKey(Owner, on_delete=orm.CASCADE)
+
+            class Meta:
+                table_name = "pet"
+
+        Pet2.__name__ = "Pet"
+        module.Pet = Pet2
+        with pytest.raises(QuestionNeeded) as info:
+            manager.changes()
+        message = str(info.value)
+        assert "migrel_nn.Pet.owner is added as NOT NULL" in message
+        assert "--default Pet.owner=ID (the primary key of an existing migrel_nn.Owner row)" in (
+            message
+        )
+        (path,) = manager.make(defaults={"Pet.owner": "1"})
+        assert 'ops.AddField("Pet", "owner", orm.ForeignKey("migrel_nn.Owner"' in path.read_text()
+        assert "fill=1" in path.read_text()
+    finally:
+        db.close()
+        del sys.modules["migrel_nn"]
