@@ -18,6 +18,7 @@ from covet.orm import (
     CharField,
     Count,
     Database,
+    Exists,
     F,
     FieldError,
     ForeignKey,
@@ -28,9 +29,11 @@ from covet.orm import (
     Max,
     Model,
     OneToOneField,
+    OuterRef,
     ProtectedError,
     Q,
     RestrictedError,
+    Subquery,
     Sum,
 )
 from covet.orm.sql.ddl import create_table_statement, references
@@ -260,6 +263,28 @@ async def test_aggregates_over_relations(api: Any) -> None:
         {"author__name": "Ann", "m": 300},
         {"author__name": "Bob", "m": 200},
     ]
+
+
+async def test_correlated_subqueries(api: Any) -> None:
+    await seed(api)
+    longest = Book.objects.filter(author=OuterRef("pk")).order_by("-pages")
+    rows = Author.objects.annotate(top=Subquery(longest.values("title")[:1])).order_by("name")
+    assert await api.list(rows.values_list("name", "top")) == [
+        ("Ann", "Beta"),
+        ("Bob", "Gamma"),
+        ("Cid", None),
+    ]
+    big = Book.objects.filter(author=OuterRef("pk"), pages__gt=250)
+    assert await api.list(Author.objects.filter(Exists(big)).values_list("name", flat=True)) == [
+        "Ann"
+    ]
+    assert await api.list(
+        Author.objects.filter(~Exists(Book.objects.filter(author=OuterRef("pk")))).values_list(
+            "name", flat=True
+        )
+    ) == ["Cid"]
+    flagged = Author.objects.annotate(has=Exists(big)).order_by("name")
+    assert await api.list(flagged.values_list("has", flat=True)) == [True, False, False]
 
 
 async def test_update_and_delete_through_joins(api: Any) -> None:

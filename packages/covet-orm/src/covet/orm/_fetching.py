@@ -188,7 +188,7 @@ def prefetch_op(instances: list[Any], lookups: Sequence[Prefetch], dialect: Dial
                 break
             prefix = "__".join(parts[: i + 1])
             last = i == len(parts) - 1
-            if prefix in done and not (last and (lookup.queryset or lookup.to_attr)):
+            if prefix in done and not (last and (lookup.queryset is not None or lookup.to_attr)):
                 objs = done[prefix]
                 continue
             rel = relation_of(type(objs[0]), name)

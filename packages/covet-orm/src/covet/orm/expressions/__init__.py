@@ -57,6 +57,7 @@ from covet.orm.expressions.functions import (
     Upper,
 )
 from covet.orm.expressions.lookups import Lookup, build_lookup
+from covet.orm.expressions.subqueries import Exists, OuterRef, Subquery
 from covet.orm.expressions.where import Q, Where
 from covet.orm.expressions.window import (
     DenseRank,
@@ -71,12 +72,13 @@ from covet.orm.expressions.window import (
 
 __all__ = [
     "Aggregate", "Avg", "Case", "Cast", "Coalesce", "Col", "Combined", "Concat", "Count",
-    "DenseRank", "Expr", "ExpressionWrapper", "Extract", "ExtractDay", "ExtractHour",
+    "DenseRank", "Exists", "Expr", "ExpressionWrapper", "Extract", "ExtractDay", "ExtractHour",
     "ExtractIsoWeekDay", "ExtractIsoYear", "ExtractMinute", "ExtractMonth", "ExtractQuarter",
     "ExtractSecond", "ExtractWeek", "ExtractWeekDay", "ExtractYear", "F", "FirstValue", "Func",
     "Greatest", "Lag", "LastValue", "Lead", "Least", "Length", "Lookup", "Lower", "Max", "Min",
-    "OrderBy", "Q", "Rank", "Ref", "RowNumber", "StdDev", "Sum", "Trunc", "TruncDate",
-    "TruncDay", "TruncHour", "TruncMinute", "TruncMonth", "TruncQuarter", "TruncSecond",
+    "OrderBy", "OuterRef", "Q", "Rank", "Ref", "RowNumber", "StdDev", "Subquery", "Sum",
+    "Trunc", "TruncDate", "TruncDay", "TruncHour", "TruncMinute", "TruncMonth", "TruncQuarter",
+    "TruncSecond",
     "TruncTime", "TruncWeek", "TruncYear", "Upper", "Value", "Variance", "When", "Where",
     "Window", "build_lookup",
 ]  # fmt: skip

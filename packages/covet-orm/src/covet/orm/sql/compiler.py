@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class Ctx:
     """Collects parameters while nodes write SQL; ``inline`` renders literals instead (DDL)."""
 
-    __slots__ = ("dialect", "inline", "negated", "params")
+    __slots__ = ("dialect", "inline", "negated", "outer", "params")
 
     def __init__(self, dialect: Dialect, *, inline: bool = False) -> None:
         self.dialect = dialect
@@ -34,6 +34,8 @@ class Ctx:
         #: inside an odd number of NOTs (lookups on nullable columns then keep NULL rows out of
         #: the negated condition, so ``exclude(x=1)`` still returns rows where x is NULL)
         self.negated = False
+        #: the scopes of the queries a subquery being written is inside (``OuterRef``)
+        self.outer: list[Scope] = []
 
     def param(self, value: Any) -> str:
         if self.inline:

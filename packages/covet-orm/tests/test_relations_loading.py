@@ -1,0 +1,264 @@
+"""Loading relations (issue 9): select_related, prefetch_related / Prefetch, the fetch modes
+(peers by default, "one", "raise"), no hidden queries in async code, and query counts that do
+not grow with the number of rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import anyio.to_thread
+import pytest
+
+from covet.orm import (
+    CASCADE,
+    SET_NULL,
+    CharField,
+    FieldError,
+    ForeignKey,
+    IntegerField,
+    ManyToManyField,
+    Model,
+    N1QueryError,
+    OneToOneField,
+    Prefetch,
+    get_fetch_mode,
+    set_fetch_mode,
+)
+from covet.orm.testing import capture_queries
+
+
+class Country(Model):
+    name = CharField(max_length=20)
+
+    class Meta:
+        table_name = "test_load_country"
+
+
+class Writer(Model):
+    name = CharField(max_length=20)
+    country = ForeignKey(Country, on_delete=CASCADE, null=True, related_name="writers")
+
+    class Meta:
+        table_name = "test_load_writer"
+        ordering = ["id"]
+
+
+class Post(Model):
+    title = CharField(max_length=20)
+    rank = IntegerField(default=0)
+    writer = ForeignKey(Writer, on_delete=CASCADE, related_name="posts")
+    reviewer = ForeignKey(Writer, on_delete=SET_NULL, null=True, related_name="reviewed")
+    tags = ManyToManyField("Label", related_name="posts")
+
+    class Meta:
+        table_name = "test_load_post"
+        ordering = ["id"]
+
+
+class Label(Model):
+    name = CharField(max_length=20)
+
+    class Meta:
+        table_name = "test_load_label"
+        ordering = ["id"]
+
+
+class Bio(Model):
+    writer = OneToOneField(Writer, on_delete=CASCADE)
+    text = CharField(max_length=20, default="")
+
+    class Meta:
+        table_name = "test_load_bio"
+
+
+class Strict(Model):
+    writer = ForeignKey(Writer, on_delete=CASCADE, related_name="+")
+
+    class Meta:
+        table_name = "test_load_strict"
+        fetch_mode = "raise"
+
+
+MODELS = [Country, Writer, Label, Post, Bio, Strict]
+pytestmark = pytest.mark.usefixtures("tables")
+
+
+@pytest.fixture
+def raise_mode() -> Iterator[None]:
+    before = get_fetch_mode()
+    set_fetch_mode("raise")
+    try:
+        yield
+    finally:
+        set_fetch_mode(before)
+
+
+async def seed(api: Any, n: int) -> None:
+    """``n`` writers (every other with a country), one post each (titles p0..), two labels on
+    every post, a bio for writer 0."""
+    france = await api(Country.objects, "create", name="France")
+    writers = [Writer(name=f"w{i}", country=france if i % 2 == 0 else None) for i in range(n)]
+    writers = await api(Writer.objects, "bulk_create", writers)
+    if not writers[0].pk:  # a backend that does not return keys from a bulk insert
+        writers = await api.list(Writer.objects.order_by("id"))
+    posts = [
+        Post(title=f"p{i}", rank=i, writer=w, reviewer=writers[0]) for i, w in enumerate(writers)
+    ]
+    await api(Post.objects, "bulk_create", posts)
+    red = await api(Label.objects, "create", name="red")
+    blue = await api(Label.objects, "create", name="blue")
+    through = Post._meta.many_to_many[0].through
+    assert through is not None
+    ids = await api.list(Post.objects.values_list("pk", flat=True))
+    rows = [through(post_id=i, label_id=t.pk) for i in ids for t in (red, blue)]
+    await api(through.objects, "bulk_create", rows)
+    await api(Bio.objects, "create", writer=writers[0], text="first")
+
+
+async def count_queries(api: Any, fn: Any) -> tuple[int, Any]:
+    """Queries run by ``fn`` (sync: in a worker thread; async: awaited)."""
+    with capture_queries() as captured:
+        result = await fn() if api.is_async else await anyio.to_thread.run_sync(fn)
+    return len(captured), result
+
+
+# -- select_related ------------------------------------------------------------------------
+async def test_select_related_nested_and_nullable(api: Any) -> None:
+    await seed(api, 4)
+    qs = Post.objects.select_related("writer__country", "reviewer").order_by("id")
+    n, rows = await count_queries(api, (lambda: qs.alist()) if api.is_async else (lambda: list(qs)))
+    assert n == 1
+    assert [(p.writer.name, p.writer.country and p.writer.country.name) for p in rows] == [
+        ("w0", "France"), ("w1", None), ("w2", "France"), ("w3", None),
+    ]  # fmt: skip
+    assert all(p.reviewer.name == "w0" for p in rows)
+    if api.is_async:  # loaded: no error, no query
+        assert [p.writer.name async for p in Post.objects.select_related("writer")] == [
+            "w0", "w1", "w2", "w3",
+        ]  # fmt: skip
+    bio = await api(Writer.objects.select_related("bio"), "get", name="w0")
+    assert bio.bio.text == "first"
+    with pytest.raises(FieldError, match="prefetch_related"):
+        Writer.objects.select_related("posts")
+
+
+# -- prefetch_related ----------------------------------------------------------------------
+async def test_prefetch_reverse_m2m_nested_and_prefetch_objects(api: Any) -> None:
+    await seed(api, 5)
+    qs = Writer.objects.prefetch_related(
+        "posts__tags",
+        Prefetch("posts", queryset=Post.objects.filter(rank__gte=3), to_attr="late"),
+        "bio",
+    )
+    n, writers = await count_queries(
+        api, (lambda: qs.alist()) if api.is_async else (lambda: list(qs))
+    )
+    assert n == 5, n  # writers, posts, tags, late posts, bios
+    assert [len(w.posts.all()) for w in writers] == [1] * 5
+    assert [t.name for t in writers[0].posts.all()[0].tags.all()] == ["red", "blue"]
+    assert [[p.title for p in w.late] for w in writers] == [[], [], [], ["p3"], ["p4"]]
+    assert writers[0].bio.text == "first"
+    with pytest.raises(Writer.bio.RelatedObjectDoesNotExist):
+        writers[1].bio  # noqa: B018 (prefetched: known to be missing, no query)
+    with capture_queries() as none:
+        assert writers[2].posts.count() == 1
+    assert len(none) == 0
+    with pytest.raises(FieldError, match="no relation 'nope'"):
+        Writer.objects.prefetch_related("nope")
+
+
+async def test_prefetch_in_async_iteration(api: Any) -> None:
+    await seed(api, 3)
+    if not api.is_async:
+        return
+    titles = [
+        [p.title for p in w.posts.all()] async for w in Writer.objects.prefetch_related("posts")
+    ]
+    assert titles == [["p0"], ["p1"], ["p2"]]
+
+
+# -- N+1: fetch modes ----------------------------------------------------------------------
+@pytest.mark.parametrize("rows", [10, 1000])
+async def test_query_count_does_not_grow_with_rows(api: Any, rows: int) -> None:
+    await seed(api, rows)
+
+    def sync_naive() -> list[str]:  # default mode: the first access loads every peer's
+        return [p.writer.name for p in Post.objects.all()]
+
+    n, names = await count_queries(api, sync_naive) if not api.is_async else (2, None)
+    if not api.is_async:
+        assert n == 2 and len(names) == rows
+
+    async def eager() -> Any:
+        posts = await Post.objects.select_related("writer").prefetch_related("tags").alist()
+        writers = await Writer.objects.prefetch_related("posts__tags", "reviewed").alist()
+        return posts, writers
+
+    def eager_sync() -> Any:
+        posts = list(Post.objects.select_related("writer").prefetch_related("tags"))
+        writers = list(Writer.objects.prefetch_related("posts__tags", "reviewed"))
+        return posts, writers
+
+    n, (posts, writers) = await count_queries(api, eager if api.is_async else eager_sync)
+    assert n == 6  # 2 + 4, whatever the number of rows
+    assert len(posts) == rows and all(len(p.tags.all()) == 2 for p in posts)
+    assert sum(len(w.reviewed.all()) for w in writers) == rows
+
+
+async def test_fetch_peers_nested(api: Any) -> None:
+    await seed(api, 6)
+    if api.is_async:
+        return
+
+    def run() -> list[str | None]:
+        posts = list(Post.objects.all())
+        return [p.writer.country and p.writer.country.name for p in posts]
+
+    n, names = await count_queries(api, run)
+    assert n == 3 and names.count("France") == 3
+
+
+@pytest.mark.usefixtures("raise_mode")
+async def test_raise_mode_names_the_fix(api: Any) -> None:
+    await seed(api, 2)
+    posts = await api.list(Post.objects.all())
+    with pytest.raises(N1QueryError, match=r"select_related\('writer'\)"):
+        await api.run(lambda: posts[0].writer)
+    loaded = await api.list(Post.objects.select_related("writer"))
+    assert loaded[0].writer.name == "w0"
+    await api(posts[0], "fetch", "writer")  # the explicit way, for the whole result set
+    assert posts[1].writer.name == "w1"
+
+
+async def test_raise_per_queryset_and_per_model(api: Any) -> None:
+    await seed(api, 2)
+    posts = await api.list(Post.objects.fetch_mode("raise"))
+    with pytest.raises(N1QueryError):
+        await api.run(lambda: posts[0].writer)
+    w = await api(Writer.objects, "first")
+    await api(Strict.objects, "create", writer=w)
+    strict = await api.list(Strict.objects.all())
+    with pytest.raises(N1QueryError, match="fetch mode is 'raise'"):
+        await api.run(lambda: strict[0].writer)
+    one = await api.list(Post.objects.fetch_mode("one"))
+    n, _ = await count_queries(api, lambda: [p.writer for p in one]) if not api.is_async else (2, 0)
+    assert n == 2  # one query per object in "one" mode
+
+
+async def test_async_never_loads_lazily(api: Any) -> None:
+    await seed(api, 3)
+    if not api.is_async:
+        return
+    posts = await Post.objects.alist()
+    with pytest.raises(N1QueryError, match=r"await obj.afetch\('writer'\)"):
+        posts[0].writer  # noqa: B018
+    with pytest.raises(N1QueryError, match="prefetch_related"):
+        (await Writer.objects.aget(name="w0")).bio  # noqa: B018
+    with capture_queries() as captured:
+        await posts[0].afetch("writer")
+    assert len(captured) == 1
+    assert [p.writer.name for p in posts] == ["w0", "w1", "w2"]  # the peers came too
+    writer = await Writer.objects.aget(name="w0")
+    await writer.afetch("posts")
+    assert [p.title for p in writer.posts.all()] == ["p0"]
