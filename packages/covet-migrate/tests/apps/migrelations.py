@@ -45,7 +45,9 @@ class Node(orm.Model):
 
 
 class Shelf(orm.Model):
-    favourite = orm.ForeignKey("migrelations.Box", on_delete=orm.DO_NOTHING, null=True, related_name="+")
+    favourite = orm.ForeignKey(
+        "migrelations.Box", on_delete=orm.DO_NOTHING, null=True, related_name="+"
+    )
 
 
 class Box(orm.Model):
@@ -64,9 +66,7 @@ class Person(orm.Model):
 
 
 class Group(orm.Model):
-    members = orm.ManyToManyField(
-        Person, through="migrelations.Membership", related_name="groups"
-    )
+    members = orm.ManyToManyField(Person, through="migrelations.Membership", related_name="groups")
 
 
 class Membership(orm.Model):
