@@ -16,6 +16,10 @@ operations = [
             "table_name": "author",
         },
     ),
-    ops.AddField("Book", "shelf", orm.ForeignKey("library.Shelf", on_delete=orm.SET_NULL, null=True, related_name="books")),
+    ops.AddField(
+        "Book",
+        "shelf",
+        orm.ForeignKey("library.Shelf", on_delete=orm.SET_NULL, null=True, related_name="books"),
+    ),
     ops.AddField("Book", "authors", orm.ManyToManyField("library.Author", related_name="books")),
 ]
