@@ -222,3 +222,104 @@ def test_not_null_foreign_key_asks_for_an_existing_id(tmp_path: Path) -> None:
     finally:
         db.close()
         del sys.modules["migrel_nn"]
+
+
+DATA = """
+    def forwards(models, db):
+        Team, Player = models["club.Team"], models["club.Player"]
+        team = Team.objects.create(name="red")
+        one, two = Player.objects.create(team=team), Player.objects.create(team=team)
+        one.friends.add(two)
+        assert team.player_set.count() == 2
+        assert Player.objects.filter(team__name="red").count() == 2
+        assert [p.id for p in one.friends.all()] == [two.id]
+        assert Player.objects.select_related("team").get(id=two.id).team.name == "red"
+
+    def backwards(models, db):
+        Team, Player = models["club.Team"], models["club.Player"]
+        assert Player.objects.filter(friends__isnull=False).count() == 1
+        Team.objects.all().delete()  # ON DELETE SET NULL
+        assert Player.objects.filter(team__isnull=True).count() == 2
+        Player.objects.all().delete()  # their join rows go with them
+
+    operations = [ops.RunPython(forwards, backwards)]
+"""
+
+ASYNC_DATA = """
+    async def forwards(models, db):
+        Team, Player = models["club.Team"], models["club.Player"]
+        team = await Team.objects.acreate(name="red")
+        one = await Player.objects.acreate(team=team)
+        two = await Player.objects.acreate(team=team)
+        await one.friends.aadd(two)
+        assert await team.player_set.acount() == 2
+
+    async def backwards(models, db):
+        Team, Player = models["club.Team"], models["club.Player"]
+        assert await Player.objects.filter(friends__isnull=False).acount() == 1
+        await Team.objects.all().adelete()
+        await Player.objects.all().adelete()
+
+    operations = [ops.RunPython(forwards, backwards)]
+"""
+
+
+def test_run_python_gets_historical_relations(db: Database, tmp_path: Path) -> None:
+    _write(tmp_path / "club", {"0001_initial": STEPS["0001_initial"], "0002_data": DATA})
+    manager = MigrationManager(db, apps={"club": "x"}, directory=tmp_path)
+    manager.upgrade()
+    assert db.fetch_one("SELECT COUNT(*) AS n FROM player_friends") == {"n": 1}
+    manager.downgrade(steps=1)
+    assert db.fetch_one("SELECT COUNT(*) AS n FROM player") == {"n": 0}
+    assert db.fetch_one("SELECT COUNT(*) AS n FROM player_friends") == {"n": 0}
+
+
+async def test_async_run_python_gets_historical_relations(tmp_path: Path) -> None:
+    _write(tmp_path / "club", {"0001_initial": STEPS["0001_initial"], "0002_data": ASYNC_DATA})
+    db = Database(f"sqlite:///{tmp_path / 'a.db'}", default=False)
+    try:
+        manager = MigrationManager(db, apps={"club": "x"}, directory=tmp_path)
+        await manager.aupgrade()
+        assert await db.afetch_one("SELECT COUNT(*) AS n FROM player_friends") == {"n": 1}
+        await manager.adowngrade(steps=1)
+        assert await db.afetch_one("SELECT COUNT(*) AS n FROM player") == {"n": 0}
+        assert await db.afetch_one("SELECT COUNT(*) AS n FROM player_friends") == {"n": 0}
+    finally:
+        await db.aclose()
+
+
+def test_relation_to_another_app_depends_on_its_migration(tmp_path: Path) -> None:
+    import sys
+    import types
+
+    from covet import orm
+
+    modules = {}
+    for name in ("migrel_people", "migrel_posts"):
+        modules[name] = sys.modules[name] = types.ModuleType(name)
+
+    class Person(orm.Model):
+        __module__ = "migrel_people"
+
+    class Post(orm.Model):
+        __module__ = "migrel_posts"
+        by = orm.ForeignKey(Person, on_delete=orm.CASCADE)
+
+    db = Database(f"sqlite:///{tmp_path / 'a.db'}", default=False)
+    try:
+        # listed after the app it needs: still written after it, and depending on it
+        manager = MigrationManager(
+            db, apps=["migrel_posts", "migrel_people"], directory=tmp_path / "m"
+        )
+        paths = manager.make()
+        assert [p.parent.name for p in paths] == ["migrel_people", "migrel_posts"]
+        posts = paths[1].read_text()
+        assert 'dependencies = [("migrel_people", "0001_initial")]' in posts
+        assert 'orm.ForeignKey("migrel_people.Person", on_delete=orm.CASCADE)' in posts
+        manager.upgrade()
+        assert manager.check_database() == []
+        assert manager.changes() == {}
+    finally:
+        db.close()
+        for name in modules:
+            del sys.modules[name]
