@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import migrelations
 import pytest
 
-from covet.migrate import MigrationError, MigrationManager, QuestionNeeded
+from covet.migrate import MigrationManager, QuestionNeeded
 from covet.orm import Database, IntegrityError
 
 
@@ -165,17 +166,77 @@ def test_relation_evolution(db: Database, tmp_path: Path) -> None:
     assert manager.introspect() == {}
 
 
-def test_referenced_key_type_change_is_refused(db: Database, tmp_path: Path) -> None:
-    steps = {
-        "0001_initial": STEPS["0001_initial"],
-        "0002_key": """
-            operations = [ops.AlterField("Team", "id", orm.AutoField())]
-        """,
-    }
-    _write(tmp_path / "club", steps)
+RETYPE = {
+    "0001_initial": """
+        operations = [
+            ops.CreateModel("Team", fields=[("id", orm.BigAutoField())]),
+            ops.CreateModel("Player", fields=[
+                ("id", orm.BigAutoField()),
+                ("team", orm.ForeignKey("club.Team", on_delete=orm.CASCADE, null=True)),
+                ("mentor", orm.ForeignKey("self", on_delete=orm.SET_NULL, null=True)),
+                ("friends", orm.ManyToManyField("self")),
+            ]),
+            ops.CreateModel("Fan", fields=[
+                ("id", orm.BigAutoField()),
+                ("teams", orm.ManyToManyField("club.Team")),
+            ]),
+        ]
+    """,
+    "0002_team_key": """
+        operations = [ops.AlterField("Team", "id", orm.AutoField())]
+    """,
+    "0003_player_key": """
+        operations = [ops.AlterField("Player", "id", orm.AutoField())]
+    """,
+}
+
+
+def test_referenced_key_type_change_cascades(db: Database, tmp_path: Path) -> None:
+    """A key that foreign keys (and join tables) reference changes type: they follow, with their
+    constraints, on every database."""
+    _write(tmp_path / "club", RETYPE)
     manager = MigrationManager(db, apps={"club": "x"}, directory=tmp_path)
-    with pytest.raises(MigrationError, match=r"club.Player.team references club.Team.id"):
-        manager.upgrade()
+    catalogs = [manager.introspect()]
+    for name in RETYPE:
+        manager.upgrade(f"club:{name}")
+        catalog = manager.introspect()
+        assert manager.check_database() == [], name
+        manager.downgrade(steps=1)
+        assert manager.introspect() == catalogs[-1], name
+        manager.upgrade(f"club:{name}")
+        assert manager.introspect() == catalog, name
+        catalogs.append(catalog)
+        if name == "0001_initial":
+            db.execute("INSERT INTO team (id) VALUES (1)")
+            db.execute("INSERT INTO player (id, team_id, mentor_id) VALUES (1, 1, NULL)")
+            db.execute("INSERT INTO player (id, team_id, mentor_id) VALUES (2, 1, 1)")
+            db.execute("INSERT INTO player_friends (from_player_id, to_player_id) VALUES (1, 2)")
+            db.execute("INSERT INTO fan (id) VALUES (1)")
+            db.execute("INSERT INTO fan_teams (fan_id, team_id) VALUES (1, 1)")
+
+        def retyped(table: str, column: str, now: Any = catalog) -> bool:
+            first = catalogs[1][table].columns[column].type
+            return bool(now[table].columns[column].type != first)
+
+        # the drift check above compares every column with the state; here: they did change
+        team_changed, player_changed = name != "0001_initial", name == "0003_player_key"
+        assert retyped("player", "team_id") == team_changed, name
+        assert retyped("fan_teams", "team_id") == team_changed, name
+        assert retyped("player", "mentor_id") == player_changed, name
+        assert retyped("player_friends", "from_player_id") == player_changed, name
+        assert retyped("player_friends", "to_player_id") == player_changed, name
+        assert not retyped("fan_teams", "fan_id"), name
+        assert catalog["player"].foreign_keys == catalogs[1]["player"].foreign_keys, name
+        assert catalog["fan_teams"].foreign_keys == catalogs[1]["fan_teams"].foreign_keys, name
+        rows = db.fetch_all("SELECT id, team_id, mentor_id FROM player ORDER BY id")
+        assert rows == [
+            {"id": 1, "team_id": 1, "mentor_id": None},
+            {"id": 2, "team_id": 1, "mentor_id": 1},
+        ], name
+        with pytest.raises(IntegrityError):
+            db.execute("INSERT INTO fan_teams (fan_id, team_id) VALUES (1, 99)")
+    manager.downgrade("club:zero")
+    assert manager.introspect() == {}
 
 
 def test_not_null_foreign_key_asks_for_an_existing_id(tmp_path: Path) -> None:

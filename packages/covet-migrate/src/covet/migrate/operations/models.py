@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from covet.migrate._exceptions import MigrationError
-from covet.migrate._state import ModelState, StateField, retarget, state_name
+from covet.migrate._state import ModelState, StateField, retarget
 from covet.migrate.operations.base import Operation
 from covet.orm import Index
+from covet.orm.sql import ddl
 
 if TYPE_CHECKING:
     from covet.migrate._schema import SchemaEditor
@@ -94,55 +94,83 @@ class _TableChange(Operation):
     ) -> None:
         old_key = (app, before.resolve(app, self.model_name))
         new_key = (app, after.resolve(app, self.new_name()))
-        editor.alter_table(
-            before.bound(*old_key),
-            after.bound(*new_key),
-            renames=self.renames(),
-            fills=self.fills(),
-        )
-        _follow(editor, before, after, old_key, new_key)
+        change_table(editor, before, after, old_key, new_key, self.renames(), self.fills())
 
     def database_backwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
         old_key = (app, before.resolve(app, self.model_name))
         new_key = (app, after.resolve(app, self.new_name()))
-        editor.alter_table(
-            after.bound(*new_key),
-            before.bound(*old_key),
-            renames={old: new for new, old in self.renames().items()},
-        )
-        _follow(editor, after, before, new_key, old_key)
+        renames = {old: new for new, old in self.renames().items()}
+        change_table(editor, after, before, new_key, old_key, renames, {})
 
 
-def _follow(
+Key = tuple[str, str]
+
+
+def change_table(
     editor: SchemaEditor,
     before: ProjectState,
     after: ProjectState,
-    old_key: tuple[str, str],
-    new_key: tuple[str, str],
+    old_key: Key,
+    new_key: Key,
+    renames: dict[str, str],
+    fills: dict[str, Any],
 ) -> None:
-    """What other tables owe to a change of ``old_key``'s table: join tables of many-to-many
-    relations to it follow a rename; a foreign key column whose type would change is refused."""
+    """Take one model's table from ``before`` to ``after``, with what other tables owe to the
+    change: join tables of many-to-many relations to it follow a rename, and the columns that
+    reference a key whose type changes change with it (their foreign keys dropped first and
+    added back after, as MariaDB requires; SQLite rebuilds with foreign keys off)."""
+    old, new = before.bound(*old_key), after.bound(*new_key)
+    retyped: list[tuple[str, str]] = []  # (old column, new column) of keys changing type
+    for name, field in new.fields.items():
+        was = old.fields.get(renames.get(name, name))
+        if was is None:
+            continue
+        # a foreign key to an auto key has the type of its kind (SQLite's keys are all INTEGER)
+        if (editor.base_type(was), was.kind) != (editor.base_type(field), field.kind):
+            retyped.append((was.column, field.column))
+    in_place = editor.dialect.name != "sqlite"
+    dropped, restored = [], []
+    if retyped and in_place:
+        dropped = _references_to(editor, before, old.table_name, {c for c, _ in retyped})
+        restored = _references_to(editor, after, new.table_name, {c for _, c in retyped})
+    for table, constraint in dropped:
+        editor.drop_constraint(table, constraint)
+    editor.alter_table(old, new, renames=renames, fills=fills)
     for model in after.referencing(new_key):
         key = (model.app, model.name)
         if key not in before.models:
             continue
-        old, new = before.bound(*key), after.bound(*key)
-        for name, field in new.fields.items():
-            was = old.fields.get(name)
-            if was is None or field.db_type(editor.dialect) == was.db_type(editor.dialect):
-                continue
-            target = getattr(field, "target_field", None)
-            raise MigrationError(
-                f"{model.label}.{name} references {new_key[0]}.{new_key[1]}."
-                f"{state_name(target) if target is not None else '?'}, whose type changes "
-                f"({was.db_type(editor.dialect)} -> {field.db_type(editor.dialect)}): "
-                "covet migrate does not change referencing columns along with it. Change it in "
-                "steps: make the referencing field a plain column (or remove it), alter the "
-                "key, then restore the relation; or write the change as RunSQL"
-            )
-        editor.alter_many_to_many(old, new)
+        was_model, now_model = before.bound(*key), after.bound(*key)
+        if retyped:  # its columns that reference the key change type with it
+            editor.alter_table(was_model, now_model)
+        else:
+            editor.alter_many_to_many(was_model, now_model)
+    for table, constraint in restored:
+        editor.add_constraint(table, constraint)
+
+
+def _references_to(
+    editor: SchemaEditor, state: ProjectState, table: str, columns: set[str]
+) -> list[tuple[str, ddl.TableConstraint]]:
+    """The foreign key constraints of ``state`` (join tables included) on ``table.columns``."""
+    from covet.migrate._schema import join_tables
+
+    out = []
+    for app, name in state.models:
+        model = state.render(app, name)
+        for m in [model, *join_tables(model).values()]:
+            foreign = {
+                c.columns: c
+                for c in ddl.table_constraints(m, editor.dialect)
+                if c.kind == "foreign"
+            }
+            for f in m._meta.fields:
+                spec = ddl.references(f)
+                if spec is not None and spec.table == table and spec.column in columns:
+                    out.append((m._meta.table_name, foreign[(f.column,)]))
+    return out
 
 
 class RenameModel(_TableChange):
