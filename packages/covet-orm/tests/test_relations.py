@@ -28,6 +28,7 @@ from covet.orm import (
     ManyToManyField,
     Max,
     Model,
+    NotSupportedError,
     OneToOneField,
     OuterRef,
     ProtectedError,
@@ -55,6 +56,7 @@ class Publisher(Model):
 
     class Meta:
         table_name = "test_rel_publisher"
+        ordering = ["-name"]
 
 
 class Author(Model):
@@ -108,7 +110,24 @@ class Loan(Model):
         table_name = "test_rel_loan"
 
 
-MODELS = [Publisher, Author, Book, Profile, Tag, Review, Fallback, Loan]
+class Club(Model):
+    name = CharField(max_length=20)
+    members = ManyToManyField(Author, through="Membership", related_name="clubs")
+
+    class Meta:
+        table_name = "test_rel_club"
+
+
+class Membership(Model):
+    club = ForeignKey(Club, on_delete=CASCADE)
+    member = ForeignKey(Author, on_delete=CASCADE)
+    role = CharField(max_length=10, default="member")
+
+    class Meta:
+        table_name = "test_rel_membership"
+
+
+MODELS = [Publisher, Author, Book, Profile, Tag, Review, Fallback, Loan, Club, Membership]
 pytestmark = pytest.mark.usefixtures("tables")
 
 
@@ -177,6 +196,17 @@ async def test_instance_and_raw_id(api: Any) -> None:
     assert orphan.author_id == unsaved.pk
 
 
+async def test_bulk_create_and_pickle(api: Any) -> None:
+    import pickle
+
+    s = await seed(api)
+    with pytest.raises(ValueError, match="unsaved related object 'author'"):
+        await api(Book.objects, "bulk_create", [Book(title="x", author=Author(name="n"))])
+    books = await api.list(Book.objects.select_related("author"))
+    copy = pickle.loads(pickle.dumps(books[0]))
+    assert copy == books[0] and copy.author.name == s["ann"].name
+
+
 # -- queries across relations -------------------------------------------------------------
 async def test_lookups_in_both_directions(api: Any) -> None:
     s = await seed(api)
@@ -237,6 +267,11 @@ async def test_order_values_f_across_relations(api: Any) -> None:
     ]
     older = Book.objects.filter(pages__gt=F("author__age") * 4).values_list("title", flat=True)
     assert sorted(await api.list(older)) == ["Beta", "Gamma"]
+    # by a relation: the related model's Meta.ordering (Publisher: -name), as Django
+    zed = await api(Publisher.objects, "create", name="Zed")
+    await api(Author.objects.filter(name="Bob"), "update", publisher=zed)
+    by_pub = Author.objects.filter(publisher__isnull=False).order_by("publisher")
+    assert await api.list(by_pub.values_list("name", flat=True)) == ["Bob", "Ann"]
     nullable = Book.objects.order_by("editor__name", "title").values_list("title", flat=True)
     assert len(await api.list(nullable)) == 3  # a LEFT JOIN keeps rows without an editor
 
@@ -368,6 +403,41 @@ async def test_many_to_many(api: Any) -> None:
     assert await api(Book.objects.filter(tags__isnull=True), "count") == 1  # Beta
     through = Tag._meta.many_to_many[0].through
     assert through is not None and through._meta.unique_together == [("tag", "book")]
+
+
+async def test_many_to_many_through_model(api: Any) -> None:
+    s = await seed(api)
+    club = await api(Club.objects, "create", name="Chess")
+    await api(club.members, "add", s["ann"], through_defaults={"role": "chair"})
+    await api(club.members, "add", s["bob"])
+    roles = Membership.objects.order_by("member__name").values_list("member__name", "role")
+    assert await api.list(roles) == [("Ann", "chair"), ("Bob", "member")]
+    assert await api.list(s["ann"].clubs.values_list("name", flat=True)) == ["Chess"]
+    chairs = Author.objects.filter(clubs__name="Chess", membership__role="chair")
+    assert await api.list(chairs.values_list("name", flat=True)) == ["Ann"]
+    await api(club.members, "set", [s["bob"], s["cid"]], through_defaults={"role": "new"})
+    roles = Membership.objects.order_by("member__name").values_list("member__name", "role")
+    assert await api.list(roles) == [("Bob", "member"), ("Cid", "new")]
+    clubs = await api.list(Club.objects.prefetch_related("members"))
+    assert sorted(a.name for a in clubs[0].members.all()) == ["Bob", "Cid"]
+
+
+async def test_iterator_peers_and_limits(api: Any) -> None:
+    await seed(api)
+    if api.is_async:
+        with pytest.raises(NotSupportedError, match="prefetch_related"):
+            [b async for b in Book.objects.prefetch_related("tags").aiterator()]
+        return
+    from covet.orm.testing import capture_queries
+
+    def run() -> list[str]:
+        return [b.author.name for b in Book.objects.iterator(chunk_size=10)]
+
+    with capture_queries() as captured:
+        names = await api.run(run)
+    assert names == ["Ann", "Ann", "Bob"] and len(captured) == 2
+    with pytest.raises(FieldError, match="related models"):
+        await api(Book.objects.all(), "update", pages=F("author__age"))
 
 
 # -- on_delete -----------------------------------------------------------------------------

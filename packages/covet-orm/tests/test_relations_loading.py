@@ -164,6 +164,11 @@ async def test_prefetch_reverse_m2m_nested_and_prefetch_objects(api: Any) -> Non
     with capture_queries() as none:
         assert writers[2].posts.count() == 1
     assert len(none) == 0
+    other = await api(Post.objects, "get", title="p3")
+    with pytest.raises(Post.DoesNotExist):  # a prefetched manager is still narrowed
+        await api(writers[2].posts, "get", pk=other.pk)
+    assert await api(writers[3].posts, "get", pk=other.pk) == other
+    assert await api(writers[3].posts.filter(rank=0), "count") == 0
     with pytest.raises(FieldError, match="no relation 'nope'"):
         Writer.objects.prefetch_related("nope")
 

@@ -29,6 +29,9 @@ def bulk_create_op(
 ) -> Op[list[M]]:
     meta = model._meta
     pk = meta.pk
+    if meta.forward:  # related instances assigned before they were saved
+        for obj in objs:
+            obj._take_related_keys()
     conflict: Conflict | None = None
     if ignore_conflicts and update_conflicts:
         raise ValueError("ignore_conflicts and update_conflicts cannot both be set")

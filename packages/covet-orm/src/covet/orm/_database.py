@@ -806,7 +806,18 @@ class Transaction:
 
 
 def _with_through(models: Iterable[type[Model]]) -> list[type[Model]]:
-    """The models, then the join tables made for their many-to-many fields."""
-    models = list(models)
-    extra = [t for m in models for t in getattr(m._meta, "auto_through", ()) if t not in models]
-    return models + extra
+    """The models, each after the models of the list it references (a foreign key needs its
+    table first; a cycle keeps the given order), then their many-to-many join tables."""
+    todo = list(models)
+    extra = [t for m in todo for t in getattr(m._meta, "auto_through", ()) if t not in todo]
+    ordered: list[type[Model]] = []
+    while todo:
+        for model in todo:
+            refs = [f.remote_model for f in getattr(model._meta, "forward", {}).values()]
+            if not any(r in todo and r is not model for r in refs):
+                break
+        else:
+            model = todo[0]
+        todo.remove(model)
+        ordered.append(model)
+    return ordered + extra

@@ -16,12 +16,43 @@ from typing import TYPE_CHECKING, Any
 
 from covet.orm._fetching import lazy_load
 from covet.orm._manager import BaseManager
+from covet.orm._query import QuerySet
 from covet.orm._related import ForeignKey, ManyToManyField, Relation
 
 if TYPE_CHECKING:
     from covet.orm._database import Op
     from covet.orm._model import Model
-    from covet.orm._query import QuerySet
+    from covet.orm.sql.compiler import Query
+
+
+class _Prefetched(QuerySet[Any]):
+    """The QuerySet of a prefetched related manager: its rows are known; its query (for
+    ``filter()`` and the like) is written on first use."""
+
+    __slots__ = ("_manager",)
+
+    def __init__(self, model: type[Model], rows: list[Any], manager: RelatedManager) -> None:
+        super().__init__(model)
+        self._result_cache = rows
+        self._manager = manager
+
+    @property
+    def _query(self) -> Query:
+        q = self._qry
+        if q is None:
+            manager = self._manager
+            model = manager.model
+            assert model is not None
+            q = self._qry = manager._narrow(model._default_manager.get_queryset())._query
+        return q
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        self._query  # noqa: B018 (narrowed to the instance before get's shortcuts)
+        return super().get(*args, **kwargs)
+
+    async def aget(self, *args: Any, **kwargs: Any) -> Any:
+        self._query  # noqa: B018
+        return await super().aget(*args, **kwargs)
 
 
 class ForwardDescriptor:
@@ -188,11 +219,10 @@ class RelatedManager(BaseManager[Any]):
         self._check_saved()
         model = self.model
         assert model is not None
-        qs = self._narrow(model._default_manager.get_queryset())
         prefetched = self.instance.__dict__.get("_prefetched", {}).get(self.name)
-        if prefetched is not None:
-            qs._result_cache = list(prefetched)
-        return qs
+        if prefetched is not None:  # the rows are here: build the query only if it is used
+            return _Prefetched(model, list(prefetched), self)
+        return self._narrow(model._default_manager.get_queryset())
 
     def _link(self) -> dict[str, Any]:
         return {self._fk.relation_name: self.instance}

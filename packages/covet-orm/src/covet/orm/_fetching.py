@@ -10,6 +10,7 @@ lazy access of an unloaded relation in sync code runs it for the instance's whol
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -45,12 +46,19 @@ def check_mode(mode: str) -> str:
 
 
 class ResultSet:
-    """What instances of one query result share: each other (peers) and the fetch mode."""
+    """What instances of one query result share: each other (peers, held weakly: an
+    instance holding its result set strongly would make every result a reference cycle for
+    the garbage collector) and the fetch mode."""
 
-    __slots__ = ("mode", "peers")
+    __slots__ = ("_refs", "mode")
 
     def __init__(self, peers: list[Any], mode: str | None) -> None:
-        self.peers, self.mode = peers, mode
+        self._refs = list(map(weakref.ref, peers))
+        self.mode = mode
+
+    @property
+    def peers(self) -> list[Any]:
+        return [obj for ref in self._refs if (obj := ref()) is not None]
 
 
 class Prefetch:

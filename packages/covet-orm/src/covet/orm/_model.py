@@ -340,6 +340,12 @@ class Model(metaclass=ModelBase):
             raise TypeError("a model instance without a primary key is unhashable")
         return hash((type(self), self.pk))
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickling and copying leave out the link to the result set (its peers)."""
+        state = dict(self.__dict__)
+        state.pop("_state", None)
+        return state
+
     def to_dict(self, fields: Iterable[str] | None = None) -> dict[str, Any]:
         """Loaded field values by name (deferred fields are left out)."""
         names = list(fields) if fields is not None else [f.name for f in self._meta.fields]

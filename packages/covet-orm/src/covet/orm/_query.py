@@ -456,13 +456,18 @@ class QuerySet(Generic[M]):
                 from covet.orm._fetching import prefetch_op
 
                 yield from prefetch_op(objs, q.prefetch, dialect)
-            if self.model._meta.relations or self.model._meta.related_objects:
-                from covet.orm._fetching import ResultSet
-
-                state = ResultSet(objs, q.fetch_mode)
-                for obj in objs:
-                    obj.__dict__["_state"] = state
+            self._attach_state(objs)
         return objs
+
+    def _attach_state(self, objs: builtins.list[Any]) -> None:
+        """Each object knows its peers (the other objects of its result) and fetch mode."""
+        meta = self.model._meta
+        if meta.relations or meta.related_objects:
+            from covet.orm._fetching import ResultSet
+
+            state = ResultSet(objs, self._query.fetch_mode)
+            for obj in objs:
+                obj.__dict__["_state"] = state
 
     def _hydrate(self, rows: list[Sequence[Any]], sel: Selected) -> list[Any]:
         kind = self._kind
@@ -512,8 +517,12 @@ class QuerySet(Generic[M]):
         (a server-side cursor on PostgreSQL, an unbuffered result on MariaDB, stepping through
         SQLite's result). The connection stays busy until the iterator ends or is closed."""
         sel, db = self._streamed(chunk_size)
+        model = self._kind == "model"
         for rows in db.stream(sel.sql, sel.params, chunk_size, "QuerySet.iterator"):
-            yield from self._hydrate(rows, sel)
+            objs = self._hydrate(rows, sel)
+            if model:  # peers: the objects of the same chunk
+                self._attach_state(objs)
+            yield from objs
 
     async def aiterator(self, chunk_size: int = 2000) -> AsyncIterator[M]:
         """The async twin of ``iterator``: ``async for obj in qs.aiterator(chunk_size=500)``."""
@@ -525,6 +534,11 @@ class QuerySet(Generic[M]):
     def _streamed(self, chunk_size: int) -> tuple[Selected, Database]:
         if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
+        if self._query.prefetch:
+            raise exc.NotSupportedError(
+                "iterator() streams rows on one connection and cannot run prefetch_related()'s "
+                "queries meanwhile; iterate the QuerySet itself, or use select_related()"
+            )
         db = self.db
         if self._query.for_update is not None and not db.in_transaction():
             raise exc.TransactionManagementError("select_for_update() needs an open transaction")

@@ -73,7 +73,7 @@ class Subquery(Expr):
                 f"a Subquery selects one column, not {', '.join(q.values) or 'every field'}: "
                 "use values('<field>')"
             )
-        output = self.output_field or resolve_path(q.scope(), q.values[0]).output_field
+        output = self.output_field or resolve_path(q.scope(private=True), q.values[0]).output_field
         return _Correlated(q, scope, output, exists=False)
 
 

@@ -100,6 +100,9 @@ class Scope:
     def ref(self, name: str) -> Expr:
         if name in self.annotations:
             return Ref(name, self.annotations[name])
+        field = self.model._meta.fields_map.get(name)
+        if field is not None:  # the common case, without walking
+            return Col(self.table, field)
         expr, rest = self.walk([name])
         if rest:  # pragma: no cover - one name leaves nothing
             raise FieldError(f"cannot resolve {name!r}")
@@ -266,8 +269,12 @@ class Query:
         new.fetch_mode = self.fetch_mode
         return new
 
-    def scope(self, *, filtering: bool = False) -> Scope:
-        return Scope(self.model, self.annotations, self.joins, filtering=filtering)
+    def scope(self, *, filtering: bool = False, private: bool = False) -> Scope:
+        """The names of this query. Builders (``filter``, ``annotate``) add their joins to the
+        query; a statement being written (``private``) adds the joins only it needs
+        (``select_related``, a default ordering) to a copy."""
+        joins = list(self.joins) if private else self.joins
+        return Scope(self.model, self.annotations, joins, filtering=filtering)
 
     def key(self) -> Hashable | None:
         """What the SELECT text depends on besides its rendered WHERE clause (see ``select``),
@@ -420,10 +427,32 @@ def _order_terms(q: Query, scope: Scope) -> list[Expr]:
             terms.append(_Random())
         elif isinstance(item, str):
             desc = item.startswith("-")
-            terms.append(OrderBy(resolve_path(scope, item.lstrip("-+")), descending=desc))
+            for name, flip in _by_relation(q.model, item.lstrip("-+")):
+                terms.append(OrderBy(resolve_path(scope, name), descending=desc != flip))
         else:
             terms.append(item.resolve(scope))
     return terms
+
+
+def _by_relation(model: type[Model], path: str, depth: int = 0) -> list[tuple[str, bool]]:
+    """``order_by("author")``: by the related model's ``Meta.ordering`` (as Django), else by
+    the key; ``(path, reversed)`` pairs."""
+    target = model
+    for name in path.split("__"):
+        meta = target._meta
+        rel = None if name in meta.fields_map else meta.relations.get(name)
+        if rel is None:
+            return [(path, False)]
+        target = rel.related
+    ordering = target._meta.ordering
+    if not ordering or depth > 3 or rel is None or rel.multiple or rel.reverse:
+        return [(path, False)]
+    out: list[tuple[str, bool]] = []
+    for item in ordering:
+        flip = item.startswith("-")
+        for name, inner in _by_relation(model, f"{path}__{item.lstrip('-+')}", depth + 1):
+            out.append((name, flip != inner))
+    return out
 
 
 def _from_where(q: Query, scope: Scope, ctx: Ctx, *, group: Sequence[Expr] = ()) -> str:
@@ -516,7 +545,7 @@ class Subquery(Expr):
         if q.order_by is None and q.limit is None and not q.offset:
             q.order_by = ()  # the default ordering sorts rows nobody reads in order
         self.query = q
-        self.output_field = resolve_path(q.scope(), q.values[0]).output_field
+        self.output_field = resolve_path(q.scope(private=True), q.values[0]).output_field
 
     def as_sql(self, ctx: Ctx) -> str:
         sql = _select_in(self.query, ctx).sql
@@ -532,7 +561,7 @@ def _select_in(q: Query, ctx: Ctx, *, aliased: bool = False) -> Selected:
     if q.combined is not None:
         return _combined(q, ctx)
     dialect = ctx.dialect
-    scope = q.scope()
+    scope = q.scope(private=True)
     start = len(ctx.params)
     selection = _selection(q, scope)
     related: tuple[Related, ...] = ()
@@ -604,7 +633,7 @@ def count(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
         inner = select(q, dialect)
         sql = f"SELECT COUNT(*) FROM ({inner.sql}) AS {dialect.quote('sub')}"  # noqa: S608
         return sql, inner.params
-    scope = q.scope()
+    scope = q.scope(private=True)
     ctx = Ctx(dialect)
     return "SELECT COUNT(*)" + _from_where(q, scope, ctx), ctx.params
 
@@ -620,7 +649,7 @@ def exists(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
         sel = _select_in(inner, ctx)
         sql = f"SELECT 1 FROM ({sel.sql}) AS {dialect.quote('sub')}"  # noqa: S608
         return sql + _limit_offset(1, 0, ctx), ctx.params
-    scope = q.scope()
+    scope = q.scope(private=True)
     sql = "SELECT 1" + _from_where(q, scope, ctx)
     return sql + _limit_offset(limit, q.offset, ctx), ctx.params
 
@@ -659,7 +688,7 @@ def aggregate(q: Query, dialect: Dialect, aggs: dict[str, Expr]) -> Selected:
         inner = q.clone()
         if not inner.sliced:
             inner.order_by = ()
-        scope = inner.scope()
+        scope = inner.scope(private=True)
         if inner.values is None:
             shown = [n for n in inner.annotations if n not in inner.hidden]
             inner.values = (*[f.name for f in q.model._meta.fields], *shown)
@@ -667,7 +696,7 @@ def aggregate(q: Query, dialect: Dialect, aggs: dict[str, Expr]) -> Selected:
         outer_scope: Any = _Sub("sub", fields)
         resolved = {name: agg.resolve(outer_scope) for name, agg in aggs.items()}
     else:
-        scope = q.scope()
+        scope = q.scope(private=True)
         resolved = {name: agg.resolve(scope) for name, agg in aggs.items()}
     cols, converters = [], []
     for i, (name, expr) in enumerate(resolved.items()):  # written first: `%s` bind in order
@@ -691,7 +720,7 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
         raise FieldError("cannot update a sliced QuerySet")
     if not values:
         raise ValueError("update() needs at least one field=value")
-    scope = q.scope()
+    scope = q.scope(private=True)
     ctx = Ctx(dialect)
     sets = []
     for name, value in values.items():
@@ -713,6 +742,11 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
                 raise ValidationError({field.name: [message]})
             rhs = ctx.param(field.adapter(dialect)(value))
         sets.append(f"{dialect.quote(field.column)} = {rhs}")
+    if len(scope.joins) > len(q.joins):
+        raise FieldError(
+            "update() values cannot refer to fields of related models (as Django); filter on "
+            "them instead, or use Subquery(...) for a value from another table"
+        )
     sql = f"UPDATE {dialect.quote(scope.table)} SET {', '.join(sets)}"  # noqa: S608
     where = _through_joins(q, ctx) if q.joins else _conditions(q.where, ctx)
     return (sql + " WHERE " + where if where else sql), ctx.params
@@ -721,7 +755,7 @@ def update(q: Query, dialect: Dialect, values: dict[str, Any]) -> tuple[str, lis
 def delete(q: Query, dialect: Dialect) -> tuple[str, list[Any]]:
     if q.sliced:
         raise FieldError("cannot delete from a sliced QuerySet")
-    scope = q.scope()
+    scope = q.scope(private=True)
     ctx = Ctx(dialect)
     sql = f"DELETE FROM {dialect.quote(scope.table)}"  # noqa: S608
     where = _through_joins(q, ctx) if q.joins else _conditions(q.where, ctx)
