@@ -384,3 +384,23 @@ def test_relation_to_another_app_depends_on_its_migration(tmp_path: Path) -> Non
         db.close()
         for name in modules:
             del sys.modules[name]
+
+
+def test_squash_keeps_relations_and_the_renames_they_name(tmp_path: Path) -> None:
+    _write(tmp_path / "club", STEPS)
+    dbs = [Database(f"sqlite:///{tmp_path / f'{n}.db'}", default=False) for n in "ab"]
+    try:
+        original = MigrationManager(dbs[0], apps={"club": "x"}, directory=tmp_path)
+        original.upgrade()
+        squashed_file = original.squash("club", "0006_drop")
+        source = squashed_file.read_text()
+        assert 'ops.RenameModel("Team", "Squad")' in source  # Player.team names club.Team
+        for name in STEPS:
+            (tmp_path / "club" / f"{name}.py").unlink()
+        squashed = MigrationManager(dbs[1], apps={"club": "x"}, directory=tmp_path)
+        squashed.upgrade()
+        assert squashed.check_database() == []
+        assert squashed.introspect() == original.introspect()
+    finally:
+        for db in dbs:
+            db.close()
