@@ -404,3 +404,67 @@ def test_squash_keeps_relations_and_the_renames_they_name(tmp_path: Path) -> Non
     finally:
         for db in dbs:
             db.close()
+
+
+def test_autodetector_sees_relation_changes() -> None:
+    from covet import orm
+    from covet.migrate import Autodetector, ProjectState, ops
+
+    class Author(orm.Model):
+        __module__ = "migrel_v1"
+
+    class Tag(orm.Model):
+        __module__ = "migrel_v1"
+
+    class Book(orm.Model):
+        __module__ = "migrel_v1"
+        author = orm.ForeignKey(Author, on_delete=orm.CASCADE)
+        tags = orm.ManyToManyField(Tag)
+
+    v1 = ProjectState.from_models({"lib": [Author, Tag, Book]})
+
+    class Author2(orm.Model):
+        __module__ = "migrel_v2"
+        __qualname__ = "Author"
+
+        class Meta:
+            table_name = "author"
+
+    class Tag2(orm.Model):
+        __module__ = "migrel_v2"
+        __qualname__ = "Tag"
+
+        class Meta:
+            table_name = "tag"
+
+    class Book2(orm.Model):
+        __module__ = "migrel_v2"
+        __qualname__ = "Book"
+        author = orm.ForeignKey(Author2, on_delete=orm.SET_NULL, null=True)
+        labels = orm.ManyToManyField(Tag2)
+        editor = orm.ForeignKey(Tag2, on_delete=orm.CASCADE, null=True, related_name="+")
+
+        class Meta:
+            table_name = "book"
+
+    for model in (Author2, Tag2, Book2):
+        model.__name__ = model.__qualname__
+    v2 = ProjectState.from_models({"lib": [Author2, Tag2, Book2]})
+    # the same state again: nothing to do
+    assert (
+        Autodetector(v1, ProjectState.from_models({"lib": [Author, Tag, Book]})).changes(["lib"])
+        == {}
+    )
+    detector = Autodetector(v1, v2)
+    changes = detector.changes(["lib"])["lib"]
+    assert [type(op) for op in changes] == [
+        ops.RemoveField, ops.AddField, ops.AddField, ops.AlterField
+    ]  # fmt: skip
+    removed, added_editor, added_labels, altered = changes
+    assert (removed.model_name, removed.name) == ("Book", "tags")
+    assert added_labels.name == "labels" and isinstance(added_labels.field, orm.ManyToManyField)
+    assert added_labels.field.to == "lib.Tag"
+    assert added_editor.name == "editor" and added_editor.field.to == "lib.Tag"
+    assert altered.name == "author" and altered.field.on_delete is orm.SET_NULL
+    # the removed and added many-to-many relations may be a rename: make says how to answer
+    assert any("--rename Book.tags=labels" in note for note in detector.notes)
