@@ -49,9 +49,9 @@ def test_up_down_up_at_every_step(db: Database) -> None:
                     [f"c{i}@x.y", None if i == 0 else 30 + i],
                 )
         if number == 14:
-            db.execute(f"INSERT INTO tag (id, label) VALUES ({p(1)}, {p(2)})", [5, "new"])
+            db.execute(f"INSERT INTO sticker (id, label) VALUES ({p(1)}, {p(2)})", [5, "new"])
             db.execute(
-                "INSERT INTO catalog_product_tags (product_id, tag_id) SELECT id, 5 "
+                "INSERT INTO catalog_product_tags (product_id, sticker_id) SELECT id, 5 "
                 "FROM catalog_product"
             )
             rows = db.fetch_all("SELECT category_id FROM catalog_product")

@@ -19,37 +19,40 @@ def test_relation_models_round_trip(db: Database, tmp_path: Path) -> None:
     manager = MigrationManager(db, apps=["migrelations"], directory=tmp_path / "migrations")
     (path,) = manager.make()
     source = path.read_text()
-    assert 'orm.ForeignKey("migrelations.Author", on_delete=orm.CASCADE' in source
-    assert 'orm.ManyToManyField("migrelations.Tag", related_name="books")' in source
-    # the cycle: Shelf is created first, its foreign key to Box added once Box exists
-    assert 'ops.AddField("Shelf", "favourite", orm.ForeignKey("migrelations.Box"' in source
+    assert 'orm.ForeignKey("migrelations.RelAuthor", on_delete=orm.CASCADE' in source
+    assert 'orm.ManyToManyField("migrelations.RelTag", related_name="books")' in source
+    # the cycle: RelShelf is created first, its foreign key added once RelBox exists
+    assert 'ops.AddField("RelShelf", "favourite", orm.ForeignKey("migrelations.RelBox"' in source
     assert manager.changes() == {}, "make right after make must find nothing"
 
     assert manager.upgrade() == ["migrelations:0001_initial"]
     assert manager.check_database() == []
     assert manager.changes() == {}
     catalog = manager.introspect()
-    tables = {m._meta.table_name for m in migrelations.MODELS} | {"book_tags", "node_links"}
+    tables = {m._meta.table_name for m in migrelations.MODELS} | {"rel_book_tags", "rel_node_links"}
     assert set(catalog) == tables
-    assert catalog["book"].foreign_keys == {
-        (("author_id",), "author", ("id",), "CASCADE"),
-        (("ed",), "author", ("id",), "SET NULL"),
+    assert catalog["rel_book"].foreign_keys == {
+        (("author_id",), "rel_author", ("id",), "CASCADE"),
+        (("ed",), "rel_author", ("id",), "SET NULL"),
     }
-    assert catalog["label"].foreign_keys == {(("tag_id",), "tag", ("name",), "NO ACTION")}
-    assert catalog["shelf"].foreign_keys == {(("favourite_id",), "box", ("id",), "NO ACTION")}
-    assert catalog["book_tags"].foreign_keys == {
-        (("book_id",), "book", ("id",), "CASCADE"),
-        (("tag_id",), "tag", ("id",), "CASCADE"),
+    label_fks = {(("tag_id",), "rel_tag", ("name",), "NO ACTION")}
+    assert catalog["rel_label"].foreign_keys == label_fks
+    shelf_fks = {(("favourite_id",), "rel_box", ("id",), "NO ACTION")}
+    assert catalog["rel_shelf"].foreign_keys == shelf_fks
+    assert catalog["rel_book_tags"].foreign_keys == {
+        (("relbook_id",), "rel_book", ("id",), "CASCADE"),
+        (("reltag_id",), "rel_tag", ("id",), "CASCADE"),
     }
-    assert catalog["author"].columns["country_id"].type == catalog["country"].columns["code"].type
+    country = catalog["rel_country"].columns["code"].type
+    assert catalog["rel_author"].columns["country_id"].type == country
 
     # the database enforces them
     p = db.param
-    db.execute(f"INSERT INTO author (name) VALUES ({p(1)})", ["a"])
+    db.execute(f"INSERT INTO rel_author (name) VALUES ({p(1)})", ["a"])
     with pytest.raises(IntegrityError):
-        db.execute(f"INSERT INTO book (title, author_id) VALUES ({p(1)}, {p(2)})", ["t", 99])
+        db.execute(f"INSERT INTO rel_book (title, author_id) VALUES ({p(1)}, {p(2)})", ["t", 99])
     with pytest.raises(IntegrityError):  # a one-to-one is unique
-        db.execute("INSERT INTO profile (author_id, bio) VALUES (1, ''), (1, '')")
+        db.execute("INSERT INTO rel_profile (author_id, bio) VALUES (1, ''), (1, '')")
 
     assert manager.downgrade("zero") == ["migrelations:0001_initial"]
     assert manager.introspect() == {}

@@ -13,7 +13,7 @@ class Product(orm.Model):
     code = orm.CharField(max_length=30, default="X")
     ref = orm.UUIDField(null=True)
     category = orm.ForeignKey("migshop.Section", on_delete=orm.CASCADE, related_name="products")
-    tags = orm.ManyToManyField("migshop.Tag", related_name="products")
+    tags = orm.ManyToManyField("migshop.Sticker", related_name="products")
 
     class Meta:
         table_name = "catalog_product"
@@ -28,6 +28,6 @@ class Section(orm.Model):
         table_name = "section"
 
 
-class Tag(orm.Model):
+class Sticker(orm.Model):
     id = orm.AutoField()
     label = orm.CharField(max_length=20)

@@ -527,6 +527,11 @@ def _check_names(state: ProjectState) -> None:
     """Identifiers past 63 bytes are cut short by PostgreSQL (64 by MariaDB): refuse them."""
     for m in state.models.values():
         names = [m.table_name, *(f.column for f in m.fields.values())]
+        names += [
+            f.db_table or f"{m.table_name}_{n}"
+            for n, f in m.many_to_many.items()
+            if f.through_ref is None  # the join table made for the relation
+        ]
         names += [i.name for i in m.indexes if i.name] + [c.name for c in m.constraints]
         for name in names:
             if len(name.encode()) > ddl.MAX_NAME:

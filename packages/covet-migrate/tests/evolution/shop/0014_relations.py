@@ -1,5 +1,5 @@
 """Relations: a self-referencing category tree, a NOT NULL foreign key added to a table with rows
-(filled with the key of a row made first), tags through a join table."""
+(filled with the key of a row made first), stickers through a join table."""
 
 from covet import orm
 from covet.migrate import ops
@@ -31,9 +31,9 @@ operations = [
         options={"table_name": "category"},
     ),
     ops.CreateModel(
-        "Tag",
+        "Sticker",
         fields=[("id", orm.BigAutoField()), ("label", orm.CharField(max_length=20))],
-        options={"table_name": "tag"},
+        options={"table_name": "sticker"},
     ),
     ops.RunPython(general, no_categories),
     ops.AddField(
@@ -42,5 +42,5 @@ operations = [
         orm.ForeignKey("shop.Category", on_delete=orm.PROTECT, related_name="products"),
         fill=1,
     ),
-    ops.AddField("Product", "tags", orm.ManyToManyField("shop.Tag", related_name="products")),
+    ops.AddField("Product", "tags", orm.ManyToManyField("shop.Sticker", related_name="products")),
 ]

@@ -14,5 +14,5 @@ operations = [
         "category",
         orm.ForeignKey("shop.Section", on_delete=orm.CASCADE, related_name="products"),
     ),
-    ops.AlterField("Tag", "id", orm.AutoField()),
+    ops.AlterField("Sticker", "id", orm.AutoField()),
 ]
