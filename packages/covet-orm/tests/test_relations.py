@@ -173,6 +173,13 @@ def test_unresolved_reference_is_a_clear_error() -> None:
         Orphan.objects.filter(owner__name="x")
     with pytest.raises(ImproperlyConfigured, match="SET_NULL needs null=True"):
         ForeignKey(Author, on_delete=SET_NULL)
+    with pytest.raises(ImproperlyConfigured, match="clashes on Author"):
+
+        class Twin(Model):
+            writer = ForeignKey(Author, on_delete=CASCADE, related_name="books")
+
+            class Meta:
+                table_name = "test_rel_twin"
 
 
 async def test_instance_and_raw_id(api: Any) -> None:
@@ -231,6 +238,9 @@ async def test_lookups_in_both_directions(api: Any) -> None:
     # OR across a nullable relation keeps rows without a related row
     either = Book.objects.filter(Q(editor__name="Bob") | Q(title="Alpha")).order_by("title")
     assert await api.list(either.values_list("title", flat=True)) == ["Alpha", "Beta"]
+    # exclude() keeps the rows a LEFT JOIN found nothing for (no editor), as Django
+    kept = Book.objects.exclude(editor__name="Bob").values_list("title", flat=True)
+    assert sorted(await api.list(kept)) == ["Alpha", "Gamma"]
     # reverse one-to-one and self references
     assert await api(Author.objects.filter(mentor__name="Ann"), "count") == 1
     assert await api(Author.objects.filter(mentees__name="Bob"), "count") == 1
@@ -402,7 +412,7 @@ async def test_many_to_many(api: Any) -> None:
     assert await api(red.books, "count") == 0
     assert await api(Book.objects.filter(tags__isnull=True), "count") == 1  # Beta
     through = Tag._meta.many_to_many[0].through
-    assert through is not None and through._meta.unique_together == [("tag", "book")]
+    assert through is not None and through._meta.unique_together == [("tag_id", "book_id")]
 
 
 async def test_many_to_many_through_model(api: Any) -> None:

@@ -39,6 +39,11 @@ class Serializer:
         self.imports: set[str] = set()
 
     def __call__(self, value: Any) -> str:
+        if isinstance(value, OnDelete):
+            name = value.name
+            if getattr(covet.orm, name, None) is value:
+                self.imports.add("from covet import orm")
+                return f"orm.{name}"
         if isinstance(value, enum.Enum):  # before int/str: IntEnum and StrEnum are both
             return f"{self.reference(type(value))}[{self(value.name)}]"
         if isinstance(value, str):
@@ -72,11 +77,6 @@ class Serializer:
             return "{" + ", ".join(f"{self(k)}: {self(v)}" for k, v in value.items()) + "}"
         if isinstance(value, Field):
             return self.field(value)
-        if isinstance(value, OnDelete):
-            name = value.name
-            if getattr(covet.orm, name, None) is value:
-                self.imports.add("from covet import orm")
-                return f"orm.{name}"
         if isinstance(value, ManyToManyField):
             options = {
                 "through": value.through_ref,

@@ -68,6 +68,7 @@ from covet.orm._related import (
     SET_NULL,
     ForeignKey,
     ManyToManyField,
+    OnDelete,
     OneToOneField,
 )
 from covet.orm.backends.base import DatabaseOptions
@@ -205,6 +206,7 @@ __all__ = [  # noqa: RUF022 (plain sorted order, as test_public_api checks)
     "N1QueryError",
     "NotSupportedError",
     "ORMError",
+    "OnDelete",
     "OneToOneField",
     "OperationalError",
     "OrderBy",

@@ -97,6 +97,11 @@ def load_op(
     returns the related objects."""
     from covet.orm._query import QuerySet
 
+    if queryset is not None and queryset.model is not rel.related:
+        raise ValueError(
+            f"Prefetch({rel.name!r}, queryset=...) needs a QuerySet of {rel.related.__name__}, "
+            f"not of {queryset.model.__name__}"
+        )
     qs: QuerySet[Any] = queryset if queryset is not None else QuerySet(rel.related)
     field = rel.field
     found: list[Any] = []

@@ -103,8 +103,24 @@ class Options:
         self.generated = [f.name for f in fields if f.generated]
         self.char_limits_map = dict(self.char_limits)
         self.cache: dict[Any, Any] = {}
+        if self.forward:  # Meta may name a relation ("author"): its field is "author_id"
+            self._relation_names_to_fields()
         if not self.abstract:  # an abstract model's Meta may name its subclasses' fields
             self._check_names()
+
+    def _relation_names_to_fields(self) -> None:
+        def field(name: str) -> str:
+            bare = name.lstrip("-")
+            return name[: len(name) - len(bare)] + (
+                self.forward[bare].name if bare in self.forward else bare
+            )
+
+        self.unique_together = [tuple(map(field, u)) for u in self.unique_together]
+        for index in self.indexes:
+            index.fields = [field(n) for n in index.fields]
+        for constraint in self.constraints:
+            if isinstance(constraint, UniqueConstraint):
+                constraint.fields = [field(n) for n in constraint.fields]
 
     def _check_names(self) -> None:
         """Names in Meta must be fields: say so when the class is made, not at the first query."""

@@ -11,6 +11,7 @@ side (``author.books``, ``Author.objects.filter(books__title=...)``) appears the
 from __future__ import annotations
 
 import contextlib
+import enum
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -23,29 +24,40 @@ if TYPE_CHECKING:
     from covet.orm.sql.dialect import Dialect
 
 
-class OnDelete:
-    """What deleting a referenced row does to the rows that reference it (``on_delete=``).
-    ``sql`` is the ``ON DELETE`` action the foreign key constraint carries."""
+class OnDelete(enum.Enum):
+    """What deleting a referenced row does to the rows that reference it (``on_delete=``);
+    ``sql`` is the ``ON DELETE`` action the foreign key constraint carries. Use the module
+    constants: ``CASCADE``, ``PROTECT``, ``RESTRICT``, ``SET_NULL``, ``SET_DEFAULT``,
+    ``DO_NOTHING``."""
 
-    def __init__(self, name: str, sql: str) -> None:
-        self.name, self.sql = name, sql
+    #: delete the referencing rows too (and theirs, level by level)
+    CASCADE = "CASCADE"
+    #: refuse: ``ProtectedError`` lists the referencing rows
+    PROTECT = "PROTECT"
+    #: refuse unless the referencing rows are deleted by a CASCADE of the same delete
+    RESTRICT = "RESTRICT"
+    #: set the foreign key to NULL (the field must be ``null=True``)
+    SET_NULL = "SET_NULL"
+    #: set the foreign key to its ``default``
+    SET_DEFAULT = "SET_DEFAULT"
+    #: nothing here: the database's constraint decides (an IntegrityError unless it cascades)
+    DO_NOTHING = "DO_NOTHING"
 
     def __repr__(self) -> str:
         return self.name
 
+    @property
+    def sql(self) -> str:
+        return _ON_DELETE_SQL.get(self.name, "NO ACTION")
 
-#: delete the referencing rows too (and theirs, level by level)
-CASCADE = OnDelete("CASCADE", "CASCADE")
-#: refuse: ``ProtectedError`` lists the referencing rows
-PROTECT = OnDelete("PROTECT", "NO ACTION")
-#: refuse unless the referencing rows are deleted by a CASCADE of the same delete
-RESTRICT = OnDelete("RESTRICT", "NO ACTION")
-#: set the foreign key to NULL (the field must be ``null=True``)
-SET_NULL = OnDelete("SET_NULL", "SET NULL")
-#: set the foreign key to its ``default``
-SET_DEFAULT = OnDelete("SET_DEFAULT", "NO ACTION")
-#: nothing here: the database's constraint decides (an IntegrityError unless it cascades)
-DO_NOTHING = OnDelete("DO_NOTHING", "NO ACTION")
+
+_ON_DELETE_SQL = {"CASCADE": "CASCADE", "SET_NULL": "SET NULL"}
+CASCADE = OnDelete.CASCADE
+PROTECT = OnDelete.PROTECT
+RESTRICT = OnDelete.RESTRICT
+SET_NULL = OnDelete.SET_NULL
+SET_DEFAULT = OnDelete.SET_DEFAULT
+DO_NOTHING = OnDelete.DO_NOTHING
 
 _AUTO_KINDS = {"autoincrement": "integer", "bigautoincrement": "bigint"}
 
@@ -57,12 +69,20 @@ _pending: dict[str, list[tuple[type[Model], Callable[[type[Model]], None]]]] = {
 
 def register(model: type[Model]) -> None:
     """Record a concrete model and resolve the references that waited for it."""
-    for key in (model.__name__, model._meta.label):
-        _models.setdefault(key, []).append(model)
-    for key in (model.__name__, model._meta.label):
-        waiting = _pending.pop(key, [])
-        for _source, callback in waiting:
-            callback(model)
+    label = model._meta.label
+    _models.setdefault(label, []).append(model)
+    for _source, callback in _pending.pop(label, []):
+        callback(model)
+
+
+def app_of(model: type[Model]) -> str:
+    return model._meta.label.rsplit(".", 1)[0]
+
+
+def full_label(source: type[Model], name: str) -> str:
+    """``"Author"`` in app ``blog`` is ``"blog.Author"`` (as Django: a bare name is a model of
+    the same app; another app's model is named ``"app.Model"``)."""
+    return name if "." in name else f"{app_of(source)}.{name}"
 
 
 def lazy(source: type[Model], to: Any, callback: Callable[[type[Model]], None]) -> None:
@@ -79,12 +99,12 @@ def lazy(source: type[Model], to: Any, callback: Callable[[type[Model]], None]) 
     if to == "self":
         callback(source)
         return
-    found = _models.get(to)
+    label = full_label(source, to)
+    found = _models.get(label)
     if found:
-        same = [m for m in found if m.__module__ == source.__module__]
-        callback((same or found)[-1])
+        callback(found[-1])
         return
-    _pending.setdefault(to, []).append((source, callback))
+    _pending.setdefault(label, []).append((source, callback))
 
 
 @contextlib.contextmanager
@@ -152,6 +172,20 @@ class ForeignKey(Field[Any]):
         self.remote_model: type[Model] | None = None
         self._target: Field[Any] | None = None
 
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """As declared, with a model class written as its label (``"app.Author"``), which
+        resolves like any name (migration files then import no models)."""
+        path, args, kwargs = super().deconstruct()
+        if args:
+            args = (self._label(args[0]), *args[1:])
+        if "to" in kwargs:
+            kwargs["to"] = self._label(kwargs["to"])
+        if self.column and "db_column" not in kwargs:
+            # a field rebuilt from this call is named after its column (``author_id``), not
+            # after the relation: the column must stay ``author_id``, not become ``author_id_id``
+            kwargs["db_column"] = self.column
+        return path, args, kwargs
+
     def clone(self) -> ForeignKey:
         new = super().clone()
         new.remote_model, new._target = None, None
@@ -162,11 +196,40 @@ class ForeignKey(Field[Any]):
     def target_field(self) -> Field[Any]:
         target = self._target
         if target is None:
+            target = self._lookup_target()
+        if target is None:
             owner = self.model.__name__ if self.model is not None else "?"
             raise ImproperlyConfigured(
                 f"{owner}.{self.relation_name} refers to {self.to!r}, which is not defined "
                 "(yet): define that model, or fix the name"
             )
+        return target
+
+    def _label(self, to: Any) -> Any:
+        meta = getattr(to, "_meta", None)
+        if isinstance(to, type) and meta is not None:
+            return meta.label
+        if isinstance(to, str) and to != "self" and self.model is not None:
+            return full_label(self.model, to)
+        return to
+
+    def _lookup_target(self) -> Field[Any] | None:
+        """The target column of a field that belongs to no model class (a migration's
+        historical field): the model of that name in the registry, if there is one."""
+        to = self.to
+        if isinstance(to, str):
+            if to == "self":
+                found = [self.model] if self.model else None
+            else:
+                found = _models.get(full_label(self.model, to) if self.model else to)
+            if not found:
+                return None
+            to = found[-1]
+        meta = getattr(to, "_meta", None)
+        if meta is None:
+            return None
+        self.remote_model = to
+        target: Field[Any] = meta.get_field(self.to_field) if self.to_field else meta.pk
         return target
 
     @property
@@ -233,6 +296,7 @@ class ForeignKey(Field[Any]):
         query_name = self.related_query_name or self.related_name or source.__name__.lower()
         if query_name.endswith("+"):
             query_name = ""
+        _check_clash(target, query_name, accessor, source, self.relation_name)
         reverse = Relation(query_name or "", target, source, self, reverse=True)
         reverse.accessor = accessor
         forward.accessor = self.relation_name
@@ -348,11 +412,29 @@ class ManyToManyField:
             return
         accessor = self.related_name or _default_related_name(source, False)
         query_name = self.related_query_name or self.related_name or source.__name__.lower()
+        _check_clash(target, query_name, accessor, source, self.name)
         reverse = Relation(query_name, target, source, self, reverse=True)
         reverse.accessor = accessor
         forward.other, reverse.other = reverse, forward
         target._meta.relations[query_name] = reverse
         setattr(target, accessor, ManyToManyDescriptor(reverse))
+
+
+def _check_clash(
+    target: type[Model], query_name: str, accessor: str | None, source: type[Model], name: str
+) -> None:
+    """Two relations may not give ``target`` the same reverse name (a model of the same label
+    replacing an older one, as migrations rebuild them, may)."""
+    meta = target._meta
+    taken = meta.relations.get(query_name) if query_name else None
+    clash = taken is not None and taken.related._meta.label != source._meta.label
+    names = [n for n in (query_name, accessor) if n]
+    if clash or any(n in meta.fields_map for n in names):
+        raise ImproperlyConfigured(
+            f"{source.__name__}.{name}: the reverse name {query_name!r} (or accessor "
+            f"{accessor!r}) clashes on {target.__name__} with a field or another relation; "
+            "give the relation a related_name= (and related_query_name=)"
+        )
 
 
 def _auto_through(field: ManyToManyField, source: type[Model], target: type[Model]) -> type[Model]:

@@ -150,11 +150,13 @@ def as_expr(value: Any) -> Expr:
 
 
 class Col(Expr):
-    __slots__ = ("field", "table")
+    __slots__ = ("field", "nullable", "table")
 
-    def __init__(self, table: str, field: Field[Any]) -> None:
+    def __init__(self, table: str, field: Field[Any], nullable: bool = False) -> None:
         self.table = table
         self.field = field
+        #: NULL although the field is not (a column of a LEFT JOINed table)
+        self.nullable = nullable or field.null
 
     @property
     def output_field(self) -> Field[Any]:  # type: ignore[override]

@@ -112,7 +112,7 @@ class Lookup(Expr):
         lhs, rhs = self.lhs, self.rhs
         if rhs is None and self.lookup == "exact" and not isinstance(lhs.output_field, JSONField):
             return sql  # IS NULL (on JSON, None is JSON null: a comparison like any other)
-        if isinstance(lhs, Col) and not lhs.field.null and not _has_expr(rhs):
+        if isinstance(lhs, Col) and not lhs.nullable and not _has_expr(rhs):
             return sql
         # a comparison with NULL is unknown, and NOT unknown is unknown: inside NOT, treat it as
         # false so exclude() keeps exactly the rows filter() drops (NULL columns, missing JSON

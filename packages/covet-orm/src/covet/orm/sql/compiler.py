@@ -132,27 +132,27 @@ class Scope:
                     if pending is not None:
                         pending.target_field  # noqa: B018 (raises: target not defined)
                     _unknown(model, name)
-                return Col(alias, meta.get_field(name)), list(parts[i + 1 :])
+                return Col(alias, meta.get_field(name), outer), list(parts[i + 1 :])
             rest = list(parts[i + 1 :])
             ends = not rest or rest[0] in stop
             steps = rel.steps()
             if not rel.reverse and not rel.m2m:  # a foreign key: its own column when it ends
                 fk = steps[0].left_field
                 if ends:
-                    return Col(alias, fk), rest
+                    return Col(alias, fk, outer), rest
                 target = steps[0].right_field
                 if rest[0] in (target.name, "pk" if target.primary_key else target.name) and (
                     len(rest) == 1 or rest[1] in stop
                 ):
-                    return Col(alias, fk), rest[1:]
+                    return Col(alias, fk, outer), rest[1:]
             if rel.m2m and ends:  # the join table's column: no need to join the far table
                 alias, outer = self._join(alias, steps[0], rel, outer)
-                return Col(alias, steps[1].left_field), rest
+                return Col(alias, steps[1].left_field, outer), rest
             for step in steps:
                 alias, outer = self._join(alias, step, rel, outer)
             model = rel.related
             if ends:
-                return Col(alias, model._meta.pk), rest
+                return Col(alias, model._meta.pk, outer), rest
             i += 1
 
     def join_path(self, parts: Sequence[str]) -> str:
