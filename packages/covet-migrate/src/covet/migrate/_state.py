@@ -44,6 +44,17 @@ Key = tuple[str, str]
 _render_lock = threading.RLock()
 
 
+def declared(field: Field[Any]) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    """``field.deconstruct()`` without the ``db_column`` a foreign key reports for its derived
+    column (``author_id``): the state derives it from the relation's name."""
+    path, args, kwargs = field.deconstruct()
+    if isinstance(field, ForeignKey):
+        relation = field.relation_name or field.name
+        if relation and kwargs.get("db_column") == f"{relation}_id":
+            del kwargs["db_column"]
+    return path, args, kwargs
+
+
 def rebuild_field(field: StateField) -> Any:
     """A fresh, unbound copy of ``field`` made from its constructor arguments."""
     if isinstance(field, ManyToManyField):
@@ -54,7 +65,7 @@ def rebuild_field(field: StateField) -> Any:
             related_query_name=field.related_query_name,
             db_table=field.db_table,
         )
-    _, args, kwargs = field.deconstruct()
+    _, args, kwargs = declared(field)
     new = type(field)(*args, **kwargs)
     new.name = field.name
     new.column = field.column
@@ -112,11 +123,9 @@ def state_field(field: StateField, label_of: Callable[[type[Model]], str]) -> St
             f"{owner}.{field.relation_name} refers to {field.to!r}, which is not defined: define "
             "that model (in a migrated app), or fix the name"
         )
-    _, args, kwargs = field.deconstruct()
+    _, args, kwargs = declared(field)
     kwargs.pop("to", None)
-    new = type(field)(label_of(field.remote_model), *args[1:], **kwargs)
-    new.name, new.column = field.name, field.column
-    return new
+    return type(field)(label_of(field.remote_model), *args[1:], **kwargs)
 
 
 def retarget(field: StateField, old: str, new: str, app: str) -> StateField:
@@ -136,7 +145,7 @@ def retarget(field: StateField, old: str, new: str, app: str) -> StateField:
         )  # fmt: skip
     if not isinstance(field, ForeignKey) or moved(field.to) == field.to:
         return field
-    _, args, kwargs = field.deconstruct()
+    _, args, kwargs = declared(field)
     kwargs.pop("to", None)
     return type(field)(moved(field.to), *args[1:], **kwargs)
 
@@ -148,7 +157,7 @@ def field_key(field: StateField) -> tuple[Any, ...]:
             ManyToManyField, field.to, field.through_ref, field.related_name,
             field.related_query_name, field.db_table,
         )  # fmt: skip
-    _, args, kwargs = field.deconstruct()
+    _, args, kwargs = declared(field)
     names = sorted(set(FIELD_ATTRS) | set(kwargs))
     values = tuple((n, _comparable(getattr(field, n, kwargs.get(n)))) for n in names)
     return (type(field), tuple(_comparable(a) for a in args), values)

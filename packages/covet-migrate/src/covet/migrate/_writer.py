@@ -13,6 +13,7 @@ from typing import Any
 
 import covet.orm
 from covet.migrate._exceptions import MigrationError
+from covet.migrate._state import declared
 from covet.migrate.operations.base import Operation
 from covet.orm import (
     CheckConstraint,
@@ -139,7 +140,7 @@ class Serializer:
         return f"{module}.{qualname}"
 
     def field(self, field: Field[Any]) -> str:
-        _, args, kwargs = field.deconstruct()
+        _, args, kwargs = declared(field)
         if (
             not isinstance(field, ForeignKey)
             and getattr(field, "kind", None) == "varchar"
