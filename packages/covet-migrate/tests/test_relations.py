@@ -280,6 +280,19 @@ def test_not_null_foreign_key_asks_for_an_existing_id(tmp_path: Path) -> None:
         assert "--default Pet.owner=ID (the primary key of an existing migrel_nn.Owner row)" in (
             message
         )
+        import io
+
+        from covet.migrate import Questioner
+
+        out = io.StringIO()
+        asked = Questioner(interactive=True, stdin=io.StringIO("\n7\n"), stdout=out)
+        (op,) = manager.changes(asked)["migrel_nn"]
+        assert op.fill == 7  # an empty answer asks again
+        prompt = (
+            "migrel_nn.Pet.owner is added as NOT NULL without a default. Value for existing "
+            "rows (the primary key of an existing migrel_nn.Owner row, e.g. 1): "
+        )
+        assert out.getvalue().count(prompt) == 2
         (path,) = manager.make(defaults={"Pet.owner": "1"})
         assert 'ops.AddField("Pet", "owner", orm.ForeignKey("migrel_nn.Owner"' in path.read_text()
         assert "fill=1" in path.read_text()

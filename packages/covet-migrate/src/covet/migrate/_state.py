@@ -335,7 +335,11 @@ class ModelState:
         }
         body: dict[str, Any] = {name: rebuild_field(f) for name, f in self.items()}
         for f in body.values():
-            if isinstance(f, ForeignKey | ManyToManyField) and f.to != "self":
+            if (
+                isinstance(f, ForeignKey | ManyToManyField)
+                and isinstance(f.to, str)
+                and f.to != "self"
+            ):
                 f.to = ".".join(model_key(f.to, self.app))
             if isinstance(f, ManyToManyField) and isinstance(f.through_ref, str):
                 f.through_ref = ".".join(model_key(f.through_ref, self.app))
