@@ -263,6 +263,12 @@ async def test_multi_valued_semantics(api: Any) -> None:
     assert s["ann"].pk not in await api.list(
         Author.objects.exclude(books__pages__gt=250).values_list("pk", flat=True)
     )
+    # under ~Q too, and each condition of an exclude(Q | Q) separately (Django's results)
+    negated = Author.objects.filter(~Q(books__title="Alpha")).values_list("name", flat=True)
+    assert await api.list(negated) == ["Bob", "Cid"]
+    either = Author.objects.exclude(Q(books__title="Gamma") | Q(books__pages__gt=250))
+    assert await api.list(either.values_list("name", flat=True)) == ["Cid"]
+    assert await api(Author.objects.filter(~~Q(books__title="Alpha")), "count") == 1
 
 
 async def test_order_values_f_across_relations(api: Any) -> None:

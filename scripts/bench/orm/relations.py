@@ -2,6 +2,8 @@
 and SQLAlchemy 2 (sync), each peer in its own subprocess on the same database file.
 
     python scripts/bench/orm/relations.py            # prints a markdown table (ms, and x raw)
+    python scripts/bench/orm/relations.py --postgres postgresql://postgres@127.0.0.1/postgres
+                       # asyncpg (raw) and covet-orm on PostgreSQL, in a database made for it
 
 (a) 1,000 books with their author (select_related / joinedload / a JOIN)
 (b) 200 authors with all their books (prefetch_related / selectinload / IN)
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 PEERS = ["raw_sqlite3", "covet_sync", "covet_async", "django", "sqlalchemy_sync"]
 CASES = ["a", "b", "c", "d", "e"]
@@ -120,10 +124,14 @@ def _covet_models() -> Any:
     return Author, Book
 
 
+def _url(path: str) -> str:
+    return path if "://" in path else f"sqlite:///{path}"
+
+
 def covet_sync(path: str) -> dict[str, Callable[[], Any]]:
     from covet.orm import Count, Database
 
-    Database(f"sqlite:///{path}", default=True)
+    Database(_url(path), default=True)
     Author, Book = _covet_models()
     return {
         "a": lambda: list(Book.objects.select_related("author")),
@@ -139,7 +147,7 @@ def covet_sync(path: str) -> dict[str, Callable[[], Any]]:
 def covet_async(path: str) -> dict[str, Callable[[], Any]]:
     from covet.orm import Count, Database
 
-    Database(f"sqlite:///{path}", default=True)
+    Database(_url(path), default=True)
     Author, Book = _covet_models()
     loop = asyncio.new_event_loop()
 
@@ -280,6 +288,107 @@ def sqlalchemy_sync(path: str) -> dict[str, Callable[[], Any]]:
     }
 
 
+def raw_asyncpg(url: str) -> dict[str, Callable[[], Any]]:
+    import asyncpg
+
+    loop = asyncio.new_event_loop()
+    con = loop.run_until_complete(asyncpg.connect(url))
+
+    async def b() -> Any:
+        authors = await con.fetch("SELECT id, name FROM author")
+        ids = [r[0] for r in authors]
+        books = await con.fetch(
+            "SELECT id, title, author_id FROM book WHERE author_id = ANY($1::int[])", ids
+        )
+        return authors, books
+
+    async def c() -> Any:
+        books = await con.fetch("SELECT id, title, author_id FROM book WHERE id <= 500")
+        tags = await con.fetch(
+            "SELECT t.id, t.name, bt.book_id FROM tag t JOIN book_tags bt ON bt.tag_id = t.id "
+            "WHERE bt.book_id = ANY($1::int[])",
+            [r[0] for r in books],
+        )
+        return books, tags
+
+    a_sql = (
+        "SELECT b.id, b.title, b.author_id, a.id, a.name FROM book b "
+        "JOIN author a ON a.id = b.author_id"
+    )
+    d_sql = (
+        "SELECT a.id, a.name, COUNT(b.id) FROM author a LEFT JOIN book b "
+        "ON b.author_id = a.id GROUP BY a.id, a.name"
+    )
+    cases = {
+        "a": lambda: con.fetch(a_sql), "b": b, "c": c, "d": lambda: con.fetch(d_sql),
+        "e": lambda: con.fetch(a_sql),
+    }  # fmt: skip
+    return {k: (lambda f=f: loop.run_until_complete(f())) for k, f in cases.items()}
+
+
+def seed_postgres(url: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        con = await asyncpg.connect(url)
+        await con.execute(
+            "DROP TABLE IF EXISTS book_tags, book, tag, author;"
+            "CREATE TABLE author (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL);"
+            "CREATE TABLE book (id INTEGER PRIMARY KEY, title VARCHAR(50) NOT NULL,"
+            " author_id INTEGER NOT NULL REFERENCES author (id));"
+            "CREATE INDEX book_author ON book (author_id);"
+            "CREATE TABLE tag (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL);"
+            "CREATE TABLE book_tags (id SERIAL PRIMARY KEY, book_id INTEGER NOT NULL"
+            " REFERENCES book (id), tag_id INTEGER NOT NULL REFERENCES tag (id),"
+            " UNIQUE (book_id, tag_id));"
+            "CREATE INDEX book_tags_tag ON book_tags (tag_id);"
+        )
+        await con.executemany(
+            "INSERT INTO author VALUES ($1, $2)", [(i, f"a{i}") for i in range(1, 201)]
+        )
+        await con.executemany(
+            "INSERT INTO book VALUES ($1, $2, $3)",
+            [(i, f"b{i}", (i - 1) // 5 + 1) for i in range(1, 1001)],
+        )
+        await con.executemany(
+            "INSERT INTO tag VALUES ($1, $2)", [(i, f"t{i}") for i in range(1, 21)]
+        )
+        pairs = [(b, (b + k) % 20 + 1) for b in range(1, 501) for k in range(3)]
+        await con.executemany("INSERT INTO book_tags (book_id, tag_id) VALUES ($1, $2)", pairs)
+        await con.close()
+
+    asyncio.run(run())
+
+
+def _own_database(url: str, *, create: bool) -> str:
+    """Create (or drop) ``covet_relbench_<pid>`` on the server of ``url``; its URL."""
+    import asyncpg
+
+    name = f"covet_relbench_{os.getpid()}"
+
+    async def run() -> None:
+        con = await asyncpg.connect(url)
+        await con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await con.execute(f'CREATE DATABASE "{name}"')
+        await con.close()
+
+    asyncio.run(run())
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def drop_postgres(url: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        con = await asyncpg.connect(url)
+        await con.execute("DROP TABLE IF EXISTS book_tags, book, tag, author")
+        await con.close()
+
+    asyncio.run(run())
+
+
 def child(peer: str, path: str) -> None:
     cases = globals()[peer](path)
     out = {}
@@ -296,11 +405,19 @@ def child(peer: str, path: str) -> None:
 
 
 def main() -> None:
+    postgres = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--postgres" else None
+    peers, baseline = PEERS, "raw_sqlite3"
+    if postgres:
+        peers, baseline = ["raw_asyncpg", "covet_sync", "covet_async"], "raw_asyncpg"
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "bench.db")
-        seed(path)
+        if postgres:  # a database of its own, dropped at the end
+            path = _own_database(postgres, create=True)
+            seed_postgres(path)
+        else:
+            seed(path)
         results = {}
-        for peer in PEERS:
+        for peer in peers:
             done = subprocess.run(
                 [sys.executable, __file__, "--child", peer, path],
                 capture_output=True, text=True, timeout=600,
@@ -309,7 +426,10 @@ def main() -> None:
                 print(f"{peer} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
                 continue
             results[peer] = json.loads(done.stdout.strip().splitlines()[-1])
-    base = results["raw_sqlite3"]
+        if postgres:
+            drop_postgres(path)
+            _own_database(postgres, create=False)
+    base = results[baseline]
     print("| peer | " + " | ".join(f"({c})" for c in CASES) + " |")
     print("|---|" + "---|" * len(CASES))
     for peer, row in results.items():

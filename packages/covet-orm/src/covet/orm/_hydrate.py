@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from covet.orm.sql._values import INLINE
+
+if TYPE_CHECKING:
+    from covet.orm.sql.compiler import Selected
 
 Converters = Sequence[tuple[int, Callable[[Any], Any]]]
 Builder = Callable[[Sequence[Sequence[Any]]], list[Any]]
@@ -114,3 +117,32 @@ def _plain_tuples(rows: Sequence[Sequence[Any]]) -> list[Any]:
 
 def _plain_flat(rows: Sequence[Sequence[Any]]) -> list[Any]:
     return [r[0] for r in rows]
+
+
+def related_builder(model: type, sel: Selected) -> Builder:
+    """Objects of a ``select_related`` row: the model's own columns, then each related
+    instance's, stored on its parent (None when the LEFT JOIN found no row)."""
+    related = sel.related
+    width = related[0].start
+    base = model_builder(model, sel.names[:width], [c for c in sel.converters if c[0] < width])
+    parts = []
+    for seg in related:
+        names = [n.rsplit("__", 1)[1] for n in sel.names[seg.start : seg.stop]]
+        convs = [(i - seg.start, c) for i, c in sel.converters if seg.start <= i < seg.stop]
+        pk = seg.model._meta.pk.name
+        parts.append((seg, model_builder(seg.model, names, convs), pk))
+
+    def build(rows: Sequence[Sequence[Any]]) -> list[Any]:
+        objs = base([r[:width] for r in rows])
+        made: list[list[Any]] = []
+        for seg, builder, pk in parts:
+            children = builder([r[seg.start : seg.stop] for r in rows])
+            children = [c if c.__dict__.get(pk) is not None else None for c in children]
+            parents = objs if seg.parent < 0 else made[seg.parent]
+            for parent, child in zip(parents, children, strict=True):
+                if parent is not None:
+                    parent.__dict__[seg.cache] = child
+            made.append(children)
+        return objs
+
+    return build

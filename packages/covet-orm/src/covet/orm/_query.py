@@ -22,6 +22,7 @@ from covet.orm._hydrate import (
     flat_builder,
     model_builder,
     named_builder,
+    related_builder,
     tuple_builder,
 )
 from covet.orm.expressions import Expr, Q, Where, build_lookup
@@ -109,13 +110,12 @@ class QuerySet(Generic[M]):
                     f"filter() and exclude() take Q objects or keyword arguments "
                     f"(name=value), not {type(arg).__name__}"
                 )
+        # inside NOT, a condition on a many-valued relation is "some related row matches"
+        # as a subquery (see build_lookup), so exclude(books__title=x) keeps the rows that
+        # have no such related row, as Django
+        scope.negations = 1 if negate else 0
         nodes: list[Expr] = [a.resolve(scope) for a in args]
-        for k, v in kwargs.items():
-            multi = _multi_valued(self.model, k) if negate else None
-            if multi is not None:  # exclude(books__title=x): rows with no such related row
-                nodes.append(_excluded_through(scope, k, v, multi))
-            else:
-                nodes.append(build_lookup(scope, k, v))
+        nodes.extend(build_lookup(scope, k, v) for k, v in kwargs.items())
         if negate:
             q.where.append(Where(nodes, "AND", negated=True))
         else:
@@ -476,7 +476,7 @@ class QuerySet(Generic[M]):
         build = cache.get(key)
         if build is None:
             if kind == "model" and sel.related:
-                build = _related_builder(self.model, sel)
+                build = related_builder(self.model, sel)
             elif kind == "model":
                 build = model_builder(self.model, sel.names, sel.converters)
             elif kind == "flat":
@@ -1065,63 +1065,3 @@ def _rowcount_op(sql: str, params: list[Any]) -> Op[int]:
     result = yield Stmt("execute", sql, params)
     count: int = result.rowcount
     return count
-
-
-def _multi_valued(model: type[Model], key: str) -> int | None:
-    """The index of the first many-valued relation in a lookup path (None: there is none)."""
-    for i, name in enumerate(key.split("__")):
-        meta = model._meta
-        if name in meta.fields_map:
-            return None
-        rel = meta.relations.get(name)
-        if rel is None:
-            return None
-        if rel.multiple:
-            return i
-        model = rel.related
-    return None
-
-
-def _excluded_through(scope: Any, key: str, value: Any, index: int) -> Expr:
-    """``exclude(books__title=x)`` as Django: no related row matches (``pk NOT IN (SELECT ...)``
-    with NULL keys left out), rather than "some related row does not match"."""
-    parts = key.split("__")
-    model = scope.model
-    for name in parts[:index]:
-        model = model._meta.relations[name].related
-    rel = model._meta.relations[parts[index]]
-    rest = "__".join(parts[index + 1 :]) or "pk"
-    back = rel.back()
-    inner = QuerySet(rel.related).filter(**{rest: value, f"{back}__isnull": False})
-    column = rel.steps()[0].left_field.name
-    path = "__".join([*parts[:index], column])
-    return build_lookup(scope, f"{path}__in", inner.values_list(back, flat=True))
-
-
-def _related_builder(model: type[Model], sel: Selected) -> Builder:
-    """Objects of a ``select_related`` row: the model's own columns, then each related
-    instance's, stored on its parent (None when the LEFT JOIN found no row)."""
-    related = sel.related
-    width = related[0].start
-    base = model_builder(model, sel.names[:width], [c for c in sel.converters if c[0] < width])
-    parts = []
-    for seg in related:
-        names = [n.rsplit("__", 1)[1] for n in sel.names[seg.start : seg.stop]]
-        convs = [(i - seg.start, c) for i, c in sel.converters if seg.start <= i < seg.stop]
-        pk = seg.model._meta.pk.name
-        parts.append((seg, model_builder(seg.model, names, convs), pk))
-
-    def build(rows: Sequence[Sequence[Any]]) -> list[Any]:
-        objs = base([r[:width] for r in rows])
-        made: list[list[Any]] = []
-        for seg, builder, pk in parts:
-            children = builder([r[seg.start : seg.stop] for r in rows])
-            children = [c if c.__dict__.get(pk) is not None else None for c in children]
-            parents = objs if seg.parent < 0 else made[seg.parent]
-            for parent, child in zip(parents, children, strict=True):
-                if parent is not None:
-                    parent.__dict__[seg.cache] = child
-            made.append(children)
-        return objs
-
-    return build

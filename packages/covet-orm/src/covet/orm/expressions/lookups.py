@@ -288,6 +288,10 @@ _STOP = LOOKUPS | JSON_LOOKUPS
 
 def build_lookup(scope: Scope, key: str, value: Any) -> Expr:
     """Turn ``filter(name__transform__lookup=value)`` into a resolved condition."""
+    if scope.negations % 2:
+        index = _many_valued_at(scope, key)
+        if index is not None:
+            return _through_subquery(scope, key, value, index)
     if type(value) in _PLAIN and "__" not in key:  # `level=3`: the common case, kept short
         lhs = scope.ref(key)
         field = lhs.output_field
@@ -324,6 +328,49 @@ def build_lookup(scope: Scope, key: str, value: Any) -> Expr:
         if isinstance(error, ValidationError):
             raise
         raise ValidationError({parts[0]: [f"{key}={_short(value)}: {error}"]}) from None
+
+
+def _many_valued_at(scope: Scope, key: str) -> int | None:
+    """The index of the first many-valued relation in a lookup path (None: there is none)."""
+    model = scope.model
+    if model is None:  # a subquery's columns: no relations
+        return None
+    for i, name in enumerate(key.split("__")):
+        if i == 0 and name in scope.annotations:
+            return None
+        meta = model._meta
+        if name in meta.fields_map:
+            return None
+        rel = meta.relations.get(name)
+        if rel is None:
+            return None
+        if rel.multiple:
+            return i
+        model = rel.related
+    return None
+
+
+def _through_subquery(scope: Scope, key: str, value: Any, index: int) -> Expr:
+    """``books__title=x`` under NOT, as Django: ``id IN (SELECT author_id FROM book WHERE
+    title = x AND author_id IS NOT NULL)``, so the negation keeps the rows that have no
+    matching related row (a join would keep those with some other related row)."""
+    from covet.orm._query import QuerySet
+
+    parts = key.split("__")
+    model = scope.model
+    for name in parts[:index]:
+        model = model._meta.relations[name].related
+    rel = model._meta.relations[parts[index]]
+    rest = "__".join(parts[index + 1 :]) or "pk"
+    back = rel.back()
+    inner = QuerySet(rel.related).filter(**{rest: value, f"{back}__isnull": False})
+    column = rel.steps()[0].left_field.name
+    saved, scope.negations = scope.negations, 0
+    try:
+        path = "__".join([*parts[:index], column])
+        return build_lookup(scope, f"{path}__in", inner.values_list(back, flat=True))
+    finally:
+        scope.negations = saved
 
 
 def _describe(lhs: Expr) -> str:

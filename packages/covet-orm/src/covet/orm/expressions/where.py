@@ -54,11 +54,17 @@ class Q:
 
     def resolve(self, scope: Scope) -> Where:
         nodes: list[Expr] = []
-        for child in self.children:
-            if isinstance(child, Q | Expr):
-                nodes.append(child.resolve(scope))
-            else:
-                nodes.append(build_lookup(scope, child[0], child[1]))
+        if self.negated:  # build_lookup writes many-valued conditions under NOT as subqueries
+            scope.negations += 1
+        try:
+            for child in self.children:
+                if isinstance(child, Q | Expr):
+                    nodes.append(child.resolve(scope))
+                else:
+                    nodes.append(build_lookup(scope, child[0], child[1]))
+        finally:
+            if self.negated:
+                scope.negations -= 1
         return Where(nodes, self.connector, self.negated)
 
 

@@ -93,6 +93,8 @@ class Scope:
         self.annotations = annotations or {}
         self.joins: list[Join] = joins if joins is not None else []
         self.reusable: set[str] | None = set() if filtering else None
+        #: how many NOTs the lookups being resolved are under (see ``build_lookup``)
+        self.negations = 0
 
     def field(self, name: str) -> Field[Any]:
         return self.model._meta.get_field(name)
@@ -668,11 +670,18 @@ class _Sub:
     def __init__(self, alias: str, fields: dict[str, Field[Any] | None]) -> None:
         self.alias, self.fields = alias, fields
         self.annotations: dict[str, Expr] = {}
+        self.negations = 0
+        self.model: Any = None
 
     def ref(self, name: str) -> Expr:
         if name not in self.fields:
             raise FieldError(f"cannot resolve {name!r} here; choices: {', '.join(self.fields)}")
         return Alias(self.alias, name, self.fields[name])
+
+    def walk(
+        self, parts: Sequence[str], *, stop: frozenset[str] = frozenset()
+    ) -> tuple[Expr, list[str]]:
+        return self.ref(parts[0]), list(parts[1:])
 
 
 def aggregate(q: Query, dialect: Dialect, aggs: dict[str, Expr]) -> Selected:
