@@ -484,3 +484,45 @@ def test_autodetector_sees_relation_changes() -> None:
     assert altered.name == "author" and altered.field.on_delete is orm.SET_NULL
     # the removed and added many-to-many relations may be a rename: make says how to answer
     assert any("--rename Book.tags=labels" in note for note in detector.notes)
+
+
+RENAME_SOURCE = {
+    "0001_initial": """
+        operations = [
+            ops.CreateModel("Tag", fields=[("id", orm.BigAutoField())]),
+            ops.CreateModel("Post", fields=[
+                ("id", orm.BigAutoField()),
+                ("tags", orm.ManyToManyField("club.Tag")),
+                ("links", orm.ManyToManyField("self")),
+            ]),
+        ]
+    """,
+    "0002_rename": """
+        operations = [ops.RenameModel("Post", "Article")]
+    """,
+}
+
+
+def test_renaming_a_model_renames_its_join_tables(db: Database, tmp_path: Path) -> None:
+    _write(tmp_path / "club", RENAME_SOURCE)
+    manager = MigrationManager(db, apps={"club": "x"}, directory=tmp_path)
+    manager.upgrade("club:0001_initial")
+    db.execute("INSERT INTO tag (id) VALUES (1)")
+    db.execute("INSERT INTO post (id) VALUES (1), (2)")
+    db.execute("INSERT INTO post_tags (post_id, tag_id) VALUES (1, 1)")
+    db.execute("INSERT INTO post_links (from_post_id, to_post_id) VALUES (1, 2)")
+    before = manager.introspect()
+    manager.upgrade()
+    catalog = manager.introspect()
+    assert manager.check_database() == []
+    assert set(catalog) == {"tag", "article", "article_tags", "article_links"}
+    assert catalog["article_tags"].foreign_keys == {
+        (("article_id",), "article", ("id",), "CASCADE"),
+        (("tag_id",), "tag", ("id",), "CASCADE"),
+    }
+    links = db.fetch_all("SELECT from_article_id, to_article_id FROM article_links")
+    assert links == [{"from_article_id": 1, "to_article_id": 2}]
+    assert db.fetch_all("SELECT article_id FROM article_tags") == [{"article_id": 1}]
+    manager.downgrade(steps=1)
+    assert manager.introspect() == before
+    assert db.fetch_all("SELECT post_id FROM post_tags") == [{"post_id": 1}]
