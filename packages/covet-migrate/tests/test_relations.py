@@ -526,3 +526,31 @@ def test_renaming_a_model_renames_its_join_tables(db: Database, tmp_path: Path) 
     manager.downgrade(steps=1)
     assert manager.introspect() == before
     assert db.fetch_all("SELECT post_id FROM post_tags") == [{"post_id": 1}]
+
+
+def test_a_relation_to_a_model_outside_the_apps_is_refused(tmp_path: Path) -> None:
+    import sys
+    import types
+
+    from covet import orm
+    from covet.migrate import MigrationError
+
+    sys.modules["migrel_inside"] = types.ModuleType("migrel_inside")
+
+    class Outside(orm.Model):
+        __module__ = "migrel_outside"
+
+    class Inside(orm.Model):
+        __module__ = "migrel_inside"
+        other = orm.ForeignKey(Outside, on_delete=orm.CASCADE)
+
+    db = Database(f"sqlite:///{tmp_path / 'a.db'}", default=False)
+    try:
+        manager = MigrationManager(db, apps=["migrel_inside"], directory=tmp_path / "m")
+        with pytest.raises(
+            MigrationError, match=r"migrel_outside\.Outside, which is in no migrated"
+        ):
+            manager.make()
+    finally:
+        db.close()
+        del sys.modules["migrel_inside"]
