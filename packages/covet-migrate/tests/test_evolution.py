@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from covet.migrate import MigrationManager
-from covet.orm import Database
+from covet.orm import Database, IntegrityError
 
 EVOLUTION = Path(__file__).parent / "evolution"
 
@@ -22,7 +24,7 @@ def test_up_down_up_at_every_step(db: Database) -> None:
         db, apps={"shop": "migshop"}, directory=EVOLUTION, ignore_tables=["audit"]
     )
     keys = manager.graph().order()
-    assert len(keys) == 13
+    assert len(keys) == 15
     catalogs = [manager.introspect()]
     assert catalogs == [{}]
     p = db.param
@@ -46,6 +48,22 @@ def test_up_down_up_at_every_step(db: Database) -> None:
                     f"INSERT INTO customer (email, age) VALUES ({p(1)}, {p(2)})",
                     [f"c{i}@x.y", None if i == 0 else 30 + i],
                 )
+        if number == 14:
+            db.execute(f"INSERT INTO sticker (id, label) VALUES ({p(1)}, {p(2)})", [5, "new"])
+            db.execute(
+                "INSERT INTO catalog_product_tags (product_id, sticker_id) SELECT id, 5 "
+                "FROM catalog_product"
+            )
+            rows = db.fetch_all("SELECT category_id FROM catalog_product")
+            assert rows == [{"category_id": 1}] * 3, "filled with the key of a row made first"
+        if number >= 14:
+            assert count(db, "catalog_product_tags") == 3, name
+            with pytest.raises(IntegrityError):
+                db.execute(f"UPDATE catalog_product SET category_id = {p(1)}", [42])
+        if number == 15:
+            assert catalog["catalog_product"].foreign_keys >= {
+                (("category_id",), "section", ("id",), "CASCADE")
+            }
         product = "catalog_product" if number >= 9 else "product"
         assert count(db, product) == 3, name
         if number < 13:

@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from covet.orm import Database
+import pytest
+
+from covet.orm import Database, IntegrityError
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "migrations"
 
@@ -42,14 +44,19 @@ def test_example_project(tmp_path: Path, db_url: str) -> None:
         assert up.returncode == 0, up.stderr
         row = db.fetch_one("SELECT isbn FROM book")
         assert row is not None and row["isbn"] == "9780441172719"
+        # 0005: the book's shelf is a foreign key, its authors a join table
+        with pytest.raises(IntegrityError):
+            db.execute("UPDATE book SET shelf_id = 42")
+        db.execute("INSERT INTO author (id, name) VALUES (1, 'Frank Herbert')")
+        db.execute("INSERT INTO book_authors (book_id, author_id) SELECT id, 1 FROM book")
     finally:
         db.close()
-    assert up.stdout.count("Applying library:") == 1
+    assert up.stdout.count("Applying library:") == 2
     assert "Run Python 'digits_only'" in up.stdout
     drift = run(folder, db_url, "check", "--database")
     assert drift.returncode == 0, drift.stdout
     status = run(folder, db_url, "status")
-    assert status.stdout.count("[X]") == 4
+    assert status.stdout.count("[X]") == 5
     down = run(folder, db_url, "down", "library:zero")
     assert down.returncode == 0, down.stderr
-    assert run(folder, db_url, "status").stdout.count("[ ]") == 4
+    assert run(folder, db_url, "status").stdout.count("[ ]") == 5

@@ -333,6 +333,49 @@ class ArchivedPost(Archived):
     words = orm.IntegerField(default=0)
 
 
+# relations: foreign keys (each ON DELETE, to 'self', to a unique non-key field, to a
+# DATETIME key, without a constraint), a one-to-one, a made join table, a ``through`` model
+class Publisher(orm.Model):
+    name = orm.CharField(max_length=60, unique=True)
+    country = orm.CharField(max_length=2, default="")
+
+
+class Writer(orm.Model):
+    name = orm.CharField(max_length=60)
+    publisher = orm.ForeignKey(Publisher, on_delete=orm.PROTECT, null=True, related_name="writers")
+    mentor = orm.ForeignKey("self", on_delete=orm.SET_NULL, null=True, related_name="mentees")
+    notes = orm.ManyToManyField(Note, related_name="writers")
+
+
+class Manuscript(orm.Model):
+    title = orm.CharField(max_length=100)
+    writer = orm.ForeignKey(Writer, on_delete=orm.CASCADE, related_name="manuscripts")
+    imprint = orm.ForeignKey(
+        Publisher, on_delete=orm.RESTRICT, to_field="name", db_column="pub", related_name="+"
+    )
+    snapshot = orm.OneToOneField(
+        Snapshot, on_delete=orm.SET_NULL, null=True, related_name="manuscript"
+    )
+    slot = orm.ForeignKey(
+        Slot, on_delete=orm.DO_NOTHING, db_constraint=False, db_index=False, null=True,
+        related_name="+",
+    )  # fmt: skip
+    reviewers = orm.ManyToManyField(Writer, through="migcorpus.Review", related_name="reviewed")
+
+    class Meta:
+        unique_together = [("writer", "title")]
+        indexes = [orm.Index(fields=["writer", "-title"], name="manuscript_writer_title")]
+
+
+class Review(orm.Model):
+    manuscript = orm.ForeignKey(Manuscript, on_delete=orm.CASCADE, related_name="reviews")
+    reviewer = orm.ForeignKey(Writer, on_delete=orm.CASCADE, related_name="reviews")
+    score = orm.SmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [orm.UniqueConstraint(fields=["manuscript", "reviewer"], name="review_once")]
+
+
 MODELS = [
     m
     for m in list(globals().values())

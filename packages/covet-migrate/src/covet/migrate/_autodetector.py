@@ -19,7 +19,16 @@ from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from covet.migrate._exceptions import QuestionNeeded
-from covet.migrate._state import ModelState, ProjectState, constraint_key, field_key, index_key
+from covet.migrate._state import (
+    Key,
+    ModelState,
+    ProjectState,
+    constraint_key,
+    field_key,
+    index_key,
+    model_key,
+    target_label,
+)
 from covet.migrate.operations import (
     AddConstraint,
     AddField,
@@ -36,7 +45,7 @@ from covet.migrate.operations import (
     RenameField,
     RenameModel,
 )
-from covet.orm import Field
+from covet.orm import Field, ForeignKey, ManyToManyField
 from covet.orm.sql.ddl import references
 
 
@@ -98,17 +107,21 @@ class Questioner:
         found, answer = self._answer(self.defaults, app, f"{model}.{name}")
         if found:
             return parse_value(answer)
-        flag = f"--default {model}.{name}=VALUE"
+        if isinstance(field, ForeignKey):
+            key = field.to_field or "primary key"
+            what = f"the {key} of an existing {field.to} row"
+            flag = f"--default {model}.{name}=ID"
+            example = f"{what}, e.g. 1"
+        else:
+            what, flag, example = "a Python literal", f"--default {model}.{name}=VALUE", ""
+            example = "a Python literal, e.g. 0 or 'x'"
         if not self.interactive:
             raise QuestionNeeded(
                 f"{app}.{model}.{name} {why}: existing rows need a value. Give the field a "
-                f"default, make it null=True, or pass {flag} (a Python literal)"
+                f"default, make it null=True, or pass {flag} ({what})"
             )
         while True:
-            reply = self._ask(
-                f"{app}.{model}.{name} {why}. Value for existing rows (a Python literal, "
-                f"e.g. 0 or 'x'): "
-            )
+            reply = self._ask(f"{app}.{model}.{name} {why}. Value for existing rows ({example}): ")
             if reply:
                 return parse_value(reply)
 
@@ -165,21 +178,20 @@ class Autodetector:
                         f"pass --rename {old}={new}"
                     )
         # new tables first (a kept model may gain a foreign key to one), in an order where each
-        # is created after the tables it references; a cycle defers its foreign keys to AddField
-        deferred: list[tuple[str, str, Field[Any]]] = []
-        created = {m.table_name for m in working.models.values()}
-        created |= {m.table_name for m in self.after.models.values() if m.app != app}
-        for name in _creation_order([new_models[n] for n in added]):
+        # is created after the models it references; a cycle defers its relations to AddField
+        deferred: list[tuple[str, str, Any]] = []
+        tables = {m.table_name: k for k, m in [*working.models.items(), *self.after.models.items()]}
+        created = set(working.models) | {k for k in self.after.models if k[0] != app}
+        for name in _creation_order(app, [new_models[n] for n in added], tables):
             target = new_models[name]
             fields = []
-            for field_name, field in target.fields.items():
-                ref = references(field)
-                if ref is not None and ref.table not in created | {target.table_name}:
+            for field_name, field in target.items():
+                if field_dependencies(field, app, tables) - created - {(app, name)}:
                     deferred.append((name, field_name, field))
                 else:
                     fields.append((field_name, field))
             emit(CreateModel(name, fields, _options(target, {n for n, _ in fields})))
-            created.add(target.table_name)
+            created.add((app, name))
         for name, field_name, field in deferred:
             emit(AddField(name, field_name, field))
         for name in dict.fromkeys(name for name, _, _ in deferred):
@@ -190,7 +202,8 @@ class Autodetector:
                 continue
             self.model_changes(app, working.get(app, name), target, emit, working)
         # a table is dropped after the tables that reference it
-        for name in reversed(_creation_order([self.before.get(app, n) for n in removed])):
+        removed_states = [self.before.get(app, n) for n in removed]
+        for name in reversed(_creation_order(app, removed_states, tables)):
             emit(DeleteModel(name))
         return ops
 
@@ -203,11 +216,12 @@ class Autodetector:
         working: ProjectState,
     ) -> None:
         name = target.name
-        gone = [f for f in current.fields if f not in target.fields]
-        new = [f for f in target.fields if f not in current.fields]
+        current_fields, target_fields = dict(current.items()), dict(target.items())
+        gone = [f for f in current_fields if f not in target_fields]
+        new = [f for f in target_fields if f not in current_fields]
         for new_name in list(new):
             for old_name in list(gone):
-                if field_key(current.fields[old_name]) != field_key(target.fields[new_name]):
+                if field_key(current_fields[old_name]) != field_key(target_fields[new_name]):
                     continue
                 if self.questioner.rename_field(app, name, old_name, new_name):
                     emit(RenameField(name, old_name, new_name))
@@ -239,8 +253,10 @@ class Autodetector:
         for field_name in gone:
             emit(RemoveField(name, field_name))
         for field_name in new:
-            field = target.fields[field_name]
-            if not field.null and not field.auto and not field.has_default():
+            field = target_fields[field_name]
+            if isinstance(field, ManyToManyField):
+                emit(AddField(name, field_name, field))
+            elif not field.null and not field.auto and not field.has_default():
                 try:
                     fill = self.questioner.fill(
                         app, name, field_name, field, "is added as NOT NULL without a default"
@@ -251,12 +267,14 @@ class Autodetector:
                 emit(AddField(name, field_name, field, fill=fill))
             else:
                 emit(AddField(name, field_name, field))
-        current = working.get(app, name)
-        for field_name, field in target.fields.items():
-            old = current.fields.get(field_name)
+        current_fields = dict(working.get(app, name).items())
+        for field_name, field in target_fields.items():
+            old = current_fields.get(field_name)
             if old is None or field_key(old) == field_key(field):
                 continue
-            if old.null and not field.null and not field.has_default() and not field.auto:
+            if isinstance(field, ManyToManyField) or isinstance(old, ManyToManyField):
+                emit(AlterField(name, field_name, field))
+            elif old.null and not field.null and not field.has_default() and not field.auto:
                 fill = self.questioner.fill(
                     app, name, field_name, field, "becomes NOT NULL without a default"
                 )
@@ -298,27 +316,41 @@ def _options(model: ModelState, fields: set[str]) -> dict[str, Any]:
     return options
 
 
-def _creation_order(models: list[ModelState]) -> list[str]:
-    """Model names, each after the models of the list whose tables it references (definition
-    order otherwise; a cycle is broken at the first model left)."""
-    tables = {m.table_name for m in models}
+def field_dependencies(field: Any, app: str, tables: Mapping[str, Key]) -> set[Key]:
+    """The models a state field needs to exist first: a relation's target (and ``through``
+    model); for another field that is a foreign key, the model owning the table it names."""
+    label = target_label(field)
+    if label is not None:
+        deps = set() if label == "self" else {model_key(label, app)}
+        through = getattr(field, "through_ref", None)
+        if isinstance(through, str):
+            deps.add(model_key(through, app))
+        return deps
+    if isinstance(field, ForeignKey | ManyToManyField):
+        return set()
+    ref = references(field)
+    return {tables[ref.table]} if ref is not None and ref.table in tables else set()
+
+
+def _creation_order(app: str, models: list[ModelState], tables: Mapping[str, Key]) -> list[str]:
+    """Model names, each after the models of the list it references (definition order
+    otherwise; a cycle is broken at the first model left)."""
+    keys = {(m.app, m.name) for m in models}
     remaining = list(models)
-    done: set[str] = set()
+    done: set[Key] = set()
     order: list[str] = []
     while remaining:
         for model in remaining:
-            refs = {r.table for f in model.fields.values() if (r := references(f)) is not None}
-            if (refs & tables) - {model.table_name} <= done:
+            refs = set().union(*(field_dependencies(f, app, tables) for _, f in model.items()))
+            if (refs & keys) - {(model.app, model.name)} <= done:
                 break
         else:
             model = remaining[0]
         remaining.remove(model)
         order.append(model.name)
-        done.add(model.table_name)
+        done.add((model.app, model.name))
     return order
 
 
 def _same_fields(a: ModelState, b: ModelState) -> bool:
-    return [(n, field_key(f)) for n, f in a.fields.items()] == [
-        (n, field_key(f)) for n, f in b.fields.items()
-    ]
+    return [(n, field_key(f)) for n, f in a.items()] == [(n, field_key(f)) for n, f in b.items()]

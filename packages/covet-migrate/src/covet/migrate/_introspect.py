@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from covet.migrate._history import TABLE as HISTORY_TABLE
 from covet.migrate._plan import Fetch, Plan
-from covet.migrate._schema import auto_type
+from covet.migrate._schema import auto_type, join_tables
 from covet.orm.sql import ddl
 
 if TYPE_CHECKING:
@@ -88,8 +88,11 @@ def normalize_type(dialect: str, text: str) -> str:
 
 def expected_catalog(state: ProjectState, dialect: Dialect) -> Catalog:
     catalog: Catalog = {}
-    for model_state in state.models.values():
-        model = model_state.render()
+    models = []
+    for app, name in state.models:
+        model = state.render(app, name)
+        models += [model, *join_tables(model).values()]
+    for model in models:
         table = Table()
         for f in model._meta.fields:
             sql_type = auto_type(f, dialect) if f.auto else f.db_type(dialect)
@@ -119,7 +122,7 @@ def expected_catalog(state: ProjectState, dialect: Dialect) -> Catalog:
                     c + (" DESC" if d else "") for c, d in zip(i.columns, i.descending, strict=True)
                 )
                 table.indexes.add((i.name, cols))
-        catalog[model_state.table_name] = table
+        catalog[model._meta.table_name] = table
     return catalog
 
 

@@ -527,6 +527,11 @@ def _check_names(state: ProjectState) -> None:
     """Identifiers past 63 bytes are cut short by PostgreSQL (64 by MariaDB): refuse them."""
     for m in state.models.values():
         names = [m.table_name, *(f.column for f in m.fields.values())]
+        names += [
+            f.db_table or f"{m.table_name}_{n}"
+            for n, f in m.many_to_many.items()
+            if f.through_ref is None  # the join table made for the relation
+        ]
         names += [i.name for i in m.indexes if i.name] + [c.name for c in m.constraints]
         for name in names:
             if len(name.encode()) > ddl.MAX_NAME:
@@ -547,16 +552,18 @@ def _subclasses(cls: type[Model]) -> list[type[Model]]:
 
 
 def _referenced_apps(ops: list[Operation], owners: dict[str, str]) -> set[str]:
-    """Apps owning the tables that fields added or changed by ``ops`` reference."""
+    """Apps owning the models that fields added or changed by ``ops`` reference (``owners``:
+    table name -> app)."""
+    from covet.migrate._autodetector import field_dependencies
+
     found = set()
+    tables = {table: (app, "") for table, app in owners.items()}
     for op in ops:
         fields = list(getattr(op, "fields", []))
         if hasattr(op, "field"):
             fields.append(("", op.field))
         for _, field in fields:
-            target = ddl.references(field)
-            if target is not None and target.table in owners:
-                found.add(owners[target.table])
+            found |= {app for app, _ in field_dependencies(field, "", tables) if app}
     return found
 
 

@@ -3,25 +3,28 @@
 A ``CreateModel`` absorbs the later changes to the same model (fields added, altered, renamed or
 removed; indexes, constraints, unique sets, table renames, a model rename) by replaying them on
 its state, and a model created and deleted within the range disappears. ``RunSQL`` and
-``RunPython`` are barriers (they may read the table as it was), and foreign-key fields are never
-moved (their target may not exist yet at the ``CreateModel``).
+``RunPython`` are barriers (they may read the table as it was), and relation fields are never
+moved (their target may not exist yet at the ``CreateModel``), nor the later changes to their
+model.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from covet.migrate._state import ProjectState
+from covet.migrate._state import ProjectState, model_key, target_label
 from covet.migrate.operations import (
     AddField,
     AlterField,
     CreateModel,
     DeleteModel,
     Operation,
+    RenameModel,
     RunPython,
     RunSQL,
 )
 from covet.migrate.operations.models import _TableChange
+from covet.orm import ForeignKey, ManyToManyField
 from covet.orm.sql.ddl import references
 
 
@@ -31,7 +34,7 @@ def optimize(app: str, operations: list[Operation]) -> list[Operation]:
     while i < len(ops):
         op = ops[i]
         if isinstance(op, CreateModel):
-            folded = _fold(app, op, ops[i + 1 :])
+            folded = _fold(app, op, ops[i + 1 :], _related_names(app, ops))
             if folded is not None:
                 created, rest = folded
                 ops[i:] = [created, *rest] if created is not None else rest
@@ -42,7 +45,7 @@ def optimize(app: str, operations: list[Operation]) -> list[Operation]:
 
 
 def _fold(
-    app: str, create: CreateModel, later: list[Operation]
+    app: str, create: CreateModel, later: list[Operation], related: set[str]
 ) -> tuple[CreateModel | None, list[Operation]] | None:
     """``create`` with the changes to its model absorbed (None when the model is deleted in the
     range), and the operations left; None when nothing could be absorbed."""
@@ -50,7 +53,7 @@ def _fold(
     create.state_forwards(app, state)
     name = create.name
     rest: list[Operation] = []
-    absorbed = False
+    absorbed = blocked = False
     for index, op in enumerate(later):
         if isinstance(op, RunSQL | RunPython):
             rest += later[index:]
@@ -58,8 +61,15 @@ def _fold(
         targets_model = isinstance(op, _TableChange | DeleteModel) and (
             (_model_of(op) or "").lower() == name.lower()
         )
-        if not targets_model or _moves_foreign_key(op):
+        if not targets_model:
             rest.append(op)
+            continue
+        renamed_target = isinstance(op, RenameModel) and name.lower() in related
+        if blocked or _moves_foreign_key(op) or renamed_target:
+            # a relation stays where it is, and so does every later change to the model (it
+            # may name the relation, or the model by the name the relation's operation uses)
+            rest.append(op)
+            blocked = True
             continue
         if isinstance(op, DeleteModel):
             return None, rest + later[index + 1 :]
@@ -77,7 +87,24 @@ def _fold(
         options["unique_together"] = list(model.unique_together)
     if model.constraints:
         options["constraints"] = list(model.constraints)
-    return CreateModel(model.name, list(model.fields.items()), options), rest
+    return CreateModel(model.name, model.items(), options), rest
+
+
+def _related_names(app: str, operations: list[Operation]) -> set[str]:
+    """Lower-cased names of the models of ``app`` that relations in ``operations`` point to (a
+    rename of one is kept: the relations name it)."""
+    found = set()
+    for op in operations:
+        fields = list(getattr(op, "fields", []))
+        if hasattr(op, "field"):
+            fields.append(("", op.field))
+        for _, field in fields:
+            for label in (target_label(field), getattr(field, "through_ref", None)):
+                if isinstance(label, str) and label != "self":
+                    owner, name = model_key(label, app)
+                    if owner == app:
+                        found.add(name.lower())
+    return found
 
 
 def _model_of(op: Operation) -> str | None:
@@ -86,4 +113,7 @@ def _model_of(op: Operation) -> str | None:
 
 
 def _moves_foreign_key(op: Operation) -> bool:
-    return isinstance(op, AddField | AlterField) and references(op.field) is not None
+    if not isinstance(op, AddField | AlterField):
+        return False
+    field: Any = op.field
+    return isinstance(field, ForeignKey | ManyToManyField) or references(field) is not None

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from covet.migrate._exceptions import MigrationError
 from covet.migrate._plan import SqlStep, Step
+from covet.migrate._state import ModelState, state_name
 from covet.orm.sql import ddl
 
 if TYPE_CHECKING:
-    from covet.migrate._state import ModelState
-    from covet.orm import Field
+    from covet.orm import Field, Model
     from covet.orm.sql.dialect import Dialect
 
 
@@ -69,13 +69,43 @@ class SchemaEditor:
 
     # -- whole tables -------------------------------------------------------------------------
     def create_model(self, state: ModelState) -> None:
-        model = state.render()
+        self.create_table(state.render())
+        for through in join_tables(state.render()).values():
+            self.create_table(through)
+
+    def create_table(self, model: type[Model]) -> None:
         self.execute(ddl.create_table_statement(model, self.dialect))
         for index in ddl.table_indexes(model):
-            self.execute(ddl.create_index_sql(self.dialect, state.table_name, index))
+            self.execute(ddl.create_index_sql(self.dialect, model._meta.table_name, index))
 
     def delete_model(self, state: ModelState) -> None:
+        for through in join_tables(state.render()).values():
+            self.execute(f"DROP TABLE {self.q(through._meta.table_name)}")
         self.execute(f"DROP TABLE {self.q(state.table_name)}")
+
+    def alter_many_to_many(
+        self, old: ModelState, new: ModelState, renames: Mapping[str, str] | None = None
+    ) -> None:
+        """Create, drop or follow (a renamed model, table or field) the join tables made for
+        the many-to-many relations of ``old`` / ``new`` (bound states)."""
+        renames = renames or {}
+        before, after = join_tables(old.render()), join_tables(new.render())
+        kept = {renames.get(n, n) for n in after}
+        for name, through in before.items():
+            if name not in kept:
+                self.execute(f"DROP TABLE {self.q(through._meta.table_name)}")
+        for name, through in after.items():
+            was = before.get(renames.get(name, name))
+            if was is None:
+                self.create_table(through)
+                continue
+            old_names = [state_name(f) for f in was._meta.fields]
+            new_names = [state_name(f) for f in through._meta.fields]
+            self.alter_table(
+                through_state(was),
+                through_state(through),
+                renames=dict(zip(new_names, old_names, strict=True)),
+            )
 
     def rename_table(self, old: str, new: str) -> None:
         self.execute(f"ALTER TABLE {self.q(old)} RENAME TO {self.q(new)}")
@@ -95,6 +125,7 @@ class SchemaEditor:
         if old.table_name != new.table_name:
             self.rename_table(old.table_name, new.table_name)
         self.apply(diff, dict(fills or {}))
+        self.alter_many_to_many(old, new, renames)
 
     def diff(self, old: ModelState, new: ModelState, renames: Mapping[str, str]) -> TableDiff:
         diff = TableDiff(old, new)
@@ -131,8 +162,8 @@ class SchemaEditor:
 
     def fill_value(self, f: Field[Any], fills: Mapping[str, Any]) -> tuple[bool, Any]:
         """``(True, adapted value)`` to fill existing rows of ``f``, or ``(False, None)``."""
-        if f.name in fills:
-            value = fills[f.name]
+        if state_name(f) in fills:
+            value = fills[state_name(f)]
         elif f.has_default() and f.default is not None:
             value = f.default
         elif self.fill_empty and not f.null and not f.auto:
@@ -286,6 +317,29 @@ class MySQLSchemaEditor(SchemaEditor):
             if has_fill:
                 self.fill(table, new_f, value, only_null=True)
         self.modify(table, new_f)
+
+
+def join_tables(model: type[Model]) -> dict[str, type[Model]]:
+    """The join tables made for ``model``'s many-to-many relations, by relation name."""
+    return {
+        m.name: m.through
+        for m in model._meta.many_to_many
+        if m.auto_created and m.through is not None
+    }
+
+
+def through_state(model: type[Model]) -> ModelState:
+    """A bound state of a join table's model (for ``alter_table``)."""
+    meta = model._meta
+    view = ModelState.__new__(ModelState)
+    view.app, view.name = "", model.__name__
+    view.fields = {state_name(f): f for f in meta.fields}
+    view.many_to_many = {}
+    view.table_name = meta.table_name
+    view.indexes, view.constraints = list(meta.indexes), list(meta.constraints)
+    view.unique_together = list(meta.unique_together)
+    view._rendered = [(None, model)]
+    return view
 
 
 def empty_value(f: Field[Any]) -> Any:

@@ -13,9 +13,20 @@ from typing import Any
 
 import covet.orm
 from covet.migrate._exceptions import MigrationError
+from covet.migrate._state import declared
 from covet.migrate.operations.base import Operation
-from covet.orm import CheckConstraint, F, Field, Index, Q, UniqueConstraint
+from covet.orm import (
+    CheckConstraint,
+    F,
+    Field,
+    ForeignKey,
+    Index,
+    ManyToManyField,
+    Q,
+    UniqueConstraint,
+)
 from covet.orm._fields import NOT_PROVIDED
+from covet.orm._related import OnDelete
 
 
 class SerializationError(MigrationError, ValueError):
@@ -29,6 +40,11 @@ class Serializer:
         self.imports: set[str] = set()
 
     def __call__(self, value: Any) -> str:
+        if isinstance(value, OnDelete):
+            name = value.name
+            if getattr(covet.orm, name, None) is value:
+                self.imports.add("from covet import orm")
+                return f"orm.{name}"
         if isinstance(value, enum.Enum):  # before int/str: IntEnum and StrEnum are both
             return f"{self.reference(type(value))}[{self(value.name)}]"
         if isinstance(value, str):
@@ -62,6 +78,15 @@ class Serializer:
             return "{" + ", ".join(f"{self(k)}: {self(v)}" for k, v in value.items()) + "}"
         if isinstance(value, Field):
             return self.field(value)
+        if isinstance(value, ManyToManyField):
+            options = {
+                "through": value.through_ref,
+                "related_name": value.related_name,
+                "related_query_name": value.related_query_name,
+                "db_table": value.db_table,
+            }
+            options = {k: v for k, v in options.items() if v is not None}
+            return self.call("orm.ManyToManyField", value.to, **options)
         if isinstance(value, Index):
             return self.call(
                 "orm.Index", fields=list(value.fields), name=value.name, unique=value.unique
@@ -115,8 +140,12 @@ class Serializer:
         return f"{module}.{qualname}"
 
     def field(self, field: Field[Any]) -> str:
-        _, args, kwargs = field.deconstruct()
-        if getattr(field, "kind", None) == "varchar" and "max_length" not in kwargs:
+        _, args, kwargs = declared(field)
+        if (
+            not isinstance(field, ForeignKey)
+            and getattr(field, "kind", None) == "varchar"
+            and "max_length" not in kwargs
+        ):
             kwargs["max_length"] = field.max_length  # type: ignore[attr-defined]
         return self.call(self.reference(type(field)), *args, **kwargs)
 

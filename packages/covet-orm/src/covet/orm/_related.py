@@ -10,8 +10,9 @@ side (``author.books``, ``Author.objects.filter(books__title=...)``) appears the
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from covet.orm._exceptions import FieldError, ImproperlyConfigured
@@ -104,6 +105,23 @@ def lazy(source: type[Model], to: Any, callback: Callable[[type[Model]], None]) 
         callback(found[-1])
         return
     _pending.setdefault(label, []).append((source, callback))
+
+
+@contextlib.contextmanager
+def separate_registry(
+    models: dict[str, list[type[Model]]],
+    pending: dict[str, list[tuple[type[Model], Callable[[type[Model]], None]]]],
+) -> Iterator[None]:
+    """Models made inside register and resolve their references in ``models`` / ``pending``
+    instead of the application's registry (covet.migrate's historical models). Not for use
+    while another thread defines models."""
+    global _models, _pending
+    saved = _models, _pending
+    _models, _pending = models, pending
+    try:
+        yield
+    finally:
+        _models, _pending = saved
 
 
 def _default_related_name(source: type[Model], one: bool) -> str:

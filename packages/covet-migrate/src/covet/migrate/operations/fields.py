@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from covet.migrate._state import ModelState
+from covet.migrate._state import ModelState, StateField
 from covet.migrate.operations.models import _TableChange
-from covet.orm import Field
 from covet.orm._fields import NOT_PROVIDED
 
 
@@ -15,7 +14,7 @@ class AddField(_TableChange):
     no default (the one-off default ``covet migrate make`` asks for)."""
 
     def __init__(
-        self, model_name: str, name: str, field: Field[Any], *, fill: Any = NOT_PROVIDED
+        self, model_name: str, name: str, field: StateField, *, fill: Any = NOT_PROVIDED
     ) -> None:
         self.model_name, self.name, self.field, self.fill = model_name, name, field, fill
 
@@ -26,9 +25,9 @@ class AddField(_TableChange):
         return {} if self.fill is NOT_PROVIDED else {self.name: self.fill}
 
     def change(self, model: ModelState) -> ModelState:
-        if self.name in model.fields:
+        if self.name in model.fields or self.name in model.many_to_many:
             raise KeyError(f"{model.label} already has a field {self.name!r}")
-        return model.clone(fields=[*model.fields.items(), (self.name, self.field)])
+        return model.clone(fields=[*model.items(), (self.name, self.field)])
 
 
 class RemoveField(_TableChange):
@@ -40,14 +39,14 @@ class RemoveField(_TableChange):
 
     def change(self, model: ModelState) -> ModelState:
         model.get_field(self.name)
-        return model.clone(fields=[(n, f) for n, f in model.fields.items() if n != self.name])
+        return model.clone(fields=[(n, f) for n, f in model.items() if n != self.name])
 
 
 class AlterField(_TableChange):
     """Change a field's definition; ``fill`` replaces NULLs when it becomes NOT NULL."""
 
     def __init__(
-        self, model_name: str, name: str, field: Field[Any], *, fill: Any = NOT_PROVIDED
+        self, model_name: str, name: str, field: StateField, *, fill: Any = NOT_PROVIDED
     ) -> None:
         self.model_name, self.name, self.field, self.fill = model_name, name, field, fill
 
@@ -59,7 +58,7 @@ class AlterField(_TableChange):
 
     def change(self, model: ModelState) -> ModelState:
         model.get_field(self.name)
-        fields = [(n, self.field if n == self.name else f) for n, f in model.fields.items()]
+        fields = [(n, self.field if n == self.name else f) for n, f in model.items()]
         return model.clone(fields=fields)
 
 
@@ -77,14 +76,14 @@ class RenameField(_TableChange):
 
     def change(self, model: ModelState) -> ModelState:
         model.get_field(self.old_name)
-        if self.new_name_ in model.fields:
+        if self.new_name_ in model.fields or self.new_name_ in model.many_to_many:
             raise KeyError(f"{model.label} already has a field {self.new_name_!r}")
         old, new = self.old_name, self.new_name_
 
         def rename(names: Any) -> Any:
             return [new if n == old else ("-" + new if n == "-" + old else n) for n in names]
 
-        fields = [(new if n == old else n, f) for n, f in model.fields.items()]
+        fields = [(new if n == old else n, f) for n, f in model.items()]
         indexes = []
         for index in model.indexes:
             moved = type(index)(fields=rename(index.fields), name=index.name, unique=index.unique)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from covet.migrate._state import ModelState
+from covet.migrate._state import ModelState, StateField, retarget
 from covet.migrate.operations.base import Operation
-from covet.orm import Field, Index
+from covet.orm import Index
+from covet.orm.sql import ddl
 
 if TYPE_CHECKING:
     from covet.migrate._schema import SchemaEditor
@@ -21,7 +22,7 @@ class CreateModel(Operation):
     def __init__(
         self,
         name: str,
-        fields: Sequence[tuple[str, Field[Any]]],
+        fields: Sequence[tuple[str, StateField]],
         options: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
@@ -37,12 +38,12 @@ class CreateModel(Operation):
     def database_forwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
-        editor.create_model(after.get(app, self.name))
+        editor.create_model(after.bound(app, self.name))
 
     def database_backwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
-        editor.delete_model(after.get(app, self.name))
+        editor.delete_model(after.bound(app, self.name))
 
 
 class DeleteModel(Operation):
@@ -58,12 +59,12 @@ class DeleteModel(Operation):
     def database_forwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
-        editor.delete_model(before.get(app, self.name))
+        editor.delete_model(before.bound(app, self.name))
 
     def database_backwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
-        editor.create_model(before.get(app, self.name))
+        editor.create_model(before.bound(app, self.name))
 
 
 class _TableChange(Operation):
@@ -91,21 +92,85 @@ class _TableChange(Operation):
     def database_forwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
-        editor.alter_table(
-            before.get(app, self.model_name),
-            after.get(app, self.new_name()),
-            renames=self.renames(),
-            fills=self.fills(),
-        )
+        old_key = (app, before.resolve(app, self.model_name))
+        new_key = (app, after.resolve(app, self.new_name()))
+        change_table(editor, before, after, old_key, new_key, self.renames(), self.fills())
 
     def database_backwards(
         self, app: str, editor: SchemaEditor, before: ProjectState, after: ProjectState
     ) -> None:
-        editor.alter_table(
-            after.get(app, self.new_name()),
-            before.get(app, self.model_name),
-            renames={old: new for new, old in self.renames().items()},
-        )
+        old_key = (app, before.resolve(app, self.model_name))
+        new_key = (app, after.resolve(app, self.new_name()))
+        renames = {old: new for new, old in self.renames().items()}
+        change_table(editor, after, before, new_key, old_key, renames, {})
+
+
+Key = tuple[str, str]
+
+
+def change_table(
+    editor: SchemaEditor,
+    before: ProjectState,
+    after: ProjectState,
+    old_key: Key,
+    new_key: Key,
+    renames: dict[str, str],
+    fills: dict[str, Any],
+) -> None:
+    """Take one model's table from ``before`` to ``after``, with what other tables owe to the
+    change: join tables of many-to-many relations to it follow a rename, and the columns that
+    reference a key whose type changes change with it (their foreign keys dropped first and
+    added back after, as MariaDB requires; SQLite rebuilds with foreign keys off)."""
+    old, new = before.bound(*old_key), after.bound(*new_key)
+    retyped: list[tuple[str, str]] = []  # (old column, new column) of keys changing type
+    for name, field in new.fields.items():
+        was = old.fields.get(renames.get(name, name))
+        if was is None:
+            continue
+        # a foreign key to an auto key has the type of its kind (SQLite's keys are all INTEGER)
+        if (editor.base_type(was), was.kind) != (editor.base_type(field), field.kind):
+            retyped.append((was.column, field.column))
+    in_place = editor.dialect.name != "sqlite"
+    dropped, restored = [], []
+    if retyped and in_place:
+        dropped = _references_to(editor, before, old.table_name, {c for c, _ in retyped})
+        restored = _references_to(editor, after, new.table_name, {c for _, c in retyped})
+    for table, constraint in dropped:
+        editor.drop_constraint(table, constraint)
+    editor.alter_table(old, new, renames=renames, fills=fills)
+    for model in after.referencing(new_key):
+        key = (model.app, model.name)
+        if key not in before.models:
+            continue
+        was_model, now_model = before.bound(*key), after.bound(*key)
+        if retyped:  # its columns that reference the key change type with it
+            editor.alter_table(was_model, now_model)
+        else:
+            editor.alter_many_to_many(was_model, now_model)
+    for table, constraint in restored:
+        editor.add_constraint(table, constraint)
+
+
+def _references_to(
+    editor: SchemaEditor, state: ProjectState, table: str, columns: set[str]
+) -> list[tuple[str, ddl.TableConstraint]]:
+    """The foreign key constraints of ``state`` (join tables included) on ``table.columns``."""
+    from covet.migrate._schema import join_tables
+
+    out = []
+    for app, name in state.models:
+        model = state.render(app, name)
+        for m in [model, *join_tables(model).values()]:
+            foreign = {
+                c.columns: c
+                for c in ddl.table_constraints(m, editor.dialect)
+                if c.kind == "foreign"
+            }
+            for f in m._meta.fields:
+                spec = ddl.references(f)
+                if spec is not None and spec.table == table and spec.column in columns:
+                    out.append((m._meta.table_name, foreign[(f.column,)]))
+    return out
 
 
 class RenameModel(_TableChange):
@@ -128,6 +193,17 @@ class RenameModel(_TableChange):
         if table == _snake(model.name):
             table = _snake(self._new_name)
         return model.clone(name=self._new_name, table_name=table)
+
+    def state_forwards(self, app: str, state: ProjectState) -> None:
+        old_name = state.resolve(app, self.old_name)
+        super().state_forwards(app, state)
+        # relations pointing at the model now point at its new name
+        old, new = f"{app}.{old_name}", f"{app}.{self._new_name}"
+        for key, model in list(state.models.items()):
+            fields = [(n, retarget(f, old, new, model.app)) for n, f in model.items()]
+            if any(a is not b for (_, a), (_, b) in zip(fields, model.items(), strict=True)):
+                state.models[key] = model.clone(fields=fields)
+        state.add(state.get(app, self._new_name))  # drops the rendered models
 
 
 class AlterModelTable(_TableChange):
