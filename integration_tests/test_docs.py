@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from covet.orm import _database as orm_database  # the default database, reset per page
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<body>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 
@@ -43,6 +45,9 @@ def test_page_snippets_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setitem(sys.modules, module.__name__, module)
     cwd = os.getcwd()
     os.chdir(tmp_path)
+    # each page starts from no default database: a page's Database must not serve the next one
+    monkeypatch.setattr(orm_database, "_default", None)
+    opened = set(orm_database._databases)
     try:
         loop = asyncio.new_event_loop()
         try:
@@ -62,6 +67,8 @@ def test_page_snippets_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
             loop.close()
     finally:
         os.chdir(cwd)
+        for db in set(orm_database._databases) - opened:
+            db.close()
 
 
 def test_docs_are_found() -> None:

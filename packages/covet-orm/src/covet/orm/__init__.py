@@ -136,7 +136,7 @@ from covet.orm.expressions import (
     Window,
 )
 
-__all__ = [  # noqa: RUF022 (plain sorted order, as test_public_api checks)
+__all__ = [  # noqa: RUF022 - a plain sort, which test_public_api checks
     "AutoField",
     "Avg",
     "BigAutoField",
@@ -217,8 +217,8 @@ __all__ = [  # noqa: RUF022 (plain sorted order, as test_public_api checks)
     "OperationalError",
     "OrderBy",
     "OuterRef",
-    "Partial",
     "PROTECT",
+    "Partial",
     "PositiveBigIntegerField",
     "PositiveIntegerField",
     "PositiveSmallIntegerField",
@@ -271,9 +271,9 @@ __all__ = [  # noqa: RUF022 (plain sorted order, as test_public_api checks)
     "Window",
     "__version__",
     "get_default_database",
+    "get_fetch_mode",
     "json_schema",
     "on_query",
-    "get_fetch_mode",
     "set_fetch_mode",
     "sync_orm",
 ]
