@@ -486,6 +486,48 @@ def test_autodetector_sees_relation_changes() -> None:
     assert any("--rename Book.tags=labels" in note for note in detector.notes)
 
 
+def test_switching_a_join_table_to_a_through_model_is_refused() -> None:
+    """Its rows would stay in the old table: make refuses and says what to write instead."""
+    from covet import orm
+    from covet.migrate import Autodetector, MigrationError, ProjectState
+
+    class Tag(orm.Model):
+        __module__ = "migrel_switch_v1"
+
+    class Post(orm.Model):
+        __module__ = "migrel_switch_v1"
+        tags = orm.ManyToManyField(Tag)
+
+    v1 = ProjectState.from_models({"sw": [Tag, Post]})
+
+    class Tag2(orm.Model):
+        __module__ = "migrel_switch_v2"
+        __qualname__ = "Tag"
+
+        class Meta:
+            table_name = "tag"
+
+    class Post2(orm.Model):
+        __module__ = "migrel_switch_v2"
+        __qualname__ = "Post"
+        tags = orm.ManyToManyField(Tag2, through="Tagging")
+
+        class Meta:
+            table_name = "post"
+
+    class Tagging(orm.Model):
+        __module__ = "migrel_switch_v2"
+        post = orm.ForeignKey(Post2, on_delete=orm.CASCADE)
+        tag = orm.ForeignKey(Tag2, on_delete=orm.CASCADE)
+        weight = orm.IntegerField(default=0)
+
+    for model in (Tag2, Post2):
+        model.__name__ = model.__qualname__
+    v2 = ProjectState.from_models({"sw": [Tag2, Post2, Tagging]})
+    with pytest.raises(MigrationError, match=r"sw\.Post\.tags switches .* through= .*RunPython"):
+        Autodetector(v1, v2).changes(["sw"])
+
+
 RENAME_SOURCE = {
     "0001_initial": """
         operations = [

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-from covet.migrate._exceptions import QuestionNeeded
+from covet.migrate._exceptions import MigrationError, QuestionNeeded
 from covet.migrate._state import (
     Key,
     ModelState,
@@ -273,6 +273,7 @@ class Autodetector:
             if old is None or field_key(old) == field_key(field):
                 continue
             if isinstance(field, ManyToManyField) or isinstance(old, ManyToManyField):
+                _refuse_join_table_switch(app, name, field_name, old, field)
                 emit(AlterField(name, field_name, field))
             elif old.null and not field.null and not field.has_default() and not field.auto:
                 fill = self.questioner.fill(
@@ -354,3 +355,21 @@ def _creation_order(app: str, models: list[ModelState], tables: Mapping[str, Key
 
 def _same_fields(a: ModelState, b: ModelState) -> bool:
     return [(n, field_key(f)) for n, f in a.items()] == [(n, field_key(f)) for n, f in b.items()]
+
+
+def _refuse_join_table_switch(app: str, model: str, name: str, old: Any, new: Any) -> None:
+    """A many-to-many relation whose rows would have to move to another table (its join table
+    made by covet <-> a ``through`` model, or a relation <-> a column) is not a change
+    covet-migrate can write safely: it would drop one table and start the other empty."""
+    old_m2m, new_m2m = isinstance(old, ManyToManyField), isinstance(new, ManyToManyField)
+    if old_m2m and new_m2m and (old.through_ref is None) == (new.through_ref is None):
+        return
+    if old_m2m and new_m2m:
+        what = "switches between the join table covet makes and a through= model"
+    else:
+        what = "changes between a many-to-many relation and another kind of field"
+    raise MigrationError(
+        f"{app}.{model}.{name} {what}; covet-migrate will not write that change (its rows "
+        f"would not move). Write the migration by hand: create the new table, copy the rows "
+        f"with ops.RunPython, then remove the old field (or keep the old field and add a new one)"
+    )
