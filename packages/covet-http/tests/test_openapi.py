@@ -664,6 +664,43 @@ class Internal:
         self.address = None
 
 
+def test_a_return_annotation_naming_a_model_filters_like_response_model() -> None:
+    """As in FastAPI: the document says PublicUser, so the answer holds nothing else."""
+    app = Covet()
+
+    @app.get("/me")
+    async def me() -> PublicUser:
+        return Internal()  # type: ignore[return-value]
+
+    @app.get("/all")
+    def everyone() -> list[PublicUser]:
+        return [{"id": 1, "name": "a", "password_hash": "x"}]  # type: ignore[list-item]
+
+    @app.post("/users", status_code=201)
+    async def create() -> tuple[PublicUser, int]:
+        return {"id": 2, "name": "b", "token": "t"}, 201  # type: ignore[return-value]
+
+    @app.get("/plain")
+    async def plain() -> dict[str, Any]:
+        return {"id": 1, "password_hash": "kept: a dict names no fields"}
+
+    @app.get("/override", response_model=Point)
+    async def override() -> PublicUser:
+        return {"x": 1.0, "y": 2.0, "id": 3}  # type: ignore[return-value]
+
+    @app.get("/raw")
+    async def raw() -> Response:
+        return Response(b"untouched")
+
+    client = TestClient(app)
+    assert client.get("/me").json() == {"id": 7, "name": "ann", "address": None}
+    assert client.get("/all").json() == [{"id": 1, "name": "a"}]
+    assert client.post("/users").json() == {"id": 2, "name": "b"}
+    assert client.get("/plain").json() == {"id": 1, "password_hash": "kept: a dict names no fields"}
+    assert client.get("/override").json() == {"x": 1.0, "y": 2.0}
+    assert client.get("/raw").content == b"untouched"
+
+
 def test_response_model_filters_dicts_objects_and_nested_values() -> None:
     app = Covet()
 

@@ -6,7 +6,7 @@ import functools
 import inspect
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal, TypeGuard, TypeVar
+from typing import Any, Literal, TypeGuard, TypeVar, get_args, get_origin
 from urllib.parse import quote, unquote
 
 from covet.http._baseroute import BaseRoute, NoMatchFound
@@ -148,6 +148,10 @@ class Route(BaseRoute):
                 self.handlers[verb] = handler
             endpoint = verbs[min(self.handlers)]  # the plan below describes one of them
         self.plan = analyse(endpoint, path_param_types(self.convertors))
+        if response_model is None and self.handlers is None:
+            # FastAPI's rule: a return annotation naming a model filters the result too, so
+            # the answer holds what the document says and no other field
+            self.serialize = _annotation_serializer(self.plan.returns)
         check_dependencies(self.plan, self.dependencies)
         self.fast = self.plan.simple and not self.dependencies
 
@@ -773,3 +777,20 @@ async def _bare_lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+def _annotation_serializer(returns: Any) -> Any:
+    """``route_serializer`` for a return annotation that names a model (a dataclass, a
+    TypedDict, a model library's class, a list of them...); None for anything else (``dict``,
+    ``str``, ``Response``, ``Any``, an ambiguous union)."""
+    from covet.http._response_model import serializer
+
+    if returns is None:
+        return None
+    if get_origin(returns) is tuple and get_args(returns):  # -> tuple[Body, int]: the body's
+        returns = get_args(returns)[0]  # model, as the OpenAPI document reads it
+    try:
+        found = serializer(returns)
+    except (TypeError, NameError):
+        return None
+    return None if found is None else route_serializer(returns)

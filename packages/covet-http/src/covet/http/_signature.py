@@ -75,6 +75,7 @@ class HandlerPlan:
         "name",
         "params",
         "response",
+        "returns",
         "simple",
         "websocket",
     )
@@ -82,6 +83,8 @@ class HandlerPlan:
     def __init__(self, call: Callable[..., Any]) -> None:
         self.call = call
         self.name = getattr(call, "__qualname__", repr(call))
+        #: the return annotation (None when there is none)
+        self.returns: Any = None
         target = _unwrap(call)
         self.is_async = inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target)
         self.is_generator = inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(
@@ -213,6 +216,7 @@ def analyse(
     path_params = path_params or {}
     plan = HandlerPlan(call)
     hints = _resolve_hints(call)
+    plan.returns = hints.get("return")
     try:
         signature = inspect.signature(call)
     except (TypeError, ValueError) as exc:
