@@ -5,7 +5,6 @@ lifespan (issue 11)."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -18,12 +17,8 @@ import pytest
 from covet.http import Covet
 from covet.http.testing import TestClient
 from covet.orm import CharField, Database, Model
-from covet.orm.testing import create_test_database, drop_test_database, isolated_database_url
 
-SERVERS = {
-    "postgres": ("COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    "mysql": ("COVET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
-}
+from ._servers import server_database
 
 
 class Item(Model):
@@ -35,16 +30,8 @@ class Item(Model):
 
 @pytest.fixture(params=["postgres", "mysql"])
 def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    variable, default = SERVERS[request.param]
-    found = isolated_database_url(os.environ.get(variable, default), f"life_{os.getpid()}")
-    try:
-        create_test_database(found)
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{request.param} unreachable: {exc}")
-        pytest.skip(f"{request.param} unreachable ({exc}); set {variable}")
-    yield found
-    drop_test_database(found)
+    with server_database(request.param, "life") as found:
+        yield found
 
 
 def connections(url: str) -> int:

@@ -6,7 +6,6 @@ leaves the tables as they were."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +16,10 @@ import pytest
 
 from covet.auth import PasswordHasher
 from covet.http.testing import TestClient
-from covet.orm.testing import create_test_database, drop_test_database, isolated_database_url
+
+from ._servers import server_database
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVERS = {
-    "postgres": ("COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    "mysql": ("COVET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
-}
 GOOD = {"url": "https://a.example/x", "title": "A", "notes": "n", "tags": ["t"]}
 
 
@@ -46,19 +42,8 @@ fullstack = fullstack_module()
 
 @pytest.fixture(params=["sqlite", "postgres", "mysql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'bookmarks.db'}"
-        return
-    variable, default = SERVERS[request.param]
-    url = isolated_database_url(os.environ.get(variable, default), f"bad_{os.getpid()}")
-    try:
-        create_test_database(url)
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{request.param} unreachable: {exc}")
-        pytest.skip(f"{request.param} unreachable ({exc}); set {variable}")
-    yield url
-    drop_test_database(url)
+    with server_database(request.param, "bad", tmp_path) as url:
+        yield url
 
 
 class Session:

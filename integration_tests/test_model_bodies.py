@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +31,8 @@ from covet.orm import (
     QuerySet,
     UUIDField,
 )
-from covet.orm.testing import create_test_database, drop_test_database, isolated_database_url
+
+from ._servers import SERVERS, server_database
 
 
 class Status(enum.Enum):
@@ -335,29 +335,15 @@ def test_an_async_handler_never_evaluates_a_queryset_with_the_blocking_api(db: D
     assert [a["title"] for a in TestClient(app).get("/strict").json()] == ["Hi"]
 
 
-SERVERS = {
-    "postgres": ("COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    "mysql": ("COVET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
-}
-
-
 @pytest.fixture(params=list(SERVERS))
 def server(request: pytest.FixtureRequest) -> Iterator[Database]:
-    variable, default = SERVERS[request.param]
-    url = isolated_database_url(os.environ.get(variable, default), f"bodies_{os.getpid()}")
-    try:
-        create_test_database(url)
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{request.param} unreachable: {exc}")
-        pytest.skip(f"{request.param} unreachable ({exc}); set {variable}")
-    database = Database(url, default=True)
-    database.create_tables([Article])
-    try:
-        yield database
-    finally:
-        database.close()
-        drop_test_database(url)
+    with server_database(request.param, "bodies") as url:
+        database = Database(url, default=True)
+        database.create_tables([Article])
+        try:
+            yield database
+        finally:
+            database.close()
 
 
 def test_end_to_end_on_a_server(server: Database) -> None:

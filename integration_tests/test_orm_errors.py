@@ -5,7 +5,6 @@ Retry-After for a database that cannot be reached (logged once, not once per req
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,9 @@ import pytest
 from covet.http import Covet, Request, _errors, problem_response
 from covet.http.testing import TestClient
 from covet.orm import CharField, Database, IntegrityError, Model
-from covet.orm.testing import create_test_database, drop_test_database, isolated_database_url
 
-SERVERS = {
-    "postgres": ("COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    "mysql": ("COVET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
-}
+from ._servers import server_database
+
 PROBLEM = "application/problem+json"
 
 
@@ -34,25 +30,13 @@ class Account(Model):
 
 @pytest.fixture(params=["sqlite", "postgres", "mysql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'errors.db'}"
-    else:
-        variable, default = SERVERS[request.param]
-        url = isolated_database_url(os.environ.get(variable, default), f"errors_{os.getpid()}")
+    with server_database(request.param, "errors", tmp_path) as url:
+        database = Database(url, default=True)
+        database.create_tables([Account])
         try:
-            create_test_database(url)
-        except Exception as exc:
-            if os.environ.get("CI") == "true":
-                pytest.fail(f"{request.param} unreachable: {exc}")
-            pytest.skip(f"{request.param} unreachable ({exc}); set {variable}")
-    database = Database(url, default=True)
-    database.create_tables([Account])
-    try:
-        yield database
-    finally:
-        database.close()
-        if request.param != "sqlite":
-            drop_test_database(url)
+            yield database
+        finally:
+            database.close()
 
 
 def make_app() -> Covet:

@@ -37,12 +37,9 @@ from covet.orm import (
     SyncORMMiddleware,
     sync_orm,
 )
-from covet.orm.testing import create_test_database, drop_test_database, isolated_database_url
 
-SERVERS = {
-    "postgres": ("COVET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    "mysql": ("COVET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
-}
+from ._servers import server_database
+
 N = 4  # concurrent requests held at the barrier
 BARRIER_WAIT = 20.0  # seconds the barrier waits for all N (a blocked loop never gets there)
 
@@ -56,21 +53,8 @@ class Person(Model):
 
 
 def _database_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'sync.db'}"
-        return
-    variable, default = SERVERS[backend]
-    url = isolated_database_url(os.environ.get(variable, default), f"sync_async_{os.getpid()}")
-    try:
-        create_test_database(url)
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{backend} unreachable: {exc}")
-        pytest.skip(f"{backend} unreachable ({exc}); set {variable}")
-    try:
+    with server_database(backend, "sync_async", tmp_path) as url:
         yield url
-    finally:
-        drop_test_database(url)
 
 
 @pytest.fixture(params=["sqlite", "postgres", "mysql"])
