@@ -300,8 +300,8 @@ def build_lookup(scope: Scope, key: str, value: Any) -> Expr:
             try:
                 return Lookup(lhs, "exact", field.get_prep_value(value))
             except (TypeError, ValueError) as error:
-                if type(value) is str and "\x00" in value and field.kind in ("varchar", "text"):
-                    return NoMatch()  # text holding NUL: no stored value equals it
+                if _no_text_holds(value, "exact", field, False):
+                    return NoMatch()
                 raise ValidationError({key: [f"{key}={_short(value)}: {error}"]}) from None
     parts = key.split("__")
     lhs, rest = scope.walk(parts, stop=_STOP)
@@ -445,6 +445,18 @@ _NOTHING: Any = object()
 _NUL_MATCHES_NOTHING = frozenset({*_LIKE, "exact", "iexact", "in"})
 
 
+def _no_text_holds(value: Any, lookup: str, field: Field[Any] | None, is_json: bool) -> bool:
+    """``value`` is text holding NUL in an equality or LIKE lookup on text, which no stored value
+    can satisfy (no text column holds NUL: PostgreSQL cannot, and full_clean refuses it)."""
+    return (
+        type(value) is str
+        and "\x00" in value
+        and lookup in _NUL_MATCHES_NOTHING
+        and not is_json
+        and (lookup in _TEXT or (field is not None and field.kind in ("varchar", "text")))
+    )
+
+
 def _prep_one(
     scope: Scope, field: Field[Any] | None, lookup: str, value: Any, is_json: bool, end: str = ""
 ) -> Any:
@@ -453,14 +465,8 @@ def _prep_one(
         return value.resolve(scope)
     if hasattr(value, "_meta") and hasattr(value, "pk") and not hasattr(field, "relation_name"):
         value = value.pk  # a model instance compared with a key column
-    if (
-        type(value) is str
-        and "\x00" in value
-        and lookup in _NUL_MATCHES_NOTHING
-        and not is_json
-        and (lookup in _TEXT or (field is not None and field.kind in ("varchar", "text")))
-    ):
-        return _NOTHING  # no text column holds NUL (PostgreSQL cannot; full_clean refuses it)
+    if _no_text_holds(value, lookup, field, is_json):
+        return _NOTHING
     if lookup in _TEXT:
         from covet.orm._fields import _prep_text
 
