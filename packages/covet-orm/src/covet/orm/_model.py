@@ -104,6 +104,9 @@ class Options:
         self.generated = [f.name for f in fields if f.generated]
         self.char_limits_map = dict(self.char_limits)
         self.cache: dict[Any, Any] = {}
+        #: dialect name -> the cached plan of ``get(pk=...)`` (``pk_plan``), apart from
+        #: ``cache`` so the hottest lookup builds no key
+        self.get_plans: dict[str, Any] = {}
         if self.forward:  # Meta may name a relation ("author"): its field is "author_id"
             self._relation_names_to_fields()
         if not self.abstract:  # an abstract model's Meta may name its subclasses' fields

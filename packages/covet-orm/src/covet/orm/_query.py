@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from covet.orm import _exceptions as exc
-from covet.orm._database import Database, Op, Stmt
+from covet.orm._database import Database, Op, Stmt, get_default_database
 from covet.orm._deletion import delete_op, needs_collector
-from covet.orm._fields import DateField, DateTimeField
+from covet.orm._fields import DateField, DateTimeField, _identity
 from covet.orm._get_or_create import get_or_create_op, update_or_create_op
 from covet.orm._hydrate import (
     Builder,
@@ -1009,24 +1009,27 @@ def pk_plan(
     """``get(pk=value)`` as one cached statement (None: not a plain get by primary key)."""
     ((key, value),) = kwargs.items()
     meta = model._meta
-    if (key != "pk" and key != meta.pk.name) or value is None or isinstance(value, Expr):
+    if key != "pk" and key != meta.pk.name:
         return None
-    db = meta.database
+    db = meta.db if meta.db is not None else get_default_database()
     dialect = db.dialect
-    if type(value) is not int:
-        value = _prep_pk(meta.pk, key, value)
-    cached = meta.cache.get(("get", dialect.name))
+    cached = meta.get_plans.get(dialect.name)
     if cached is None:
         sel = QuerySet(model).filter(pk=0)[:21]._compiled(dialect)
         build = model_builder(model, sel.names, sel.converters)
         lo, hi = dialect.integer_range(meta.pk.kind)
         # params: the key, then the LIMIT's 21
-        plan = (sel.sql, meta.pk.adapter(dialect), sel.params[1:], build, lo, hi)
-        cached = meta.cache[("get", dialect.name)] = plan
+        adapter = meta.pk.adapter(dialect)
+        plan = (sel.sql, None if adapter is _identity else adapter, sel.params[1:], build, lo, hi)
+        cached = meta.get_plans[dialect.name] = plan
     sql, adapt, rest, build, lo, hi = cached
+    if type(value) is not int:  # an int is taken as it is (the hot path)
+        if value is None or isinstance(value, Expr):
+            return None
+        value = _prep_pk(meta.pk, key, value)
     if type(value) is int and not lo <= value <= hi:
         return None  # no row has it: the general path says so without reaching the driver
-    return db, sql, [adapt(value), *rest], build
+    return db, sql, [value if adapt is None else adapt(value), *rest], build
 
 
 def one(model: type[M], rows: list[Any]) -> M:
