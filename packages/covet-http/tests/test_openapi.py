@@ -10,7 +10,7 @@ import datetime
 import decimal
 import enum
 import uuid
-from typing import Annotated, Any, Literal, NotRequired, Required, TypedDict
+from typing import Annotated, Any, Generic, Literal, NotRequired, Required, TypedDict, TypeVar
 
 import annotated_types as at
 import msgspec
@@ -699,6 +699,64 @@ def test_a_return_annotation_naming_a_model_filters_like_response_model() -> Non
     assert client.get("/plain").json() == {"id": 1, "password_hash": "kept: a dict names no fields"}
     assert client.get("/override").json() == {"x": 1.0, "y": 2.0}
     assert client.get("/raw").content == b"untouched"
+
+
+T = TypeVar("T")
+
+
+class LazyRows(Generic[T]):
+    """A library's lazy query, as covet-orm's QuerySet is: it loads itself through
+    ``__covet_result__`` and says with ``__covet_result_type__`` what it loads as."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+
+    async def __covet_result__(self) -> list[Any]:
+        return self.rows
+
+    @classmethod
+    def __covet_result_type__(cls, *args: Any) -> Any:
+        return list[args[0]] if args else list  # type: ignore[valid-type]
+
+
+def test_a_lazy_result_type_is_documented_and_filtered_as_what_it_loads() -> None:
+    app = Covet()
+    row = {"id": 1, "name": "a", "password_hash": "x"}
+
+    @app.get("/lazy")
+    async def lazy() -> LazyRows[PublicUser]:
+        return LazyRows([row, Internal()])
+
+    @app.get("/listed")
+    async def listed() -> list[PublicUser]:
+        return [row, Internal()]  # type: ignore[list-item]
+
+    @app.get("/maybe")
+    async def maybe() -> LazyRows[PublicUser] | None:
+        return LazyRows([row])
+
+    @app.get("/modelled", response_model=LazyRows[PublicUser])
+    async def modelled() -> Any:
+        return [row]
+
+    @app.get("/bare")
+    async def bare() -> LazyRows:  # type: ignore[type-arg]
+        return LazyRows([row])
+
+    paths = app.openapi()["paths"]
+
+    def answer(path: str) -> Any:
+        return paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    many = {"type": "array", "items": {"$ref": REF + "PublicUser"}}
+    assert answer("/lazy") == answer("/listed") == answer("/modelled") == many
+    assert answer("/maybe") == {"anyOf": [many, {"type": "null"}]}
+    assert answer("/bare") == {"type": "array"}
+    client = TestClient(app)
+    public = [{"id": 1, "name": "a"}, {"id": 7, "name": "ann", "address": None}]
+    assert client.get("/lazy").json() == client.get("/listed").json() == public
+    assert client.get("/maybe").json() == client.get("/modelled").json() == public[:1]
+    assert client.get("/bare").json() == [row]  # names no model: nothing to cut
 
 
 def test_response_model_filters_dicts_objects_and_nested_values() -> None:

@@ -517,6 +517,13 @@ class QuerySet(Generic[M]):
         (an async handler returning a QuerySet never runs a blocking query on the loop)."""
         return await self._afetch_all()
 
+    @classmethod
+    def __covet_result_type__(cls, *args: Any) -> Any:
+        """covet.http's protocol for a return annotation: ``-> QuerySet[M]`` answers what
+        ``list[M]`` does, so the OpenAPI document describes an array of ``M`` and the rows are
+        written by ``M``'s fields."""
+        return builtins.list[args[0]] if args else builtins.list
+
     def iterator(self, chunk_size: int = 2000) -> Iterator[M]:
         """Stream the results, ``chunk_size`` rows at a time, holding at most one chunk in memory
         (a server-side cursor on PostgreSQL, an unbuffered result on MariaDB, stepping through

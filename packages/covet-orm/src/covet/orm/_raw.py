@@ -54,3 +54,8 @@ class RawQuerySet(Generic[M]):
         """covet.http's protocol: a returned raw query is read through the async API."""
         rows: builtins.list[M] = await self.model._meta.database.arun(self._op())
         return rows
+
+    @classmethod
+    def __covet_result_type__(cls, *args: Any) -> Any:
+        """covet.http's protocol: ``-> RawQuerySet[M]`` is read as ``list[M]``."""
+        return builtins.list[args[0]] if args else builtins.list
