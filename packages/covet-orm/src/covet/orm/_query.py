@@ -7,6 +7,7 @@ statements; ``Database.run`` (sync) and ``Database.arun`` (async) drive it.
 from __future__ import annotations
 
 import builtins
+import types
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
@@ -522,7 +523,7 @@ class QuerySet(Generic[M]):
         """covet.http's protocol for a return annotation: ``-> QuerySet[M]`` answers what
         ``list[M]`` does, so the OpenAPI document describes an array of ``M`` and the rows are
         written by ``M``'s fields."""
-        return builtins.list[args[0]] if args else builtins.list
+        return types.GenericAlias(builtins.list, args[:1]) if args else builtins.list
 
     def iterator(self, chunk_size: int = 2000) -> Iterator[M]:
         """Stream the results, ``chunk_size`` rows at a time, holding at most one chunk in memory

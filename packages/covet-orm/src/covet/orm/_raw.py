@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import types
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -58,4 +59,4 @@ class RawQuerySet(Generic[M]):
     @classmethod
     def __covet_result_type__(cls, *args: Any) -> Any:
         """covet.http's protocol: ``-> RawQuerySet[M]`` is read as ``list[M]``."""
-        return builtins.list[args[0]] if args else builtins.list
+        return types.GenericAlias(builtins.list, args[:1]) if args else builtins.list
