@@ -88,16 +88,15 @@ def _errors(context: OpenAPIContext) -> None:
 
 
 def token_endpoint(context: OpenAPIContext, cookie: bool) -> None:
-    assert context.operation is not None and context.path is not None
+    assert context.operation is not None and context.url is not None
     if not cookie:
-        refresh = context.path.rsplit("/", 1)[0] + "/refresh"
+        url = context.url  # below the app's root path in a document served there
+        refresh = url.rsplit("/", 1)[0] + "/refresh"
         context.add_security_scheme(
             OAUTH2,
             {
                 "type": "oauth2",
-                "flows": {
-                    "password": {"tokenUrl": context.path, "refreshUrl": refresh, "scopes": {}}
-                },
+                "flows": {"password": {"tokenUrl": url, "refreshUrl": refresh, "scopes": {}}},
             },
         )
     fields = {
