@@ -1063,7 +1063,7 @@ def _prep_pk(pk: Field[Any], key: str, value: Any) -> Any:
     try:
         return pk.get_prep_value(value)
     except (TypeError, ValueError, ArithmeticError) as error:
-        raise exc.ValidationError({pk.name: [f"{key}={value!r}: {error}"]}) from None
+        raise exc.InvalidFilterValue({pk.name: [f"{key}={value!r}: {error}"]}) from None
 
 
 def _check_expression(method: str, name: str, expr: object) -> None:
