@@ -3,8 +3,9 @@
 - ``AuthenticationMiddleware``: the ``HTTPBearer`` scheme (a JWT in ``Authorization``), and in
   cookie mode the ``APIKeyCookie`` scheme naming the access-token cookie.
 - ``auth_router``'s ``POST /token``: the ``OAuth2PasswordBearer`` scheme whose password flow
-  points at that route wherever the router is mounted (not in cookie mode, where the token never
-  reaches the client), and the token endpoints' own bodies and answers.
+  points at that route wherever the router is mounted, below the root path the document is
+  served at or behind a Host (``context.url``; not in cookie mode, where the token never reaches
+  the client), and the token endpoints' own bodies and answers.
 - Guards (``login_required``, ``requires(...)``, ``requires_role(...)``), as dependencies or as
   decorators: the operation's ``security`` with the scopes it needs, and its 401/403 answers.
 """
