@@ -4,7 +4,8 @@ Hypothesis explores new random inputs on every local run (that is how it finds b
 (``CI=true``) it is derandomized, so a given commit passes or fails the same way every time and a
 newly found counterexample shows up on a developer's machine rather than as a flaky CI run.
 
-Every OpenAPI document the suite builds is checked against the OpenAPI 3.1 specification.
+Every OpenAPI document the suite builds (and every copy served below a root path) is checked
+against the OpenAPI 3.1 specification.
 """
 
 from __future__ import annotations
@@ -27,17 +28,25 @@ def _every_openapi_document_validates() -> Iterator[None]:
     try:
         from openapi_spec_validator import OpenAPIV31SpecValidator
 
+        from covet.http._openapi import _setup
         from covet.http._openapi._document import DocumentBuilder
     except ImportError:  # a package tested alone, without covet-http or the validator
         yield
         return
     build = DocumentBuilder.build
+    served = _setup.served_document
 
     def validated(self: DocumentBuilder) -> dict[str, Any]:
         document = build(self)
         OpenAPIV31SpecValidator(document).validate()
         return document
 
+    def validated_served(app: Any, root: str) -> dict[str, Any]:  # a copy below a root path
+        document = served(app, root)
+        OpenAPIV31SpecValidator(document).validate()
+        return document
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(DocumentBuilder, "build", validated)
+        patch.setattr(_setup, "served_document", validated_served)
         yield

@@ -29,6 +29,7 @@ from covet.orm import (
     ModelSchema,
     Partial,
     QuerySet,
+    RawQuerySet,
     UUIDField,
 )
 
@@ -107,7 +108,7 @@ def make_app() -> Covet:
         return Article.objects.filter(pinned=False)
 
     @app.get("/raw/articles")
-    async def raw_listing() -> QuerySet[Article]:  # no response_model: every field, as to_dict()
+    async def raw_listing() -> QuerySet[Article]:  # as list[Article]: every field of Article
         return Article.objects.all()
 
     @app.get("/articles/{pk:int}")
@@ -273,6 +274,49 @@ def test_a_deferred_field_is_not_loaded_behind_the_handler(db: Database) -> None
     Article.objects.create(title="Hi")
     reply = TestClient(app, raise_server_exceptions=False).get("/only")
     assert reply.status_code == 500  # the programming error is not papered over with a query
+
+
+def test_a_queryset_annotation_is_a_list_of_the_model(db: Database) -> None:
+    """``-> QuerySet[M]`` (and ``-> RawQuerySet[M]``) is documented and filtered as
+    ``-> list[M]``: an array of the model's read component, each row written by its fields."""
+    app = Covet()
+
+    @app.get("/queryset")
+    async def queryset() -> QuerySet[Article]:
+        return Article.objects.filter(pinned=False)
+
+    @app.get("/listed")
+    async def listed() -> list[Article]:
+        return await Article.objects.filter(pinned=False).alist()
+
+    @app.get("/raw")
+    async def raw() -> RawQuerySet[Article]:
+        return Article.objects.raw("SELECT * FROM bodies_article ORDER BY id")
+
+    @app.get("/one")
+    async def one() -> Article | None:
+        return await Article.objects.filter(pinned=False).afirst()
+
+    @app.get("/only")
+    async def only() -> QuerySet[Article]:
+        return Article.objects.only("title")
+
+    paths = app.openapi()["paths"]  # validated as OpenAPI 3.1 by the root conftest
+
+    def answer(path: str) -> Any:
+        return paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    rows = {"type": "array", "items": {"$ref": "#/components/schemas/Article"}}
+    assert answer("/queryset") == answer("/listed") == answer("/raw") == rows
+    assert answer("/one") == {"anyOf": [{"$ref": "#/components/schemas/Article"}, {"type": "null"}]}
+    Article.objects.create(title="Hi", meta={"a": 1})
+    client = TestClient(app, raise_server_exceptions=False)
+    listed_rows = client.get("/listed").json()
+    assert client.get("/queryset").json() == client.get("/raw").json() == listed_rows
+    assert listed_rows[0]["title"] == "Hi" and listed_rows[0]["meta"] == {"a": 1}
+    assert client.get("/one").json() == listed_rows[0]
+    # as with list[Article]: a deferred field is a programming error, not a query per row
+    assert client.get("/only").status_code == 500
 
 
 def test_the_openapi_document_has_read_write_and_patch_components(client: TestClient) -> None:

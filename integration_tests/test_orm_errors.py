@@ -57,6 +57,14 @@ def make_app() -> Covet:
     async def read(pk: int) -> dict[str, Any]:
         return (await Account.objects.aget(pk=pk)).to_dict()
 
+    @app.get("/accounts")
+    async def search(id: str) -> list[dict[str, Any]]:  # a str passed on to an integer field
+        return [a.to_dict() async for a in Account.objects.filter(id=id)]
+
+    @app.get("/by-key/{key}")
+    async def by_key(key: str) -> dict[str, Any]:
+        return (await Account.objects.aget(pk=key)).to_dict()
+
     return app
 
 
@@ -86,6 +94,13 @@ def test_orm_errors_answer_for_themselves(db: Database) -> None:
 
         missing = _problem(client.get("/accounts/999"), 404)
         assert missing["detail"] == "Account matching query does not exist"
+
+        # a filter value from the query string or the path is not said to be from the body
+        bad_filter = _problem(client.get("/accounts", params={"id": "many"}), 422)
+        assert [e["loc"] for e in bad_filter["errors"]] == [["id"]]
+        assert "id='many'" in bad_filter["errors"][0]["msg"]
+        bad_key = _problem(client.get("/by-key/many"), 422)
+        assert [e["loc"] for e in bad_key["errors"]] == [["id"]]
     assert Account.objects.count() == 1
 
 

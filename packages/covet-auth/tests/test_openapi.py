@@ -16,14 +16,15 @@ from covet.auth import (
     requires_role,
 )
 from covet.http import Covet, HTTPEndpoint, Middleware, Mount, Route, Router
+from covet.http.testing import TestClient
 from covet.middleware import MemoryStore
 
 SECRET = "s" * 64
 
 
-def make_app(*, cookie: AuthCookie | None = None) -> Covet:
+def make_app(*, cookie: AuthCookie | None = None, **app_options: Any) -> Covet:
     backend = JWTAuth(secret=SECRET, store=MemoryStore())
-    app = Covet()
+    app = Covet(**app_options)
     protected = Router()
 
     @protected.get("/notes")
@@ -200,3 +201,69 @@ def test_the_middleware_declares_its_schemes_wherever_it_is_placed() -> None:
     app = Covet()  # a router included with its middleware: its routes carry the layer
     app.include_router(Router([Route("/notes/{id:int}", Note)], middleware=[auth]))
     assert "APIKeyCookie" in app.openapi()["components"]["securitySchemes"]
+
+
+def flow_of(document: dict[str, Any]) -> dict[str, Any]:
+    flow: dict[str, Any] = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    return flow["flows"]["password"]
+
+
+def test_the_token_url_follows_the_root_path_the_document_is_served_below() -> None:
+    """A tokenUrl is resolved against the server's URL (RFC 3986): against the server ``/v1``,
+    ``/api/auth/token`` would leave the prefix out, so it is written below the root path."""
+    outer = Covet(openapi_url=None)
+    outer.mount("/v1", make_app())  # the scope's root_path, as a mount (or a proxy) sets it
+    served = TestClient(outer).get("/v1/openapi.json").json()
+    assert served["servers"] == [{"url": "/v1"}]
+    assert flow_of(served)["tokenUrl"] == "/v1/api/auth/token"
+    assert flow_of(served)["refreshUrl"] == "/v1/api/auth/refresh"
+    assert "/api/auth/token" in served["paths"]  # paths are appended to the server's URL
+    # the same app at the root, and its own document, are unchanged
+    assert flow_of(make_app().openapi())["tokenUrl"] == "/api/auth/token"
+    assert flow_of(TestClient(make_app()).get("/openapi.json").json())["tokenUrl"] == (
+        "/api/auth/token"
+    )
+    # Covet(root_path=...) for a proxy that strips the prefix without saying so
+    behind = make_app(root_path="/v2")
+    served = TestClient(behind).get("/openapi.json").json()
+    assert (served["servers"], flow_of(served)["tokenUrl"]) == (
+        [{"url": "/v2"}],
+        "/v2/api/auth/token",
+    )
+
+
+def test_the_token_url_follows_the_declared_servers_path() -> None:
+    app = make_app(
+        servers=[
+            {"url": "https://{env}.example.org/{base}/", "variables": {
+                "env": {"default": "www"}, "base": {"default": "v3"}}},
+            {"url": "http://localhost:8000"},
+        ]
+    )  # fmt: skip
+    assert flow_of(app.openapi())["tokenUrl"] == "/v3/api/auth/token"  # the first server's path
+    outer = Covet(openapi_url=None)
+    outer.mount("/ignored", app)  # declared servers win over the root path, as before
+    served = TestClient(outer).get("/ignored/openapi.json").json()
+    assert flow_of(served)["tokenUrl"] == "/v3/api/auth/token"
+
+
+def test_the_token_url_of_auth_routes_behind_a_host_names_the_host() -> None:
+    backend = JWTAuth(secret=SECRET, store=MemoryStore())
+
+    async def get_user(username: str) -> Any:
+        return None
+
+    router = auth_router(backend, get_user=get_user, hasher=PasswordHasher.for_testing())
+    api = Router()
+    api.include_router(router, prefix="/auth")
+    app = Covet()
+    app.host("login.example.org", api)
+    assert flow_of(app.openapi()) == {
+        "tokenUrl": "//login.example.org/auth/token",
+        "refreshUrl": "//login.example.org/auth/refresh",
+        "scopes": {},
+    }
+    outer = Covet(openapi_url=None)
+    outer.mount("/v1", app)
+    served = TestClient(outer).get("/v1/openapi.json").json()
+    assert flow_of(served)["tokenUrl"] == "//login.example.org/v1/auth/token"

@@ -10,7 +10,7 @@ import datetime
 import decimal
 import enum
 import uuid
-from typing import Annotated, Any, Literal, NotRequired, Required, TypedDict
+from typing import Annotated, Any, Generic, Literal, NotRequired, Required, TypedDict, TypeVar
 
 import annotated_types as at
 import msgspec
@@ -701,6 +701,64 @@ def test_a_return_annotation_naming_a_model_filters_like_response_model() -> Non
     assert client.get("/raw").content == b"untouched"
 
 
+T = TypeVar("T")
+
+
+class LazyRows(Generic[T]):
+    """A library's lazy query, as covet-orm's QuerySet is: it loads itself through
+    ``__covet_result__`` and says with ``__covet_result_type__`` what it loads as."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+
+    async def __covet_result__(self) -> list[Any]:
+        return self.rows
+
+    @classmethod
+    def __covet_result_type__(cls, *args: Any) -> Any:
+        return list[args[0]] if args else list  # type: ignore[valid-type]
+
+
+def test_a_lazy_result_type_is_documented_and_filtered_as_what_it_loads() -> None:
+    app = Covet()
+    row = {"id": 1, "name": "a", "password_hash": "x"}
+
+    @app.get("/lazy")
+    async def lazy() -> LazyRows[PublicUser]:
+        return LazyRows([row, Internal()])
+
+    @app.get("/listed")
+    async def listed() -> list[PublicUser]:
+        return [row, Internal()]  # type: ignore[list-item]
+
+    @app.get("/maybe")
+    async def maybe() -> LazyRows[PublicUser] | None:
+        return LazyRows([row])
+
+    @app.get("/modelled", response_model=LazyRows[PublicUser])
+    async def modelled() -> Any:
+        return [row]
+
+    @app.get("/bare")
+    async def bare() -> LazyRows:  # type: ignore[type-arg]
+        return LazyRows([row])
+
+    paths = app.openapi()["paths"]
+
+    def answer(path: str) -> Any:
+        return paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    many = {"type": "array", "items": {"$ref": REF + "PublicUser"}}
+    assert answer("/lazy") == answer("/listed") == answer("/modelled") == many
+    assert answer("/maybe") == {"anyOf": [many, {"type": "null"}]}
+    assert answer("/bare") == {"type": "array"}
+    client = TestClient(app)
+    public = [{"id": 1, "name": "a"}, {"id": 7, "name": "ann", "address": None}]
+    assert client.get("/lazy").json() == client.get("/listed").json() == public
+    assert client.get("/maybe").json() == client.get("/modelled").json() == public[:1]
+    assert client.get("/bare").json() == [row]  # names no model: nothing to cut
+
+
 def test_response_model_filters_dicts_objects_and_nested_values() -> None:
     app = Covet()
 
@@ -940,27 +998,103 @@ def test_mount_routes_take_the_mount_prefix_and_its_path_variables() -> None:
     assert bare.openapi()["paths"] == paths
 
 
-def test_host_entries_are_left_out_and_each_covet_app_documents_its_own_host() -> None:
+def make_hosts_app(**options: Any) -> Covet:
     api = Covet(title="The API")
 
     @api.get("/items/{id:int}")
     async def item(id: int) -> dict[str, int]:
         return {"id": id}
 
-    async def tenant_home(tenant: Annotated[str, Path()]) -> str:
-        return tenant
+    @api.get("/")
+    async def api_home() -> str:
+        return "the API"
 
-    app = Covet(title="The site")
-    app.host("api.example.org", api)
-    app.host("{tenant}.example.org", Router([Route("/", tenant_home)]))
+    async def tenant_orders(tenant: Annotated[str, Path()], limit: int = 10) -> str:
+        return f"{tenant}/{limit}"
+
+    async def tenant_items() -> list[str]:
+        return []
+
+    app = Covet(title="The site", **options)
+    app.host("api.example.org", api, name="api")
+    shop = Router([Route("/orders", tenant_orders), Route("/items", tenant_items, name="item")])
+    app.host("{tenant}.shop.example.org", shop)
+    app.host("admin.example.org:8443", Router([Route("/stats", tenant_items, name="item")]))
 
     @app.get("/")
     async def home() -> str:
         return "home"
 
-    assert list(app.openapi()["paths"]) == ["/"]  # only what the default host serves
+    return app
+
+
+def test_host_entries_are_documented_with_their_host_as_the_server() -> None:
+    app = make_hosts_app()
+    paths = app.openapi()["paths"]
+    assert list(paths) == ["/", "/items/{id}", "/orders", "/items", "/stats"]
+    # "/" is the hostless route's: it answers every other host, the API's "/" is left out
+    assert "servers" not in paths["/"]["get"] and paths["/"]["get"]["operationId"] == "home"
+    api_item = paths["/items/{id}"]["get"]
+    assert api_item["servers"] == [{"url": "//api.example.org"}]
+    orders = paths["/orders"]["get"]
+    assert orders["servers"] == [
+        {
+            "url": "//{tenant}.shop.example.org",
+            "variables": {
+                "tenant": {"default": "tenant", "description": "the host's 'tenant' label"}
+            },
+        }
+    ]
+    assert [p["name"] for p in orders["parameters"]] == ["limit"]  # the host's label is no path's
+    assert paths["/stats"]["get"]["servers"] == [{"url": "//admin.example.org:8443"}]
+    # ids as url_for names the routes ("api:item"), unique across hosts
+    ids = [op["operationId"] for item in paths.values() for op in item.values()]
+    assert ids == ["home", "api_item", "shop_example_org_tenant_orders", "shop_example_org_item",
+                   "admin_example_org_item"]  # fmt: skip
+    # the server agrees with the document
+    assert TestClient(app, base_url="https://api.example.org").get("/items/3").json() == {"id": 3}
+    shop = TestClient(app, base_url="https://bob.shop.example.org")
+    assert shop.get("/orders?limit=2").text == "bob/2"
+    page = TestClient(app).get("/docs")  # "Try it out" may call the hosts
+    connect = page.headers["content-security-policy"].split("connect-src ")[1].split(";")[0]
+    assert connect.split() == [
+        "'self'", "api.example.org", "*.shop.example.org", "admin.example.org:8443"
+    ]  # fmt: skip
+
+
+def test_host_servers_follow_the_root_path_and_the_declared_servers() -> None:
+    outer = Covet(openapi_url=None)
+    outer.mount("/site", make_hosts_app())
+    document = TestClient(outer).get("/site/openapi.json").json()
+    assert document["servers"] == [{"url": "/site"}]
+    assert document["paths"]["/items/{id}"]["get"]["servers"] == [{"url": "//api.example.org/site"}]
+    assert document["paths"]["/orders"]["get"]["servers"][0]["url"] == (
+        "//{tenant}.shop.example.org/site"
+    )
+    declared = make_hosts_app(servers=[{"url": "https://www.example.org/v1/"}]).openapi()
+    assert declared["paths"]["/items/{id}"]["get"]["servers"] == [{"url": "//api.example.org/v1"}]
+
+
+def test_each_covet_app_behind_a_host_still_serves_its_own_document() -> None:
+    app = make_hosts_app()
     on_api = TestClient(app, base_url="https://api.example.org")
     document = on_api.get("/openapi.json").json()
-    assert (document["info"]["title"], list(document["paths"])) == ("The API", ["/items/{id}"])
+    assert (document["info"]["title"], list(document["paths"])) == (
+        "The API",
+        ["/items/{id}", "/"],
+    )
+    assert "servers" not in document["paths"]["/"]["get"]
     assert on_api.get("/docs").status_code == 200
     assert TestClient(app).get("/openapi.json").json()["info"]["title"] == "The site"
+
+
+def test_host_operations_with_explicit_ids_must_still_be_unique() -> None:
+    app = Covet()
+    app.host("a.example.org", Router([Route("/x", home_text, operation_id="read")]))
+    app.add_route("/y", home_text, operation_id="read")
+    with pytest.raises(ConfigurationError, match="operation_id 'read'"):
+        app.openapi()
+
+
+async def home_text() -> str:
+    return "home"

@@ -14,6 +14,7 @@ from covet.orm import (
     DataError,
     IntegerField,
     IntegrityError,
+    InvalidFilterValue,
     Model,
     OperationalError,
     Q,
@@ -124,6 +125,20 @@ def test_validation_error_is_one_entry_per_field() -> None:
             {"loc": ["body"], "msg": "bad pair", "type": "value_error"},
         ],
     }
+
+
+def test_a_filter_value_error_claims_no_part_of_the_request() -> None:
+    """The value may come from the query string, a path or a header: not "body"."""
+    with pytest.raises(InvalidFilterValue) as raised:
+        Member.objects.filter(number__gte="many")
+    assert isinstance(raised.value, ValidationError) and isinstance(raised.value, ValueError)
+    body = raised.value.__problem__()
+    assert body["status"] == 422
+    assert [(e["loc"], e["type"]) for e in body["errors"]] == [(["number"], "value_error")]
+    assert "number__gte='many'" in body["errors"][0]["msg"]
+    with pytest.raises(InvalidFilterValue) as raised:
+        Member.objects.exclude(number="x")
+    assert [e["loc"] for e in raised.value.__problem__()["errors"]] == [["number"]]
 
 
 def test_unknown_fields_are_a_validation_error_and_still_a_type_error() -> None:

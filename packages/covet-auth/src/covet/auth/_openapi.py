@@ -3,8 +3,9 @@
 - ``AuthenticationMiddleware``: the ``HTTPBearer`` scheme (a JWT in ``Authorization``), and in
   cookie mode the ``APIKeyCookie`` scheme naming the access-token cookie.
 - ``auth_router``'s ``POST /token``: the ``OAuth2PasswordBearer`` scheme whose password flow
-  points at that route wherever the router is mounted (not in cookie mode, where the token never
-  reaches the client), and the token endpoints' own bodies and answers.
+  points at that route wherever the router is mounted, below the root path the document is
+  served at or behind a Host (``context.url``; not in cookie mode, where the token never reaches
+  the client), and the token endpoints' own bodies and answers.
 - Guards (``login_required``, ``requires(...)``, ``requires_role(...)``), as dependencies or as
   decorators: the operation's ``security`` with the scopes it needs, and its 401/403 answers.
 """
@@ -88,16 +89,15 @@ def _errors(context: OpenAPIContext) -> None:
 
 
 def token_endpoint(context: OpenAPIContext, cookie: bool) -> None:
-    assert context.operation is not None and context.path is not None
+    assert context.operation is not None and context.url is not None
     if not cookie:
-        refresh = context.path.rsplit("/", 1)[0] + "/refresh"
+        url = context.url  # below the app's root path in a document served there
+        refresh = url.rsplit("/", 1)[0] + "/refresh"
         context.add_security_scheme(
             OAUTH2,
             {
                 "type": "oauth2",
-                "flows": {
-                    "password": {"tokenUrl": context.path, "refreshUrl": refresh, "scopes": {}}
-                },
+                "flows": {"password": {"tokenUrl": url, "refreshUrl": refresh, "scopes": {}}},
             },
         )
     fields = {

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, get_origin, runtime_checkable
 
 from covet.http._validation import Invalid, error
 
@@ -75,6 +75,16 @@ def find_adapter(tp: Any) -> ModelAdapter | None:
         if adapter.handles(tp):
             return adapter
     return None
+
+
+def result_type(tp: Any) -> Any:
+    """What a result annotated ``tp`` is once it has loaded itself: a class whose instances
+    load through ``__covet_result__()`` names that type with a class method
+    ``__covet_result_type__(*type_args)`` (covet-orm's ``QuerySet[M]`` answers ``list[M]``), so
+    the document describes it and the answer is filtered by it; ``tp`` itself for the rest."""
+    cls = get_origin(tp) or tp
+    hook = getattr(cls, "__covet_result_type__", None) if isinstance(cls, type) else None
+    return tp if hook is None else hook(*get_args(tp))
 
 
 class PydanticAdapter:

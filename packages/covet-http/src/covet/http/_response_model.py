@@ -17,7 +17,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin, is_typeddict
 
-from covet.http._models import find_adapter
+from covet.http._models import find_adapter, result_type
 from covet.http._validation import QUALIFIERS, typeddict_required
 
 Serialize = Callable[[Any], Any]
@@ -30,6 +30,9 @@ def _identity(value: Any) -> Any:
 
 def serializer(tp: Any) -> Serialize | None:
     """A function producing the JSON-ready form of a ``tp`` result; None when nothing to cut."""
+    loaded = result_type(tp)
+    if loaded is not tp:  # QuerySet[M]: the list[M] it loads as
+        return serializer(loaded)
     origin = get_origin(tp)
     if origin is Annotated or origin in QUALIFIERS:
         return serializer(get_args(tp)[0])

@@ -7,7 +7,8 @@
     ├── FieldError                  unknown field or lookup in a query
     ├── ValidationError             a value invalid for its field (also a ValueError); ``.errors``
     │   ├── UnknownFieldsError      Model(**data) with names that are not fields (a TypeError too)
-    │   └── InvalidBody             a request body the model refuses (``data: User`` handlers)
+    │   ├── InvalidBody             a request body the model refuses (``data: User`` handlers)
+    │   └── InvalidFilterValue      a filter()/exclude()/get() value its field cannot take
     ├── DoesNotExist                base of every ``Model.DoesNotExist``
     ├── MultipleObjectsReturned     base of every ``Model.MultipleObjectsReturned``
     ├── N1QueryError                an unloaded relation read where loading it is not allowed
@@ -113,6 +114,13 @@ class InvalidBody(ValidationError):
 
     def __covet_errors__(self) -> list[dict[str, Any]]:
         return self.entries
+
+
+class InvalidFilterValue(ValidationError):
+    """A value given to ``filter()``, ``exclude()`` or ``get()`` that its field cannot take
+    (``filter(views="many")``); ``errors`` is keyed by the field, the messages name the lookup.
+    As an HTTP answer its ``loc`` is the field alone: the ORM cannot tell which part of the
+    request (if any) the value came from."""
 
 
 class DoesNotExist(ORMError, LookupError):

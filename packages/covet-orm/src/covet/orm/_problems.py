@@ -11,6 +11,8 @@ error                                           status  body
 ==============================================  ======  =======================================
 ``ValidationError`` (``full_clean``)             422     ``errors``: one per field, ``loc``
                                                          ``["body", field]``
+``InvalidFilterValue`` (``filter(views="x")``)   422     ``errors``: ``loc`` ``[field]`` (the
+                                                         value's origin is unknown)
 ``UnknownFieldsError`` (``Model(**data)``)       422     one entry per unknown field
 ``IntegrityError``: unique, foreign key          409     ``fields`` names the fields
 ``IntegrityError``: not null, check              422     ``errors`` per field
@@ -37,6 +39,8 @@ _TYPE = "https://covetpy.dev/problems/"
 
 
 def problem(error: exc.ORMError) -> Problem | None:
+    if isinstance(error, exc.InvalidFilterValue):  # not necessarily from the body
+        return _invalid(error.errors, "A value is not valid for the field it filters", where=())
     if isinstance(error, exc.ValidationError):
         return _invalid(error.errors, "Validation failed")
     if isinstance(error, exc.DoesNotExist):
@@ -60,10 +64,12 @@ def problem(error: exc.ORMError) -> Problem | None:
     return None
 
 
-def _invalid(errors: dict[str, list[str]], detail: str) -> dict[str, Any]:
+def _invalid(
+    errors: dict[str, list[str]], detail: str, where: tuple[str, ...] = ("body",)
+) -> dict[str, Any]:
     entries = [
         {
-            "loc": ["body"] if field == "__all__" else ["body", field],
+            "loc": [*where] if field == "__all__" else [*where, field],
             "msg": "; ".join(messages),
             "type": "value_error",
         }

@@ -7,6 +7,7 @@ statements; ``Database.run`` (sync) and ``Database.arun`` (async) drive it.
 from __future__ import annotations
 
 import builtins
+import types
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
@@ -516,6 +517,13 @@ class QuerySet(Generic[M]):
         """covet.http's protocol for a handler's result: the rows, read through the async API
         (an async handler returning a QuerySet never runs a blocking query on the loop)."""
         return await self._afetch_all()
+
+    @classmethod
+    def __covet_result_type__(cls, *args: Any) -> Any:
+        """covet.http's protocol for a return annotation: ``-> QuerySet[M]`` answers what
+        ``list[M]`` does, so the OpenAPI document describes an array of ``M`` and the rows are
+        written by ``M``'s fields."""
+        return types.GenericAlias(builtins.list, args[:1]) if args else builtins.list
 
     def iterator(self, chunk_size: int = 2000) -> Iterator[M]:
         """Stream the results, ``chunk_size`` rows at a time, holding at most one chunk in memory
@@ -1058,7 +1066,7 @@ def _prep_pk(pk: Field[Any], key: str, value: Any) -> Any:
     try:
         return pk.get_prep_value(value)
     except (TypeError, ValueError, ArithmeticError) as error:
-        raise exc.ValidationError({pk.name: [f"{key}={value!r}: {error}"]}) from None
+        raise exc.InvalidFilterValue({pk.name: [f"{key}={value!r}: {error}"]}) from None
 
 
 def _check_expression(method: str, name: str, expr: object) -> None:

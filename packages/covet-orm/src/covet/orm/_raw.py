@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import types
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -54,3 +55,8 @@ class RawQuerySet(Generic[M]):
         """covet.http's protocol: a returned raw query is read through the async API."""
         rows: builtins.list[M] = await self.model._meta.database.arun(self._op())
         return rows
+
+    @classmethod
+    def __covet_result_type__(cls, *args: Any) -> Any:
+        """covet.http's protocol: ``-> RawQuerySet[M]`` is read as ``list[M]``."""
+        return types.GenericAlias(builtins.list, args[:1]) if args else builtins.list

@@ -28,7 +28,8 @@ class OpenAPIContext:
 
     ``path``, ``method`` and ``operation`` are set when the hook is called for a route (the path
     as the document writes it, ``/items/{item_id}``, including every prefix); they are None for
-    a middleware's hook, which gets ``middleware_options`` instead.
+    a middleware's hook, which gets ``middleware_options`` instead. ``url`` is the route's URL
+    for a security scheme's ``tokenUrl`` and the like.
     """
 
     def __init__(
@@ -44,6 +45,18 @@ class OpenAPIContext:
         self.method: str | None = None
         self.operation: dict[str, Any] | None = None
         self.middleware_options: Mapping[str, Any] = {}
+        #: the Server Object of the Host entry the current route is behind (None: no Host)
+        self.server: Mapping[str, Any] | None = None
+
+    @property
+    def url(self) -> str | None:
+        """The current route's URL as the document's security schemes name the app's URLs:
+        its path (``/auth/token``), or ``//api.example.org/auth/token`` behind a Host. Served
+        below a root path, the document puts these below it (``/api/auth/token``), so they
+        resolve to the route against the server's URL (docs/openapi.md)."""
+        from covet.http._openapi._servers import app_url
+
+        return None if self.path is None else app_url(self.server, self.path)
 
     @property
     def security_schemes(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,9 +142,16 @@ def content_security_policy(assets: DocsAssets, servers: Sequence[Mapping[str, A
     sources = " ".join(assets.origins)
     connect = ["'self'"]
     for server in servers:
-        parts = urlsplit(str(server.get("url", "")))
-        if parts.scheme in ("http", "https"):
+        url = re.sub(r"\{[^{}]*\}", "*", str(server.get("url", "")))  # {tenant}.example.org
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
             connect.append(f"{parts.scheme}://{parts.netloc}")
+        elif not parts.scheme and parts.netloc:  # //api.example.org: on the page's scheme
+            connect.append(parts.netloc)
+        else:
+            continue
+        if "*" in connect[-1] and not re.search(r"(^|//)\*\.[^*]+$", connect[-1]):
+            connect.pop()  # CSP allows a wildcard only as the first label
     return "; ".join(
         [
             "default-src 'none'",

@@ -7,6 +7,7 @@ translates: it runs once, when ``app.openapi()`` is first called, never per requ
 
 from __future__ import annotations
 
+import copy
 import http
 import inspect
 import re
@@ -26,8 +27,10 @@ from covet.http._endpoint import _DEFAULT
 from covet.http._exceptions import ConfigurationError
 from covet.http._fileresponse import FileResponse
 from covet.http._middleware import Layer
+from covet.http._mounts import Host
 from covet.http._openapi._context import OpenAPIContext, SecurityRequirements
 from covet.http._openapi._schema import SchemaRegistry, default_value
+from covet.http._openapi._servers import host_server, place, server_path
 from covet.http._params import MISSING, Depends
 from covet.http._responses import (
     HTMLResponse,
@@ -116,6 +119,10 @@ class DocumentBuilder:
         self.context = OpenAPIContext(self.document, self.registry, self.security)
         #: (operation, base id, path, method) in route order, for operation ids
         self._operations: list[tuple[dict[str, Any], str, str, str, bool]] = []
+        #: Host entries met while walking, documented once the hostless routes are
+        self._hosts: list[tuple[Host, str, list[PathVariable]]] = []
+        #: the Host entry being walked: its Server Object and operation id prefix
+        self._host: tuple[dict[str, Any], str] | None = None
         self.registry.components.update(problem_schemas())
 
     def build(self) -> dict[str, Any]:
@@ -134,6 +141,8 @@ class DocumentBuilder:
         if config.servers:
             self.document["servers"] = [dict(server) for server in config.servers]
         self._app(self.app, "", [])
+        while self._hosts:
+            self._host_entry(*self._hosts.pop(0))
         self._operation_ids()
         self.registry.finish()
         schemas = self.registry.components
@@ -146,7 +155,7 @@ class DocumentBuilder:
             del self.document["components"]
         if config.tags:
             self.document["tags"] = [dict(tag) for tag in config.tags]
-        return self.document
+        return place(self.document, server_path(config.servers))
 
     # -- walking the routes -----------------------------------------------------------------
 
@@ -191,15 +200,34 @@ class DocumentBuilder:
                 self._middleware(route.middleware)
                 variables = [s for s in route.segments if isinstance(s, tuple)]
                 self._app(inner, prefix + _template(route.path), [*prefix_params, *variables])
-            # A Host entry answers for other host names, and a document has one set of paths
-            # (several hosts often serve "/"): a covet app behind a Host serves its own
-            # document on its host (docs/openapi.md). Websockets have no place in OpenAPI.
+            elif isinstance(route, Host):
+                self._hosts.append((route, prefix, prefix_params))
+            # Websockets have no place in OpenAPI.
+
+    def _host_entry(self, host: Host, prefix: str, prefix_params: list[PathVariable]) -> None:
+        """The operations of a covet app or router behind a Host, each with the host as its
+        server. They come after the hostless routes, which answer every other host: where a
+        path and method is taken already, the host's operation is left out (a document has one
+        per path and method; the host's own covet app serves its whole document there)."""
+        inner = host.app
+        if not isinstance(getattr(inner, "router", inner), Router):
+            return
+        self._middleware(host.middleware)
+        name = host.name or ".".join(part for part in host.labels if isinstance(part, str))
+        label = _OPERATION_ID.sub("_", name).strip("_")
+        self._host = (host_server(host), label)
+        try:
+            self._app(inner, prefix, prefix_params)
+        finally:
+            self._host = None
 
     def _route(self, route: Route, prefix: str, prefix_params: list[PathVariable]) -> None:
         path = prefix + _template(route.path)
         methods = sorted(m.lower() for m in route.own_methods if m.lower() in METHODS)
         item: dict[str, Any] = self.document["paths"].setdefault(path or "/", {})
         for method in methods:
+            if self._host is not None and method in item:
+                continue  # answered on other hosts by a route documented already
             # a class-based endpoint serves each verb with a route (and plan) of its own
             handler = route.handler_for(method.upper())
             operation = self._operation(route, handler, path or "/", method, prefix_params)
@@ -207,9 +235,13 @@ class DocumentBuilder:
             base = route.openapi.operation_id or (route.name or "operation")
             if route.openapi.operation_id is None and len(methods) > 1:
                 base = f"{base}_{method}"
+            if route.openapi.operation_id is None and self._host is not None:
+                base = f"{self._host[1]}_{base}"  # as url_for names it: "api:users"
             self._operations.append(
                 (operation, base, path, method, route.openapi.operation_id is not None)
             )
+        if not item:  # every method is taken by the routes of other hosts
+            del self.document["paths"][path or "/"]
 
     # -- one operation ----------------------------------------------------------------------
 
@@ -257,10 +289,14 @@ class DocumentBuilder:
             self._body_errors(handler, operation["responses"], body)
         if options.deprecated:
             operation["deprecated"] = True
+        if self._host is not None:
+            operation["servers"] = [copy.deepcopy(self._host[0])]
         self.context.path, self.context.method, self.context.operation = path, method, operation
+        self.context.server = None if self._host is None else self._host[0]
         for hook in self._hooks(route, handler):
             hook(self.context)
         self.context.path = self.context.method = self.context.operation = None
+        self.context.server = None
         if options.openapi_extra:
             _deep_update(operation, options.openapi_extra)
         return operation

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin, is_type
 
 from covet.http._constraints import collect
 from covet.http._datastructures import UploadFile
-from covet.http._models import Mode, ModelAdapter, find_adapter
+from covet.http._models import Mode, ModelAdapter, find_adapter, result_type
 from covet.http._validation import QUALIFIERS, typeddict_required
 
 REF = "#/components/schemas/{model}"
@@ -103,6 +103,9 @@ class SchemaRegistry:
             return {}
         if tp is None or tp is type(None):
             return dict(_NULL)
+        loaded = result_type(tp)
+        if loaded is not tp:  # QuerySet[M]: the list[M] it loads as
+            return self.schema(loaded, mode)
         origin = get_origin(tp)
         if origin in QUALIFIERS:  # a TypedDict's NotRequired[int]
             return self.schema(get_args(tp)[0], mode)

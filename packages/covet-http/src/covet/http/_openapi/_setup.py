@@ -18,6 +18,7 @@ from covet.http._openapi._docs import (
     resolve_assets,
     swagger_ui_page,
 )
+from covet.http._openapi._servers import operation_servers, place
 from covet.http._requests import Request
 from covet.http._responses import Response
 
@@ -64,6 +65,16 @@ def build_document(app: Covet) -> dict[str, Any]:
     return DocumentBuilder(app).build()
 
 
+def served_document(app: Covet, root: str) -> dict[str, Any]:
+    """The document as served below ``root`` (a proxy prefix, a mount): unless the app names
+    its servers, ``root`` is its server, and the app's own URLs in it are placed below it."""
+    document = app.openapi()
+    if root and not app.openapi_config.servers:
+        document = place(copy.deepcopy(document), root)
+        document["servers"] = [{"url": root}]
+    return document
+
+
 def _root_path(app: Covet, request: Request) -> str:
     root: str = request.scope.get("root_path", "") or app.root_path
     return root.rstrip("/")
@@ -81,11 +92,7 @@ def install(app: Covet) -> None:
         root = _root_path(app, request)
         body = rendered.get(root)
         if body is None:
-            document = app.openapi()
-            if root and not config.servers:
-                document = copy.copy(document)
-                document["servers"] = [{"url": root}]
-            body = json_dumps(document)
+            body = json_dumps(served_document(app, root))
             if len(rendered) < _MAX_RENDERED:
                 rendered[root] = body
         return Response(body, media_type="application/json")
@@ -95,7 +102,19 @@ def install(app: Covet) -> None:
     if config.docs_url is None and config.redoc_url is None:
         return
     assets = resolve_assets(config.docs_assets, config.docs_url, config.redoc_url)
-    policy = {"Content-Security-Policy": content_security_policy(assets, config.servers)}
+    policies: list[dict[str, str]] = []
+
+    def policy() -> dict[str, str]:
+        """The pages' CSP, once the routes are known: "Try it out" may call the servers and
+        the hosts of Host entries."""
+        if not policies:
+            try:
+                hosts = operation_servers(app.openapi())
+            except Exception:  # a document that cannot be built: its own route says why
+                hosts = []
+            servers = [*config.servers, *hosts]
+            policies.append({"Content-Security-Policy": content_security_policy(assets, servers)})
+        return policies[0]
 
     if config.docs_url is not None:
         docs_url = config.docs_url
@@ -110,7 +129,7 @@ def install(app: Covet) -> None:
                 assets=_rooted(assets, root),
                 parameters=config.swagger_ui_parameters,
             )
-            return Response(page, media_type="text/html", headers=policy)
+            return Response(page, media_type="text/html", headers=policy())
 
         async def swagger_init() -> Response:
             return Response(
@@ -131,7 +150,7 @@ def install(app: Covet) -> None:
             page = redoc_page(
                 title=config.title, openapi_url=root + openapi_url, assets=_rooted(assets, root)
             )
-            return Response(page, media_type="text/html", headers=policy)
+            return Response(page, media_type="text/html", headers=policy())
 
         router.add_route(redoc_url, redoc, ["GET"], include_in_schema=False)
         if assets.files and redoc_url != config.docs_url:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from covet.orm._exceptions import FieldError, ValidationError
+from covet.orm._exceptions import FieldError, InvalidFilterValue, ValidationError
 from covet.orm._fields import (
     DateField,
     DateTimeField,
@@ -302,7 +302,7 @@ def build_lookup(scope: Scope, key: str, value: Any) -> Expr:
             except (TypeError, ValueError) as error:
                 if _no_text_holds(value, "exact", field, False):
                     return NoMatch()
-                raise ValidationError({key: [f"{key}={_short(value)}: {error}"]}) from None
+                raise InvalidFilterValue({key: [f"{key}={_short(value)}: {error}"]}) from None
     parts = key.split("__")
     lhs, rest = scope.walk(parts, stop=_STOP)
     lookup = "exact"
@@ -330,7 +330,7 @@ def build_lookup(scope: Scope, key: str, value: Any) -> Expr:
     except (TypeError, ValueError, ArithmeticError) as error:
         if isinstance(error, ValidationError):
             raise
-        raise ValidationError({parts[0]: [f"{key}={_short(value)}: {error}"]}) from None
+        raise InvalidFilterValue({parts[0]: [f"{key}={_short(value)}: {error}"]}) from None
 
 
 def _many_valued_at(scope: Scope, key: str) -> int | None:
