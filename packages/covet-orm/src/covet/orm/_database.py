@@ -24,6 +24,7 @@ from collections.abc import (
 )
 from contextvars import ContextVar, Token
 from sys import get_asyncgen_hooks
+from threading import get_ident
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
@@ -39,13 +40,15 @@ from covet.orm._exceptions import (
     TransactionManagementError,
 )
 from covet.orm._observe import (
+    DEBUG,
+    TRANSACTION_METHODS,
     AssertNumQueries,
     CapturedQueries,
     QueryHook,
     QueryHookFunction,
     QueryObserver,
-    debug_enabled,
     invoke,
+    log_enabled,
 )
 from covet.orm._portal import has_portal, suspend
 from covet.orm.backends.base import (
@@ -77,6 +80,11 @@ class Stmt(NamedTuple):
 
 
 Op = Generator[Stmt, Any, T]
+
+#: ``new_stmt(Stmt, (op, sql, params))`` builds a Stmt in C; ``Stmt(op, sql, params)`` runs the
+#: NamedTuple's generated Python ``__new__`` (150 ns more), which the statements of every save,
+#: delete and query would pay
+new_stmt = tuple.__new__
 
 _default: Database | None = None
 #: every Database of the process (``disconnect_all``)
@@ -166,7 +174,12 @@ def _drive(gen: Op[T], conn: SyncConnection, obs: QueryObserver | None = None) -
             value: T = stop.value
             return value
         try:
-            result = invoke(conn, stmt) if obs is None else obs.call(conn, stmt)
+            if obs is not None:
+                result = obs.call(conn, stmt)
+            elif stmt.op in TRANSACTION_METHODS:
+                result = invoke(conn, stmt)
+            else:  # invoke() inlined: a statement with SQL and parameters (nearly all)
+                result = getattr(conn, stmt.op)(stmt.sql, stmt.params)
             error = None
         except DatabaseError as exc:
             result, error = None, exc
@@ -434,15 +447,16 @@ class Database:
     # -- the two loops -----------------------------------------------------------------------
     def run(self, gen: Op[T], method: str, *, atomic: bool = False, hint: str | None = None) -> T:
         """Drive an operation with the sync API; ``method`` (and ``hint``) name it in errors."""
-        if _running_loop():
+        if get_asyncgen_hooks().firstiter is not None and _running_loop():
             if _portal():
                 return _suspend(self.arun(gen, atomic=atomic))
             gen.close()
             raise SynchronousOnlyError(method, hint)
-        obs = self._sync_observer if self.query_hooks or debug_enabled() else None
+        obs = self._sync_observer if self.query_hooks or log_enabled(DEBUG) else None
         backend = self.backend
-        binding = backend.bound()
-        if binding is not None:  # inside a transaction: atomic already (no savepoint, as Django)
+        binding = backend.bound() if backend.pinned is not None else backend._sync_binding.get()
+        if binding is not None and (binding.owner == get_ident() or backend.pinned is not None):
+            # inside a transaction: atomic already (no savepoint, as Django)
             return _drive(gen, binding.conn, obs)
         if atomic:
             with self.transaction():
@@ -461,7 +475,7 @@ class Database:
 
     async def arun(self, gen: Op[T], *, atomic: bool = False) -> T:
         """Drive an operation with the async API."""
-        obs = self._async_observer if self.query_hooks or debug_enabled() else None
+        obs = self._async_observer if self.query_hooks or log_enabled(DEBUG) else None
         backend = self.backend
         binding = backend.abound()
         if binding is not None:  # inside a transaction: atomic already (no savepoint, as Django)
@@ -487,7 +501,7 @@ class Database:
             if _portal():
                 return _suspend(self.afetch_rows(sql, params))
             raise SynchronousOnlyError(method)
-        obs = self._sync_observer if self.query_hooks or debug_enabled() else None
+        obs = self._sync_observer if self.query_hooks or log_enabled(DEBUG) else None
         backend = self.backend
         # backend.bound() inlined: nothing pinned and no binding made (or made elsewhere)
         if backend.pinned is not None or backend._sync_binding.get() is not None:
@@ -509,9 +523,9 @@ class Database:
                 backend.release(conn, discard=True)
                 raise
             except BaseException:
-                backend.release(conn, discard=False)
+                backend.release(conn)
                 raise
-            backend.release(conn, discard=False)
+            backend.release(conn)
             return rows
         conn, held = _checkout(backend)
         discard = False
@@ -527,7 +541,7 @@ class Database:
             _checkin(backend, conn, held, discard)
 
     async def afetch_rows(self, sql: str, params: Sequence[Any]) -> list[Row]:
-        obs = self._async_observer if self.query_hooks or debug_enabled() else None
+        obs = self._async_observer if self.query_hooks or log_enabled(DEBUG) else None
         backend = self.backend
         binding = backend.abound()
         if binding is not None:
@@ -560,7 +574,7 @@ class Database:
                 yield from _suspended_stream(self.astream(sql, params, chunk_size))
                 return
             raise SynchronousOnlyError(method)
-        obs = self._sync_observer if self.query_hooks or debug_enabled() else None
+        obs = self._sync_observer if self.query_hooks or log_enabled(DEBUG) else None
         backend = self.backend
         binding = backend.bound()
         if binding is not None:
@@ -586,7 +600,7 @@ class Database:
         self, sql: str, params: Sequence[Any], chunk_size: int
     ) -> AsyncGenerator[list[Row], None]:
         """The async twin of ``stream``."""
-        obs = self._async_observer if self.query_hooks or debug_enabled() else None
+        obs = self._async_observer if self.query_hooks or log_enabled(DEBUG) else None
         backend = self.backend
         binding = backend.abound()
         if binding is not None:
@@ -852,7 +866,7 @@ class Transaction:
             _suspend(self.__aenter__())
             return self
         db = self.db
-        obs = db._sync_observer if db.query_hooks or debug_enabled() else None
+        obs = db._sync_observer if db.query_hooks or log_enabled(DEBUG) else None
         backend = db.backend
         binding = backend.bound()
         if binding is None:
@@ -886,7 +900,7 @@ class Transaction:
             return
         binding = self._leaving(et)
         db = self.db
-        obs = db._sync_observer if db.query_hooks or debug_enabled() else None
+        obs = db._sync_observer if db.query_hooks or log_enabled(DEBUG) else None
         if self._savepoint is not None:
             _drive(_leave(self._savepoint, et), binding.conn, obs)
             return
@@ -908,7 +922,7 @@ class Transaction:
     # -- async -------------------------------------------------------------------------------
     async def __aenter__(self) -> Transaction:
         db = self.db
-        obs = db._async_observer if db.query_hooks or debug_enabled() else None
+        obs = db._async_observer if db.query_hooks or log_enabled(DEBUG) else None
         backend = db.backend
         binding = backend.abound()
         if binding is None:
@@ -939,7 +953,7 @@ class Transaction:
     ) -> None:
         binding = self._leaving(et)
         db = self.db
-        obs = db._async_observer if db.query_hooks or debug_enabled() else None
+        obs = db._async_observer if db.query_hooks or log_enabled(DEBUG) else None
         # leaving because of an error or a cancellation: the ROLLBACK must not be cancelled too
         if self._savepoint is not None:
             with anyio.CancelScope(shield=et is not None):

@@ -32,9 +32,10 @@ if TYPE_CHECKING:
 
 def needs_collector(model: type[Model]) -> bool:
     """Whether deleting rows of ``model`` must look at other tables first."""
-    return any(
+    related = model._meta.related_objects
+    return bool(related) and any(
         isinstance(rel.field, ForeignKey) and rel.field.on_delete is not DO_NOTHING
-        for rel in model._meta.related_objects
+        for rel in related
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from covet.orm import _exceptions as exc
-from covet.orm._database import Database, Op, Stmt, get_default_database
+from covet.orm._database import Database, Op, Stmt, get_default_database, new_stmt
 from covet.orm._deletion import delete_op, needs_collector
 from covet.orm._fetching import fetch_relation_op
 from covet.orm._fields import NOT_PROVIDED, BigAutoField, CharField, Field
@@ -429,11 +429,12 @@ class Model(metaclass=ModelBase):
     def delete(self) -> tuple[int, dict[str, int]]:
         """DELETE this object's row (and apply the ``on_delete`` of every foreign key pointing
         at it); ``(count, {model label: count})`` as Django."""
-        db = self._meta.database
-        if needs_collector(type(self)):
+        meta = self._meta
+        db = meta.database
+        if meta.related_objects and needs_collector(type(self)):
             return db.run(self._collect_op(db.dialect), "delete", atomic=True)
         count = db.run(self._delete_op(db.dialect), "delete")
-        return count, ({self._meta.label: count} if count else {})
+        return count, ({meta.label: count} if count else {})
 
     async def adelete(self) -> tuple[int, dict[str, int]]:
         db = self._meta.database
@@ -489,7 +490,7 @@ class Model(metaclass=ModelBase):
                 return
             params = plan.params(self, False)
             params.append(plan.pk_adapter(d[pk.name]))
-            result = yield Stmt("execute", plan.sql, params)
+            result = yield new_stmt(Stmt, ("execute", plan.sql, params))
             if result.rowcount or update_fields is not None:
                 for name in meta.generated:
                     d.pop(name, None)
@@ -503,10 +504,10 @@ class Model(metaclass=ModelBase):
             plan = _insert_plan(meta, dialect, needs_pk, use_returning)
         params = plan.params(self, True)
         if use_returning:
-            rows = yield Stmt("fetch_all", plan.sql, params)
+            rows = yield new_stmt(Stmt, ("fetch_all", plan.sql, params))
             d[pk.name] = rows[0][0]
         else:
-            result = yield Stmt("execute", plan.sql, params)
+            result = yield new_stmt(Stmt, ("execute", plan.sql, params))
             if needs_pk:
                 d[pk.name] = result.last_id
         d["_adding"] = False
@@ -539,7 +540,7 @@ class Model(metaclass=ModelBase):
             where = f"{q(meta.pk.column)} = {dialect.param(1)}"
             sql = f"DELETE FROM {q(meta.table_name)} WHERE {where}"  # noqa: S608 (quoted names)
             meta.cache[("delete", dialect.name)] = sql
-        result = yield Stmt("execute", sql, [meta.pk.adapter(dialect)(self.pk)])
+        result = yield new_stmt(Stmt, ("execute", sql, [meta.pk.adapter(dialect)(self.pk)]))
         self.__dict__[meta.pk.name] = None
         self.__dict__["_adding"] = True
         count: int = result.rowcount

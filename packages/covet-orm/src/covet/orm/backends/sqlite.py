@@ -185,8 +185,12 @@ class SqliteConnection(SyncConnection):
         self.dialect = dialect
 
     def execute(self, sql: str, params: Params = ()) -> ExecResult:
+        found = _positional.get(sql)  # _bind inlined, as in fetch_all
         try:
-            cur = self.raw.execute(*_bind(sql, params))
+            if found is not None and found[1] is None:
+                cur = self.raw.execute(found[0], params)
+            else:
+                cur = self.raw.execute(*_bind(sql, params))
         except _DRIVER_ERRORS as error:
             raise translate(error) from error
         return ExecResult(cur.rowcount, cur.lastrowid)
