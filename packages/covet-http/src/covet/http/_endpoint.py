@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from covet.http._concurrency import create_limiter, run_sync
+from covet.http._concurrency import WorkerThreads, run_sync
 from covet.http._errors import (
     ExceptionHandlers,
     error_response,
@@ -39,8 +39,6 @@ from covet.http._solve import RequestContext, extract, read_body, solve
 from covet.http._types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from anyio import CapacityLimiter
-
     from covet.http._routing import Route, WebSocketRoute
 
 logger = logging.getLogger("covet.http")
@@ -78,15 +76,16 @@ class Settings:
         )
         self._route_limits: dict[int | None, RequestLimits] = {}
         self.thread_limit = thread_limit
-        self._limiter: CapacityLimiter | None = None
+        self._threads: WorkerThreads | None = None
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.exception_handlers = ExceptionHandlers()
 
     @property
-    def limiter(self) -> CapacityLimiter:
-        if self._limiter is None:
-            self._limiter = create_limiter(self.thread_limit)
-        return self._limiter
+    def threads(self) -> WorkerThreads:
+        """The worker threads of ``def`` handlers, sync dependencies and exception handlers."""
+        if self._threads is None:
+            self._threads = WorkerThreads(self.thread_limit)
+        return self._threads
 
     def limits_for(self, max_body_size: int | None) -> RequestLimits:
         """The app's limits with a route's own body-size limit."""
@@ -115,7 +114,7 @@ class Settings:
                 if inspect.iscoroutinefunction(handler):
                     result = await handler(request, exc)  # type: ignore[arg-type]
                 else:  # like a def handler: on the thread pool
-                    result = await run_sync(handler, request, exc, limiter=self.limiter)
+                    result = await run_sync(handler, request, exc, threads=self.threads)
                     if inspect.isawaitable(result):
                         result = await result
                 response = to_response(result)
@@ -304,15 +303,15 @@ async def handle_http(
                 result = await plan.call(**kwargs)
             else:
                 call = functools.partial(plan.call, **kwargs) if kwargs else plan.call
-                result = await run_sync(call, limiter=settings.limiter)
+                result = await run_sync(call, threads=settings.threads)
         else:
-            ctx = RequestContext(settings.limiter, settings.dependency_overrides)
+            ctx = RequestContext(settings.threads, settings.dependency_overrides)
             kwargs = await solve(plan, request, ctx, route.dependencies)
             if plan.is_async:
                 result = await plan.call(**kwargs)
             else:
                 result = await run_sync(
-                    functools.partial(plan.call, **kwargs), limiter=settings.limiter
+                    functools.partial(plan.call, **kwargs), threads=settings.threads
                 )
         if type(result) not in _PLAIN:
             result = await _resolve(result)
@@ -356,7 +355,7 @@ async def handle_websocket(
 
     websocket = WebSocket(scope, receive, send)
     request = settings.request(scope, receive, send, _DEFAULT)
-    ctx = RequestContext(settings.limiter, settings.dependency_overrides, websocket)
+    ctx = RequestContext(settings.threads, settings.dependency_overrides, websocket)
     error: BaseException | None = None
     try:
         try:
@@ -391,7 +390,7 @@ async def websocket_error(exc: Exception, websocket: Any, settings: Settings) ->
             if inspect.iscoroutinefunction(handler):
                 result = await handler(websocket, exc)
             else:
-                result = await run_sync(handler, websocket, exc, limiter=settings.limiter)
+                result = await run_sync(handler, websocket, exc, threads=settings.threads)
                 if inspect.isawaitable(result):
                     result = await result
             if result is not None and websocket.application_state == WebSocketState.CONNECTING:
