@@ -6,11 +6,20 @@ import asyncio
 import contextvars
 import threading
 import time
+from collections.abc import Iterator
 from typing import Annotated
 
 import pytest
 
-from covet.http import Covet, Depends, _concurrency
+from covet.http import (
+    ConfigurationError,
+    Covet,
+    Depends,
+    JSONResponse,
+    Request,
+    _concurrency,
+    on_loop,
+)
 from covet.http._concurrency import WorkerThreads
 from covet.http.testing import TestClient
 
@@ -115,3 +124,74 @@ def test_def_handlers_and_sync_dependencies_use_the_apps_worker_threads() -> Non
 def test_at_least_one_thread() -> None:
     with pytest.raises(ValueError, match="at least one"):
         WorkerThreads(0)
+
+
+def _on_loop_thread() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_on_loop_handlers_and_dependencies_run_on_the_loops_thread() -> None:
+    app = Covet()
+    closed: list[bool] = []
+
+    @on_loop
+    def session() -> Iterator[bool]:
+        yield _on_loop_thread()
+        closed.append(_on_loop_thread())
+
+    def threaded() -> bool:
+        return _on_loop_thread()
+
+    @app.get("/marked")
+    @on_loop
+    def marked(
+        dep: Annotated[bool, Depends(session)], other: Annotated[bool, Depends(threaded)]
+    ) -> list[bool]:
+        return [_on_loop_thread(), dep, other]
+
+    @app.get("/fast")
+    @on_loop
+    def fast() -> bool:
+        return _on_loop_thread()
+
+    @app.get("/plain")
+    def plain() -> bool:
+        return _on_loop_thread()
+
+    with TestClient(app) as client:
+        assert client.get("/marked").json() == [True, True, False]
+        assert closed == [True]
+        assert client.get("/fast").json() is True
+        assert client.get("/plain").json() is False
+
+
+def test_an_app_can_run_every_sync_function_on_the_loop() -> None:
+    app = Covet(def_handlers="loop")
+
+    class Refused(Exception):
+        pass
+
+    def dependency() -> bool:
+        return _on_loop_thread()
+
+    @app.exception_handler(Refused)
+    def refused(request: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse({"on_loop": _on_loop_thread()}, status_code=409)
+
+    @app.get("/x")
+    def x(dep: Annotated[bool, Depends(dependency)]) -> list[bool]:
+        return [_on_loop_thread(), dep]
+
+    @app.get("/refuse")
+    def refuse() -> None:
+        raise Refused
+
+    with TestClient(app) as client:
+        assert client.get("/x").json() == [True, True]
+        assert client.get("/refuse").json() == {"on_loop": True}
+    with pytest.raises(ConfigurationError, match="def_handlers"):
+        Covet(def_handlers="process")  # type: ignore[arg-type]

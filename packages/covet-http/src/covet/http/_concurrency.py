@@ -26,13 +26,14 @@ import queue
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
 
 P = ParamSpec("P")
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_THREAD_LIMIT = 40
 #: seconds an idle worker thread waits for work before it ends
@@ -152,6 +153,50 @@ class WorkerThreads:
         self.threads = self.idle = 0
 
 
+class OnLoop:
+    """Calls sync functions on the event loop's thread, in the request's task: for an app or
+    function that opted in with ``Covet(def_handlers="loop")`` or ``@on_loop``."""
+
+    total = 0
+
+    async def run(self, func: Callable[[], T]) -> T:
+        return func()
+
+
+ON_LOOP = OnLoop()
+
+Runner = WorkerThreads | OnLoop
+#: ``Covet(def_handlers=...)``
+DefHandlers = Literal["threads", "loop"]
+
+
+def on_loop(func: F) -> F:
+    """Call this ``def`` handler (or sync dependency, or sync exception handler) on the event
+    loop's thread instead of a worker thread.
+
+    Only for functions that never block the thread, except through a portal that suspends the
+    request's task while it waits -- covet-orm's sync API under covet.http is one
+    (``covet.orm``'s ``sync_orm_in_async`` extension). Anything else that blocks (``time.sleep``,
+    ``requests.get``, a file read, a lock) stops every other request while it waits. In exchange,
+    a request skips two thread switches and the GIL contention between worker threads
+    (docs/performance.md). ``Covet(def_handlers="loop")`` does this for every sync function
+    of an app.
+    """
+    func.__covet_on_loop__ = True  # type: ignore[attr-defined]
+    return func
+
+
+def marked_on_loop(func: Callable[..., Any]) -> bool:
+    """Whether ``func`` (or the function it wraps) was decorated with ``@on_loop``."""
+    while True:
+        if getattr(func, "__covet_on_loop__", False):
+            return True
+        inner = getattr(func, "__wrapped__", None) or getattr(func, "func", None)
+        if inner is None or inner is func:
+            return False
+        func = inner
+
+
 async def _outlive(job: _Job) -> None:
     """Wait, shielded from further cancellation, until ``job``'s thread has finished."""
     while not job.delivered:
@@ -183,7 +228,7 @@ async def run_in_threadpool(func: Callable[P, T], *args: P.args, **kwargs: P.kwa
     return await anyio.to_thread.run_sync(func, *args)
 
 
-async def run_sync(func: Callable[..., T], *args: object, threads: WorkerThreads | None) -> T:
+async def run_sync(func: Callable[..., T], *args: object, threads: Runner | None) -> T:
     """Run ``func(*args)`` on ``threads`` (anyio's default pool when None)."""
     if threads is None:
         return await anyio.to_thread.run_sync(func, *args)

@@ -14,7 +14,14 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from covet.http._concurrency import WorkerThreads, run_sync
+from covet.http._concurrency import (
+    ON_LOOP,
+    DefHandlers,
+    Runner,
+    WorkerThreads,
+    marked_on_loop,
+    run_sync,
+)
 from covet.http._errors import (
     ExceptionHandlers,
     error_response,
@@ -64,6 +71,7 @@ class Settings:
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         spool_threshold: int = DEFAULT_SPOOL_THRESHOLD,
         thread_limit: int = 40,
+        def_handlers: DefHandlers = "threads",
     ) -> None:
         self.debug = debug
         self.limits = RequestLimits(
@@ -77,12 +85,17 @@ class Settings:
         self._route_limits: dict[int | None, RequestLimits] = {}
         self.thread_limit = thread_limit
         self._threads: WorkerThreads | None = None
+        #: where sync handlers, dependencies and exception handlers run
+        self.def_handlers = def_handlers
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.exception_handlers = ExceptionHandlers()
 
     @property
-    def threads(self) -> WorkerThreads:
-        """The worker threads of ``def`` handlers, sync dependencies and exception handlers."""
+    def threads(self) -> Runner:
+        """What runs ``def`` handlers, sync dependencies and sync exception handlers: the app's
+        worker threads, or the event loop's thread with ``def_handlers="loop"``."""
+        if self.def_handlers == "loop":
+            return ON_LOOP
         if self._threads is None:
             self._threads = WorkerThreads(self.thread_limit)
         return self._threads
@@ -114,7 +127,8 @@ class Settings:
                 if inspect.iscoroutinefunction(handler):
                     result = await handler(request, exc)  # type: ignore[arg-type]
                 else:  # like a def handler: on the thread pool
-                    result = await run_sync(handler, request, exc, threads=self.threads)
+                    runner = ON_LOOP if marked_on_loop(handler) else self.threads
+                    result = await run_sync(handler, request, exc, threads=runner)
                     if inspect.isawaitable(result):
                         result = await result
                 response = to_response(result)
@@ -301,6 +315,8 @@ async def handle_http(
                     raise RequestValidationError(errors)
             if plan.is_async:
                 result = await plan.call(**kwargs)
+            elif plan.on_loop:
+                result = plan.call(**kwargs)
             else:
                 call = functools.partial(plan.call, **kwargs) if kwargs else plan.call
                 result = await run_sync(call, threads=settings.threads)
@@ -309,6 +325,8 @@ async def handle_http(
             kwargs = await solve(plan, request, ctx, route.dependencies)
             if plan.is_async:
                 result = await plan.call(**kwargs)
+            elif plan.on_loop:
+                result = plan.call(**kwargs)
             else:
                 result = await run_sync(
                     functools.partial(plan.call, **kwargs), threads=settings.threads
@@ -390,7 +408,8 @@ async def websocket_error(exc: Exception, websocket: Any, settings: Settings) ->
             if inspect.iscoroutinefunction(handler):
                 result = await handler(websocket, exc)
             else:
-                result = await run_sync(handler, websocket, exc, threads=settings.threads)
+                runner = ON_LOOP if marked_on_loop(handler) else settings.threads
+                result = await run_sync(handler, websocket, exc, threads=runner)
                 if inspect.isawaitable(result):
                     result = await result
             if result is not None and websocket.application_state == WebSocketState.CONNECTING:

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from covet.http._concurrency import WorkerThreads, run_sync
+from covet.http._concurrency import ON_LOOP, Runner, run_sync
 from covet.http._datastructures import UploadFile
 from covet.http._exceptions import ConfigurationError, HTTPException, RequestValidationError
 from covet.http._json import InvalidJSON, json_loads
@@ -80,7 +80,7 @@ class RequestContext:
 
     def __init__(
         self,
-        threads: WorkerThreads | None,
+        threads: Runner | None,
         overrides: dict[Callable[..., Any], Callable[..., Any]],
         websocket: Any = None,
     ) -> None:
@@ -88,7 +88,7 @@ class RequestContext:
         self.overrides = overrides
         self.cache: dict[Callable[..., Any], Any] = {}
         #: generator dependencies waiting to run their code after ``yield`` (oldest first)
-        self.cleanups: list[tuple[Any, bool]] | None = None
+        self.cleanups: list[tuple[Any, bool, Runner | None]] | None = None
         self.background: BackgroundTasks | None = None
         self.response: Response | None = None
         self.websocket = websocket
@@ -118,9 +118,9 @@ class RequestContext:
         if not cleanups:
             return
         original = exc
-        for generator, is_async in reversed(cleanups):
+        for generator, is_async, runner in reversed(cleanups):
             try:
-                await _resume(generator, is_async, exc, self.threads)
+                await _resume(generator, is_async, exc, runner)
             except BaseException as raised:
                 if raised is not exc:
                     exc = raised
@@ -129,7 +129,7 @@ class RequestContext:
 
 
 async def _resume(
-    generator: Any, is_async: bool, exc: BaseException | None, threads: WorkerThreads | None
+    generator: Any, is_async: bool, exc: BaseException | None, threads: Runner | None
 ) -> None:
     if is_async:
         try:
@@ -232,6 +232,7 @@ async def _resolve(
 async def call_plan(plan: HandlerPlan, kwargs: dict[str, Any], ctx: RequestContext) -> Any:
     call = plan.call
     if plan.is_generator:
+        runner = ON_LOOP if plan.on_loop else ctx.threads
         generator = call(**kwargs)
         if plan.is_async:
             try:
@@ -239,13 +240,15 @@ async def call_plan(plan: HandlerPlan, kwargs: dict[str, Any], ctx: RequestConte
             except StopAsyncIteration:
                 raise RuntimeError(f"the dependency {plan.name} did not yield") from None
         else:
-            value = await run_sync(_first_sync, generator, threads=ctx.threads)
+            value = await run_sync(_first_sync, generator, threads=runner)
         if ctx.cleanups is None:
             ctx.cleanups = []
-        ctx.cleanups.append((generator, plan.is_async))
+        ctx.cleanups.append((generator, plan.is_async, runner))
         return value
     if plan.is_async:
         return await call(**kwargs)
+    if plan.on_loop:
+        return call(**kwargs)
     return await run_sync(functools.partial(call, **kwargs), threads=ctx.threads)
 
 
