@@ -66,6 +66,13 @@ async def test_no_more_threads_than_the_limit_however_many_calls_wait() -> None:
     assert threads.threads == 3
 
 
+async def test_calls_made_together_get_threads_of_their_own() -> None:
+    threads = WorkerThreads(4)
+    meet = threading.Barrier(4, timeout=5)  # broken unless all four run at once
+    assert sorted(await asyncio.gather(*(threads.run(meet.wait) for _ in range(4)))) == [0, 1, 2, 3]
+    assert threads.threads == 4
+
+
 async def test_a_cancelled_caller_waits_for_its_thread_to_finish() -> None:
     threads = WorkerThreads(1)
     started, release = threading.Event(), threading.Event()

@@ -91,9 +91,10 @@ class WorkerThreads:
             return await anyio.to_thread.run_sync(func, limiter=self._limiter())
         future: asyncio.Future[T] = loop.create_future()
         job = _Job(loop, future, func)
-        self._jobs.put(job)
-        if self.idle <= 0 and self.threads < self.total:
-            self._start()
+        jobs = self._jobs
+        jobs.put(job)
+        if jobs.qsize() > self.idle and self.threads < self.total:
+            self._start()  # more jobs waiting than threads about to take one
         try:
             return await future
         except asyncio.CancelledError:
@@ -104,7 +105,7 @@ class WorkerThreads:
 
     def _start(self) -> None:
         with self._lock:
-            if self.idle > 0 or self.threads >= self.total:
+            if self._jobs.qsize() <= self.idle or self.threads >= self.total:
                 return
             self.threads += 1
             self.idle += 1
@@ -123,7 +124,7 @@ class WorkerThreads:
                 job = jobs.get(timeout=IDLE_TIMEOUT)
             except queue.Empty:
                 with self._lock:
-                    if jobs.empty():  # a job put now sees idle == 0 and starts a thread
+                    if jobs.empty():  # a job put after this sees one idle thread less
                         self.idle -= 1
                         self.threads -= 1
                         return
