@@ -5,8 +5,8 @@
 fed from one queue. Compared with ``anyio.to_thread.run_sync`` (used before, and still used
 when the loop is not asyncio's), a call skips anyio's checkpoint (an extra turn of the event
 loop), its cancel scope and capacity limiter, and a ``queue.Queue`` per worker (a Python-level
-condition variable): on the full-stack benchmark's ``/db`` with 64 clients this took the CPU
-cost of a ``def`` handler from about 300 µs to about 170 µs per request (docs/performance.md).
+condition variable): under uvicorn with 64 clients, a ``def`` handler that only returns a dict
+went from 110-150 µs of CPU per request to about 50 µs (docs/performance.md).
 
 Semantics are anyio's: the call runs in a copy of the caller's context (contextvars), and a
 cancelled caller waits for the thread to finish before the cancellation is raised (a thread
