@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from covet.http import Covet
+from covet.http import Covet, on_loop
 from covet.http.testing import TestClient
 from covet.orm import (
     CharField,
@@ -326,6 +326,25 @@ def test_concurrent_sync_calls_wait_together(server_db: Database) -> None:
     assert [r.status_code for r in replies] == [200] * N
 
 
+@pytest.mark.parametrize("how", ["decorator", "app"])
+def test_def_handlers_on_the_loop_wait_together(server_db: Database, how: str) -> None:
+    """``@on_loop`` / ``Covet(def_handlers="loop")``: a ``def`` handler runs on the loop's
+    thread, and its sync ORM calls suspend the request like an async handler's. One worker
+    thread (``thread_limit=1``) would let only one request at a time reach the database."""
+    barrier = Barrier(server_db)
+    app = Covet(thread_limit=1, def_handlers="loop" if how == "app" else "threads")
+
+    def wait() -> dict[str, Any]:
+        server_db.execute(barrier.wait_sql())
+        return {"people": Person.objects.count()}
+
+    app.add_route("/wait", on_loop(wait) if how == "decorator" else wait)
+    with TestClient(app) as client, ThreadPoolExecutor(N) as pool:
+        replies = barrier.run(lambda: [pool.submit(client.get, "/wait") for _ in range(N)])
+    assert barrier.most_waiting == N
+    assert [r.json() for r in replies] == [{"people": 0}] * N
+
+
 def test_the_barrier_catches_a_blocked_loop(server_db: Database) -> None:
     """The control: a handler that blocks the loop (the sync API run straight on the loop's
     thread, as it would without a portal) never gets N requests to the database at once."""
@@ -396,7 +415,7 @@ def _free_port() -> int:
 
 APP_MODULE = """
 import os
-from covet.http import Covet
+from covet.http import Covet, on_loop
 from covet.orm import CharField, Database, Model
 
 db = Database(os.environ["SNIPPET_DATABASE_URL"])

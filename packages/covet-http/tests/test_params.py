@@ -433,7 +433,7 @@ def test_sync_handlers_run_in_a_worker_thread() -> None:
     with TestClient(app) as client:
         assert client.get("/async").json() is True
         assert client.get("/sync").json() is False
-    assert app.settings.limiter.total_tokens == 2
+    assert app.settings.threads.total == 2
     with pytest.raises(ConfigurationError):
         Covet(thread_limit=0)
 

@@ -10,6 +10,9 @@ Apps (``apps/``; the rules they follow are in ``_world.py``):
 ==========================  =====================================================================
 covet_async                 covet.http async handlers, covet-orm's async API
 covet_sync                  covet.http ``def`` handlers (worker threads), covet-orm's sync API
+covet_sync_on_loop          covet_sync with ``Covet(def_handlers="loop")``: the same ``def``
+                            handlers on the event loop's thread (their sync ORM calls suspend
+                            the request through the portal)
 covet_sync_in_async         covet.http async handlers calling covet-orm's sync API (portal)
 covet_async_noext           covet_async with ``Covet(extensions=False)``: no portal, a checkout
                             per query (what the extensions cost and save)
@@ -62,10 +65,11 @@ import _wrk  # noqa: E402
 APPS_DIR = HERE / "apps"
 RESULTS = HERE / "results"
 UVICORN = ("--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning")
-#: name -> (module, BENCH_EXTENSIONS for the covet apps)
-APPS = {
+#: name -> (module, BENCH_EXTENSIONS for the covet apps[, BENCH_DEF_HANDLERS])
+APPS: dict[str, tuple[str, ...]] = {
     "covet_async": ("app_covet_async", "all"),
     "covet_sync": ("app_covet_sync", "all"),
+    "covet_sync_on_loop": ("app_covet_sync", "all", "loop"),
     "covet_sync_perquery": ("app_covet_sync", "request_connection"),
     "covet_sync_in_async": ("app_covet_sync_in_async", "all"),
     "covet_async_noext": ("app_covet_async", "none"),
@@ -148,12 +152,13 @@ def free_port() -> int:
 
 def start(name: str, url: str, logs: Path) -> Server:
     port = free_port()
-    module, extensions = APPS[name]
+    module, extensions, *def_handlers = APPS[name]
     env = {
         **os.environ,
         "BENCH_DATABASE_URL": url,
         "BENCH_POOL_SIZE": str(_world.POOL_SIZE),
         "BENCH_EXTENSIONS": extensions,
+        "BENCH_DEF_HANDLERS": def_handlers[0] if def_handlers else "threads",
         "PYTHONPATH": os.pathsep.join([str(APPS_DIR), str(HERE)]),
     }
     if name == "django":
@@ -432,6 +437,7 @@ def report(
         ("covet_async / starlette_asyncpg", "covet_async", "starlette_asyncpg", 0.8),
         ("covet_async / fastapi_sqlalchemy", "covet_async", "fastapi_sqlalchemy", 3.0),
         ("covet_sync / covet_async", "covet_sync", "covet_async", 0.8),
+        ("covet_sync_on_loop / covet_async", "covet_sync_on_loop", "covet_async", 0.8),
         ("covet_sync_in_async / covet_async", "covet_sync_in_async", "covet_async", 0.8),
         ("covet_async / django", "covet_async", "django", None),
         ("covet_async / covet_async_noext", "covet_async", "covet_async_noext", None),

@@ -1,7 +1,9 @@
 """The covet apps' models, database and app object.
 
 ``BENCH_EXTENSIONS``: ``all`` (the default), ``none``, or the names of covet.http extensions to
-turn off, comma-separated (``request_connection``).
+turn off, comma-separated (``request_connection``). ``BENCH_DEF_HANDLERS``: ``threads`` (the
+default) or ``loop`` (``Covet(def_handlers=...)``). ``BENCH_THREADS``: ``thread_limit`` (default:
+the pool size).
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ choice = os.environ.get("BENCH_EXTENSIONS", "all")
 extensions: bool | dict[str, bool] = (
     choice == "all" if choice in ("all", "none") else dict.fromkeys(choice.split(","), False)
 )
-app = Covet(thread_limit=POOL_SIZE, extensions=extensions)
+app = Covet(
+    thread_limit=int(os.environ.get("BENCH_THREADS", POOL_SIZE)),
+    def_handlers="loop" if os.environ.get("BENCH_DEF_HANDLERS") == "loop" else "threads",
+    extensions=extensions,
+)
 
 
 @app.get("/json")

@@ -6,6 +6,7 @@ The test clients live in :mod:`covet.http.testing` (they need the ``testing`` ex
 from covet.http.__about__ import __version__
 from covet.http._app import Covet
 from covet.http._background import BackgroundTask, BackgroundTasks
+from covet.http._concurrency import on_loop
 from covet.http._constraints import Constraints
 from covet.http._convertors import Convertor, register_convertor
 from covet.http._cookies import SameSite, format_set_cookie, parse_cookies
@@ -126,6 +127,7 @@ __all__ = [
     "http_exception_response",
     "json_dumps",
     "json_loads",
+    "on_loop",
     "parse_cookies",
     "problem_details",
     "problem_response",

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from covet.http._concurrency import DefHandlers
 from covet.http._datastructures import State
 from covet.http._endpoint import Settings, handle_websocket_refusal
 from covet.http._errors import (
@@ -57,6 +58,7 @@ class Covet:
         max_field_size: int = 1024 * 1024,
         max_file_size: int = 100 * 1024 * 1024,
         thread_limit: int = 40,
+        def_handlers: DefHandlers = "threads",
         trailing_slash: TrailingSlash = "redirect",
         root_path: str = "",
         extensions: bool | Mapping[str, bool] = True,
@@ -77,6 +79,10 @@ class Covet:
     ) -> None:
         if thread_limit < 1:
             raise ConfigurationError("thread_limit must be at least 1")
+        if def_handlers not in ("threads", "loop"):
+            raise ConfigurationError(
+                f"def_handlers must be 'threads' or 'loop', not {def_handlers!r}"
+            )
         self.settings = Settings(
             debug=debug,
             max_body_size=max_body_size,
@@ -85,6 +91,7 @@ class Covet:
             max_field_size=max_field_size,
             max_file_size=max_file_size,
             thread_limit=thread_limit,
+            def_handlers=def_handlers,
         )
         for key, handler in (exception_handlers or {}).items():
             self.settings.exception_handlers.add(key, handler)

@@ -14,7 +14,14 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from covet.http._concurrency import create_limiter, run_sync
+from covet.http._concurrency import (
+    ON_LOOP,
+    DefHandlers,
+    Runner,
+    WorkerThreads,
+    marked_on_loop,
+    run_sync,
+)
 from covet.http._errors import (
     ExceptionHandlers,
     error_response,
@@ -39,8 +46,6 @@ from covet.http._solve import RequestContext, extract, read_body, solve
 from covet.http._types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from anyio import CapacityLimiter
-
     from covet.http._routing import Route, WebSocketRoute
 
 logger = logging.getLogger("covet.http")
@@ -66,6 +71,7 @@ class Settings:
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         spool_threshold: int = DEFAULT_SPOOL_THRESHOLD,
         thread_limit: int = 40,
+        def_handlers: DefHandlers = "threads",
     ) -> None:
         self.debug = debug
         self.limits = RequestLimits(
@@ -78,15 +84,21 @@ class Settings:
         )
         self._route_limits: dict[int | None, RequestLimits] = {}
         self.thread_limit = thread_limit
-        self._limiter: CapacityLimiter | None = None
+        self._threads: WorkerThreads | None = None
+        #: where sync handlers, dependencies and exception handlers run
+        self.def_handlers = def_handlers
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.exception_handlers = ExceptionHandlers()
 
     @property
-    def limiter(self) -> CapacityLimiter:
-        if self._limiter is None:
-            self._limiter = create_limiter(self.thread_limit)
-        return self._limiter
+    def threads(self) -> Runner:
+        """What runs ``def`` handlers, sync dependencies and sync exception handlers: the app's
+        worker threads, or the event loop's thread with ``def_handlers="loop"``."""
+        if self.def_handlers == "loop":
+            return ON_LOOP
+        if self._threads is None:
+            self._threads = WorkerThreads(self.thread_limit)
+        return self._threads
 
     def limits_for(self, max_body_size: int | None) -> RequestLimits:
         """The app's limits with a route's own body-size limit."""
@@ -115,7 +127,8 @@ class Settings:
                 if inspect.iscoroutinefunction(handler):
                     result = await handler(request, exc)  # type: ignore[arg-type]
                 else:  # like a def handler: on the thread pool
-                    result = await run_sync(handler, request, exc, limiter=self.limiter)
+                    runner = ON_LOOP if marked_on_loop(handler) else self.threads
+                    result = await run_sync(handler, request, exc, threads=runner)
                     if inspect.isawaitable(result):
                         result = await result
                 response = to_response(result)
@@ -302,17 +315,21 @@ async def handle_http(
                     raise RequestValidationError(errors)
             if plan.is_async:
                 result = await plan.call(**kwargs)
+            elif plan.on_loop:
+                result = plan.call(**kwargs)
             else:
                 call = functools.partial(plan.call, **kwargs) if kwargs else plan.call
-                result = await run_sync(call, limiter=settings.limiter)
+                result = await run_sync(call, threads=settings.threads)
         else:
-            ctx = RequestContext(settings.limiter, settings.dependency_overrides)
+            ctx = RequestContext(settings.threads, settings.dependency_overrides)
             kwargs = await solve(plan, request, ctx, route.dependencies)
             if plan.is_async:
                 result = await plan.call(**kwargs)
+            elif plan.on_loop:
+                result = plan.call(**kwargs)
             else:
                 result = await run_sync(
-                    functools.partial(plan.call, **kwargs), limiter=settings.limiter
+                    functools.partial(plan.call, **kwargs), threads=settings.threads
                 )
         if type(result) not in _PLAIN:
             result = await _resolve(result)
@@ -356,7 +373,7 @@ async def handle_websocket(
 
     websocket = WebSocket(scope, receive, send)
     request = settings.request(scope, receive, send, _DEFAULT)
-    ctx = RequestContext(settings.limiter, settings.dependency_overrides, websocket)
+    ctx = RequestContext(settings.threads, settings.dependency_overrides, websocket)
     error: BaseException | None = None
     try:
         try:
@@ -391,7 +408,8 @@ async def websocket_error(exc: Exception, websocket: Any, settings: Settings) ->
             if inspect.iscoroutinefunction(handler):
                 result = await handler(websocket, exc)
             else:
-                result = await run_sync(handler, websocket, exc, limiter=settings.limiter)
+                runner = ON_LOOP if marked_on_loop(handler) else settings.threads
+                result = await run_sync(handler, websocket, exc, threads=runner)
                 if inspect.isawaitable(result):
                     result = await result
             if result is not None and websocket.application_state == WebSocketState.CONNECTING:

@@ -16,6 +16,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, NamedTuple, get_args, get_origin, get_type_hints, is_typeddict
 
+from covet.http._concurrency import marked_on_loop
 from covet.http._constraints import Check, Constraints, check_length, check_value, collect
 from covet.http._datastructures import UploadFile
 from covet.http._exceptions import ConfigurationError
@@ -73,6 +74,7 @@ class HandlerPlan:
         "is_async",
         "is_generator",
         "name",
+        "on_loop",
         "params",
         "response",
         "returns",
@@ -90,6 +92,8 @@ class HandlerPlan:
         self.is_generator = inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(
             target
         )
+        #: a sync function to call on the event loop's thread (``@on_loop``)
+        self.on_loop = not self.is_async and (marked_on_loop(call) or marked_on_loop(target))
         #: (kwarg name, extractor) for path/query/header/cookie/request values
         self.extractors: list[tuple[str, Extractor]] = []
         #: (kwarg name, Depends) in declaration order

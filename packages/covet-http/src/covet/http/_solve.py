@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from covet.http._concurrency import run_sync
+from covet.http._concurrency import ON_LOOP, Runner, run_sync
 from covet.http._datastructures import UploadFile
 from covet.http._exceptions import ConfigurationError, HTTPException, RequestValidationError
 from covet.http._json import InvalidJSON, json_loads
@@ -17,8 +17,6 @@ from covet.http._signature import HandlerPlan, analyse
 from covet.http._validation import Invalid
 
 if TYPE_CHECKING:
-    from anyio import CapacityLimiter
-
     from covet.http._background import BackgroundTasks
 
 _plans: dict[Callable[..., Any], HandlerPlan] = {}
@@ -74,23 +72,23 @@ class RequestContext:
         "background",
         "cache",
         "cleanups",
-        "limiter",
         "overrides",
         "response",
+        "threads",
         "websocket",
     )
 
     def __init__(
         self,
-        limiter: CapacityLimiter | None,
+        threads: Runner | None,
         overrides: dict[Callable[..., Any], Callable[..., Any]],
         websocket: Any = None,
     ) -> None:
-        self.limiter = limiter
+        self.threads = threads
         self.overrides = overrides
         self.cache: dict[Callable[..., Any], Any] = {}
         #: generator dependencies waiting to run their code after ``yield`` (oldest first)
-        self.cleanups: list[tuple[Any, bool]] | None = None
+        self.cleanups: list[tuple[Any, bool, Runner | None]] | None = None
         self.background: BackgroundTasks | None = None
         self.response: Response | None = None
         self.websocket = websocket
@@ -120,9 +118,9 @@ class RequestContext:
         if not cleanups:
             return
         original = exc
-        for generator, is_async in reversed(cleanups):
+        for generator, is_async, runner in reversed(cleanups):
             try:
-                await _resume(generator, is_async, exc, self.limiter)
+                await _resume(generator, is_async, exc, runner)
             except BaseException as raised:
                 if raised is not exc:
                     exc = raised
@@ -131,7 +129,7 @@ class RequestContext:
 
 
 async def _resume(
-    generator: Any, is_async: bool, exc: BaseException | None, limiter: CapacityLimiter | None
+    generator: Any, is_async: bool, exc: BaseException | None, threads: Runner | None
 ) -> None:
     if is_async:
         try:
@@ -141,7 +139,7 @@ async def _resume(
                 await generator.athrow(exc)
         except StopAsyncIteration:
             return
-    elif await run_sync(_resume_sync, generator, exc, limiter=limiter):
+    elif await run_sync(_resume_sync, generator, exc, threads=threads):
         return
     raise RuntimeError(f"the dependency generator {generator!r} yielded more than once")
 
@@ -234,6 +232,7 @@ async def _resolve(
 async def call_plan(plan: HandlerPlan, kwargs: dict[str, Any], ctx: RequestContext) -> Any:
     call = plan.call
     if plan.is_generator:
+        runner = ON_LOOP if plan.on_loop else ctx.threads
         generator = call(**kwargs)
         if plan.is_async:
             try:
@@ -241,14 +240,16 @@ async def call_plan(plan: HandlerPlan, kwargs: dict[str, Any], ctx: RequestConte
             except StopAsyncIteration:
                 raise RuntimeError(f"the dependency {plan.name} did not yield") from None
         else:
-            value = await run_sync(_first_sync, generator, limiter=ctx.limiter)
+            value = await run_sync(_first_sync, generator, threads=runner)
         if ctx.cleanups is None:
             ctx.cleanups = []
-        ctx.cleanups.append((generator, plan.is_async))
+        ctx.cleanups.append((generator, plan.is_async, runner))
         return value
     if plan.is_async:
         return await call(**kwargs)
-    return await run_sync(functools.partial(call, **kwargs), limiter=ctx.limiter)
+    if plan.on_loop:
+        return call(**kwargs)
+    return await run_sync(functools.partial(call, **kwargs), threads=ctx.threads)
 
 
 async def read_body(
