@@ -50,6 +50,7 @@ from covet.orm.backends._server import (
     CLIENT_GRACE,
     LoopConnection,
     ServerConnection,
+    shielded,
     socket_readable,
 )
 from covet.orm.backends.base import ExecResult, Params, Row
@@ -239,7 +240,7 @@ class MySQLConnection(ServerConnection):
                 while rows := await cur.fetchmany(chunk_size):
                     yield list(rows)
             finally:
-                with anyio.CancelScope(shield=True):
+                with shielded():
                     await cur.close()
         except Exception as error:
             translated = translate(error)
