@@ -379,7 +379,9 @@ class MySQLBackend(ServerBackend):
     def _unreachable(self, error: BaseException) -> exc.OperationalError:
         return exc.OperationalError(f"cannot connect to MySQL at {self.url!r}: {error}", error)
 
-    async def _open_raw(self, sock: socket.socket | None = None) -> tuple[Any, socket.socket]:
+    async def _open_raw(
+        self, sock: socket.socket | None = None, *, set_timeout: bool = True
+    ) -> tuple[Any, socket.socket]:
         """A session on ``sock`` (opened here if None), set up; the whole handshake within
         ``connect_timeout`` (asyncmy bounds only the TCP connect)."""
         try:
@@ -389,14 +391,14 @@ class MySQLBackend(ServerBackend):
                 kwargs = self._connect_kwargs()
                 kwargs.pop("unix_socket", None)
                 raw = await asyncmy.connect(sock=sock, **kwargs)
-        except Exception as error:
-            if sock is not None:
+        except BaseException as error:
+            if sock is not None:  # closed now, also when cancelled: not left to the loop
                 sock.close()
-            if translate(error) is None:
+            if not isinstance(error, Exception) or translate(error) is None:
                 raise
             raise self._unreachable(error) from error
         timeout = self.options.command_timeout
-        if timeout:
+        if timeout and set_timeout:
             try:
                 await self._set_timeout(raw, timeout)
             except BaseException:
@@ -418,9 +420,11 @@ class MySQLBackend(ServerBackend):
     async def _kill(self, thread_id: int) -> None:
         """``KILL CONNECTION`` on a connection of its own, within ``connect_timeout`` (at most
         5 s). Not ``KILL QUERY``: the connection is dropped anyway, and a ``KILL QUERY`` that
-        overtakes its statement (still in flight) is forgotten when the statement starts."""
+        overtakes its statement (still in flight) is forgotten when the statement starts. The
+        socket is ours and closed before this returns, however it ends (a server that does not
+        answer, a cancellation): the sync API closes its private loop right after."""
         with anyio.move_on_after(min(5.0, self.options.connect_timeout)):
-            raw = await asyncmy.connect(**self._connect_kwargs())
+            raw, sock = await self._open_raw(set_timeout=False)
             try:
                 async with raw.cursor() as cur:
                     await cur.execute(f"KILL CONNECTION {int(thread_id)}")
@@ -429,6 +433,7 @@ class MySQLBackend(ServerBackend):
                     raise
             finally:
                 raw.close()
+                sock.close()
 
     async def _connection(self, sock: socket.socket | None = None) -> MySQLConnection:
         raw, sock = await self._open_raw(sock)
