@@ -51,6 +51,9 @@ _READ_ONLY = ("SELECT", "SHOW", "VALUES")
 
 #: seconds an interrupted sync call spends cancelling its statement on the server
 UNWIND_TIMEOUT = 5.0
+#: seconds a sync call waits on its socket itself before it lets the loop wait (the answer to a
+#: small statement comes sooner; the loop must run meanwhile if the driver has more to send)
+QUICK_WAIT = 0.002
 #: seconds past ``command_timeout`` before the client gives up on a server that does not answer
 #: (the server's own statement timeout, set to ``command_timeout``, normally ends it first)
 CLIENT_GRACE = 1.0
@@ -63,12 +66,13 @@ def is_read_only(sql: str) -> bool:
     return head.startswith(_READ_ONLY) and " FOR UPDATE" not in sql.upper()
 
 
-def socket_readable(fileno: int) -> bool:
-    """True when an idle connection's socket has something to read: EOF or a server goodbye."""
+def socket_readable(fileno: int, timeout: float = 0) -> bool:
+    """True when a socket has something to read (for an idle connection: EOF or a server
+    goodbye), waiting up to ``timeout`` seconds for it."""
     if fileno < 0:
         return True
     try:
-        readable, _, _ = select.select([fileno], [], [], 0)
+        readable, _, _ = select.select([fileno], [], [], timeout)
     except (OSError, ValueError):
         return True
     return bool(readable)
@@ -169,6 +173,11 @@ class ServerConnection(AsyncConnection):
     @abstractmethod
     def terminate(self) -> None:
         """Drop the connection without a goodbye."""
+
+    def fileno(self) -> int:
+        """The socket the driver reads, if covet opened it (else -1): ``LoopConnection`` waits
+        on it itself before it turns the loop."""
+        return -1
 
     @abstractmethod
     async def _close_raw(self) -> None: ...
@@ -441,6 +450,17 @@ class LoopConnection(SyncConnection):
             expiry.waited = waited
             if expiry.fired:
                 waited.cancel()
+        if waited.done():
+            return
+        fileno = self.aconn.fileno()
+        if fileno >= 0 and socket_readable(fileno, QUICK_WAIT):
+            # the answer is there: one turn of the loop reads it (stop() first: run_forever
+            # then polls once without blocking, runs what that wakes, and returns). One read
+            # per wait, as when a task waits: a second turn would read further ahead
+            loop.stop()
+            loop.run_forever()
+            if waited.done():
+                return
         # run_until_complete(waited), without its checks and wrapping: the loop stops when the
         # future is done, whatever its outcome (the coroutine gets that when resumed)
         stop = self._stop

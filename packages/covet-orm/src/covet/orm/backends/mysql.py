@@ -282,6 +282,9 @@ class MySQLConnection(ServerConnection):
             return False
         return not probe or not socket_readable(self.sock.fileno())
 
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
     def terminate(self) -> None:
         with contextlib.suppress(Exception):  # RuntimeError: its loop is closed already
             self.raw.close()
