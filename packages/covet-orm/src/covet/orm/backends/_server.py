@@ -207,7 +207,11 @@ class ServerConnection(AsyncConnection):
                 self.terminate()
 
     async def _call(self, op: Callable[..., Awaitable[T]], sql: str, params: Any) -> T:
-        result = await self._bounded(self._guarded(op, sql, params))
+        call = self._guarded(op, sql, params)
+        if self.timeout is None:  # the hot path: no frame more than it needs
+            result = await self._cancellable(call)
+        else:
+            result = await self._bounded(call)
         self.fresh = False
         return result
 
