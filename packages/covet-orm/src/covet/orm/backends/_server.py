@@ -4,9 +4,10 @@
   cancellation that reaches the server, an optional client-side statement deadline, and one
   guarded retry. The async API uses it directly, from a pool per event loop.
 * ``LoopConnection``: the sync API's view of a ``ServerConnection`` that lives on a private event
-  loop no other thread runs; each call is one ``loop.run_until_complete`` in the calling thread
-  (public asyncio API only). MariaDB's sync API uses it; PostgreSQL's uses psycopg 3 instead
-  (``backends/postgres.py``), chosen by measurement (docs/orm-backends.md).
+  loop no other thread runs; each call drives the driver's coroutine in the calling thread and
+  turns the loop only while it waits (public asyncio API only). MariaDB's sync API uses it;
+  PostgreSQL's uses psycopg 3 instead (``backends/postgres.py``), chosen by measurement
+  (docs/orm-backends.md).
 * ``Watchdog``: a deadline for blocking sync drivers that have no timeout of their own.
 
 Dead idle connections (server restarted, ``pg_terminate_backend``, MariaDB ``KILL``) are replaced

@@ -11,11 +11,11 @@ PostgreSQL); ``charset=utf8mb4``; ``time_zone='+00:00'`` (``DATETIME(6)`` holds 
 ``max_execution_time``), with a client deadline one second later for a server that does not
 answer. Errors are mapped by MySQL error code (1062 -> IntegrityError, ...).
 
-The sync API drives the same asyncmy connections, each on an event loop of its own that no thread
-runs, with ``loop.run_until_complete`` (``LoopConnection``): PyMySQL, the pure-Python sync twin
-of asyncmy, decodes result sets 10-20x slower (docs/orm-backends.md). covet-orm opens every
-connection's socket itself and hands it to asyncmy (``sock=``), so that a pool can tell a closed
-idle connection from a live one without the driver's internals.
+The sync API drives the same asyncmy connections in the calling thread, each on an event loop of
+its own that no thread runs and that turns only while asyncmy waits (``LoopConnection``): PyMySQL,
+the pure-Python sync twin of asyncmy, decodes result sets 10-20x slower (docs/orm-backends.md).
+covet-orm opens every connection's socket itself and hands it to asyncmy (``sock=``), so that a
+pool can tell a closed idle connection from a live one without the driver's internals.
 
 ``%`` in SQL text (DB-API "format" style, as Django): with parameters the text is a format string,
 so a literal ``%`` is written ``%%`` (misuse is a ``ProgrammingError`` saying so); without
