@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import select
+import sys
 import threading
 import time
 from abc import abstractmethod
@@ -99,7 +100,11 @@ class Guarded(Protocol):
 
 
 def refuse_on_event_loop(method: str = "Database.execute") -> None:
-    """A blocking call on a thread that runs an event loop would stall it: refuse."""
+    """A blocking call on a thread that runs an event loop would stall it: refuse. A running
+    loop installs its async-generator hooks on its thread, so a thread without them runs none:
+    the usual answer comes without raising and catching a RuntimeError."""
+    if sys.get_asyncgen_hooks().firstiter is None:
+        return
     try:
         asyncio.get_running_loop()
     except RuntimeError:
