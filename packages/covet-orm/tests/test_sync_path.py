@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -101,3 +102,69 @@ def test_a_closed_database_reopens_for_sync_calls(server_db_url: str) -> None:
     db.close()
     assert db.fetch_one("SELECT 1 AS one") == {"one": 1}
     db.close()
+
+
+def _loop_of(db: Database) -> tuple[Any, asyncio.AbstractEventLoop]:
+    from covet.orm.backends._server import LoopConnection
+
+    conn = db.backend.acquire()
+    assert isinstance(conn, LoopConnection)
+    return conn, conn.loop
+
+
+@pytest.mark.parametrize("server", ["mysql"])
+def test_mariadb_sync_statements_create_no_task(sdb: Database) -> None:
+    """The driver's coroutine is driven in the calling thread: a statement costs no Task (nor
+    its context copy and extra turns of the loop); only waiting turns the loop."""
+    conn, loop = _loop_of(sdb)
+    made: list[object] = []
+
+    def counting_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        made.append(coro)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    loop.set_task_factory(counting_factory)
+    try:
+        for i in range(5):
+            assert conn.fetch_one("SELECT %s AS n", [i]) == (i,)
+        conn.begin()
+        conn.execute("SELECT 1")
+        conn.commit()
+        assert list(conn.stream("SELECT 1 UNION ALL SELECT 2", [], 1)) == [[(1,)], [(2,)]]
+    finally:
+        loop.set_task_factory(None)
+        sdb.backend.release(conn)
+    assert len(made) <= 1, made  # the stream's close (aclose) may run as one
+
+
+@pytest.mark.parametrize("server", ["mysql"])
+def test_mariadb_sync_stream_reads_no_further_ahead_than_async(sdb: Database) -> None:
+    """A chunk the driver already holds is handed over without turning the loop. Each turn
+    reads from the socket, so a loop turned per chunk read the result far ahead of the caller
+    (QuerySet.iterator() on MariaDB held most of a large result: 232 MB on a million rows)."""
+    count, chunk = 3000, 10
+    rows = ",".join(f"({i})" for i in range(count))
+    sdb.execute("CREATE TEMPORARY TABLE IF NOT EXISTS sync_path_stream (n INTEGER)")
+    conn, loop = _loop_of(sdb)
+    try:
+        conn.execute(f"INSERT INTO sync_path_stream VALUES {rows}")
+        runs = 0
+        run_forever = loop.run_forever
+
+        def counting_run_forever() -> None:
+            nonlocal runs
+            runs += 1
+            run_forever()
+
+        loop.run_forever = counting_run_forever  # type: ignore[method-assign]
+        try:
+            seen = sum(
+                len(rows_) for rows_ in conn.stream("SELECT n FROM sync_path_stream", [], chunk)
+            )
+        finally:
+            del loop.run_forever
+        assert seen == count
+        # the loop ran for every chunk before (300 times); now when the driver's buffer runs dry
+        assert runs < count // chunk // 4, runs
+    finally:
+        sdb.backend.release(conn)

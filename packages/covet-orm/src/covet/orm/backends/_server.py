@@ -4,9 +4,10 @@
   cancellation that reaches the server, an optional client-side statement deadline, and one
   guarded retry. The async API uses it directly, from a pool per event loop.
 * ``LoopConnection``: the sync API's view of a ``ServerConnection`` that lives on a private event
-  loop no other thread runs; each call is one ``loop.run_until_complete`` in the calling thread
-  (public asyncio API only). MariaDB's sync API uses it; PostgreSQL's uses psycopg 3 instead
-  (``backends/postgres.py``), chosen by measurement (docs/orm-backends.md).
+  loop no other thread runs; each call drives the driver's coroutine in the calling thread and
+  turns the loop only while it waits (public asyncio API only). MariaDB's sync API uses it;
+  PostgreSQL's uses psycopg 3 instead (``backends/postgres.py``), chosen by measurement
+  (docs/orm-backends.md).
 * ``Watchdog``: a deadline for blocking sync drivers that have no timeout of their own.
 
 Dead idle connections (server restarted, ``pg_terminate_backend``, MariaDB ``KILL``) are replaced
@@ -20,12 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import select
+import sys
 import threading
 import time
 from abc import abstractmethod
 from collections.abc import (
     AsyncGenerator,
-    AsyncIterator,
     Awaitable,
     Callable,
     Coroutine,
@@ -52,6 +53,9 @@ _READ_ONLY = ("SELECT", "SHOW", "VALUES")
 
 #: seconds an interrupted sync call spends cancelling its statement on the server
 UNWIND_TIMEOUT = 5.0
+#: seconds a sync call waits on its socket itself before it lets the loop wait (the answer to a
+#: small statement comes sooner; the loop must run meanwhile if the driver has more to send)
+QUICK_WAIT = 0.002
 #: seconds past ``command_timeout`` before the client gives up on a server that does not answer
 #: (the server's own statement timeout, set to ``command_timeout``, normally ends it first)
 CLIENT_GRACE = 1.0
@@ -64,12 +68,13 @@ def is_read_only(sql: str) -> bool:
     return head.startswith(_READ_ONLY) and " FOR UPDATE" not in sql.upper()
 
 
-def socket_readable(fileno: int) -> bool:
-    """True when an idle connection's socket has something to read: EOF or a server goodbye."""
+def socket_readable(fileno: int, timeout: float = 0) -> bool:
+    """True when a socket has something to read (for an idle connection: EOF or a server
+    goodbye), waiting up to ``timeout`` seconds for it."""
     if fileno < 0:
         return True
     try:
-        readable, _, _ = select.select([fileno], [], [], 0)
+        readable, _, _ = select.select([fileno], [], [], timeout)
     except (OSError, ValueError):
         return True
     return bool(readable)
@@ -95,12 +100,27 @@ class Guarded(Protocol):
 
 
 def refuse_on_event_loop(method: str = "Database.execute") -> None:
-    """A blocking call on a thread that runs an event loop would stall it: refuse."""
+    """A blocking call on a thread that runs an event loop would stall it: refuse. A running
+    loop installs its async-generator hooks on its thread, so a thread without them runs none:
+    the usual answer comes without raising and catching a RuntimeError."""
+    if sys.get_asyncgen_hooks().firstiter is None:
+        return
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return
     raise exc.SynchronousOnlyError(method)
+
+
+def shielded() -> contextlib.AbstractContextManager[Any]:
+    """anyio's shield from cancellation, for cleanup that must finish; where no event loop runs
+    (a coroutine ``LoopConnection`` drives itself) nothing can cancel it, and there is no task
+    to shield."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return contextlib.nullcontext()
+    return anyio.CancelScope(shield=True)
 
 
 class ServerConnection(AsyncConnection):
@@ -160,6 +180,11 @@ class ServerConnection(AsyncConnection):
     def terminate(self) -> None:
         """Drop the connection without a goodbye."""
 
+    def fileno(self) -> int:
+        """The socket the driver reads, if covet opened it (else -1): ``LoopConnection`` waits
+        on it itself before it turns the loop."""
+        return -1
+
     @abstractmethod
     async def _close_raw(self) -> None: ...
 
@@ -188,24 +213,43 @@ class ServerConnection(AsyncConnection):
                 self.terminate()
 
     async def _call(self, op: Callable[..., Awaitable[T]], sql: str, params: Any) -> T:
-        if self.timeout is None:
-            result = await self._cancellable(op, sql, params)
+        call = self._guarded(op, sql, params)
+        if self.timeout is None:  # the hot path: no frame more than it needs
+            result = await self._cancellable(call)
         else:
-            try:
-                async with asyncio.timeout(self.timeout):
-                    result = await self._cancellable(op, sql, params)
-            except TimeoutError as error:
-                raise exc.OperationalError(
-                    f"the server did not answer within {self.timeout:g}s (command_timeout); "
-                    "the statement was cancelled and the connection dropped",
-                    error,
-                ) from error
+            result = await self._bounded(call)
         self.fresh = False
         return result
 
-    async def _cancellable(self, op: Callable[..., Awaitable[T]], sql: str, params: Any) -> T:
+    async def recover(
+        self, op: Callable[..., Awaitable[T]], sql: str, params: Any, error: Exception
+    ) -> T:
+        """What ``_call`` does after ``op(sql, params)`` raised ``error``, for a caller that ran
+        ``op`` itself (``LoopConnection``): translate, resync, or retry once."""
+        result = await self._bounded(self._recover(op, sql, params, error))
+        self.fresh = False
+        return result
+
+    def timeout_error(self, error: BaseException) -> exc.OperationalError:
+        return exc.OperationalError(
+            f"the server did not answer within {self.timeout:g}s (command_timeout); "
+            "the statement was cancelled and the connection dropped",
+            error,
+        )
+
+    async def _bounded(self, call: Coroutine[Any, Any, T]) -> T:
+        """``call`` within ``timeout``; a cancelled call first stops its statement."""
+        if self.timeout is None:
+            return await self._cancellable(call)
         try:
-            return await self._guarded(op, sql, params)
+            async with asyncio.timeout(self.timeout):
+                return await self._cancellable(call)
+        except TimeoutError as error:
+            raise self.timeout_error(error) from error
+
+    async def _cancellable(self, call: Coroutine[Any, Any, T]) -> T:
+        try:
+            return await call
         except asyncio.CancelledError:
             with anyio.CancelScope(shield=True):
                 await self.cancelled()
@@ -215,28 +259,33 @@ class ServerConnection(AsyncConnection):
         try:
             return await op(sql, params)
         except Exception as error:
-            translated = self.translate(error)
+            return await self._recover(op, sql, params, error)
+
+    async def _recover(
+        self, op: Callable[..., Awaitable[T]], sql: str, params: Any, error: Exception
+    ) -> T:
+        translated = self.translate(error)
+        if translated is None:
+            raise error
+        if self.refused_by_driver(error) and self.alive(probe=False):
+            await self.resync()
+        if not isinstance(translated, exc.OperationalError) and not self.alive():
+            # whatever the driver said, the connection is gone: that is a lost connection
+            translated = exc.OperationalError(f"connection lost: {translated}", error)
+        if not may_retry(self, translated, error, sql):
+            raise translated from error
+        self.terminate()
+        try:
+            self.raw = await self._connect()
+        except exc.DatabaseError:
+            raise translated from error
+        try:
+            return await op(sql, params)
+        except Exception as again:
+            translated = self.translate(again)
             if translated is None:
                 raise
-            if self.refused_by_driver(error) and self.alive(probe=False):
-                await self.resync()
-            if not isinstance(translated, exc.OperationalError) and not self.alive():
-                # whatever the driver said, the connection is gone: that is a lost connection
-                translated = exc.OperationalError(f"connection lost: {translated}", error)
-            if not may_retry(self, translated, error, sql):
-                raise translated from error
-            self.terminate()
-            try:
-                self.raw = await self._connect()
-            except exc.DatabaseError:
-                raise translated from error
-            try:
-                return await op(sql, params)
-            except Exception as again:
-                translated = self.translate(again)
-                if translated is None:
-                    raise
-                raise translated from again
+            raise translated from again
 
     # -- AsyncConnection ----------------------------------------------------------------------
     async def execute(self, sql: str, params: Params = ()) -> ExecResult:
@@ -285,20 +334,30 @@ class ServerConnection(AsyncConnection):
 class LoopConnection(SyncConnection):
     """A ``ServerConnection`` used from sync code, on its own event loop that no thread runs.
 
-    Each call is ``loop.run_until_complete`` in the calling thread: no thread switch, and the pool
-    hands the pair to one thread at a time. If Ctrl-C (or any exception raised by a signal
-    handler) interrupts the wait, the statement's task is cancelled and given up to
-    ``UNWIND_TIMEOUT`` seconds to stop the statement on the server, exactly as a cancelled task of
-    the async API does (a second interruption skips that); the connection is then dropped and the
-    interruption propagates unchanged.
+    A statement is the driver's coroutine driven in the calling thread (``_drive``): it runs
+    until it waits for a future of the loop (the server's answer), then
+    ``loop.run_until_complete(future)`` turns the loop until that future is done, and so on. No
+    Task per statement, and the loop turns only while the driver waits: a stream's next chunk that
+    is already in the driver's buffer is read without turning it (every turn would read more of the
+    result from the socket, ahead of the caller, so an ``iterator()`` would end up holding most
+    of its result). Whatever needs a task of its own (connecting, recovering from an error,
+    cancelling a statement with ``KILL``, closing) runs as one (``_run``).
+
+    ``command_timeout``: past ``aconn.timeout`` the awaited future is cancelled, as a cancelled
+    task's would be; the driver then drops its half-read connection, ``aconn.cancelled()`` stops
+    the statement on the server, and the caller gets ``OperationalError``. If Ctrl-C (or any
+    exception raised by a signal handler) interrupts the wait, the statement is cancelled the same
+    way, with up to ``UNWIND_TIMEOUT`` seconds for ``aconn.cancelled()`` (a second interruption
+    skips that); the connection is then dropped and the interruption propagates unchanged.
     """
 
-    __slots__ = ("aconn", "dialect", "loop")
+    __slots__ = ("_stop", "aconn", "dialect", "loop")
 
     def __init__(self, aconn: ServerConnection, loop: asyncio.AbstractEventLoop) -> None:
         self.aconn = aconn
         self.loop = loop
         self.dialect = aconn.dialect
+        self._stop: Callable[[asyncio.Future[Any]], None] = lambda _: loop.stop()
 
     # the pool's view
     @property
@@ -319,12 +378,31 @@ class LoopConnection(SyncConnection):
 
     def terminate(self) -> None:
         self.aconn.terminate()
-        if not self.loop.is_closed():
-            with contextlib.suppress(Exception):  # let the transport finish closing
-                self.loop.run_until_complete(asyncio.sleep(0))
-            self.loop.close()
+        self._close_loop()
 
+    def _close_loop(self) -> None:
+        """Close the loop once nothing is left on it: tasks still pending are cancelled and
+        callbacks still queued run (a closed transport's last one closes its socket), so no
+        socket waits for the garbage collector."""
+        loop = self.loop
+        if loop.is_closed():
+            return
+        try:
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending, timeout=UNWIND_TIMEOUT))
+            for _ in range(2):  # a callback may queue one more (connection_lost)
+                loop.run_until_complete(asyncio.sleep(0))
+        except BaseException:  # noqa: S110 - closing regardless; the caller's error stands
+            pass
+        finally:
+            loop.close()
+
+    # -- running coroutines -------------------------------------------------------------------
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """``coro`` as a task of the loop (for code that needs one: anyio, asyncio.timeout)."""
         try:
             refuse_on_event_loop()
         except BaseException:
@@ -335,15 +413,93 @@ class LoopConnection(SyncConnection):
             return self.loop.run_until_complete(task)
         except BaseException:
             if not task.done():  # interrupted while waiting: stop the statement, then drop
+                task.cancel()
                 self._unwind(task)
             raise
 
+    def _drive(self, step: Coroutine[Any, Any, T]) -> T:
+        """Run ``step`` (a driver call that needs no task) in this thread to its end, turning
+        the loop only while it waits; see the class docstring. The caller has checked that no
+        event loop runs in this thread."""
+        expiry = None if self.aconn.timeout is None else _Expiry(self.loop, self.aconn.timeout)
+        waiting = False
+        try:
+            waited = step.send(None)
+            while True:
+                waiting = True
+                self._wait(waited, expiry)
+                waiting = False
+                waited = step.send(None)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+        except Exception:
+            if waiting:  # the loop failed while it waited: the statement's fate is unknown
+                self._interrupted(step)
+            raise
+        except BaseException as error:
+            timed_out = expiry is not None and expiry.fired
+            if timed_out and not waiting and isinstance(error, asyncio.CancelledError):
+                # the driver dropped its half-read connection; stop the statement on the server
+                self._run(self.aconn.cancelled())
+                raise self.aconn.timeout_error(error) from error
+            self._interrupted(step)
+            raise
+        finally:
+            if expiry is not None:
+                expiry.cancel()
+
+    def _wait(self, waited: Any, expiry: _Expiry | None) -> None:
+        """Turn the loop until ``waited`` (what the driven coroutine yielded) is done. Raises
+        only for an interruption: the future's own outcome goes back into the coroutine."""
+        loop = self.loop
+        if not asyncio.isfuture(waited):  # a bare ``yield`` (asyncio.sleep(0)): one turn
+            loop.run_until_complete(asyncio.sleep(0))
+            return
+        if expiry is not None:
+            expiry.waited = waited
+            if expiry.fired:
+                waited.cancel()
+        if waited.done():
+            return
+        fileno = self.aconn.fileno()
+        if fileno >= 0 and socket_readable(fileno, QUICK_WAIT):
+            # the answer is there: one turn of the loop reads it (stop() first: run_forever
+            # then polls once without blocking, runs what that wakes, and returns). One read
+            # per wait, as when a task waits: a second turn would read further ahead
+            loop.stop()
+            loop.run_forever()
+            if waited.done():
+                return
+        # run_until_complete(waited), without its checks and wrapping: the loop stops when the
+        # future is done, whatever its outcome (the coroutine gets that when resumed)
+        stop = self._stop
+        waited.add_done_callback(stop)
+        try:
+            while not waited.done():
+                loop.run_forever()
+        finally:
+            waited.remove_done_callback(stop)
+
+    def _interrupted(self, step: Coroutine[Any, Any, Any]) -> None:
+        """Ctrl-C (or a signal handler's exception) while ``step`` ran: cancel it as a task
+        would be (asyncmy drops its half-read connection), stop the statement on the server,
+        drop the connection. Never raises."""
+        try:
+            try:
+                step.throw(asyncio.CancelledError())
+            finally:
+                step.close()
+        except BaseException:  # noqa: S110 - the interruption is what the caller gets
+            pass
+        self._unwind(self.loop.create_task(self.aconn.cancelled()))
+
     def _unwind(self, task: asyncio.Task[Any]) -> None:
-        """Cancel the interrupted task and let its cancellation code (asyncmy's KILL) run, for at
-        most ``UNWIND_TIMEOUT`` seconds; never raises (the caller re-raises the interruption)."""
+        """Give ``task`` (a cancelled statement's, or ``aconn.cancelled()``: asyncmy's KILL) at
+        most ``UNWIND_TIMEOUT`` seconds to end, then drop the connection; never raises (the
+        caller re-raises the interruption)."""
         loop = self.loop
         try:
-            task.cancel()
             loop.run_until_complete(asyncio.wait([task], timeout=UNWIND_TIMEOUT))
         except BaseException:  # noqa: S110 - a second Ctrl-C while unwinding: stop unwinding
             pass
@@ -359,27 +515,43 @@ class LoopConnection(SyncConnection):
             finally:
                 self.terminate()
 
+    def _call(self, op: Callable[[str, Any], Coroutine[Any, Any, T]], sql: str, params: Any) -> T:
+        """One statement: ``op`` driven without a task; an error it raises is handled (translated,
+        or retried once on a new connection) by ``aconn.recover`` in a task."""
+        refuse_on_event_loop()
+        aconn = self.aconn
+        try:
+            result = self._drive(op(sql, params))
+        except exc.DatabaseError:  # ours already (a timeout, % misuse): nothing to recover
+            raise
+        except Exception as error:
+            return self._run(aconn.recover(op, sql, params, error))
+        aconn.fresh = False
+        return result
+
+    # -- SyncConnection -----------------------------------------------------------------------
     def execute(self, sql: str, params: Params = ()) -> ExecResult:
-        return self._run(self.aconn.execute(sql, params))
+        return self._call(self.aconn._do_execute, sql, params)
 
     def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> int:
-        return self._run(self.aconn.executemany(sql, seq_of_params))
+        return self._call(self.aconn._do_executemany, sql, list(seq_of_params))
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return self._run(self.aconn.fetch_all(sql, params))
+        return self._call(self.aconn._do_fetch_all, sql, params)
 
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        return self._run(self.aconn.fetch_one(sql, params))
+        return self._call(self.aconn._do_fetch_one, sql, params)
 
     def fetch_columns(self, sql: str, params: Params = ()) -> tuple[list[str], list[Row]]:
-        return self._run(self.aconn.fetch_columns(sql, params))
+        return self._call(self.aconn._do_fetch_columns, sql, params)
 
     def stream(self, sql: str, params: Params, chunk_size: int) -> Generator[list[Row], None, None]:
+        refuse_on_event_loop()
         chunks = self.aconn.stream(sql, params, chunk_size)
         try:
             while True:
                 try:
-                    yield self._run(_anext(chunks))
+                    yield self._drive(chunks.asend(None))
                 except StopAsyncIteration:
                     return
         finally:
@@ -387,13 +559,25 @@ class LoopConnection(SyncConnection):
                 self._run(chunks.aclose())
 
     def begin(self) -> None:
-        self._run(self.aconn.begin())
+        self.execute(self.dialect.begin_sql)
+        self.aconn.in_transaction = True
 
     def commit(self) -> None:
-        self._run(self.aconn.commit())
+        try:
+            self.execute("COMMIT")
+        finally:
+            self.aconn.in_transaction = False
 
     def rollback(self) -> None:
-        self._run(self.aconn.rollback())
+        """As ``ServerConnection.rollback``: on a dropped connection the server rolled back."""
+        try:
+            if self.alive():
+                self.execute("ROLLBACK")
+        except exc.DatabaseError:
+            if self.alive():
+                raise
+        finally:
+            self.aconn.in_transaction = False
 
     def close(self) -> None:
         if self.loop.is_closed():
@@ -403,11 +587,27 @@ class LoopConnection(SyncConnection):
         except Exception:
             self.aconn.terminate()
         finally:
-            self.loop.close()
+            self._close_loop()
 
 
-async def _anext(chunks: AsyncIterator[list[Row]]) -> list[Row]:
-    return await chunks.__anext__()
+class _Expiry:
+    """``command_timeout`` of one driven statement: when it fires, the future the statement
+    waits for is cancelled (as ``Task.cancel`` would)."""
+
+    __slots__ = ("fired", "handle", "waited")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        self.fired = False
+        self.waited: asyncio.Future[Any] | None = None
+        self.handle = loop.call_later(timeout, self._fire)
+
+    def _fire(self) -> None:
+        self.fired = True
+        if self.waited is not None:
+            self.waited.cancel()
+
+    def cancel(self) -> None:
+        self.handle.cancel()
 
 
 class Watchdog:

@@ -11,11 +11,11 @@ PostgreSQL); ``charset=utf8mb4``; ``time_zone='+00:00'`` (``DATETIME(6)`` holds 
 ``max_execution_time``), with a client deadline one second later for a server that does not
 answer. Errors are mapped by MySQL error code (1062 -> IntegrityError, ...).
 
-The sync API drives the same asyncmy connections, each on an event loop of its own that no thread
-runs, with ``loop.run_until_complete`` (``LoopConnection``): PyMySQL, the pure-Python sync twin
-of asyncmy, decodes result sets 10-20x slower (docs/orm-backends.md). covet-orm opens every
-connection's socket itself and hands it to asyncmy (``sock=``), so that a pool can tell a closed
-idle connection from a live one without the driver's internals.
+The sync API drives the same asyncmy connections in the calling thread, each on an event loop of
+its own that no thread runs and that turns only while asyncmy waits (``LoopConnection``): PyMySQL,
+the pure-Python sync twin of asyncmy, decodes result sets 10-20x slower (docs/orm-backends.md).
+covet-orm opens every connection's socket itself and hands it to asyncmy (``sock=``), so that a
+pool can tell a closed idle connection from a live one without the driver's internals.
 
 ``%`` in SQL text (DB-API "format" style, as Django): with parameters the text is a format string,
 so a literal ``%`` is written ``%%`` (misuse is a ``ProgrammingError`` saying so); without
@@ -50,6 +50,7 @@ from covet.orm.backends._server import (
     CLIENT_GRACE,
     LoopConnection,
     ServerConnection,
+    shielded,
     socket_readable,
 )
 from covet.orm.backends.base import ExecResult, Params, Row
@@ -239,7 +240,7 @@ class MySQLConnection(ServerConnection):
                 while rows := await cur.fetchmany(chunk_size):
                     yield list(rows)
             finally:
-                with anyio.CancelScope(shield=True):
+                with shielded():
                     await cur.close()
         except Exception as error:
             translated = translate(error)
@@ -280,6 +281,9 @@ class MySQLConnection(ServerConnection):
         if not self.raw.connected or self.sock.fileno() < 0:  # asyncio closes it on EOF
             return False
         return not probe or not socket_readable(self.sock.fileno())
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
 
     def terminate(self) -> None:
         with contextlib.suppress(Exception):  # RuntimeError: its loop is closed already
@@ -378,7 +382,9 @@ class MySQLBackend(ServerBackend):
     def _unreachable(self, error: BaseException) -> exc.OperationalError:
         return exc.OperationalError(f"cannot connect to MySQL at {self.url!r}: {error}", error)
 
-    async def _open_raw(self, sock: socket.socket | None = None) -> tuple[Any, socket.socket]:
+    async def _open_raw(
+        self, sock: socket.socket | None = None, *, set_timeout: bool = True
+    ) -> tuple[Any, socket.socket]:
         """A session on ``sock`` (opened here if None), set up; the whole handshake within
         ``connect_timeout`` (asyncmy bounds only the TCP connect)."""
         try:
@@ -388,14 +394,14 @@ class MySQLBackend(ServerBackend):
                 kwargs = self._connect_kwargs()
                 kwargs.pop("unix_socket", None)
                 raw = await asyncmy.connect(sock=sock, **kwargs)
-        except Exception as error:
-            if sock is not None:
+        except BaseException as error:
+            if sock is not None:  # closed now, also when cancelled: not left to the loop
                 sock.close()
-            if translate(error) is None:
+            if not isinstance(error, Exception) or translate(error) is None:
                 raise
             raise self._unreachable(error) from error
         timeout = self.options.command_timeout
-        if timeout:
+        if timeout and set_timeout:
             try:
                 await self._set_timeout(raw, timeout)
             except BaseException:
@@ -417,9 +423,11 @@ class MySQLBackend(ServerBackend):
     async def _kill(self, thread_id: int) -> None:
         """``KILL CONNECTION`` on a connection of its own, within ``connect_timeout`` (at most
         5 s). Not ``KILL QUERY``: the connection is dropped anyway, and a ``KILL QUERY`` that
-        overtakes its statement (still in flight) is forgotten when the statement starts."""
+        overtakes its statement (still in flight) is forgotten when the statement starts. The
+        socket is ours and closed before this returns, however it ends (a server that does not
+        answer, a cancellation): the sync API closes its private loop right after."""
         with anyio.move_on_after(min(5.0, self.options.connect_timeout)):
-            raw = await asyncmy.connect(**self._connect_kwargs())
+            raw, sock = await self._open_raw(set_timeout=False)
             try:
                 async with raw.cursor() as cur:
                     await cur.execute(f"KILL CONNECTION {int(thread_id)}")
@@ -428,6 +436,7 @@ class MySQLBackend(ServerBackend):
                     raise
             finally:
                 raw.close()
+                sock.close()
 
     async def _connection(self, sock: socket.socket | None = None) -> MySQLConnection:
         raw, sock = await self._open_raw(sock)
