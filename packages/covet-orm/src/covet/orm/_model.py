@@ -532,15 +532,17 @@ class Model(metaclass=ModelBase):
 
     def _delete_op(self, dialect: Dialect) -> Op[int]:
         meta = self._meta
-        if self.pk is None:
+        pk = self.pk
+        if pk is None:
             raise ValueError(f"cannot delete a {type(self).__name__} without a primary key")
-        sql = meta.cache.get(("delete", dialect.name))
-        if sql is None:
+        plan = meta.cache.get(("delete", dialect.name))
+        if plan is None:
             q = dialect.quote
             where = f"{q(meta.pk.column)} = {dialect.param(1)}"
             sql = f"DELETE FROM {q(meta.table_name)} WHERE {where}"  # noqa: S608 (quoted names)
-            meta.cache[("delete", dialect.name)] = sql
-        result = yield new_stmt(Stmt, ("execute", sql, [meta.pk.adapter(dialect)(self.pk)]))
+            plan = meta.cache[("delete", dialect.name)] = (sql, meta.pk.adapter(dialect))
+        sql, adapt = plan
+        result = yield new_stmt(Stmt, ("execute", sql, [adapt(pk)]))
         self.__dict__[meta.pk.name] = None
         self.__dict__["_adding"] = True
         count: int = result.rowcount
