@@ -112,7 +112,7 @@ def load_op(
         )
         by_key: dict[Any, Any] = {}
         for chunk in _chunks(keys, dialect):
-            rows = yield from qs.filter(**{f"{tattr}__in": chunk})._fetch_op(dialect)
+            rows = yield from _among(qs, tattr, chunk)._fetch_op(dialect)
             by_key.update((r.__dict__[tattr], r) for r in rows)
         back = rel.other.accessor if field.one_to_one and rel.other is not None else None
         for inst in instances:
@@ -125,40 +125,85 @@ def load_op(
             if back and obj is not None:
                 obj.__dict__[back] = inst
         return list(by_key.values())
+    groups: dict[Any, list[Any]] = {}
     if isinstance(field, ForeignKey):  # author.books, user.profile
         attname, tattr = field.name, field.target_field.name
         keys = list(dict.fromkeys(k for i in instances if (k := i.__dict__.get(tattr)) is not None))
-        groups: dict[Any, list[Any]] = {}
         for chunk in _chunks(keys, dialect):
-            rows = yield from qs.filter(**{f"{attname}__in": chunk})._fetch_op(dialect)
-            for r in rows:
-                groups.setdefault(r.__dict__[attname], []).append(r)
+            sub = _among(qs, attname, chunk)
+            rows, grouped = yield from _grouped_op(sub, attname, dialect, stored=True)
+            groups.update(grouped)
             found.extend(rows)
         by_pk = {i.__dict__.get(tattr): i for i in instances}
+        name = field.relation_name
         for key, children in groups.items():
             parent = by_pk.get(key)
             for child in children:
-                child.__dict__[field.relation_name] = parent
+                child.__dict__[name] = parent
         for inst in instances:
-            children = groups.get(inst.__dict__.get(tattr), [])
-            _store(inst, rel, children, to_attr)
+            _store(inst, rel, groups.get(inst.__dict__.get(tattr), []), to_attr)
         return found
-    # many-to-many, either side: the key of each row is the through table's column
+    # many-to-many, either side: one query joining the link table, whose column (the key of
+    # the instance each row belongs to) is selected too, as Django does
+    from covet.orm.expressions import F
+
     back = rel.back()
     pk = rel.model._meta.pk.name
     keys = list(dict.fromkeys(k for i in instances if (k := i.__dict__.get(pk)) is not None))
-    groups = {}
-    from covet.orm.expressions import F
-
     for chunk in _chunks(keys, dialect):
-        sub = qs.filter(**{f"{back}__in": chunk}).annotate(**{_KEY: F(back)})
-        rows = yield from sub._fetch_op(dialect)
-        for r in rows:
-            groups.setdefault(r.__dict__.pop(_KEY), []).append(r)
+        sub = _among(qs, back, chunk).annotate(**{_KEY: F(back)})
+        rows, grouped = yield from _grouped_op(sub, _KEY, dialect, stored=False)
+        groups.update(grouped)
         found.extend(rows)
     for inst in instances:
         _store(inst, rel, groups.get(inst.__dict__.get(pk), []), to_attr)
     return found
+
+
+def _among(qs: QuerySet[Any], path: str, keys: list[Any]) -> QuerySet[Any]:
+    """``qs.filter(<path>__in=keys)`` for keys read from loaded instances: values of the
+    column already, so they skip ``filter()``'s checks and conversions."""
+    from covet.orm.expressions.lookups import Lookup
+
+    narrowed = qs._clone()
+    q = narrowed._query
+    lhs, _ = q.scope(filtering=True).walk(path.split("__"))
+    q.where.append(Lookup(lhs, "in", keys))
+    return narrowed
+
+
+def _grouped_op(
+    qs: QuerySet[Any], key: str, dialect: Dialect, *, stored: bool
+) -> Op[tuple[list[Any], dict[Any, list[Any]]]]:
+    """The objects of a prefetch query and their groups by ``key`` (see ``grouping_builder``);
+    a many-to-many's related rows (``stored`` False) are one instance per primary key."""
+    from covet.orm._database import Stmt
+    from covet.orm._hydrate import grouping_builder
+
+    sel = qs._compiled(dialect)
+    if sel.related:  # Prefetch(queryset=...select_related(...)): the general path
+        objs = yield from qs._fetch_op(dialect)
+        groups: dict[Any, list[Any]] = {}
+        for obj in objs:
+            value = obj.__dict__[key] if stored else obj.__dict__.pop(key)
+            groups.setdefault(value, []).append(obj)
+        return objs, groups
+    model = qs.model
+    cache = model._meta.cache
+    ident = ("grouped", key, tuple(sel.names), tuple((i, id(c)) for i, c in sel.converters))
+    build = cache.get(ident)
+    if build is None:
+        build = cache[ident] = grouping_builder(
+            model, sel.names, sel.converters, key, stored=stored, shared=not stored
+        )
+    rows = yield Stmt("fetch_all", sel.sql, sel.params)
+    objs, groups = build(rows)
+    if objs:
+        q = qs._query
+        if q.prefetch:
+            yield from prefetch_op(objs, q.prefetch, dialect)
+        qs._attach_state(objs)
+    return objs, groups
 
 
 def _store(inst: Model, rel: Relation, objs: list[Any], to_attr: str | None) -> None:

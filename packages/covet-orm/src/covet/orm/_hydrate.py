@@ -121,28 +121,108 @@ def _plain_flat(rows: Sequence[Sequence[Any]]) -> list[Any]:
 
 def related_builder(model: type, sel: Selected) -> Builder:
     """Objects of a ``select_related`` row: the model's own columns, then each related
-    instance's, stored on its parent (None when the LEFT JOIN found no row)."""
+    instance's, stored on its parent (None when the LEFT JOIN found no row).
+
+    One generated loop makes a row's instances without slicing the row, and one instance per
+    related row of the result (by primary key): the 1,000 books of 200 authors share 200
+    author instances, as the objects a prefetch or a peer load gives (an instance's nested
+    instances are the same for every row that has it, so they are made once too)."""
+    ns: dict[str, Any] = {"new": object.__new__, "M": model, "repeat": repeat}
+    targets, cols = _columns(len(sel.names), sel.converters, ns)
     related = sel.related
-    width = related[0].start
-    base = model_builder(model, sel.names[:width], [c for c in sel.converters if c[0] < width])
-    parts = []
-    for seg in related:
-        names = [n.rsplit("__", 1)[1] for n in sel.names[seg.start : seg.stop]]
-        convs = [(i - seg.start, c) for i, c in sel.converters if seg.start <= i < seg.stop]
+    children: dict[int, list[int]] = {}
+    for i, seg in enumerate(related):
+        children.setdefault(seg.parent, []).append(i)
+
+    def entries(parent: int) -> list[str]:
+        return [f"{related[i].cache!r}: r{i}" for i in children.get(parent, [])]
+
+    def emit(i: int, indent: str) -> list[str]:
+        seg = related[i]
+        ns[f"R{i}"] = seg.model
         pk = seg.model._meta.pk.name
-        parts.append((seg, model_builder(seg.model, names, convs), pk))
+        span = range(seg.start, seg.stop)
+        key = next(f"c{j}" for j in span if sel.names[j].rsplit("__", 1)[1] == pk)
+        items = [f"{sel.names[j].rsplit('__', 1)[1]!r}: {cols[j]}" for j in span]
+        lines = [
+            f"{indent}r{i} = seen{i}.get({key})",
+            f"{indent}if r{i} is None and {key} is not None:",
+        ]
+        for child in children.get(i, []):
+            lines += emit(child, indent + "    ")
+        lines += [
+            f"{indent}    r{i} = seen{i}[{key}] = new(R{i})",
+            f"{indent}    r{i}.__dict__ = {{{', '.join(items + entries(i))}}}",
+        ]
+        return lines
 
-    def build(rows: Sequence[Sequence[Any]]) -> list[Any]:
-        objs = base([r[:width] for r in rows])
-        made: list[list[Any]] = []
-        for seg, builder, pk in parts:
-            children = builder([r[seg.start : seg.stop] for r in rows])
-            children = [c if c.__dict__.get(pk) is not None else None for c in children]
-            parents = objs if seg.parent < 0 else made[seg.parent]
-            for parent, child in zip(parents, children, strict=True):
-                if parent is not None:
-                    parent.__dict__[seg.cache] = child
-            made.append(children)
-        return objs
+    body = []
+    for i in children.get(-1, []):
+        body += emit(i, "        ")
+    own = [f"{sel.names[j]!r}: {cols[j]}" for j in range(related[0].start)] + entries(-1)
+    source = "\n".join(
+        [
+            "def build(rows):",
+            *(f"    seen{i} = {{}}" for i in range(len(related))),
+            "    out = list(map(new, repeat(M, len(rows))))",
+            f"    for o, ({targets}) in zip(out, rows):",
+            *body,
+            f"        o.__dict__ = {{{', '.join(own)}}}",
+            "    return out",
+            "",
+        ]
+    )
+    return _compile(source, ns)
 
+
+Grouped = tuple[list[Any], dict[Any, list[Any]]]
+
+
+def grouping_builder(
+    model: Any, names: Sequence[str], converters: Converters, key: str, *, stored: bool,
+    shared: bool,
+) -> Callable[[Sequence[Sequence[Any]]], Grouped]:  # fmt: skip
+    """Objects of a prefetch query and their groups by the value of column ``key`` (the
+    instance each group belongs to): ``(objects, {key: [objects]})``. ``stored``: the key is
+    one of the model's fields (``author_id``), else the link table's column of a many-to-many,
+    not stored on the objects. ``shared``: one instance per primary key, however many groups it
+    is in (a many-to-many's related row comes once per link)."""
+    ns: dict[str, Any] = {"new": object.__new__, "M": model, "repeat": repeat}
+    targets, cols = _columns(len(names), converters, ns)
+    at = list(names).index(key)
+    items = ", ".join(
+        f"{name!r}: {col}" for i, (name, col) in enumerate(zip(names, cols, strict=True))
+        if stored or i != at
+    )  # fmt: skip
+    group = [
+        f"        k = {cols[at]}",
+        "        g = groups.get(k)",
+        "        if g is None:",
+        "            groups[k] = [o]",
+        "        else:",
+        "            g.append(o)",
+    ]
+    if shared:
+        pk = f"c{list(names).index(model._meta.pk.name)}"
+        loop = [
+            "    seen = {}",
+            f"    for {targets} in rows:",
+            f"        o = seen.get({pk})",
+            "        if o is None:",
+            f"            o = seen[{pk}] = new(M)",
+            f"            o.__dict__ = {{{items}}}",
+            *group,
+            "    return list(seen.values()), groups",
+        ]
+    else:
+        loop = [
+            "    out = list(map(new, repeat(M, len(rows))))",
+            f"    for o, ({targets}) in zip(out, rows):",
+            f"        o.__dict__ = {{{items}}}",
+            *group,
+            "    return out, groups",
+        ]
+    source = "\n".join(["def build(rows):", "    groups = {}", *loop, ""])
+    exec(compile(source, "<covet.orm hydrator>", "exec"), ns)  # noqa: S102 - generated from names
+    build: Callable[[Sequence[Sequence[Any]]], Grouped] = ns["build"]
     return build
