@@ -140,8 +140,7 @@ def load_op(
             parent = by_pk.get(key)
             for child in children:
                 child.__dict__[name] = parent
-        for inst in instances:
-            _store(inst, rel, groups.get(inst.__dict__.get(tattr), []), to_attr)
+        _store(instances, rel, groups, tattr, to_attr)
         return found
     # many-to-many, either side: one query joining the link table, whose column (the key of
     # the instance each row belongs to) is selected too, as Django does
@@ -155,20 +154,19 @@ def load_op(
         rows, grouped = yield from _grouped_op(sub, _KEY, dialect, stored=False)
         groups.update(grouped)
         found.extend(rows)
-    for inst in instances:
-        _store(inst, rel, groups.get(inst.__dict__.get(pk), []), to_attr)
+    _store(instances, rel, groups, pk, to_attr)
     return found
 
 
 def _among(qs: QuerySet[Any], path: str, keys: list[Any]) -> QuerySet[Any]:
     """``qs.filter(<path>__in=keys)`` for keys read from loaded instances: values of the
     column already, so they skip ``filter()``'s checks and conversions."""
-    from covet.orm.expressions.lookups import Lookup
+    from covet.orm.expressions.lookups import KeysIn
 
     narrowed = qs._clone()
     q = narrowed._query
     lhs, _ = q.scope(filtering=True).walk(path.split("__"))
-    q.where.append(Lookup(lhs, "in", keys))
+    q.where.append(KeysIn(lhs, keys))
     return narrowed
 
 
@@ -206,15 +204,28 @@ def _grouped_op(
     return objs, groups
 
 
-def _store(inst: Model, rel: Relation, objs: list[Any], to_attr: str | None) -> None:
-    if to_attr:
-        setattr(inst, to_attr, objs)
-    elif rel.single_reverse:
-        assert rel.accessor is not None
-        inst.__dict__[rel.accessor] = objs[0] if objs else None
-    else:
-        assert rel.accessor is not None
-        inst.__dict__.setdefault("_prefetched", {})[rel.accessor] = objs
+def _store(
+    instances: Sequence[Model], rel: Relation, groups: dict[Any, list[Any]], key: str,
+    to_attr: str | None,
+) -> None:  # fmt: skip
+    """Give each instance its group (by its ``key`` value): under ``to_attr``, as the one
+    object of a reverse one-to-one, else as its related manager's rows."""
+    accessor = rel.accessor
+    assert accessor is not None
+    for inst in instances:
+        d = inst.__dict__
+        objs = groups.get(d.get(key))
+        if objs is None:
+            objs = []
+        if to_attr:
+            setattr(inst, to_attr, objs)
+        elif rel.single_reverse:
+            d[accessor] = objs[0] if objs else None
+        else:
+            cache = d.get("_prefetched")
+            if cache is None:
+                cache = d["_prefetched"] = {}
+            cache[accessor] = objs
 
 
 def normalize(lookups: Sequence[str | Prefetch]) -> list[Prefetch]:

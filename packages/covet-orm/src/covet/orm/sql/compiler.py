@@ -321,7 +321,7 @@ class Query:
         or None when the statement is not cached."""
         if self.annotations or self.combined is not None or self.distinct_fields:
             return None
-        if self.joins or self.select_related:
+        if self.joins:
             return None
         order = self.order_by
         if order is not None and not all(type(o) is str and "__" not in o for o in order):
@@ -330,7 +330,7 @@ class Query:
             return None
         return (
             order, self.limit is not None, bool(self.offset), self.distinct, self.only,
-            self.defer, self.values, self.for_update,
+            self.defer, self.values, self.for_update, self.select_related,
         )  # fmt: skip
 
     @property
@@ -535,7 +535,7 @@ def select(q: Query, dialect: Dialect) -> Selected:
             params.append(int(q.limit))
         if q.offset:
             params.append(int(q.offset))
-        return Selected(hit.sql, params, hit.names, hit.converters)
+        return Selected(hit.sql, params, hit.names, hit.converters, hit.related)
     sel = _select(q, dialect)
     if len(cache) > _CACHE_LIMIT:
         for old in [k for k in cache if k[0] == "select"]:
