@@ -129,17 +129,13 @@ def load_op(
     if isinstance(field, ForeignKey):  # author.books, user.profile
         attname, tattr = field.name, field.target_field.name
         keys = list(dict.fromkeys(k for i in instances if (k := i.__dict__.get(tattr)) is not None))
+        by_pk = {i.__dict__.get(tattr): i for i in instances}
+        link = field.relation_name  # each book gets its author
         for chunk in _chunks(keys, dialect):
             sub = _among(qs, attname, chunk)
-            rows, grouped = yield from _grouped_op(sub, attname, dialect, stored=True)
+            rows, grouped = yield from _grouped_op(sub, attname, dialect, by_pk, link)
             groups.update(grouped)
             found.extend(rows)
-        by_pk = {i.__dict__.get(tattr): i for i in instances}
-        name = field.relation_name
-        for key, children in groups.items():
-            parent = by_pk.get(key)
-            for child in children:
-                child.__dict__[name] = parent
         _store(instances, rel, groups, tattr, to_attr)
         return found
     # many-to-many, either side: one query joining the link table, whose column (the key of
@@ -151,7 +147,7 @@ def load_op(
     keys = list(dict.fromkeys(k for i in instances if (k := i.__dict__.get(pk)) is not None))
     for chunk in _chunks(keys, dialect):
         sub = _among(qs, back, chunk).annotate(**{_KEY: F(back)})
-        rows, grouped = yield from _grouped_op(sub, _KEY, dialect, stored=False)
+        rows, grouped = yield from _grouped_op(sub, _KEY, dialect, {}, None)
         groups.update(grouped)
         found.extend(rows)
     _store(instances, rel, groups, pk, to_attr)
@@ -171,10 +167,10 @@ def _among(qs: QuerySet[Any], path: str, keys: list[Any]) -> QuerySet[Any]:
 
 
 def _grouped_op(
-    qs: QuerySet[Any], key: str, dialect: Dialect, *, stored: bool
+    qs: QuerySet[Any], key: str, dialect: Dialect, parents: dict[Any, Any], link: str | None
 ) -> Op[tuple[list[Any], dict[Any, list[Any]]]]:
-    """The objects of a prefetch query and their groups by ``key`` (see ``grouping_builder``);
-    a many-to-many's related rows (``stored`` False) are one instance per primary key."""
+    """The objects of a prefetch query and their groups by ``key``; with ``link``, each holds
+    its parent (``parents[key]``) under that name (see ``grouping_builder``)."""
     from covet.orm._database import Stmt
     from covet.orm._hydrate import grouping_builder
 
@@ -183,19 +179,21 @@ def _grouped_op(
         objs = yield from qs._fetch_op(dialect)
         groups: dict[Any, list[Any]] = {}
         for obj in objs:
-            value = obj.__dict__[key] if stored else obj.__dict__.pop(key)
+            d = obj.__dict__
+            value = d.pop(key) if link is None else d[key]
+            if link is not None:
+                d[link] = parents.get(value)
             groups.setdefault(value, []).append(obj)
         return objs, groups
     model = qs.model
     cache = model._meta.cache
-    ident = ("grouped", key, tuple(sel.names), tuple((i, id(c)) for i, c in sel.converters))
+    convs = tuple((i, id(c)) for i, c in sel.converters)
+    ident = ("grouped", key, link, tuple(sel.names), convs)
     build = cache.get(ident)
     if build is None:
-        build = cache[ident] = grouping_builder(
-            model, sel.names, sel.converters, key, stored=stored, shared=not stored
-        )
+        build = cache[ident] = grouping_builder(model, sel.names, sel.converters, key, link)
     rows = yield Stmt("fetch_all", sel.sql, sel.params)
-    objs, groups = build(rows)
+    objs, groups = build(rows, parents)
     if objs:
         q = qs._query
         if q.prefetch:

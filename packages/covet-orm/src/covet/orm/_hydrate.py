@@ -176,34 +176,33 @@ def related_builder(model: type, sel: Selected) -> Builder:
 
 
 Grouped = tuple[list[Any], dict[Any, list[Any]]]
+GroupingBuilder = Callable[[Sequence[Sequence[Any]], dict[Any, Any]], Grouped]
 
 
 def grouping_builder(
-    model: Any, names: Sequence[str], converters: Converters, key: str, *, stored: bool,
-    shared: bool,
-) -> Callable[[Sequence[Sequence[Any]]], Grouped]:  # fmt: skip
+    model: Any, names: Sequence[str], converters: Converters, key: str, link: str | None
+) -> GroupingBuilder:
     """Objects of a prefetch query and their groups by the value of column ``key`` (the
-    instance each group belongs to): ``(objects, {key: [objects]})``. ``stored``: the key is
-    one of the model's fields (``author_id``), else the link table's column of a many-to-many,
-    not stored on the objects. ``shared``: one instance per primary key, however many groups it
-    is in (a many-to-many's related row comes once per link)."""
+    instance each group belongs to): ``build(rows, parents)`` -> ``(objects, {key:
+    [objects]})``.
+
+    With ``link`` (a reverse foreign key: ``key`` is the field ``author_id``), each object gets
+    its parent (``parents[key]``) under ``link``. Without (a many-to-many: ``key`` is the link
+    table's column, not stored), one instance per primary key, however many groups it is in."""
     ns: dict[str, Any] = {"new": object.__new__, "M": model, "repeat": repeat}
     targets, cols = _columns(len(names), converters, ns)
     at = list(names).index(key)
-    items = ", ".join(
-        f"{name!r}: {col}" for i, (name, col) in enumerate(zip(names, cols, strict=True))
-        if stored or i != at
-    )  # fmt: skip
     group = [
-        f"        k = {cols[at]}",
         "        g = groups.get(k)",
         "        if g is None:",
         "            groups[k] = [o]",
         "        else:",
         "            g.append(o)",
     ]
-    if shared:
+    if link is None:
         pk = f"c{list(names).index(model._meta.pk.name)}"
+        pairs = enumerate(zip(names, cols, strict=True))
+        items = ", ".join(f"{n!r}: {c}" for i, (n, c) in pairs if i != at)
         loop = [
             "    seen = {}",
             f"    for {targets} in rows:",
@@ -211,18 +210,22 @@ def grouping_builder(
             "        if o is None:",
             f"            o = seen[{pk}] = new(M)",
             f"            o.__dict__ = {{{items}}}",
+            f"        k = {cols[at]}",
             *group,
             "    return list(seen.values()), groups",
         ]
     else:
+        values = [("k" if i == at else c) for i, c in enumerate(cols)]
+        items = ", ".join(f"{n!r}: {v}" for n, v in zip(names, values, strict=True))
         loop = [
             "    out = list(map(new, repeat(M, len(rows))))",
             f"    for o, ({targets}) in zip(out, rows):",
-            f"        o.__dict__ = {{{items}}}",
+            f"        k = {cols[at]}",
+            f"        o.__dict__ = {{{items}, {link!r}: parents.get(k)}}",
             *group,
             "    return out, groups",
         ]
-    source = "\n".join(["def build(rows):", "    groups = {}", *loop, ""])
+    source = "\n".join(["def build(rows, parents):", "    groups = {}", *loop, ""])
     exec(compile(source, "<covet.orm hydrator>", "exec"), ns)  # noqa: S102 - generated from names
-    build: Callable[[Sequence[Sequence[Any]]], Grouped] = ns["build"]
+    build: GroupingBuilder = ns["build"]
     return build
