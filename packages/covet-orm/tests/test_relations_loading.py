@@ -20,6 +20,7 @@ from covet.orm import (
     ManyToManyField,
     Model,
     N1QueryError,
+    NotSupportedError,
     OneToOneField,
     Prefetch,
     get_fetch_mode,
@@ -194,6 +195,9 @@ async def test_one_instance_per_related_row_of_a_result(api: Any) -> None:
         ["w0", "w1", "w2", "w3"]
     ] * 2
     assert all("_prefetch_key" not in p.__dict__ for p in labels[0].all)
+    both = Post.objects.filter(rank=0).union(Post.objects.filter(rank=1))
+    with pytest.raises(NotSupportedError, match="filter"):  # not every post, silently
+        await api.list(Writer.objects.prefetch_related(Prefetch("posts", queryset=both)))
 
 
 async def test_prefetch_in_async_iteration(api: Any) -> None:

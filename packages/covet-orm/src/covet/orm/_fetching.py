@@ -159,6 +159,8 @@ def _among(qs: QuerySet[Any], path: str, keys: list[Any]) -> QuerySet[Any]:
     column already, so they skip ``filter()``'s checks and conversions."""
     from covet.orm.expressions.lookups import KeysIn
 
+    if qs._query.combined is not None:  # filter() says what is not supported
+        return qs.filter(**{f"{path}__in": keys})
     narrowed = qs._clone()
     q = narrowed._query
     lhs, _ = q.scope(filtering=True).walk(path.split("__"))
