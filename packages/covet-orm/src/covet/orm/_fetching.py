@@ -56,6 +56,10 @@ class ResultSet:
         self._refs = list(map(weakref.ref, peers))
         self.mode = mode
 
+    def hold(self, peers: list[Any]) -> None:
+        """The peers, once the objects that hold this result set (a stateful builder's) exist."""
+        self._refs = list(map(weakref.ref, peers))
+
     @property
     def peers(self) -> list[Any]:
         return [obj for ref in self._refs if (obj := ref()) is not None]
@@ -195,12 +199,13 @@ def _grouped_op(
     if build is None:
         build = cache[ident] = grouping_builder(model, sel.names, sel.converters, key, link)
     rows = yield Stmt("fetch_all", sel.sql, sel.params)
-    objs, groups = build(rows, parents)
+    state = ResultSet([], qs._query.fetch_mode)
+    objs, groups = build(rows, parents, state)
     if objs:
         q = qs._query
         if q.prefetch:
             yield from prefetch_op(objs, q.prefetch, dialect)
-        qs._attach_state(objs)
+        state.hold(objs)
     return objs, groups
 
 
