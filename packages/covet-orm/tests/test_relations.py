@@ -338,6 +338,29 @@ async def test_correlated_subqueries(api: Any) -> None:
     assert await api.list(flagged.values_list("has", flat=True)) == [True, False, False]
 
 
+async def test_outer_ref_over_the_same_table(api: Any) -> None:
+    """The subquery's table is renamed, so OuterRef names the outer row, not the inner one."""
+    await seed(api)
+    longer = Book.objects.filter(author=OuterRef("author"), pages__gt=OuterRef("pages"))
+    shorter = Book.objects.filter(Exists(longer)).values_list("title", flat=True)
+    assert await api.list(shorter) == ["Alpha"]  # Ann's Beta (300) is longer; Bob has one book
+    assert await api.list(Book.objects.filter(~Exists(longer)).values_list("title", flat=True)) == [
+        "Beta",
+        "Gamma",
+    ]
+    top = Book.objects.filter(author=OuterRef("author")).order_by("-pages").values("title")[:1]
+    rows = Book.objects.annotate(top=Subquery(top)).values_list("title", "top")
+    assert await api.list(rows) == [("Alpha", "Beta"), ("Beta", "Beta"), ("Gamma", "Gamma")]
+    mentee = Author.objects.filter(mentor=OuterRef("pk"))
+    has_mentee = Author.objects.filter(Exists(mentee)).values_list("name", flat=True)
+    assert await api.list(has_mentee) == ["Ann"]
+    # two levels: the inner OuterRef names the middle query's row (U0), not the book's
+    nested = Book.objects.filter(
+        Exists(Author.objects.filter(pk=OuterRef("author")).filter(Exists(mentee)))
+    )
+    assert await api.list(nested.values_list("title", flat=True)) == ["Alpha", "Beta"]
+
+
 async def test_update_and_delete_through_joins(api: Any) -> None:
     await seed(api)
     changed = await api(Book.objects.filter(author__name="Ann"), "update", pages=1)

@@ -20,6 +20,7 @@ from covet.orm import (
     ManyToManyField,
     Model,
     N1QueryError,
+    NotSupportedError,
     OneToOneField,
     Prefetch,
     get_fetch_mode,
@@ -171,6 +172,32 @@ async def test_prefetch_reverse_m2m_nested_and_prefetch_objects(api: Any) -> Non
     assert await api(writers[3].posts.filter(rank=0), "count") == 0
     with pytest.raises(FieldError, match="no relation 'nope'"):
         Writer.objects.prefetch_related("nope")
+
+
+async def test_one_instance_per_related_row_of_a_result(api: Any) -> None:
+    """select_related and a many-to-many prefetch make one instance per related row of the
+    result (as a peer load or a foreign key prefetch does), not one per row that names it."""
+    await seed(api, 4)
+    posts = await api.list(Post.objects.select_related("reviewer", "writer__country"))
+    assert len({id(p.reviewer) for p in posts}) == 1
+    assert posts[0].writer.country is posts[2].writer.country  # nested: made once too
+    assert posts[0].writer is not posts[0].reviewer  # another path, its own instance
+    posts = await api.list(Post.objects.prefetch_related("tags"))
+    assert [[t.name for t in p.tags.all()] for p in posts] == [["red", "blue"]] * 4
+    assert len({id(t) for p in posts for t in p.tags.all()}) == 2
+    assert all("_prefetch_key" not in t.__dict__ for t in posts[0].tags.all())
+    labels = await api.list(
+        Label.objects.prefetch_related(
+            Prefetch("posts", queryset=Post.objects.select_related("writer"), to_attr="all")
+        )
+    )  # a prefetch QuerySet with select_related: the general path, the same groups
+    assert [[p.writer.name for p in label.all] for label in labels] == [
+        ["w0", "w1", "w2", "w3"]
+    ] * 2
+    assert all("_prefetch_key" not in p.__dict__ for p in labels[0].all)
+    both = Post.objects.filter(rank=0).union(Post.objects.filter(rank=1))
+    with pytest.raises(NotSupportedError, match="filter"):  # not every post, silently
+        await api.list(Writer.objects.prefetch_related(Prefetch("posts", queryset=both)))
 
 
 async def test_prefetch_in_async_iteration(api: Any) -> None:

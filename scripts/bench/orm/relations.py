@@ -4,6 +4,7 @@ naive N+1 loop, covet-orm vs raw drivers and peer ORMs on SQLite, PostgreSQL and
     python scripts/bench/orm/relations.py --quick                 # a few minutes, every database
     python scripts/bench/orm/relations.py --db sqlite --peers django_peer,sqlalchemy_sync
     python scripts/bench/orm/relations.py --repeat 2 --rounds 1 --no-save   # a smoke run
+    python scripts/bench/orm/relations.py --before /tmp/old/packages/covet-orm/src  # before/after
 
 The workload and its scenarios (a)-(e) are described in ``_relations_workload.py``. Each peer
 runs in its own subprocess on freshly created and filled tables; PostgreSQL and MariaDB runs use
@@ -80,6 +81,8 @@ LABEL = {
     "peewee_peer": "Peewee",
     "tortoise_peer": "Tortoise",
 }
+#: the suffix of a covet peer run from ``--before``'s source tree
+BEFORE = ":before"
 MODES = {"quick": 3, "full": 10}  # best of this many runs per scenario
 UNAVAILABLE = "covet: relations not available"
 
@@ -92,7 +95,7 @@ def child(peer_name: str, db: str, url: str, repeat: int) -> int:
     result: dict[str, Any] = {"peer": peer_name, "db": db}
     try:
         create_schema(cfg)
-        module = importlib.import_module(f"rel_peers.{peer_name}")
+        module = importlib.import_module(f"rel_peers.{peer_name.removesuffix(BEFORE)}")
         if module.IS_ASYNC:
 
             async def go() -> dict[str, Any]:
@@ -114,10 +117,21 @@ def child(peer_name: str, db: str, url: str, repeat: int) -> int:
     return 0
 
 
-def run_peer(peer: str, db: str, url: str, repeat: int) -> dict[str, Any]:
-    args = [sys.executable, str(HERE / "relations.py"), "--child", peer, db, url, str(repeat)]
+def run_peer(
+    peer: str, db: str, url: str, repeat: int, before: str | None = None
+) -> dict[str, Any]:
+    """One peer in a child process; ``before``: covet.orm imported from that source tree
+    (``PYTHONPATH``), reported as ``<peer>:before``."""
+    name = peer + BEFORE if before else peer
+    args = [sys.executable, str(HERE / "relations.py"), "--child", name, db, url, str(repeat)]
+    env = None
+    if before:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [before, os.environ.get("PYTHONPATH")])),
+        }
     try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=HERE)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=HERE, env=env)
     except subprocess.TimeoutExpired:
         return {"peer": peer, "db": db, "error": "timed out after 600s"}
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -156,7 +170,10 @@ def render(db: str, results: list[dict[str, Any]]) -> str:
     ]
     notes = []
     for r in results:
-        label = LABEL.get(r["peer"], r["peer"])
+        peer = r["peer"]
+        label = LABEL.get(peer.removesuffix(BEFORE), peer)
+        if peer.endswith(BEFORE):
+            label += " (before)"
         if "unavailable" in r:
             notes.append(f"- {label}: {r['unavailable']}")
             continue
@@ -203,6 +220,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved runs of every peer")
     parser.add_argument("--repeat", type=int, default=0, help="runs per scenario (overrides mode)")
     parser.add_argument("--no-save", action="store_true", help="print only; no results/*.md")
+    parser.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also run the covet peers with covet.orm from this source tree, for a before/after "
+        "in one run (e.g. `git archive <rev> packages/covet-orm/src | tar -x -C /tmp/old`, then "
+        "--before /tmp/old/packages/covet-orm/src)",
+    )
     opts = parser.parse_args()
     mode = "quick" if opts.quick else "full"
     repeat = opts.repeat or MODES[mode]
@@ -241,14 +265,22 @@ def main() -> int:
                 for peer in PEERS[db]:
                     if wanted and peer not in wanted and peer != BASELINE[db]:
                         continue
-                    result = run_peer(peer, db, url, repeat)
-                    merge(best, result)
-                    status = (
-                        "ok"
-                        if "seconds" in result
-                        else result.get("unavailable") or result.get("error")
-                    )
-                    print(f"  {db} {peer} round {rnd + 1}: {status}", file=sys.stderr, flush=True)
+                    runs: list[str | None] = [None]
+                    if opts.before and peer.startswith("covet"):
+                        runs.append(str(Path(opts.before).resolve()))
+                    for before in runs:
+                        result = run_peer(peer, db, url, repeat, before)
+                        merge(best, result)
+                        status = (
+                            "ok"
+                            if "seconds" in result
+                            else result.get("unavailable") or result.get("error")
+                        )
+                        print(
+                            f"  {db} {result['peer']} round {rnd + 1}: {status}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
                     if "unavailable" in result and not said_unavailable:
                         print(UNAVAILABLE, flush=True)
                         said_unavailable = True

@@ -741,13 +741,3 @@ known(
     ],
     backends=("sqlite",),
 )
-
-known(
-    "rel-outer-same-table",
-    "bug",
-    "9",
-    "OuterRef inside a subquery over the same table as the outer query names the inner table (neither is aliased), so the condition compares each inner row with itself",
-    [
-        "rel:outer_ref_across",
-    ],
-)

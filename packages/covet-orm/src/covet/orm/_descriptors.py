@@ -32,8 +32,9 @@ class _Prefetched(QuerySet[Any]):
     __slots__ = ("_manager",)
 
     def __init__(self, model: type[Model], rows: list[Any], manager: RelatedManager) -> None:
-        super().__init__(model)
-        self._result_cache = rows
+        # QuerySet.__init__'s slots, set here: one of these is made per access (`a.books.all()`)
+        self.model, self._qry, self._kind, self._selected = model, None, "model", None
+        self._result_cache = rows  # shared with the instance's cache: QuerySets never mutate it
         self._manager = manager
 
     @property
@@ -74,6 +75,17 @@ class ForwardDescriptor:
     def __get__(self, instance: Model | None, owner: type[Model]) -> Any:
         if instance is None:
             return self
+        field = self.field
+        d = instance.__dict__
+        cached = d.get(field.relation_name)
+        target = field._target
+        if cached is not None and target is not None:  # loaded (select_related, prefetch)
+            key = d.get(field.name)  # None: a NULL key, or a deferred one (the slow path)
+            if key is not None and cached.__dict__.get(target.name) == key:
+                return cached
+        return self._load(instance, owner)
+
+    def _load(self, instance: Model, owner: type[Model]) -> Any:
         field = self.field
         d = instance.__dict__
         name = field.relation_name
@@ -189,8 +201,10 @@ class ManyToManyDescriptor(ReverseManyDescriptor):
 class RelatedManager(BaseManager[Any]):
     """The manager of a reverse foreign key (``author.books``)."""
 
+    _plain = False  # get() narrows through get_queryset()
+
     def __init__(self, instance: Model, relation: Relation) -> None:
-        super().__init__()
+        # not BaseManager.__init__: no declaration order to count (one is made per access)
         self.instance, self.relation = instance, relation
         self.model = relation.related
         self.name = relation.accessor or relation.name
@@ -216,12 +230,14 @@ class RelatedManager(BaseManager[Any]):
         return qs.filter(**{fk.name: self.instance.__dict__.get(fk.target_field.name)})
 
     def get_queryset(self) -> QuerySet[Any]:
-        self._check_saved()
         model = self.model
         assert model is not None
-        prefetched = self.instance.__dict__.get("_prefetched", {}).get(self.name)
-        if prefetched is not None:  # the rows are here: build the query only if it is used
-            return _Prefetched(model, list(prefetched), self)
+        cache = self.instance.__dict__.get("_prefetched")
+        if cache is not None:
+            rows = cache.get(self.name)
+            if rows is not None:  # the rows are here: build the query only if it is used
+                return _Prefetched(model, rows, self)
+        self._check_saved()
         return self._narrow(model._default_manager.get_queryset())
 
     def _link(self) -> dict[str, Any]:

@@ -56,6 +56,10 @@ class ResultSet:
         self._refs = list(map(weakref.ref, peers))
         self.mode = mode
 
+    def hold(self, peers: list[Any]) -> None:
+        """The peers, once the objects that hold this result set (a stateful builder's) exist."""
+        self._refs = list(map(weakref.ref, peers))
+
     @property
     def peers(self) -> list[Any]:
         return [obj for ref in self._refs if (obj := ref()) is not None]
@@ -112,7 +116,7 @@ def load_op(
         )
         by_key: dict[Any, Any] = {}
         for chunk in _chunks(keys, dialect):
-            rows = yield from qs.filter(**{f"{tattr}__in": chunk})._fetch_op(dialect)
+            rows = yield from _among(qs, tattr, chunk)._fetch_op(dialect)
             by_key.update((r.__dict__[tattr], r) for r in rows)
         back = rel.other.accessor if field.one_to_one and rel.other is not None else None
         for inst in instances:
@@ -125,51 +129,108 @@ def load_op(
             if back and obj is not None:
                 obj.__dict__[back] = inst
         return list(by_key.values())
+    groups: dict[Any, list[Any]] = {}
     if isinstance(field, ForeignKey):  # author.books, user.profile
         attname, tattr = field.name, field.target_field.name
         keys = list(dict.fromkeys(k for i in instances if (k := i.__dict__.get(tattr)) is not None))
-        groups: dict[Any, list[Any]] = {}
-        for chunk in _chunks(keys, dialect):
-            rows = yield from qs.filter(**{f"{attname}__in": chunk})._fetch_op(dialect)
-            for r in rows:
-                groups.setdefault(r.__dict__[attname], []).append(r)
-            found.extend(rows)
         by_pk = {i.__dict__.get(tattr): i for i in instances}
-        for key, children in groups.items():
-            parent = by_pk.get(key)
-            for child in children:
-                child.__dict__[field.relation_name] = parent
-        for inst in instances:
-            children = groups.get(inst.__dict__.get(tattr), [])
-            _store(inst, rel, children, to_attr)
+        link = field.relation_name  # each book gets its author
+        for chunk in _chunks(keys, dialect):
+            sub = _among(qs, attname, chunk)
+            rows, grouped = yield from _grouped_op(sub, attname, dialect, by_pk, link)
+            groups.update(grouped)
+            found.extend(rows)
+        _store(instances, rel, groups, tattr, to_attr)
         return found
-    # many-to-many, either side: the key of each row is the through table's column
+    # many-to-many, either side: one query joining the link table, whose column (the key of
+    # the instance each row belongs to) is selected too, as Django does
+    from covet.orm.expressions import F
+
     back = rel.back()
     pk = rel.model._meta.pk.name
     keys = list(dict.fromkeys(k for i in instances if (k := i.__dict__.get(pk)) is not None))
-    groups = {}
-    from covet.orm.expressions import F
-
     for chunk in _chunks(keys, dialect):
-        sub = qs.filter(**{f"{back}__in": chunk}).annotate(**{_KEY: F(back)})
-        rows = yield from sub._fetch_op(dialect)
-        for r in rows:
-            groups.setdefault(r.__dict__.pop(_KEY), []).append(r)
+        sub = _among(qs, back, chunk).annotate(**{_KEY: F(back)})
+        rows, grouped = yield from _grouped_op(sub, _KEY, dialect, {}, None)
+        groups.update(grouped)
         found.extend(rows)
-    for inst in instances:
-        _store(inst, rel, groups.get(inst.__dict__.get(pk), []), to_attr)
+    _store(instances, rel, groups, pk, to_attr)
     return found
 
 
-def _store(inst: Model, rel: Relation, objs: list[Any], to_attr: str | None) -> None:
-    if to_attr:
-        setattr(inst, to_attr, objs)
-    elif rel.single_reverse:
-        assert rel.accessor is not None
-        inst.__dict__[rel.accessor] = objs[0] if objs else None
-    else:
-        assert rel.accessor is not None
-        inst.__dict__.setdefault("_prefetched", {})[rel.accessor] = objs
+def _among(qs: QuerySet[Any], path: str, keys: list[Any]) -> QuerySet[Any]:
+    """``qs.filter(<path>__in=keys)`` for keys read from loaded instances: values of the
+    column already, so they skip ``filter()``'s checks and conversions."""
+    from covet.orm.expressions.lookups import KeysIn
+
+    if qs._query.combined is not None:  # filter() says what is not supported
+        return qs.filter(**{f"{path}__in": keys})
+    narrowed = qs._clone()
+    q = narrowed._query
+    lhs, _ = q.scope(filtering=True).walk(path.split("__"))
+    q.where.append(KeysIn(lhs, keys))
+    return narrowed
+
+
+def _grouped_op(
+    qs: QuerySet[Any], key: str, dialect: Dialect, parents: dict[Any, Any], link: str | None
+) -> Op[tuple[list[Any], dict[Any, list[Any]]]]:
+    """The objects of a prefetch query and their groups by ``key``; with ``link``, each holds
+    its parent (``parents[key]``) under that name (see ``grouping_builder``)."""
+    from covet.orm._database import Stmt
+    from covet.orm._hydrate import grouping_builder
+
+    sel = qs._compiled(dialect)
+    if sel.related:  # Prefetch(queryset=...select_related(...)): the general path
+        objs = yield from qs._fetch_op(dialect)
+        groups: dict[Any, list[Any]] = {}
+        for obj in objs:
+            d = obj.__dict__
+            value = d.pop(key) if link is None else d[key]
+            if link is not None:
+                d[link] = parents.get(value)
+            groups.setdefault(value, []).append(obj)
+        return objs, groups
+    model = qs.model
+    cache = model._meta.cache
+    convs = tuple((i, id(c)) for i, c in sel.converters)
+    ident = ("grouped", key, link, tuple(sel.names), convs)
+    build = cache.get(ident)
+    if build is None:
+        build = cache[ident] = grouping_builder(model, sel.names, sel.converters, key, link)
+    rows = yield Stmt("fetch_all", sel.sql, sel.params)
+    state = ResultSet([], qs._query.fetch_mode)
+    objs, groups = build(rows, parents, state)
+    if objs:
+        q = qs._query
+        if q.prefetch:
+            yield from prefetch_op(objs, q.prefetch, dialect)
+        state.hold(objs)
+    return objs, groups
+
+
+def _store(
+    instances: Sequence[Model], rel: Relation, groups: dict[Any, list[Any]], key: str,
+    to_attr: str | None,
+) -> None:  # fmt: skip
+    """Give each instance its group (by its ``key`` value): under ``to_attr``, as the one
+    object of a reverse one-to-one, else as its related manager's rows."""
+    accessor = rel.accessor
+    assert accessor is not None
+    for inst in instances:
+        d = inst.__dict__
+        objs = groups.get(d.get(key))
+        if objs is None:
+            objs = []
+        if to_attr:
+            setattr(inst, to_attr, objs)
+        elif rel.single_reverse:
+            d[accessor] = objs[0] if objs else None
+        else:
+            cache = d.get("_prefetched")
+            if cache is None:
+                cache = d["_prefetched"] = {}
+            cache[accessor] = objs
 
 
 def normalize(lookups: Sequence[str | Prefetch]) -> list[Prefetch]:

@@ -450,15 +450,27 @@ class QuerySet(Generic[M]):
     def _fetch_op(self, dialect: Dialect) -> Op[list[Any]]:
         sel = self._compiled(dialect)
         rows = yield new_stmt(Stmt, ("fetch_all", sel.sql, sel.params))
-        objs = self._hydrate(rows, sel)
-        if self._kind == "model" and objs:
+        state = self._new_state()
+        objs = self._hydrate(rows, sel, state)
+        if objs and self._kind == "model":
             q = self._query
             if q.prefetch:
                 from covet.orm._fetching import prefetch_op
 
                 yield from prefetch_op(objs, q.prefetch, dialect)
-            self._attach_state(objs)
+            if state is not None:
+                state.hold(objs)
         return objs
+
+    def _new_state(self) -> Any:
+        """The ``ResultSet`` the objects of a result hold (their peers are set once they are
+        made); None when they need none (rows as values, a model without relations)."""
+        meta = self.model._meta
+        if self._kind != "model" or not (meta.relations or meta.related_objects):
+            return None
+        from covet.orm._fetching import ResultSet
+
+        return ResultSet([], self._query.fetch_mode)
 
     def _attach_state(self, objs: builtins.list[Any]) -> None:
         """Each object knows its peers (the other objects of its result) and fetch mode."""
@@ -470,16 +482,20 @@ class QuerySet(Generic[M]):
             for obj in objs:
                 obj.__dict__["_state"] = state
 
-    def _hydrate(self, rows: list[Sequence[Any]], sel: Selected) -> list[Any]:
+    def _hydrate(self, rows: list[Sequence[Any]], sel: Selected, state: Any = None) -> list[Any]:
+        """Rows as this QuerySet's kind of objects; ``state``: the ``ResultSet`` each model
+        instance holds (written by the builder)."""
         kind = self._kind
-        key = (kind, tuple(sel.names), tuple((i, id(c)) for i, c in sel.converters))
+        stateful = state is not None
+        convs = tuple((i, id(c)) for i, c in sel.converters)
+        key = (kind, tuple(sel.names), convs, stateful)
         cache = self.model._meta.cache
-        build = cache.get(key)
+        build: Any = cache.get(key)  # Builder; (rows, state) when stateful
         if build is None:
             if kind == "model" and sel.related:
-                build = related_builder(self.model, sel)
+                build = related_builder(self.model, sel, stateful=stateful)
             elif kind == "model":
-                build = model_builder(self.model, sel.names, sel.converters)
+                build = model_builder(self.model, sel.names, sel.converters, stateful=stateful)
             elif kind == "flat":
                 build = flat_builder(sel.converters)
             elif kind == "tuples":
@@ -489,7 +505,7 @@ class QuerySet(Generic[M]):
             else:
                 build = dict_builder(sel.names, sel.converters)
             cache[key] = build
-        result: list[Any] = build(rows)
+        result: list[Any] = build(rows, state) if stateful else build(rows)
         return result
 
     def _fetch_all(self) -> builtins.list[Any]:

@@ -163,7 +163,9 @@ class Col(Expr):
         return self.field
 
     def as_sql(self, ctx: Ctx) -> str:
-        return self.field.qualified(self.table, ctx.dialect)
+        labels = ctx.labels
+        table = self.table if labels is None else labels.get(self.table)
+        return self.field.qualified(table, ctx.dialect)
 
 
 class Alias(Expr):

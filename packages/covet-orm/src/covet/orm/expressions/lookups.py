@@ -237,6 +237,23 @@ def _out_of_range(lookup: str, lhs: str, rhs: Any, kind: str | None, ctx: Ctx) -
     return f"{lhs} IS NOT NULL"
 
 
+class KeysIn(Lookup):
+    """``lhs IN (keys)`` for keys read from loaded rows (a prefetch's): values of the column
+    already, so no conversion, range check or expression to look for, whatever their number."""
+
+    def __init__(self, lhs: Expr, keys: list[Any]) -> None:
+        super().__init__(lhs, "in", keys)
+
+    def _sql(self, ctx: Ctx) -> str:
+        d = ctx.dialect
+        lhs = self.lhs.as_sql(ctx)
+        adapted = list(map(self._adapt(ctx), self.rhs))
+        packed = d.pack_in(adapted, self._kind())
+        if packed is not None:
+            return d.packed_in(lhs, ctx.param(packed))
+        return f"{lhs} IN ({', '.join(map(ctx.param, adapted))})"
+
+
 def _same(value: Any) -> Any:
     return value
 

@@ -40,11 +40,13 @@ class _OuterCol(Expr):
 
         if not ctx.outer:
             raise FieldError(f"OuterRef({self.name!r}) is only valid inside Subquery or Exists")
-        scope = ctx.outer.pop()
+        scope, labels = outer = ctx.outer.pop()
+        inner, ctx.labels = ctx.labels, labels  # written with the outer query's table names
         try:
             return resolve_path(scope, self.name).as_sql(ctx)
         finally:
-            ctx.outer.append(scope)
+            ctx.labels = inner
+            ctx.outer.append(outer)
 
 
 class Subquery(Expr):
@@ -110,10 +112,12 @@ class _Correlated(Expr):
     def as_sql(self, ctx: Ctx) -> str:
         from covet.orm.sql.compiler import _select_in
 
-        ctx.outer.append(self.outer)
+        ctx.outer.append((self.outer, ctx.labels))
+        ctx.depth += 1
         try:
-            sql = _select_in(self.query, ctx).sql
+            sql = _select_in(self.query, ctx, correlated=True).sql
         finally:
+            ctx.depth -= 1
             ctx.outer.pop()
         if not self.exists:
             return f"({sql})"

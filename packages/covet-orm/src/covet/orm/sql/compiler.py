@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class Ctx:
     """Collects parameters while nodes write SQL; ``inline`` renders literals instead (DDL)."""
 
-    __slots__ = ("dialect", "inline", "negated", "outer", "params")
+    __slots__ = ("depth", "dialect", "inline", "labels", "negated", "outer", "params")
 
     def __init__(self, dialect: Dialect, *, inline: bool = False) -> None:
         self.dialect = dialect
@@ -34,14 +34,46 @@ class Ctx:
         #: inside an odd number of NOTs (lookups on nullable columns then keep NULL rows out of
         #: the negated condition, so ``exclude(x=1)`` still returns rows where x is NULL)
         self.negated = False
-        #: the scopes of the queries a subquery being written is inside (``OuterRef``)
-        self.outer: list[Scope] = []
+        #: the scopes (and their labels) of the queries a subquery being written is inside
+        #: (``OuterRef`` resolves against the last one)
+        self.outer: list[tuple[Scope, Labels | None]] = []
+        #: how the query level being written names its tables (None: by their own aliases)
+        self.labels: Labels | None = None
+        #: how many correlated subqueries deep the writing is
+        self.depth = 0
+
+    def table(self, alias: str) -> str:
+        """The name a table of the query level being written has in the statement."""
+        labels = self.labels
+        return alias if labels is None else labels.get(alias)
 
     def param(self, value: Any) -> str:
         if self.inline:
             return self.dialect.literal(value)
         self.params.append(value)
         return self.dialect.placeholder(len(self.params))
+
+
+class Labels:
+    """The tables of a correlated subquery, renamed ``U0``, ``U1``, ... (``V0`` one level
+    deeper, as Django's alias prefixes), so that they never share a name with a table of the
+    query outside, whose columns ``OuterRef`` names: ``Book.objects.filter(Exists(
+    Book.objects.filter(author=OuterRef("author"))))`` compares two different rows. The labels
+    follow the scope's joins as they are added while the statement is written."""
+
+    __slots__ = ("prefix", "scope")
+
+    def __init__(self, scope: Scope, depth: int) -> None:
+        self.scope = scope
+        self.prefix = "UVWXYZ"[depth - 1] if depth <= 6 else f"S{depth}_"
+
+    def get(self, alias: str) -> str:
+        if alias == self.scope.table:
+            return f"{self.prefix}0"
+        for i, join in enumerate(self.scope.joins, 1):
+            if join.alias == alias:
+                return f"{self.prefix}{i}"
+        return alias
 
 
 class Join:
@@ -61,11 +93,12 @@ class Join:
         d = ctx.dialect
         kind = "LEFT OUTER JOIN" if self.outer else "INNER JOIN"
         name = d.quote(self.table)
-        if self.alias != self.table:
-            name += f" AS {d.quote(self.alias)}"
+        alias = ctx.table(self.alias)
+        if alias != self.table:
+            name += f" AS {d.quote(alias)}"
         on = (
-            f"{self.left_field.qualified(self.left_alias, d)} = "
-            f"{self.right_field.qualified(self.alias, d)}"
+            f"{self.left_field.qualified(ctx.table(self.left_alias), d)} = "
+            f"{self.right_field.qualified(alias, d)}"
         )
         return f" {kind} {name} ON {on}"
 
@@ -185,7 +218,12 @@ class Scope:
         return alias, outer
 
     def from_sql(self, ctx: Ctx) -> str:
-        return f" FROM {ctx.dialect.quote(self.table)}" + "".join(j.as_sql(ctx) for j in self.joins)
+        q = ctx.dialect.quote
+        sql = f" FROM {q(self.table)}"
+        label = ctx.table(self.table)
+        if label != self.table:
+            sql += f" AS {q(label)}"
+        return sql + "".join(j.as_sql(ctx) for j in self.joins)
 
 
 def _unknown(model: type[Model], name: str) -> None:
@@ -283,7 +321,7 @@ class Query:
         or None when the statement is not cached."""
         if self.annotations or self.combined is not None or self.distinct_fields:
             return None
-        if self.joins or self.select_related:
+        if self.joins:
             return None
         order = self.order_by
         if order is not None and not all(type(o) is str and "__" not in o for o in order):
@@ -292,7 +330,7 @@ class Query:
             return None
         return (
             order, self.limit is not None, bool(self.offset), self.distinct, self.only,
-            self.defer, self.values, self.for_update,
+            self.defer, self.values, self.for_update, self.select_related,
         )  # fmt: skip
 
     @property
@@ -497,7 +535,7 @@ def select(q: Query, dialect: Dialect) -> Selected:
             params.append(int(q.limit))
         if q.offset:
             params.append(int(q.offset))
-        return Selected(hit.sql, params, hit.names, hit.converters)
+        return Selected(hit.sql, params, hit.names, hit.converters, hit.related)
     sel = _select(q, dialect)
     if len(cache) > _CACHE_LIMIT:
         for old in [k for k in cache if k[0] == "select"]:
@@ -557,13 +595,24 @@ class Subquery(Expr):
         return f"({sql})"
 
 
-def _select_in(q: Query, ctx: Ctx, *, aliased: bool = False) -> Selected:
+def _select_in(q: Query, ctx: Ctx, *, aliased: bool = False, correlated: bool = False) -> Selected:
     """The SELECT for ``q`` with its parameters appended to ``ctx`` (a subquery shares it).
-    ``aliased``: every column named (a subquery in FROM is read by those names)."""
+    ``aliased``: every column named (a subquery in FROM is read by those names);
+    ``correlated``: a subquery whose ``OuterRef``s name the query outside (its tables are
+    renamed, see ``Labels``)."""
     if q.combined is not None:
         return _combined(q, ctx)
-    dialect = ctx.dialect
     scope = q.scope(private=True)
+    saved = ctx.labels
+    ctx.labels = Labels(scope, ctx.depth) if correlated else None
+    try:
+        return _select_scoped(q, scope, ctx, aliased)
+    finally:
+        ctx.labels = saved
+
+
+def _select_scoped(q: Query, scope: Scope, ctx: Ctx, aliased: bool) -> Selected:
+    dialect = ctx.dialect
     start = len(ctx.params)
     selection = _selection(q, scope)
     related: tuple[Related, ...] = ()
