@@ -198,6 +198,9 @@ def test_threads_writing_concurrently_lose_no_update(tmp_path) -> None:
         # quoted literals and identifiers are text, not placeholders
         ("SELECT '?1', \"a?2\", ?1", "SELECT '?1', \"a?2\", ?", None),
         ("SELECT 'it''s ?3', ?2, ?1", "SELECT 'it''s ?3', ?, ?", (1, 0)),
+        # only bare placeholders (a bulk INSERT): the text as it is
+        ("INSERT INTO t VALUES (?, ?), (?, ?)", "INSERT INTO t VALUES (?, ?), (?, ?)", None),
+        ("SELECT 'x?', \"?\", ?", "SELECT 'x?', \"?\", ?", None),
     ],
 )
 def test_numbered_placeholders_are_bound_as_plain_ones(sql, text, order) -> None:
@@ -219,5 +222,24 @@ def test_a_query_repeating_a_placeholder_runs_without_warnings(tmp_path) -> None
             warnings.simplefilter("error")
             rows = db.fetch_all("SELECT ?2, a FROM t WHERE a = ?1 AND b <> ?2", ["x", "z"])
         assert [tuple(row.values()) for row in rows] == [("z", "x")]
+    finally:
+        db.close()
+
+
+def test_a_bulk_insert_text_is_not_kept(tmp_path) -> None:
+    """A bulk INSERT's text (thousands of bare ``?``) is rebuilt per call: the placeholder
+    cache keeps statement shapes, not those texts (a long-running process would hoard them)."""
+    from covet.orm.backends import sqlite as backend
+
+    db = Database(f"sqlite:///{tmp_path / 'bulk.db'}", default=False)
+    try:
+        db.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+        values = ", ".join("(?, ?)" for _ in range(5000))
+        sql = f"INSERT INTO t (a, b) VALUES {values}"
+        params = [x for i in range(5000) for x in (i, str(i))]
+        assert backend.positional(sql)[0] is sql
+        db.execute(sql, params)
+        assert sql not in backend._positional
+        assert db.fetch_all("SELECT count(*) AS n FROM t")[0]["n"] == 5000
     finally:
         db.close()

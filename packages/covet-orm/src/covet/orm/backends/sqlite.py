@@ -131,6 +131,8 @@ def open_connection(path: str, options: DatabaseOptions) -> sqlite3.Connection:
     return conn
 
 
+#: a numbered placeholder, possibly inside a literal (then the full rewrite below decides)
+_NUMBERED = re.compile(r"\?\d")
 #: a placeholder (``?`` or ``?NNN``) outside quoted literals and identifiers
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?(\d*)")
 
@@ -144,6 +146,10 @@ def positional(sql: str) -> tuple[str, tuple[int, ...] | None]:
     Python 3.12 and refuses from 3.14; binding a dict instead costs 2.5 us a statement. So the
     text is rewritten once per distinct statement (cached) and the values reordered to match,
     keeping SQLite's rule that a bare ``?`` is the largest number so far plus one."""
+    if _NUMBERED.search(sql) is None:
+        # only bare ``?`` (a bulk INSERT's thousands): bound in order as they are, and found by
+        # one scan in C instead of a Python call per placeholder
+        return sql, None
     order: list[int] = []
     largest = 0
 
@@ -162,15 +168,18 @@ def positional(sql: str) -> tuple[str, tuple[int, ...] | None]:
 
 
 #: statement text -> ``positional(text)``; bounded by emptying (statement shapes are few)
+_CACHED_TEXT = 8192
 _positional: dict[str, tuple[str, tuple[int, ...] | None]] = {}
 
 
 def _bind(sql: str, params: Params) -> tuple[str, Params]:
     found = _positional.get(sql)
     if found is None:
-        if len(_positional) >= 4096:
-            _positional.clear()
-        found = _positional[sql] = positional(sql)
+        found = positional(sql)
+        if len(sql) <= _CACHED_TEXT:  # a bulk INSERT's text is rebuilt per call: not kept
+            if len(_positional) >= 4096:
+                _positional.clear()
+            _positional[sql] = found
     text, order = found
     if order is None:
         return text, params
