@@ -294,3 +294,34 @@ async def test_async_never_loads_lazily(api: Any) -> None:
     writer = await Writer.objects.aget(name="w0")
     await writer.afetch("posts")
     assert [p.title for p in writer.posts.all()] == ["p0"]
+
+
+async def test_changes_through_a_manager_drop_its_prefetched_rows(api: Any) -> None:
+    """add/remove/clear/set/create through a related manager make the rows prefetched for it
+    stale; the next all() reads the table again, as in Django (the other managers keep theirs)."""
+    await seed(api, 3)
+    writers = await api.list(Writer.objects.prefetch_related("posts", "reviewed"))
+    w0, w1 = writers[0], writers[1]
+    assert [p.title for p in w0.posts.all()] == ["p0"]
+    await api(w0.posts, "create", title="new")
+    assert sorted([p.title for p in await api.list(w0.posts.all())]) == ["new", "p0"]
+    assert [p.title for p in w1.posts.all()] == ["p1"]  # another instance: still prefetched
+    assert len(w0.reviewed.all()) == 3
+    p1 = await api(Post.objects, "get", title="p1")
+    await api(w0.reviewed, "remove", p1)
+    assert sorted([p.title for p in await api.list(w0.reviewed.all())]) == ["p0", "p2"]
+    await api(w1.reviewed, "add", p1)  # w1 had none prefetched
+    assert [p.title for p in await api.list(w1.reviewed.all())] == ["p1"]
+
+    posts = await api.list(Post.objects.prefetch_related("tags"))
+    red, _blue = posts[0].tags.all()
+    await api(posts[0].tags, "remove", red)
+    assert [t.name for t in await api.list(posts[0].tags.all())] == ["blue"]
+    await api(posts[1].tags, "clear")
+    assert await api.list(posts[1].tags.all()) == []
+    await api(posts[2].tags, "set", [red])
+    assert [t.name for t in await api.list(posts[2].tags.all())] == ["red"]
+    with capture_queries() as none:  # an untouched manager keeps its prefetched rows
+        assert [p.title for p in posts] == ["p0", "p1", "p2", "new"]
+        assert list(posts[3].tags.all()) == []
+    assert len(none) == 0

@@ -245,22 +245,28 @@ class RelatedManager(BaseManager[Any]):
 
     def create(self, **values: Any) -> Any:
         self._check_saved()
+        self._forget_prefetched()
         return self.get_queryset().create(**values, **self._link())
 
     async def acreate(self, **values: Any) -> Any:
         self._check_saved()
+        self._forget_prefetched()
         return await self.get_queryset().acreate(**values, **self._link())
 
     def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        self._forget_prefetched()
         return self.get_queryset().get_or_create(defaults, **kwargs, **self._link())
 
     async def aget_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        self._forget_prefetched()
         return await self.get_queryset().aget_or_create(defaults, **kwargs, **self._link())
 
     def update_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        self._forget_prefetched()
         return self.get_queryset().update_or_create(defaults, **kwargs, **self._link())
 
     async def aupdate_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        self._forget_prefetched()
         return await self.get_queryset().aupdate_or_create(defaults, **kwargs, **self._link())
 
     # add/remove/set/clear: UPDATE the foreign key of the given rows
@@ -362,12 +368,21 @@ class RelatedManager(BaseManager[Any]):
     def _change(self, op: Op[None], method: str) -> None:
         model = self.model
         assert model is not None
+        self._forget_prefetched()
         model._meta.database.run(op, f"{self.name}.{method}", atomic=True)
 
     async def _achange(self, op: Op[None]) -> None:
         model = self.model
         assert model is not None
+        self._forget_prefetched()
         await model._meta.database.arun(op, atomic=True)
+
+    def _forget_prefetched(self) -> None:
+        """A change made through this manager leaves the rows prefetched for it stale: drop them,
+        so the next ``all()`` reads the table again (as Django)."""
+        cache = self.instance.__dict__.get("_prefetched")
+        if cache:
+            cache.pop(self.name, None)
 
 
 class ManyRelatedManager(RelatedManager):
