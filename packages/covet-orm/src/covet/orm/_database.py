@@ -12,7 +12,6 @@ import contextlib
 import inspect
 import threading
 import weakref
-from asyncio import get_running_loop
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
@@ -62,6 +61,7 @@ from covet.orm.backends.base import (
     SyncConnection,
     backend_class,
     current_task,
+    loop_running,
 )
 
 if TYPE_CHECKING:
@@ -98,22 +98,6 @@ def get_default_database() -> Database:
             "or set Meta.db on the model"
         )
     return _default
-
-
-def _running_loop() -> bool:
-    """Whether this thread runs an event loop (public API: ``get_running_loop`` raises if not).
-
-    Every sync statement asks, and the answer is nearly always "no", where raising and catching
-    the RuntimeError costs a quarter of a microsecond. A running asyncio (or uvloop) loop installs
-    its async-generator hooks on its thread for as long as it runs, so a thread without hooks
-    runs no loop: that question is answered without an exception."""
-    if get_asyncgen_hooks().firstiter is None:
-        return False
-    try:
-        get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _portal() -> bool:
@@ -407,7 +391,7 @@ class Database:
         """Close every connection, async and sync, as SQLAlchemy's ``Engine.dispose()``: the
         database stays usable and the next statement connects again (a second lifespan of the
         same app, a reloaded server). A ``:memory:`` database starts empty again."""
-        if _running_loop():
+        if loop_running():
             if _portal():
                 _suspend(self.aclose())
                 return
@@ -447,7 +431,7 @@ class Database:
     # -- the two loops -----------------------------------------------------------------------
     def run(self, gen: Op[T], method: str, *, atomic: bool = False, hint: str | None = None) -> T:
         """Drive an operation with the sync API; ``method`` (and ``hint``) name it in errors."""
-        if get_asyncgen_hooks().firstiter is not None and _running_loop():
+        if get_asyncgen_hooks().firstiter is not None and loop_running():
             if _portal():
                 return _suspend(self.arun(gen, atomic=atomic))
             gen.close()
@@ -497,21 +481,20 @@ class Database:
 
     def fetch_rows(self, sql: str, params: Sequence[Any], method: str) -> list[Row]:
         """One SELECT straight through the executor (the hot path of ``get`` by primary key)."""
-        if get_asyncgen_hooks().firstiter is not None and _running_loop():
+        if get_asyncgen_hooks().firstiter is not None and loop_running():
             if _portal():
                 return _suspend(self.afetch_rows(sql, params))
             raise SynchronousOnlyError(method)
         obs = self._sync_observer if self.query_hooks or log_enabled(DEBUG) else None
         backend = self.backend
-        # backend.bound() inlined: nothing pinned and no binding made (or made elsewhere)
-        if backend.pinned is not None or backend._sync_binding.get() is not None:
-            binding = backend.bound()
-            if binding is not None:
-                if obs is None:
-                    rows: list[Row] = binding.conn.fetch_all(sql, params)
-                    return rows
-                found: list[Row] = obs.call(binding.conn, Stmt("fetch_all", sql, params))
-                return found
+        # backend.bound() inlined (a call less per statement), as in run()
+        binding = backend.bound() if backend.pinned is not None else backend._sync_binding.get()
+        if binding is not None and (binding.owner == get_ident() or backend.pinned is not None):
+            if obs is None:
+                rows: list[Row] = binding.conn.fetch_all(sql, params)
+                return rows
+            found: list[Row] = obs.call(binding.conn, Stmt("fetch_all", sql, params))
+            return found
         if held_connections.get() is None:  # _checkout / _checkin inlined: no request binding
             conn = backend.acquire()
             try:
@@ -569,7 +552,7 @@ class Database:
         """Rows of one SELECT in chunks of at most ``chunk_size``, fetched as they are consumed
         (a server-side cursor on PostgreSQL, an unbuffered result on MariaDB, stepping on
         SQLite). The connection stays checked out until the iterator is exhausted or closed."""
-        if _running_loop():
+        if loop_running():
             if _portal():
                 yield from _suspended_stream(self.astream(sql, params, chunk_size))
                 return
@@ -692,7 +675,7 @@ class Database:
         return Transaction(self)
 
     def in_transaction(self) -> bool:
-        if _running_loop() and self.backend.abound() is not None:
+        if loop_running() and self.backend.abound() is not None:
             return True
         return self.backend.bound() is not None
 
@@ -702,7 +685,7 @@ class Database:
         Callbacks registered inside a savepoint that rolls back are dropped. In async transactions
         a callback may return an awaitable; it is awaited.
         """
-        binding = self.backend.abound() if _running_loop() else None
+        binding = self.backend.abound() if loop_running() else None
         if binding is None:
             binding = self.backend.bound()
         if binding is None:
@@ -855,7 +838,7 @@ class Transaction:
 
     # -- sync --------------------------------------------------------------------------------
     def __enter__(self) -> Transaction:
-        if _running_loop():
+        if loop_running():
             if not _portal():
                 raise SynchronousOnlyError(
                     "Database.transaction().__enter__", "async with db.transaction"

@@ -14,9 +14,10 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from covet.orm._database import Op, _portal, _running_loop
+from covet.orm._database import Op, _portal
 from covet.orm._exceptions import FieldError, N1QueryError
 from covet.orm._related import ForeignKey, Relation, relation_of
+from covet.orm.backends.base import loop_running
 
 if TYPE_CHECKING:
     from covet.orm._model import Model
@@ -297,7 +298,7 @@ def lazy_load(instance: Model, rel: Relation) -> None:
     """An unloaded relation was read: load it as the fetch mode says, or raise."""
     model = type(instance)
     name = rel.accessor or rel.name
-    if _running_loop() and not _portal():
+    if loop_running() and not _portal():
         raise N1QueryError(
             f"{model.__name__}.{name} is not loaded, and async code does no hidden queries: "
             f"load it with select_related({name!r}) or prefetch_related({name!r}) on the "

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import select
-import sys
 import threading
 import time
 from abc import abstractmethod
@@ -44,6 +43,7 @@ from covet.orm.backends.base import (
     Params,
     Row,
     SyncConnection,
+    loop_running,
 )
 from covet.orm.sql.dialect import Dialect
 
@@ -100,27 +100,16 @@ class Guarded(Protocol):
 
 
 def refuse_on_event_loop(method: str = "Database.execute") -> None:
-    """A blocking call on a thread that runs an event loop would stall it: refuse. A running
-    loop installs its async-generator hooks on its thread, so a thread without them runs none:
-    the usual answer comes without raising and catching a RuntimeError."""
-    if sys.get_asyncgen_hooks().firstiter is None:
-        return
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    raise exc.SynchronousOnlyError(method)
+    """A blocking call on a thread that runs an event loop would stall it: refuse."""
+    if loop_running():
+        raise exc.SynchronousOnlyError(method)
 
 
 def shielded() -> contextlib.AbstractContextManager[Any]:
     """anyio's shield from cancellation, for cleanup that must finish; where no event loop runs
     (a coroutine ``LoopConnection`` drives itself) nothing can cancel it, and there is no task
     to shield."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return contextlib.nullcontext()
-    return anyio.CancelScope(shield=True)
+    return anyio.CancelScope(shield=True) if loop_running() else contextlib.nullcontext()
 
 
 class ServerConnection(AsyncConnection):
