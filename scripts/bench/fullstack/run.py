@@ -19,6 +19,8 @@ covet_async_noext           covet_async with ``Covet(extensions=False)``: no por
 covet_async_perquery        covet_async without ``request_connection``: a checkout per query
 covet_sync_perquery         covet_sync without ``request_connection``
 starlette_asyncpg           Starlette + raw asyncpg: the floor
+starlette_psycopg           Starlette ``def`` endpoints (worker threads) + raw psycopg 3: the
+                            floor of the worker-thread design covet_sync runs on
 fastapi_sqlalchemy          FastAPI + SQLAlchemy 2 async ORM (asyncpg)
 django                      Django 5 WSGI under gunicorn (1 worker, gthread), psycopg 3
 ==========================  =====================================================================
@@ -75,6 +77,7 @@ APPS: dict[str, tuple[str, ...]] = {
     "covet_async_noext": ("app_covet_async", "none"),
     "covet_async_perquery": ("app_covet_async", "request_connection"),
     "starlette_asyncpg": ("app_starlette_asyncpg", "all"),
+    "starlette_psycopg": ("app_starlette_psycopg", "all"),
     "fastapi_sqlalchemy": ("app_fastapi_sqlalchemy", "all"),
     "django": ("app_django", "all"),
 }
@@ -437,6 +440,8 @@ def report(
         ("covet_async / starlette_asyncpg", "covet_async", "starlette_asyncpg", 0.8),
         ("covet_async / fastapi_sqlalchemy", "covet_async", "fastapi_sqlalchemy", 3.0),
         ("covet_sync / covet_async", "covet_sync", "covet_async", 0.8),
+        ("starlette_psycopg / starlette_asyncpg", "starlette_psycopg", "starlette_asyncpg", None),
+        ("covet_sync / starlette_psycopg", "covet_sync", "starlette_psycopg", None),
         ("covet_sync_on_loop / covet_async", "covet_sync_on_loop", "covet_async", 0.8),
         ("covet_sync_in_async / covet_async", "covet_sync_in_async", "covet_async", 0.8),
         ("covet_async / django", "covet_async", "django", None),
