@@ -81,7 +81,21 @@ class Strict(Model):
         fetch_mode = "raise"
 
 
-MODELS = [Country, Writer, Label, Post, Bio, Strict]
+class Comment(Model):
+    post = ForeignKey(Post, on_delete=CASCADE)
+
+    class Meta:
+        table_name = "test_load_comment"
+
+
+class Reply(Model):
+    comment = ForeignKey(Comment, on_delete=CASCADE)
+
+    class Meta:
+        table_name = "test_load_reply"
+
+
+MODELS = [Country, Writer, Label, Post, Bio, Strict, Comment, Reply]
 pytestmark = pytest.mark.usefixtures("tables")
 
 
@@ -142,6 +156,48 @@ async def test_select_related_nested_and_nullable(api: Any) -> None:
     assert bio.bio.text == "first"
     with pytest.raises(FieldError, match="prefetch_related"):
         Writer.objects.select_related("posts")
+
+
+async def test_select_related_reads_an_inner_joined_key_once(api: Any) -> None:
+    """An instance reached by an INNER JOIN on its integer primary key takes that key from the
+    foreign key's column instead of selecting it again; a LEFT JOIN still selects it (NULL
+    there means no related row), and so does a UNION's part."""
+    await seed(api, 3)
+    qs = Post.objects.select_related("writer__country", "reviewer").order_by("id")
+    with capture_queries() as captured:
+        rows = await api.list(qs)
+    selected = captured[0].sql.split(" FROM ")[0].replace("`", "").replace('"', "")
+    assert "test_load_writer.id" not in selected  # writer: INNER JOIN on post.writer_id
+    assert "test_load_country.id" in selected  # country: nullable, LEFT JOIN
+    assert selected.count(".id") == 3  # post, country, reviewer (a nullable FK: LEFT JOIN)
+    for p in rows:
+        assert p.writer.pk == p.writer_id and list(p.writer.__dict__)[:2] == ["id", "name"]
+        assert p.reviewer.pk == p.reviewer_id
+    assert [(p.writer.pk, p.writer.name, p.writer.country_id) for p in rows] == [
+        (w.pk, w.name, w.country_id) for w in await api.list(Writer.objects.order_by("id"))
+    ]
+    assert [p.writer.country and p.writer.country.name for p in rows] == ["France", None, "France"]
+    rows[0].writer.name = "renamed"
+    await api(rows[0].writer, "save")
+    assert (await api(Writer.objects, "get", pk=rows[0].writer_id)).name == "renamed"
+    comment = await api(Comment.objects, "create", post=rows[1])
+    await api(Reply.objects, "create", comment=comment)
+    deep = Reply.objects.select_related("comment__post__writer__country")
+    with capture_queries() as captured:
+        (reply,) = await api.list(deep)
+    selected = captured[0].sql.split(" FROM ")[0].replace("`", "").replace('"', "")
+    assert selected.count(".id") == 2  # the reply's own and the country's (LEFT JOIN)
+    writer = reply.comment.post.writer
+    assert (reply.comment.pk, reply.comment.post.pk, writer.pk) == (
+        comment.pk, rows[1].pk, rows[1].writer_id,
+    )  # fmt: skip
+    assert (writer.name, writer.country) == ("w1", None)
+    both = (
+        Post.objects.select_related("writer")
+        .filter(rank=0)
+        .union(Post.objects.select_related("writer").filter(rank=2))
+    )
+    assert sorted(p.title for p in await api.list(both)) == ["p0", "p2"]
 
 
 # -- prefetch_related ----------------------------------------------------------------------
@@ -325,3 +381,16 @@ async def test_changes_through_a_manager_drop_its_prefetched_rows(api: Any) -> N
         assert [p.title for p in posts] == ["p0", "p1", "p2", "new"]
         assert list(posts[3].tags.all()) == []
     assert len(none) == 0
+
+
+async def test_a_prefetched_queryset_reads_the_table_after_its_own_update(api: Any) -> None:
+    """Iterating ``author.books.all()`` reads the prefetched rows without a query; once that
+    QuerySet ran ``update()`` its rows are gone and the next iteration reads the table."""
+    await seed(api, 2)
+    w0 = (await api.list(Writer.objects.prefetch_related("posts")))[0]
+    qs = w0.posts.all()
+    with capture_queries() as none:
+        assert [p.rank for p in qs] == [0]
+    assert len(none) == 0
+    assert await api(qs, "update", rank=7) == 1
+    assert [p.rank for p in await api.list(qs)] == [7]

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from covet.orm._fetching import lazy_load
@@ -36,6 +36,10 @@ class _Prefetched(QuerySet[Any]):
         self.model, self._qry, self._kind, self._selected = model, None, "model", None
         self._result_cache = rows  # shared with the instance's cache: QuerySets never mutate it
         self._manager = manager
+
+    def __iter__(self) -> Iterator[Any]:
+        rows = self._result_cache  # None only after update()/delete() through this QuerySet
+        return iter(rows if rows is not None else self._fetch_all())
 
     @property
     def _query(self) -> Query:
@@ -228,6 +232,16 @@ class RelatedManager(BaseManager[Any]):
     def _narrow(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         fk = self._fk
         return qs.filter(**{fk.name: self.instance.__dict__.get(fk.target_field.name)})
+
+    def all(self) -> QuerySet[Any]:
+        # get_queryset() without the manager's indirections: `for b in author.books.all()` runs
+        # once per prefetched instance
+        cache = self.instance.__dict__.get("_prefetched")
+        if cache is not None:
+            rows = cache.get(self.name)
+            if rows is not None:
+                return _Prefetched(self.relation.related, rows, self)
+        return self.get_queryset()
 
     def get_queryset(self) -> QuerySet[Any]:
         model = self.model

@@ -151,10 +151,15 @@ def related_builder(model: type, sel: Selected, *, stateful: bool = False) -> Bu
     def emit(i: int, indent: str) -> list[str]:
         seg = related[i]
         ns[f"R{i}"] = seg.model
-        pk = seg.model._meta.pk.name
+        meta = seg.model._meta
+        pk = meta.pk.name
         span = range(seg.start, seg.stop)
-        key = next(f"c{j}" for j in span if sel.names[j].rsplit("__", 1)[1] == pk)
         items = [f"{sel.names[j].rsplit('__', 1)[1]!r}: {cols[j]}" for j in span]
+        if seg.key >= 0:  # the key is the foreign key's column (an inner join matched them)
+            key = f"c{seg.key}"
+            items.insert(meta.fields.index(meta.pk), f"{pk!r}: {cols[seg.key]}")
+        else:
+            key = next(f"c{j}" for j in span if sel.names[j].rsplit("__", 1)[1] == pk)
         lines = [
             f"{indent}r{i} = seen{i}.get({key})",
             f"{indent}if r{i} is None and {key} is not None:",

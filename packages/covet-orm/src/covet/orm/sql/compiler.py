@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from covet.orm._exceptions import FieldError, ValidationError
-from covet.orm._fields import CharField, Field
+from covet.orm._fields import CharField, Field, IntegerField
 from covet.orm.expressions import Col, Expr, Ref, Where
 from covet.orm.expressions.base import Alias, OrderBy
 from covet.orm.expressions.lookups import resolve_path
@@ -344,13 +344,16 @@ class Query:
 
 class Related(NamedTuple):
     """Columns ``start:stop`` of a row are a ``model`` instance for ``select_related``: stored
-    under ``cache`` on the instance of the segment ``parent`` (-1: the row's own object)."""
+    under ``cache`` on the instance of the segment ``parent`` (-1: the row's own object).
+    ``key`` >= 0: the instance's primary key is not among its columns but is column ``key``
+    of the row, the foreign key that an inner join matched to it."""
 
     model: Any
     start: int
     stop: int
     parent: int
     cache: str
+    key: int = -1
 
 
 class Selected(NamedTuple):
@@ -382,13 +385,21 @@ def _selection(q: Query, scope: Scope) -> list[tuple[str, Expr]]:
 
 
 def _related_selection(
-    q: Query, scope: Scope, start: int
+    q: Query, scope: Scope, own: list[str], *, compact: bool
 ) -> tuple[list[tuple[str, Expr]], tuple[Related, ...]]:
     """The columns of every ``select_related`` path (LEFT JOINs where a row may have no
-    related row) and where each instance's columns are in the row."""
+    related row) and where each instance's columns are in the row, after ``own`` (the names
+    of the query's own columns).
+
+    ``compact``: a related instance reached by an INNER JOIN on a foreign key to its integer
+    primary key does not select that key, the same number as the foreign key's column already
+    in the row (one column fewer to send and decode per row and relation). Only integers: a
+    string key may equal its foreign key under the column's collation yet differ in case or
+    trailing spaces (MariaDB). Not in a UNION's parts, which must agree column for column."""
     out: list[tuple[str, Expr]] = []
     segments: list[Related] = []
     index: dict[str, int] = {}
+    start = len(own)
     for path in q.select_related:
         parts = path.split("__")
         for depth in range(len(parts)):
@@ -400,9 +411,20 @@ def _related_selection(
             meta = rel.related._meta
             parent = index["__".join(parts[:depth])] if depth else -1
             first = start + len(out)
-            out.extend((f"{prefix}__{f.name}", Col(alias, f)) for f in meta.fields)
+            key = -1
+            fields = meta.fields
+            if compact and not rel.reverse and rel.field.target_field is meta.pk:
+                fk = rel.field.name
+                if depth:  # the column of the parent's segment: "author__publisher_id"
+                    fk = f"{'__'.join(parts[:depth])}__{fk}"
+                names = own if depth == 0 else [n for n, _ in out]
+                inner = not next(j.outer for j in scope.joins if j.alias == alias)
+                if inner and isinstance(meta.pk, IntegerField) and fk in names:
+                    key = names.index(fk) + (0 if depth == 0 else start)
+                    fields = [f for f in fields if f is not meta.pk]
+            out.extend((f"{prefix}__{f.name}", Col(alias, f)) for f in fields)
             cache = rel.accessor if rel.reverse else rel.name
-            segments.append(Related(rel.related, first, start + len(out), parent, cache))
+            segments.append(Related(rel.related, first, start + len(out), parent, cache, key))
             index[prefix] = len(segments) - 1
     return out, tuple(segments)
 
@@ -561,7 +583,7 @@ def _conditions(nodes: list[Expr], ctx: Ctx) -> str:
 
 
 def _select(q: Query, dialect: Dialect) -> Selected:
-    return _select_in(q, Ctx(dialect))
+    return _select_in(q, Ctx(dialect), compact=True)
 
 
 class Subquery(Expr):
@@ -595,29 +617,33 @@ class Subquery(Expr):
         return f"({sql})"
 
 
-def _select_in(q: Query, ctx: Ctx, *, aliased: bool = False, correlated: bool = False) -> Selected:
+def _select_in(
+    q: Query, ctx: Ctx, *, aliased: bool = False, correlated: bool = False, compact: bool = False
+) -> Selected:
     """The SELECT for ``q`` with its parameters appended to ``ctx`` (a subquery shares it).
     ``aliased``: every column named (a subquery in FROM is read by those names);
     ``correlated``: a subquery whose ``OuterRef``s name the query outside (its tables are
-    renamed, see ``Labels``)."""
+    renamed, see ``Labels``); ``compact``: a statement whose rows become objects (see
+    ``_related_selection``)."""
     if q.combined is not None:
         return _combined(q, ctx)
     scope = q.scope(private=True)
     saved = ctx.labels
     ctx.labels = Labels(scope, ctx.depth) if correlated else None
     try:
-        return _select_scoped(q, scope, ctx, aliased)
+        return _select_scoped(q, scope, ctx, aliased, compact)
     finally:
         ctx.labels = saved
 
 
-def _select_scoped(q: Query, scope: Scope, ctx: Ctx, aliased: bool) -> Selected:
+def _select_scoped(q: Query, scope: Scope, ctx: Ctx, aliased: bool, compact: bool) -> Selected:
     dialect = ctx.dialect
     start = len(ctx.params)
     selection = _selection(q, scope)
     related: tuple[Related, ...] = ()
     if q.select_related and q.values is None:
-        extra, related = _related_selection(q, scope, len(selection))
+        own = [n for n, _ in selection]
+        extra, related = _related_selection(q, scope, own, compact=compact and not aliased)
         selection.extend(extra)
     _order_terms(q, scope)  # joins of the ordering exist before FROM is written
     cols = []
