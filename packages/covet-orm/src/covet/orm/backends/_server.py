@@ -24,6 +24,7 @@ import select
 import threading
 import time
 from abc import abstractmethod
+from asyncio import Future
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
@@ -32,6 +33,7 @@ from collections.abc import (
     Generator,
     Iterable,
 )
+from sys import get_asyncgen_hooks
 from typing import Any, Protocol, TypeVar
 
 import anyio
@@ -53,9 +55,9 @@ _READ_ONLY = ("SELECT", "SHOW", "VALUES")
 
 #: seconds an interrupted sync call spends cancelling its statement on the server
 UNWIND_TIMEOUT = 5.0
-#: seconds a sync call waits on its socket itself before it lets the loop wait (the answer to a
-#: small statement comes sooner; the loop must run meanwhile if the driver has more to send)
-QUICK_WAIT = 0.002
+#: milliseconds a sync call waits on its socket itself before it lets the loop wait (the answer
+#: to a small statement comes sooner; the loop must run meanwhile if the driver has more to send)
+QUICK_WAIT_MS = 2
 #: seconds past ``command_timeout`` before the client gives up on a server that does not answer
 #: (the server's own statement timeout, set to ``command_timeout``, normally ends it first)
 CLIENT_GRACE = 1.0
@@ -169,10 +171,12 @@ class ServerConnection(AsyncConnection):
     def terminate(self) -> None:
         """Drop the connection without a goodbye."""
 
-    def fileno(self) -> int:
-        """The socket the driver reads, if covet opened it (else -1): ``LoopConnection`` waits
-        on it itself before it turns the loop."""
-        return -1
+    def readable(self, timeout_ms: int = 0) -> bool:
+        """Whether the socket the driver reads has something to read (or is closed) within
+        ``timeout_ms`` milliseconds: ``LoopConnection`` waits on it itself before it turns the
+        loop, and a sync pool probes an idle connection with it. Default (the socket is not
+        covet's to look at): False, and the loop does the waiting."""
+        return False
 
     @abstractmethod
     async def _close_raw(self) -> None: ...
@@ -410,13 +414,30 @@ class LoopConnection(SyncConnection):
         """Run ``step`` (a driver call that needs no task) in this thread to its end, turning
         the loop only while it waits; see the class docstring. The caller has checked that no
         event loop runs in this thread."""
-        expiry = None if self.aconn.timeout is None else _Expiry(self.loop, self.aconn.timeout)
+        aconn = self.aconn
+        expiry = None if aconn.timeout is None else _Expiry(self.loop, aconn.timeout)
         waiting = False
         try:
             waited = step.send(None)
+            loop = self.loop
             while True:
                 waiting = True
-                self._wait(waited, expiry)
+                if (
+                    expiry is None
+                    and type(waited) is Future
+                    and not waited.done()
+                    and aconn.readable(QUICK_WAIT_MS)
+                ):
+                    # the common wait, inline (``_wait``): the answer is there, and one turn of
+                    # the loop reads it (stop() first: run_forever then polls once without
+                    # blocking, runs what that wakes, and returns). One read per wait, as when
+                    # a task waits: a second turn would read further ahead
+                    loop.stop()
+                    loop.run_forever()
+                    if not waited.done():
+                        self._wait_done(waited)
+                else:
+                    self._wait(waited, expiry)
                 waiting = False
                 waited = step.send(None)
         except StopIteration as stop:
@@ -430,8 +451,8 @@ class LoopConnection(SyncConnection):
             timed_out = expiry is not None and expiry.fired
             if timed_out and not waiting and isinstance(error, asyncio.CancelledError):
                 # the driver dropped its half-read connection; stop the statement on the server
-                self._run(self.aconn.cancelled())
-                raise self.aconn.timeout_error(error) from error
+                self._run(aconn.cancelled())
+                raise aconn.timeout_error(error) from error
             self._interrupted(step)
             raise
         finally:
@@ -451,17 +472,18 @@ class LoopConnection(SyncConnection):
                 waited.cancel()
         if waited.done():
             return
-        fileno = self.aconn.fileno()
-        if fileno >= 0 and socket_readable(fileno, QUICK_WAIT):
-            # the answer is there: one turn of the loop reads it (stop() first: run_forever
-            # then polls once without blocking, runs what that wakes, and returns). One read
-            # per wait, as when a task waits: a second turn would read further ahead
+        if self.aconn.readable(QUICK_WAIT_MS):
+            # as in ``_drive``: one turn reads the answer that is there
             loop.stop()
             loop.run_forever()
             if waited.done():
                 return
-        # run_until_complete(waited), without its checks and wrapping: the loop stops when the
-        # future is done, whatever its outcome (the coroutine gets that when resumed)
+        self._wait_done(waited)
+
+    def _wait_done(self, waited: asyncio.Future[Any]) -> None:
+        """run_until_complete(waited), without its checks and wrapping: the loop stops when the
+        future is done, whatever its outcome (the coroutine gets that when resumed)."""
+        loop = self.loop
         stop = self._stop
         waited.add_done_callback(stop)
         try:
@@ -507,7 +529,8 @@ class LoopConnection(SyncConnection):
     def _call(self, op: Callable[[str, Any], Coroutine[Any, Any, T]], sql: str, params: Any) -> T:
         """One statement: ``op`` driven without a task; an error it raises is handled (translated,
         or retried once on a new connection) by ``aconn.recover`` in a task."""
-        refuse_on_event_loop()
+        if get_asyncgen_hooks().firstiter is not None:  # loop_running()'s cheap "no", inline
+            refuse_on_event_loop()
         aconn = self.aconn
         try:
             result = self._drive(op(sql, params))

@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import re
+import select
 import socket
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
@@ -51,7 +52,6 @@ from covet.orm.backends._server import (
     LoopConnection,
     ServerConnection,
     shielded,
-    socket_readable,
 )
 from covet.orm.backends.base import ExecResult, Params, Row
 
@@ -280,10 +280,25 @@ class MySQLConnection(ServerConnection):
     def alive(self, probe: bool = True) -> bool:
         if not self.raw.connected or self.sock.fileno() < 0:  # asyncio closes it on EOF
             return False
-        return not probe or not socket_readable(self.sock.fileno())
+        return not probe or not self.readable()
 
-    def fileno(self) -> int:
-        return self.sock.fileno()
+    #: a ``select.poll`` registered on ``_polled`` (``sock``, until a retry replaces it): one
+    #: poll() per wait, without select()'s four lists
+    _poll: Any = None
+    _polled: socket.socket | None = None
+
+    def readable(self, timeout_ms: int = 0) -> bool:
+        sock = self.sock
+        if sock.fileno() < 0:  # closed (asyncio closes it on EOF): nothing more to wait for
+            return True
+        if self._polled is not sock:
+            self._poll = select.poll()
+            self._poll.register(sock, select.POLLIN)
+            self._polled = sock
+        try:
+            return bool(self._poll.poll(timeout_ms))
+        except (OSError, ValueError):
+            return True
 
     def terminate(self) -> None:
         with contextlib.suppress(Exception):  # RuntimeError: its loop is closed already
