@@ -230,3 +230,30 @@ def test_a_release_wakes_a_thread_waiting_for_the_pool(server_db_url: str) -> No
         assert 0.1 < waited[0] < 5
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("server", ["mysql"])
+def test_mariadb_sync_wait_is_one_blocking_turn_of_the_loop(sdb: Database) -> None:
+    """Issue 11: a sync statement waits in one turn of its private loop, blocked in the loop's
+    own selector (no timeout: no timer armed) until the answer is there, as a task's await;
+    the future that completes stops the loop in that turn. Before: a 2 ms poll() of its own
+    (a timer armed and cancelled per statement, measurable CPU in a VM), then a non-blocking
+    turn; an answer slower than 2 ms took one more turn to run the callback that stopped it."""
+    conn, loop = _loop_of(sdb)
+    selector = loop._selector  # type: ignore[attr-defined]
+    real_select = selector.select
+    timeouts: list[float | None] = []
+
+    def select(timeout: float | None = None) -> Any:
+        timeouts.append(timeout)
+        return real_select(timeout)
+
+    selector.select = select
+    try:
+        for sql in ("SELECT 1", "SELECT SLEEP(0.05)", "SELECT 2"):
+            timeouts.clear()
+            conn.fetch_all(sql)
+            assert timeouts and all(t is None for t in timeouts), (sql, timeouts)
+    finally:
+        del selector.select
+        sdb.backend.release(conn)

@@ -24,7 +24,6 @@ import select
 import threading
 import time
 from abc import abstractmethod
-from asyncio import Future
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
@@ -55,9 +54,6 @@ _READ_ONLY = ("SELECT", "SHOW", "VALUES")
 
 #: seconds an interrupted sync call spends cancelling its statement on the server
 UNWIND_TIMEOUT = 5.0
-#: milliseconds a sync call waits on its socket itself before it lets the loop wait (the answer
-#: to a small statement comes sooner; the loop must run meanwhile if the driver has more to send)
-QUICK_WAIT_MS = 2
 #: seconds past ``command_timeout`` before the client gives up on a server that does not answer
 #: (the server's own statement timeout, set to ``command_timeout``, normally ends it first)
 CLIENT_GRACE = 1.0
@@ -170,13 +166,6 @@ class ServerConnection(AsyncConnection):
     @abstractmethod
     def terminate(self) -> None:
         """Drop the connection without a goodbye."""
-
-    def readable(self, timeout_ms: int = 0) -> bool:
-        """Whether the socket the driver reads has something to read (or is closed) within
-        ``timeout_ms`` milliseconds: ``LoopConnection`` waits on it itself before it turns the
-        loop, and a sync pool probes an idle connection with it. Default (the socket is not
-        covet's to look at): False, and the loop does the waiting."""
-        return False
 
     @abstractmethod
     async def _close_raw(self) -> None: ...
@@ -324,17 +313,59 @@ class ServerConnection(AsyncConnection):
             self.terminate()
 
 
+class PrivateLoop(asyncio.SelectorEventLoop):
+    """The event loop of one ``LoopConnection``, which no thread runs: the connection turns it
+    only while its driver waits for ``waiting_for``. Its futures (``create_future``, the
+    extension point asyncio gives loops) stop it in the turn that completes that one, so the
+    wait is a single turn in which the loop itself blocks until the socket is readable (or its
+    next timer is due), as a task's await is, instead of one more turn to run a done callback
+    that stops it. asyncio's own loop, with its selector, timers and transports: only the
+    futures differ."""
+
+    #: the future a sync call waits for while it turns the loop (else None)
+    waiting_for: asyncio.Future[Any] | None = None
+
+    def create_future(self) -> asyncio.Future[Any]:
+        return _Awaitable(loop=self)
+
+
+class _Awaitable(asyncio.Future):  # type: ignore[type-arg]
+    """A future of ``PrivateLoop``: the loop stops when the one it waits for is done."""
+
+    def set_result(self, result: Any) -> None:
+        super().set_result(result)
+        loop = self.get_loop()
+        if loop.waiting_for is self:  # type: ignore[attr-defined]
+            loop.stop()
+
+    def set_exception(self, exception: type | BaseException) -> None:
+        super().set_exception(exception)
+        loop = self.get_loop()
+        if loop.waiting_for is self:  # type: ignore[attr-defined]
+            loop.stop()
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        cancelled = super().cancel(msg)
+        loop = self.get_loop()
+        if loop.waiting_for is self:  # type: ignore[attr-defined]
+            loop.stop()
+        return cancelled
+
+
 class LoopConnection(SyncConnection):
     """A ``ServerConnection`` used from sync code, on its own event loop that no thread runs.
 
     A statement is the driver's coroutine driven in the calling thread (``_drive``): it runs
-    until it waits for a future of the loop (the server's answer), then
-    ``loop.run_until_complete(future)`` turns the loop until that future is done, and so on. No
-    Task per statement, and the loop turns only while the driver waits: a stream's next chunk that
-    is already in the driver's buffer is read without turning it (every turn would read more of the
-    result from the socket, ahead of the caller, so an ``iterator()`` would end up holding most
-    of its result). Whatever needs a task of its own (connecting, recovering from an error,
-    cancelling a statement with ``KILL``, closing) runs as one (``_run``).
+    until it waits for a future of the loop (the server's answer), then the loop turns until that
+    future is done, and so on. The loop is a ``PrivateLoop``: its own selector blocks until the
+    socket is readable (or its next timer, or the driver's unsent bytes, need it), and the future
+    that completes stops it in that same turn: one turn and one read per wait, as a task's
+    ``await`` costs. No Task per statement, and the loop turns only while the driver waits: a
+    stream's next chunk that is already in the driver's buffer is read without turning it (every
+    turn would read more of the result from the socket, ahead of the caller, so an
+    ``iterator()`` would end up holding most of its result). Whatever needs a task of its own
+    (connecting, recovering from an error, cancelling a statement with ``KILL``, closing) runs
+    as one (``_run``).
 
     ``command_timeout``: past ``aconn.timeout`` the awaited future is cancelled, as a cancelled
     task's would be; the driver then drops its half-read connection, ``aconn.cancelled()`` stops
@@ -346,7 +377,7 @@ class LoopConnection(SyncConnection):
 
     __slots__ = ("_stop", "aconn", "dialect", "loop")
 
-    def __init__(self, aconn: ServerConnection, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, aconn: ServerConnection, loop: PrivateLoop) -> None:
         self.aconn = aconn
         self.loop = loop
         self.dialect = aconn.dialect
@@ -422,20 +453,17 @@ class LoopConnection(SyncConnection):
             loop = self.loop
             while True:
                 waiting = True
-                if (
-                    expiry is None
-                    and type(waited) is Future
-                    and not waited.done()
-                    and aconn.readable(QUICK_WAIT_MS)
-                ):
-                    # the common wait, inline (``_wait``): the answer is there, and one turn of
-                    # the loop reads it (stop() first: run_forever then polls once without
-                    # blocking, runs what that wakes, and returns). One read per wait, as when
-                    # a task waits: a second turn would read further ahead
-                    loop.stop()
-                    loop.run_forever()
+                if expiry is None and type(waited) is _Awaitable:
+                    # the common wait, inline (``_wait``): the loop turns, blocking in its own
+                    # poll until the answer is there, and stops in the turn that completes
+                    # ``waited``: one turn, one read, as when a task waits
                     if not waited.done():
-                        self._wait_done(waited)
+                        loop.waiting_for = waited
+                        try:
+                            while not waited.done():
+                                loop.run_forever()
+                        finally:
+                            loop.waiting_for = None
                 else:
                     self._wait(waited, expiry)
                 waiting = False
@@ -472,18 +500,17 @@ class LoopConnection(SyncConnection):
                 waited.cancel()
         if waited.done():
             return
-        if self.aconn.readable(QUICK_WAIT_MS):
-            # as in ``_drive``: one turn reads the answer that is there
-            loop.stop()
-            loop.run_forever()
-            if waited.done():
-                return
-        self._wait_done(waited)
-
-    def _wait_done(self, waited: asyncio.Future[Any]) -> None:
-        """run_until_complete(waited), without its checks and wrapping: the loop stops when the
-        future is done, whatever its outcome (the coroutine gets that when resumed)."""
-        loop = self.loop
+        if type(waited) is _Awaitable:
+            # completing (or cancelling: the expiry) ``waited`` stops the loop in that turn
+            loop.waiting_for = waited
+            try:
+                while not waited.done():
+                    loop.run_forever()
+            finally:
+                loop.waiting_for = None
+            return
+        # a future of another kind: run_until_complete(waited), without its checks and
+        # wrapping; the loop stops one turn after the future is done, whatever its outcome
         stop = self._stop
         waited.add_done_callback(stop)
         try:

@@ -50,6 +50,7 @@ from covet.orm.backends._pools import ServerBackend
 from covet.orm.backends._server import (
     CLIENT_GRACE,
     LoopConnection,
+    PrivateLoop,
     ServerConnection,
     shielded,
 )
@@ -280,23 +281,25 @@ class MySQLConnection(ServerConnection):
     def alive(self, probe: bool = True) -> bool:
         if not self.raw.connected or self.sock.fileno() < 0:  # asyncio closes it on EOF
             return False
-        return not probe or not self.readable()
+        return not probe or not self._readable()
 
-    #: a ``select.poll`` registered on ``_polled`` (``sock``, until a retry replaces it): one
-    #: poll() per wait, without select()'s four lists
+    #: a ``select.poll`` registered on ``_polled`` (``sock``, until a retry replaces it): the
+    #: sync pool's probe of an idle socket is one poll(), without select()'s four lists
     _poll: Any = None
     _polled: socket.socket | None = None
 
-    def readable(self, timeout_ms: int = 0) -> bool:
+    def _readable(self) -> bool:
+        """Whether the socket has something to read now (for an idle connection: EOF or the
+        server's goodbye); a closed socket counts as readable."""
         sock = self.sock
-        if sock.fileno() < 0:  # closed (asyncio closes it on EOF): nothing more to wait for
+        if sock.fileno() < 0:
             return True
         if self._polled is not sock:
             self._poll = select.poll()
             self._poll.register(sock, select.POLLIN)
             self._polled = sock
         try:
-            return bool(self._poll.poll(timeout_ms))
+            return bool(self._poll.poll(0))
         except (OSError, ValueError):
             return True
 
@@ -469,7 +472,7 @@ class MySQLBackend(ServerBackend):
 
     def connect_sync(self) -> LoopConnection:
         sock = self._socket()
-        loop = asyncio.new_event_loop()
+        loop = PrivateLoop()
         try:
             aconn = loop.run_until_complete(self._connection(sock))
         except BaseException:
