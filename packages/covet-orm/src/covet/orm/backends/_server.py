@@ -455,7 +455,7 @@ class LoopConnection(SyncConnection):
                 waiting = True
                 if expiry is None and type(waited) is _Awaitable:
                     # the common wait, inline (``_wait``): the loop turns, blocking in its own
-                    # poll until the answer is there, and stops in the turn that completes
+                    # selector until the answer is there, and stops in the turn that completes
                     # ``waited``: one turn, one read, as when a task waits
                     if not waited.done():
                         loop.waiting_for = waited

@@ -53,8 +53,11 @@ from covet.orm.backends._server import (
     PrivateLoop,
     ServerConnection,
     shielded,
+    socket_readable,
 )
 from covet.orm.backends.base import ExecResult, Params, Row
+
+_HAS_POLL = hasattr(select, "poll")
 
 SQL_MODE = (
     "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
@@ -294,6 +297,8 @@ class MySQLConnection(ServerConnection):
         sock = self.sock
         if sock.fileno() < 0:
             return True
+        if not _HAS_POLL:  # Windows
+            return socket_readable(sock.fileno())
         if self._polled is not sock:
             self._poll = select.poll()
             self._poll.register(sock, select.POLLIN)
