@@ -329,23 +329,32 @@ class PrivateLoop(asyncio.SelectorEventLoop):
         return _Awaitable(loop=self)
 
 
+_future_set_result = asyncio.Future.set_result
+_future_set_exception = asyncio.Future.set_exception
+_future_cancel = asyncio.Future.cancel
+
+
 class _Awaitable(asyncio.Future):  # type: ignore[type-arg]
-    """A future of ``PrivateLoop``: the loop stops when the one it waits for is done."""
+    """A future of ``PrivateLoop``: the loop stops when the one it waits for is done. (Its
+    methods call ``asyncio.Future``'s directly: ``super()`` costs a tenth of a microsecond
+    more, on every wait.)"""
+
+    __slots__ = ()
 
     def set_result(self, result: Any) -> None:
-        super().set_result(result)
+        _future_set_result(self, result)
         loop = self.get_loop()
         if loop.waiting_for is self:  # type: ignore[attr-defined]
             loop.stop()
 
     def set_exception(self, exception: type | BaseException) -> None:
-        super().set_exception(exception)
+        _future_set_exception(self, exception)
         loop = self.get_loop()
         if loop.waiting_for is self:  # type: ignore[attr-defined]
             loop.stop()
 
     def cancel(self, msg: Any | None = None) -> bool:
-        cancelled = super().cancel(msg)
+        cancelled = _future_cancel(self, msg)
         loop = self.get_loop()
         if loop.waiting_for is self:  # type: ignore[attr-defined]
             loop.stop()
