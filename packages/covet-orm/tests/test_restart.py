@@ -161,3 +161,31 @@ async def test_first_write_after_check_out_on_a_connection_known_closed_is_retri
     finally:
         await sdb.backend.arelease(conn)
     assert await sdb.afetch_all("SELECT note FROM restart_log") == [{"note": "retried"}]
+
+
+@pytest.mark.parametrize("has_poll", [True, False])
+@pytest.mark.parametrize("server", ["mysql"])
+def test_the_idle_probe_sees_a_killed_connection(
+    sdb: Database, server_db_url: str, server: str, has_poll: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync pool's probe of an idle MariaDB connection (a ``select.poll`` kept per
+    connection; ``select()`` where there is no ``poll``, as on Windows) sees the server's KILL."""
+    import select
+
+    from covet.orm.backends import mysql
+
+    if not has_poll:
+        monkeypatch.delattr(select, "poll")
+        monkeypatch.setattr(mysql, "_HAS_POLL", False)
+    conn = sdb.backend.acquire()
+    try:
+        row = conn.fetch_one(ID_SQL[server], ())
+        assert row is not None
+        assert conn.alive()
+        kill(server_db_url, server, [int(row[0])])
+        deadline = time.monotonic() + 5
+        while conn.alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not conn.alive()
+    finally:
+        sdb.backend.release(conn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -167,4 +168,92 @@ def test_mariadb_sync_stream_reads_no_further_ahead_than_async(sdb: Database) ->
         # the loop ran for every chunk before (300 times); now when the driver's buffer runs dry
         assert runs < count // chunk // 4, runs
     finally:
+        sdb.backend.release(conn)
+
+
+def test_sync_statements_take_no_condition_and_no_select(
+    sdb: Database, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11 (sync CPU per statement): with an idle connection ready and nobody waiting, a
+    checkout and check-in take the pool's plain lock only (``Condition``'s ``with`` and
+    ``notify`` are Python code), and MariaDB's private loop waits on its socket with a
+    ``poll`` object it keeps, not ``select()`` and its four lists per call."""
+    import select
+
+    for _ in range(3):
+        sdb.fetch_one("SELECT 1")
+    used: list[str] = []
+    real_enter, real_notify = threading.Condition.__enter__, threading.Condition.notify
+    real_select = select.select
+
+    def enter(self: threading.Condition) -> bool:
+        used.append("Condition.__enter__")
+        return real_enter(self)
+
+    def notify(self: threading.Condition, n: int = 1) -> None:
+        used.append("Condition.notify")
+        real_notify(self, n)
+
+    def counting_select(*args: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            used.append("select.select")
+        return real_select(*args)
+
+    monkeypatch.setattr(threading.Condition, "__enter__", enter)
+    monkeypatch.setattr(threading.Condition, "notify", notify)
+    if server == "mysql":
+        monkeypatch.setattr(select, "select", counting_select)
+    for i in range(10):
+        assert sdb.fetch_one("SELECT %s AS n" if server == "mysql" else "SELECT $1::int AS n", [i])
+    assert used == []
+
+
+def test_a_release_wakes_a_thread_waiting_for_the_pool(server_db_url: str) -> None:
+    """The pool notifies only when someone waits (see above): a waiting thread is still woken
+    by the release, long before ``connect_timeout``."""
+    db = Database(server_db_url, default=False, pool_size=1, connect_timeout=10)
+    waited: list[float] = []
+    try:
+        with db.transaction():
+            db.execute("SELECT 1")
+
+            def other() -> None:
+                started = time.monotonic()
+                db.fetch_one("SELECT 1")
+                waited.append(time.monotonic() - started)
+
+            worker = threading.Thread(target=other)
+            worker.start()
+            time.sleep(0.2)  # the worker is waiting for the one connection
+        worker.join(10)
+        assert len(waited) == 1
+        assert 0.1 < waited[0] < 5
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("server", ["mysql"])
+def test_mariadb_sync_wait_is_one_blocking_turn_of_the_loop(sdb: Database) -> None:
+    """Issue 11: a sync statement waits in one turn of its private loop, blocked in the loop's
+    own selector (no timeout: no timer armed) until the answer is there, as a task's await;
+    the future that completes stops the loop in that turn. Before: a 2 ms poll() of its own
+    (a timer armed and cancelled per statement, measurable CPU in a VM), then a non-blocking
+    turn; an answer slower than 2 ms took one more turn to run the callback that stopped it."""
+    conn, loop = _loop_of(sdb)
+    selector = loop._selector  # type: ignore[attr-defined]
+    real_select = selector.select
+    timeouts: list[float | None] = []
+
+    def select(timeout: float | None = None) -> Any:
+        timeouts.append(timeout)
+        return real_select(timeout)
+
+    selector.select = select
+    try:
+        for sql in ("SELECT 1", "SELECT SLEEP(0.05)", "SELECT 2"):
+            timeouts.clear()
+            conn.fetch_all(sql)
+            assert timeouts and all(t is None for t in timeouts), (sql, timeouts)
+    finally:
+        del selector.select
         sdb.backend.release(conn)

@@ -195,7 +195,13 @@ class SyncPool:
         self._timeout = options.connect_timeout
         self._idle: list[PooledSync] = []
         self._open = 0
-        self._cond = threading.Condition(threading.Lock())
+        #: guards the idle list and the counts; ``_cond`` (on the same lock) wakes a waiting
+        #: caller. The hot path (an idle connection there, nobody waiting) takes the plain lock
+        #: only: ``Condition``'s ``with`` and ``notify`` are Python code
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        #: callers waiting in ``_cond.wait`` (under the lock)
+        self._waiting = 0
         self.closed = False
 
     def _warm(self) -> None:
@@ -216,14 +222,27 @@ class SyncPool:
     def acquire(self) -> PooledSync:
         if self._min:
             self._warm()
+        with self._lock:  # the hot path: an idle connection that is still alive
+            idle = self._idle
+            while idle and not self.closed:
+                conn = idle.pop()
+                if conn.alive():  # nobody read its socket while idle: probe it
+                    conn.fresh = True
+                    return conn
+                self._open -= 1
+                conn.terminate()
+        return self._acquire_waiting()
+
+    def _acquire_waiting(self) -> PooledSync:
+        """No idle connection: open one if ``pool_size`` allows, else wait for one."""
         deadline = time.monotonic() + self._timeout
-        with self._cond:
+        with self._lock:
             while True:
                 if self.closed:
                     raise exc.InterfaceError("the database is closed")
                 while self._idle:
                     conn = self._idle.pop()
-                    if conn.alive():  # nobody read its socket while idle: probe it
+                    if conn.alive():
                         conn.fresh = True
                         return conn
                     self._open -= 1
@@ -232,7 +251,7 @@ class SyncPool:
                     self._open += 1
                     break
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._cond.wait(remaining):
+                if remaining <= 0 or not self._wait(remaining):
                     raise exc.OperationalError(
                         f"timed out after {self._timeout}s waiting for one of {self._size} pooled "
                         "connections (raise pool_size or connect_timeout)"
@@ -240,19 +259,29 @@ class SyncPool:
         try:
             return self._connect()
         except BaseException:
-            with self._cond:
+            with self._lock:
                 self._open -= 1
-                self._cond.notify()
+                if self._waiting:
+                    self._cond.notify()
             raise
+
+    def _wait(self, timeout: float) -> bool:
+        """Wait (holding the lock) until a release notifies, or ``timeout`` seconds."""
+        self._waiting += 1
+        try:
+            return self._cond.wait(timeout)
+        finally:
+            self._waiting -= 1
 
     def release(self, conn: PooledSync, *, discard: bool = False) -> None:
         drop = discard or self.closed or conn.in_transaction or not conn.alive(probe=False)
-        with self._cond:
+        with self._lock:
             if drop:
                 self._open -= 1
             else:
                 self._idle.append(conn)
-            self._cond.notify()
+            if self._waiting:
+                self._cond.notify()
         if drop:
             conn.terminate()
 
@@ -296,9 +325,9 @@ class ServerBackend(Backend):
 
     # -- sync -------------------------------------------------------------------------------
     def acquire(self) -> SyncConnection:
-        conn = self._spool.acquire()
-        assert isinstance(conn, SyncConnection)
-        return conn
+        # connect_sync() makes SyncConnections; no isinstance() here: an ABC's check is a
+        # Python-level call on every statement
+        return self._spool.acquire()  # type: ignore[return-value]
 
     def release(self, conn: SyncConnection, *, discard: bool = False) -> None:
         self._spool.release(conn, discard=discard)  # type: ignore[arg-type]

@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import re
+import select
 import socket
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
@@ -49,11 +50,14 @@ from covet.orm.backends._pools import ServerBackend
 from covet.orm.backends._server import (
     CLIENT_GRACE,
     LoopConnection,
+    PrivateLoop,
     ServerConnection,
     shielded,
     socket_readable,
 )
 from covet.orm.backends.base import ExecResult, Params, Row
+
+_HAS_POLL = hasattr(select, "poll")
 
 SQL_MODE = (
     "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
@@ -280,10 +284,29 @@ class MySQLConnection(ServerConnection):
     def alive(self, probe: bool = True) -> bool:
         if not self.raw.connected or self.sock.fileno() < 0:  # asyncio closes it on EOF
             return False
-        return not probe or not socket_readable(self.sock.fileno())
+        return not probe or not self._readable()
 
-    def fileno(self) -> int:
-        return self.sock.fileno()
+    #: a ``select.poll`` registered on ``_polled`` (``sock``, until a retry replaces it): the
+    #: sync pool's probe of an idle socket is one poll(), without select()'s four lists
+    _poll: Any = None
+    _polled: socket.socket | None = None
+
+    def _readable(self) -> bool:
+        """Whether the socket has something to read now (for an idle connection: EOF or the
+        server's goodbye); a closed socket counts as readable."""
+        sock = self.sock
+        if sock.fileno() < 0:
+            return True
+        if not _HAS_POLL:  # Windows
+            return socket_readable(sock.fileno())
+        if self._polled is not sock:
+            self._poll = select.poll()
+            self._poll.register(sock, select.POLLIN)
+            self._polled = sock
+        try:
+            return bool(self._poll.poll(0))
+        except (OSError, ValueError):
+            return True
 
     def terminate(self) -> None:
         with contextlib.suppress(Exception):  # RuntimeError: its loop is closed already
@@ -454,7 +477,7 @@ class MySQLBackend(ServerBackend):
 
     def connect_sync(self) -> LoopConnection:
         sock = self._socket()
-        loop = asyncio.new_event_loop()
+        loop = PrivateLoop()
         try:
             aconn = loop.run_until_complete(self._connection(sock))
         except BaseException:
