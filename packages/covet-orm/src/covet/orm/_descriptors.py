@@ -233,16 +233,6 @@ class RelatedManager(BaseManager[Any]):
         fk = self._fk
         return qs.filter(**{fk.name: self.instance.__dict__.get(fk.target_field.name)})
 
-    def all(self) -> QuerySet[Any]:
-        # get_queryset() without the manager's indirections: `for b in author.books.all()` runs
-        # once per prefetched instance
-        cache = self.instance.__dict__.get("_prefetched")
-        if cache is not None:
-            rows = cache.get(self.name)
-            if rows is not None:
-                return _Prefetched(self.relation.related, rows, self)
-        return self.get_queryset()
-
     def get_queryset(self) -> QuerySet[Any]:
         model = self.model
         assert model is not None
@@ -253,6 +243,10 @@ class RelatedManager(BaseManager[Any]):
                 return _Prefetched(model, rows, self)
         self._check_saved()
         return self._narrow(model._default_manager.get_queryset())
+
+    # get_queryset() itself, without BaseManager.all()'s indirection: `author.books.all()` runs
+    # once per prefetched instance
+    all = get_queryset
 
     def _link(self) -> dict[str, Any]:
         return {self._fk.relation_name: self.instance}

@@ -328,6 +328,16 @@ class PrivateLoop(asyncio.SelectorEventLoop):
     def create_future(self) -> asyncio.Future[Any]:
         return _Awaitable(loop=self)
 
+    def turn_until(self, waited: asyncio.Future[Any]) -> None:
+        """Turn until ``waited``, one of this loop's futures, is done (or cancelled): usually a
+        single turn, which completing it stops."""
+        self.waiting_for = waited
+        try:
+            while not waited.done():
+                self.run_forever()
+        finally:
+            self.waiting_for = None
+
 
 _future_set_result = asyncio.Future.set_result
 _future_set_exception = asyncio.Future.set_exception
@@ -463,16 +473,11 @@ class LoopConnection(SyncConnection):
             while True:
                 waiting = True
                 if expiry is None and type(waited) is _Awaitable:
-                    # the common wait, inline (``_wait``): the loop turns, blocking in its own
-                    # selector until the answer is there, and stops in the turn that completes
-                    # ``waited``: one turn, one read, as when a task waits
+                    # the common wait, without ``_wait``'s checks: the loop turns, blocking in
+                    # its own selector until the answer is there, and stops in the turn that
+                    # completes ``waited``: one turn, one read, as when a task waits
                     if not waited.done():
-                        loop.waiting_for = waited
-                        try:
-                            while not waited.done():
-                                loop.run_forever()
-                        finally:
-                            loop.waiting_for = None
+                        loop.turn_until(waited)
                 else:
                     self._wait(waited, expiry)
                 waiting = False
@@ -509,14 +514,8 @@ class LoopConnection(SyncConnection):
                 waited.cancel()
         if waited.done():
             return
-        if type(waited) is _Awaitable:
-            # completing (or cancelling: the expiry) ``waited`` stops the loop in that turn
-            loop.waiting_for = waited
-            try:
-                while not waited.done():
-                    loop.run_forever()
-            finally:
-                loop.waiting_for = None
+        if type(waited) is _Awaitable:  # completing or cancelling it (the expiry) stops the loop
+            loop.turn_until(waited)
             return
         # a future of another kind: run_until_complete(waited), without its checks and
         # wrapping; the loop stops one turn after the future is done, whatever its outcome
